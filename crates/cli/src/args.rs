@@ -1,0 +1,145 @@
+//! Command-line arguments (the contract of `shared/spec/cli.md`).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// cavascope: IVC leiomyosarcoma signs from a DICOM study folder.
+///
+/// With no command, runs the demo: generates the bundled phantom study, analyses it and
+/// writes ./cavascope-demo/. A research aid: biopsy decides.
+#[derive(Debug, Parser)]
+#[command(name = "cavascope", version, about, long_about = None, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// Worker threads for every parallel stage (default: all cores).
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    /// No progress bars; warnings and errors only.
+    #[arg(long, global = true)]
+    pub quiet: bool,
+    /// More log output (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Show patient names and IDs in logs (hidden by default).
+    #[arg(long, global = true)]
+    pub show_phi: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse one study folder: report.json, report.html, measurements.csv, overlays.
+    ///
+    /// Example: cavascope analyze study/ --out out/ --ivc-seed=-24.2,-20.5,-85.1
+    Analyze(AnalyzeArgs),
+    /// Analyse many studies: one OUT/<study>/ each and OUT/summary.csv.
+    ///
+    /// Example: cavascope batch studies.txt --out results/ --shard 3/10
+    Batch(BatchArgs),
+    /// List the series of a study folder and the files skipped; no analysis.
+    ///
+    /// Example: cavascope inspect study/ --json
+    Inspect(InspectArgs),
+    /// Write each volume of a study as NIfTI (.nii.gz) with a JSON sidecar.
+    ///
+    /// Example: cavascope convert study/ --out nifti/
+    Convert(ConvertArgs),
+    /// Write a phantom study (DICOM) and its truth.json.
+    ///
+    /// Example: cavascope phantom --case ivc_leiomyosarcoma --out phantom/
+    Phantom(PhantomArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AnalysisInputs {
+    /// A point inside the IVC, patient LPS mm: X,Y,Z (negative values work as written).
+    #[arg(long, value_name = "X,Y,Z", allow_hyphen_values = true)]
+    pub ivc_seed: Option<String>,
+    /// A point inside the mass, patient LPS mm: X,Y,Z.
+    #[arg(long, value_name = "X,Y,Z", allow_hyphen_values = true)]
+    pub mass_seed: Option<String>,
+    /// IVC label map: NIfTI (.nii/.nii.gz, TotalSegmentator single or multilabel) or DICOM SEG.
+    #[arg(long, value_name = "FILE")]
+    pub ivc_mask: Option<PathBuf>,
+    /// Mass label map: NIfTI or DICOM SEG.
+    #[arg(long, value_name = "FILE")]
+    pub mass_mask: Option<PathBuf>,
+    /// Override the detected role of a series: SERIES_UID=ROLE (repeatable).
+    #[arg(long, value_name = "SERIES_UID=ROLE")]
+    pub phase: Vec<String>,
+    /// Thresholds table override (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub thresholds: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AnalyzeArgs {
+    /// Study folder (any nesting, any file names).
+    pub study_dir: PathBuf,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub inputs: AnalysisInputs,
+    /// Print report.json to stdout too.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct BatchArgs {
+    /// A text file listing study folders (one per line), or a folder whose subfolders are studies.
+    pub list_or_root: PathBuf,
+    /// Output folder: OUT/<study>/ per study and OUT/summary.csv.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Process shard I of N (1-based), for job-array schedulers.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Skip studies whose report is already complete.
+    #[arg(long)]
+    pub resume: bool,
+    #[command(flatten)]
+    pub inputs: AnalysisInputs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct InspectArgs {
+    /// Study folder.
+    pub study_dir: PathBuf,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ConvertArgs {
+    /// Study folder.
+    pub study_dir: PathBuf,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Write uncompressed .nii instead of .nii.gz.
+    #[arg(long)]
+    pub uncompressed: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PhantomArgs {
+    /// Case name (normal, ivc_leiomyosarcoma, cholangiocarcinoma_mimic, extrinsic_compression,
+    /// liposarcoma, hcc_washout, mri_leiomyosarcoma).
+    #[arg(long)]
+    pub case: String,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Random seed (anatomy sizes and noise).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}

@@ -1,0 +1,8 @@
+//! One module per command; each returns the process exit code.
+pub mod analyze;
+pub mod batch;
+pub mod convert;
+pub mod demo;
+pub mod inspect;
+pub mod logging;
+pub mod phantom;

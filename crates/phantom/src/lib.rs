@@ -1,0 +1,1 @@
+//! cavascope-phantom (work in progress).

@@ -1,0 +1,1 @@
+//! cavascope-report: findings → report.json, HTML, CSV, overlays, curves, NIfTI (work in progress).
