@@ -15,7 +15,14 @@
 //! }
 //! ```
 
+pub mod calibre;
+pub mod centreline;
+pub mod ivc;
+pub mod labelmap;
+pub mod landmarks;
+pub mod lumen;
 pub mod model;
+pub mod track;
 
 pub use model::*;
 
