@@ -30,6 +30,7 @@
 pub mod geometry;
 pub mod mask;
 pub mod meta;
+pub mod nifti_io;
 pub mod sampling;
 
 pub use geometry::Geometry;
@@ -47,6 +48,13 @@ pub enum VolumeError {
     DegenerateGeometry(String),
     #[error("array shape {shape:?} does not match geometry: {why}")]
     ShapeMismatch { shape: [usize; 3], why: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: NIfTI: {why}")]
+    Nifti { path: std::path::PathBuf, why: String },
 }
 
 /// A 3D image in modality units with its patient geometry and series metadata.
@@ -72,11 +80,7 @@ impl Volume {
 
     /// Wrap an existing array.
     pub fn new(data: Array3<f32>, geometry: Geometry, meta: VolumeMeta) -> Self {
-        Volume {
-            data,
-            geometry,
-            meta,
-        }
+        Volume { data, geometry, meta }
     }
 
     /// `[slices, rows, columns]`.
