@@ -1,4 +1,17 @@
 //! Logging: `tracing` to stderr, `RUST_LOG` honoured; warnings only with `--quiet`.
+//!
+//! Progress bars and log lines share stderr: while a bar is shown, every log line is
+//! written with the bars suspended, so lines never tear a bar apart. Patient names and
+//! IDs go through [`phi`], which hides them unless `--show-phi` was given.
+
+use indicatif::MultiProgress;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+static SHOW_PHI: AtomicBool = AtomicBool::new(false);
+/// The bars currently drawn, if any (one batch or one study at a time).
+static BARS: OnceLock<Mutex<Option<MultiProgress>>> = OnceLock::new();
 
 pub fn init(quiet: bool, verbose: u8) {
     use tracing_subscriber::EnvFilter;
@@ -14,7 +27,71 @@ pub fn init(quiet: bool, verbose: u8) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| BarAwareStderr)
+        // Colour codes only where a person reads them.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
+}
+
+/// Allow patient names and IDs in log lines (`--show-phi`).
+pub fn set_show_phi(show: bool) {
+    SHOW_PHI.store(show, Ordering::Relaxed);
+}
+
+/// A patient name, ID or other identifying text for a log line: `<hidden>` unless
+/// `--show-phi` was given.
+#[allow(dead_code)] // for commands that log DICOM text (inspect, analyze)
+pub fn phi(text: &str) -> &str {
+    if SHOW_PHI.load(Ordering::Relaxed) {
+        text
+    } else {
+        "<hidden>"
+    }
+}
+
+/// Whether progress bars should be drawn: stderr is a terminal and `--quiet` is off.
+pub fn bars_wanted(quiet: bool) -> bool {
+    !quiet && std::io::stderr().is_terminal()
+}
+
+/// Register the bars being drawn so log lines suspend them; `None` when they are done.
+pub fn set_bars(bars: Option<MultiProgress>) {
+    let slot = BARS.get_or_init(|| Mutex::new(None));
+    // A poisoned lock only means a thread panicked while logging; the slot is still usable.
+    let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+    *guard = bars;
+}
+
+/// stderr, with any progress bars moved out of the way while a line is written.
+struct BarAwareStderr;
+
+impl Write for BarAwareStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let bars = BARS
+            .get()
+            .and_then(|m| m.lock().unwrap_or_else(|p| p.into_inner()).clone());
+        match bars {
+            Some(mp) => mp.suspend(|| std::io::stderr().write(buf)),
+            None => std::io::stderr().write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phi_hidden_unless_allowed() {
+        set_show_phi(false);
+        assert_eq!(phi("DOE^JANE"), "<hidden>");
+        set_show_phi(true);
+        assert_eq!(phi("DOE^JANE"), "DOE^JANE");
+        set_show_phi(false);
+    }
 }
