@@ -330,7 +330,11 @@ fn measure_at(field: &FractionField, plane: &Plane, half: f64, h: f64, search_ra
         max_feret_mm: max_feret,
         ap_mm: ap,
         transverse_mm: tr,
-        flattening_ratio: if max_feret > 0.0 { min_feret / max_feret } else { 0.0 },
+        flattening_ratio: if max_feret > 0.0 {
+            min_feret / max_feret
+        } else {
+            0.0
+        },
         centroid,
         pixels,
         pixel_mm: h,
@@ -360,7 +364,11 @@ fn cross(o: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
 
 /// Convex hull, counter-clockwise, no repeated end point (Andrew's monotone chain).
 pub fn convex_hull(points: &[[f64; 2]]) -> Vec<[f64; 2]> {
-    let mut p: Vec<[f64; 2]> = points.iter().copied().filter(|q| q[0].is_finite() && q[1].is_finite()).collect();
+    let mut p: Vec<[f64; 2]> = points
+        .iter()
+        .copied()
+        .filter(|q| q[0].is_finite() && q[1].is_finite())
+        .collect();
     p.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
     p.dedup();
     if p.len() < 3 {
@@ -446,7 +454,11 @@ mod tests {
     /// Voxelise a z-running tube whose cross-section (in x, y relative to the axis at
     /// (cx, cy)) satisfies `inside(dx, dy)`.
     fn tube(spacing: [f64; 3], dims: [usize; 3], inside: impl Fn(f64, f64) -> bool) -> Mask {
-        let origin = Point3::new(-(dims[2] as f64 - 1.0) * spacing[0] / 2.0, -(dims[1] as f64 - 1.0) * spacing[1] / 2.0, 0.0);
+        let origin = Point3::new(
+            -(dims[2] as f64 - 1.0) * spacing[0] / 2.0,
+            -(dims[1] as f64 - 1.0) * spacing[1] / 2.0,
+            0.0,
+        );
         let g = Geometry::axial(origin, spacing);
         let mut data = Array3::from_elem((dims[0], dims[1], dims[2]), false);
         for ((k, j, i), v) in data.indexed_iter_mut() {
@@ -457,7 +469,12 @@ mod tests {
     }
 
     fn axial_plane(z: f64) -> Plane {
-        Plane { center: Point3::new(1.3, -0.7, z), normal: Vector3::z(), u: Vector3::x(), v: Vector3::y() }
+        Plane {
+            center: Point3::new(1.3, -0.7, z),
+            normal: Vector3::z(),
+            u: Vector3::x(),
+            v: Vector3::y(),
+        }
     }
 
     #[test]
@@ -467,10 +484,17 @@ mod tests {
         let s = measure_section(&f, &axial_plane(13.0), 3.0).unwrap();
         let a = std::f64::consts::PI * 100.0;
         assert!((s.area_mm2 - a).abs() / a < 0.02, "area {}", s.area_mm2);
-        assert!((s.equivalent_diameter_mm - 20.0).abs() < 0.2, "{}", s.equivalent_diameter_mm);
+        assert!(
+            (s.equivalent_diameter_mm - 20.0).abs() < 0.2,
+            "{}",
+            s.equivalent_diameter_mm
+        );
         // A caliper width of a voxelised shape is quantised to the voxel grid along the
         // grid axes: one voxel (0.7 mm) is the honest tolerance.
-        assert!((s.min_feret_mm - 20.0).abs() < 0.7 && (s.max_feret_mm - 20.0).abs() < 0.7, "{s:?}");
+        assert!(
+            (s.min_feret_mm - 20.0).abs() < 0.7 && (s.max_feret_mm - 20.0).abs() < 0.7,
+            "{s:?}"
+        );
         assert!((s.ap_mm - 20.0).abs() < 0.7 && (s.transverse_mm - 20.0).abs() < 0.7);
         assert!((s.centroid.x - 1.3).abs() < 0.1 && (s.centroid.y + 0.7).abs() < 0.1);
     }
@@ -478,7 +502,9 @@ mod tests {
     #[test]
     fn ellipse_28_by_14() {
         // Long axis along patient x (transverse 28, AP 14).
-        let m = tube([0.7, 0.7, 3.0], [6, 60, 70], |x, y| (x / 14.0).powi(2) + (y / 7.0).powi(2) <= 1.0);
+        let m = tube([0.7, 0.7, 3.0], [6, 60, 70], |x, y| {
+            (x / 14.0).powi(2) + (y / 7.0).powi(2) <= 1.0
+        });
         let f = FractionField::from_mask(&m).unwrap();
         let s = measure_section(&f, &axial_plane(6.0), 3.0).unwrap();
         let a = std::f64::consts::PI * 14.0 * 7.0;
@@ -503,11 +529,18 @@ mod tests {
         let f = FractionField::from_mask(&m).unwrap();
         let s = measure_section(&f, &axial_plane(4.0), 3.0).unwrap();
         let area = 2.0 * w * 2.0 * r + std::f64::consts::PI * r * r;
-        assert!((s.area_mm2 - area).abs() / area < 0.03, "area {} vs {area}", s.area_mm2);
+        assert!(
+            (s.area_mm2 - area).abs() / area < 0.03,
+            "area {} vs {area}",
+            s.area_mm2
+        );
         assert!((s.max_feret_mm - 30.0).abs() < 0.4, "{s:?}");
         assert!((s.min_feret_mm - 8.0).abs() < 0.4, "{s:?}");
         // Caliper width along x of a stadium rotated by θ: 2w·cosθ + 2r; along y: 2w·sinθ + 2r.
-        assert!((s.transverse_mm - (2.0 * w * th.cos() + 2.0 * r)).abs() < 0.4, "{s:?}");
+        assert!(
+            (s.transverse_mm - (2.0 * w * th.cos() + 2.0 * r)).abs() < 0.4,
+            "{s:?}"
+        );
         assert!((s.ap_mm - (2.0 * w * th.sin() + 2.0 * r)).abs() < 0.4, "{s:?}");
     }
 
@@ -531,10 +564,16 @@ mod tests {
 
     #[test]
     fn large_section_grows_window() {
-        let m = tube([1.0, 1.0, 2.0], [4, 130, 130], |x, y| x * x + y * y <= 30.0 * 30.0);
+        let m = tube([1.0, 1.0, 2.0], [4, 130, 130], |x, y| {
+            x * x + y * y <= 30.0 * 30.0
+        });
         let f = FractionField::from_mask(&m).unwrap();
         let s = measure_section(&f, &axial_plane(3.0), 3.0).unwrap();
-        assert!((s.equivalent_diameter_mm - 60.0).abs() < 0.4, "{}", s.equivalent_diameter_mm);
+        assert!(
+            (s.equivalent_diameter_mm - 60.0).abs() < 0.4,
+            "{}",
+            s.equivalent_diameter_mm
+        );
     }
 
     #[test]
@@ -551,7 +590,17 @@ mod tests {
         let f = FractionField::from_mask(&Mask::new(data, g)).unwrap();
         let u = Vector3::y().cross(&d).normalize();
         let v = d.cross(&u);
-        let s = measure_section(&f, &Plane { center: Point3::origin(), normal: d, u, v }, 3.0).unwrap();
+        let s = measure_section(
+            &f,
+            &Plane {
+                center: Point3::origin(),
+                normal: d,
+                u,
+                v,
+            },
+            3.0,
+        )
+        .unwrap();
         assert!((s.equivalent_diameter_mm - 18.0).abs() < 0.2, "{s:?}");
         assert!((s.min_feret_mm - 18.0).abs() < 0.4 && (s.max_feret_mm - 18.0).abs() < 0.4);
     }
@@ -561,7 +610,9 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         for _ in 0..200 {
             let n = rng.random_range(3..40);
-            let pts: Vec<[f64; 2]> = (0..n).map(|_| [rng.random_range(-10.0..10.0), rng.random_range(-3.0..3.0)]).collect();
+            let pts: Vec<[f64; 2]> = (0..n)
+                .map(|_| [rng.random_range(-10.0..10.0), rng.random_range(-3.0..3.0)])
+                .collect();
             let hull = convex_hull(&pts);
             let (mn, mx) = feret(&hull);
             let mut bmax: f64 = 0.0;
