@@ -1,16 +1,29 @@
 //! Measurements → the 13 differentiating signs of IVC leiomyosarcoma (each with state,
 //! value, threshold, explanation and literature source) → a transparent differential.
 //!
+//! - [`thresholds`]: the one table of cut-offs, each with its source; TOML-overridable.
+//! - [`signs`]: each sign judged from [`Measurements`]; `indeterminate` when the series or
+//!   measurement it needs is missing, never a guessed `absent`.
+//! - [`differential`]: naive Bayes over the signs with a documented likelihood table.
+//!
 //! A research aid: biopsy decides.
 //!
-//! ```no_run
-//! use cavascope_features::{evaluate, Thresholds};
-//! # let m = cavascope_segment::Measurements::default();
-//! let findings = evaluate(&m, &Thresholds::default());
-//! for s in &findings.signs {
-//!     println!("{:?} {:?}: {}", s.id, s.state, s.explanation);
-//! }
 //! ```
+//! use cavascope_features::{evaluate, SignState, Thresholds};
+//! let m = cavascope_segment::Measurements::default();
+//! let findings = evaluate(&m, &Thresholds::default());
+//! // Every sign is listed; with nothing measured, none can be judged.
+//! assert_eq!(findings.signs.len(), 13);
+//! assert!(findings.signs.iter().all(|s| s.state == SignState::Indeterminate));
+//! assert_eq!(findings.differential.len(), 6);
+//! ```
+
+pub mod differential;
+pub mod signs;
+pub mod thresholds;
+
+pub use differential::{differential, DIAGNOSES, LIKELIHOODS};
+pub use thresholds::Thresholds;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -43,12 +56,64 @@ pub enum SignId {
     DiffusionRestriction,
 }
 
+/// All sign ids in report order.
+pub const ALL_SIGNS: [SignId; 13] = [
+    SignId::DilatedIvc,
+    SignId::ImperceptibleIvcLumen,
+    SignId::ProminentCollaterals,
+    SignId::IvcExtrinsicCompression,
+    SignId::IntraluminalExtension,
+    SignId::HeterogeneousArterialEnhancement,
+    SignId::ProgressiveDelayedEnhancement,
+    SignId::Washout,
+    SignId::InternalFat,
+    SignId::Calcification,
+    SignId::T1Hypointense,
+    SignId::T2Hyperintense,
+    SignId::DiffusionRestriction,
+];
+
+impl SignId {
+    /// The report-v1 identifier (`dilated_ivc`…).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SignId::DilatedIvc => "dilated_ivc",
+            SignId::ImperceptibleIvcLumen => "imperceptible_ivc_lumen",
+            SignId::ProminentCollaterals => "prominent_collaterals",
+            SignId::IvcExtrinsicCompression => "ivc_extrinsic_compression",
+            SignId::IntraluminalExtension => "intraluminal_extension",
+            SignId::HeterogeneousArterialEnhancement => "heterogeneous_arterial_enhancement",
+            SignId::ProgressiveDelayedEnhancement => "progressive_delayed_enhancement",
+            SignId::Washout => "washout",
+            SignId::InternalFat => "internal_fat",
+            SignId::Calcification => "calcification",
+            SignId::T1Hypointense => "t1_hypointense",
+            SignId::T2Hyperintense => "t2_hyperintense",
+            SignId::DiffusionRestriction => "diffusion_restriction",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SignId> {
+        ALL_SIGNS.iter().copied().find(|i| i.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignState {
     Present,
     Absent,
     Indeterminate,
+}
+
+impl SignState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SignState::Present => "present",
+            SignState::Absent => "absent",
+            SignState::Indeterminate => "indeterminate",
+        }
+    }
 }
 
 /// One sign with its evidence.
@@ -80,11 +145,27 @@ pub struct Findings {
     pub warnings: Vec<String>,
 }
 
-/// Thresholds table (filled in by the features work).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Thresholds {}
+impl Findings {
+    /// The sign with this id (every report has all 13).
+    pub fn sign(&self, id: SignId) -> Option<&Sign> {
+        self.signs.iter().find(|s| s.id == id)
+    }
+}
 
-/// Measurements → findings.
-pub fn evaluate(_m: &cavascope_segment::Measurements, _t: &Thresholds) -> Findings {
-    Findings::default()
+/// Measurements → findings: all 13 signs and the sorted differential. Indeterminate
+/// signs carry their reason in `warnings` too.
+pub fn evaluate(m: &cavascope_segment::Measurements, t: &Thresholds) -> Findings {
+    let ctx = signs::Context { m, t };
+    let signs = signs::all(&ctx);
+    let warnings = signs
+        .iter()
+        .filter(|s| s.state == SignState::Indeterminate)
+        .map(|s| format!("sign {} indeterminate: {}", s.id.as_str(), s.explanation))
+        .collect();
+    let differential = differential::differential(m, &signs);
+    Findings {
+        signs,
+        differential,
+        warnings,
+    }
 }

@@ -1,0 +1,1047 @@
+//! The 13 signs, each judged from [`Measurements`] against [`Thresholds`].
+//!
+//! A sign is `indeterminate` whenever the series or the measurement it needs is missing:
+//! an `absent` is only ever said when the evidence was looked at and not found.
+
+use crate::thresholds::Thresholds;
+use crate::{Sign, SignId, SignState};
+use cavascope_segment::{
+    Collaterals, IvcModel, IvcSegment, MassModel, Measurements, PhaseEnhancement, Role, Section,
+};
+
+/// Literature behind each sign (shown in the report beside the explanation).
+pub fn source(id: SignId) -> &'static str {
+    match id {
+        SignId::DilatedIvc => {
+            "Xiao, Eur Radiol 2019 (megacava ≥ 28 mm); normal CT calibre per level (jnmu aumn090723; Cureus 2022, PMID 36579206); PMC11609039"
+        }
+        SignId::ImperceptibleIvcLumen => {
+            "Webb et al., AJR 2013 (imperceptible IVC at the contact: 3/4 LMS vs 0/14 other masses); PMC11609039"
+        }
+        SignId::ProminentCollaterals => {
+            "PMC11609039; Kapur, RadioGraphics 2010 (pathways); gonadal ≥ 6 mm PMC6445463; azygos > 10 mm (unverified CT flag)"
+        }
+        SignId::IvcExtrinsicCompression => {
+            "Webb et al., AJR 2013 (negative embedded-organ sign: 11/14 other masses vs 0/4 LMS); flat cava AP < 9 mm (Eisenstat, AJR 2002), ratio ≥ 1.9 (J Trauma 2010)"
+        }
+        SignId::IntraluminalExtension => {
+            "Webb et al., AJR 2013 (not discriminating); Zou, Iran J Radiol 2017 (< 1/3 intraluminal)"
+        }
+        SignId::HeterogeneousArterialEnhancement => {
+            "PMC11609039; Ganeshalingam, Clin Radiol 2011; Eurorad 13880"
+        }
+        SignId::ProgressiveDelayedEnhancement => {
+            "PMC11609039 (delayed enhancement); ICC progressive centripetal (Yang, IJCEM 2017)"
+        }
+        SignId::Washout => "LI-RADS v2018 (washout is visual; Santillan 2020, Elsayes 2019)",
+        SignId::InternalFat => "Park, AJR (macroscopic fat ≤ −10 HU); Eurorad 13880 (LMS: no fat)",
+        SignId::Calcification => {
+            "Agatston (≥ 130 HU); Ganeshalingam, Clin Radiol 2011 (LMS non-calcified); Eurorad 16571"
+        }
+        SignId::T1Hypointense => "Ganeshalingam, Clin Radiol 2011 (T1 low / T2 high)",
+        SignId::T2Hyperintense => "Ganeshalingam, Clin Radiol 2011 (T1 low / T2 high)",
+        SignId::DiffusionRestriction => {
+            "Eurorad 12591 (restricted diffusion); ADC cut-off 1.178 (ICC vs metastases), uterine sarcoma 1.17 (Tamai 2008)"
+        }
+    }
+}
+
+/// What the study offers, for deciding between `absent` and `indeterminate`.
+pub(crate) struct Context<'a> {
+    pub m: &'a Measurements,
+    pub t: &'a Thresholds,
+}
+
+impl<'a> Context<'a> {
+    fn has_role(&self, pred: impl Fn(Role) -> bool) -> bool {
+        self.m.phases.iter().any(|p| pred(p.role))
+    }
+    fn is_mr(&self) -> bool {
+        self.has_role(|r| r.as_str().starts_with("mr_")) && !self.has_role(|r| r.as_str().starts_with("ct_"))
+    }
+    fn has_post_contrast(&self) -> bool {
+        self.has_role(|r| r.is_post_contrast())
+    }
+    fn enhancement(&self, pred: impl Fn(Role) -> bool) -> Option<&'a PhaseEnhancement> {
+        self.m.mass.as_ref()?.enhancement.iter().find(|e| pred(e.role))
+    }
+}
+
+fn is_arterial(r: Role) -> bool {
+    matches!(r, Role::CtArterial | Role::MrT1Arterial)
+}
+fn is_pv(r: Role) -> bool {
+    matches!(r, Role::CtPortalVenous | Role::MrT1PortalVenous)
+}
+fn is_delayed(r: Role) -> bool {
+    matches!(r, Role::CtDelayed | Role::MrT1Delayed)
+}
+
+fn mk(
+    id: SignId,
+    state: SignState,
+    value: Option<f64>,
+    threshold: Option<f64>,
+    unit: Option<&str>,
+    explanation: String,
+) -> Sign {
+    Sign {
+        id,
+        state,
+        value: value.filter(|v| v.is_finite()),
+        threshold: threshold.filter(|v| v.is_finite()),
+        unit: unit.map(str::to_string),
+        explanation,
+        source: source(id).to_string(),
+    }
+}
+
+fn indeterminate(id: SignId, unit: Option<&str>, threshold: Option<f64>, why: String) -> Sign {
+    mk(
+        id,
+        SignState::Indeterminate,
+        None,
+        threshold,
+        unit,
+        format!("Not judged: {why}."),
+    )
+}
+
+fn present_if(b: bool) -> SignState {
+    if b {
+        SignState::Present
+    } else {
+        SignState::Absent
+    }
+}
+
+fn seg_name(s: Option<IvcSegment>) -> &'static str {
+    match s {
+        Some(IvcSegment::Upper) => "upper (retrohepatic/suprahepatic)",
+        Some(IvcSegment::Middle) => "middle (hepatic to renal veins)",
+        Some(IvcSegment::Lower) => "lower (infrarenal)",
+        None => "unknown",
+    }
+}
+
+/// Sections in contact with the mass (its contact z-range widened by the margin).
+fn contact_range(m: &Measurements, t: &Thresholds) -> Option<[f64; 2]> {
+    let r = m.mass.as_ref()?.contact_z_range_mm?;
+    let (lo, hi) = (r[0].min(r[1]), r[0].max(r[1]));
+    Some([lo - t.contact_margin_mm, hi + t.contact_margin_mm])
+}
+
+fn in_range(s: &Section, r: [f64; 2]) -> bool {
+    s.z_mm >= r[0] && s.z_mm <= r[1]
+}
+
+fn finite_sections(ivc: &IvcModel) -> impl Iterator<Item = &Section> {
+    ivc.profile
+        .iter()
+        .filter(|s| s.equivalent_diameter_mm.is_finite() && s.equivalent_diameter_mm > 0.0)
+}
+
+fn mean_sd(v: &[f64]) -> Option<(f64, f64)> {
+    if v.is_empty() {
+        return None;
+    }
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+    Some((mean, var.sqrt()))
+}
+
+/// The patient's own IVC away from the mass: mean and SD of the equivalent diameter.
+fn uninvolved_reference(ivc: &IvcModel, contact: Option<[f64; 2]>) -> Option<(f64, f64, usize)> {
+    let d: Vec<f64> = finite_sections(ivc)
+        .filter(|s| contact.is_none_or(|r| !in_range(s, r)))
+        .map(|s| s.equivalent_diameter_mm)
+        .collect();
+    // Fewer than 5 mm of uninvolved IVC is no reference.
+    if d.len() < 5 {
+        return None;
+    }
+    mean_sd(&d).map(|(m, s)| (m, s, d.len()))
+}
+
+fn level_limit(t: &Thresholds, s: Option<IvcSegment>) -> Option<f64> {
+    match s? {
+        IvcSegment::Upper => Some(t.normal_min_diameter_upper_mm),
+        IvcSegment::Middle => Some(t.normal_min_diameter_middle_mm),
+        IvcSegment::Lower => Some(t.normal_min_diameter_lower_mm),
+    }
+}
+
+pub(crate) fn dilated_ivc(c: &Context) -> Sign {
+    let id = SignId::DilatedIvc;
+    let t = c.t;
+    let thr = t.dilated_equivalent_diameter_mm;
+    let Some(ivc) = &c.m.ivc else {
+        return indeterminate(id, Some("mm"), Some(thr), "the IVC was not segmented".into());
+    };
+    let Some(widest) =
+        finite_sections(ivc).max_by(|a, b| a.equivalent_diameter_mm.total_cmp(&b.equivalent_diameter_mm))
+    else {
+        return indeterminate(id, Some("mm"), Some(thr), "the IVC profile is empty".into());
+    };
+    let contact = contact_range(c.m, t);
+    let own = uninvolved_reference(ivc, contact);
+
+    // Rule 1: megacava anywhere.
+    if widest.equivalent_diameter_mm >= thr {
+        return mk(
+            id,
+            SignState::Present,
+            Some(widest.equivalent_diameter_mm),
+            Some(thr),
+            Some("mm"),
+            format!(
+                "IVC equivalent diameter {:.1} mm at z = {:.1} mm ({} segment) reaches the megacava cut-off {:.0} mm{}",
+                widest.equivalent_diameter_mm,
+                widest.z_mm,
+                seg_name(widest.segment),
+                thr,
+                own.map(|(m, _, _)| format!("; the uninvolved IVC measures {m:.1} mm"))
+                    .unwrap_or_default()
+            ),
+        );
+    }
+    // Rule 2: minimum diameter above the 95th percentile of its level.
+    let over_level = finite_sections(ivc)
+        .filter_map(|s| level_limit(t, s.segment).map(|l| (s, l)))
+        .filter(|(s, l)| s.min_diameter_mm > *l)
+        .max_by(|a, b| (a.0.min_diameter_mm - a.1).total_cmp(&(b.0.min_diameter_mm - b.1)));
+    if let Some((s, l)) = over_level {
+        return mk(
+            id,
+            SignState::Present,
+            Some(s.min_diameter_mm),
+            Some(l),
+            Some("mm"),
+            format!(
+                "IVC minimum diameter {:.1} mm at z = {:.1} mm exceeds the 95th percentile of the {} segment ({:.0} mm)",
+                s.min_diameter_mm,
+                s.z_mm,
+                seg_name(s.segment),
+                l
+            ),
+        );
+    }
+    // Rule 3: against the patient's own uninvolved IVC.
+    if let (Some((mean, sd, n)), Some(r)) = (own, contact) {
+        let limit = (mean + t.own_ivc_sd_factor * sd).max(mean * t.own_ivc_min_ratio);
+        let widest_contact = finite_sections(ivc)
+            .filter(|s| in_range(s, r))
+            .max_by(|a, b| a.equivalent_diameter_mm.total_cmp(&b.equivalent_diameter_mm));
+        if let Some(s) = widest_contact {
+            if s.equivalent_diameter_mm > limit {
+                return mk(
+                    id,
+                    SignState::Present,
+                    Some(s.equivalent_diameter_mm),
+                    Some(limit),
+                    Some("mm"),
+                    format!(
+                        "IVC equivalent diameter {:.1} mm at the mass (z = {:.1} mm) exceeds the patient's own uninvolved IVC ({:.1} ± {:.1} mm over {} sections; limit max(mean + {:.0} SD, {:.2} × mean) = {:.1} mm)",
+                        s.equivalent_diameter_mm, s.z_mm, mean, sd, n, t.own_ivc_sd_factor, t.own_ivc_min_ratio, limit
+                    ),
+                );
+            }
+        }
+    }
+    let level_note = if ivc.profile.iter().any(|s| s.segment.is_some()) {
+        format!(
+            "; minimum diameters within the level limits (upper {:.0}, middle {:.0}, lower {:.0} mm)",
+            t.normal_min_diameter_upper_mm, t.normal_min_diameter_middle_mm, t.normal_min_diameter_lower_mm
+        )
+    } else {
+        "; IVC levels unknown (no landmarks), level limits not applied".to_string()
+    };
+    mk(
+        id,
+        SignState::Absent,
+        Some(widest.equivalent_diameter_mm),
+        Some(thr),
+        Some("mm"),
+        format!(
+            "Widest IVC equivalent diameter {:.1} mm at z = {:.1} mm is below {:.0} mm{}{}",
+            widest.equivalent_diameter_mm,
+            widest.z_mm,
+            thr,
+            level_note,
+            own.map(|(m, s, _)| format!("; uninvolved IVC {m:.1} ± {s:.1} mm"))
+                .unwrap_or_default()
+        ),
+    )
+}
+
+pub(crate) fn imperceptible_lumen(c: &Context) -> Sign {
+    let id = SignId::ImperceptibleIvcLumen;
+    let thr = c.t.imperceptible_min_length_mm;
+    let Some(ivc) = &c.m.ivc else {
+        return indeterminate(id, Some("mm"), Some(thr), "the IVC was not segmented".into());
+    };
+    if !c.has_post_contrast() {
+        return indeterminate(
+            id,
+            Some("mm"),
+            Some(thr),
+            "the lumen needs a post-contrast phase and the study has none".into(),
+        );
+    }
+    let Some(longest) = ivc.lumen.longest_imperceptible_mm else {
+        return indeterminate(
+            id,
+            Some("mm"),
+            Some(thr),
+            "lumen visibility was not measured".into(),
+        );
+    };
+    let reference = ivc
+        .lumen
+        .reference
+        .as_deref()
+        .map(|r| format!(" (reference: {r})"))
+        .unwrap_or_default();
+    let ranges = ivc
+        .lumen
+        .imperceptible_ranges_z_mm
+        .iter()
+        .map(|r| format!("z {:.1} to {:.1} mm", r[0], r[1]))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let frac = ivc
+        .lumen
+        .visible_fraction
+        .map(|f| format!("; lumen visible over {:.0}% of the IVC", f * 100.0))
+        .unwrap_or_default();
+    let present = longest >= thr;
+    let expl = if present {
+        format!("No opacified lumen over {longest:.1} mm of IVC ({ranges}), ≥ {thr:.0} mm{reference}{frac}")
+    } else if longest > 0.0 {
+        format!(
+            "Longest stretch without opacified lumen {longest:.1} mm ({ranges}) is shorter than {thr:.0} mm{reference}{frac}"
+        )
+    } else {
+        format!("Opacified lumen seen along the whole IVC{reference}{frac}")
+    };
+    mk(
+        id,
+        present_if(present),
+        Some(longest),
+        Some(thr),
+        Some("mm"),
+        expl,
+    )
+}
+
+fn collateral_limit(t: &Thresholds, name: &str) -> f64 {
+    let n = name.to_ascii_lowercase();
+    if n.contains("azygos") {
+        t.azygos_diameter_mm
+    } else if n.contains("gonadal") || n.contains("ovarian") || n.contains("testicular") {
+        t.gonadal_diameter_mm
+    } else {
+        t.other_collateral_diameter_mm
+    }
+}
+
+pub(crate) fn prominent_collaterals(c: &Context) -> Sign {
+    let id = SignId::ProminentCollaterals;
+    let t = c.t;
+    let Some(col): Option<&Collaterals> = c.m.collaterals.as_ref() else {
+        return indeterminate(
+            id,
+            Some("mm"),
+            Some(t.other_collateral_diameter_mm),
+            "collateral veins were not assessed".into(),
+        );
+    };
+    let named: Vec<(&str, f64, f64)> = col
+        .veins
+        .iter()
+        .filter_map(|v| {
+            v.diameter_mm
+                .filter(|d| d.is_finite())
+                .map(|d| (v.name.as_str(), d, collateral_limit(t, &v.name)))
+        })
+        .collect();
+    if let Some((name, d, l)) = named
+        .iter()
+        .filter(|(_, d, l)| d > l)
+        .max_by(|a, b| (a.1 - a.2).total_cmp(&(b.1 - b.2)))
+    {
+        return mk(
+            id,
+            SignState::Present,
+            Some(*d),
+            Some(*l),
+            Some("mm"),
+            format!("{name} measures {d:.1} mm, above {l:.0} mm{}", count_note(col)),
+        );
+    }
+    if !named.is_empty() {
+        let list = named
+            .iter()
+            .map(|(n, d, l)| format!("{n} {d:.1} mm (limit {l:.0})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let widest = named.iter().map(|x| x.1).fold(f64::MIN, f64::max);
+        return mk(
+            id,
+            SignState::Absent,
+            Some(widest),
+            None,
+            Some("mm"),
+            format!("No collateral above its limit: {list}{}", count_note(col)),
+        );
+    }
+    // Unnamed collateral vessels: the generic limit.
+    let l = t.other_collateral_diameter_mm;
+    match (col.max_diameter_mm, col.count) {
+        (Some(d), _) if d.is_finite() => mk(
+            id,
+            present_if(d > l),
+            Some(d),
+            Some(l),
+            Some("mm"),
+            format!(
+                "Widest collateral vein {d:.1} mm {} {l:.0} mm{}{}",
+                if d > l { "exceeds" } else { "is within" },
+                col.volume_ml
+                    .map(|v| format!("; collateral volume {v:.1} ml"))
+                    .unwrap_or_default(),
+                count_note(col)
+            ),
+        ),
+        (_, Some(0)) => mk(
+            id,
+            SignState::Absent,
+            None,
+            Some(l),
+            Some("mm"),
+            format!("No enlarged collateral vein found (limit {l:.0} mm)"),
+        ),
+        _ => indeterminate(
+            id,
+            Some("mm"),
+            Some(l),
+            "no collateral diameter was measured".into(),
+        ),
+    }
+}
+
+fn count_note(col: &Collaterals) -> String {
+    col.count
+        .map(|n| format!("; {n} enlarged collateral vessel(s)"))
+        .unwrap_or_default()
+}
+
+pub(crate) fn extrinsic_compression(c: &Context) -> Sign {
+    let id = SignId::IvcExtrinsicCompression;
+    let t = c.t;
+    let unit = Some("ratio");
+    let thr = Some(t.flattening_ratio_max);
+    let Some(ivc) = &c.m.ivc else {
+        return indeterminate(id, unit, thr, "the IVC was not segmented".into());
+    };
+    let Some(mass) = &c.m.mass else {
+        return no_mass_sign(c, id, unit, thr);
+    };
+    let Some(contact) = contact_range(c.m, t) else {
+        return mk(
+            id,
+            SignState::Absent,
+            None,
+            thr,
+            unit,
+            format!(
+                "The mass (centroid z = {:.1} mm) does not touch the IVC, so it cannot compress it",
+                mass.centroid_mm[2]
+            ),
+        );
+    };
+    let at: Vec<&Section> = finite_sections(ivc).filter(|s| in_range(s, contact)).collect();
+    if at.is_empty() {
+        return indeterminate(
+            id,
+            unit,
+            thr,
+            format!(
+                "no IVC section was measured at the mass contact (z {:.1} to {:.1} mm)",
+                contact[0], contact[1]
+            ),
+        );
+    }
+    let own = uninvolved_reference(ivc, Some(contact));
+    let flattest = at
+        .iter()
+        .min_by(|a, b| a.flattening_ratio.total_cmp(&b.flattening_ratio))
+        .copied();
+    let narrowest = at
+        .iter()
+        .min_by(|a, b| a.equivalent_diameter_mm.total_cmp(&b.equivalent_diameter_mm))
+        .copied();
+    let (Some(flattest), Some(narrowest)) = (flattest, narrowest) else {
+        return indeterminate(id, unit, thr, "no section at the contact".into());
+    };
+    let flat = flattest.flattening_ratio <= t.flattening_ratio_max;
+    let flat_ap = at
+        .iter()
+        .filter(|s| s.ap_diameter_mm.is_finite() && s.ap_diameter_mm > 0.0)
+        .any(|s| s.ap_diameter_mm < t.flat_ap_diameter_mm);
+    let narrowed = own.is_some_and(|(m, _, _)| narrowest.equivalent_diameter_mm < t.narrowed_ratio * m);
+    // An IVC widened at the contact is expanded from inside, not compressed.
+    let widened = own.is_some_and(|(m, sd, _)| {
+        at.iter()
+            .any(|s| s.equivalent_diameter_mm > (m + t.own_ivc_sd_factor * sd).max(m * t.own_ivc_min_ratio))
+    }) || at
+        .iter()
+        .any(|s| s.equivalent_diameter_mm >= t.dilated_equivalent_diameter_mm);
+
+    // Normal calibre above and below the contact.
+    let ctx = t.compression_context_mm;
+    let is_normal = |s: &Section| {
+        s.flattening_ratio > t.flattening_ratio_max
+            && s.equivalent_diameter_mm < t.dilated_equivalent_diameter_mm
+    };
+    let above: Vec<&Section> = finite_sections(ivc)
+        .filter(|s| s.z_mm > contact[1] && s.z_mm <= contact[1] + ctx)
+        .collect();
+    let below: Vec<&Section> = finite_sections(ivc)
+        .filter(|s| s.z_mm < contact[0] && s.z_mm >= contact[0] - ctx)
+        .collect();
+    let normal_above = !above.is_empty() && above.iter().filter(|s| is_normal(s)).count() * 2 > above.len();
+    let normal_below = !below.is_empty() && below.iter().filter(|s| is_normal(s)).count() * 2 > below.len();
+    let context_ok = match (above.is_empty(), below.is_empty()) {
+        (false, false) => normal_above && normal_below,
+        (true, false) => normal_below,
+        (false, true) => normal_above,
+        (true, true) => false,
+    };
+    let context_note = match (above.is_empty(), below.is_empty()) {
+        (true, true) => "no IVC measured above or below the contact".to_string(),
+        (true, false) => format!(
+            "IVC below the contact {}; none measured above",
+            if normal_below { "normal" } else { "not normal" }
+        ),
+        (false, true) => format!(
+            "IVC above the contact {}; none measured below",
+            if normal_above { "normal" } else { "not normal" }
+        ),
+        (false, false) => format!(
+            "IVC {} above and {} below the contact",
+            if normal_above { "normal" } else { "not normal" },
+            if normal_below { "normal" } else { "not normal" }
+        ),
+    };
+    let own_note = own
+        .map(|(m, s, _)| format!("; uninvolved IVC {m:.1} ± {s:.1} mm"))
+        .unwrap_or_default();
+    if above.is_empty() && below.is_empty() && (flat || flat_ap || narrowed) && !widened {
+        return indeterminate(
+            id,
+            unit,
+            thr,
+            format!(
+                "the IVC is flattened at the contact (min/max {:.2}) but no IVC was measured above or below to show normal calibre",
+                flattest.flattening_ratio
+            ),
+        );
+    }
+    let present = (flat || flat_ap || narrowed) && !widened && context_ok;
+    let how = format!(
+        "at the mass contact (z {:.1} to {:.1} mm) the flattest IVC section has min/max diameter {:.2} at z = {:.1} mm (flat if ≤ {:.2}), the narrowest equivalent diameter {:.1} mm{}{}; {}",
+        contact[0],
+        contact[1],
+        flattest.flattening_ratio,
+        flattest.z_mm,
+        t.flattening_ratio_max,
+        narrowest.equivalent_diameter_mm,
+        if flat_ap {
+            format!(", AP < {:.0} mm", t.flat_ap_diameter_mm)
+        } else {
+            String::new()
+        },
+        own_note,
+        context_note
+    );
+    let expl = if present {
+        format!("IVC flattened/narrowed by the mass outside it (negative embedded-organ sign): {how}")
+    } else if widened {
+        format!("IVC widened, not compressed, at the mass: {how}")
+    } else {
+        format!("No extrinsic compression: {how}")
+    };
+    mk(
+        id,
+        present_if(present),
+        Some(flattest.flattening_ratio),
+        thr,
+        unit,
+        expl,
+    )
+}
+
+/// A mass sign when no mass was found: absent (there is no mass to carry it), said plainly.
+fn no_mass_sign(c: &Context, id: SignId, unit: Option<&str>, thr: Option<f64>) -> Sign {
+    if c.m.phases.is_empty() {
+        return indeterminate(
+            id,
+            unit,
+            thr,
+            "no series with a known role to look for a mass".into(),
+        );
+    }
+    mk(
+        id,
+        SignState::Absent,
+        None,
+        thr,
+        unit,
+        "No mass was found, so there is no mass to carry this sign".into(),
+    )
+}
+
+pub(crate) fn intraluminal_extension(c: &Context) -> Sign {
+    let id = SignId::IntraluminalExtension;
+    let Some(mass) = &c.m.mass else {
+        return no_mass_sign(c, id, None, None);
+    };
+    match mass.intraluminal_extension {
+        Some(true) => mk(
+            id,
+            SignState::Present,
+            Some(1.0),
+            None,
+            None,
+            format!(
+                "Mass tissue inside the IVC lumen{}",
+                mass.contact_z_range_mm
+                    .map(|r| format!(" within z {:.1} to {:.1} mm", r[0], r[1]))
+                    .unwrap_or_default()
+            ),
+        ),
+        Some(false) => mk(
+            id,
+            SignState::Absent,
+            Some(0.0),
+            None,
+            None,
+            "No mass tissue inside the IVC lumen".into(),
+        ),
+        None => indeterminate(
+            id,
+            None,
+            None,
+            "the relation of the mass to the IVC lumen was not measured".into(),
+        ),
+    }
+}
+
+fn mass_or<'a>(
+    c: &'a Context,
+    id: SignId,
+    unit: Option<&str>,
+    thr: Option<f64>,
+) -> Result<&'a MassModel, Sign> {
+    c.m.mass.as_ref().ok_or_else(|| no_mass_sign(c, id, unit, thr))
+}
+
+pub(crate) fn heterogeneous_arterial(c: &Context) -> Sign {
+    let id = SignId::HeterogeneousArterialEnhancement;
+    let thr = c.t.heterogeneous_arterial_cv;
+    if !c.has_role(is_arterial) {
+        return indeterminate(
+            id,
+            Some("cv"),
+            Some(thr),
+            "the study has no arterial phase".into(),
+        );
+    }
+    let mass = match mass_or(c, id, Some("cv"), Some(thr)) {
+        Ok(m) => m,
+        Err(s) => return s,
+    };
+    let art = c.enhancement(is_arterial);
+    let cv = mass.arterial_heterogeneity_cv.or(art.map(|e| e.cv));
+    let Some(cv) = cv.filter(|v| v.is_finite()) else {
+        return indeterminate(
+            id,
+            Some("cv"),
+            Some(thr),
+            "mass heterogeneity on the arterial phase was not measured".into(),
+        );
+    };
+    let stats = art
+        .map(|e| format!(" (mean {:.0}, SD {:.0})", e.mean, e.sd))
+        .unwrap_or_default();
+    let present = cv >= thr;
+    mk(
+        id,
+        present_if(present),
+        Some(cv),
+        Some(thr),
+        Some("cv"),
+        format!(
+            "Arterial-phase mass coefficient of variation {cv:.2}{stats} {} {thr:.2}",
+            if present { "≥" } else { "<" }
+        ),
+    )
+}
+
+/// Enhancement of a phase in the study's unit: ΔHU (CT) or relative enhancement % (MRI).
+fn level(e: &PhaseEnhancement) -> f64 {
+    e.delta_from_unenhanced.unwrap_or(e.mean)
+}
+
+fn change(c: &Context, from: &PhaseEnhancement, to: &PhaseEnhancement) -> (f64, &'static str) {
+    if c.is_mr() {
+        match (from.delta_from_unenhanced, to.delta_from_unenhanced) {
+            // Relative enhancements: the difference is in percentage points.
+            (Some(a), Some(b)) => (b - a, "percentage points"),
+            _ if from.mean.abs() > 1e-9 => ((to.mean - from.mean) / from.mean * 100.0, "%"),
+            _ => (f64::NAN, "%"),
+        }
+    } else {
+        (level(to) - level(from), "HU")
+    }
+}
+
+pub(crate) fn progressive(c: &Context) -> Sign {
+    let id = SignId::ProgressiveDelayedEnhancement;
+    let thr = if c.is_mr() {
+        c.t.progressive_delta_mr_percent
+    } else {
+        c.t.progressive_delta_hu
+    };
+    let unit = if c.is_mr() { "%" } else { "HU" };
+    if !c.has_role(is_pv) || !c.has_role(is_delayed) {
+        return indeterminate(
+            id,
+            Some(unit),
+            Some(thr),
+            "needs both a portal-venous and a delayed phase".into(),
+        );
+    }
+    if let Err(s) = mass_or(c, id, Some(unit), Some(thr)) {
+        return s;
+    }
+    let (Some(pv), Some(del)) = (c.enhancement(is_pv), c.enhancement(is_delayed)) else {
+        return indeterminate(
+            id,
+            Some(unit),
+            Some(thr),
+            "mass enhancement on the portal-venous or delayed phase was not measured".into(),
+        );
+    };
+    let (d, u) = change(c, pv, del);
+    if !d.is_finite() {
+        return indeterminate(id, Some(unit), Some(thr), "enhancement change undefined".into());
+    }
+    let present = d >= thr;
+    mk(
+        id,
+        present_if(present),
+        Some(d),
+        Some(thr),
+        Some(unit),
+        format!(
+            "Mass mean {:.0} on portal-venous → {:.0} on delayed: change {:+.1} {u} {} +{thr:.0}{}",
+            pv.mean,
+            del.mean,
+            d,
+            if present { "≥" } else { "<" },
+            baseline_note(c)
+        ),
+    )
+}
+
+fn baseline_note(c: &Context) -> String {
+    match c.enhancement(|r| r.is_baseline()) {
+        Some(b) => format!(" (unenhanced mean {:.0})", b.mean),
+        None => String::new(),
+    }
+}
+
+pub(crate) fn washout(c: &Context) -> Sign {
+    let id = SignId::Washout;
+    let thr = if c.is_mr() {
+        c.t.washout_delta_mr_percent
+    } else {
+        c.t.washout_delta_hu
+    };
+    let unit = if c.is_mr() { "%" } else { "HU" };
+    if !c.has_role(is_arterial) || !(c.has_role(is_pv) || c.has_role(is_delayed)) {
+        return indeterminate(
+            id,
+            Some(unit),
+            Some(thr),
+            "needs an arterial phase and a later (portal-venous or delayed) phase".into(),
+        );
+    }
+    if let Err(s) = mass_or(c, id, Some(unit), Some(thr)) {
+        return s;
+    }
+    let Some(art) = c.enhancement(is_arterial) else {
+        return indeterminate(
+            id,
+            Some(unit),
+            Some(thr),
+            "mass enhancement on the arterial phase was not measured".into(),
+        );
+    };
+    let later: Vec<&PhaseEnhancement> = [c.enhancement(is_pv), c.enhancement(is_delayed)]
+        .into_iter()
+        .flatten()
+        .collect();
+    // The largest fall from the arterial phase to any later phase.
+    let Some((drop, u, which)) = later
+        .iter()
+        .map(|e| {
+            let (d, u) = change(c, art, e);
+            (-d, u, *e)
+        })
+        .filter(|x| x.0.is_finite())
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+    else {
+        return indeterminate(
+            id,
+            Some(unit),
+            Some(thr),
+            "mass enhancement on the later phases was not measured".into(),
+        );
+    };
+    // Washout needs arterial enhancement first (when a baseline tells us).
+    let enh_thr = if c.is_mr() {
+        c.t.enhancing_delta_mr_percent
+    } else {
+        c.t.enhancing_delta_hu
+    };
+    let art_enhances = art.delta_from_unenhanced.map(|d| d >= enh_thr);
+    let present = drop >= thr && art_enhances != Some(false);
+    let enh_note = match art.delta_from_unenhanced {
+        Some(d) => format!(" (arterial enhancement {d:+.0} {unit} over unenhanced)"),
+        None => " (no unenhanced baseline: arterial enhancement not checked)".into(),
+    };
+    mk(
+        id,
+        present_if(present),
+        Some(drop),
+        Some(thr),
+        Some(unit),
+        format!(
+            "Mass mean {:.0} on arterial → {:.0} on {}: fall {:.1} {u} {} {thr:.0}{enh_note}",
+            art.mean,
+            which.mean,
+            which.role.as_str(),
+            drop,
+            if drop >= thr { "≥" } else { "<" },
+        ),
+    )
+}
+
+pub(crate) fn internal_fat(c: &Context) -> Sign {
+    let id = SignId::InternalFat;
+    let thr = c.t.fat_fraction * 100.0;
+    let mass = match mass_or(c, id, Some("%"), Some(thr)) {
+        Ok(m) => m,
+        Err(s) => return s,
+    };
+    let Some(f) = mass.fat_fraction.filter(|v| v.is_finite()) else {
+        return indeterminate(
+            id,
+            Some("%"),
+            Some(thr),
+            if c.is_mr() {
+                "fat is measured on CT (≤ −10 HU); this MRI study has no fat-specific measure".into()
+            } else {
+                "the mass fat fraction was not measured".into()
+            },
+        );
+    };
+    let v = f * 100.0;
+    mk(
+        id,
+        present_if(v >= thr),
+        Some(v),
+        Some(thr),
+        Some("%"),
+        format!(
+            "{v:.1}% of the mass ({:.0} ml) at ≤ −10 HU {} {thr:.0}%",
+            mass.volume_ml,
+            if v >= thr { "≥" } else { "<" }
+        ),
+    )
+}
+
+pub(crate) fn calcification(c: &Context) -> Sign {
+    let id = SignId::Calcification;
+    let thr = c.t.calcified_fraction * 100.0;
+    let mass = match mass_or(c, id, Some("%"), Some(thr)) {
+        Ok(m) => m,
+        Err(s) => return s,
+    };
+    let Some(f) = mass.calcified_fraction.filter(|v| v.is_finite()) else {
+        return indeterminate(
+            id,
+            Some("%"),
+            Some(thr),
+            if c.is_mr() {
+                "calcification is measured on CT; MRI does not show it reliably".into()
+            } else {
+                "the mass calcified fraction was not measured".into()
+            },
+        );
+    };
+    let v = f * 100.0;
+    mk(
+        id,
+        present_if(v >= thr),
+        Some(v),
+        Some(thr),
+        Some("%"),
+        format!(
+            "{v:.2}% of the mass at ≥ 130 HU {} {thr:.1}%",
+            if v >= thr { "≥" } else { "<" }
+        ),
+    )
+}
+
+fn mr_value(
+    c: &Context,
+    id: SignId,
+    unit: &str,
+    thr: f64,
+    role_needed: &[Role],
+    get: impl Fn(&cavascope_segment::MrMeasures) -> Option<f64>,
+) -> Result<(f64, String), Sign> {
+    if !c.has_role(|r| role_needed.contains(&r)) {
+        let names = role_needed
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(" or ");
+        return Err(indeterminate(
+            id,
+            Some(unit),
+            Some(thr),
+            format!("needs an MRI {names} series and the study has none"),
+        ));
+    }
+    let mass = mass_or(c, id, Some(unit), Some(thr))?;
+    let mr = mass.mr.as_ref();
+    let v = mr.and_then(&get).filter(|v| v.is_finite());
+    let muscle = mr
+        .and_then(|m| m.muscle_roi_center_mm)
+        .map(|p| {
+            format!(
+                " (muscle reference at [{:.0}, {:.0}, {:.0}] mm)",
+                p[0], p[1], p[2]
+            )
+        })
+        .unwrap_or_default();
+    match v {
+        Some(v) => Ok((v, muscle)),
+        None => Err(indeterminate(
+            id,
+            Some(unit),
+            Some(thr),
+            "the MRI measure was not made".into(),
+        )),
+    }
+}
+
+pub(crate) fn t1_hypointense(c: &Context) -> Sign {
+    let id = SignId::T1Hypointense;
+    let thr = c.t.t1_hypointense_ratio;
+    match mr_value(c, id, "ratio", thr, &[Role::MrT1Pre], |m| m.t1_ratio_to_muscle) {
+        Err(s) => s,
+        Ok((v, muscle)) => mk(
+            id,
+            present_if(v < thr),
+            Some(v),
+            Some(thr),
+            Some("ratio"),
+            format!(
+                "Mass/muscle signal on unenhanced T1 {v:.2} {} {thr:.2}{muscle}",
+                if v < thr { "<" } else { "≥" }
+            ),
+        ),
+    }
+}
+
+pub(crate) fn t2_hyperintense(c: &Context) -> Sign {
+    let id = SignId::T2Hyperintense;
+    let thr = c.t.t2_hyperintense_ratio;
+    match mr_value(c, id, "ratio", thr, &[Role::MrT2], |m| m.t2_ratio_to_muscle) {
+        Err(s) => s,
+        Ok((v, muscle)) => mk(
+            id,
+            present_if(v > thr),
+            Some(v),
+            Some(thr),
+            Some("ratio"),
+            format!(
+                "Mass/muscle signal on T2 {v:.2} {} {thr:.2}{muscle}",
+                if v > thr { ">" } else { "≤" }
+            ),
+        ),
+    }
+}
+
+pub(crate) fn diffusion_restriction(c: &Context) -> Sign {
+    let id = SignId::DiffusionRestriction;
+    let thr = c.t.adc_restricted;
+    let unit = "1e-3 mm2/s";
+    match mr_value(c, id, unit, thr, &[Role::MrAdc, Role::MrDwi], |m| m.adc_mean) {
+        Err(s) => s,
+        Ok((v, _)) => {
+            let reference =
+                c.m.mass
+                    .as_ref()
+                    .and_then(|m| m.mr.as_ref())
+                    .and_then(|m| m.adc_reference)
+                    .filter(|r| r.is_finite());
+            let below_ref = reference.is_none_or(|r| v < r);
+            let present = v < thr && below_ref;
+            let ref_note = match reference {
+                Some(r) => format!(
+                    "; liver reference {r:.2} ({})",
+                    if v < r { "mass lower" } else { "mass not lower" }
+                ),
+                None => "; no reference tissue ADC".into(),
+            };
+            mk(
+                id,
+                present_if(present),
+                Some(v),
+                Some(thr),
+                Some(unit),
+                format!(
+                    "Mean mass ADC {v:.2} × 1e-3 mm²/s {} {thr:.2}{ref_note}",
+                    if v < thr { "<" } else { "≥" }
+                ),
+            )
+        }
+    }
+}
+
+/// All 13 signs in report order.
+pub(crate) fn all(c: &Context) -> Vec<Sign> {
+    vec![
+        dilated_ivc(c),
+        imperceptible_lumen(c),
+        prominent_collaterals(c),
+        extrinsic_compression(c),
+        intraluminal_extension(c),
+        heterogeneous_arterial(c),
+        progressive(c),
+        washout(c),
+        internal_fat(c),
+        calcification(c),
+        t1_hypointense(c),
+        t2_hyperintense(c),
+        diffusion_restriction(c),
+    ]
+}
