@@ -22,6 +22,7 @@ pub mod labelmap;
 pub mod landmarks;
 pub mod lumen;
 pub mod model;
+pub mod phases;
 pub mod track;
 
 pub use model::*;
