@@ -1,1 +1,153 @@
-//! cavascope-phantom (work in progress).
+//! Digital abdominal phantom: multiphase CT and MRI studies with exact ground truth.
+//!
+//! No public study with an IVC leiomyosarcoma and known truth exists, so cavascope makes
+//! its own. [`generate`] samples an analytic abdomen (patient LPS mm: body wall, spine,
+//! aorta, a gently curved elliptical IVC, liver, kidneys with renal veins, hepatic veins,
+//! right atrium, collateral veins, and the lesion of the case) onto a grid with partial
+//! volume and seeded noise, one [`Volume`] per series (CT: unenhanced, arterial, portal
+//! venous, delayed; MRI: T2, DWI b0/b800, ADC, T1 pre and three post-gadolinium phases).
+//! [`Truth`] holds what an analysis should find, in the vocabulary of report-v1;
+//! [`write_study`] writes the series as DICOM files with `truth.json` beside them.
+//!
+//! ```
+//! use cavascope_phantom::{generate, CaseName, PhantomOptions};
+//!
+//! let mut opts = PhantomOptions::small().noiseless();
+//! opts.cols = 64; opts.rows = 64; opts.pixel_spacing_mm = 6.0; opts.slices = 20; opts.slice_spacing_mm = 12.0;
+//! let study = generate(CaseName::IvcLeiomyosarcoma, &opts);
+//! assert_eq!(study.volumes.len(), 4);
+//! assert_eq!(study.volumes[0].meta.modality, "CT");
+//! // The tumour dilates the IVC beyond the 28 mm megacava threshold.
+//! assert!(study.truth.ivc.max_equivalent_diameter_mm > 30.0);
+//! assert_eq!(study.truth.expected_signs["imperceptible_ivc_lumen"], "present");
+//! ```
+
+pub mod anatomy;
+pub mod case;
+pub mod error;
+pub mod ivc;
+pub mod options;
+pub mod protocol;
+pub mod render;
+pub mod shapes;
+pub mod tissue;
+pub mod truth;
+pub mod write;
+
+pub use case::CaseName;
+pub use error::PhantomError;
+pub use options::{Orientation, PhantomOptions};
+pub use tissue::Tissue;
+pub use truth::Truth;
+pub use write::{write_study, Naming, TransferSyntax, WriteOptions, WrittenStudy};
+
+use cavascope_volume::{Geometry, Mask, Volume, VolumeMeta};
+use ndarray::Array3;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Label maps on the grid every series shares.
+#[derive(Debug, Clone)]
+pub struct Labels {
+    pub geometry: Geometry,
+    /// IVC contour, tumour inside it included.
+    pub ivc: Mask,
+    /// Flowing, opacifiable blood inside the IVC.
+    pub lumen: Mask,
+    pub mass: Option<Mask>,
+    /// [`Tissue`] per voxel (`Tissue as u8`), for debugging and overlays.
+    pub tissue: Array3<u8>,
+}
+
+/// A generated study: volumes (one per series), labels and truth.
+#[derive(Debug, Clone)]
+pub struct PhantomStudy {
+    pub case: CaseName,
+    pub volumes: Vec<Volume>,
+    pub labels: Labels,
+    pub truth: Truth,
+    /// Study-level identifiers used when writing DICOM.
+    pub study_instance_uid: String,
+    pub frame_of_reference_uid: String,
+    /// The options actually used (after sanitising).
+    pub options: PhantomOptions,
+    /// Acquisition details per volume (same order as `volumes`).
+    pub specs: Vec<protocol::SeriesSpec>,
+}
+
+/// A DICOM UID under the 2.25 (UUID-derived) root, deterministic from the generator.
+pub(crate) fn uid(rng: &mut ChaCha8Rng) -> String {
+    let v: u128 = rng.random::<u128>() >> 1;
+    format!("2.25.{v}")
+}
+
+/// Generate a phantom study. Never fails: impossible options are replaced (see
+/// [`PhantomOptions::sanitized`]).
+pub fn generate(case: CaseName, opts: &PhantomOptions) -> PhantomStudy {
+    let opts = opts.sanitized();
+    let anatomy = anatomy::Anatomy::new(case, opts.seed);
+    let specs = if case.is_mri() {
+        protocol::mr_protocol()
+    } else {
+        protocol::ct_protocol()
+    };
+    let geometry = opts.geometry();
+    let rendered = render::render(&anatomy, &opts, &specs);
+
+    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed ^ ((case as u64 + 1) << 40) ^ 0xC0FF_EE00);
+    let study_uid = uid(&mut rng);
+    let for_uid = uid(&mut rng);
+    let uids: Vec<String> = specs.iter().map(|_| uid(&mut rng)).collect();
+    let volumes = rendered
+        .series
+        .into_iter()
+        .zip(specs.iter().zip(&uids))
+        .map(|(data, (s, u))| {
+            let meta = VolumeMeta {
+                modality: if s.kind.is_ct() { "CT" } else { "MR" }.to_string(),
+                series_instance_uid: u.clone(),
+                study_instance_uid: Some(study_uid.clone()),
+                frame_of_reference_uid: Some(for_uid.clone()),
+                series_number: Some(s.series_number),
+                series_description: Some(s.description.clone()),
+                protocol_name: Some(s.protocol_name.clone()),
+                image_type: s.image_type.clone(),
+                acquisition_time_s: Some(s.acquisition_time_s),
+                contrast_agent: s.contrast_agent.clone(),
+                contrast_start_time_s: s.contrast_start_time_s,
+                echo_time_ms: s.echo_time_ms,
+                repetition_time_ms: s.repetition_time_ms,
+                inversion_time_ms: None,
+                flip_angle_deg: s.flip_angle_deg,
+                b_value: s.b_value,
+                sequence_name: s.sequence_name.clone(),
+                scanning_sequence: s.scanning_sequence.clone(),
+                manufacturer: Some("cavascope phantom".to_string()),
+                temporal_index: None,
+                files: Vec::new(),
+            };
+            Volume::new(data, geometry.clone(), meta)
+        })
+        .collect();
+    let truth = truth::compute(&anatomy, &opts, &specs, &uids, &geometry);
+    let labels = Labels {
+        geometry: geometry.clone(),
+        ivc: Mask::new(rendered.ivc, geometry.clone()),
+        lumen: Mask::new(rendered.lumen, geometry.clone()),
+        mass: anatomy
+            .mass
+            .as_ref()
+            .map(|_| Mask::new(rendered.mass, geometry.clone())),
+        tissue: rendered.tissue,
+    };
+    PhantomStudy {
+        case,
+        volumes,
+        labels,
+        truth,
+        study_instance_uid: study_uid,
+        frame_of_reference_uid: for_uid,
+        options: opts,
+        specs,
+    }
+}

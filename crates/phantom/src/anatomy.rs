@@ -1,0 +1,685 @@
+//! The analytic abdomen of one case and seed: shapes in patient LPS mm, painted in order
+//! (later layers cover earlier ones), and each tissue's values by position.
+
+use crate::case::CaseName;
+use crate::ivc::{Dilation, Flattening, Ivc, Plug};
+use crate::shapes::{capsule_sd, coverage, ellipse_sd, ellipsoid_sd, smoothstep, Aabb, PatchField};
+use crate::tissue::{base_props, Props, Tissue};
+use nalgebra::{Point3, Vector3};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Shape of one painted layer.
+#[derive(Debug, Clone)]
+pub enum Shape {
+    /// Elliptic cylinder along z, capped at `z0`/`z1`.
+    CylZ {
+        cx: f64,
+        cy: f64,
+        a: f64,
+        b: f64,
+        z0: f64,
+        z1: f64,
+    },
+    Ellipsoid {
+        c: Point3<f64>,
+        s: [f64; 3],
+    },
+    Capsule {
+        a: Point3<f64>,
+        b: Point3<f64>,
+        r: f64,
+    },
+    /// The IVC ([`Anatomy::ivc`]).
+    Ivc,
+    /// The mass ([`Anatomy::mass`]).
+    Mass,
+}
+
+/// One painted layer.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    pub name: &'static str,
+    pub tissue: Tissue,
+    pub shape: Shape,
+    /// World box outside which the layer's coverage is 0 (before the partial-volume margin).
+    pub bbox: Aabb,
+}
+
+/// What kind of mass a case has; decides the mass's values by position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MassKind {
+    Leiomyosarcoma,
+    Cholangiocarcinoma,
+    Extrinsic,
+    Liposarcoma,
+    Hcc,
+}
+
+/// The mass: its shape and internal make-up.
+#[derive(Debug, Clone)]
+pub struct MassModel {
+    pub kind: MassKind,
+    /// Main (extraluminal) ellipsoid.
+    pub center: Point3<f64>,
+    pub semi: [f64; 3],
+    /// Intraluminal tumour (leiomyosarcoma only).
+    pub plug: Option<Plug>,
+    /// Necrotic core (ellipsoid) — leiomyosarcoma.
+    pub necrosis: Option<(Point3<f64>, [f64; 3])>,
+    /// Patchy enhancement field.
+    pub patch: PatchField,
+    /// Fat lobules (liposarcoma): fat where the field exceeds `fat_threshold`.
+    pub fat_field: Option<(PatchField, f64)>,
+    pub bbox: Aabb,
+}
+
+/// A named collateral vein (a chain of capsules).
+#[derive(Debug, Clone)]
+pub struct Vein {
+    pub name: &'static str,
+    pub points: Vec<Point3<f64>>,
+    pub radius: f64,
+}
+
+/// The whole analytic abdomen.
+#[derive(Debug, Clone)]
+pub struct Anatomy {
+    pub case: CaseName,
+    pub seed: u64,
+    pub ivc: Ivc,
+    pub mass: Option<MassModel>,
+    pub collaterals: Vec<Vein>,
+    pub collaterals_enlarged: bool,
+    pub hepatic_z: f64,
+    pub renal_z: f64,
+    pub aorta: (f64, f64, f64),
+    pub layers: Vec<Layer>,
+    /// Paraspinal muscle centre (right), where an MRI muscle ROI belongs.
+    pub muscle_center_xy: (f64, f64),
+    pub liver: (Point3<f64>, [f64; 3]),
+    pub spleen: (Point3<f64>, [f64; 3]),
+    pub kidney_r: (Point3<f64>, [f64; 3]),
+    pub body: (f64, f64, f64, f64),
+}
+
+fn u(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> f64 {
+    lo + (hi - lo) * rng.random::<f64>()
+}
+
+impl Anatomy {
+    /// Build the anatomy. The same seed gives the same body in every case; the case adds
+    /// its lesion and the IVC changes that go with it.
+    pub fn new(case: CaseName, seed: u64) -> Anatomy {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut crng = ChaCha8Rng::seed_from_u64(
+            seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (case as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
+        );
+        let scale = u(&mut rng, 0.95, 1.05);
+        let renal_z = u(&mut rng, -64.0, -56.0);
+        let hepatic_z = u(&mut rng, 38.0, 46.0);
+        let ra_r = 26.0;
+        let ra_c = Point3::new(-20.0, -4.0, hepatic_z + 22.0 + ra_r - 4.0);
+        let z_top = ra_c.z - ra_r + 4.0;
+        let mut ivc = Ivc {
+            z_bot: u(&mut rng, -165.0, -155.0),
+            z_top,
+            z_renal: renal_z,
+            x0: u(&mut rng, -30.0, -26.0),
+            y0: u(&mut rng, 6.0, 10.0),
+            sway_amp: u(&mut rng, 2.0, 4.0),
+            sway_wavelength: u(&mut rng, 260.0, 340.0),
+            ant_slope: u(&mut rng, -0.14, -0.08),
+            post_slope: u(&mut rng, 0.0, 0.06),
+            a0: u(&mut rng, 12.0, 13.5),
+            b0: u(&mut rng, 8.5, 9.8),
+            rot: u(&mut rng, 0.15, 0.35),
+            dilation: None,
+            flattening: None,
+        };
+        let aorta = (
+            u(&mut rng, 13.0, 17.0),
+            u(&mut rng, 13.0, 17.0),
+            u(&mut rng, 10.0, 11.5),
+        );
+        let body = (0.0, 10.0, 165.0 * scale, 120.0 * scale);
+        let liver = (
+            Point3::new(-65.0, -12.0, u(&mut rng, 15.0, 25.0)),
+            [85.0 * scale, 72.0 * scale, 75.0],
+        );
+        let spleen = (Point3::new(88.0, 28.0, 30.0), [28.0, 38.0, 50.0]);
+        let kidney_r = (Point3::new(-72.0, 48.0, renal_z), [27.0, 21.0, 52.0]);
+        let kidney_l = (Point3::new(72.0, 48.0, renal_z + 8.0), [27.0, 21.0, 52.0]);
+
+        // The lesion of the case.
+        let enlarged = matches!(case, CaseName::IvcLeiomyosarcoma | CaseName::MriLeiomyosarcoma);
+        let mut mass = None;
+        match case {
+            CaseName::Normal => {}
+            CaseName::IvcLeiomyosarcoma | CaseName::MriLeiomyosarcoma => {
+                let len = u(&mut crng, 48.0, 62.0);
+                let zc = u(&mut crng, renal_z + 40.0, renal_z + 50.0);
+                let plug = Plug {
+                    z0: zc - len / 2.0,
+                    z1: zc + len / 2.0,
+                    taper_mm: 5.0,
+                };
+                let eqd = u(&mut crng, 33.0, 38.0);
+                // Peak semi-axes keep the normal aspect a bit rounder (tumour pushes out).
+                let ratio: f64 = 1.15;
+                let b_peak = eqd / 2.0 / ratio.sqrt();
+                ivc.dilation = Some(Dilation {
+                    z_center: zc,
+                    half_length: len / 2.0 + 14.0,
+                    a_peak: b_peak * ratio,
+                    b_peak,
+                });
+                let (cx, cy) = ivc.center(zc);
+                let semi = [
+                    u(&mut crng, 24.0, 30.0),
+                    u(&mut crng, 20.0, 25.0),
+                    (len / 2.0 - 6.0).max(12.0),
+                ];
+                // Extraluminal part right-posterior of the IVC, overlapping its wall.
+                let center = Point3::new(cx - 0.8 * semi[0], cy + 0.45 * semi[1], zc);
+                let necrosis = (
+                    center + Vector3::new(-4.0, 2.0, 0.0),
+                    [semi[0] * 0.45, semi[1] * 0.45, semi[2] * 0.5],
+                );
+                let lo = [
+                    (center.x - semi[0]).min(cx - 25.0),
+                    (center.y - semi[1]).min(cy - 25.0),
+                    plug.z0 - plug.taper_mm,
+                ];
+                let hi = [
+                    (center.x + semi[0]).max(cx + 25.0),
+                    (center.y + semi[1]).max(cy + 25.0),
+                    plug.z1 + plug.taper_mm,
+                ];
+                mass = Some(MassModel {
+                    kind: MassKind::Leiomyosarcoma,
+                    center,
+                    semi,
+                    plug: Some(plug),
+                    necrosis: Some(necrosis),
+                    patch: PatchField::new(&mut crng, 28.0, 6),
+                    fat_field: None,
+                    bbox: Aabb::new(lo, hi),
+                });
+            }
+            CaseName::CholangiocarcinomaMimic => {
+                let r = u(&mut crng, 24.0, 30.0);
+                let z = u(&mut crng, hepatic_z - 35.0, hepatic_z - 25.0);
+                // Anterior of the IVC along the ellipse's minor axis, 2 mm from its wall.
+                let (cx, cy) = ivc.center(z);
+                let (a, b) = ivc.semi(z);
+                let _ = a;
+                let dir = Vector3::new(ivc.rot.sin(), -ivc.rot.cos(), 0.0);
+                let c = Point3::new(cx, cy, z) + dir * (b + 2.0 + r);
+                mass = Some(ellipsoid_mass(
+                    MassKind::Cholangiocarcinoma,
+                    c,
+                    [r, r, r],
+                    &mut crng,
+                ));
+            }
+            CaseName::ExtrinsicCompression | CaseName::Liposarcoma => {
+                let lipo = case == CaseName::Liposarcoma;
+                let semi = if lipo {
+                    [
+                        u(&mut crng, 48.0, 55.0),
+                        u(&mut crng, 36.0, 42.0),
+                        u(&mut crng, 55.0, 65.0),
+                    ]
+                } else {
+                    [
+                        u(&mut crng, 36.0, 42.0),
+                        u(&mut crng, 28.0, 34.0),
+                        u(&mut crng, 36.0, 44.0),
+                    ]
+                };
+                let z = u(&mut crng, renal_z - 42.0, renal_z - 32.0);
+                let (cx, cy) = ivc.center(z);
+                let b_contact = u(&mut crng, 3.0, 3.8);
+                let gap = 1.5;
+                let c = Point3::new(cx, cy - b_contact - gap - semi[1], z);
+                ivc.flattening = Some(Flattening {
+                    mass_center: [c.x, c.y, c.z],
+                    mass_semi: semi,
+                    gap_mm: gap,
+                    b_min: b_contact,
+                    widen: 0.35,
+                });
+                let kind = if lipo {
+                    MassKind::Liposarcoma
+                } else {
+                    MassKind::Extrinsic
+                };
+                let mut m = ellipsoid_mass(kind, c, semi, &mut crng);
+                if lipo {
+                    m.fat_field = Some((PatchField::new(&mut crng, 30.0, 6), 0.52));
+                }
+                mass = Some(m);
+            }
+            CaseName::HccWashout => {
+                let r = u(&mut crng, 20.0, 26.0);
+                let c = Point3::new(-98.0, -22.0, liver.0.z + 5.0);
+                mass = Some(ellipsoid_mass(MassKind::Hcc, c, [r, r * 0.95, r], &mut crng));
+            }
+        }
+
+        // Collaterals: small normally, enlarged with an obstructing IVC tumour.
+        let rr = |normal: f64, big: f64| if enlarged { big } else { normal };
+        let p = Point3::new;
+        let mut collaterals = vec![
+            Vein {
+                name: "azygos",
+                points: vec![p(-15.0, 30.0, renal_z), p(-14.0, 32.0, 300.0)],
+                radius: rr(2.5, 5.5),
+            },
+            Vein {
+                name: "hemiazygos",
+                points: vec![p(22.0, 34.0, renal_z + 10.0), p(20.0, 35.0, 300.0)],
+                radius: rr(2.0, 4.5),
+            },
+            Vein {
+                name: "right_gonadal",
+                points: vec![
+                    p(-42.0, -2.0, -260.0),
+                    p(-40.0, 0.0, renal_z - 60.0),
+                    p(
+                        ivc.center(renal_z - 30.0).0 - 8.0,
+                        ivc.center(renal_z - 30.0).1,
+                        renal_z - 30.0,
+                    ),
+                ],
+                radius: rr(1.5, 4.5),
+            },
+            Vein {
+                name: "left_gonadal",
+                points: vec![
+                    p(42.0, -2.0, -260.0),
+                    p(44.0, 8.0, renal_z - 40.0),
+                    p(46.0, 30.0, renal_z),
+                ],
+                radius: rr(1.5, 4.5),
+            },
+        ];
+        for (n, dz) in [("lumbar_1", -25.0), ("lumbar_2", -55.0), ("lumbar_3", -85.0)] {
+            let z = renal_z + dz;
+            collaterals.push(Vein {
+                name: n,
+                points: vec![
+                    p(-48.0, 60.0, z),
+                    p(-22.0, 36.0, z),
+                    p(0.0, 30.0, z),
+                    p(22.0, 36.0, z),
+                    p(48.0, 60.0, z),
+                ],
+                radius: rr(1.5, 4.0),
+            });
+        }
+
+        let mut a = Anatomy {
+            case,
+            seed,
+            ivc,
+            mass,
+            collaterals,
+            collaterals_enlarged: enlarged,
+            hepatic_z,
+            renal_z,
+            aorta,
+            layers: Vec::new(),
+            muscle_center_xy: (-38.0, 90.0),
+            liver,
+            spleen,
+            kidney_r,
+            body,
+        };
+        a.layers = a.build_layers(ra_c, ra_r, kidney_l);
+        a
+    }
+
+    fn build_layers(&self, ra_c: Point3<f64>, ra_r: f64, kidney_l: (Point3<f64>, [f64; 3])) -> Vec<Layer> {
+        let mut l = Vec::new();
+        let zinf = (-1.0e4, 1.0e4);
+        let cyl = |name, tissue, cx: f64, cy: f64, a: f64, b: f64, z0: f64, z1: f64| Layer {
+            name,
+            tissue,
+            shape: Shape::CylZ { cx, cy, a, b, z0, z1 },
+            bbox: Aabb::new([cx - a, cy - b, z0], [cx + a, cy + b, z1]),
+        };
+        let ell = |name, tissue, c: Point3<f64>, s: [f64; 3]| Layer {
+            name,
+            tissue,
+            shape: Shape::Ellipsoid { c, s },
+            bbox: Aabb::around(c, s),
+        };
+        let cap = |name, tissue, a: Point3<f64>, b: Point3<f64>, r: f64| Layer {
+            name,
+            tissue,
+            shape: Shape::Capsule { a, b, r },
+            bbox: Aabb::new(
+                [a.x.min(b.x) - r, a.y.min(b.y) - r, a.z.min(b.z) - r],
+                [a.x.max(b.x) + r, a.y.max(b.y) + r, a.z.max(b.z) + r],
+            ),
+        };
+        let (bx, by, ba, bb) = self.body;
+        let p = Point3::new;
+        l.push(cyl("body", Tissue::Fat, bx, by, ba, bb, zinf.0, zinf.1));
+        l.push(cyl(
+            "abdominal_wall",
+            Tissue::Muscle,
+            bx,
+            by,
+            ba - 12.0,
+            bb - 12.0,
+            zinf.0,
+            zinf.1,
+        ));
+        l.push(cyl(
+            "visceral_fat",
+            Tissue::Fat,
+            bx,
+            by,
+            ba - 21.0,
+            bb - 21.0,
+            zinf.0,
+            zinf.1,
+        ));
+        l.push(cyl(
+            "bowel",
+            Tissue::SoftTissue,
+            15.0,
+            -48.0,
+            95.0,
+            40.0,
+            -400.0,
+            10.0,
+        ));
+        // Psoas muscles below the renal hila.
+        for s in [-1.0, 1.0] {
+            l.push(cap(
+                "psoas",
+                Tissue::Muscle,
+                p(s * 32.0, 40.0, self.renal_z + 20.0),
+                p(s * 52.0, 30.0, -400.0),
+                15.0,
+            ));
+        }
+        // Spine: vertebral bodies with discs, canal, laminae.
+        l.push(cyl(
+            "vertebral_bodies",
+            Tissue::Bone,
+            0.0,
+            50.0,
+            21.0,
+            17.0,
+            zinf.0,
+            zinf.1,
+        ));
+        let mut z = -400.0;
+        while z < 400.0 {
+            l.push(cyl("disc", Tissue::Disc, 0.0, 50.0, 20.5, 16.5, z, z + 8.0));
+            z += 34.0;
+        }
+        l.push(cyl(
+            "laminae",
+            Tissue::Bone,
+            0.0,
+            84.0,
+            16.0,
+            13.0,
+            zinf.0,
+            zinf.1,
+        ));
+        l.push(cyl(
+            "spinal_canal",
+            Tissue::Csf,
+            0.0,
+            77.0,
+            8.0,
+            7.0,
+            zinf.0,
+            zinf.1,
+        ));
+        for s in [-1.0, 1.0] {
+            l.push(cyl(
+                "paraspinal",
+                Tissue::Muscle,
+                s * 38.0,
+                90.0,
+                20.0,
+                17.0,
+                zinf.0,
+                zinf.1,
+            ));
+        }
+        l.push(ell(
+            "kidney_right",
+            Tissue::Kidney,
+            self.kidney_r.0,
+            self.kidney_r.1,
+        ));
+        l.push(ell("kidney_left", Tissue::Kidney, kidney_l.0, kidney_l.1));
+        l.push(ell("spleen", Tissue::Spleen, self.spleen.0, self.spleen.1));
+        l.push(ell("liver", Tissue::Liver, self.liver.0, self.liver.1));
+        // Aorta and iliac arteries.
+        let (ax, ay, ar) = self.aorta;
+        let zbif = self.ivc.z_bot + 12.0;
+        l.push(cyl("aorta", Tissue::ArterialBlood, ax, ay, ar, ar, zbif, 400.0));
+        for s in [-1.0, 1.0] {
+            l.push(cap(
+                "iliac_artery",
+                Tissue::ArterialBlood,
+                p(ax, ay, zbif + 3.0),
+                p(ax + s * 40.0, ay + 15.0, -420.0),
+                6.5,
+            ));
+        }
+        // Collaterals (before the big veins, which cover their ends).
+        for v in &self.collaterals {
+            for w in v.points.windows(2) {
+                l.push(cap("collateral", Tissue::CollateralVein, w[0], w[1], v.radius));
+            }
+        }
+        // Renal veins: the left one passes anterior to the aorta.
+        let iv = |z: f64| self.ivc.center_point(z);
+        let kr = self.kidney_r.0;
+        l.push(cap(
+            "renal_vein_right",
+            Tissue::RenalVein,
+            p(kr.x + 22.0, kr.y - 10.0, kr.z),
+            iv(self.renal_z),
+            5.5,
+        ));
+        let kl = kidney_l.0;
+        let pre_aortic = p(ax, ay - ar - 7.0, self.renal_z + 2.0);
+        l.push(cap(
+            "renal_vein_left",
+            Tissue::RenalVein,
+            p(kl.x - 22.0, kl.y - 10.0, kl.z),
+            pre_aortic,
+            5.0,
+        ));
+        l.push(cap(
+            "renal_vein_left",
+            Tissue::RenalVein,
+            pre_aortic,
+            iv(self.renal_z),
+            5.0,
+        ));
+        // Iliac veins.
+        let zb = self.ivc.z_bot;
+        for (s, dx) in [(-1.0, 30.0), (1.0, 45.0)] {
+            l.push(cap(
+                "iliac_vein",
+                Tissue::IliacVein,
+                iv(zb + 6.0),
+                p(self.ivc.x0 + s * dx + 10.0, 45.0, -420.0),
+                8.0,
+            ));
+        }
+        // Hepatic veins converging on the IVC at the hepatic confluence.
+        let hz = self.hepatic_z;
+        let lc = self.liver.0;
+        for (tip, r) in [
+            (p(lc.x - 55.0, lc.y - 25.0, hz - 20.0), 5.5),
+            (p(lc.x - 10.0, lc.y - 45.0, hz - 15.0), 4.5),
+            (p(lc.x + 45.0, lc.y - 40.0, hz - 15.0), 4.5),
+        ] {
+            l.push(cap("hepatic_vein", Tissue::HepaticVein, tip, iv(hz), r));
+        }
+        let ivc_box = Aabb::new(
+            [self.ivc.x0 - 45.0, self.ivc.y0 - 45.0, self.ivc.z_bot],
+            [self.ivc.x0 + 45.0, self.ivc.y0 + 45.0, self.ivc.z_top],
+        );
+        l.push(Layer {
+            name: "ivc",
+            tissue: Tissue::IvcBlood,
+            shape: Shape::Ivc,
+            bbox: ivc_box,
+        });
+        l.push(ell("right_atrium", Tissue::RightAtrium, ra_c, [ra_r; 3]));
+        if let Some(m) = &self.mass {
+            l.push(Layer {
+                name: "mass",
+                tissue: Tissue::Mass,
+                shape: Shape::Mass,
+                bbox: m.bbox,
+            });
+        }
+        l
+    }
+
+    /// Signed distance to a layer's shape.
+    #[inline]
+    pub fn layer_sd(&self, layer: &Layer, p: &Point3<f64>) -> f64 {
+        match &layer.shape {
+            Shape::CylZ { cx, cy, a, b, z0, z1 } => {
+                ellipse_sd(p.x - cx, p.y - cy, *a, *b).max(z0 - p.z).max(p.z - z1)
+            }
+            Shape::Ellipsoid { c, s } => ellipsoid_sd(p - c, *s),
+            Shape::Capsule { a, b, r } => capsule_sd(p, a, b, *r),
+            Shape::Ivc => self.ivc.sd(p),
+            Shape::Mass => self.mass_sd(p),
+        }
+    }
+
+    /// The tissue (for labels) and values of a layer at p.
+    #[inline]
+    pub fn layer_props(&self, layer: &Layer, p: &Point3<f64>) -> (Tissue, Props) {
+        match layer.shape {
+            Shape::Ivc => (Tissue::IvcBlood, self.ivc_blood(p.z)),
+            Shape::Mass => self.mass_props(p),
+            _ => (layer.tissue, base_props(layer.tissue)),
+        }
+    }
+
+    /// IVC blood: on the arterial phase, unopacified infrarenal blood mixes with the
+    /// opacified renal return above the renal veins.
+    #[inline]
+    pub fn ivc_blood(&self, z: f64) -> Props {
+        let mut pr = base_props(Tissue::IvcBlood);
+        let w = smoothstep(self.renal_z - 12.0, self.renal_z + 12.0, z) as f32;
+        pr.ct[1] = 50.0 + (pr.ct[1] - 50.0) * w;
+        pr.t1[1] = 300.0 + (pr.t1[1] - 300.0) * w;
+        pr
+    }
+
+    /// Signed distance to the mass (∞ without one).
+    #[inline]
+    pub fn mass_sd(&self, p: &Point3<f64>) -> f64 {
+        let Some(m) = &self.mass else {
+            return f64::INFINITY;
+        };
+        let main = ellipsoid_sd(p - m.center, m.semi);
+        match &m.plug {
+            Some(plug) => {
+                let (u, v, a, b) = self.ivc.local(p);
+                let rn = ((u / a).powi(2) + (v / b).powi(2)).sqrt();
+                let fill_sd = (rn - plug.fill(p.z)) * a.min(b);
+                let plug_sd = self.ivc.sd(p).max(fill_sd);
+                main.min(plug_sd)
+            }
+            None => main,
+        }
+    }
+
+    /// The mass's tissue and values at p (p inside or near the mass).
+    pub fn mass_props(&self, p: &Point3<f64>) -> (Tissue, Props) {
+        let Some(m) = &self.mass else {
+            return (Tissue::Mass, base_props(Tissue::Mass));
+        };
+        let q = m.patch.at(p) as f32;
+        let mut solid = base_props(Tissue::Mass);
+        match m.kind {
+            MassKind::Leiomyosarcoma => {
+                solid.ct = [40.0, 45.0 + 80.0 * q, 90.0 + 16.0 * q, 114.0 + 6.0 * q];
+                solid.t1 = [300.0, 300.0 + 500.0 * q, 740.0 + 120.0 * q, 880.0 + 40.0 * q];
+                if let Some((c, s)) = &m.necrosis {
+                    let w = coverage(ellipsoid_sd(p - c, *s), 4.0);
+                    if w > 0.0 {
+                        let nec = base_props(Tissue::MassNecrosis);
+                        let t = if w >= 0.5 {
+                            Tissue::MassNecrosis
+                        } else {
+                            Tissue::Mass
+                        };
+                        return (t, solid.mix(&nec, w));
+                    }
+                }
+                (Tissue::Mass, solid)
+            }
+            MassKind::Cholangiocarcinoma => {
+                let r = ((p - m.center).norm() / m.semi[0]).min(1.0);
+                let rim = smoothstep(0.55, 0.8, r) as f32;
+                let core_ct = [40.0, 48.0, 80.0, 101.0];
+                let rim_ct = [40.0, 95.0, 102.0, 106.0];
+                let j = 4.0 * (q - 0.5);
+                for i in 0..4 {
+                    solid.ct[i] = core_ct[i] + (rim_ct[i] - core_ct[i]) * rim + if i > 0 { j } else { 0.0 };
+                }
+                (Tissue::Mass, solid)
+            }
+            MassKind::Extrinsic => {
+                let j = q - 0.5;
+                solid.ct = [35.0, 60.0 + 6.0 * j, 80.0 + 4.0 * j, 83.0 + 2.0 * j];
+                (Tissue::Mass, solid)
+            }
+            MassKind::Liposarcoma => {
+                solid.ct = [32.0, 52.0, 68.0, 76.0];
+                if let Some((f, thr)) = &m.fat_field {
+                    let w = smoothstep(thr - 0.03, thr + 0.03, f.at(p)) as f32;
+                    let t = if w >= 0.5 { Tissue::MassFat } else { Tissue::Mass };
+                    return (t, solid.mix(&base_props(Tissue::MassFat), w));
+                }
+                (Tissue::Mass, solid)
+            }
+            MassKind::Hcc => {
+                let j = 4.0 * (q - 0.5);
+                solid.ct = [40.0, 125.0 + j, 88.0, 72.0];
+                (Tissue::Mass, solid)
+            }
+        }
+    }
+
+    /// Does the mass occupy the IVC lumen?
+    pub fn intraluminal(&self) -> bool {
+        self.mass.as_ref().is_some_and(|m| m.plug.is_some())
+    }
+}
+
+fn ellipsoid_mass(kind: MassKind, c: Point3<f64>, s: [f64; 3], rng: &mut ChaCha8Rng) -> MassModel {
+    MassModel {
+        kind,
+        center: c,
+        semi: s,
+        plug: None,
+        necrosis: None,
+        patch: PatchField::new(rng, 25.0, 6),
+        fat_field: None,
+        bbox: Aabb::around(c, s),
+    }
+}

@@ -1,0 +1,216 @@
+//! What grid a phantom is sampled on, and how noisy it is.
+
+use cavascope_volume::Geometry;
+use nalgebra::{Point3, Rotation3, Vector3};
+use serde::{Deserialize, Serialize};
+
+/// Slice orientation of every series of the study.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Orientation {
+    /// Rows along +x (patient left), columns along +y (posterior), slices along z.
+    Axial,
+    /// Axial rotated about the left–right axis, then about the anterior–posterior axis
+    /// (degrees). Slices stay orthogonal to the image plane.
+    Oblique { about_lr_deg: f64, about_ap_deg: f64 },
+    /// CT gantry tilt: the image plane is tilted about the left–right axis by `deg`,
+    /// but slice positions advance along the table (z), so the grid is sheared.
+    GantryTilt { deg: f64 },
+}
+
+/// Phantom grid and noise. [`PhantomOptions::small`] is what tests use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhantomOptions {
+    /// Anatomy sizes and noise derive from this seed.
+    pub seed: u64,
+    pub cols: usize,
+    pub rows: usize,
+    pub slices: usize,
+    /// In-plane spacing (rows and columns), mm.
+    pub pixel_spacing_mm: f64,
+    /// Distance between slice centres, mm.
+    pub slice_spacing_mm: f64,
+    /// Nominal slice thickness written to DICOM, mm (`None`: the slice spacing).
+    pub slice_thickness_mm: Option<f64>,
+    pub orientation: Orientation,
+    /// Slice index 0 at the head end (slice axis pointing to the feet).
+    pub reversed_slices: bool,
+    /// CT noise, HU (Gaussian SD). 0 gives noise-free images.
+    pub noise_sd: f32,
+    /// MRI noise, signal units (Gaussian SD, clamped at 0). Muscle is ~400 on T1.
+    pub mr_noise_sd: f32,
+    /// z (LPS mm) of the centre of the field of view. The IVC runs from about −160
+    /// (iliac confluence) to +60 (right atrium) for seed-average anatomy.
+    pub center_z_mm: f64,
+}
+
+impl Default for PhantomOptions {
+    fn default() -> Self {
+        Self::small()
+    }
+}
+
+impl PhantomOptions {
+    /// Fast for tests: 192 × 192 at 2.0 mm, 100 slices at 2.5 mm (z −175 … +75 mm,
+    /// right atrium to the iliac confluence).
+    pub fn small() -> Self {
+        PhantomOptions {
+            seed: 1,
+            cols: 192,
+            rows: 192,
+            slices: 100,
+            pixel_spacing_mm: 2.0,
+            slice_spacing_mm: 2.5,
+            slice_thickness_mm: None,
+            orientation: Orientation::Axial,
+            reversed_slices: false,
+            noise_sd: 12.0,
+            mr_noise_sd: 12.0,
+            center_z_mm: -50.0,
+        }
+    }
+
+    /// Clinical-like: 512 × 512 at 0.75 mm, 100 slices at 2.5 mm.
+    pub fn standard() -> Self {
+        PhantomOptions {
+            cols: 512,
+            rows: 512,
+            pixel_spacing_mm: 0.75,
+            ..Self::small()
+        }
+    }
+
+    /// Same grid, no noise (for exact value checks).
+    pub fn noiseless(mut self) -> Self {
+        self.noise_sd = 0.0;
+        self.mr_noise_sd = 0.0;
+        self
+    }
+
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// A copy with impossible values (zero sizes, non-finite or non-positive spacing)
+    /// replaced, so generation never panics.
+    pub fn sanitized(&self) -> PhantomOptions {
+        let d = Self::small();
+        let pos = |v: f64, dflt: f64| if v.is_finite() && v > 0.0 { v } else { dflt };
+        let fin = |v: f64| if v.is_finite() { v } else { 0.0 };
+        PhantomOptions {
+            cols: self.cols.clamp(1, 4096),
+            rows: self.rows.clamp(1, 4096),
+            slices: self.slices.clamp(1, 4096),
+            pixel_spacing_mm: pos(self.pixel_spacing_mm, d.pixel_spacing_mm),
+            slice_spacing_mm: pos(self.slice_spacing_mm, d.slice_spacing_mm),
+            slice_thickness_mm: self.slice_thickness_mm.filter(|t| t.is_finite() && *t > 0.0),
+            orientation: match self.orientation {
+                Orientation::Axial => Orientation::Axial,
+                Orientation::Oblique {
+                    about_lr_deg,
+                    about_ap_deg,
+                } => Orientation::Oblique {
+                    about_lr_deg: fin(about_lr_deg).clamp(-60.0, 60.0),
+                    about_ap_deg: fin(about_ap_deg).clamp(-60.0, 60.0),
+                },
+                Orientation::GantryTilt { deg } => Orientation::GantryTilt {
+                    deg: fin(deg).clamp(-45.0, 45.0),
+                },
+            },
+            noise_sd: if self.noise_sd.is_finite() {
+                self.noise_sd.max(0.0)
+            } else {
+                0.0
+            },
+            mr_noise_sd: if self.mr_noise_sd.is_finite() {
+                self.mr_noise_sd.max(0.0)
+            } else {
+                0.0
+            },
+            center_z_mm: fin(self.center_z_mm),
+            ..self.clone()
+        }
+    }
+
+    /// Nominal slice thickness, mm.
+    pub fn thickness_mm(&self) -> f64 {
+        self.slice_thickness_mm.unwrap_or(self.slice_spacing_mm)
+    }
+
+    /// `[slices, rows, cols]`.
+    pub fn shape(&self) -> [usize; 3] {
+        [self.slices, self.rows, self.cols]
+    }
+
+    /// The grid every series of the study shares: centred on (0, 0, `center_z_mm`).
+    pub fn geometry(&self) -> Geometry {
+        let (row, col, slice) = match self.orientation {
+            Orientation::Axial => (Vector3::x(), Vector3::y(), Vector3::z()),
+            Orientation::Oblique {
+                about_lr_deg,
+                about_ap_deg,
+            } => {
+                let r = Rotation3::from_axis_angle(&Vector3::y_axis(), about_ap_deg.to_radians())
+                    * Rotation3::from_axis_angle(&Vector3::x_axis(), about_lr_deg.to_radians());
+                (r * Vector3::x(), r * Vector3::y(), r * Vector3::z())
+            }
+            Orientation::GantryTilt { deg } => {
+                let t = deg.to_radians();
+                // Image plane tilted about x; the table still moves along z.
+                (Vector3::x(), Vector3::new(0.0, t.cos(), -t.sin()), Vector3::z())
+            }
+        };
+        let slice = if self.reversed_slices { -slice } else { slice };
+        let ps = self.pixel_spacing_mm;
+        let ss = self.slice_spacing_mm;
+        let centre = Point3::new(0.0, 0.0, self.center_z_mm);
+        let origin = centre
+            - row * (ps * (self.cols.max(1) - 1) as f64 / 2.0)
+            - col * (ps * (self.rows.max(1) - 1) as f64 / 2.0)
+            - slice * (ss * (self.slices.max(1) - 1) as f64 / 2.0);
+        Geometry::from_axes(origin, row, col, slice, [ps, ps, ss])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_covers_ra_to_iliac_confluence() {
+        let o = PhantomOptions::small();
+        let g = o.geometry();
+        let (lo, hi) = g.world_bounds(o.shape());
+        assert!(lo.z <= -165.0 && hi.z >= 65.0, "{lo} {hi}");
+        assert!((g.spacing()[2] - 2.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn reversed_and_tilted_grids() {
+        let mut o = PhantomOptions::small();
+        o.reversed_slices = true;
+        let g = o.geometry();
+        assert!(g.step(2).z < 0.0);
+        o.reversed_slices = false;
+        o.orientation = Orientation::GantryTilt { deg: 15.0 };
+        let g = o.geometry();
+        assert!((g.shear_deg() - 15.0).abs() < 1e-9);
+        o.orientation = Orientation::Oblique {
+            about_lr_deg: 20.0,
+            about_ap_deg: 10.0,
+        };
+        assert!(o.geometry().shear_deg() < 1e-9);
+    }
+
+    #[test]
+    fn sanitize_never_degenerate() {
+        let mut o = PhantomOptions::small();
+        o.cols = 0;
+        o.pixel_spacing_mm = f64::NAN;
+        o.slice_spacing_mm = -1.0;
+        let s = o.sanitized();
+        assert_eq!(s.cols, 1);
+        assert!(s.geometry().voxel_volume_mm3() > 0.0);
+    }
+}

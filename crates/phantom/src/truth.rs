@@ -1,0 +1,798 @@
+//! `truth.json`: what an analysis of the study should find, in the vocabulary of
+//! report-v1, computed from the analytic shapes (and checked against the label maps in
+//! tests).
+
+use crate::anatomy::{Anatomy, MassKind};
+use crate::case::CaseName;
+use crate::options::PhantomOptions;
+use crate::protocol::{SeriesKind, SeriesSpec};
+use crate::tissue::{base_props, Tissue};
+use crate::PhantomError;
+use cavascope_volume::Geometry;
+use nalgebra::{Point3, Vector3};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Lumen counts as visible at a level when the flowing lumen is at least this fraction
+/// of the IVC section (the tumour plug tapers over 5 mm at each end).
+pub const LUMEN_VISIBLE_MIN_FRACTION: f64 = 0.5;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Landmarks {
+    pub hepatic_vein_confluence_z_mm: f64,
+    pub renal_vein_inflow_z_mm: f64,
+}
+
+/// One level of the true IVC profile (every 1 mm of z).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ProfilePoint {
+    pub z_mm: f64,
+    /// Arc length from the lowest profile point, mm.
+    pub s_mm: f64,
+    pub center_mm: [f64; 3],
+    pub tangent: [f64; 3],
+    /// Section perpendicular to the centreline.
+    pub area_mm2: f64,
+    pub equivalent_diameter_mm: f64,
+    /// Minimum and maximum Feret diameters (ellipse axes).
+    pub min_diameter_mm: f64,
+    pub max_diameter_mm: f64,
+    pub ap_diameter_mm: f64,
+    pub transverse_diameter_mm: f64,
+    pub flattening_ratio: f64,
+    /// Area of the axial (z = const) section, what an axial label map holds.
+    pub axial_area_mm2: f64,
+    /// Flowing (opacifiable) lumen in the perpendicular section.
+    pub lumen_area_mm2: f64,
+    pub lumen_visible: bool,
+    pub segment: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LumenTruth {
+    pub visible_fraction: f64,
+    pub longest_imperceptible_mm: f64,
+    pub imperceptible_ranges_z_mm: Vec<[f64; 2]>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IvcTruth {
+    /// Centreline points every 1 mm of z inside the field of view, LPS mm.
+    pub centreline_mm: Vec<[f64; 3]>,
+    pub length_mm: f64,
+    pub max_equivalent_diameter_mm: f64,
+    pub min_equivalent_diameter_mm: f64,
+    pub min_flattening_ratio: f64,
+    /// Largest AP diameter where the IVC is flattened least / most (for the flat-cava rule).
+    pub min_ap_diameter_mm: f64,
+    pub profile: Vec<ProfilePoint>,
+    pub lumen: LumenTruth,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MrTruth {
+    pub t1_ratio_to_muscle: f64,
+    pub t2_ratio_to_muscle: f64,
+    /// 1e-3 mm²/s.
+    pub adc_mean: f64,
+    /// Liver ADC for reference, 1e-3 mm²/s.
+    pub adc_liver: f64,
+    /// Centre of the right paraspinal muscle at the mass centroid level.
+    pub muscle_roi_center_mm: [f64; 3],
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MassTruth {
+    pub kind: String,
+    pub volume_ml: f64,
+    pub max_diameter_mm: f64,
+    pub centroid_mm: [f64; 3],
+    pub ivc_segment: String,
+    pub fat_fraction: f64,
+    pub calcified_fraction: f64,
+    pub intraluminal_extension: bool,
+    pub ivc_contact: bool,
+    pub contact_arc_deg: f64,
+    /// Noise-free mean value inside the mass per series role (DWI: `mr_dwi_b0`,
+    /// `mr_dwi_b800`).
+    pub mean_by_role: BTreeMap<String, f64>,
+    pub sd_by_role: BTreeMap<String, f64>,
+    pub pattern: String,
+    pub arterial_heterogeneity_cv: f64,
+    pub heterogeneous_arterial: bool,
+    pub mr: Option<MrTruth>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VeinTruth {
+    pub name: String,
+    pub diameter_mm: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CollateralTruth {
+    /// Enlarged collaterals present (the `prominent_collaterals` sign).
+    pub present: bool,
+    pub max_diameter_mm: f64,
+    pub veins: Vec<VeinTruth>,
+}
+
+/// A point with known noise-free values per role.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Probe {
+    pub name: String,
+    pub tissue: String,
+    pub point_mm: [f64; 3],
+    pub values: BTreeMap<String, f64>,
+}
+
+/// Description of one written series.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SeriesTruth {
+    pub series_instance_uid: String,
+    pub role: String,
+    pub description: String,
+    pub modality: String,
+    pub acquisition_time_s: f64,
+    pub b_value: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GridTruth {
+    /// `[columns, rows, slices]`.
+    pub dims: [usize; 3],
+    pub spacing_mm: [f64; 3],
+    /// Index `[i, j, k]` → LPS mm, row-major 4×4.
+    pub affine: [[f64; 4]; 4],
+    pub orientation: crate::Orientation,
+    pub reversed_slices: bool,
+}
+
+/// Ground truth of one phantom study.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Truth {
+    pub schema_version: u32,
+    pub case: CaseName,
+    pub seed: u64,
+    pub modality: String,
+    pub grid: GridTruth,
+    pub landmarks: Landmarks,
+    pub ivc: IvcTruth,
+    pub mass: Option<MassTruth>,
+    pub collaterals: CollateralTruth,
+    /// Every report-v1 sign id → "present" | "absent" | "indeterminate" (cannot be judged
+    /// from this study's series, e.g. MRI signs on a CT study).
+    pub expected_signs: BTreeMap<String, String>,
+    pub expected_top_diagnosis: String,
+    pub ivc_seed_mm: [f64; 3],
+    pub mass_seed_mm: Option<[f64; 3]>,
+    /// series_instance_uid → report-v1 role.
+    pub series_roles: BTreeMap<String, String>,
+    pub series: Vec<SeriesTruth>,
+    pub probes: Vec<Probe>,
+    pub notes: Vec<String>,
+}
+
+impl Truth {
+    /// Read a `truth.json`.
+    pub fn load(path: &Path) -> Result<Truth, PhantomError> {
+        let text = std::fs::read_to_string(path).map_err(|e| PhantomError::io(path, e))?;
+        serde_json::from_str(&text).map_err(|e| PhantomError::Json {
+            path: path.to_path_buf(),
+            source: e,
+        })
+    }
+
+    /// Write it (temporary name, then rename).
+    pub fn save(&self, path: &Path) -> Result<(), PhantomError> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| PhantomError::Json {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        crate::write::write_atomic(path, text.as_bytes())
+    }
+
+    /// The report-v1 role a series should get.
+    pub fn role_of(&self, series_instance_uid: &str) -> Option<&str> {
+        self.series_roles.get(series_instance_uid).map(|s| s.as_str())
+    }
+}
+
+/// All 13 report-v1 sign ids.
+pub const SIGN_IDS: [&str; 13] = [
+    "dilated_ivc",
+    "imperceptible_ivc_lumen",
+    "prominent_collaterals",
+    "ivc_extrinsic_compression",
+    "intraluminal_extension",
+    "heterogeneous_arterial_enhancement",
+    "progressive_delayed_enhancement",
+    "washout",
+    "internal_fat",
+    "calcification",
+    "t1_hypointense",
+    "t2_hyperintense",
+    "diffusion_restriction",
+];
+
+pub(crate) fn segment_of(z: f64, hepatic_z: f64, renal_z: f64) -> &'static str {
+    if z >= hepatic_z {
+        "upper"
+    } else if z >= renal_z {
+        "middle"
+    } else {
+        "lower"
+    }
+}
+
+fn role_key(s: &SeriesSpec) -> String {
+    match s.kind {
+        SeriesKind::MrDwi(b) => format!("mr_dwi_b{}", b.round() as i64),
+        _ => s.role.clone(),
+    }
+}
+
+/// Compute the truth of a study.
+pub(crate) fn compute(
+    an: &Anatomy,
+    opts: &PhantomOptions,
+    specs: &[SeriesSpec],
+    uids: &[String],
+    geometry: &Geometry,
+) -> Truth {
+    let shape = opts.shape();
+    let mut notes = vec![
+        "IVC profile: one point per 1 mm of z; sections perpendicular to the analytic centreline".to_string(),
+        format!(
+            "lumen_visible: flowing lumen >= {:.0}% of the section",
+            LUMEN_VISIBLE_MIN_FRACTION * 100.0
+        ),
+        "mass values: noise-free means over the analytic mass (0.5-1 mm sampling), no partial volume".to_string(),
+        "pattern rule: none if max delta < 10; progressive if delayed - portal >= 10; washout if mass - liver goes from >= 0 (arterial) to < 0 later; else plateau".to_string(),
+    ];
+    // IVC profile within the field of view.
+    let (zlo, zhi) = {
+        let mut lo = f64::INFINITY;
+        let mut hi = f64::NEG_INFINITY;
+        let mut z = an.ivc.z_bot.ceil();
+        while z <= an.ivc.z_top {
+            if geometry.contains(&an.ivc.center_point(z), shape) {
+                lo = lo.min(z);
+                hi = hi.max(z);
+            }
+            z += 1.0;
+        }
+        (lo, hi)
+    };
+    let plug = an.mass.as_ref().and_then(|m| m.plug.clone());
+    let mut profile = Vec::new();
+    let mut s_acc = 0.0;
+    let mut prev: Option<Point3<f64>> = None;
+    if zlo.is_finite() {
+        let mut z = zlo;
+        while z <= zhi + 1e-9 {
+            let sec = an.ivc.section(z);
+            if let Some(p) = prev {
+                s_acc += (sec.center - p).norm();
+            }
+            prev = Some(sec.center);
+            let fill = plug.as_ref().map(|p| p.fill(z).clamp(0.0, 1.0)).unwrap_or(0.0);
+            let lumen_area = sec.area_mm2 * (1.0 - fill * fill);
+            let eqd = 2.0 * (sec.area_mm2 / std::f64::consts::PI).sqrt();
+            profile.push(ProfilePoint {
+                z_mm: z,
+                s_mm: s_acc,
+                center_mm: [sec.center.x, sec.center.y, sec.center.z],
+                tangent: [sec.tangent.x, sec.tangent.y, sec.tangent.z],
+                area_mm2: sec.area_mm2,
+                equivalent_diameter_mm: eqd,
+                min_diameter_mm: sec.min_diameter_mm,
+                max_diameter_mm: sec.max_diameter_mm,
+                ap_diameter_mm: sec.ap_diameter_mm,
+                transverse_diameter_mm: sec.transverse_diameter_mm,
+                flattening_ratio: sec.min_diameter_mm / sec.max_diameter_mm.max(1e-9),
+                axial_area_mm2: sec.axial_area_mm2,
+                lumen_area_mm2: lumen_area,
+                lumen_visible: lumen_area >= LUMEN_VISIBLE_MIN_FRACTION * sec.area_mm2,
+                segment: segment_of(z, an.hepatic_z, an.renal_z).to_string(),
+            });
+            z += 1.0;
+        }
+    }
+    let mut ranges: Vec<[f64; 2]> = Vec::new();
+    let mut start: Option<f64> = None;
+    let mut last = 0.0;
+    for p in &profile {
+        if !p.lumen_visible {
+            if start.is_none() {
+                start = Some(p.z_mm);
+            }
+            last = p.z_mm;
+        } else if let Some(s) = start.take() {
+            ranges.push([s, last]);
+        }
+    }
+    if let Some(s) = start {
+        ranges.push([s, last]);
+    }
+    let n = profile.len().max(1) as f64;
+    let fold = |f: fn(&ProfilePoint) -> f64, max: bool| {
+        profile
+            .iter()
+            .map(f)
+            .fold(if max { f64::NEG_INFINITY } else { f64::INFINITY }, |a, b| {
+                if max {
+                    a.max(b)
+                } else {
+                    a.min(b)
+                }
+            })
+    };
+    let ivc = IvcTruth {
+        centreline_mm: profile.iter().map(|p| p.center_mm).collect(),
+        length_mm: s_acc,
+        max_equivalent_diameter_mm: fold(|p| p.equivalent_diameter_mm, true),
+        min_equivalent_diameter_mm: fold(|p| p.equivalent_diameter_mm, false),
+        min_flattening_ratio: fold(|p| p.flattening_ratio, false),
+        min_ap_diameter_mm: fold(|p| p.ap_diameter_mm, false),
+        lumen: LumenTruth {
+            visible_fraction: profile.iter().filter(|p| p.lumen_visible).count() as f64 / n,
+            longest_imperceptible_mm: ranges.iter().map(|r| r[1] - r[0]).fold(0.0, f64::max),
+            imperceptible_ranges_z_mm: ranges,
+        },
+        profile,
+    };
+
+    let mass = an.mass.as_ref().map(|m| mass_truth(an, m, specs, &mut notes));
+    let collaterals = CollateralTruth {
+        present: an.collaterals_enlarged,
+        max_diameter_mm: an.collaterals.iter().map(|v| 2.0 * v.radius).fold(0.0, f64::max),
+        veins: an
+            .collaterals
+            .iter()
+            .map(|v| VeinTruth {
+                name: v.name.to_string(),
+                diameter_mm: 2.0 * v.radius,
+            })
+            .collect(),
+    };
+    let is_mr = an.case.is_mri();
+    let (signs, top) = expected_signs(an, &ivc, mass.as_ref(), &collaterals, is_mr);
+
+    // Seeds: an IVC level with a full, round lumen, away from the mass.
+    let mut ivc_seed = an.ivc.center_point(an.renal_z - 30.0);
+    for z in [
+        an.renal_z - 30.0,
+        an.renal_z + 15.0,
+        an.hepatic_z - 5.0,
+        an.ivc.z_bot + 25.0,
+        an.renal_z - 10.0,
+    ] {
+        let c = an.ivc.center_point(z);
+        let sec = an.ivc.section(z);
+        let free = plug.as_ref().map(|p| p.fill(z) <= 0.0).unwrap_or(true);
+        let flat = sec.flattening_ratio_ok();
+        if free && flat && an.mass_sd(&c) > 15.0 && geometry.contains(&c, shape) {
+            ivc_seed = c;
+            break;
+        }
+    }
+    let mass_seed = an.mass.as_ref().map(|m| match &m.plug {
+        Some(p) => {
+            let c = an.ivc.center_point(0.5 * (p.z0 + p.z1));
+            [c.x, c.y, c.z]
+        }
+        None => [m.center.x, m.center.y, m.center.z],
+    });
+
+    let series: Vec<SeriesTruth> = specs
+        .iter()
+        .zip(uids)
+        .map(|(s, u)| SeriesTruth {
+            series_instance_uid: u.clone(),
+            role: s.role.clone(),
+            description: s.description.clone(),
+            modality: if s.kind.is_ct() { "CT" } else { "MR" }.to_string(),
+            acquisition_time_s: s.acquisition_time_s,
+            b_value: s.b_value,
+        })
+        .collect();
+    let series_roles = series
+        .iter()
+        .map(|s| (s.series_instance_uid.clone(), s.role.clone()))
+        .collect();
+    let probes = probes(an, specs, geometry, shape, ivc_seed);
+    let aff = geometry.affine_rows().0;
+    Truth {
+        schema_version: 1,
+        case: an.case,
+        seed: an.seed,
+        modality: if is_mr { "MR" } else { "CT" }.to_string(),
+        grid: GridTruth {
+            dims: [shape[2], shape[1], shape[0]],
+            spacing_mm: geometry.spacing(),
+            affine: aff,
+            orientation: opts.orientation,
+            reversed_slices: opts.reversed_slices,
+        },
+        landmarks: Landmarks {
+            hepatic_vein_confluence_z_mm: an.hepatic_z,
+            renal_vein_inflow_z_mm: an.renal_z,
+        },
+        ivc,
+        mass,
+        collaterals,
+        expected_signs: signs,
+        expected_top_diagnosis: top.to_string(),
+        ivc_seed_mm: [ivc_seed.x, ivc_seed.y, ivc_seed.z],
+        mass_seed_mm: mass_seed,
+        series_roles,
+        series,
+        probes,
+        notes,
+    }
+}
+
+impl crate::ivc::SectionGeom {
+    fn flattening_ratio_ok(&self) -> bool {
+        self.min_diameter_mm / self.max_diameter_mm.max(1e-9) > 0.5
+    }
+}
+
+/// Sample the mass on a fine grid: volume, centroid, diameter, fractions, means.
+fn mass_truth(
+    an: &Anatomy,
+    m: &crate::anatomy::MassModel,
+    specs: &[SeriesSpec],
+    notes: &mut Vec<String>,
+) -> MassTruth {
+    let b = m.bbox.expand(1.0);
+    let vol_box = (0..3).map(|a| b.hi[a] - b.lo[a]).product::<f64>();
+    let step = (vol_box / 3.0e6).cbrt().max(0.5);
+    let n = [0, 1, 2].map(|a| ((b.hi[a] - b.lo[a]) / step).ceil() as usize + 1);
+    let nser = specs.len();
+    let mut sum = vec![0.0f64; nser];
+    let mut sum2 = vec![0.0f64; nser];
+    let mut count = 0usize;
+    let mut cen = Vector3::zeros();
+    let mut fat = 0usize;
+    let mut t1s = 0.0;
+    let mut t2s = 0.0;
+    let mut adcs = 0.0;
+    let mut boundary: Vec<Point3<f64>> = Vec::new();
+    let inside = |p: &Point3<f64>| an.mass_sd(p) <= 0.0;
+    for kz in 0..n[2] {
+        for ky in 0..n[1] {
+            for kx in 0..n[0] {
+                let p = Point3::new(
+                    b.lo[0] + kx as f64 * step,
+                    b.lo[1] + ky as f64 * step,
+                    b.lo[2] + kz as f64 * step,
+                );
+                if !inside(&p) {
+                    continue;
+                }
+                count += 1;
+                cen += p.coords;
+                let (_, pr) = an.mass_props(&p);
+                for (s, spec) in specs.iter().enumerate() {
+                    let v = spec.kind.signal(&pr) as f64;
+                    sum[s] += v;
+                    sum2[s] += v * v;
+                }
+                if pr.ct[0] <= -10.0 {
+                    fat += 1;
+                }
+                t1s += pr.t1[0] as f64;
+                t2s += pr.t2 as f64;
+                adcs += pr.adc as f64;
+                // Boundary sample: a face neighbour is outside.
+                let outside_nb = [
+                    Vector3::new(step, 0.0, 0.0),
+                    Vector3::new(-step, 0.0, 0.0),
+                    Vector3::new(0.0, step, 0.0),
+                    Vector3::new(0.0, -step, 0.0),
+                    Vector3::new(0.0, 0.0, step),
+                    Vector3::new(0.0, 0.0, -step),
+                ]
+                .iter()
+                .any(|d| !inside(&(p + d)));
+                if outside_nb {
+                    boundary.push(p);
+                }
+            }
+        }
+    }
+    let c = count.max(1) as f64;
+    let centroid = cen / c;
+    // Max diameter over (a subsample of) boundary points.
+    let stride = (boundary.len() / 4000).max(1);
+    let pts: Vec<_> = boundary.iter().step_by(stride).collect();
+    let mut dmax: f64 = 0.0;
+    for (i, a) in pts.iter().enumerate() {
+        for bb in &pts[i + 1..] {
+            dmax = dmax.max((*a - *bb).norm());
+        }
+    }
+    let dmax = dmax + step; // sample centres sit up to half a step inside each end
+    let mut mean_by_role = BTreeMap::new();
+    let mut sd_by_role = BTreeMap::new();
+    let mut means = vec![0.0; nser];
+    for (s, spec) in specs.iter().enumerate() {
+        let mu = sum[s] / c;
+        let var = (sum2[s] / c - mu * mu).max(0.0);
+        means[s] = mu;
+        mean_by_role.insert(role_key(spec), mu);
+        sd_by_role.insert(role_key(spec), var.sqrt());
+    }
+    // Pattern and heterogeneity from the four dynamic phases (CT or T1).
+    let dyn_idx: Vec<usize> = (0..4)
+        .filter_map(|i| {
+            specs.iter().position(|s| {
+                matches!(s.kind, SeriesKind::Ct(j) if j == i)
+                    || matches!(s.kind, SeriesKind::MrT1(j) if j == i)
+            })
+        })
+        .collect();
+    let is_mr = an.case.is_mri();
+    let liver = base_props(Tissue::Liver);
+    let (pattern, cv) = if dyn_idx.len() == 4 {
+        let u0 = means[dyn_idx[0]];
+        let d: Vec<f64> = dyn_idx.iter().map(|&i| means[i] - u0).collect();
+        // MRI: relative enhancement in %, thresholds scaled the same way.
+        let scale = if is_mr { 100.0 / u0.max(1e-9) } else { 1.0 };
+        let d: Vec<f64> = d.iter().map(|x| x * scale).collect();
+        let lv: Vec<f64> = (0..4)
+            .map(|i| {
+                if is_mr {
+                    liver.t1[i] as f64
+                } else {
+                    liver.ct[i] as f64
+                }
+            })
+            .collect();
+        let maxd = d[1].max(d[2]).max(d[3]);
+        let rel = |i: usize| means[dyn_idx[i]] - lv[i];
+        let pattern = if maxd < 10.0 {
+            "none"
+        } else if rel(1) >= 0.0 && (rel(2) < 0.0 || rel(3) < 0.0) && d[3] < d[1] {
+            "washout"
+        } else if d[3] - d[2] >= 10.0 {
+            "progressive"
+        } else {
+            "plateau"
+        };
+        let a = dyn_idx[1];
+        let mu = means[a];
+        let sd = (sum2[a] / c - mu * mu).max(0.0).sqrt();
+        (pattern, if mu.abs() > 1e-9 { sd / mu.abs() } else { 0.0 })
+    } else {
+        ("none", 0.0)
+    };
+    let centroid_p = Point3::from(centroid);
+    let contact = contact_arc(an);
+    let mr = if is_mr {
+        let muscle = base_props(Tissue::Muscle);
+        Some(MrTruth {
+            t1_ratio_to_muscle: t1s / c / muscle.t1[0] as f64,
+            t2_ratio_to_muscle: t2s / c / muscle.t2 as f64,
+            adc_mean: adcs / c,
+            adc_liver: base_props(Tissue::Liver).adc as f64,
+            muscle_roi_center_mm: [an.muscle_center_xy.0, an.muscle_center_xy.1, centroid.z],
+        })
+    } else {
+        None
+    };
+    notes.push(format!("mass sampled at {step:.2} mm ({count} points)"));
+    let kind = match m.kind {
+        MassKind::Leiomyosarcoma => "leiomyosarcoma",
+        MassKind::Cholangiocarcinoma => "cholangiocarcinoma",
+        MassKind::Extrinsic => "retroperitoneal_soft_tissue",
+        MassKind::Liposarcoma => "liposarcoma",
+        MassKind::Hcc => "hepatocellular_carcinoma",
+    };
+    MassTruth {
+        kind: kind.to_string(),
+        volume_ml: count as f64 * step.powi(3) / 1000.0,
+        max_diameter_mm: dmax,
+        centroid_mm: [centroid.x, centroid.y, centroid.z],
+        ivc_segment: segment_of(centroid_p.z, an.hepatic_z, an.renal_z).to_string(),
+        fat_fraction: fat as f64 / c,
+        calcified_fraction: 0.0,
+        intraluminal_extension: an.intraluminal(),
+        ivc_contact: contact > 0.0,
+        contact_arc_deg: contact,
+        mean_by_role,
+        sd_by_role,
+        pattern: pattern.to_string(),
+        arterial_heterogeneity_cv: cv,
+        heterogeneous_arterial: cv >= 0.2,
+        mr,
+    }
+}
+
+/// Largest arc (degrees) of the IVC wall in contact with the mass over all levels:
+/// wall points 3 mm outside (or 1 mm inside, for tumour in the lumen) that are mass.
+fn contact_arc(an: &Anatomy) -> f64 {
+    let Some(m) = &an.mass else { return 0.0 };
+    let mut best: f64 = 0.0;
+    let (z0, z1) = (m.bbox.lo[2].max(an.ivc.z_bot), m.bbox.hi[2].min(an.ivc.z_top));
+    let mut z = z0.ceil();
+    while z <= z1 {
+        let (cx, cy) = an.ivc.center(z);
+        let (a, b) = an.ivc.semi(z);
+        let (c, s) = (an.ivc.rot.cos(), an.ivc.rot.sin());
+        let mut hits = 0;
+        for k in 0..72 {
+            let th = k as f64 * 5f64.to_radians();
+            let (u, v) = (a * th.cos(), b * th.sin());
+            let (x, y) = (c * u - s * v, s * u + c * v);
+            let r = (x * x + y * y).sqrt().max(1e-9);
+            let out = Point3::new(cx + x * (1.0 + 3.0 / r), cy + y * (1.0 + 3.0 / r), z);
+            let inn = Point3::new(cx + x * (1.0 - 1.0 / r), cy + y * (1.0 - 1.0 / r), z);
+            if an.mass_sd(&out) <= 0.0 || an.mass_sd(&inn) <= 0.0 {
+                hits += 1;
+            }
+        }
+        best = best.max(hits as f64 * 5.0);
+        z += 1.0;
+    }
+    best
+}
+
+fn expected_signs(
+    an: &Anatomy,
+    ivc: &IvcTruth,
+    mass: Option<&MassTruth>,
+    col: &CollateralTruth,
+    is_mr: bool,
+) -> (BTreeMap<String, String>, &'static str) {
+    let pa = |b: bool| if b { "present" } else { "absent" };
+    let mut s = BTreeMap::new();
+    s.insert("dilated_ivc", pa(ivc.max_equivalent_diameter_mm >= 28.0));
+    s.insert(
+        "imperceptible_ivc_lumen",
+        pa(ivc.lumen.longest_imperceptible_mm >= 10.0),
+    );
+    s.insert("prominent_collaterals", pa(col.present));
+    s.insert(
+        "ivc_extrinsic_compression",
+        pa(an.ivc.flattening.is_some() && ivc.min_ap_diameter_mm < 9.0),
+    );
+    s.insert("intraluminal_extension", pa(an.intraluminal()));
+    let m = mass;
+    s.insert(
+        "heterogeneous_arterial_enhancement",
+        pa(m.is_some_and(|m| m.heterogeneous_arterial)),
+    );
+    s.insert(
+        "progressive_delayed_enhancement",
+        pa(m.is_some_and(|m| m.pattern == "progressive")),
+    );
+    s.insert("washout", pa(m.is_some_and(|m| m.pattern == "washout")));
+    // Fat and calcium are CT judgements here (no Dixon, no susceptibility series).
+    let ct_only = |b: bool| if is_mr { "indeterminate" } else { pa(b) };
+    s.insert("internal_fat", ct_only(m.is_some_and(|m| m.fat_fraction > 0.05)));
+    s.insert(
+        "calcification",
+        ct_only(m.is_some_and(|m| m.calcified_fraction > 0.0)),
+    );
+    let mr_only = |b: bool| if is_mr { pa(b) } else { "indeterminate" };
+    let mr = m.and_then(|m| m.mr.as_ref());
+    s.insert(
+        "t1_hypointense",
+        mr_only(mr.is_some_and(|r| r.t1_ratio_to_muscle < 0.9)),
+    );
+    s.insert(
+        "t2_hyperintense",
+        mr_only(mr.is_some_and(|r| r.t2_ratio_to_muscle > 1.2)),
+    );
+    s.insert(
+        "diffusion_restriction",
+        mr_only(mr.is_some_and(|r| r.adc_mean < 1.2)),
+    );
+    let top = match an.case {
+        CaseName::Normal => "no_mass",
+        CaseName::IvcLeiomyosarcoma | CaseName::MriLeiomyosarcoma => "ivc_leiomyosarcoma",
+        CaseName::CholangiocarcinomaMimic => "intrahepatic_cholangiocarcinoma",
+        CaseName::ExtrinsicCompression => "extrinsic_retroperitoneal_mass",
+        CaseName::Liposarcoma => "retroperitoneal_liposarcoma",
+        CaseName::HccWashout => "hepatocellular_carcinoma",
+    };
+    (
+        s.into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        top,
+    )
+}
+
+/// Named points with noise-free values per role, checked to lie well inside their tissue.
+fn probes(
+    an: &Anatomy,
+    specs: &[SeriesSpec],
+    geometry: &Geometry,
+    shape: [usize; 3],
+    ivc_seed: Point3<f64>,
+) -> Vec<Probe> {
+    let (ax, ay, _) = an.aorta;
+    let z_mid = an.renal_z + 20.0;
+    let lc = an.liver.0;
+    let cands: Vec<(&str, Point3<f64>)> = vec![
+        ("aorta", Point3::new(ax, ay, z_mid)),
+        ("ivc_lumen", ivc_seed),
+        (
+            "muscle_paraspinal",
+            Point3::new(an.muscle_center_xy.0, an.muscle_center_xy.1, an.renal_z),
+        ),
+        ("liver", Point3::new(lc.x - 20.0, lc.y - 30.0, lc.z + 35.0)),
+        ("spleen", an.spleen.0),
+        ("kidney_right", an.kidney_r.0 + Vector3::new(-8.0, 0.0, 20.0)),
+        (
+            "subcutaneous_fat",
+            Point3::new(an.body.0, an.body.1 - an.body.3 + 6.0, z_mid),
+        ),
+        ("vertebral_body", Point3::new(0.0, 50.0, an.renal_z + 17.0 + 4.0)),
+    ];
+    let mut out = Vec::new();
+    for (name, p) in cands {
+        if !geometry.contains(&p, shape) {
+            continue;
+        }
+        let Some((t, props)) = pure_at(an, &p, 4.0) else {
+            continue;
+        };
+        let values = specs
+            .iter()
+            .map(|s| (role_key(s), s.kind.signal(&props) as f64))
+            .collect();
+        out.push(Probe {
+            name: name.to_string(),
+            tissue: t.name().to_string(),
+            point_mm: [p.x, p.y, p.z],
+            values,
+        });
+    }
+    out
+}
+
+/// The tissue at p when the top layer covers a ball of `radius` around it and its
+/// values do not vary there; `None` otherwise.
+pub(crate) fn pure_at(an: &Anatomy, p: &Point3<f64>, radius: f64) -> Option<(Tissue, crate::tissue::Props)> {
+    let top = |q: &Point3<f64>| {
+        an.layers
+            .iter()
+            .rev()
+            .find(|l| an.layer_sd(l, q) < 0.0)
+            .map(|l| an.layer_props(l, q))
+    };
+    let (t, pr) = top(p)?;
+    let offs = [
+        Vector3::new(radius, 0.0, 0.0),
+        Vector3::new(-radius, 0.0, 0.0),
+        Vector3::new(0.0, radius, 0.0),
+        Vector3::new(0.0, -radius, 0.0),
+        Vector3::new(0.0, 0.0, radius),
+        Vector3::new(0.0, 0.0, -radius),
+    ];
+    for d in offs {
+        let (t2, p2) = top(&(p + d))?;
+        if t2 != t || p2 != pr {
+            return None;
+        }
+    }
+    // Layer distances: the top layer's boundary and any layer above must be ≥ radius away.
+    for l in an.layers.iter().rev() {
+        let sd = an.layer_sd(l, p);
+        if sd < 0.0 {
+            if sd > -radius {
+                return None;
+            }
+            break;
+        } else if sd < radius {
+            return None;
+        }
+    }
+    Some((t, pr))
+}
