@@ -24,6 +24,7 @@ pub mod lumen;
 pub mod model;
 pub mod phases;
 pub mod track;
+pub mod vesselness;
 
 pub use model::*;
 
