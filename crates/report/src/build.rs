@@ -1,0 +1,278 @@
+//! Study + measurements + findings → [`Report`].
+
+use crate::model::*;
+use cavascope_features::Findings;
+use cavascope_ingest::Study;
+use cavascope_segment::{IvcSegment, Measurements};
+use serde::Serialize;
+
+/// The snake_case name serde gives a unit enum variant.
+fn name<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|x| x.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn seg(s: Option<IvcSegment>) -> Option<String> {
+    s.map(|s| name(&s))
+}
+
+fn fin(x: Option<f64>) -> Option<f64> {
+    x.filter(|v| v.is_finite())
+}
+
+/// Non-finite numbers become 0 only where the schema needs a number and the value is a
+/// size that a missing measurement cannot have (callers warn).
+fn num(x: f64) -> f64 {
+    if x.is_finite() {
+        x
+    } else {
+        0.0
+    }
+}
+
+/// Assemble report.json. `warnings` are the caller's (ingest, CLI); the stage warnings of
+/// `m` and `findings` are appended after them, duplicates dropped.
+pub fn build_report(
+    study: &Study,
+    m: &Measurements,
+    findings: &Findings,
+    tool_version: &str,
+    warnings: &[String],
+) -> Report {
+    let mut warn: Vec<String> = Vec::new();
+    let push = |w: &str, warn: &mut Vec<String>| {
+        if !warn.iter().any(|x| x == w) {
+            warn.push(w.to_string());
+        }
+    };
+    for w in warnings.iter().chain(&m.warnings).chain(&findings.warnings) {
+        push(w, &mut warn);
+    }
+
+    let t0 = study
+        .series
+        .iter()
+        .filter_map(|s| s.volume.as_ref()?.meta.acquisition_time_s)
+        .filter(|t| t.is_finite())
+        .fold(f64::INFINITY, f64::min);
+    let mut volume_index = 0usize;
+    let series = study
+        .series
+        .iter()
+        .map(|s| {
+            let (role, role_source, acq) = match &s.volume {
+                Some(v) => {
+                    let idx = volume_index;
+                    volume_index += 1;
+                    let phase = m.phases.iter().find(|p| p.volume_index == idx);
+                    (
+                        phase.map(|p| p.role.as_str().to_string()),
+                        phase.map(|p| name(&p.role_source)),
+                        v.meta
+                            .acquisition_time_s
+                            .filter(|t| t.is_finite() && t0.is_finite())
+                            .map(|t| t - t0),
+                    )
+                }
+                None => (None, None, None),
+            };
+            if s.volume.is_none() {
+                push(
+                    &format!(
+                        "series {} formed no volume: {}",
+                        s.series_instance_uid,
+                        if s.problems.is_empty() {
+                            "no reason given".to_string()
+                        } else {
+                            s.problems.join("; ")
+                        }
+                    ),
+                    &mut warn,
+                );
+            }
+            SeriesEntry {
+                series_instance_uid: s.series_instance_uid.clone(),
+                modality: s.modality.clone(),
+                description: s.description.clone(),
+                role,
+                role_source,
+                dims: s.dims,
+                spacing_mm: s.spacing_mm.map(num),
+                acquisition_time_s: acq,
+                problems: s.problems.clone(),
+            }
+        })
+        .collect();
+
+    let ivc = m.ivc.as_ref().map(|ivc| Ivc {
+        segmentation_source: name(&ivc.source),
+        reference_series: ivc.reference_series.clone(),
+        length_mm: num(ivc.length_mm),
+        max_equivalent_diameter_mm: fin(ivc.max_equivalent_diameter_mm),
+        min_equivalent_diameter_mm: fin(ivc.min_equivalent_diameter_mm),
+        min_flattening_ratio: fin(ivc.min_flattening_ratio),
+        profile: ivc
+            .profile
+            .iter()
+            // A section without a finite area was not measured: leave it out of the table.
+            .filter(|p| p.area_mm2.is_finite() && p.equivalent_diameter_mm.is_finite())
+            .map(|p| ProfileEntry {
+                z_mm: num(p.z_mm),
+                center_mm: p.center_mm.map(num),
+                area_mm2: p.area_mm2,
+                equivalent_diameter_mm: p.equivalent_diameter_mm,
+                min_diameter_mm: num(p.min_diameter_mm),
+                max_diameter_mm: num(p.max_diameter_mm),
+                lumen_visible: p.lumen_visible,
+                segment: seg(p.segment),
+                s_mm: num(p.s_mm),
+                ap_diameter_mm: num(p.ap_diameter_mm),
+                transverse_diameter_mm: num(p.transverse_diameter_mm),
+                flattening_ratio: num(p.flattening_ratio),
+            })
+            .collect(),
+        lumen: Lumen {
+            visible_fraction: fin(ivc.lumen.visible_fraction),
+            longest_imperceptible_mm: fin(ivc.lumen.longest_imperceptible_mm),
+            imperceptible_ranges_z_mm: ivc.lumen.imperceptible_ranges_z_mm.clone(),
+            reference: ivc.lumen.reference.clone(),
+        },
+    });
+    if m.ivc.is_none() {
+        push("IVC: not segmented; every IVC measurement is null", &mut warn);
+    }
+
+    let mass = m.mass.as_ref().map(|x| Mass {
+        source: name(&x.source),
+        volume_ml: num(x.volume_ml),
+        max_diameter_mm: num(x.max_diameter_mm),
+        centroid_mm: x.centroid_mm.map(num),
+        ivc_segment: seg(x.ivc_segment),
+        contact_arc_deg: fin(x.contact_arc_deg),
+        intraluminal_extension: x.intraluminal_extension,
+        fat_fraction: fin(x.fat_fraction),
+        calcified_fraction: fin(x.calcified_fraction),
+        enhancement: x
+            .enhancement
+            .iter()
+            .map(|e| EnhancementEntry {
+                role: e.role.as_str().to_string(),
+                mean: num(e.mean),
+                sd: num(e.sd),
+                cv: num(e.cv),
+                delta_from_unenhanced: fin(e.delta_from_unenhanced),
+                series_instance_uid: e.series_instance_uid.clone(),
+                acquisition_time_s: fin(e.acquisition_time_s),
+            })
+            .collect(),
+        pattern: x.pattern.map(|p| name(&p)),
+        arterial_heterogeneity_cv: fin(x.arterial_heterogeneity_cv),
+        mr: x.mr.as_ref().map(|r| Mr {
+            t1_ratio_to_muscle: fin(r.t1_ratio_to_muscle),
+            t2_ratio_to_muscle: fin(r.t2_ratio_to_muscle),
+            adc_mean: fin(r.adc_mean),
+            adc_reference: fin(r.adc_reference),
+        }),
+        contact_z_range_mm: x.contact_z_range_mm,
+        centripetal: x.centripetal,
+    });
+
+    let collaterals = m.collaterals.as_ref().map(|c| Collaterals {
+        volume_ml: fin(c.volume_ml),
+        max_diameter_mm: fin(c.max_diameter_mm),
+        count: c.count,
+        veins: c
+            .veins
+            .iter()
+            .map(|v| Vein {
+                name: v.name.clone(),
+                diameter_mm: fin(v.diameter_mm),
+            })
+            .collect(),
+    });
+
+    let signs = findings
+        .signs
+        .iter()
+        .map(|s| SignEntry {
+            id: s.id.as_str().to_string(),
+            state: s.state.as_str().to_string(),
+            value: fin(s.value),
+            threshold: fin(s.threshold),
+            unit: s.unit.clone(),
+            explanation: s.explanation.clone(),
+            source: s.source.clone(),
+        })
+        .collect();
+    let differential = findings
+        .differential
+        .iter()
+        .map(|d| DiagnosisEntry {
+            diagnosis: d.diagnosis.clone(),
+            score: if d.score.is_finite() {
+                d.score.clamp(0.0, 1.0)
+            } else {
+                0.0
+            },
+            explanation: d.explanation.clone(),
+        })
+        .collect();
+
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "cavascope".into(),
+            version: tool_version.to_string(),
+        },
+        input: Input {
+            path: study.root.display().to_string(),
+            files_scanned: study.files_scanned,
+            files_used: study.files_used,
+            files_skipped: study
+                .skipped
+                .iter()
+                .map(|s| Skipped {
+                    path: s.path.display().to_string(),
+                    reason: s.reason.clone(),
+                })
+                .collect(),
+        },
+        series,
+        landmarks: Landmarks {
+            hepatic_vein_confluence_z_mm: fin(m.landmarks.hepatic_vein_confluence_z_mm),
+            renal_vein_inflow_z_mm: fin(m.landmarks.renal_vein_inflow_z_mm),
+        },
+        ivc,
+        mass,
+        collaterals,
+        signs,
+        differential,
+        warnings: warn,
+        error: None,
+    }
+}
+
+/// A report for a study that could not be analysed: every sign indeterminate, the reason
+/// in `error` and in `warnings`.
+pub fn failed_report(input_path: &str, tool_version: &str, reason: &str) -> Report {
+    let findings = cavascope_features::evaluate(
+        &Measurements::default(),
+        &cavascope_features::Thresholds::default(),
+    );
+    let study = Study {
+        root: input_path.into(),
+        ..Default::default()
+    };
+    let mut r = build_report(
+        &study,
+        &Measurements::default(),
+        &findings,
+        tool_version,
+        &[format!("study could not be analysed: {reason}")],
+    );
+    r.differential.clear();
+    r.error = Some(reason.to_string());
+    r
+}
