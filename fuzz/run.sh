@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Run every fuzz target for SECONDS each (default 600), niced, one after another.
+#   fuzz/run.sh [SECONDS] [TARGET...]
+# Crashes, hangs (> 10 s per input) and out-of-memory inputs land in fuzz/artifacts/<target>/;
+# keep each as a regression input under crates/cli/tests/data/fuzz-regressions/.
+# cargo-fuzz needs nightly compiler flags: on a stable toolchain RUSTC_BOOTSTRAP=1 allows them.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cd "$here"
+secs="${1:-600}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(header_scan pixel_decode volume_assembly)
+command -v cargo-fuzz >/dev/null || { echo "install cargo-fuzz: cargo install cargo-fuzz --locked" >&2; exit 2; }
+[ -n "$(ls -A corpus/header_scan 2>/dev/null)" ] || ./seed.sh
+export RUSTC_BOOTSTRAP=1
+# One decoding thread per input: libFuzzer's own loop is the parallelism we want.
+export RAYON_NUM_THREADS=1
+for t in "${targets[@]}"; do
+  echo "== $t: ${secs} s" >&2
+  nice -n 10 cargo fuzz run -O "$t" "corpus/$t" -- \
+    -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+    -max_len=1048576 -print_final_stats=1 2>&1 | tee "artifacts-$t.log" | grep -E "^(#[0-9]+ +DONE|stat::|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)" || true
+done
