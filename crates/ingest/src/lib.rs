@@ -6,6 +6,11 @@
 //! decodes pixel data straight into preallocated volumes in LPS millimetres.
 //! A bad file is data ([`SkippedFile`]), never the end of a study.
 //!
+//! Modules: [`scan`] (folder walk), [`header`] (header-only pass), [`group`] (composite
+//! key, duplicates, phases), [`stack`] (sort, spacing, tilt → geometry), [`pixels`]
+//! (decoding into the volume), [`series_meta`] (what later stages read). The policies are
+//! described in `docs/ingest.md`.
+//!
 //! ```no_run
 //! let study = cavascope_ingest::load_study(std::path::Path::new("study/"), &Default::default())?;
 //! for s in &study.series {
@@ -14,8 +19,18 @@
 //! # Ok::<(), cavascope_ingest::IngestError>(())
 //! ```
 
-use cavascope_volume::Volume;
+pub mod group;
+pub mod header;
+pub mod pixels;
+pub mod scan;
+pub mod series_meta;
+pub mod stack;
+pub mod synth;
+
+use cavascope_volume::{Geometry, Volume, VolumeMeta};
+use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -23,10 +38,7 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum IngestError {
     #[error("{path}: cannot read study folder: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: not a folder")]
     NotADirectory { path: PathBuf },
 }
@@ -75,6 +87,20 @@ pub struct Series {
     /// `None` when the images could not form a volume (the reason is in `problems`), or
     /// when pixels were not decoded.
     pub volume: Option<Volume>,
+    /// Series metadata (also in `volume.meta` when decoded; here also for headers-only).
+    pub meta: VolumeMeta,
+    /// Geometry of the volume, known from the headers alone; `None` when no volume can be formed.
+    pub geometry: Option<Geometry>,
+    /// "primary", "derived" or "localizer".
+    pub kind: String,
+    /// Positions of the source slices along the slice normal (mm), in volume order.
+    pub slice_positions_mm: Vec<f64>,
+    /// Shear of the slice axis against the normal (gantry tilt), degrees.
+    pub tilt_deg: f64,
+    /// Images dropped as copies of another (same SOP Instance UID and position).
+    pub duplicates_dropped: usize,
+    /// Transfer syntax UIDs of the files used.
+    pub transfer_syntaxes: Vec<String>,
 }
 
 /// Everything ingest found in a folder.
@@ -95,14 +121,142 @@ impl Study {
 }
 
 /// Scan, group, sort and decode a study folder.
-pub fn load_study(dir: &Path, _opts: &IngestOptions) -> Result<Study, IngestError> {
+pub fn load_study(dir: &Path, opts: &IngestOptions) -> Result<Study, IngestError> {
     if !dir.is_dir() {
         return Err(IngestError::NotADirectory {
             path: dir.to_path_buf(),
         });
     }
+    let (paths, mut skipped) = scan::scan(dir)?;
+    let files_scanned = paths.len() + skipped.len();
+    let parsed: Vec<Result<header::ParsedFile, SkippedFile>> = paths
+        .par_iter()
+        .map(|p| {
+            header::read_file(p, opts.max_file_bytes)
+                .and_then(|pf| check_file(pf, opts))
+                .map_err(|reason| SkippedFile {
+                    path: p.clone(),
+                    reason,
+                })
+        })
+        .collect();
+    let mut files = Vec::with_capacity(parsed.len());
+    for r in parsed {
+        match r {
+            Ok(f) => files.push(f),
+            Err(s) => skipped.push(s),
+        }
+    }
+    let (groups, refused) = group::group_frames(&files);
+    let mut refused_files: BTreeSet<usize> = BTreeSet::new();
+    for (fi, reason) in refused {
+        if refused_files.insert(fi) {
+            skipped.push(SkippedFile {
+                path: files[fi].header.path.clone(),
+                reason,
+            });
+        }
+    }
+    let mut series = Vec::with_capacity(groups.len());
+    let mut used: BTreeSet<usize> = BTreeSet::new();
+    for g in groups {
+        let (s, bad) = build_series(&files, g, opts, &mut used);
+        for (fi, reason) in bad {
+            skipped.push(SkippedFile {
+                path: files[fi].header.path.clone(),
+                reason,
+            });
+        }
+        series.push(s);
+    }
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Study {
         root: dir.to_path_buf(),
-        ..Default::default()
+        files_scanned,
+        files_used: used.len(),
+        skipped,
+        series,
     })
+}
+
+/// Checks that need only the header: a transfer syntax we can decode, enough bytes for
+/// native pixel data, an image size within the limits.
+fn check_file(pf: header::ParsedFile, opts: &IngestOptions) -> Result<header::ParsedFile, String> {
+    use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
+    use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
+    let h = &pf.header;
+    let voxels = h.rows as u64 * h.columns as u64 * h.frames as u64;
+    if voxels > opts.max_voxels {
+        return Err(format!(
+            "{}×{}×{} frames = {voxels} voxels exceeds the limit of {}",
+            h.columns, h.rows, h.frames, opts.max_voxels
+        ));
+    }
+    match TransferSyntaxRegistry.get(&h.transfer_syntax) {
+        None => return Err(format!("unknown transfer syntax {}", h.transfer_syntax)),
+        Some(ts) if !ts.can_decode_all() => {
+            return Err(format!(
+                "transfer syntax {} ({}) cannot be decoded",
+                h.transfer_syntax,
+                ts.name()
+            ))
+        }
+        Some(_) => {}
+    }
+    if pixels::is_native(&h.transfer_syntax) && h.transfer_syntax != pixels::DEFLATED_EXPLICIT_VR_LE {
+        let need = pixels::frame_bytes(h) * h.frames as u64;
+        if h.file_len < need {
+            return Err(format!(
+                "pixel data missing or truncated: file has {} bytes, {}×{}×{} samples of {} bits need {need}",
+                h.file_len, h.columns, h.rows, h.frames, h.bits_allocated
+            ));
+        }
+    }
+    Ok(pf)
+}
+
+/// Plan and (optionally) decode one group. Returns the series and the files that had to
+/// be dropped because their pixels could not be decoded.
+fn build_series(
+    files: &[header::ParsedFile],
+    mut g: group::Group,
+    opts: &IngestOptions,
+    used: &mut BTreeSet<usize>,
+) -> (Series, Vec<(usize, String)>) {
+    let mut bad_files = Vec::new();
+    // At most two rounds: a second plan without the files that failed to decode.
+    for _round in 0..2 {
+        let plan = match stack::plan(files, &g, opts.max_voxels) {
+            Ok(p) => p,
+            Err(reason) => return (series_meta::failed(files, &g, reason), bad_files),
+        };
+        if !opts.decode_pixels {
+            mark_used(&plan, used);
+            return (series_meta::from_plan(files, &g, &plan, None), bad_files);
+        }
+        match pixels::assemble(files, &plan) {
+            Ok(data) => {
+                mark_used(&plan, used);
+                return (series_meta::from_plan(files, &g, &plan, Some(data)), bad_files);
+            }
+            Err(errs) => {
+                let bad: BTreeSet<usize> = errs.iter().map(|e| e.0).collect();
+                g.frames.retain(|f| !bad.contains(&f.file));
+                g.notes.push(format!(
+                    "{} file(s) with undecodable pixel data left out",
+                    bad.len()
+                ));
+                bad_files.extend(errs);
+                if g.frames.is_empty() {
+                    break;
+                }
+            }
+        }
+    }
+    let reason = "pixel data could not be decoded".to_string();
+    (series_meta::failed(files, &g, reason), bad_files)
+}
+
+fn mark_used(plan: &stack::StackPlan, used: &mut BTreeSet<usize>) {
+    used.extend(plan.frames.iter().map(|f| f.file));
 }

@@ -1,0 +1,269 @@
+//! Pixel data into a preallocated volume: native (uncompressed) samples are converted
+//! straight from the element bytes with the rescale in the same pass; encapsulated
+//! (compressed) frames go through dicom-pixeldata's decoders, frames in parallel.
+
+use crate::group::FrameRef;
+use crate::header::{one_line, FileHeader, ParsedFile};
+use crate::stack::{SliceSource, StackPlan};
+use dicom_dictionary_std::tags;
+use dicom_object::OpenFileOptions;
+use dicom_pixeldata::PixelDecoder;
+use ndarray::{Array3, ArrayViewMut2, Axis};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+
+pub const IMPLICIT_VR_LE: &str = "1.2.840.10008.1.2";
+pub const EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1";
+pub const DEFLATED_EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1.99";
+pub const EXPLICIT_VR_BE: &str = "1.2.840.10008.1.2.2";
+
+/// Is the pixel data stored as plain samples (parsed by dicom-object into native values)?
+pub fn is_native(ts: &str) -> bool {
+    matches!(
+        ts,
+        IMPLICIT_VR_LE | EXPLICIT_VR_LE | DEFLATED_EXPLICIT_VR_LE | EXPLICIT_VR_BE
+    )
+}
+
+/// Bytes of one frame's samples.
+pub fn frame_bytes(h: &FileHeader) -> u64 {
+    h.rows as u64 * h.columns as u64 * (h.bits_allocated as u64 / 8)
+}
+
+/// Converts native-endian samples to modality values: `stored * slope + intercept`.
+/// Bits above BitsStored are masked (unsigned) or sign-extended (signed), as the
+/// standard requires.
+pub fn convert_samples(
+    bytes: &[u8],
+    bits_allocated: u16,
+    bits_stored: u16,
+    signed: bool,
+    slope: f64,
+    intercept: f64,
+    out: &mut [f32],
+) -> Result<(), String> {
+    let n = out.len();
+    let need = n * (bits_allocated as usize / 8);
+    if bytes.len() < need {
+        return Err(format!("pixel data has {} bytes, {need} expected", bytes.len()));
+    }
+    let (s, b) = (slope as f32, intercept as f32);
+    let shift = (bits_allocated - bits_stored.min(bits_allocated)) as u32;
+    match (bits_allocated, signed) {
+        (8, false) => {
+            let mask = (0xFFu16 >> shift) as u8;
+            for (o, &v) in out.iter_mut().zip(&bytes[..need]) {
+                *o = (v & mask) as f32 * s + b;
+            }
+        }
+        (8, true) => {
+            for (o, &v) in out.iter_mut().zip(&bytes[..need]) {
+                *o = (((v << shift) as i8) >> shift) as f32 * s + b;
+            }
+        }
+        (16, false) => {
+            let mask = 0xFFFFu16 >> shift;
+            for (o, c) in out.iter_mut().zip(bytes[..need].chunks_exact(2)) {
+                *o = (u16::from_ne_bytes([c[0], c[1]]) & mask) as f32 * s + b;
+            }
+        }
+        (16, true) => {
+            for (o, c) in out.iter_mut().zip(bytes[..need].chunks_exact(2)) {
+                *o = ((i16::from_ne_bytes([c[0], c[1]]) << shift) >> shift) as f32 * s + b;
+            }
+        }
+        (32, false) => {
+            let mask = u32::MAX >> shift;
+            for (o, c) in out.iter_mut().zip(bytes[..need].chunks_exact(4)) {
+                *o =
+                    ((u32::from_ne_bytes([c[0], c[1], c[2], c[3]]) & mask) as f64 * slope + intercept) as f32;
+            }
+        }
+        (32, true) => {
+            for (o, c) in out.iter_mut().zip(bytes[..need].chunks_exact(4)) {
+                let v = (i32::from_ne_bytes([c[0], c[1], c[2], c[3]]) << shift) >> shift;
+                *o = (v as f64 * slope + intercept) as f32;
+            }
+        }
+        _ => return Err(format!("BitsAllocated {bits_allocated} not supported")),
+    }
+    Ok(())
+}
+
+/// Target of one frame: its plane in the output and its rescale.
+struct Target<'a> {
+    frame: u32,
+    slope: f64,
+    intercept: f64,
+    plane: ArrayViewMut2<'a, f32>,
+}
+
+/// Decode the planned frames into a new volume. `Err` lists the files (index, reason)
+/// whose pixels could not be decoded.
+pub fn assemble(files: &[ParsedFile], plan: &StackPlan) -> Result<Array3<f32>, Vec<(usize, String)>> {
+    let h0 = &files[plan.frames[0].file].header;
+    let (rows, cols) = (h0.rows as usize, h0.columns as usize);
+    let n_in = plan.frames.len();
+    let mut stack = Array3::<f32>::zeros((n_in, rows, cols));
+    decode_frames(files, &plan.frames, &mut stack)?;
+    match &plan.source {
+        SliceSource::Direct => Ok(stack),
+        SliceSource::Interpolated(map) => {
+            let mut out = Array3::<f32>::zeros((plan.out_slices, rows, cols));
+            out.axis_iter_mut(Axis(0))
+                .into_par_iter()
+                .zip(map.par_iter())
+                .for_each(|(mut p, &(lo, hi, w))| {
+                    let a = stack.index_axis(Axis(0), lo);
+                    let b = stack.index_axis(Axis(0), hi);
+                    ndarray::Zip::from(&mut p)
+                        .and(&a)
+                        .and(&b)
+                        .for_each(|o, &x, &y| *o = x * (1.0 - w) + y * w);
+                });
+            Ok(out)
+        }
+    }
+}
+
+fn decode_frames(
+    files: &[ParsedFile],
+    frames: &[FrameRef],
+    stack: &mut Array3<f32>,
+) -> Result<(), Vec<(usize, String)>> {
+    // Group the planes by file so each file is opened once.
+    let mut by_file: BTreeMap<usize, Vec<Target>> = BTreeMap::new();
+    for (plane, f) in stack.axis_iter_mut(Axis(0)).zip(frames) {
+        let fr = f.get(files);
+        by_file.entry(f.file).or_default().push(Target {
+            frame: f.frame,
+            slope: fr.slope,
+            intercept: fr.intercept,
+            plane,
+        });
+    }
+    let errors: Vec<(usize, String)> = by_file
+        .into_par_iter()
+        .filter_map(|(fi, targets)| decode_file(&files[fi].header, targets).err().map(|e| (fi, e)))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+fn decode_file(h: &FileHeader, mut targets: Vec<Target>) -> Result<(), String> {
+    let obj = OpenFileOptions::new().open_file(&h.path).map_err(|e| {
+        format!(
+            "pixel data unreadable (truncated or corrupt file): {}",
+            one_line(&e.to_string())
+        )
+    })?;
+    let fb = frame_bytes(h) as usize;
+    if is_native(&h.transfer_syntax) {
+        let elem = obj
+            .element(tags::PIXEL_DATA)
+            .map_err(|_| "no PixelData element".to_string())?;
+        let prim = elem
+            .value()
+            .primitive()
+            .ok_or("PixelData is encapsulated in a native transfer syntax")?;
+        let bytes = prim.to_bytes();
+        let need = fb * h.frames as usize;
+        if bytes.len() < need {
+            return Err(format!(
+                "pixel data truncated: {} bytes, {need} expected",
+                bytes.len()
+            ));
+        }
+        let bytes: &[u8] = &bytes;
+        return targets.par_iter_mut().try_for_each(|t| {
+            let off = t.frame as usize * fb;
+            let out = t.plane.as_slice_mut().ok_or("internal: plane not contiguous")?;
+            convert_samples(
+                &bytes[off..off + fb],
+                h.bits_allocated,
+                h.bits_stored,
+                h.pixel_signed,
+                t.slope,
+                t.intercept,
+                out,
+            )
+        });
+    }
+    if obj.get(tags::PIXEL_DATA).is_none() {
+        return Err("no PixelData element".into());
+    }
+    targets.par_iter_mut().try_for_each(|t| {
+        let d = obj.decode_pixel_data_frame(t.frame).map_err(|e| {
+            format!(
+                "cannot decode frame {} ({}): {}",
+                t.frame,
+                h.transfer_syntax,
+                one_line(&e.to_string())
+            )
+        })?;
+        if d.samples_per_pixel() != 1 {
+            return Err(format!(
+                "decoded {} samples per pixel; expected 1",
+                d.samples_per_pixel()
+            ));
+        }
+        let bits = d.bits_allocated();
+        let signed = matches!(
+            d.pixel_representation(),
+            dicom_pixeldata::PixelRepresentation::Signed
+        );
+        let data = d.data();
+        let per = h.rows as usize * h.columns as usize * (bits as usize / 8);
+        // Multi-frame decodes may return only the requested frame or all of them.
+        let bytes = if data.len() >= per * (t.frame as usize + 1)
+            && data.len() >= per * h.frames as usize
+            && h.frames > 1
+        {
+            &data[t.frame as usize * per..(t.frame as usize + 1) * per]
+        } else {
+            data
+        };
+        let out = t.plane.as_slice_mut().ok_or("internal: plane not contiguous")?;
+        convert_samples(
+            bytes,
+            bits,
+            h.bits_stored.min(bits),
+            signed,
+            t.slope,
+            t.intercept,
+            out,
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_extension_and_masking() {
+        // 12 bits stored in 16: 0x0FFF unsigned = 4095; signed 0x0FFF = -1; high garbage masked.
+        let mut out = [0f32; 3];
+        let b: Vec<u8> = [0x0FFFu16, 0xF800, 0x0800]
+            .iter()
+            .flat_map(|v| v.to_ne_bytes())
+            .collect();
+        convert_samples(&b, 16, 12, false, 1.0, 0.0, &mut out).unwrap();
+        assert_eq!(out, [4095.0, 2048.0, 2048.0]);
+        convert_samples(&b, 16, 12, true, 1.0, 0.0, &mut out).unwrap();
+        assert_eq!(out, [-1.0, -2048.0, -2048.0]);
+        convert_samples(&b, 16, 16, true, 2.0, -1024.0, &mut out).unwrap();
+        assert_eq!(
+            out,
+            [
+                4095.0 * 2.0 - 1024.0,
+                -2048.0 * 2.0 - 1024.0,
+                2048.0 * 2.0 - 1024.0
+            ]
+        );
+        assert!(convert_samples(&b[..4], 16, 16, true, 1.0, 0.0, &mut out).is_err());
+    }
+}
