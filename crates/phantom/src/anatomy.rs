@@ -113,7 +113,8 @@ impl Anatomy {
     pub fn new(case: CaseName, seed: u64) -> Anatomy {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut crng = ChaCha8Rng::seed_from_u64(
-            seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (case as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
+            seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                ^ (case_key(case) + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
         );
         let scale = u(&mut rng, 0.95, 1.05);
         let renal_z = u(&mut rng, -64.0, -56.0);
@@ -184,7 +185,7 @@ impl Anatomy {
                 let center = Point3::new(cx - 0.8 * semi[0], cy + 0.45 * semi[1], zc);
                 let necrosis = (
                     center + Vector3::new(-4.0, 2.0, 0.0),
-                    [semi[0] * 0.45, semi[1] * 0.45, semi[2] * 0.5],
+                    [semi[0] * 0.6, semi[1] * 0.6, semi[2] * 0.65],
                 );
                 let lo = [
                     (center.x - semi[0]).min(cx - 25.0),
@@ -240,7 +241,7 @@ impl Anatomy {
                 };
                 let z = u(&mut crng, renal_z - 42.0, renal_z - 32.0);
                 let (cx, cy) = ivc.center(z);
-                let b_contact = u(&mut crng, 3.0, 3.8);
+                let b_contact = u(&mut crng, 2.8, 3.4);
                 let gap = 1.5;
                 let c = Point3::new(cx, cy - b_contact - gap - semi[1], z);
                 ivc.flattening = Some(Flattening {
@@ -616,8 +617,8 @@ impl Anatomy {
         let mut solid = base_props(Tissue::Mass);
         match m.kind {
             MassKind::Leiomyosarcoma => {
-                solid.ct = [40.0, 45.0 + 80.0 * q, 90.0 + 16.0 * q, 114.0 + 6.0 * q];
-                solid.t1 = [300.0, 300.0 + 500.0 * q, 740.0 + 120.0 * q, 880.0 + 40.0 * q];
+                solid.ct = [40.0, 20.0 + 150.0 * q, 92.0 + 16.0 * q, 116.0 + 6.0 * q];
+                solid.t1 = [300.0, 220.0 + 850.0 * q, 760.0 + 120.0 * q, 900.0 + 40.0 * q];
                 if let Some((c, s)) = &m.necrosis {
                     let w = coverage(ellipsoid_sd(p - c, *s), 4.0);
                     if w > 0.0 {
@@ -635,8 +636,8 @@ impl Anatomy {
             MassKind::Cholangiocarcinoma => {
                 let r = ((p - m.center).norm() / m.semi[0]).min(1.0);
                 let rim = smoothstep(0.55, 0.8, r) as f32;
-                let core_ct = [40.0, 48.0, 80.0, 101.0];
-                let rim_ct = [40.0, 95.0, 102.0, 106.0];
+                let core_ct = [40.0, 45.0, 72.0, 104.0];
+                let rim_ct = [40.0, 100.0, 100.0, 104.0];
                 let j = 4.0 * (q - 0.5);
                 for i in 0..4 {
                     solid.ct[i] = core_ct[i] + (rim_ct[i] - core_ct[i]) * rim + if i > 0 { j } else { 0.0 };
@@ -668,6 +669,14 @@ impl Anatomy {
     /// Does the mass occupy the IVC lumen?
     pub fn intraluminal(&self) -> bool {
         self.mass.as_ref().is_some_and(|m| m.plug.is_some())
+    }
+}
+
+/// Both leiomyosarcoma cases share their lesion for a seed (CT and MRI of one patient).
+fn case_key(c: CaseName) -> u64 {
+    match c {
+        CaseName::MriLeiomyosarcoma => CaseName::IvcLeiomyosarcoma as u64,
+        other => other as u64,
     }
 }
 

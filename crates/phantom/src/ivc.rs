@@ -159,13 +159,27 @@ impl Ivc {
         }
     }
 
-    /// Normalised elliptical radius (1 on the wall) and the smaller semi-axis at p.
+    /// Rotation of the long axis at z: a flattened IVC lies flat against the mass.
+    #[inline]
+    pub fn rot_at(&self, z: f64) -> f64 {
+        match &self.flattening {
+            Some(_) => {
+                let (_, b) = self.semi(z);
+                let (_, b0) = self.semi_unflattened(z);
+                self.rot * (b / b0).clamp(0.0, 1.0).powi(2)
+            }
+            None => self.rot,
+        }
+    }
+
+    /// Position of p in the ellipse frame at its z, and the semi-axes there.
     #[inline]
     pub fn local(&self, p: &Point3<f64>) -> (f64, f64, f64, f64) {
         let (cx, cy) = self.center(p.z);
         let (a, b) = self.semi(p.z);
         let (dx, dy) = (p.x - cx, p.y - cy);
-        let (c, s) = (self.rot.cos(), self.rot.sin());
+        let rot = self.rot_at(p.z);
+        let (c, s) = (rot.cos(), rot.sin());
         // Coordinates in the ellipse frame.
         let u = c * dx + s * dy;
         let v = -s * dx + c * dy;
@@ -209,7 +223,8 @@ impl Ivc {
         let col = |w: &Vector3<f64>| Vector2::new(w.x, w.y) - cp * w.z;
         let m = Matrix2::from_columns(&[col(&u), col(&v)]);
         let (a, b) = self.semi(z);
-        let (c, s) = (self.rot.cos(), self.rot.sin());
+        let rot = self.rot_at(z);
+        let (c, s) = (rot.cos(), rot.sin());
         let r = Matrix2::new(c, -s, s, c); // ellipse frame → patient
         let q = r * Matrix2::new(1.0 / (a * a), 0.0, 0.0, 1.0 / (b * b)) * r.transpose();
         let qa = m.transpose() * q * m;

@@ -449,7 +449,7 @@ fn mass_truth(
 ) -> MassTruth {
     let b = m.bbox.expand(1.0);
     let vol_box = (0..3).map(|a| b.hi[a] - b.lo[a]).product::<f64>();
-    let step = (vol_box / 3.0e6).cbrt().max(0.5);
+    let step = (vol_box / 1.5e6).cbrt().max(0.5);
     let n = [0, 1, 2].map(|a| ((b.hi[a] - b.lo[a]) / step).ceil() as usize + 1);
     let nser = specs.len();
     let mut sum = vec![0.0f64; nser];
@@ -622,7 +622,8 @@ fn contact_arc(an: &Anatomy) -> f64 {
     while z <= z1 {
         let (cx, cy) = an.ivc.center(z);
         let (a, b) = an.ivc.semi(z);
-        let (c, s) = (an.ivc.rot.cos(), an.ivc.rot.sin());
+        let rot = an.ivc.rot_at(z);
+        let (c, s) = (rot.cos(), rot.sin());
         let mut hits = 0;
         for k in 0..72 {
             let th = k as f64 * 5f64.to_radians();
