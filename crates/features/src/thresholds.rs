@@ -73,7 +73,8 @@ pub struct Thresholds {
 
     // --- Tissue -------------------------------------------------------------------------
     /// Internal fat: fraction of mass voxels ≤ −10 HU (Park, AJR) at or above this
-    /// (default: 2%, so that a few noisy voxels never call fat).
+    /// (default: 5%, so that partial-volume voxels at a mass margin against retroperitoneal
+    /// fat, and a few noisy voxels, never call fat).
     pub fat_fraction: f64,
     /// Calcification: fraction of mass voxels ≥ 130 HU (Agatston) at or above this (default).
     pub calcified_fraction: f64,
@@ -111,7 +112,7 @@ impl Default for Thresholds {
             progressive_delta_mr_percent: 10.0,
             washout_delta_hu: 10.0,
             washout_delta_mr_percent: 10.0,
-            fat_fraction: 0.02,
+            fat_fraction: 0.05,
             calcified_fraction: 0.002,
             t1_hypointense_ratio: 0.9,
             t2_hyperintense_ratio: 1.1,
