@@ -1,1 +1,205 @@
-//! (work in progress)
+//! Lumen visibility: is there an opacified lumen in each IVC section on the post-contrast
+//! images, judged against the study's own blood pool in the same phase?
+//!
+//! The phase used is the portal-venous one (CT or MRI T1), else the delayed, else the
+//! arterial; on the arterial phase infrarenal caval blood is normally unopacified, so it
+//! is the last resort (a warning says so). The blood-pool reference is the *uninvolved
+//! IVC*: the upper quartile of the per-section median values. A pixel is opacified when
+//! it is above `T = max(reference − 3 SD_noise, (reference + tissue) / 2)`, where
+//! `tissue` is the lower decile of section medians when it is clearly below the blood
+//! (a tumour-filled stretch). A section's lumen is visible when at least half of its
+//! pixels are opacified — the same 50 % rule the phantom's truth uses. Stretches of
+//! ≥ 10 mm without visible lumen are reported as z ranges.
+
+use crate::model::{LumenSummary, PhaseInfo, Role};
+use crate::track::noise_sd;
+use cavascope_volume::{Point3, Volume};
+
+/// Shortest imperceptible stretch that is reported, mm (research brief §2).
+pub const MIN_IMPERCEPTIBLE_MM: f64 = 10.0;
+/// A section's lumen is visible when this fraction of its pixels is opacified.
+pub const VISIBLE_FRACTION: f64 = 0.5;
+
+/// Roles in order of preference for judging the lumen.
+const PREFERENCE: [Role; 6] = [
+    Role::CtPortalVenous,
+    Role::MrT1PortalVenous,
+    Role::CtDelayed,
+    Role::MrT1Delayed,
+    Role::CtArterial,
+    Role::MrT1Arterial,
+];
+
+/// Per-section visibility plus the summary.
+pub struct LumenResult {
+    pub visible: Vec<Option<bool>>,
+    pub summary: LumenSummary,
+    pub warnings: Vec<String>,
+    /// The phase judged (volume index) and its opacification threshold, for landmarks.
+    pub phase: Option<(usize, f32)>,
+}
+
+/// `pixels[i]`: world points of section i (its filled component); `z[i]`, `s[i]`: the
+/// section's z and arc length (mm).
+pub fn assess(
+    pixels: &[&[Point3<f64>]],
+    z: &[f64],
+    s: &[f64],
+    volumes: &[Volume],
+    phases: &[PhaseInfo],
+) -> LumenResult {
+    let n = pixels.len();
+    let mut warnings = Vec::new();
+    let pick = PREFERENCE.iter().find_map(|r| {
+        phases
+            .iter()
+            .find(|p| p.role == *r && p.volume_index < volumes.len())
+            .map(|p| (p.volume_index, *r))
+    });
+    let Some((vi, role)) = pick else {
+        warnings.push("lumen visibility not assessed: no post-contrast phase".to_string());
+        return LumenResult {
+            visible: vec![None; n],
+            summary: LumenSummary::default(),
+            warnings,
+            phase: None,
+        };
+    };
+    if matches!(role, Role::CtArterial | Role::MrT1Arterial) {
+        warnings.push(
+            "lumen visibility judged on the arterial phase only: infrarenal caval blood is often unopacified then"
+                .to_string(),
+        );
+    }
+    let vol = &volumes[vi];
+    // Per-section values (subsampled to ≤ 600 points).
+    let values: Vec<Vec<f32>> = pixels
+        .iter()
+        .map(|px| {
+            let step = (px.len() / 600).max(1);
+            px.iter()
+                .step_by(step)
+                .filter_map(|p| vol.sample_world(p))
+                .filter(|v| v.is_finite())
+                .collect()
+        })
+        .collect();
+    let mut medians: Vec<f32> = values
+        .iter()
+        .filter(|v| !v.is_empty())
+        .map(|v| median(v))
+        .collect();
+    if medians.len() < 3 {
+        warnings.push("lumen visibility not assessed: too few IVC sections inside the phase".to_string());
+        return LumenResult {
+            visible: vec![None; n],
+            summary: LumenSummary::default(),
+            warnings,
+            phase: None,
+        };
+    }
+    medians.sort_by(f32::total_cmp);
+    let q = |f: f64| medians[((medians.len() - 1) as f64 * f).round() as usize];
+    let reference = q(0.75);
+    let low = q(0.10);
+    let sd = noise_sd(vol);
+    let mut thr = reference - 3.0 * sd;
+    if low < reference - 6.0 * sd {
+        thr = thr.max(0.5 * (reference + low));
+    }
+    let visible: Vec<Option<bool>> = values
+        .iter()
+        .map(|v| {
+            if v.is_empty() {
+                None
+            } else {
+                let f = v.iter().filter(|&&x| x >= thr).count() as f64 / v.len() as f64;
+                Some(f >= VISIBLE_FRACTION)
+            }
+        })
+        .collect();
+    let summary = summarise(
+        &visible,
+        z,
+        s,
+        format!(
+            "uninvolved IVC, {}, {:.0} (opacified above {:.0}; noise SD {:.1})",
+            role.as_str(),
+            reference,
+            thr,
+            sd
+        ),
+    );
+    LumenResult {
+        visible,
+        summary,
+        warnings,
+        phase: Some((vi, thr)),
+    }
+}
+
+fn median(v: &[f32]) -> f32 {
+    let mut w = v.to_vec();
+    let m = w.len() / 2;
+    *w.select_nth_unstable_by(m, f32::total_cmp).1
+}
+
+/// Visible fraction, imperceptible stretches (≥ 10 mm, as z ranges) and the longest.
+/// A stretch's length is its arc length plus one section spacing (each section stands
+/// for 1 mm).
+pub fn summarise(visible: &[Option<bool>], z: &[f64], s: &[f64], reference: String) -> LumenSummary {
+    let judged: Vec<(usize, bool)> = visible
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|b| (i, b)))
+        .collect();
+    if judged.is_empty() {
+        return LumenSummary::default();
+    }
+    let vis = judged.iter().filter(|(_, b)| *b).count() as f64 / judged.len() as f64;
+    let mut ranges = Vec::new();
+    let mut longest: f64 = 0.0;
+    let mut k = 0;
+    while k < judged.len() {
+        if judged[k].1 {
+            k += 1;
+            continue;
+        }
+        let start = k;
+        while k < judged.len() && !judged[k].1 {
+            k += 1;
+        }
+        let (a, b) = (judged[start].0, judged[k - 1].0);
+        let len = (s[b] - s[a]).abs() + 1.0;
+        if len >= MIN_IMPERCEPTIBLE_MM {
+            let (z0, z1) = (z[a].min(z[b]), z[a].max(z[b]));
+            ranges.push([z0, z1]);
+            longest = longest.max(len);
+        }
+    }
+    LumenSummary {
+        visible_fraction: Some(vis),
+        longest_imperceptible_mm: Some(longest),
+        imperceptible_ranges_z_mm: ranges,
+        reference: Some(reference),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stretches_shorter_than_10_mm_are_not_reported() {
+        // 30 sections 1 mm apart: invisible 5..=9 (5 mm) and 15..=27 (13 mm).
+        let vis: Vec<Option<bool>> = (0..30)
+            .map(|i| Some(!((5..=9).contains(&i) || (15..=27).contains(&i))))
+            .collect();
+        let z: Vec<f64> = (0..30).map(|i| 100.0 - i as f64).collect(); // reversed z order
+        let s: Vec<f64> = (0..30).map(|i| i as f64).collect();
+        let sum = summarise(&vis, &z, &s, "test".into());
+        assert_eq!(sum.imperceptible_ranges_z_mm, vec![[73.0, 85.0]]);
+        assert_eq!(sum.longest_imperceptible_mm, Some(13.0));
+        assert!((sum.visible_fraction.unwrap() - 12.0 / 30.0).abs() < 1e-12);
+    }
+}
