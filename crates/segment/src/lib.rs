@@ -22,7 +22,9 @@ pub mod labelmap;
 pub mod landmarks;
 pub mod lumen;
 pub mod model;
+pub mod morph;
 pub mod phases;
+pub mod stack;
 pub mod track;
 pub mod vesselness;
 

@@ -175,6 +175,14 @@ fn convolve_axis(input: &Array3<f32>, kernel: &[f32], axis: usize) -> Array3<f32
     out
 }
 
+/// Gaussian smoothing with a physical σ (mm) on a grid of spacing `spacing_ijk`.
+pub fn gaussian_smooth(data: &Array3<f32>, spacing_ijk: [f64; 3], sigma_mm: f64) -> Array3<f32> {
+    let [si, sj, sk] = spacing_ijk;
+    let a = convolve_axis(data, &kernels(sigma_mm / sk)[0], 0);
+    let a = convolve_axis(&a, &kernels(sigma_mm / sj)[0], 1);
+    convolve_axis(&a, &kernels(sigma_mm / si)[0], 2)
+}
+
 /// The six σ²-normalised Hessian components at one scale, physical units (per mm²):
 /// `[xx, yy, zz, xy, xz, yz]` where x = columns (i), y = rows (j), z = slices (k).
 pub fn hessian(data: &Array3<f32>, spacing_ijk: [f64; 3], sigma_mm: f64) -> [Array3<f32>; 6] {

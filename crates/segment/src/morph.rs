@@ -1,0 +1,346 @@
+//! Binary morphology on `[slice, row, column]` grids: connected components, hole
+//! filling, erosion, and the exact Euclidean distance transform in millimetres
+//! (Felzenszwalb & Huttenlocher 2012, separable, anisotropic spacing).
+
+use ndarray::Array3;
+use std::collections::VecDeque;
+
+/// 6-connected neighbours of `[k, j, i]` inside `dim`.
+#[inline]
+pub fn neighbours6(p: [usize; 3], dim: (usize, usize, usize)) -> impl Iterator<Item = [usize; 3]> {
+    let (nk, nj, ni) = dim;
+    let [k, j, i] = p;
+    let c = [
+        (k > 0).then(|| [k - 1, j, i]),
+        (k + 1 < nk).then(|| [k + 1, j, i]),
+        (j > 0).then(|| [k, j - 1, i]),
+        (j + 1 < nj).then(|| [k, j + 1, i]),
+        (i > 0).then(|| [k, j, i - 1]),
+        (i + 1 < ni).then(|| [k, j, i + 1]),
+    ];
+    c.into_iter().flatten()
+}
+
+/// The 6-connected component of `mask` that contains `seed` (empty if the seed is off).
+pub fn component_containing(mask: &Array3<bool>, seed: [usize; 3]) -> Array3<bool> {
+    let dim = mask.dim();
+    let mut out = Array3::from_elem(dim, false);
+    if seed[0] >= dim.0 || seed[1] >= dim.1 || seed[2] >= dim.2 || !mask[seed] {
+        return out;
+    }
+    let mut q = VecDeque::from([seed]);
+    out[seed] = true;
+    while let Some(p) = q.pop_front() {
+        for n in neighbours6(p, dim) {
+            if mask[n] && !out[n] {
+                out[n] = true;
+                q.push_back(n);
+            }
+        }
+    }
+    out
+}
+
+/// Label the 6-connected components (1-based; 0 = background). Returns labels and the
+/// voxel count of each label (index 0 unused).
+pub fn label_components(mask: &Array3<bool>) -> (Array3<u32>, Vec<usize>) {
+    let dim = mask.dim();
+    let mut labels = Array3::<u32>::zeros(dim);
+    let mut sizes = vec![0usize];
+    let mut q = VecDeque::new();
+    for k in 0..dim.0 {
+        for j in 0..dim.1 {
+            for i in 0..dim.2 {
+                if !mask[[k, j, i]] || labels[[k, j, i]] != 0 {
+                    continue;
+                }
+                let l = sizes.len() as u32;
+                let mut n = 0usize;
+                labels[[k, j, i]] = l;
+                q.push_back([k, j, i]);
+                while let Some(p) = q.pop_front() {
+                    n += 1;
+                    for nb in neighbours6(p, dim) {
+                        if mask[nb] && labels[nb] == 0 {
+                            labels[nb] = l;
+                            q.push_back(nb);
+                        }
+                    }
+                }
+                sizes.push(n);
+            }
+        }
+    }
+    (labels, sizes)
+}
+
+/// Fill cavities: background voxels not 6-connected to the grid border become set.
+pub fn fill_holes(mask: &Array3<bool>) -> Array3<bool> {
+    let dim = mask.dim();
+    let (nk, nj, ni) = dim;
+    let mut outside = Array3::from_elem(dim, false);
+    let mut q = VecDeque::new();
+    for k in 0..nk {
+        for j in 0..nj {
+            for i in 0..ni {
+                let border = k == 0 || j == 0 || i == 0 || k + 1 == nk || j + 1 == nj || i + 1 == ni;
+                if border && !mask[[k, j, i]] {
+                    outside[[k, j, i]] = true;
+                    q.push_back([k, j, i]);
+                }
+            }
+        }
+    }
+    while let Some(p) = q.pop_front() {
+        for n in neighbours6(p, dim) {
+            if !mask[n] && !outside[n] {
+                outside[n] = true;
+                q.push_back(n);
+            }
+        }
+    }
+    outside.mapv(|o| !o)
+}
+
+/// Fill holes slice by slice (2D, 4-connected background from the slice border): closes
+/// cavities open at the top or bottom slice that a 3D fill cannot reach.
+pub fn fill_holes_2d(mask: &Array3<bool>) -> Array3<bool> {
+    let (nk, nj, ni) = mask.dim();
+    let mut out = mask.clone();
+    let mut outside = vec![false; nj * ni];
+    let mut q = VecDeque::new();
+    for k in 0..nk {
+        outside.iter_mut().for_each(|v| *v = false);
+        for j in 0..nj {
+            for i in 0..ni {
+                if (j == 0 || i == 0 || j + 1 == nj || i + 1 == ni) && !mask[[k, j, i]] {
+                    outside[j * ni + i] = true;
+                    q.push_back((j, i));
+                }
+            }
+        }
+        while let Some((j, i)) = q.pop_front() {
+            let cand = [
+                (j > 0).then(|| (j - 1, i)),
+                (j + 1 < nj).then(|| (j + 1, i)),
+                (i > 0).then(|| (j, i - 1)),
+                (i + 1 < ni).then(|| (j, i + 1)),
+            ];
+            for (a, b) in cand.into_iter().flatten() {
+                if !mask[[k, a, b]] && !outside[a * ni + b] {
+                    outside[a * ni + b] = true;
+                    q.push_back((a, b));
+                }
+            }
+        }
+        for j in 0..nj {
+            for i in 0..ni {
+                if !outside[j * ni + i] {
+                    out[[k, j, i]] = true;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Erode by `iterations` steps of the 6-neighbourhood (voxels on the grid border erode).
+pub fn erode(mask: &Array3<bool>, iterations: usize) -> Array3<bool> {
+    let mut m = mask.clone();
+    let dim = m.dim();
+    for _ in 0..iterations {
+        let prev = m.clone();
+        for ((k, j, i), v) in m.indexed_iter_mut() {
+            if !*v {
+                continue;
+            }
+            let p = [k, j, i];
+            let border = k == 0 || j == 0 || i == 0 || k + 1 == dim.0 || j + 1 == dim.1 || i + 1 == dim.2;
+            if border || neighbours6(p, dim).any(|n| !prev[n]) {
+                *v = false;
+            }
+        }
+    }
+    m
+}
+
+/// Dilate by `iterations` steps of the 6-neighbourhood.
+pub fn dilate(mask: &Array3<bool>, iterations: usize) -> Array3<bool> {
+    let inv = mask.mapv(|b| !b);
+    // Dilation of A = complement of the erosion of the complement, with the border
+    // treated as set for the complement (so the grid edge does not erode it).
+    let mut m = inv;
+    let dim = m.dim();
+    for _ in 0..iterations {
+        let prev = m.clone();
+        for ((k, j, i), v) in m.indexed_iter_mut() {
+            if *v && neighbours6([k, j, i], dim).any(|n| !prev[n]) {
+                *v = false;
+            }
+        }
+    }
+    m.mapv(|b| !b)
+}
+
+/// 1D squared distance transform of `f` (0 at background, ∞ at foreground) with sample
+/// spacing `w` mm; background is also assumed just outside both ends. `v`, `fv`, `z` are
+/// scratch buffers (parabola positions, their heights, and the envelope boundaries).
+fn dt1d(f: &[f64], w: f64, out: &mut [f64], v: &mut Vec<f64>, fv: &mut Vec<f64>, z: &mut Vec<f64>) {
+    let n = f.len();
+    v.clear();
+    fv.clear();
+    z.clear();
+    // Lower envelope of parabolas y = (x − q)² + f(q), for finite samples only.
+    let mut add = |q: f64, fq: f64| loop {
+        match (v.last(), fv.last()) {
+            (Some(&lq), Some(&lf)) => {
+                let s = ((fq + q * q) - (lf + lq * lq)) / (2.0 * (q - lq));
+                if z.last().is_some_and(|&zl| s <= zl) {
+                    v.pop();
+                    fv.pop();
+                    z.pop();
+                    continue;
+                }
+                z.push(s);
+                v.push(q);
+                fv.push(fq);
+                return;
+            }
+            _ => {
+                v.push(q);
+                fv.push(fq);
+                return;
+            }
+        }
+    };
+    add(-w, 0.0);
+    for (q, &fq) in f.iter().enumerate() {
+        if fq.is_finite() {
+            add(q as f64 * w, fq);
+        }
+    }
+    add(n as f64 * w, 0.0);
+    // z[i] separates parabola i from i + 1.
+    let mut k = 0usize;
+    for (q, o) in out.iter_mut().enumerate() {
+        let x = q as f64 * w;
+        while k < z.len() && z[k] < x {
+            k += 1;
+        }
+        let d = x - v[k];
+        *o = d * d + fv[k];
+    }
+}
+
+/// Distance (mm) from every set voxel to the nearest unset voxel or the grid outside;
+/// 0 on unset voxels. `spacing_kji` = spacing along slices, rows, columns.
+pub fn edt_mm(mask: &Array3<bool>, spacing_kji: [f64; 3]) -> Array3<f32> {
+    let dim = mask.dim();
+    let big = f64::INFINITY;
+    let mut d = mask.mapv(|b| if b { big } else { 0.0 });
+    let (mut v, mut fv, mut z) = (Vec::new(), Vec::new(), Vec::new());
+    for (axis, &w) in spacing_kji.iter().enumerate() {
+        let n = dim_len(dim, axis);
+        let mut line = vec![0.0; n];
+        let mut out = vec![0.0; n];
+        for mut lane in d.lanes_mut(ndarray::Axis(axis)) {
+            for (a, b) in line.iter_mut().zip(lane.iter()) {
+                *a = *b;
+            }
+            dt1d(&line, w, &mut out, &mut v, &mut fv, &mut z);
+            for (a, b) in lane.iter_mut().zip(&out) {
+                *a = *b;
+            }
+        }
+    }
+    d.mapv(|x| x.sqrt() as f32)
+}
+
+fn dim_len(dim: (usize, usize, usize), axis: usize) -> usize {
+    match axis {
+        0 => dim.0,
+        1 => dim.1,
+        _ => dim.2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edt_of_a_ball_is_radius_minus_r() {
+        let sp = [2.0, 1.0, 1.0];
+        let (nk, nj, ni) = (21, 41, 41);
+        let r = 15.0;
+        let m = Array3::from_shape_fn((nk, nj, ni), |(k, j, i)| {
+            let (z, y, x) = ((k as f64 - 10.0) * sp[0], j as f64 - 20.0, i as f64 - 20.0);
+            x * x + y * y + z * z <= r * r
+        });
+        let d = edt_mm(&m, sp);
+        // Centre: nearest unset voxel lies just beyond the radius along x or y.
+        assert!(
+            (d[[10, 20, 20]] as f64 - 16.0).abs() <= 1.0,
+            "{}",
+            d[[10, 20, 20]]
+        );
+        // Brute force check on a few voxels.
+        for &(k, j, i) in &[(10usize, 20usize, 30usize), (13, 25, 18), (10, 8, 20)] {
+            let mut best = f64::INFINITY;
+            for ((kk, jj, ii), &b) in m.indexed_iter() {
+                if !b {
+                    let dz = (kk as f64 - k as f64) * sp[0];
+                    let dy = jj as f64 - j as f64;
+                    let dx = ii as f64 - i as f64;
+                    best = best.min((dx * dx + dy * dy + dz * dz).sqrt());
+                }
+            }
+            assert!(
+                (d[[k, j, i]] as f64 - best).abs() < 1e-4,
+                "{k} {j} {i}: {} vs {best}",
+                d[[k, j, i]]
+            );
+        }
+    }
+
+    #[test]
+    fn edt_counts_the_grid_outside_as_background() {
+        let m = Array3::from_elem((5, 5, 5), true);
+        let d = edt_mm(&m, [1.0, 1.0, 1.0]);
+        assert!((d[[2, 2, 2]] - 3.0).abs() < 1e-6);
+        assert!((d[[0, 2, 2]] - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn holes_components_erosion() {
+        let mut m = Array3::from_elem((7, 7, 7), false);
+        for k in 1..6 {
+            for j in 1..6 {
+                for i in 1..6 {
+                    m[[k, j, i]] = true;
+                }
+            }
+        }
+        m[[3, 3, 3]] = false;
+        let f = fill_holes(&m);
+        assert!(f[[3, 3, 3]]);
+        assert_eq!(f.iter().filter(|&&b| b).count(), 125);
+        let e = erode(&f, 1);
+        assert_eq!(e.iter().filter(|&&b| b).count(), 27);
+        let d = dilate(&e, 1);
+        assert_eq!(d.iter().filter(|&&b| b).count(), 27 + 6 * 9);
+        let mut two = f.clone();
+        two[[0, 0, 0]] = true;
+        let (_, sizes) = label_components(&two);
+        let mut s = sizes[1..].to_vec();
+        s.sort();
+        assert_eq!(s, vec![1, 125]);
+        assert_eq!(
+            component_containing(&two, [3, 3, 3])
+                .iter()
+                .filter(|&&b| b)
+                .count(),
+            125
+        );
+    }
+}
