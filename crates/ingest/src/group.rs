@@ -135,12 +135,13 @@ pub fn group_frames(files: &[ParsedFile]) -> (Vec<Group>, Vec<(usize, String)>) 
     let mut groups = Vec::new();
     for (key, frames) in by_key {
         if !key.has_geometry {
+            let (frames, dups, notes) = drop_duplicates(files, frames);
             groups.push(Group {
                 key,
                 frames,
-                notes: Vec::new(),
+                notes,
                 phase: None,
-                duplicates_dropped: 0,
+                duplicates_dropped: dups,
             });
             continue;
         }

@@ -5,7 +5,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::{InMemDicomObject, OpenFileOptions};
 use std::path::{Path, PathBuf};
 
-use dicom_core::Tag;
+use dicom_core::{Tag, VR};
 
 /// Per-file attributes (shared by all frames of the file).
 #[derive(Debug, Clone)]
@@ -74,9 +74,19 @@ pub struct ParsedFile {
     pub frames: Vec<FrameHeader>,
 }
 
-pub(crate) fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
+/// Element value as text. Values of VR UN (explicit VR files written without the tag in
+/// the writer's dictionary) are raw bytes: read them as the string they are.
+fn raw_text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
     let e = obj.get(tag)?;
-    let s = e.to_str().ok()?;
+    if e.vr() == VR::UN {
+        let b = e.to_bytes().ok()?;
+        return Some(String::from_utf8_lossy(&b).into_owned());
+    }
+    e.to_str().ok().map(|s| s.into_owned())
+}
+
+pub(crate) fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
+    let s = raw_text(obj, tag)?;
     let t = s.trim_matches(|c: char| c == '\0' || c.is_whitespace());
     if t.is_empty() {
         None
@@ -87,7 +97,15 @@ pub(crate) fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
 
 fn floats(obj: &InMemDicomObject, tag: Tag) -> Option<Vec<f64>> {
     let e = obj.get(tag)?;
-    let v = e.to_multi_float64().ok()?;
+    let v = if e.vr() == VR::UN {
+        let t = raw_text(obj, tag)?;
+        t.trim_matches(|c: char| c == '\0' || c.is_whitespace())
+            .split('\\')
+            .map(|x| x.trim().parse::<f64>().ok())
+            .collect::<Option<Vec<f64>>>()?
+    } else {
+        e.to_multi_float64().ok()?
+    };
     if v.iter().all(|x| x.is_finite()) && !v.is_empty() {
         Some(v)
     } else {
@@ -101,6 +119,9 @@ fn float(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
 
 fn int(obj: &InMemDicomObject, tag: Tag) -> Option<i64> {
     let e = obj.get(tag)?;
+    if e.vr() == VR::UN {
+        return text(obj, tag).and_then(|t| t.split('\\').next().and_then(|x| x.trim().parse().ok()));
+    }
     e.to_int::<i64>().ok().or_else(|| {
         // IS written with a decimal point happens in the wild.
         float(obj, tag)
@@ -350,6 +371,9 @@ fn frame_headers(obj: &InMemDicomObject, h: &FileHeader) -> Result<Vec<FrameHead
             ));
         }
     }
+    if per_frame.is_none() && shared.is_none() {
+        return Ok(legacy_frames(obj, h, top));
+    }
     let mut out = Vec::with_capacity(h.frames as usize);
     for f in 0..h.frames {
         let item = per_frame.and_then(|pf| pf.get(f as usize));
@@ -396,6 +420,24 @@ fn frame_headers(obj: &InMemDicomObject, h: &FileHeader) -> Result<Vec<FrameHead
         out.push(fr);
     }
     Ok(out)
+}
+
+/// Multi-frame without functional groups: frames share the top-level attributes; an
+/// RT Dose grid places frame k at `IPP + normal · GridFrameOffsetVector[k]`.
+fn legacy_frames(obj: &InMemDicomObject, h: &FileHeader, top: FrameHeader) -> Vec<FrameHeader> {
+    let offsets = floats(obj, Tag(0x3004, 0x000C)).filter(|o| o.len() == h.frames as usize);
+    let normal = top.iop.and_then(|iop| crate::group::normal_of(&iop));
+    (0..h.frames)
+        .map(|f| {
+            let mut fr = top.clone();
+            fr.frame = f;
+            if let (Some(o), Some(n), Some(p)) = (&offsets, normal, top.ipp) {
+                let d = o[f as usize];
+                fr.ipp = Some([p[0] + n.x * d, p[1] + n.y * d, p[2] + n.z * d]);
+            }
+            fr
+        })
+        .collect()
 }
 
 #[cfg(test)]

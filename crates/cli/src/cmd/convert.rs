@@ -1,7 +1,178 @@
-//! `cavascope convert` (work in progress).
-use crate::args::*;
+//! `cavascope convert STUDY_DIR --out DIR [--uncompressed]`: each volume as NIfTI
+//! (`.nii.gz`, qform = sform = scanner RAS like dcm2niix) plus a JSON sidecar.
+//!
+//! File names come from the series number and a sanitised description (ASCII letters,
+//! digits, `-` and `_` only), so no text from a DICOM header can name a path outside DIR.
+//! Every file is written to a temporary name and renamed.
 
-pub fn run(_g: &Global, _a: ConvertArgs) -> u8 {
-    eprintln!("cavascope convert: not implemented yet");
-    1
+use crate::args::*;
+use crate::cmd::inspect::series_json;
+use cavascope_ingest::{load_study, IngestOptions, Series};
+use cavascope_volume::nifti_io;
+use std::collections::HashSet;
+use std::path::Path;
+
+pub fn run(_g: &Global, a: ConvertArgs) -> u8 {
+    let study = match load_study(&a.study_dir, &IngestOptions::default()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("cavascope convert: {e}");
+            return 1;
+        }
+    };
+    if let Err(e) = std::fs::create_dir_all(&a.out) {
+        eprintln!("cavascope convert: {}: {e}", a.out.display());
+        return 1;
+    }
+    let ext = if a.uncompressed { "nii" } else { "nii.gz" };
+    let mut taken = HashSet::new();
+    let mut written = 0usize;
+    let mut failed = false;
+    for s in &study.series {
+        let Some(v) = &s.volume else {
+            eprintln!(
+                "series {} ({}): no volume: {}",
+                s.meta
+                    .series_number
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                s.series_instance_uid,
+                s.problems.last().map(String::as_str).unwrap_or("not decoded")
+            );
+            continue;
+        };
+        let stem = unique(base_name(s), &mut taken);
+        let nii = a.out.join(format!("{stem}.{ext}"));
+        let json = a.out.join(format!("{stem}.json"));
+        if let Err(e) = nifti_io::write_volume(&nii, v) {
+            eprintln!("cavascope convert: {e}");
+            failed = true;
+            continue;
+        }
+        let mut side = series_json(s);
+        if let Some(o) = side.as_object_mut() {
+            o.insert("affine_ras".into(), serde_json::json!(ras_rows(&v.geometry)));
+            o.insert(
+                "slice_positions_mm".into(),
+                serde_json::json!(s.slice_positions_mm),
+            );
+            o.insert("meta".into(), serde_json::to_value(&v.meta).unwrap_or_default());
+            o.insert(
+                "converter".into(),
+                serde_json::json!(concat!("cavascope ", env!("CARGO_PKG_VERSION"))),
+            );
+        }
+        if let Err(e) = write_json(&json, &side) {
+            eprintln!("cavascope convert: {}: {e}", json.display());
+            failed = true;
+            continue;
+        }
+        written += 1;
+        println!(
+            "{}  {}×{}×{}  {}",
+            nii.display(),
+            s.dims[0],
+            s.dims[1],
+            s.dims[2],
+            s.problems.join("; ")
+        );
+    }
+    for sk in &study.skipped {
+        eprintln!("skipped {}: {}", sk.path.display(), sk.reason);
+    }
+    println!("{written} volume(s) written to {}", a.out.display());
+    if failed || written == 0 {
+        1
+    } else {
+        0
+    }
+}
+
+fn ras_rows(g: &cavascope_volume::Geometry) -> [[f64; 4]; 4] {
+    let m = g.to_ras_affine();
+    let mut r = [[0.0; 4]; 4];
+    for (i, row) in r.iter_mut().enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = m[(i, j)];
+        }
+    }
+    r
+}
+
+/// Only `[A-Za-z0-9_-]`, at most 48 characters: safe on every file system.
+pub fn sanitize(text: &str) -> String {
+    let mut out = String::new();
+    let mut last_us = false;
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' {
+            out.push(c);
+            last_us = false;
+        } else if !last_us && !out.is_empty() {
+            out.push('_');
+            last_us = true;
+        }
+        if out.len() >= 48 {
+            break;
+        }
+    }
+    out.trim_end_matches('_').to_string()
+}
+
+fn base_name(s: &Series) -> String {
+    let mut name = match s.meta.series_number {
+        Some(n) => format!("{n:03}"),
+        None => "series".to_string(),
+    };
+    let d = sanitize(s.description.as_deref().unwrap_or(""));
+    if !d.is_empty() {
+        name.push('_');
+        name.push_str(&d);
+    }
+    if s.kind != "primary" {
+        name.push('_');
+        name.push_str(&s.kind);
+    }
+    if let Some(t) = s.meta.temporal_index {
+        name.push_str(&format!("_t{t}"));
+    }
+    name
+}
+
+fn unique(base: String, taken: &mut HashSet<String>) -> String {
+    let mut name = base.clone();
+    let mut n = 2;
+    while !taken.insert(name.clone()) {
+        name = format!("{base}_{n}");
+        n += 1;
+    }
+    name
+}
+
+fn write_json(path: &Path, v: &serde_json::Value) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(v).map_err(std::io::Error::other)?;
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp{}",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_cannot_escape() {
+        assert_eq!(sanitize("../../etc/passwd"), "etc_passwd");
+        assert_eq!(sanitize("AX T1 post/Gd (arterial)"), "AX_T1_post_Gd_arterial");
+        assert_eq!(sanitize("..."), "");
+        assert!(sanitize(&"x".repeat(500)).len() <= 48);
+        let mut t = HashSet::new();
+        assert_eq!(unique("a".into(), &mut t), "a");
+        assert_eq!(unique("a".into(), &mut t), "a_2");
+    }
 }
