@@ -1,7 +1,353 @@
-//! `cavascope analyze` (work in progress).
-use crate::args::*;
+//! `cavascope analyze STUDY_DIR --out OUT`: one study, end to end —
+//! ingest → segment/measure → signs and differential → report folder.
+//!
+//! [`analyze_study`] is the reusable core (`batch` and the demo call it); [`run`] maps its
+//! outcome to the exit codes of `shared/spec/cli.md`: 0 done, 1 the study could not be
+//! analysed (reason on stderr and in `report.json` where one could be written), 2 bad
+//! arguments.
 
-pub fn run(_g: &Global, _a: AnalyzeArgs) -> u8 {
-    eprintln!("cavascope analyze: not implemented yet");
-    1
+use crate::args::*;
+use cavascope_features::{evaluate, Thresholds};
+use cavascope_ingest::{load_study, IngestOptions};
+use cavascope_report::{build_report, failed_report, write_outputs, write_report_json, Report};
+use cavascope_segment::{measure, Measurements, Role, SegmentOptions};
+use cavascope_volume::{Point3, Volume};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+use tracing::{info, warn};
+
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Why an analysis stopped.
+#[derive(Debug, Error)]
+pub enum AnalyzeError {
+    /// A bad argument (exit code 2).
+    #[error("{0}")]
+    BadArgument(String),
+    /// The study could not be analysed (exit code 1). `report` is where report.json was
+    /// written with the reason, if it could be.
+    #[error("{path}: {reason}")]
+    Study {
+        path: PathBuf,
+        reason: String,
+        report: Option<PathBuf>,
+    },
+}
+
+impl AnalyzeError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            AnalyzeError::BadArgument(_) => 2,
+            AnalyzeError::Study { .. } => 1,
+        }
+    }
+}
+
+/// What one analysis produced (batch and the demo read the paths).
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub struct AnalysisSummary {
+    pub out_dir: PathBuf,
+    pub report_json: PathBuf,
+    pub report_html: PathBuf,
+    pub files: Vec<PathBuf>,
+    pub report: Report,
+}
+
+impl AnalysisSummary {
+    /// (diagnosis, score) at the top of the differential.
+    pub fn top_diagnosis(&self) -> Option<(&str, f64)> {
+        self.report
+            .differential
+            .first()
+            .map(|d| (d.diagnosis.as_str(), d.score))
+    }
+    /// Ids of the signs found present.
+    pub fn signs_present(&self) -> Vec<&str> {
+        self.report
+            .signs
+            .iter()
+            .filter(|s| s.state == "present")
+            .map(|s| s.id.as_str())
+            .collect()
+    }
+}
+
+/// Parse `X,Y,Z` (LPS mm; negative values as written, spaces allowed).
+pub fn parse_point(flag: &str, s: &str) -> Result<Point3<f64>, AnalyzeError> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    let bad = || {
+        AnalyzeError::BadArgument(format!(
+            "--{flag} {s:?}: expected three numbers X,Y,Z in patient LPS mm, e.g. --{flag}=-24.2,-20.5,-85.1"
+        ))
+    };
+    if parts.len() != 3 {
+        return Err(bad());
+    }
+    let mut v = [0.0f64; 3];
+    for (o, p) in v.iter_mut().zip(&parts) {
+        *o = p.parse::<f64>().map_err(|_| bad())?;
+        if !o.is_finite() {
+            return Err(bad());
+        }
+    }
+    Ok(Point3::new(v[0], v[1], v[2]))
+}
+
+/// Parse `SERIES_UID=ROLE`.
+pub fn parse_phase(s: &str) -> Result<(String, Role), AnalyzeError> {
+    let roles = || {
+        Role::all()
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (uid, role) = s.split_once('=').ok_or_else(|| {
+        AnalyzeError::BadArgument(format!(
+            "--phase {s:?}: expected SERIES_UID=ROLE, ROLE one of {}",
+            roles()
+        ))
+    })?;
+    let uid = uid.trim();
+    if uid.is_empty() {
+        return Err(AnalyzeError::BadArgument(format!(
+            "--phase {s:?}: empty series UID"
+        )));
+    }
+    let role = Role::parse(role.trim()).ok_or_else(|| {
+        AnalyzeError::BadArgument(format!(
+            "--phase {s:?}: unknown role {:?}; one of {}",
+            role.trim(),
+            roles()
+        ))
+    })?;
+    Ok((uid.to_string(), role))
+}
+
+/// The checked inputs of an analysis.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedInputs {
+    pub segment: SegmentOptions,
+    pub thresholds: Thresholds,
+}
+
+/// Check every argument before touching the study (a bad argument is exit 2, always).
+pub fn parse_inputs(inputs: &AnalysisInputs) -> Result<ParsedInputs, AnalyzeError> {
+    let mut seg = SegmentOptions::default();
+    if let Some(s) = &inputs.ivc_seed {
+        seg.ivc_seed = Some(parse_point("ivc-seed", s)?);
+    }
+    if let Some(s) = &inputs.mass_seed {
+        seg.mass_seed = Some(parse_point("mass-seed", s)?);
+    }
+    for (flag, p) in [("ivc-mask", &inputs.ivc_mask), ("mass-mask", &inputs.mass_mask)] {
+        if let Some(p) = p {
+            if !p.is_file() {
+                return Err(AnalyzeError::BadArgument(format!(
+                    "--{flag} {}: no such file",
+                    p.display()
+                )));
+            }
+        }
+    }
+    seg.ivc_mask = inputs.ivc_mask.clone();
+    seg.mass_mask = inputs.mass_mask.clone();
+    for p in &inputs.phase {
+        seg.phase_overrides.push(parse_phase(p)?);
+    }
+    let thresholds = match &inputs.thresholds {
+        Some(p) => Thresholds::from_toml_file(p)
+            .map_err(|e| AnalyzeError::BadArgument(format!("--thresholds {e}")))?,
+        None => Thresholds::default(),
+    };
+    Ok(ParsedInputs {
+        segment: seg,
+        thresholds,
+    })
+}
+
+/// Write a report.json that says why the study could not be analysed; its path if written.
+fn write_failure(out: &Path, report: &Report) -> Option<PathBuf> {
+    match write_report_json(out, report) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            warn!("cannot write the failure report: {e}");
+            None
+        }
+    }
+}
+
+/// Analyse one study folder into `out` (created if needed).
+pub fn analyze_study(
+    dir: &Path,
+    out: &Path,
+    inputs: &AnalysisInputs,
+) -> Result<AnalysisSummary, AnalyzeError> {
+    if !dir.is_dir() {
+        return Err(AnalyzeError::BadArgument(format!(
+            "{}: not a folder (STUDY_DIR must be a folder of DICOM files)",
+            dir.display()
+        )));
+    }
+    let parsed = parse_inputs(inputs)?;
+    analyze_parsed(dir, out, &parsed)
+}
+
+/// As [`analyze_study`], with arguments already checked.
+pub fn analyze_parsed(
+    dir: &Path,
+    out: &Path,
+    parsed: &ParsedInputs,
+) -> Result<AnalysisSummary, AnalyzeError> {
+    let fail = |reason: String, report: Option<PathBuf>| AnalyzeError::Study {
+        path: dir.to_path_buf(),
+        reason,
+        report,
+    };
+    std::fs::create_dir_all(out).map_err(|e| {
+        fail(
+            format!("cannot create output folder {}: {e}", out.display()),
+            None,
+        )
+    })?;
+
+    // 1. Ingest.
+    let mut study = match load_study(dir, &IngestOptions::default()) {
+        Ok(s) => s,
+        Err(e) => {
+            let reason = e.to_string();
+            let r = failed_report(&dir.display().to_string(), TOOL_VERSION, &reason);
+            return Err(fail(reason, write_failure(out, &r)));
+        }
+    };
+    info!(
+        "{}: {} files scanned, {} used, {} series",
+        dir.display(),
+        study.files_scanned,
+        study.files_used,
+        study.series.len()
+    );
+
+    // 2. Measure. The volumes are lent to the segment stage and put back in place, so the
+    // report's series table keeps them without a copy.
+    let had: Vec<bool> = study.series.iter().map(|s| s.volume.is_some()).collect();
+    let volumes: Vec<Volume> = study.series.iter_mut().filter_map(|s| s.volume.take()).collect();
+    if volumes.is_empty() {
+        let reason = format!(
+            "no image volume could be formed ({} files scanned, {} skipped, {} series)",
+            study.files_scanned,
+            study.skipped.len(),
+            study.series.len()
+        );
+        let f = evaluate(&Measurements::default(), &parsed.thresholds);
+        let mut r = build_report(&study, &Measurements::default(), &f, TOOL_VERSION, &[]);
+        r.differential.clear();
+        r.warnings.push(format!("study could not be analysed: {reason}"));
+        r.error = Some(reason.clone());
+        return Err(fail(reason, write_failure(out, &r)));
+    }
+    let measured = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        measure(&volumes, &parsed.segment)
+    }));
+    let m = match measured {
+        Ok(m) => m,
+        Err(p) => {
+            let what = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown".into());
+            let reason = format!("the measurement stage failed: {what}");
+            let r = failed_report(&dir.display().to_string(), TOOL_VERSION, &reason);
+            return Err(fail(reason, write_failure(out, &r)));
+        }
+    };
+    let mut back = volumes.into_iter();
+    for (s, h) in study.series.iter_mut().zip(&had) {
+        if *h {
+            s.volume = back.next();
+        }
+    }
+
+    // 3. Signs and differential.
+    let findings = evaluate(&m, &parsed.thresholds);
+
+    // 4. Report.
+    let mut warnings: Vec<String> = study
+        .series
+        .iter()
+        .filter(|s| !s.problems.is_empty() && s.volume.is_some())
+        .map(|s| format!("series {}: {}", s.series_instance_uid, s.problems.join("; ")))
+        .collect();
+    if !study.skipped.is_empty() {
+        warnings.push(format!(
+            "{} file(s) skipped (listed in input.files_skipped)",
+            study.skipped.len()
+        ));
+    }
+    let mut report = build_report(&study, &m, &findings, TOOL_VERSION, &warnings);
+    let vol_refs: Vec<&Volume> = study.volumes().collect();
+    let mut extra = Vec::new();
+    let files = write_outputs(out, &report, &vol_refs, &m, &parsed.thresholds, &mut extra)
+        .map_err(|e| fail(format!("cannot write the report: {e}"), None))?;
+    for w in extra {
+        if !report.warnings.contains(&w) {
+            report.warnings.push(w);
+        }
+    }
+    let report_json =
+        write_report_json(out, &report).map_err(|e| fail(format!("cannot write report.json: {e}"), None))?;
+    let mut files = files;
+    files.push(report_json.clone());
+    Ok(AnalysisSummary {
+        out_dir: out.to_path_buf(),
+        report_html: out.join("report.html"),
+        report_json,
+        files,
+        report,
+    })
+}
+
+pub fn run(g: &Global, a: AnalyzeArgs) -> u8 {
+    match analyze_study(&a.study_dir, &a.out, &a.inputs) {
+        Ok(s) => {
+            if a.json {
+                match serde_json::to_string_pretty(&s.report) {
+                    Ok(j) => println!("{j}"),
+                    Err(e) => {
+                        eprintln!("cavascope analyze: cannot print report.json: {e}");
+                        return 1;
+                    }
+                }
+            }
+            if !g.quiet {
+                let top = s
+                    .top_diagnosis()
+                    .map(|(d, p)| format!("{d} ({p:.2})"))
+                    .unwrap_or_else(|| "—".into());
+                eprintln!(
+                    "cavascope analyze: {} — top of the differential: {top}; signs present: {}",
+                    s.report_html.display(),
+                    {
+                        let p = s.signs_present();
+                        if p.is_empty() {
+                            "none".to_string()
+                        } else {
+                            p.join(", ")
+                        }
+                    }
+                );
+                eprintln!("Research aid: biopsy decides.");
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("cavascope analyze: {e}");
+            if let AnalyzeError::Study { report: Some(p), .. } = &e {
+                eprintln!("cavascope analyze: the reason is also in {}", p.display());
+            }
+            e.exit_code()
+        }
+    }
 }
