@@ -1,0 +1,236 @@
+//! End to end: `cavascope analyze` on every phantom case (written as DICOM), with seeds
+//! and in auto mode; report.json is compared with the phantom's truth.json: every sign
+//! state, the top diagnosis, the series roles, the IVC calibre and the mass volume; every
+//! report validates against docs/report-schema.json. One study per case, shared by its
+//! assertions; small phantoms keep the suite short.
+
+use cavascope_phantom::{generate, write_study, CaseName, PhantomOptions, Truth, WriteOptions};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn analyze(study: &Path, out: &Path, extra: &[String]) -> Value {
+    let o = Command::new(env!("CARGO_BIN_EXE_cavascope"))
+        .arg("analyze")
+        .arg(study)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra)
+        .output()
+        .expect("run cavascope");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "analyze {} {extra:?} failed: {}",
+        study.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::fs::read_to_string(out.join("report.json")).expect("report.json");
+    serde_json::from_str(&text).expect("report.json is JSON")
+}
+
+fn seed_args(t: &Truth) -> Vec<String> {
+    let p = |v: [f64; 3]| format!("{},{},{}", v[0], v[1], v[2]);
+    let mut a = vec![format!("--ivc-seed={}", p(t.ivc_seed_mm))];
+    if let Some(m) = t.mass_seed_mm {
+        // The space-separated spelling, negative values as written.
+        a.push("--mass-seed".into());
+        a.push(p(m));
+    }
+    a
+}
+
+/// Everything in `r` that disagrees with the truth, one line each.
+fn compare(label: &str, r: &Value, t: &Truth, out: &Path) -> Vec<String> {
+    let mut bad = Vec::new();
+    let errs = cavascope_report::schema::validate(&cavascope_report::schema::schema(), r);
+    for e in errs {
+        bad.push(format!("{label}: schema: {e}"));
+    }
+    for f in [
+        "report.html",
+        "measurements.csv",
+        "curves.png",
+        "overlays/axial.png",
+        "overlays/coronal.png",
+        "overlays/sagittal.png",
+    ] {
+        if !out.join(f).is_file() {
+            bad.push(format!("{label}: {f} missing"));
+        }
+    }
+    let empty = vec![];
+    let signs = r["signs"].as_array().unwrap_or(&empty);
+    for (id, want) in &t.expected_signs {
+        let got = signs.iter().find(|s| s["id"] == id.as_str()).map(|s| {
+            (
+                s["state"].as_str().unwrap_or("?"),
+                s["explanation"].as_str().unwrap_or(""),
+            )
+        });
+        match got {
+            Some((st, _)) if st == want => {}
+            Some((st, ex)) => bad.push(format!("{label}: {id} = {st}, truth {want}: {ex}")),
+            None => bad.push(format!("{label}: {id} missing")),
+        }
+    }
+    let top = r["differential"][0]["diagnosis"].as_str().unwrap_or("none");
+    if top != t.expected_top_diagnosis {
+        bad.push(format!(
+            "{label}: top diagnosis {top}, truth {} ({})",
+            t.expected_top_diagnosis, r["differential"]
+        ));
+    }
+    for s in r["series"].as_array().unwrap_or(&empty) {
+        let uid = s["series_instance_uid"].as_str().unwrap_or("");
+        if let Some(want) = t.role_of(uid) {
+            if s["role"].as_str() != Some(want) {
+                bad.push(format!("{label}: series {uid} role {}, truth {want}", s["role"]));
+            }
+        }
+    }
+    match r["ivc"]["max_equivalent_diameter_mm"].as_f64() {
+        Some(d) if (d - t.ivc.max_equivalent_diameter_mm).abs() <= 3.0 => {}
+        other => bad.push(format!(
+            "{label}: IVC max equivalent diameter {other:?}, truth {:.1} ± 3 mm",
+            t.ivc.max_equivalent_diameter_mm
+        )),
+    }
+    match (&t.mass, r["mass"]["volume_ml"].as_f64()) {
+        (None, None) => {}
+        (Some(m), Some(v)) if (v - m.volume_ml).abs() <= 0.25 * m.volume_ml => {}
+        (m, v) => bad.push(format!(
+            "{label}: mass volume {v:?} ml, truth {:?} ml ± 25%",
+            m.as_ref().map(|m| m.volume_ml)
+        )),
+    }
+    bad
+}
+
+struct Written {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    study: PathBuf,
+    truth: Truth,
+    series_files: Vec<Vec<PathBuf>>,
+}
+
+fn write(case: CaseName) -> Written {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let study = root.join("study");
+    let st = generate(case, &PhantomOptions::small());
+    let w = write_study(&st, &study, &WriteOptions::default()).expect("write phantom study");
+    let truth = Truth::load(&w.truth_path).expect("truth.json");
+    Written {
+        _dir: dir,
+        root,
+        study,
+        truth,
+        series_files: w.series_files,
+    }
+}
+
+fn check_case(case: CaseName) {
+    let w = write(case);
+    let mut bad = Vec::new();
+    let out = w.root.join("out_seed");
+    let r = analyze(&w.study, &out, &seed_args(&w.truth));
+    bad.extend(compare(&format!("{case} (seeds)"), &r, &w.truth, &out));
+    let out = w.root.join("out_auto");
+    let r = analyze(&w.study, &out, &[]);
+    bad.extend(compare(&format!("{case} (auto)"), &r, &w.truth, &out));
+    assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+}
+
+#[test]
+fn normal() {
+    check_case(CaseName::Normal);
+}
+
+#[test]
+fn ivc_leiomyosarcoma() {
+    check_case(CaseName::IvcLeiomyosarcoma);
+}
+
+#[test]
+fn cholangiocarcinoma_mimic() {
+    check_case(CaseName::CholangiocarcinomaMimic);
+}
+
+#[test]
+fn extrinsic_compression() {
+    check_case(CaseName::ExtrinsicCompression);
+}
+
+#[test]
+fn liposarcoma() {
+    check_case(CaseName::Liposarcoma);
+}
+
+#[test]
+fn hcc_washout() {
+    check_case(CaseName::HccWashout);
+}
+
+#[test]
+fn mri_leiomyosarcoma() {
+    check_case(CaseName::MriLeiomyosarcoma);
+}
+
+/// Removing the arterial (then the delayed) series from the folder turns the signs that
+/// need it indeterminate — never a wrong `absent` — and leaves the others as the truth.
+#[test]
+fn removing_a_phase_makes_its_signs_indeterminate() {
+    let w = write(CaseName::IvcLeiomyosarcoma);
+    let mut bad = Vec::new();
+    for (role, needs) in [
+        (
+            "ct_arterial",
+            &["heterogeneous_arterial_enhancement", "washout"][..],
+        ),
+        ("ct_delayed", &["progressive_delayed_enhancement"][..]),
+    ] {
+        let idx = w
+            .truth
+            .series
+            .iter()
+            .position(|s| s.role == role)
+            .expect("phase in the phantom");
+        // A copy of the study without that series (the input folder is never written).
+        let study = w.root.join(format!("without_{role}"));
+        for (i, files) in w.series_files.iter().enumerate() {
+            if i == idx {
+                continue;
+            }
+            for f in files {
+                let rel = f.strip_prefix(&w.study).unwrap_or(f.as_path());
+                let dst = study.join(rel);
+                std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+                std::fs::copy(f, &dst).unwrap();
+            }
+        }
+        let out = w.root.join(format!("out_without_{role}"));
+        let r = analyze(&study, &out, &seed_args(&w.truth));
+        for s in r["signs"].as_array().unwrap() {
+            let id = s["id"].as_str().unwrap();
+            let got = s["state"].as_str().unwrap();
+            let want = if needs.contains(&id) {
+                "indeterminate"
+            } else {
+                w.truth.expected_signs[id].as_str()
+            };
+            if got != want {
+                bad.push(format!(
+                    "without {role}: {id} = {got}, want {want}: {}",
+                    s["explanation"]
+                ));
+            }
+        }
+        if r["differential"][0]["diagnosis"] != "ivc_leiomyosarcoma" {
+            bad.push(format!("without {role}: top {}", r["differential"][0]));
+        }
+    }
+    assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+}
