@@ -142,4 +142,19 @@ pub struct PhantomArgs {
     /// Random seed (anatomy sizes and noise).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Grid: small (192² at 2 mm, fast) or standard (512² at 0.75 mm).
+    #[arg(long, default_value = "standard", value_name = "small|standard")]
+    pub size: String,
+    /// Transfer syntax: explicit, implicit, deflate, jpegls.
+    #[arg(long, default_value = "explicit")]
+    pub transfer_syntax: String,
+    /// File naming: ordered (series folders) or pacs (random nested tree).
+    #[arg(long, default_value = "ordered")]
+    pub naming: String,
+    /// Add junk: non-DICOM files, a truncated file, a duplicate and a localizer.
+    #[arg(long)]
+    pub junk: bool,
+    /// CT noise SD in HU (MRI noise scales with it).
+    #[arg(long)]
+    pub noise: Option<f32>,
 }

@@ -1,7 +1,102 @@
-//! `cavascope phantom` (work in progress).
+//! `cavascope phantom`: write a phantom study (DICOM) and its truth.json.
 use crate::args::*;
+use cavascope_phantom::{
+    generate, write_study, CaseName, Naming, PhantomOptions, TransferSyntax, WriteOptions, WrittenStudy,
+};
+use std::path::Path;
 
-pub fn run(_g: &Global, _a: PhantomArgs) -> u8 {
-    eprintln!("cavascope phantom: not implemented yet");
-    1
+/// Options for `--size`.
+pub fn options_for_size(size: &str) -> Option<PhantomOptions> {
+    match size.trim().to_ascii_lowercase().as_str() {
+        "small" => Some(PhantomOptions::small()),
+        "standard" => Some(PhantomOptions::standard()),
+        _ => None,
+    }
+}
+
+/// Generate `case` and write it to `out`; prints nothing.
+pub fn make(
+    case: CaseName,
+    opts: &PhantomOptions,
+    out: &Path,
+    w: &WriteOptions,
+) -> Result<WrittenStudy, cavascope_phantom::PhantomError> {
+    let study = generate(case, opts);
+    write_study(&study, out, w)
+}
+
+pub fn run(_g: &Global, a: PhantomArgs) -> u8 {
+    let Some(case) = CaseName::parse(&a.case) else {
+        eprintln!(
+            "cavascope phantom: unknown case {:?}; known: {}",
+            a.case,
+            CaseName::all()
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return 2;
+    };
+    let Some(mut opts) = options_for_size(&a.size) else {
+        eprintln!(
+            "cavascope phantom: --size must be small or standard, not {:?}",
+            a.size
+        );
+        return 2;
+    };
+    let Some(ts) = TransferSyntax::parse(&a.transfer_syntax) else {
+        eprintln!(
+            "cavascope phantom: --transfer-syntax must be explicit, implicit, deflate or jpegls, not {:?}",
+            a.transfer_syntax
+        );
+        return 2;
+    };
+    let Some(naming) = Naming::parse(&a.naming) else {
+        eprintln!(
+            "cavascope phantom: --naming must be ordered or pacs, not {:?}",
+            a.naming
+        );
+        return 2;
+    };
+    opts.seed = a.seed;
+    if let Some(n) = a.noise {
+        if !(n.is_finite() && n >= 0.0) {
+            eprintln!("cavascope phantom: --noise must be a non-negative number");
+            return 2;
+        }
+        opts.mr_noise_sd = opts.mr_noise_sd * n / opts.noise_sd.max(1e-6);
+        opts.noise_sd = n;
+    }
+    let w = WriteOptions {
+        transfer_syntax: ts,
+        naming,
+        junk: a.junk,
+        signed_ct: false,
+    };
+    let t0 = std::time::Instant::now();
+    match make(case, &opts, &a.out, &w) {
+        Ok(ws) => {
+            let n: usize = ws.series_files.iter().map(|f| f.len()).sum();
+            println!(
+                "wrote {} ({} series, {} images{}) to {} in {:.1} s",
+                case,
+                ws.series_files.len(),
+                n,
+                if ws.junk_files.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} junk files", ws.junk_files.len())
+                },
+                ws.dir.display(),
+                t0.elapsed().as_secs_f64()
+            );
+            println!("truth: {}", ws.truth_path.display());
+            0
+        }
+        Err(e) => {
+            eprintln!("cavascope phantom: {e}");
+            1
+        }
+    }
 }
