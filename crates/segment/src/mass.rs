@@ -1,0 +1,654 @@
+//! The mass: its region (from a seed, a label map, or found automatically), its size and
+//! position, its relation to the IVC, its make-up (fat, calcium) and its enhancement.
+//!
+//! - `seed`: region growing on all dynamic phases together. Every voxel carries its
+//!   smoothed value on each phase (compared in world space on the reference grid, after
+//!   the breathing shifts are removed); a voxel joins when its normalised distance to
+//!   the region's current statistics, Σ((f_c − μ_c)/tol_c)², is ≤ 1, with
+//!   tol_c = max(2.5·SD_c, floor_c); the statistics are re-estimated from the region's
+//!   interior until the region stops growing. Cavities (necrosis) are filled. On CT, fat
+//!   lobules inside the slice-wise convex hull of the solid part are added when they are
+//!   a real share of it (a fat-containing mass), so a liposarcoma keeps its fat.
+//! - `mask`: a NIfTI / DICOM SEG label map, resampled (nearest) onto the reference grid.
+//! - `auto`: see [`crate::mass_auto`].
+
+use crate::enhancement::{measure_enhancement, noise_sd};
+use crate::model::{IvcModel, IvcSegment, Landmarks, MassModel, PhaseInfo, Role, SegmentOptions, Source};
+use crate::morph;
+use crate::registration;
+use crate::stack::{dynamic_phases, reference_volume, PhaseStack};
+use cavascope_volume::{Mask, Point3, Vector3, Volume};
+use ndarray::Array3;
+use std::collections::VecDeque;
+
+/// Half-size of the box analysed around the mass, mm (the largest retroperitoneal masses
+/// of interest reach 10–20 cm; beyond that the box is clamped to the volume).
+pub const MASS_BOX_HALF_MM: f64 = 110.0;
+/// Radius of the seed neighbourhood whose statistics start the growth, mm.
+pub const SEED_RADIUS_MM: f64 = 5.0;
+/// Tolerance per phase in units of the region's SD.
+pub const GROW_K_SD: f64 = 2.5;
+/// Smallest tolerance on CT, HU: unenhanced liver (55 HU) and tumour (~40 HU) differ by
+/// ~15 HU, so the floor must stay below that; 3–4× the smoothed noise is above it.
+pub const GROW_FLOOR_CT_HU: f64 = 10.0;
+/// Smallest tolerance on MRI, fraction of the phase's mean signal.
+pub const GROW_FLOOR_MR_FRACTION: f64 = 0.05;
+/// Floors are at least this many times the smoothed image noise.
+pub const GROW_FLOOR_NOISE_FACTOR: f64 = 3.5;
+/// Re-estimation rounds of the growth.
+pub const GROW_MAX_ROUNDS: usize = 8;
+/// Macroscopic fat on CT: ≤ −10 HU (Park, AJR; research brief §1c).
+pub const FAT_MAX_HU: f32 = -10.0;
+/// Calcification on unenhanced CT: ≥ 130 HU (Agatston; research brief §1c).
+pub const CALCIUM_MIN_HU: f32 = 130.0;
+/// Fat inside the solid part's hull is added to the mass when it is at least this share
+/// of the hull (below it, the hull's fat is the fat plane around a lobulated edge).
+pub const FAT_HULL_MIN_FRACTION: f64 = 0.10;
+/// Distance beyond / inside the IVC wall where mass tissue counts as contact, mm (a fat
+/// plane thinner than ~3 mm is not resolved on CT).
+pub const CONTACT_OUTSIDE_MM: f64 = 3.0;
+pub const CONTACT_INSIDE_MM: f64 = 1.0;
+/// Angular step of the contact probe, degrees.
+pub const CONTACT_STEP_DEG: f64 = 5.0;
+/// Mass inside the (eroded) IVC contour above this volume is intraluminal extension, ml.
+pub const INTRALUMINAL_MIN_ML: f64 = 0.5;
+
+/// What the region finder returns: the mask on the stack grid.
+pub(crate) struct Region {
+    pub mask: Array3<bool>,
+    pub source: Source,
+}
+
+/// Build the mass model. A mass that cannot be found is `None` with the reason.
+pub fn build_mass(
+    volumes: &[Volume],
+    phases: &[PhaseInfo],
+    ivc: Option<&IvcModel>,
+    landmarks: &Landmarks,
+    opts: &SegmentOptions,
+) -> (Option<MassModel>, Vec<String>) {
+    let mut w: Vec<String> = Vec::new();
+    let Some(ref_idx) = reference_volume(phases, volumes.len()) else {
+        w.push("mass: no volume to measure on".into());
+        return (None, w);
+    };
+    let (ct, dynamic) = dynamic_phases(phases);
+    let dyn_idx: Vec<usize> = dynamic.iter().map(|(_, i)| *i).collect();
+
+    // The external mask, read first: its centroid places the box.
+    let mut external: Option<Mask> = None;
+    if let Some(path) = &opts.mass_mask {
+        match crate::labelmap::read_label_mask(path, None) {
+            Ok(l) => {
+                w.extend(l.warnings.iter().map(|s| format!("mass mask: {s}")));
+                if l.mask.count() == 0 {
+                    w.push(format!("mass mask {}: empty label map", path.display()));
+                } else {
+                    external = Some(l.mask);
+                }
+            }
+            Err(e) => w.push(format!("mass mask: {e}")),
+        }
+        if external.is_none() {
+            w.push("mass: the mass mask could not be used; no mass measured".into());
+            return (None, w);
+        }
+    }
+
+    let center: Point3<f64> = if let Some(m) = &external {
+        match m.centroid() {
+            Some(c) => c,
+            None => return (None, w),
+        }
+    } else if let Some(s) = opts.mass_seed {
+        s
+    } else {
+        match crate::mass_auto::search_center(volumes, phases, ivc) {
+            Some(c) => c,
+            None => {
+                w.push("mass: automatic search needs an IVC model or a study centre; none".into());
+                return (None, w);
+            }
+        }
+    };
+
+    let (shifts, notes) = registration::phase_shifts(volumes, &dyn_idx, ref_idx, &center, ct);
+    w.extend(notes);
+    let Some(stack) = PhaseStack::build(volumes, phases, &center, MASS_BOX_HALF_MM, &shifts) else {
+        w.push("mass: the mass region lies outside the reference series".into());
+        return (None, w);
+    };
+
+    let region = if let Some(m) = &external {
+        let r = m.resample_onto(&stack.geometry, stack.shape);
+        if r.count() < m.count() / 2 {
+            w.push("mass mask: less than half of the label map overlaps the analysed box".into());
+        }
+        Some(Region {
+            mask: r.data,
+            source: Source::Mask,
+        })
+    } else if let Some(seed) = opts.mass_seed {
+        match stack.index_of(&seed) {
+            Some(s) => grow_from_seed(&stack, s, &mut w).map(|mask| Region {
+                mask,
+                source: Source::Seed,
+            }),
+            None => {
+                w.push(format!(
+                    "mass seed ({:.1}, {:.1}, {:.1}) lies outside the reference series",
+                    seed.x, seed.y, seed.z
+                ));
+                None
+            }
+        }
+    } else {
+        crate::mass_auto::find_mass(&stack, ivc, landmarks, &mut w).map(|mask| Region {
+            mask,
+            source: Source::Auto,
+        })
+    };
+    let Some(region) = region else {
+        return (None, w);
+    };
+    if !region.mask.iter().any(|&b| b) {
+        w.push("mass: empty region".into());
+        return (None, w);
+    }
+    let model = measure_region(volumes, phases, &stack, region, ivc, landmarks, ref_idx, &mut w);
+    (model, w)
+}
+
+/// Statistics of the smoothed features over a set of voxels.
+fn feature_stats(stack: &PhaseStack, voxels: &[[usize; 3]]) -> Option<(Vec<f64>, Vec<f64>)> {
+    let nc = stack.phases.len();
+    let mut mu = vec![0.0; nc];
+    let mut sd = vec![0.0; nc];
+    for (c, ph) in stack.phases.iter().enumerate() {
+        let v: Vec<f64> = voxels
+            .iter()
+            .map(|&p| ph.smooth[p] as f64)
+            .filter(|x| x.is_finite())
+            .collect();
+        if v.is_empty() {
+            return None;
+        }
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64;
+        mu[c] = m;
+        sd[c] = var.sqrt();
+    }
+    Some((mu, sd))
+}
+
+fn ball(stack: &PhaseStack, seed: [usize; 3], r_mm: f64) -> Vec<[usize; 3]> {
+    let sp = stack.spacing_kji();
+    let n = [0, 1, 2].map(|a| (r_mm / sp[a]).ceil() as i64);
+    let mut out = Vec::new();
+    for dk in -n[0]..=n[0] {
+        for dj in -n[1]..=n[1] {
+            for di in -n[2]..=n[2] {
+                let d2 =
+                    (dk as f64 * sp[0]).powi(2) + (dj as f64 * sp[1]).powi(2) + (di as f64 * sp[2]).powi(2);
+                if d2 > r_mm * r_mm {
+                    continue;
+                }
+                let q = [seed[0] as i64 + dk, seed[1] as i64 + dj, seed[2] as i64 + di];
+                if q.iter()
+                    .zip(stack.shape.iter())
+                    .all(|(&x, &s)| x >= 0 && (x as usize) < s)
+                {
+                    out.push([q[0] as usize, q[1] as usize, q[2] as usize]);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// On CT, a seed in fat (a fat lobule of a liposarcoma, or just outside the mass) is moved
+/// to the nearest soft-tissue voxel within 25 mm, so growth follows the solid part.
+fn soft_tissue_seed(stack: &PhaseStack, seed: [usize; 3]) -> Option<[usize; 3]> {
+    let feat_ok = |p: [usize; 3]| {
+        stack
+            .phases
+            .iter()
+            .all(|ph| ph.smooth[p].is_finite() && ph.smooth[p] > FAT_MAX_HU && ph.smooth[p] < 300.0)
+    };
+    if !stack.ct || feat_ok(seed) {
+        return Some(seed);
+    }
+    let sp = stack.spacing_kji();
+    let mut best: Option<([usize; 3], f64)> = None;
+    for p in ball(stack, seed, 25.0) {
+        if feat_ok(p) {
+            let d = (0..3)
+                .map(|a| ((p[a] as f64 - seed[a] as f64) * sp[a]).powi(2))
+                .sum::<f64>();
+            if best.is_none_or(|(_, bd)| d < bd) {
+                best = Some((p, d));
+            }
+        }
+    }
+    best.map(|(p, _)| p)
+}
+
+/// Seeded multi-phase region growing (module docs), then cavity filling and fat lobules.
+pub(crate) fn grow_from_seed(
+    stack: &PhaseStack,
+    seed: [usize; 3],
+    w: &mut Vec<String>,
+) -> Option<Array3<bool>> {
+    let Some(seed) = soft_tissue_seed(stack, seed) else {
+        w.push("mass seed lies in fat with no soft tissue within 25 mm; no mass grown".into());
+        return None;
+    };
+    let nc = stack.phases.len();
+    let near = ball(stack, seed, SEED_RADIUS_MM);
+    let (mut mu, mut sd) = feature_stats(stack, &near)?;
+    // Floors from the smoothed noise of each phase, measured around the seed.
+    let near_mask = {
+        let mut m = Array3::from_elem(stack.phases[0].data.dim(), false);
+        for p in ball(stack, seed, 12.0) {
+            m[p] = true;
+        }
+        m
+    };
+    let sp = stack.geometry.spacing();
+    // Gaussian smoothing divides white noise by Π_a (2√π σ_a)^{1/2} (σ_a in voxels).
+    let reduction: f64 = sp
+        .iter()
+        .map(|s| {
+            let sv = (crate::stack::FEATURE_SMOOTH_SIGMA_MM / s).max(0.5);
+            (2.0 * std::f64::consts::PI.sqrt() * sv).sqrt()
+        })
+        .product();
+    let floors: Vec<f64> = stack
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(c, ph)| {
+            let noise = noise_sd(&ph.data, &near_mask).unwrap_or(0.0) / reduction;
+            let base = if stack.ct {
+                GROW_FLOOR_CT_HU
+            } else {
+                GROW_FLOOR_MR_FRACTION * mu[c].abs()
+            };
+            base.max(GROW_FLOOR_NOISE_FACTOR * noise)
+        })
+        .collect();
+
+    let dim = stack.phases[0].smooth.dim();
+    let mut region = Array3::from_elem(dim, false);
+    let mut prev_count = 0usize;
+    for round in 0..GROW_MAX_ROUNDS {
+        let tol: Vec<f64> = (0..nc).map(|c| (GROW_K_SD * sd[c]).max(floors[c])).collect();
+        let accept = |p: [usize; 3]| -> bool {
+            let mut d2 = 0.0;
+            for (c, ph) in stack.phases.iter().enumerate() {
+                let v = ph.smooth[p];
+                if !v.is_finite() {
+                    return false;
+                }
+                let z = (v as f64 - mu[c]) / tol[c];
+                d2 += z * z;
+            }
+            d2 <= 1.0
+        };
+        let mut r = Array3::from_elem(dim, false);
+        let mut q = VecDeque::from([seed]);
+        r[seed] = true;
+        let mut count = 1usize;
+        while let Some(p) = q.pop_front() {
+            for n in morph::neighbours6(p, dim) {
+                if !r[n] && accept(n) {
+                    r[n] = true;
+                    count += 1;
+                    q.push_back(n);
+                }
+            }
+        }
+        // A sudden multi-fold jump is a leak into a neighbouring organ: keep the last
+        // region.
+        if round > 0 && count > 4 * prev_count.max(1) && prev_count > 50 {
+            w.push(format!(
+                "mass growth stopped at round {round}: the region would jump from {prev_count} to {count} voxels (leak)"
+            ));
+            break;
+        }
+        region = r;
+        let interior = morph::erode(&region, 1);
+        let vox: Vec<[usize; 3]> = {
+            let src = if interior.iter().filter(|&&b| b).count() >= 27 {
+                &interior
+            } else {
+                &region
+            };
+            src.indexed_iter()
+                .filter(|(_, &b)| b)
+                .map(|((k, j, i), _)| [k, j, i])
+                .collect()
+        };
+        if let Some((m, s)) = feature_stats(stack, &vox) {
+            mu = m;
+            sd = s;
+        }
+        let change = (count as f64 - prev_count as f64).abs() / count.max(1) as f64;
+        prev_count = count;
+        if change < 0.01 {
+            break;
+        }
+    }
+    if prev_count < 8 {
+        w.push("mass seed: the region around the seed is too small to be a mass".into());
+        return None;
+    }
+    let mut region = morph::fill_holes(&region);
+    if stack.ct {
+        add_fat_lobules(stack, &mut region);
+    }
+    Some(region)
+}
+
+/// Convex hull (monotone chain) of 2D integer points; counter-clockwise.
+fn convex_hull(mut pts: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
+    pts.sort_unstable();
+    pts.dedup();
+    if pts.len() < 3 {
+        return pts;
+    }
+    let cross =
+        |o: (i64, i64), a: (i64, i64), b: (i64, i64)| (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0);
+    let mut lower: Vec<(i64, i64)> = Vec::new();
+    for &p in &pts {
+        while lower.len() >= 2 && cross(lower[lower.len() - 2], lower[lower.len() - 1], p) <= 0 {
+            lower.pop();
+        }
+        lower.push(p);
+    }
+    let mut upper: Vec<(i64, i64)> = Vec::new();
+    for &p in pts.iter().rev() {
+        while upper.len() >= 2 && cross(upper[upper.len() - 2], upper[upper.len() - 1], p) <= 0 {
+            upper.pop();
+        }
+        upper.push(p);
+    }
+    lower.pop();
+    upper.pop();
+    lower.extend(upper);
+    lower
+}
+
+fn in_hull(h: &[(i64, i64)], p: (i64, i64)) -> bool {
+    if h.len() < 3 {
+        return h.contains(&p);
+    }
+    (0..h.len()).all(|i| {
+        let a = h[i];
+        let b = h[(i + 1) % h.len()];
+        (b.0 - a.0) * (p.1 - a.1) - (b.1 - a.1) * (p.0 - a.0) >= 0
+    })
+}
+
+/// Add the fat voxels (baseline or first phase ≤ −10 HU) inside each slice's convex hull
+/// of the region when they make up ≥ [`FAT_HULL_MIN_FRACTION`] of the mass so extended.
+fn add_fat_lobules(stack: &PhaseStack, region: &mut Array3<bool>) {
+    let Some(ph) = stack.baseline().or(stack.phases.first()) else {
+        return;
+    };
+    let (nk, nj, ni) = region.dim();
+    let mut fat_add: Vec<[usize; 3]> = Vec::new();
+    let mut n_region = 0usize;
+    for k in 0..nk {
+        let pts: Vec<(i64, i64)> = (0..nj)
+            .flat_map(|j| (0..ni).map(move |i| (j, i)))
+            .filter(|&(j, i)| region[[k, j, i]])
+            .map(|(j, i)| (j as i64, i as i64))
+            .collect();
+        n_region += pts.len();
+        if pts.len() < 3 {
+            continue;
+        }
+        let (j0, j1) = (
+            pts.iter().map(|p| p.0).min().unwrap_or(0),
+            pts.iter().map(|p| p.0).max().unwrap_or(0),
+        );
+        let (i0, i1) = (
+            pts.iter().map(|p| p.1).min().unwrap_or(0),
+            pts.iter().map(|p| p.1).max().unwrap_or(0),
+        );
+        let h = convex_hull(pts);
+        for j in j0..=j1 {
+            for i in i0..=i1 {
+                let p = [k, j as usize, i as usize];
+                if !region[p] && in_hull(&h, (j, i)) && ph.smooth[p].is_finite() && ph.smooth[p] <= FAT_MAX_HU
+                {
+                    fat_add.push(p);
+                }
+            }
+        }
+    }
+    let frac = fat_add.len() as f64 / (fat_add.len() + n_region).max(1) as f64;
+    if frac >= FAT_HULL_MIN_FRACTION {
+        for p in fat_add {
+            region[p] = true;
+        }
+        *region = morph::fill_holes(region);
+    }
+}
+
+/// Largest distance between boundary voxel centres, plus the voxel's extent along that
+/// direction (the centres sit half a voxel inside the surface at each end).
+fn max_diameter(mask: &Array3<bool>, stack: &PhaseStack) -> f64 {
+    let dim = mask.dim();
+    let mut pts: Vec<Point3<f64>> = Vec::new();
+    for ((k, j, i), &b) in mask.indexed_iter() {
+        if !b {
+            continue;
+        }
+        let p = [k, j, i];
+        let border = k == 0 || j == 0 || i == 0 || k + 1 == dim.0 || j + 1 == dim.1 || i + 1 == dim.2;
+        if border || morph::neighbours6(p, dim).any(|n| !mask[n]) {
+            pts.push(stack.world(p));
+        }
+    }
+    let stride = (pts.len() / 3000).max(1);
+    let pts: Vec<Point3<f64>> = pts.into_iter().step_by(stride).collect();
+    let mut best = (0.0f64, Vector3::x());
+    for (a, p) in pts.iter().enumerate() {
+        for q in &pts[a + 1..] {
+            let d = (p - q).norm();
+            if d > best.0 {
+                best = (d, (p - q) / d.max(1e-12));
+            }
+        }
+    }
+    let g = &stack.geometry;
+    let extent: f64 = (0..3).map(|a| g.step(a).dot(&best.1).abs()).sum();
+    best.0 + extent
+}
+
+fn segment_at(z: f64, l: &Landmarks) -> Option<IvcSegment> {
+    let (h, r) = (l.hepatic_vein_confluence_z_mm?, l.renal_vein_inflow_z_mm?);
+    Some(if z >= h {
+        IvcSegment::Upper
+    } else if z >= r {
+        IvcSegment::Middle
+    } else {
+        IvcSegment::Lower
+    })
+}
+
+/// Contact arc (degrees, largest over the sections) and the z range of contact, probing
+/// 72 directions per IVC section: the wall is where the IVC mask ends along each ray;
+/// contact where the mass lies 3 mm outside or 1 mm inside it.
+fn contact(ivc: &IvcModel, mass: &Mask) -> (Option<f64>, Option<[f64; 2]>) {
+    let mut best: f64 = 0.0;
+    let mut zr: Option<[f64; 2]> = None;
+    let steps = (360.0 / CONTACT_STEP_DEG).round() as usize;
+    for s in &ivc.profile {
+        let c = Point3::new(s.center_mm[0], s.center_mm[1], s.center_mm[2]);
+        let t = Vector3::new(s.tangent[0], s.tangent[1], s.tangent[2]);
+        let t = if t.norm() > 1e-9 {
+            t.normalize()
+        } else {
+            Vector3::z()
+        };
+        let a = if t.x.abs() < 0.9 {
+            Vector3::x()
+        } else {
+            Vector3::y()
+        };
+        let u = (a - t * a.dot(&t)).normalize();
+        let v = t.cross(&u);
+        let mut hits = 0usize;
+        for n in 0..steps {
+            let th = (n as f64 * CONTACT_STEP_DEG).to_radians();
+            let d = u * th.cos() + v * th.sin();
+            // Walk out of the IVC mask in 0.5 mm steps, up to 40 mm.
+            let mut r = 0.0;
+            let mut inside_seen = false;
+            while r < 40.0 {
+                let p = c + d * r;
+                if ivc.mask.contains_world(&p) {
+                    inside_seen = true;
+                } else if inside_seen {
+                    break;
+                }
+                r += 0.5;
+            }
+            if !inside_seen || r >= 40.0 {
+                continue;
+            }
+            let out = c + d * (r + CONTACT_OUTSIDE_MM);
+            let inn = c + d * (r - CONTACT_INSIDE_MM).max(0.0);
+            if mass.contains_world(&out) || mass.contains_world(&inn) {
+                hits += 1;
+            }
+        }
+        if hits >= 2 {
+            let arc = hits as f64 * CONTACT_STEP_DEG;
+            best = best.max(arc);
+            zr = Some(match zr {
+                Some([lo, hi]) => [lo.min(s.z_mm), hi.max(s.z_mm)],
+                None => [s.z_mm, s.z_mm],
+            });
+        }
+    }
+    (Some(best), zr)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn measure_region(
+    volumes: &[Volume],
+    phases: &[PhaseInfo],
+    stack: &PhaseStack,
+    region: Region,
+    ivc: Option<&IvcModel>,
+    landmarks: &Landmarks,
+    ref_idx: usize,
+    w: &mut Vec<String>,
+) -> Option<MassModel> {
+    let mask = region.mask;
+    let count = mask.iter().filter(|&&b| b).count();
+    let vox_ml = stack.geometry.voxel_volume_mm3() / 1000.0;
+    let volume_ml = count as f64 * vox_ml;
+    let stack_mask = Mask::new(mask.clone(), stack.geometry.clone());
+    let centroid = stack_mask.centroid()?;
+    let max_diameter_mm = max_diameter(&mask, stack);
+    let ivc_segment = segment_at(centroid.z, landmarks);
+    if ivc_segment.is_none() {
+        w.push("mass: IVC segment not given (hepatic / renal vein landmarks missing)".into());
+    }
+
+    // Fat and calcium on CT.
+    let (mut fat_fraction, mut calcified_fraction) = (None, None);
+    if stack.ct {
+        let fat_phase = stack.baseline().or_else(|| {
+            w.push("mass fat fraction measured on a contrast phase (no unenhanced CT)".into());
+            stack.phases.first()
+        });
+        if let Some(ph) = fat_phase {
+            let vals: Vec<f32> = ph
+                .data
+                .iter()
+                .zip(mask.iter())
+                .filter(|(x, &m)| m && x.is_finite())
+                .map(|(&x, _)| x)
+                .collect();
+            if !vals.is_empty() {
+                let n = vals.len() as f64;
+                fat_fraction = Some(vals.iter().filter(|&&x| x <= FAT_MAX_HU).count() as f64 / n);
+                if ph.role == Role::CtUnenhanced {
+                    calcified_fraction =
+                        Some(vals.iter().filter(|&&x| x >= CALCIUM_MIN_HU).count() as f64 / n);
+                }
+            }
+        }
+        if calcified_fraction.is_none() {
+            w.push("mass calcified fraction needs the unenhanced CT phase; not measured".into());
+        }
+    }
+
+    let enh = measure_enhancement(stack, &mask, volumes);
+    w.extend(enh.warnings.iter().cloned());
+
+    // Full reference grid mask for overlays and later stages.
+    let full = volumes.get(ref_idx).map(|v| v.shape()).unwrap_or(stack.shape);
+    let full_mask = Mask::new(stack.embed(&mask, full), volumes[ref_idx].geometry.clone());
+
+    let (contact_arc_deg, contact_z_range_mm, intraluminal_extension) = match ivc {
+        Some(m) => {
+            let (arc, zr) = contact(m, &stack_mask);
+            let ivc_on_stack = m.mask.resample_onto(&stack.geometry, stack.shape);
+            let core = morph::erode(&ivc_on_stack.data, 1);
+            let overlap = core.iter().zip(mask.iter()).filter(|(&a, &b)| a && b).count() as f64 * vox_ml;
+            (arc, zr, Some(overlap >= INTRALUMINAL_MIN_ML))
+        }
+        None => {
+            w.push("mass: no IVC model, so no contact arc or intraluminal extension".into());
+            (None, None, None)
+        }
+    };
+
+    let mr = if stack.ct {
+        None
+    } else {
+        let (m, notes) = crate::mr::measure_mr(volumes, phases, &full_mask, &centroid);
+        w.extend(notes);
+        Some(m)
+    };
+
+    Some(MassModel {
+        source: region.source,
+        volume_ml,
+        max_diameter_mm,
+        centroid_mm: [centroid.x, centroid.y, centroid.z],
+        ivc_segment,
+        contact_arc_deg,
+        contact_z_range_mm,
+        intraluminal_extension,
+        fat_fraction,
+        calcified_fraction,
+        enhancement: enh.phases,
+        pattern: enh.pattern,
+        arterial_heterogeneity_cv: enh.arterial_heterogeneity_cv,
+        centripetal: enh.centripetal,
+        mr,
+        mask: full_mask,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hull_contains_its_square() {
+        let h = convex_hull(vec![(0, 0), (0, 4), (4, 4), (4, 0), (2, 2)]);
+        assert_eq!(h.len(), 4);
+        assert!(in_hull(&h, (2, 3)));
+        assert!(in_hull(&h, (0, 2)));
+        assert!(!in_hull(&h, (5, 2)));
+    }
+}
