@@ -136,6 +136,43 @@ fn eval(c: &[f64; NCOEF], t: f64) -> f64 {
     basis(t).iter().zip(c).map(|(b, c)| b * c).sum()
 }
 
+/// r, r′ and r″ of the Fourier contour at θ.
+fn eval_d(c: &[f64; NCOEF], t: f64) -> (f64, f64, f64) {
+    let (mut r, mut r1, mut r2) = (c[0], 0.0, 0.0);
+    for k in 1..=ORDER {
+        let kf = k as f64;
+        let (a, b) = (c[2 * k - 1], c[2 * k]);
+        let (ck, sk) = ((kf * t).cos(), (kf * t).sin());
+        r += a * ck + b * sk;
+        r1 += kf * (-a * sk + b * ck);
+        r2 += -kf * kf * (a * ck + b * sk);
+    }
+    (r, r1, r2)
+}
+
+/// Undo the inward drift of the half-level contour of a blurred shape: with a Gaussian
+/// blur of variance σ², the 0.5 level of a smooth boundary moves by ≈ σ²κ/2 along its
+/// normal (κ the curvature, positive where convex). The correction is applied along the
+/// ray (÷ cos of the angle between ray and normal) and refitted.
+fn curvature_corrected(c: &[f64; NCOEF], blur_var: f64) -> [f64; NCOEF] {
+    let thetas: Vec<f64> = (0..NRAYS).map(theta).collect();
+    let r: Vec<f64> = thetas
+        .iter()
+        .map(|&t| {
+            let (r, r1, r2) = eval_d(c, t);
+            let den = (r * r + r1 * r1).powf(1.5);
+            if r <= 0.0 || den <= 0.0 {
+                return r;
+            }
+            let kappa = (r * r + 2.0 * r1 * r1 - r * r2) / den;
+            let cos_psi = r / (r * r + r1 * r1).sqrt();
+            r + 0.5 * blur_var * kappa.clamp(-1.0, 1.0) / cos_psi.max(0.3)
+        })
+        .collect();
+    let w = vec![1.0; NRAYS];
+    lsq(&thetas, &r, &w, NCOEF).unwrap_or(*c)
+}
+
 /// Weighted least squares for r(θ) = Σ c_k φ_k(θ); `None` when singular.
 fn lsq(thetas: &[f64], r: &[f64], w: &[f64], ncoef: usize) -> Option<[f64; NCOEF]> {
     let n = ncoef;
@@ -410,6 +447,13 @@ impl<'a> Tracker<'a> {
         sp[0].min(sp[1])
     }
 
+    /// Variance (mm²) of the blur between the true wall and the patch the rays read:
+    /// the voxel's box (h²/12), trilinear interpolation (≈ h²/6) and our Gaussian.
+    fn blur_var(&self) -> f64 {
+        let h = self.vox(0);
+        h * h / 12.0 + h * h / 6.0 + self.sigma * self.sigma
+    }
+
     /// Smoothed noise of phase p.
     fn snoise(&self, p: usize) -> f32 {
         smoothed_noise(self.phases[p].noise, self.vox(p), self.sigma).max(1e-3)
@@ -493,13 +537,18 @@ impl<'a> Tracker<'a> {
                         return f64::NAN;
                     }
                     if sk >= thr {
-                        // Peak of the step within the next 3 mm.
+                        // The step's steepest point: the maximum of the statistic over
+                        // the contiguous run above threshold (at most 8 mm long), so an
+                        // early crossing on the foot of the ramp does not bias the wall.
                         let mut best = k;
                         let mut bv = sk;
-                        let lim = (k + (3.0 / RAY_STEP_MM) as usize).min(ns - d - 1);
+                        let lim = (k + (8.0 / RAY_STEP_MM) as usize).min(ns - d - 1);
                         for kk in k..=lim {
                             let v = stat(kk);
-                            if v.is_finite() && v > bv {
+                            if !v.is_finite() || v < thr {
+                                break;
+                            }
+                            if v > bv {
                                 bv = v;
                                 best = kk;
                             }
@@ -516,7 +565,8 @@ impl<'a> Tracker<'a> {
     /// Half-level crossing near step index `ke`, on the projection onto the step
     /// direction (one phase: the profile itself).
     fn half_level(&self, prof: &[Vec<f64>], w: &[f64], ke: usize, d: usize, ns: usize) -> f64 {
-        let span = (3.5 / RAY_STEP_MM) as usize;
+        // Half-width of the ramp: the step detector's reach plus the smoothing.
+        let span = ((STEP_HALF_MM + 2.0 * self.sigma) / RAY_STEP_MM) as usize;
         let lo = ke.saturating_sub(span);
         let hi = (ke + span).min(ns - 1);
         let delta: Vec<f64> = prof.iter().map(|p| p[hi] - p[lo]).collect();
@@ -629,6 +679,7 @@ impl<'a> Tracker<'a> {
             return None;
         }
         let (coef, inl) = robust_fit(thetas, r, &pw, NCOEF)?;
+        let coef = curvature_corrected(&coef, self.blur_var());
         let inliers = inl.iter().filter(|&&b| b).count() as f64 / NRAYS as f64;
         if inliers < 0.5 || coef[0] < 2.0 || coef[0] > RMAX_MM {
             return None;

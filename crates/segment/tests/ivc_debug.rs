@@ -1,0 +1,109 @@
+//! Debug printouts (ignored).
+mod ivc_common;
+use cavascope_phantom::{CaseName, PhantomOptions};
+use cavascope_segment::track::{self, PhaseInput, Tracker};
+use cavascope_volume::Point3;
+use ivc_common::*;
+
+#[test]
+#[ignore]
+fn debug_track() {
+    let case = match std::env::var("CASE").ok().as_deref() {
+        Some(c) => CaseName::parse(c).unwrap(),
+        None => CaseName::Normal,
+    };
+    let st = study(case, &PhantomOptions::small());
+    let phases = phases_from_truth(&st);
+    let pv = phases
+        .iter()
+        .find(|p| p.role.as_str().ends_with("portal_venous"))
+        .unwrap()
+        .volume_index;
+    let mut inputs = vec![PhaseInput {
+        volume: &st.volumes[pv],
+        noise: track::noise_sd(&st.volumes[pv]),
+    }];
+    for p in &phases {
+        if p.volume_index != pv
+            && (p.role.as_str().starts_with("ct_") || p.role.as_str().starts_with("mr_t1"))
+        {
+            inputs.push(PhaseInput {
+                volume: &st.volumes[p.volume_index],
+                noise: track::noise_sd(&st.volumes[p.volume_index]),
+            });
+        }
+    }
+    for i in &inputs {
+        println!("noise {}", i.noise);
+    }
+    let mut t = Tracker::new(inputs).unwrap();
+    let s = st.truth.ivc_seed_mm;
+    println!("seed {:?}", s);
+    let cs = t.track(&Point3::new(s[0], s[1], s[2])).unwrap();
+    println!("blood {}", t.blood);
+    let tp = &st.truth.ivc.profile;
+    for c in cs.iter().step_by(3) {
+        let tr = tp.iter().find(|p| (p.z_mm - c.z).abs() < 0.5);
+        let (gx, gy) = c.centroid();
+        println!(
+            "z {:7.1} {:?} inl {:.2} cv {:6.1} op {} area {:7.1} truth {:?} centre ({:6.1},{:6.1}) truth {:?}",
+            c.z, c.kind, c.inliers, c.centre_value, c.opacified, c.area(),
+            tr.map(|p| (p.axial_area_mm2 * 10.0).round() / 10.0),
+            gx, gy, tr.map(|p| [(p.center_mm[0]*10.0).round()/10.0, (p.center_mm[1]*10.0).round()/10.0])
+        );
+    }
+}
+
+#[test]
+#[ignore]
+fn debug_rays_noiseless() {
+    use cavascope_phantom::anatomy::Anatomy;
+    let opts = PhantomOptions::small().noiseless();
+    let st = study(CaseName::Normal, &opts);
+    let an = Anatomy::new(CaseName::Normal, opts.seed);
+    let phases = phases_from_truth(&st);
+    let pv = phases
+        .iter()
+        .find(|p| p.role.as_str().ends_with("portal_venous"))
+        .unwrap()
+        .volume_index;
+    let v = &st.volumes[pv];
+    let z = -100.0;
+    let (cx, cy) = an.ivc.center(z);
+    let (a, b) = an.ivc.semi(z);
+    println!("a {a} b {b} rot {} centre {cx} {cy}", an.ivc.rot);
+    // Exact distance along +x from the centre to the ellipse.
+    let mut lo = 0.0;
+    let mut hi = 40.0;
+    for _ in 0..60 {
+        let m = 0.5 * (lo + hi);
+        if an.ivc.rnorm(&Point3::new(cx + m, cy, z)) <= 1.0 {
+            lo = m
+        } else {
+            hi = m
+        }
+    }
+    println!("exact +x wall at {lo}");
+    for k in 0..30 {
+        let r = 8.0 + k as f64 * 0.5;
+        let p = Point3::new(cx + r, cy, z);
+        println!(
+            "r {r:5.1} value {:7.1} sd {:6.2}",
+            v.sample_world(&p).unwrap(),
+            an.ivc.sd(&p)
+        );
+    }
+    let inputs = vec![PhaseInput {
+        volume: v,
+        noise: 1.0,
+    }];
+    let mut t = Tracker::new(inputs).unwrap();
+    t.blood = 150.0;
+    let c = t.contour_at(z, cx, cy, None).unwrap();
+    println!(
+        "contour r(0) = {} area {} vs {}",
+        c.radius(0.0),
+        c.area(),
+        std::f64::consts::PI * a * b
+    );
+}
