@@ -2,7 +2,7 @@
 //! (later layers cover earlier ones), and each tissue's values by position.
 
 use crate::case::CaseName;
-use crate::ivc::{Dilation, Flattening, Ivc, Plug};
+use crate::ivc::{Dilation, Flattening, Ivc, IvcAtZ, Plug};
 use crate::shapes::{capsule_sd, coverage, ellipse_sd, ellipsoid_sd, smoothstep, Aabb, PatchField};
 use crate::tissue::{base_props, Props, Tissue};
 use nalgebra::{Point3, Vector3};
@@ -557,14 +557,23 @@ impl Anatomy {
     /// Signed distance to a layer's shape.
     #[inline]
     pub fn layer_sd(&self, layer: &Layer, p: &Point3<f64>) -> f64 {
+        match layer.shape {
+            Shape::Ivc | Shape::Mass => self.layer_sd_at(layer, p, &self.ivc.at_z(p.z)),
+            _ => self.layer_sd_at(layer, p, &DUMMY_AT),
+        }
+    }
+
+    /// As [`Anatomy::layer_sd`] with the IVC level precomputed (`at.z == p.z`).
+    #[inline]
+    pub fn layer_sd_at(&self, layer: &Layer, p: &Point3<f64>, at: &IvcAtZ) -> f64 {
         match &layer.shape {
             Shape::CylZ { cx, cy, a, b, z0, z1 } => {
                 ellipse_sd(p.x - cx, p.y - cy, *a, *b).max(z0 - p.z).max(p.z - z1)
             }
             Shape::Ellipsoid { c, s } => ellipsoid_sd(p - c, *s),
             Shape::Capsule { a, b, r } => capsule_sd(p, a, b, *r),
-            Shape::Ivc => self.ivc.sd(p),
-            Shape::Mass => self.mass_sd(p),
+            Shape::Ivc => self.ivc.sd_at(at, p),
+            Shape::Mass => self.mass_sd_at(p, at),
         }
     }
 
@@ -592,16 +601,24 @@ impl Anatomy {
     /// Signed distance to the mass (∞ without one).
     #[inline]
     pub fn mass_sd(&self, p: &Point3<f64>) -> f64 {
+        match self.mass.as_ref().and_then(|m| m.plug.as_ref()) {
+            Some(_) => self.mass_sd_at(p, &self.ivc.at_z(p.z)),
+            None => self.mass_sd_at(p, &DUMMY_AT),
+        }
+    }
+
+    /// As [`Anatomy::mass_sd`] with the IVC level precomputed (`at.z == p.z`).
+    #[inline]
+    pub fn mass_sd_at(&self, p: &Point3<f64>, at: &IvcAtZ) -> f64 {
         let Some(m) = &self.mass else {
             return f64::INFINITY;
         };
         let main = ellipsoid_sd(p - m.center, m.semi);
         match &m.plug {
             Some(plug) => {
-                let (u, v, a, b) = self.ivc.local(p);
-                let rn = ((u / a).powi(2) + (v / b).powi(2)).sqrt();
-                let fill_sd = (rn - plug.fill(p.z)) * a.min(b);
-                let plug_sd = self.ivc.sd(p).max(fill_sd);
+                let rn = at.rnorm(p);
+                let fill_sd = (rn - plug.fill(p.z)) * at.a.min(at.b);
+                let plug_sd = self.ivc.sd_at(at, p).max(fill_sd);
                 main.min(plug_sd)
             }
             None => main,
@@ -671,6 +688,17 @@ impl Anatomy {
         self.mass.as_ref().is_some_and(|m| m.plug.is_some())
     }
 }
+
+/// Placeholder level for shapes that do not use the IVC.
+const DUMMY_AT: IvcAtZ = IvcAtZ {
+    z: 0.0,
+    cx: 0.0,
+    cy: 0.0,
+    a: 1.0,
+    b: 1.0,
+    cos: 1.0,
+    sin: 0.0,
+};
 
 /// Both leiomyosarcoma cases share their lesion for a seed (CT and MRI of one patient).
 fn case_key(c: CaseName) -> u64 {

@@ -76,6 +76,34 @@ pub struct Ivc {
     pub flattening: Option<Flattening>,
 }
 
+/// The axial cross-section at one z: centre, semi-axes, rotation.
+#[derive(Debug, Clone, Copy)]
+pub struct IvcAtZ {
+    pub z: f64,
+    pub cx: f64,
+    pub cy: f64,
+    pub a: f64,
+    pub b: f64,
+    pub cos: f64,
+    pub sin: f64,
+}
+
+impl IvcAtZ {
+    /// Coordinates of p in the ellipse frame.
+    #[inline]
+    pub fn local(&self, p: &Point3<f64>) -> (f64, f64) {
+        let (dx, dy) = (p.x - self.cx, p.y - self.cy);
+        (self.cos * dx + self.sin * dy, -self.sin * dx + self.cos * dy)
+    }
+
+    /// Normalised elliptical radius (1 on the wall).
+    #[inline]
+    pub fn rnorm(&self, p: &Point3<f64>) -> f64 {
+        let (u, v) = self.local(p);
+        ((u / self.a).powi(2) + (v / self.b).powi(2)).sqrt()
+    }
+}
+
 /// The exact perpendicular section at one level.
 #[derive(Debug, Clone, Copy)]
 pub struct SectionGeom {
@@ -172,6 +200,24 @@ impl Ivc {
         }
     }
 
+    /// Everything about the cross-section at one z (renderers evaluate many points of
+    /// one level, and these involve trigonometry).
+    #[inline]
+    pub fn at_z(&self, z: f64) -> IvcAtZ {
+        let (cx, cy) = self.center(z);
+        let (a, b) = self.semi(z);
+        let rot = self.rot_at(z);
+        IvcAtZ {
+            z,
+            cx,
+            cy,
+            a,
+            b,
+            cos: rot.cos(),
+            sin: rot.sin(),
+        }
+    }
+
     /// Position of p in the ellipse frame at its z, and the semi-axes there.
     #[inline]
     pub fn local(&self, p: &Point3<f64>) -> (f64, f64, f64, f64) {
@@ -189,8 +235,14 @@ impl Ivc {
     /// Signed distance (mm, approximate off the wall) to the IVC tube, capped at both ends.
     #[inline]
     pub fn sd(&self, p: &Point3<f64>) -> f64 {
-        let (u, v, a, b) = self.local(p);
-        let d = ellipse_sd(u, v, a, b);
+        self.sd_at(&self.at_z(p.z), p)
+    }
+
+    /// As [`Ivc::sd`] with the level precomputed (`at.z` must equal `p.z`).
+    #[inline]
+    pub fn sd_at(&self, at: &IvcAtZ, p: &Point3<f64>) -> f64 {
+        let (u, v) = at.local(p);
+        let d = ellipse_sd(u, v, at.a, at.b);
         d.max(self.z_bot - p.z).max(p.z - self.z_top)
     }
 

@@ -35,6 +35,9 @@ pub fn render(an: &Anatomy, opts: &PhantomOptions, specs: &[SeriesSpec]) -> Rend
     let air: Vec<f32> = kinds.iter().map(|k| k.signal(&base_props(Tissue::Air))).collect();
     let ivc_idx = an.layers.iter().position(|l| l.name == "ivc");
     let mass_idx = an.layers.iter().position(|l| l.name == "mass");
+    // Boxes grown by the partial-volume margin, once.
+    let boxes: Vec<Aabb> = an.layers.iter().map(|l| l.bbox.expand(h)).collect();
+    let normal = normal_table();
 
     let mut data: Vec<Vec<f32>> = (0..nser).map(|_| vec![0.0f32; ns * plane]).collect();
     let mut tissue = vec![0u8; ns * plane];
@@ -53,6 +56,7 @@ pub fn render(an: &Anatomy, opts: &PhantomOptions, specs: &[SeriesSpec]) -> Rend
             .for_each(|(k, (mut bufs, tbuf, fbuf))| {
                 let mut vals = vec![0.0f32; nser];
                 let mut active: Vec<usize> = Vec::with_capacity(an.layers.len());
+                let mut at = an.ivc.at_z(f64::NAN);
                 for j in 0..nr {
                     let p0 = o + dj * j as f64 + dk * k as f64;
                     let p1 = p0 + di * (nc.max(1) - 1) as f64;
@@ -63,11 +67,13 @@ pub fn render(an: &Anatomy, opts: &PhantomOptions, specs: &[SeriesSpec]) -> Rend
                     .expand(h);
                     active.clear();
                     // Front to back: topmost layer first.
-                    for (li, l) in an.layers.iter().enumerate().rev() {
-                        if l.bbox.intersects(&row_box) {
+                    for (li, b) in boxes.iter().enumerate().rev() {
+                        if b.intersects(&row_box) {
                             active.push(li);
                         }
                     }
+                    let ivc_active = ivc_idx.filter(|li| active.contains(li));
+                    let mass_active = mass_idx.filter(|li| active.contains(li));
                     for i in 0..nc {
                         let p: Point3<f64> = p0 + di * i as f64;
                         let idx = j * nc + i;
@@ -76,23 +82,26 @@ pub fn render(an: &Anatomy, opts: &PhantomOptions, specs: &[SeriesSpec]) -> Rend
                         let mut top = None;
                         let mut ivc_in = false;
                         let mut mass_in = false;
+                        if (ivc_active.is_some() || mass_active.is_some()) && at.z != p.z {
+                            at = an.ivc.at_z(p.z);
+                        }
                         // Flags need the IVC and mass distances even where covered.
-                        if let Some(li) = ivc_idx {
-                            if active.contains(&li) && an.layers[li].bbox.contains(&p) {
-                                ivc_in = an.ivc.sd(&p) <= 0.0;
+                        if let Some(li) = ivc_active {
+                            if boxes[li].contains(&p) {
+                                ivc_in = an.ivc.sd_at(&at, &p) <= 0.0;
                             }
                         }
-                        if let Some(li) = mass_idx {
-                            if active.contains(&li) && an.layers[li].bbox.expand(h).contains(&p) {
-                                mass_in = an.mass_sd(&p) <= 0.0;
+                        if let Some(li) = mass_active {
+                            if boxes[li].contains(&p) {
+                                mass_in = an.mass_sd_at(&p, &at) <= 0.0;
                             }
                         }
                         for &li in &active {
-                            let l = &an.layers[li];
-                            if !l.bbox.expand(h).contains(&p) {
+                            if !boxes[li].contains(&p) {
                                 continue;
                             }
-                            let sd = an.layer_sd(l, &p);
+                            let l = &an.layers[li];
+                            let sd = an.layer_sd_at(l, &p, &at);
                             let a = coverage(sd, h);
                             if a <= 0.0 {
                                 continue;
@@ -132,9 +141,12 @@ pub fn render(an: &Anatomy, opts: &PhantomOptions, specs: &[SeriesSpec]) -> Rend
                     };
                     let (lo, hi) = kinds[s].value_range();
                     let mut rng = ChaCha8Rng::seed_from_u64(noise_seed(opts.seed, s, k));
-                    add_noise(b, sd, &mut rng);
+                    add_noise(b, sd, &mut rng, normal);
                     for v in b.iter_mut() {
-                        *v = v.round().clamp(lo, hi);
+                        // Round half up via an integer conversion (one instruction; the
+                        // offset keeps the operand positive over the stored range).
+                        let r = ((*v + 16384.5) as i32 - 16384) as f32;
+                        *v = r.clamp(lo, hi);
                     }
                 }
             });
@@ -143,11 +155,11 @@ pub fn render(an: &Anatomy, opts: &PhantomOptions, specs: &[SeriesSpec]) -> Rend
     let to3 = |v: Vec<f32>| Array3::from_shape_vec(shape, v).unwrap_or_else(|_| Array3::zeros(shape));
     let series = data.into_iter().map(to3).collect();
     let ivc: Vec<bool> = flags
-        .iter()
+        .par_iter()
         .map(|f| f & 1 == 1 && (intraluminal || f & 2 == 0))
         .collect();
-    let lumen: Vec<bool> = flags.iter().map(|f| f & 1 == 1 && f & 2 == 0).collect();
-    let mass: Vec<bool> = flags.iter().map(|f| f & 2 == 2).collect();
+    let lumen: Vec<bool> = flags.par_iter().map(|f| f & 1 == 1 && f & 2 == 0).collect();
+    let mass: Vec<bool> = flags.par_iter().map(|f| f & 2 == 2).collect();
     let b3 =
         |v: Vec<bool>| Array3::from_shape_vec(shape, v).unwrap_or_else(|_| Array3::from_elem(shape, false));
     Rendered {
@@ -166,20 +178,107 @@ fn noise_seed(seed: u64, series: usize, slice: usize) -> u64 {
     x.wrapping_mul(0x94D0_49BB_1331_11EB)
 }
 
-/// Gaussian noise by Box–Muller, two samples per pair of uniforms.
-fn add_noise(buf: &mut [f32], sd: f32, rng: &mut ChaCha8Rng) {
+const TABLE_BITS: u32 = 12;
+
+/// Inverse normal CDF at the centres of 2^12 equal-probability cells, for fast
+/// Gaussian samples (tails beyond ±3.5 SD are cut; irrelevant for image noise).
+fn normal_table() -> &'static [f32] {
+    static T: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let n = 1usize << TABLE_BITS;
+        (0..=n)
+            .map(|i| {
+                let p = (i as f64 + 0.5) / (n as f64 + 1.0);
+                inv_normal_cdf(p) as f32
+            })
+            .collect()
+    })
+}
+
+/// Acklam's rational approximation of the inverse normal CDF (relative error < 1.2e-9).
+fn inv_normal_cdf(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969683028665376e1,
+        2.209460984245205e2,
+        -2.759285104469687e2,
+        1.383577518672690e2,
+        -3.066479806614716e1,
+        2.506628277459239,
+    ];
+    const B: [f64; 5] = [
+        -5.447609879822406e1,
+        1.615858368580409e2,
+        -1.556989798598866e2,
+        6.680131188771972e1,
+        -1.328068155288572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784894002430293e-3,
+        -3.223964580411365e-1,
+        -2.400758277161838,
+        -2.549732539343734,
+        4.374664141464968,
+        2.938163982698783,
+    ];
+    const D: [f64; 4] = [
+        7.784695709041462e-3,
+        3.224671290700398e-1,
+        2.445134137142996,
+        3.754408661907416,
+    ];
+    let p = p.clamp(1e-300, 1.0 - 1e-16);
+    let lo = 0.02425;
+    if p < lo {
+        let q = (-2.0 * p.ln()).sqrt();
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    } else if p > 1.0 - lo {
+        -inv_normal_cdf(1.0 - p)
+    } else {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    }
+}
+
+/// Gaussian noise: a table lookup with linear interpolation per 32-bit random word.
+fn add_noise(buf: &mut [f32], sd: f32, rng: &mut ChaCha8Rng, table: &[f32]) {
     if sd <= 0.0 {
         return;
     }
-    let mut it = buf.chunks_mut(2);
-    for pair in &mut it {
-        let u1: f32 = rng.random::<f32>().max(1e-12);
-        let u2: f32 = rng.random::<f32>();
-        let r = sd * (-2.0 * u1.ln()).sqrt();
-        let (s, c) = (std::f32::consts::TAU * u2).sin_cos();
-        pair[0] += r * c;
-        if let Some(x) = pair.get_mut(1) {
-            *x += r * s;
-        }
+    let frac_bits = 32 - TABLE_BITS;
+    let scale = 1.0 / (1u32 << frac_bits) as f32;
+    for v in buf.iter_mut() {
+        let r: u32 = rng.random();
+        let i = (r >> frac_bits) as usize;
+        let f = (r & ((1 << frac_bits) - 1)) as f32 * scale;
+        let (a, b) = (table[i], table[i + 1]);
+        *v += sd * (a + (b - a) * f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_noise_is_standard_normal() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut buf = vec![0.0f32; 200_000];
+        add_noise(&mut buf, 1.0, &mut rng, normal_table());
+        let n = buf.len() as f64;
+        let mean = buf.iter().map(|&x| x as f64).sum::<f64>() / n;
+        let var = buf.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
+        assert!(mean.abs() < 0.01, "{mean}");
+        assert!((var.sqrt() - 1.0).abs() < 0.01, "{var}");
+        // About 68.3 % within one SD, 95.4 % within two.
+        let w1 = buf.iter().filter(|x| x.abs() < 1.0).count() as f64 / n;
+        let w2 = buf.iter().filter(|x| x.abs() < 2.0).count() as f64 / n;
+        assert!(
+            (w1 - 0.6827).abs() < 0.01 && (w2 - 0.9545).abs() < 0.005,
+            "{w1} {w2}"
+        );
+        assert!((inv_normal_cdf(0.975) - 1.959964).abs() < 1e-6);
     }
 }
