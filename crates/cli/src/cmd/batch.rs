@@ -13,7 +13,7 @@ mod plan;
 mod summary;
 
 use crate::args::*;
-use crate::cmd::logging;
+use crate::cmd::{analyze, logging};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -53,8 +53,22 @@ pub fn run(g: &Global, a: BatchArgs) -> u8 {
         );
         return 2;
     }
-    let inputs = a.inputs.clone();
-    let analyzer = move |study: &Path, out: &Path| analyze_one(study, out, &inputs);
+    // Arguments are checked once, before any study: a bad one is exit 2, not N failures.
+    let parsed = match analyze::parse_inputs(&a.inputs) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("cavascope batch: {e}");
+            return 2;
+        }
+    };
+    let analyzer = |study: &Path, out: &Path| {
+        analyze::analyze_parsed(study, out, &parsed)
+            .map(drop)
+            .map_err(|e| match e {
+                analyze::AnalyzeError::Study { reason, .. } => reason,
+                other => other.to_string(),
+            })
+    };
     let opts = BatchOptions {
         shard,
         resume: a.resume,
@@ -83,23 +97,6 @@ pub fn run(g: &Global, a: BatchArgs) -> u8 {
             1
         }
     }
-}
-
-/// The analysis of one study, as `cavascope analyze` does it.
-fn analyze_one(study: &Path, out: &Path, _inputs: &AnalysisInputs) -> Result<(), String> {
-    // Thin stand-in until `analyze::analyze_study` lands: ingest only, so the batch
-    // machinery (names, shards, resume, summary) can be exercised end to end.
-    let opts = cavascope_ingest::IngestOptions::default();
-    let loaded = cavascope_ingest::load_study(study, &opts).map_err(|e| e.to_string())?;
-    let _ = out;
-    if loaded.volumes().next().is_none() {
-        return Err(format!(
-            "no volume could be formed ({} files scanned, {} skipped)",
-            loaded.files_scanned,
-            loaded.skipped.len()
-        ));
-    }
-    Err("analysis is not available in this build yet".to_string())
 }
 
 #[derive(Debug, Clone, Default)]
@@ -416,9 +413,16 @@ mod tests {
             2,
             "only the failed and the unfinished study run again"
         );
-        let rows = rows_without_seconds(&out.path().join("summary.csv"));
-        let status: Vec<&str> = rows.iter().map(|r| r[2].as_str()).collect();
-        assert_eq!(status, ["resumed", "resumed", "ok", "ok"]);
+        let mut r = csv::Reader::from_path(out.path().join("summary.csv")).unwrap();
+        let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+        let status: Vec<&str> = rows.iter().map(|r| &r[2]).collect();
+        assert_eq!(status, ["ok", "ok", "ok", "ok"]);
+        let ran: Vec<bool> = rows.iter().map(|r| !r[r.len() - 1].is_empty()).collect();
+        assert_eq!(
+            ran,
+            [false, false, true, true],
+            "seconds only for studies run now"
+        );
         assert!(!out.path().join("study02/error.txt").exists());
         assert!(!out.path().join(".study03.partial").exists());
     }

@@ -58,8 +58,9 @@ pub enum Status {
 impl Status {
     fn as_str(self) -> &'static str {
         match self {
-            Status::Ok => "ok",
-            Status::Resumed => "resumed",
+            // A resumed study is as done as one analysed now (its `seconds` is empty), so
+            // the summary of a merging `--resume` run equals that of one unsharded run.
+            Status::Ok | Status::Resumed => "ok",
             Status::Failed => "failed",
         }
     }
@@ -146,14 +147,16 @@ impl Row {
     }
 }
 
-/// A report is complete when it is a JSON object of schema version 1 listing its signs.
-/// `report.json` is written by rename, so a present file is never half-written; this
-/// still refuses an empty or foreign file left by something else.
+/// A report is complete when it is a JSON object of schema version 1 listing its signs
+/// and carrying no `error` (a study that could not be analysed still gets a report.json,
+/// saying why). `report.json` is written by rename, so a present file is never
+/// half-written; this still refuses an empty or foreign file left by something else.
 pub fn read_complete_report(path: &Path) -> Option<Value> {
     let bytes = std::fs::read(path).ok()?;
     let v: Value = serde_json::from_slice(&bytes).ok()?;
     let ok = v.get("schema_version").and_then(Value::as_u64) == Some(1)
-        && v.get("signs").is_some_and(Value::is_array);
+        && v.get("signs").is_some_and(Value::is_array)
+        && v.get("error").is_none_or(Value::is_null);
     ok.then_some(v)
 }
 
@@ -217,7 +220,13 @@ mod tests {
         assert!(read_complete_report(&p).is_none());
         std::fs::write(&p, b"{\"schema_version\": 2, \"signs\": []}").unwrap();
         assert!(read_complete_report(&p).is_none());
-        std::fs::write(&p, b"{\"schema_version\": 1, \"signs\": []}").unwrap();
+        std::fs::write(
+            &p,
+            b"{\"schema_version\": 1, \"signs\": [], \"error\": \"no volume\"}",
+        )
+        .unwrap();
+        assert!(read_complete_report(&p).is_none());
+        std::fs::write(&p, b"{\"schema_version\": 1, \"signs\": [], \"error\": null}").unwrap();
         assert!(read_complete_report(&p).is_some());
     }
 }
