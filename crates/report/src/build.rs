@@ -51,10 +51,16 @@ pub fn build_report(
         push(w, &mut warn);
     }
 
+    let acq = |s: &cavascope_ingest::Series| {
+        s.volume
+            .as_ref()
+            .and_then(|v| v.meta.acquisition_time_s)
+            .or(s.meta.acquisition_time_s)
+    };
     let t0 = study
         .series
         .iter()
-        .filter_map(|s| s.volume.as_ref()?.meta.acquisition_time_s)
+        .filter_map(acq)
         .filter(|t| t.is_finite())
         .fold(f64::INFINITY, f64::min);
     let mut volume_index = 0usize;
@@ -62,22 +68,19 @@ pub fn build_report(
         .series
         .iter()
         .map(|s| {
-            let (role, role_source, acq) = match &s.volume {
-                Some(v) => {
+            let (role, role_source) = match &s.volume {
+                Some(_) => {
                     let idx = volume_index;
                     volume_index += 1;
                     let phase = m.phases.iter().find(|p| p.volume_index == idx);
                     (
                         phase.map(|p| p.role.as_str().to_string()),
                         phase.map(|p| name(&p.role_source)),
-                        v.meta
-                            .acquisition_time_s
-                            .filter(|t| t.is_finite() && t0.is_finite())
-                            .map(|t| t - t0),
                     )
                 }
-                None => (None, None, None),
+                None => (None, None),
             };
+            let acq = acq(s).filter(|t| t.is_finite() && t0.is_finite()).map(|t| t - t0);
             if s.volume.is_none() {
                 push(
                     &format!(

@@ -96,6 +96,13 @@ fn study_and_measurements() -> (Study, Measurements) {
             n_files: 40,
             problems: vec![],
             volume: Some((*v).clone()),
+            meta: v.meta.clone(),
+            geometry: Some(v.geometry.clone()),
+            kind: "primary".into(),
+            slice_positions_mm: vec![],
+            tilt_deg: 0.0,
+            duplicates_dropped: 0,
+            transfer_syntaxes: vec![],
         })
         .chain(std::iter::once(Series {
             series_instance_uid: "1.2.3.9".into(),
@@ -106,6 +113,13 @@ fn study_and_measurements() -> (Study, Measurements) {
             n_files: 1,
             problems: vec!["no pixel data".into()],
             volume: None,
+            meta: VolumeMeta::default(),
+            geometry: None,
+            kind: "derived".into(),
+            slice_positions_mm: vec![],
+            tilt_deg: 0.0,
+            duplicates_dropped: 0,
+            transfer_syntaxes: vec![],
         }))
         .collect();
     let study = Study {
@@ -251,6 +265,13 @@ fn full_output_folder() {
     )
     .unwrap();
     let json_path = write_report_json(&out, &r).unwrap();
+    // To look at the page: CAVASCOPE_REPORT_SAMPLE_DIR=/tmp/sample cargo test -p cavascope-report
+    if let Some(keep) = std::env::var_os("CAVASCOPE_REPORT_SAMPLE_DIR") {
+        let keep = std::path::PathBuf::from(keep);
+        let mut w = vec![];
+        write_outputs(&keep, &r, &study.volumes().collect::<Vec<_>>(), &m, &t, &mut w).unwrap();
+        write_report_json(&keep, &r).unwrap();
+    }
     for name in [
         "report.html",
         "measurements.csv",
