@@ -38,11 +38,9 @@ impl Geometry {
         slice_dir: Vector3<f64>,
         spacing: [f64; 3],
     ) -> Self {
-        Self::try_from_axes(origin, row_dir, col_dir, slice_dir, spacing).unwrap_or_else(|| {
-            Geometry {
-                affine: Matrix4::identity(),
-                inverse: Matrix4::identity(),
-            }
+        Self::try_from_axes(origin, row_dir, col_dir, slice_dir, spacing).unwrap_or_else(|| Geometry {
+            affine: Matrix4::identity(),
+            inverse: Matrix4::identity(),
         })
     }
 
@@ -117,11 +115,7 @@ impl Geometry {
 
     /// Centre of the first voxel.
     pub fn origin(&self) -> Point3<f64> {
-        Point3::new(
-            self.affine[(0, 3)],
-            self.affine[(1, 3)],
-            self.affine[(2, 3)],
-        )
+        Point3::new(self.affine[(0, 3)], self.affine[(1, 3)], self.affine[(2, 3)])
     }
 
     /// Step vector (mm) for one index step along axis 0 = i, 1 = j, 2 = k.
@@ -135,11 +129,7 @@ impl Geometry {
 
     /// Spacing `[di, dj, dk]` in mm (lengths of the step vectors).
     pub fn spacing(&self) -> [f64; 3] {
-        [
-            self.step(0).norm(),
-            self.step(1).norm(),
-            self.step(2).norm(),
-        ]
+        [self.step(0).norm(), self.step(1).norm(), self.step(2).norm()]
     }
 
     /// Unit direction of an axis.
@@ -234,19 +224,11 @@ mod tests {
         let col = (col - row * row.dot(&col)).normalize();
         let normal = row.cross(&col);
         let tilted = (normal + col * 0.2).normalize();
-        let g = Geometry::from_axes(
-            Point3::new(1.0, 2.0, 3.0),
-            row,
-            col,
-            tilted,
-            [0.7, 0.8, 2.5],
-        );
+        let g = Geometry::from_axes(Point3::new(1.0, 2.0, 3.0), row, col, tilted, [0.7, 0.8, 2.5]);
         let p = g.index_to_world([10.5, 3.25, 7.0]);
         let back = g.world_to_index(&p);
         assert!(
-            (back[0] - 10.5).abs() < 1e-9
-                && (back[1] - 3.25).abs() < 1e-9
-                && (back[2] - 7.0).abs() < 1e-9
+            (back[0] - 10.5).abs() < 1e-9 && (back[1] - 3.25).abs() < 1e-9 && (back[2] - 7.0).abs() < 1e-9
         );
         assert!((g.shear_deg() - (0.2f64).atan().to_degrees()).abs() < 1e-6);
         let sp = g.spacing();
@@ -265,9 +247,6 @@ mod tests {
 
     #[test]
     fn singular_refused() {
-        assert!(
-            Geometry::from_columns(Vector3::x(), Vector3::x(), Vector3::z(), Point3::origin())
-                .is_none()
-        );
+        assert!(Geometry::from_columns(Vector3::x(), Vector3::x(), Vector3::z(), Point3::origin()).is_none());
     }
 }

@@ -16,23 +16,13 @@ pub fn trilinear(data: &Array3<f32>, ijk: [f64; 3]) -> Option<f32> {
     if !(x.is_finite() && y.is_finite() && z.is_finite()) {
         return None;
     }
-    if x < -0.5
-        || y < -0.5
-        || z < -0.5
-        || x > ni as f64 - 0.5
-        || y > nj as f64 - 0.5
-        || z > nk as f64 - 0.5
-    {
+    if x < -0.5 || y < -0.5 || z < -0.5 || x > ni as f64 - 0.5 || y > nj as f64 - 0.5 || z > nk as f64 - 0.5 {
         return None;
     }
     let clamp = |v: f64, n: usize| v.clamp(0.0, (n - 1) as f64);
     let (x, y, z) = (clamp(x, ni), clamp(y, nj), clamp(z, nk));
     let (x0, y0, z0) = (x.floor() as usize, y.floor() as usize, z.floor() as usize);
-    let (x1, y1, z1) = (
-        (x0 + 1).min(ni - 1),
-        (y0 + 1).min(nj - 1),
-        (z0 + 1).min(nk - 1),
-    );
+    let (x1, y1, z1) = ((x0 + 1).min(ni - 1), (y0 + 1).min(nj - 1), (z0 + 1).min(nk - 1));
     let (fx, fy, fz) = (
         (x - x0 as f64) as f32,
         (y - y0 as f64) as f32,
