@@ -59,7 +59,8 @@ pub struct Thresholds {
     /// MRI: ≥ 15% signal rise is enhancement (same source).
     pub enhancing_delta_mr_percent: f64,
     /// Heterogeneous arterial enhancement: coefficient of variation of the mass on the
-    /// arterial phase (default; no published cut-off).
+    /// arterial phase, image noise removed by the segment stage (default; no published
+    /// cut-off: heterogeneity is described qualitatively).
     pub heterogeneous_arterial_cv: f64,
     /// Progressive: delayed − portal venous ≥ +10 HU (brief §3, unverified default).
     pub progressive_delta_hu: f64,
@@ -107,7 +108,7 @@ impl Default for Thresholds {
             other_collateral_diameter_mm: 6.0,
             enhancing_delta_hu: 20.0,
             enhancing_delta_mr_percent: 15.0,
-            heterogeneous_arterial_cv: 0.25,
+            heterogeneous_arterial_cv: 0.2,
             progressive_delta_hu: 10.0,
             progressive_delta_mr_percent: 10.0,
             washout_delta_hu: 10.0,
