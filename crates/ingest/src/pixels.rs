@@ -5,11 +5,13 @@
 use crate::group::FrameRef;
 use crate::header::{one_line, FileHeader, ParsedFile};
 use crate::stack::{SliceSource, StackPlan};
+use dicom_core::value::PrimitiveValue;
 use dicom_dictionary_std::tags;
 use dicom_object::OpenFileOptions;
 use dicom_pixeldata::PixelDecoder;
 use ndarray::{Array3, ArrayViewMut2, Axis};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 pub const IMPLICIT_VR_LE: &str = "1.2.840.10008.1.2";
@@ -47,47 +49,85 @@ pub fn convert_samples(
     if bytes.len() < need {
         return Err(format!("pixel data has {} bytes, {need} expected", bytes.len()));
     }
-    let (s, b) = (slope as f32, intercept as f32);
     let shift = (bits_allocated - bits_stored.min(bits_allocated)) as u32;
+    // f32 arithmetic is exact when the slope is 1 and the intercept an integer (CT, most
+    // MR); otherwise compute in f64 and round once, as a float64 peer would.
+    let exact_f32 = slope == 1.0 && intercept.fract() == 0.0 && intercept.abs() < 1e6;
+    let src = &bytes[..need];
+    macro_rules! fill {
+        ($stored:expr, $w:expr) => {{
+            if exact_f32 {
+                let b = intercept as f32;
+                for (o, c) in out.iter_mut().zip(src.chunks_exact($w)) {
+                    *o = $stored(c) as f32 + b;
+                }
+            } else {
+                for (o, c) in out.iter_mut().zip(src.chunks_exact($w)) {
+                    *o = ($stored(c) as f64 * slope + intercept) as f32;
+                }
+            }
+        }};
+    }
     match (bits_allocated, signed) {
         (8, false) => {
             let mask = (0xFFu16 >> shift) as u8;
-            for (o, &v) in out.iter_mut().zip(&bytes[..need]) {
-                *o = (v & mask) as f32 * s + b;
-            }
+            fill!(|c: &[u8]| c[0] & mask, 1)
         }
-        (8, true) => {
-            for (o, &v) in out.iter_mut().zip(&bytes[..need]) {
-                *o = (((v << shift) as i8) >> shift) as f32 * s + b;
-            }
-        }
+        (8, true) => fill!(|c: &[u8]| ((c[0] << shift) as i8) >> shift, 1),
         (16, false) => {
             let mask = 0xFFFFu16 >> shift;
-            for (o, c) in out.iter_mut().zip(bytes[..need].chunks_exact(2)) {
-                *o = (u16::from_ne_bytes([c[0], c[1]]) & mask) as f32 * s + b;
-            }
+            fill!(|c: &[u8]| u16::from_ne_bytes([c[0], c[1]]) & mask, 2)
         }
-        (16, true) => {
-            for (o, c) in out.iter_mut().zip(bytes[..need].chunks_exact(2)) {
-                *o = ((i16::from_ne_bytes([c[0], c[1]]) << shift) >> shift) as f32 * s + b;
-            }
-        }
+        (16, true) => fill!(|c: &[u8]| (i16::from_ne_bytes([c[0], c[1]]) << shift) >> shift, 2),
         (32, false) => {
             let mask = u32::MAX >> shift;
-            for (o, c) in out.iter_mut().zip(bytes[..need].chunks_exact(4)) {
-                *o =
-                    ((u32::from_ne_bytes([c[0], c[1], c[2], c[3]]) & mask) as f64 * slope + intercept) as f32;
-            }
+            fill!(|c: &[u8]| u32::from_ne_bytes([c[0], c[1], c[2], c[3]]) & mask, 4)
         }
-        (32, true) => {
-            for (o, c) in out.iter_mut().zip(bytes[..need].chunks_exact(4)) {
-                let v = (i32::from_ne_bytes([c[0], c[1], c[2], c[3]]) << shift) >> shift;
-                *o = (v as f64 * slope + intercept) as f32;
-            }
-        }
+        (32, true) => fill!(
+            |c: &[u8]| (i32::from_ne_bytes([c[0], c[1], c[2], c[3]]) << shift) >> shift,
+            4
+        ),
         _ => return Err(format!("BitsAllocated {bits_allocated} not supported")),
     }
     Ok(())
+}
+
+/// The samples as native-endian bytes. dicom-object parses OW as 16-bit words (swapped to
+/// native order in big-endian files) and OB as raw bytes; samples of another width in a
+/// big-endian file need their bytes reordered.
+fn native_sample_bytes(prim: &PrimitiveValue, bits_allocated: u16, big_endian: bool) -> Cow<'_, [u8]> {
+    let raw = prim.to_bytes();
+    let word_parsed = matches!(prim, PrimitiveValue::U16(_) | PrimitiveValue::I16(_));
+    // 8-bit samples come back in file order either way (checked against pydicom on
+    // OBXXXX1A_expb.dcm, an OW 8-bit big-endian file).
+    if !big_endian || (word_parsed && bits_allocated == 16) || bits_allocated == 8 {
+        return raw;
+    }
+    let mut v = raw.into_owned();
+    match (word_parsed, bits_allocated) {
+        // 32-bit samples split into two big-endian words: swap the words.
+        (true, 32) => v.chunks_exact_mut(4).for_each(|c| {
+            c.swap(0, 2);
+            c.swap(1, 3);
+        }),
+        // Raw big-endian bytes.
+        (false, 16) => v.chunks_exact_mut(2).for_each(|c| c.reverse()),
+        (false, 32) => v.chunks_exact_mut(4).for_each(|c| c.reverse()),
+        _ => {}
+    }
+    Cow::Owned(v)
+}
+
+/// An error with its causes, on one line (the top-level message alone is often vague).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        parts.push(c.to_string());
+        cur = c.source();
+    }
+    parts.dedup();
+    one_line(&parts.join(": "))
 }
 
 /// Target of one frame: its plane in the output and its rescale.
@@ -169,7 +209,7 @@ fn decode_file(h: &FileHeader, mut targets: Vec<Target>) -> Result<(), String> {
             .value()
             .primitive()
             .ok_or("PixelData is encapsulated in a native transfer syntax")?;
-        let bytes = prim.to_bytes();
+        let bytes = native_sample_bytes(prim, h.bits_allocated, h.transfer_syntax == EXPLICIT_VR_BE);
         let need = fb * h.frames as usize;
         if bytes.len() < need {
             return Err(format!(
