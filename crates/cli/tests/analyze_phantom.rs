@@ -16,6 +16,7 @@ fn analyze(study: &Path, out: &Path, extra: &[String]) -> Value {
         .arg("--out")
         .arg(out)
         .arg("--quiet")
+        .arg("--json")
         .args(extra)
         .output()
         .expect("run cavascope");
@@ -27,7 +28,11 @@ fn analyze(study: &Path, out: &Path, extra: &[String]) -> Value {
         String::from_utf8_lossy(&o.stderr)
     );
     let text = std::fs::read_to_string(out.join("report.json")).expect("report.json");
-    serde_json::from_str(&text).expect("report.json is JSON")
+    let r: Value = serde_json::from_str(&text).expect("report.json is JSON");
+    // --json prints the same report to stdout.
+    let printed: Value = serde_json::from_slice(&o.stdout).expect("--json prints JSON");
+    assert_eq!(printed, r, "--json output differs from report.json");
+    r
 }
 
 fn seed_args(t: &Truth) -> Vec<String> {
