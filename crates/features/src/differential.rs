@@ -134,7 +134,7 @@ pub fn evidence(m: &Measurements, signs: &[Sign]) -> Vec<(&'static str, Option<b
     for row in LIKELIHOODS {
         let state = match row.evidence {
             "mass_found" => {
-                if m.phases.is_empty() {
+                if m.phases.is_empty() || (m.mass.is_none() && m.mass_not_searched.is_some()) {
                     None
                 } else {
                     Some(m.mass.is_some())

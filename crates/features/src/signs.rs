@@ -593,6 +593,9 @@ fn no_mass_sign(c: &Context, id: SignId, unit: Option<&str>, thr: Option<f64>) -
             "no series with a known role to look for a mass".into(),
         );
     }
+    if let Some(why) = &c.m.mass_not_searched {
+        return indeterminate(id, unit, thr, format!("no mass was measured ({why})"));
+    }
     mk(
         id,
         SignState::Absent,
@@ -844,6 +847,14 @@ pub(crate) fn washout(c: &Context) -> Sign {
 pub(crate) fn internal_fat(c: &Context) -> Sign {
     let id = SignId::InternalFat;
     let thr = c.t.fat_fraction * 100.0;
+    if c.is_mr() {
+        return indeterminate(
+            id,
+            Some("%"),
+            Some(thr),
+            "fat is measured on CT (≤ −10 HU); this MRI study has no fat-specific measure".into(),
+        );
+    }
     let mass = match mass_or(c, id, Some("%"), Some(thr)) {
         Ok(m) => m,
         Err(s) => return s,
@@ -878,6 +889,14 @@ pub(crate) fn internal_fat(c: &Context) -> Sign {
 pub(crate) fn calcification(c: &Context) -> Sign {
     let id = SignId::Calcification;
     let thr = c.t.calcified_fraction * 100.0;
+    if c.is_mr() {
+        return indeterminate(
+            id,
+            Some("%"),
+            Some(thr),
+            "calcification is measured on CT; MRI does not show it reliably".into(),
+        );
+    }
     let mass = match mass_or(c, id, Some("%"), Some(thr)) {
         Ok(m) => m,
         Err(s) => return s,

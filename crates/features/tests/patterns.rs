@@ -626,3 +626,29 @@ fn thresholds_move_the_decision() {
     let f = evaluate(&m, &t);
     assert_eq!(f.sign(DilatedIvc).unwrap().state, A);
 }
+
+#[test]
+fn a_mass_search_that_could_not_run_is_not_a_negative() {
+    let mut m = normal_case();
+    m.mass_not_searched = Some("automatic detection unavailable".into());
+    let f = evaluate(&m, &Thresholds::default());
+    for id in [
+        IntraluminalExtension,
+        Washout,
+        InternalFat,
+        IvcExtrinsicCompression,
+    ] {
+        let s = f.sign(id).unwrap();
+        assert_eq!(s.state, I, "{id:?}: {}", s.explanation);
+        assert!(s.explanation.contains("automatic detection unavailable"));
+    }
+    // Without evidence on the mass, no_mass is not favoured by the mass search.
+    assert!(
+        f.differential
+            .iter()
+            .find(|d| d.diagnosis == "no_mass")
+            .unwrap()
+            .score
+            < 0.9
+    );
+}

@@ -283,6 +283,11 @@ pub struct Measurements {
     pub mass: Option<MassModel>,
     pub collaterals: Option<Collaterals>,
     pub warnings: Vec<String>,
+    /// Set when `mass` is `None` because the mass search could not run or failed (e.g.
+    /// automatic detection unavailable, seed in fat): the reason. `features` then calls
+    /// the mass signs `indeterminate` instead of `absent`. `None` with `mass: None` means
+    /// the search ran and found no mass. (Added by the features/report work.)
+    pub mass_not_searched: Option<String>,
 }
 
 impl Measurements {
