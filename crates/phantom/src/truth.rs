@@ -10,6 +10,7 @@ use crate::tissue::{base_props, Tissue};
 use crate::PhantomError;
 use cavascope_volume::Geometry;
 use nalgebra::{Point3, Vector3};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -452,69 +453,122 @@ fn mass_truth(
     let step = (vol_box / 1.5e6).cbrt().max(0.5);
     let n = [0, 1, 2].map(|a| ((b.hi[a] - b.lo[a]) / step).ceil() as usize + 1);
     let nser = specs.len();
-    let mut sum = vec![0.0f64; nser];
-    let mut sum2 = vec![0.0f64; nser];
-    let mut count = 0usize;
-    let mut cen = Vector3::zeros();
-    let mut fat = 0usize;
-    let mut t1s = 0.0;
-    let mut t2s = 0.0;
-    let mut adcs = 0.0;
-    let mut boundary: Vec<Point3<f64>> = Vec::new();
-    let inside = |p: &Point3<f64>| an.mass_sd(p) <= 0.0;
-    for kz in 0..n[2] {
-        for ky in 0..n[1] {
-            for kx in 0..n[0] {
+    // Inside/outside on the sample grid, one z plane per task (the IVC level is shared
+    // by a plane, so its trigonometry is done once).
+    let plane = n[0] * n[1];
+    let zs = |kz: usize| b.lo[2] + kz as f64 * step;
+    let ins: Vec<bool> = (0..n[2])
+        .into_par_iter()
+        .flat_map_iter(|kz| {
+            let z = zs(kz);
+            let at = an.ivc.at_z(z);
+            (0..plane).map(move |q| {
                 let p = Point3::new(
-                    b.lo[0] + kx as f64 * step,
-                    b.lo[1] + ky as f64 * step,
-                    b.lo[2] + kz as f64 * step,
+                    b.lo[0] + (q % n[0]) as f64 * step,
+                    b.lo[1] + (q / n[0]) as f64 * step,
+                    z,
                 );
-                if !inside(&p) {
-                    continue;
-                }
-                count += 1;
-                cen += p.coords;
-                let (_, pr) = an.mass_props(&p);
-                for (s, spec) in specs.iter().enumerate() {
-                    let v = spec.kind.signal(&pr) as f64;
-                    sum[s] += v;
-                    sum2[s] += v * v;
-                }
-                if pr.ct[0] <= -10.0 {
-                    fat += 1;
-                }
-                t1s += pr.t1[0] as f64;
-                t2s += pr.t2 as f64;
-                adcs += pr.adc as f64;
-                // Boundary sample: a face neighbour is outside.
-                let outside_nb = [
-                    Vector3::new(step, 0.0, 0.0),
-                    Vector3::new(-step, 0.0, 0.0),
-                    Vector3::new(0.0, step, 0.0),
-                    Vector3::new(0.0, -step, 0.0),
-                    Vector3::new(0.0, 0.0, step),
-                    Vector3::new(0.0, 0.0, -step),
-                ]
-                .iter()
-                .any(|d| !inside(&(p + d)));
-                if outside_nb {
-                    boundary.push(p);
+                an.mass_sd_at(&p, &at) <= 0.0
+            })
+        })
+        .collect();
+    let at = |kx: isize, ky: isize, kz: isize| {
+        if kx < 0 || ky < 0 || kz < 0 || kx >= n[0] as isize || ky >= n[1] as isize || kz >= n[2] as isize {
+            return false;
+        }
+        ins[kz as usize * plane + ky as usize * n[0] + kx as usize]
+    };
+    #[derive(Default)]
+    struct Part {
+        count: usize,
+        cen: Vector3<f64>,
+        sum: Vec<f64>,
+        sum2: Vec<f64>,
+        fat: usize,
+        t1s: f64,
+        t2s: f64,
+        adcs: f64,
+        boundary: Vec<Point3<f64>>,
+    }
+    let parts: Vec<Part> = (0..n[2])
+        .into_par_iter()
+        .map(|kz| {
+            let mut pt = Part {
+                sum: vec![0.0; nser],
+                sum2: vec![0.0; nser],
+                ..Default::default()
+            };
+            for ky in 0..n[1] {
+                for kx in 0..n[0] {
+                    let (x, y, z) = (kx as isize, ky as isize, kz as isize);
+                    if !at(x, y, z) {
+                        continue;
+                    }
+                    let p = Point3::new(b.lo[0] + kx as f64 * step, b.lo[1] + ky as f64 * step, zs(kz));
+                    pt.count += 1;
+                    pt.cen += p.coords;
+                    let (_, pr) = an.mass_props(&p);
+                    for (s, spec) in specs.iter().enumerate() {
+                        let v = spec.kind.signal(&pr) as f64;
+                        pt.sum[s] += v;
+                        pt.sum2[s] += v * v;
+                    }
+                    if pr.ct[0] <= -10.0 {
+                        pt.fat += 1;
+                    }
+                    pt.t1s += pr.t1[0] as f64;
+                    pt.t2s += pr.t2 as f64;
+                    pt.adcs += pr.adc as f64;
+                    // Boundary sample: a face neighbour is outside.
+                    if !(at(x + 1, y, z)
+                        && at(x - 1, y, z)
+                        && at(x, y + 1, z)
+                        && at(x, y - 1, z)
+                        && at(x, y, z + 1)
+                        && at(x, y, z - 1))
+                    {
+                        pt.boundary.push(p);
+                    }
                 }
             }
+            pt
+        })
+        .collect();
+    let mut count = 0usize;
+    let mut cen = Vector3::zeros();
+    let mut sum = vec![0.0f64; nser];
+    let mut sum2 = vec![0.0f64; nser];
+    let mut fat = 0usize;
+    let (mut t1s, mut t2s, mut adcs) = (0.0, 0.0, 0.0);
+    let mut boundary: Vec<Point3<f64>> = Vec::new();
+    for pt in parts {
+        count += pt.count;
+        cen += pt.cen;
+        for s in 0..nser {
+            sum[s] += pt.sum[s];
+            sum2[s] += pt.sum2[s];
         }
+        fat += pt.fat;
+        t1s += pt.t1s;
+        t2s += pt.t2s;
+        adcs += pt.adcs;
+        boundary.extend(pt.boundary);
     }
     let c = count.max(1) as f64;
     let centroid = cen / c;
     // Max diameter over (a subsample of) boundary points.
     let stride = (boundary.len() / 4000).max(1);
     let pts: Vec<_> = boundary.iter().step_by(stride).collect();
-    let mut dmax: f64 = 0.0;
-    for (i, a) in pts.iter().enumerate() {
-        for bb in &pts[i + 1..] {
-            dmax = dmax.max((*a - *bb).norm());
-        }
-    }
+    let dmax = pts
+        .par_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            pts[i + 1..]
+                .iter()
+                .map(|bb| (*a - *bb).norm())
+                .fold(0.0f64, f64::max)
+        })
+        .reduce(|| 0.0, f64::max);
     let dmax = dmax + step; // sample centres sit up to half a step inside each end
     let mut mean_by_role = BTreeMap::new();
     let mut sd_by_role = BTreeMap::new();
