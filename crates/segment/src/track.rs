@@ -34,6 +34,8 @@ const RMAX_MM: f64 = 40.0;
 const RAY_STEP_MM: f64 = 0.25;
 /// Half-distance of the step detector, mm.
 const STEP_HALF_MM: f64 = 2.0;
+/// Ridge weight toward the previous plane's shape (per unit data weight, × k²).
+const RIDGE: f64 = 0.01;
 
 /// One phase used for tracking, with its noise after patch smoothing.
 pub struct PhaseInput<'a> {
@@ -175,6 +177,24 @@ fn curvature_corrected(c: &[f64; NCOEF], blur_var: f64) -> [f64; NCOEF] {
 
 /// Weighted least squares for r(θ) = Σ c_k φ_k(θ); `None` when singular.
 fn lsq(thetas: &[f64], r: &[f64], w: &[f64], ncoef: usize) -> Option<[f64; NCOEF]> {
+    lsq_ridge(thetas, r, w, ncoef, None)
+}
+
+/// Harmonic order of coefficient p.
+fn order_of(p: usize) -> usize {
+    p.div_ceil(2)
+}
+
+/// Least squares with a ridge pulling harmonics of order ≥ 2 toward a prior contour
+/// (weight ∝ k² and the total data weight): where rays are missing, the contour follows
+/// the neighbouring plane instead of oscillating freely.
+fn lsq_ridge(
+    thetas: &[f64],
+    r: &[f64],
+    w: &[f64],
+    ncoef: usize,
+    prior: Option<&[f64; NCOEF]>,
+) -> Option<[f64; NCOEF]> {
     let n = ncoef;
     let mut a = nalgebra::DMatrix::<f64>::zeros(n, n);
     let mut b = nalgebra::DVector::<f64>::zeros(n);
@@ -190,6 +210,17 @@ fn lsq(thetas: &[f64], r: &[f64], w: &[f64], ncoef: usize) -> Option<[f64; NCOEF
             }
         }
     }
+    if let Some(pc) = prior {
+        let wsum: f64 = w.iter().filter(|v| **v > 0.0).sum();
+        for p in 0..n {
+            let k = order_of(p);
+            if k >= 2 {
+                let lam = RIDGE * wsum * (k * k) as f64;
+                a[(p, p)] += lam;
+                b[p] += lam * pc[p];
+            }
+        }
+    }
     let x = a.lu().solve(&b)?;
     let mut c = [0.0; NCOEF];
     for p in 0..n {
@@ -202,7 +233,13 @@ fn lsq(thetas: &[f64], r: &[f64], w: &[f64], ncoef: usize) -> Option<[f64; NCOEF
 /// Starts from rays near the median radius and a low-order (ellipse-like) fit, so a run
 /// of rays escaping into a branch cannot bend the first estimate, then refines at full
 /// order.
-fn robust_fit(thetas: &[f64], r: &[f64], prior_w: &[f64], ncoef: usize) -> Option<([f64; NCOEF], Vec<bool>)> {
+fn robust_fit(
+    thetas: &[f64],
+    r: &[f64],
+    prior_w: &[f64],
+    ncoef: usize,
+    prior: Option<&[f64; NCOEF]>,
+) -> Option<([f64; NCOEF], Vec<bool>)> {
     let mut valid: Vec<f64> = r
         .iter()
         .zip(prior_w)
@@ -227,7 +264,7 @@ fn robust_fit(thetas: &[f64], r: &[f64], prior_w: &[f64], ncoef: usize) -> Optio
         .collect();
     let mut c = [0.0; NCOEF];
     for (stage, nc) in [(0, 5.min(ncoef)), (1, ncoef)] {
-        c = lsq(thetas, r, &w, nc)?;
+        c = lsq_ridge(thetas, r, &w, nc, prior)?;
         for _ in 0..(if stage == 0 { 5 } else { 8 }) {
             let res: Vec<f64> = thetas.iter().zip(r).map(|(&t, &ri)| ri - eval(&c, t)).collect();
             let mut abs: Vec<f64> = res
@@ -241,8 +278,8 @@ fn robust_fit(thetas: &[f64], r: &[f64], prior_w: &[f64], ncoef: usize) -> Optio
             }
             abs.sort_by(f64::total_cmp);
             let mad = abs[abs.len() / 2] / 0.6745;
-            // Tukey scale: never tighter than 2 mm (sub-voxel walls scatter that much).
-            let k = (4.685 * mad).max(2.0);
+            // Tukey scale: never tighter than 1.5 mm (sub-voxel walls scatter that much).
+            let k = (4.685 * mad).max(1.5);
             for ((wi, &pw), x) in w.iter_mut().zip(prior_w).zip(&res) {
                 let u = x / k;
                 *wi = if pw > 0.0 && u.abs() < 1.0 {
@@ -251,7 +288,7 @@ fn robust_fit(thetas: &[f64], r: &[f64], prior_w: &[f64], ncoef: usize) -> Optio
                     0.0
                 };
             }
-            c = lsq(thetas, r, &w, nc)?;
+            c = lsq_ridge(thetas, r, &w, nc, prior)?;
         }
     }
     let inl: Vec<bool> = thetas
@@ -537,15 +574,17 @@ impl<'a> Tracker<'a> {
                         return f64::NAN;
                     }
                     if sk >= thr {
-                        // The step's steepest point: the maximum of the statistic over
-                        // the contiguous run above threshold (at most 8 mm long), so an
-                        // early crossing on the foot of the ramp does not bias the wall.
+                        // The step's steepest point: climb to the first maximum of the
+                        // statistic (past it once it falls below 60 % of the best), so
+                        // an early crossing on the foot of the ramp does not bias the
+                        // wall and a second, stronger step further out (liver → fat)
+                        // is not taken for this one.
                         let mut best = k;
                         let mut bv = sk;
                         let lim = (k + (8.0 / RAY_STEP_MM) as usize).min(ns - d - 1);
                         for kk in k..=lim {
                             let v = stat(kk);
-                            if !v.is_finite() || v < thr {
+                            if !v.is_finite() || v < thr || v < 0.6 * bv {
                                 break;
                             }
                             if v > bv {
@@ -609,6 +648,19 @@ impl<'a> Tracker<'a> {
     /// Fit a contour at height z around the predicted centre. `prior`: the previous
     /// contour (continuity gate and the shape for bridging).
     pub fn contour_at(&self, z: f64, cx: f64, cy: f64, prior: Option<&Contour>) -> Option<Contour> {
+        self.contour_at_ref(z, cx, cy, prior, None)
+    }
+
+    /// As [`Tracker::contour_at`], with `ref_area`: the median area of the recent planes,
+    /// against which a free fit that agrees poorly with its own rays must not jump.
+    fn contour_at_ref(
+        &self,
+        z: f64,
+        cx: f64,
+        cy: f64,
+        prior: Option<&Contour>,
+        ref_area: Option<f64>,
+    ) -> Option<Contour> {
         let ref_patch = self.patches(cx, cy, z, false);
         let centre_value = self.disc_median(&ref_patch[0], cx, cy, 2.5);
         if !centre_value.is_finite() {
@@ -622,7 +674,13 @@ impl<'a> Tracker<'a> {
         let thetas: Vec<f64> = (0..NRAYS).map(theta).collect();
         if opacified {
             let r = self.cast(&ref_patch, cx, cy, false);
-            if let Some(c) = self.fit_free(&thetas, &r, cx, cy, z, prior) {
+            if let Some(c) = self
+                .fit_free(&thetas, &r, cx, cy, z, prior)
+                .filter(|c| match ref_area {
+                    Some(a) if c.inliers < 0.8 => (0.6..=1.4).contains(&(c.area() / a.max(1.0))),
+                    _ => true,
+                })
+            {
                 return Some(Contour {
                     centre_value,
                     opacified,
@@ -634,7 +692,12 @@ impl<'a> Tracker<'a> {
         // Tumour-filled (or failed) plane: walls on every phase, prior shape.
         let all = self.patches(cx, cy, z, true);
         let r = self.cast(&all, cx, cy, true);
-        let c = self.fit_scaled(&thetas, &r, cx, cy, z, prior);
+        let mut c = self.fit_scaled(&thetas, &r, cx, cy, z, prior);
+        if let Some(a) = ref_area {
+            if c.kind == ContourKind::Scaled && !(0.6..=1.4).contains(&(c.area() / a.max(1.0))) {
+                c = self.fit_scaled(&thetas, &[f64::NAN; NRAYS], cx, cy, z, prior);
+            }
+        }
         Some(Contour {
             centre_value,
             opacified,
@@ -664,7 +727,7 @@ impl<'a> Tracker<'a> {
                     Some(p) => {
                         // Prior radius seen from the new centre (small shift: first order).
                         let rp = p.radius(t) - (cx - p.cx) * t.cos() - (cy - p.cy) * t.sin();
-                        if (ri - rp).abs() <= (0.25 * rp).max(4.0) {
+                        if (ri - rp).abs() <= (0.2 * rp).max(3.0) {
                             1.0
                         } else {
                             0.0
@@ -678,13 +741,20 @@ impl<'a> Tracker<'a> {
         if valid < NRAYS / 2 {
             return None;
         }
-        let (coef, inl) = robust_fit(thetas, r, &pw, NCOEF)?;
+        // The prior's shape about the new centre (first order: shift terms).
+        let prior_coef = prior.map(|p| {
+            let mut c = p.coef;
+            c[1] -= cx - p.cx;
+            c[2] -= cy - p.cy;
+            c
+        });
+        let (coef, inl) = robust_fit(thetas, r, &pw, NCOEF, prior_coef.as_ref())?;
         let coef = curvature_corrected(&coef, self.blur_var());
         let inliers = inl.iter().filter(|&&b| b).count() as f64 / NRAYS as f64;
         if inliers < 0.5 || coef[0] < 2.0 || coef[0] > RMAX_MM {
             return None;
         }
-        Some(Contour {
+        let out = Contour {
             z,
             cx,
             cy,
@@ -693,7 +763,18 @@ impl<'a> Tracker<'a> {
             centre_value: f32::NAN,
             opacified: true,
             kind: ContourKind::Measured,
-        })
+        };
+        // A plane whose contour jumps in size or shape against its neighbour leaked into
+        // a branch or a neighbour: the scaled-prior fit handles it.
+        // (Unless the rays agree among themselves: then the prior was the wrong one.)
+        if let Some(p) = prior.filter(|_| inliers < 0.8) {
+            let ra = out.area() / p.area().max(1.0);
+            let rw = out.width_x() / p.width_x().max(1.0);
+            if !(0.75..=1.3).contains(&ra) || !(0.8..=1.25).contains(&rw) {
+                return None;
+            }
+        }
+        Some(out)
     }
 
     /// The prior's shape, scaled (s) and shifted (dx, dy) to the walls found:
@@ -797,8 +878,10 @@ impl<'a> Tracker<'a> {
         if first.kind != ContourKind::Measured {
             return None;
         }
-        let up = self.run(&first, 1.0);
-        let down = self.run(&first, -1.0);
+        let mut up = self.run(&first, 1.0);
+        let mut down = self.run(&first, -1.0);
+        cut_ends(&first, &mut up);
+        cut_ends(&first, &mut down);
         let mut all: Vec<Contour> = down.into_iter().rev().collect();
         all.push(first);
         all.extend(up);
@@ -809,31 +892,50 @@ impl<'a> Tracker<'a> {
         let mut out: Vec<Contour> = Vec::new();
         let mut z = start.z;
         let mut unmeasured_run = 0usize;
+        let mut open_run = 0usize;
         loop {
             z += dir;
             if z < self.z_range.0 || z > self.z_range.1 {
                 break;
             }
             let prev = out.last().unwrap_or(start);
-            // Predict the centre: last centroid plus the recent drift.
-            let (px, py) = prev.centroid();
-            let (vx, vy) = if out.len() >= 4 {
-                let a = &out[out.len() - 4];
-                let (ax, ay) = a.centroid();
-                ((px - ax) / 3.0, (py - ay) / 3.0)
-            } else {
-                (0.0, 0.0)
+            // Predict the centre: the last centroid (extrapolating the drift would let a
+            // leak into a neighbour run away).
+            let (cx, cy) = prev.centroid();
+            // Memory: the median-area plane of the last 15. A previous plane far from it
+            // (a leak into a neighbour) is not trusted as the prior.
+            let (ref_area, memory) = {
+                let mut recent: Vec<&Contour> =
+                    std::iter::once(start).chain(out.iter()).rev().take(15).collect();
+                recent.sort_by(|a, b| a.area().total_cmp(&b.area()));
+                let m = recent[recent.len() / 2];
+                (m.area(), m)
             };
-            let (cx, cy) = (px + vx, py + vy);
-            let Some(mut c) = self.contour_at(z, cx, cy, Some(prev)) else {
+            let prior = if (0.85..=1.15).contains(&(prev.area() / ref_area.max(1.0))) {
+                prev
+            } else {
+                memory
+            };
+            let Some(mut c) = self.contour_at_ref(z, cx, cy, Some(prior), Some(ref_area)) else {
                 break;
             };
             // Re-centre on the contour just found when it moved (keeps rays radial).
             let (nx, ny) = c.centroid();
-            if (nx - cx).hypot(ny - cy) > 1.0 {
-                if let Some(c2) = self.contour_at(z, nx, ny, Some(prev)) {
+            if (nx - cx).hypot(ny - cy) > 1.0 && c.kind == ContourKind::Measured && c.inliers >= 0.8 {
+                if let Some(c2) = self.contour_at_ref(z, nx, ny, Some(prior), Some(ref_area)) {
                     c = c2;
                 }
+            }
+            // Opacified blood all around, yet no wall within reach: the vein has opened
+            // into a chamber (the right atrium).
+            if c.kind == ContourKind::Interpolated && c.opacified {
+                open_run += 1;
+                if open_run > 8 {
+                    out.truncate(out.len().saturating_sub(open_run - 1));
+                    break;
+                }
+            } else {
+                open_run = 0;
             }
             if c.kind == ContourKind::Measured {
                 unmeasured_run = 0;
@@ -845,20 +947,93 @@ impl<'a> Tracker<'a> {
                     break;
                 }
             }
-            // Ends: the right atrium (area jumps up fast) or the iliac confluence (area
-            // and width drop together). A tumour grows the vein far slower than either.
-            if out.len() >= 3 && c.kind == ContourKind::Measured {
-                let back = &out[out.len() - 3];
-                let ra = c.area() / back.area().max(1.0);
-                let rw = c.width_x() / back.width_x().max(1.0);
-                if ra > 1.45 || (ra < 0.7 && rw < 0.85) {
-                    out.truncate(out.len().saturating_sub(2));
-                    break;
-                }
+            // Runaway (deep into the right atrium): stop; the ends are cut afterwards
+            // from the whole area profile (see `cut_ends`).
+            if std::env::var_os("CAVASCOPE_TRACK_DEBUG").is_some() {
+                eprintln!(
+                    "track z {:.1} {:?} inl {:.2} area {:.1} ref {:.1}",
+                    c.z,
+                    c.kind,
+                    c.inliers,
+                    c.area(),
+                    ref_area
+                );
+            }
+            if c.area() > 4.0 * start.area() {
+                break;
             }
             out.push(c);
         }
         out
+    }
+}
+
+/// Cut one tracked direction (contours ordered away from the seed) at the end of the
+/// vein: where the section *keeps* growing past 1.5× the median of the previous 15 mm
+/// (the right atrium; a tumour expands the vein more slowly, a wall blurred into a thin
+/// neighbour by < 35 %), or where area and width *keep* dropping below 0.65× and 0.85×
+/// (the iliac confluence; a flattening mass widens the vein). The cut is placed where
+/// the change began (the last plane within 10 % of the reference).
+pub fn cut_ends(start: &Contour, dir: &mut Vec<Contour>) {
+    let n = dir.len();
+    if n < 6 {
+        return;
+    }
+    let areas: Vec<f64> = std::iter::once(start)
+        .chain(dir.iter())
+        .map(|c| c.area())
+        .collect();
+    let widths: Vec<f64> = std::iter::once(start)
+        .chain(dir.iter())
+        .map(|c| c.width_x())
+        .collect();
+    let median = |v: &[f64]| -> f64 {
+        let mut w = v.to_vec();
+        w.sort_by(f64::total_cmp);
+        w[w.len() / 2]
+    };
+    const PERSIST: usize = 4;
+    for i in 1..areas.len() {
+        let lo = i.saturating_sub(15);
+        let ref_a = median(&areas[lo..i]);
+        let ref_w = median(&widths[lo..i]);
+        let grows = |j: usize| areas[j] > 1.5 * ref_a;
+        let drops = |j: usize| areas[j] < 0.65 * ref_a && widths[j] < 0.85 * ref_w;
+        let end = (i + PERSIST).min(areas.len());
+        if end - i < PERSIST {
+            break;
+        }
+        // The change must last to the end of the tracked direction (an atrium or the
+        // iliac veins), not recover (a local leak into a neighbour, a flattened stretch).
+        let lasting = |f: &dyn Fn(usize) -> bool| {
+            (i..end).all(f) && (i..areas.len()).filter(|&j| f(j)).count() * 10 >= (areas.len() - i) * 8
+        };
+        let kind = if lasting(&grows) {
+            1
+        } else if lasting(&drops) {
+            -1
+        } else {
+            0
+        };
+        if kind != 0 {
+            // Back to where the change began.
+            let mut cut = i;
+            while cut > 1 {
+                let a = areas[cut - 1];
+                let within = if kind > 0 {
+                    a <= 1.1 * ref_a
+                } else {
+                    a >= 0.9 * ref_a
+                };
+                if within {
+                    break;
+                }
+                cut -= 1;
+            }
+            // areas[k] is dir[k-1]: keep dir[..cut-1].
+            dir.truncate(cut.saturating_sub(1));
+            return;
+        }
     }
 }
 
@@ -1235,7 +1410,7 @@ mod tests {
         r[40] = f64::NAN;
         r[41] = f64::NAN;
         let pw: Vec<f64> = r.iter().map(|v| if v.is_finite() { 1.0 } else { 0.0 }).collect();
-        let (c, inl) = robust_fit(&thetas, &r, &pw, NCOEF).unwrap();
+        let (c, inl) = robust_fit(&thetas, &r, &pw, NCOEF, None).unwrap();
         for (m, &t) in thetas.iter().enumerate() {
             assert!(
                 (eval(&c, t) - truth[m]).abs() < 0.15,

@@ -42,7 +42,31 @@ fn debug_track() {
     let cs = t.track(&Point3::new(s[0], s[1], s[2])).unwrap();
     println!("blood {}", t.blood);
     let tp = &st.truth.ivc.profile;
-    for c in cs.iter().step_by(3) {
+    let last = cs.last().unwrap().clone();
+    println!("last z {} kind {:?} area {}", last.z, last.kind, last.area());
+    for dz in 1..4 {
+        let (gx, gy) = last.centroid();
+        let c = t.contour_at(last.z + dz as f64, gx, gy, Some(&last));
+        match c {
+            Some(c) => println!(
+                "next {} {:?} inl {:.2} area {:.1} width {:.1} vs {:.1} op {} cv {}",
+                c.z,
+                c.kind,
+                c.inliers,
+                c.area(),
+                c.width_x(),
+                last.width_x(),
+                c.opacified,
+                c.centre_value
+            ),
+            None => println!("next none"),
+        }
+    }
+    let step: usize = std::env::var("STEP")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    for c in cs.iter().step_by(step) {
         let tr = tp.iter().find(|p| (p.z_mm - c.z).abs() < 0.5);
         let (gx, gy) = c.centroid();
         println!(
@@ -68,7 +92,10 @@ fn debug_rays_noiseless() {
         .unwrap()
         .volume_index;
     let v = &st.volumes[pv];
-    let z = -100.0;
+    let z: f64 = std::env::var("Z")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-100.0);
     let (cx, cy) = an.ivc.center(z);
     let (a, b) = an.ivc.semi(z);
     println!("a {a} b {b} rot {} centre {cx} {cy}", an.ivc.rot);
@@ -101,9 +128,44 @@ fn debug_rays_noiseless() {
     t.blood = 150.0;
     let c = t.contour_at(z, cx, cy, None).unwrap();
     println!(
-        "contour r(0) = {} area {} vs {}",
+        "contour r(0) = {} area {} vs {} kind {:?} inl {}",
         c.radius(0.0),
         c.area(),
-        std::f64::consts::PI * a * b
+        std::f64::consts::PI * a * b,
+        c.kind,
+        c.inliers
     );
+    for m in (0..72).step_by(4) {
+        let th = m as f64 * std::f64::consts::TAU / 72.0;
+        let mut lo = 0.0;
+        let mut hi = 40.0;
+        for _ in 0..60 {
+            let mm = 0.5 * (lo + hi);
+            if an
+                .ivc
+                .rnorm(&Point3::new(cx + mm * th.cos(), cy + mm * th.sin(), z))
+                <= 1.0
+            {
+                lo = mm
+            } else {
+                hi = mm
+            }
+        }
+        let prof: Vec<String> = (0..12)
+            .map(|k| {
+                let r = lo - 4.0 + k as f64;
+                format!(
+                    "{:.0}",
+                    v.sample_world(&Point3::new(cx + r * th.cos(), cy + r * th.sin(), z))
+                        .unwrap_or(f32::NAN)
+                )
+            })
+            .collect();
+        println!(
+            "ray {m:2} fit {:.2} exact {:.2}  profile from exact-4mm: {}",
+            c.radius(th),
+            lo,
+            prof.join(" ")
+        );
+    }
 }
