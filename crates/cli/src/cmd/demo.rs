@@ -36,15 +36,35 @@ pub fn run(g: &Global) -> u8 {
     );
     println!("ground truth:  {}", written.truth_path.display());
 
-    // ---- ANALYSIS STEP (lead / report engineer) -------------------------------------
-    // Analyse `study_dir` into `root.join("report")` here (the same call `cavascope
-    // analyze` makes) and print where report.html / report.json are. Until then the
-    // demo stops after generating the study.
-    // -----------------------------------------------------------------------------------
-    println!(
-        "analyse it with: cavascope analyze {} --out {}",
-        study_dir.display(),
-        root.join("report").display()
-    );
+    // The analysis is the same call `cavascope analyze` makes, in auto mode (no seeds).
+    let out = root.join("report");
+    let inputs = AnalysisInputs {
+        ivc_seed: None,
+        mass_seed: None,
+        ivc_mask: None,
+        mass_mask: None,
+        phase: Vec::new(),
+        thresholds: None,
+    };
+    let t1 = std::time::Instant::now();
+    if !g.quiet {
+        eprintln!("cavascope demo: analysing {} …", study_dir.display());
+    }
+    match super::analyze::analyze_study(&study_dir, &out, &inputs) {
+        Ok(s) => {
+            println!("analysis:      {:.1} s", t1.elapsed().as_secs_f64());
+            if let Some((d, p)) = s.top_diagnosis() {
+                println!("top of the differential: {d} ({p:.2}) — a research aid; biopsy decides");
+            }
+            println!("signs present: {}", s.signs_present().join(", "));
+            println!("report:        {}", s.report_html.display());
+            println!("report.json:   {}", s.report_json.display());
+            println!("compare with the truth: {}", written.truth_path.display());
+        }
+        Err(e) => {
+            eprintln!("cavascope demo: analysis failed: {e}");
+            return e.exit_code();
+        }
+    }
     0
 }
