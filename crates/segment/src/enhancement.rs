@@ -95,14 +95,20 @@ pub fn mean_sd(v: &[f32]) -> Option<(f64, f64)> {
     Some((m, var.max(0.0).sqrt()))
 }
 
-/// Shell index (0 = boundary) of every mask voxel, from the inward distance transform.
+/// Shell index (0 = boundary) of every mask voxel, from the inward distance transform:
+/// depth = distance to the outside minus half the smallest spacing (boundary voxels sit
+/// half a voxel deep), split into `n` equal fractions of the deepest depth.
 pub fn shells(mask: &Array3<bool>, spacing_kji: [f64; 3], n: usize) -> Array3<u8> {
     let d = morph::edt_mm(mask, spacing_kji);
-    let dmax = d.iter().copied().fold(0.0f32, f32::max);
+    let half = (spacing_kji.iter().copied().fold(f64::INFINITY, f64::min) / 2.0) as f32;
+    let depth = d.mapv(|x| if x > 0.0 { (x - half).max(0.0) } else { -1.0 });
+    let dmax = depth.iter().copied().fold(0.0f32, f32::max);
     let n = n.max(1);
-    d.mapv(|x| {
-        if x <= 0.0 || dmax <= 0.0 {
+    depth.mapv(|x| {
+        if x < 0.0 {
             u8::MAX
+        } else if dmax <= 0.0 {
+            0
         } else {
             (((x / dmax) * n as f32).floor() as usize).min(n - 1) as u8
         }

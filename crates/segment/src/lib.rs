@@ -17,11 +17,12 @@
 
 pub mod calibre;
 pub mod centreline;
+pub mod collaterals;
+pub mod enhancement;
 pub mod ivc;
 pub mod labelmap;
 pub mod landmarks;
 pub mod lumen;
-pub mod enhancement;
 pub mod mass;
 pub mod mass_auto;
 pub mod model;
@@ -51,7 +52,38 @@ pub enum SegmentError {
     NoVolume(String),
 }
 
-/// Run every measurement of the stage on a study's volumes.
-pub fn measure(_volumes: &[Volume], _opts: &SegmentOptions) -> Measurements {
-    Measurements::default()
+/// Run every measurement of the stage on a study's volumes: series roles, the IVC model
+/// and landmarks, the mass (with its enhancement and, on MRI, T1/T2/ADC), then the
+/// venous collaterals. Never fails: what cannot be measured is `None` with a warning.
+pub fn measure(volumes: &[Volume], opts: &SegmentOptions) -> Measurements {
+    let mut m = Measurements::default();
+    if volumes.is_empty() {
+        m.warnings.push("no volume to measure".into());
+        return m;
+    }
+    m.phases = phases::assign_roles(volumes, &opts.phase_overrides);
+    for (uid, _) in &opts.phase_overrides {
+        if !m.phases.iter().any(|p| &p.series_instance_uid == uid) {
+            m.warnings
+                .push(format!("--phase {uid}: no series with this UID in the study"));
+        }
+    }
+    tracing::info!(
+        roles = ?m.phases.iter().map(|p| p.role.as_str()).collect::<Vec<_>>(),
+        "series roles"
+    );
+
+    let ivc = ivc::build_ivc(volumes, &m.phases, opts);
+    m.warnings.extend(ivc.warnings);
+    m.landmarks = ivc.landmarks;
+    m.ivc = ivc.model;
+
+    let (mass, w) = mass::build_mass(volumes, &m.phases, m.ivc.as_ref(), &m.landmarks, opts);
+    m.warnings.extend(w);
+    m.mass = mass;
+
+    let (col, w) = collaterals::measure_collaterals(volumes, &m.phases, m.ivc.as_ref(), m.mass.as_ref());
+    m.warnings.extend(w);
+    m.collaterals = col;
+    m
 }

@@ -3,10 +3,12 @@
 //!
 //! - `seed`: region growing on all dynamic phases together. Every voxel carries its
 //!   smoothed value on each phase (compared in world space on the reference grid, after
-//!   the breathing shifts are removed); a voxel joins when its normalised distance to
-//!   the region's current statistics, Σ((f_c − μ_c)/tol_c)², is ≤ 1, with
-//!   tol_c = max(2.5·SD_c, floor_c); the statistics are re-estimated from the region's
-//!   interior until the region stops growing. Cavities (necrosis) are filled. On CT, fat
+//!   the breathing shifts are removed); a voxel joins when |f_c − μ_c| ≤ tol_c on every
+//!   phase, with tol_c = max(3·SD_c, floor_c); the statistics are re-estimated from the
+//!   region's interior until the region stops growing (ITK's ConfidenceConnected idea,
+//!   on several phases). The boundary is then moved to the midpoint between the local
+//!   inside and outside values (undoing the smoothing's blur), and cavities (necrosis)
+//!   are filled. On CT, fat
 //!   lobules inside the slice-wise convex hull of the solid part are added when they are
 //!   a real share of it (a fat-containing mass), so a liposarcoma keeps its fat.
 //! - `mask`: a NIfTI / DICOM SEG label map, resampled (nearest) onto the reference grid.
@@ -27,16 +29,31 @@ pub const MASS_BOX_HALF_MM: f64 = 110.0;
 /// Radius of the seed neighbourhood whose statistics start the growth, mm.
 pub const SEED_RADIUS_MM: f64 = 5.0;
 /// Tolerance per phase in units of the region's SD.
-pub const GROW_K_SD: f64 = 2.5;
-/// Smallest tolerance on CT, HU: unenhanced liver (55 HU) and tumour (~40 HU) differ by
-/// ~15 HU, so the floor must stay below that; 3–4× the smoothed noise is above it.
-pub const GROW_FLOOR_CT_HU: f64 = 10.0;
+pub const GROW_K_SD: f64 = 3.0;
+/// Smallest tolerance on CT, HU: neighbouring tissues may differ from a tumour by only
+/// ~10 HU on their most different phase (unenhanced liver 55 vs tumour 40 HU), so the
+/// floor stays below that; it is raised to 3.5× the smoothed noise when that is larger.
+pub const GROW_FLOOR_CT_HU: f64 = 6.0;
 /// Smallest tolerance on MRI, fraction of the phase's mean signal.
-pub const GROW_FLOOR_MR_FRACTION: f64 = 0.05;
+pub const GROW_FLOOR_MR_FRACTION: f64 = 0.04;
 /// Floors are at least this many times the smoothed image noise.
 pub const GROW_FLOOR_NOISE_FACTOR: f64 = 3.5;
 /// Re-estimation rounds of the growth.
-pub const GROW_MAX_ROUNDS: usize = 8;
+pub const GROW_MAX_ROUNDS: usize = 30;
+/// Radius of the neighbourhoods giving the local inside / outside values at the
+/// boundary, voxels.
+pub const REFINE_RADIUS_VOX: i64 = 3;
+/// Closing radius (voxels) under which gaps in a solid rim still enclose a cavity.
+pub const CAVITY_CLOSING_VOX: usize = 4;
+/// Necrosis: post-contrast change below this (HU on CT, % on MRI) is non-enhancing
+/// (ACR: ≤ 10 HU is no enhancement, Herts 2017).
+pub const NECROSIS_MAX_ENHANCEMENT: f64 = 10.0;
+/// Unenhanced CT range of necrotic / cystic tumour tissue, HU (water to low soft tissue;
+/// muscle and liver lie above 45).
+pub const NECROSIS_CT_MIN_HU: f64 = -5.0;
+pub const NECROSIS_CT_MAX_HU: f64 = 45.0;
+/// Passes of the boundary refinement (each moves the boundary by up to two voxels).
+pub const REFINE_MAX_PASSES: usize = 6;
 /// Macroscopic fat on CT: ≤ −10 HU (Park, AJR; research brief §1c).
 pub const FAT_MAX_HU: f32 = -10.0;
 /// Calcification on unenhanced CT: ≥ 130 HU (Agatston; research brief §1c).
@@ -284,16 +301,10 @@ pub(crate) fn grow_from_seed(
     for round in 0..GROW_MAX_ROUNDS {
         let tol: Vec<f64> = (0..nc).map(|c| (GROW_K_SD * sd[c]).max(floors[c])).collect();
         let accept = |p: [usize; 3]| -> bool {
-            let mut d2 = 0.0;
-            for (c, ph) in stack.phases.iter().enumerate() {
+            stack.phases.iter().enumerate().all(|(c, ph)| {
                 let v = ph.smooth[p];
-                if !v.is_finite() {
-                    return false;
-                }
-                let z = (v as f64 - mu[c]) / tol[c];
-                d2 += z * z;
-            }
-            d2 <= 1.0
+                v.is_finite() && (v as f64 - mu[c]).abs() <= tol[c]
+            })
         };
         let mut r = Array3::from_elem(dim, false);
         let mut q = VecDeque::from([seed]);
@@ -333,9 +344,12 @@ pub(crate) fn grow_from_seed(
             mu = m;
             sd = s;
         }
+        if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+            eprintln!("round {round}: {count} voxels, mu {mu:.1?} sd {sd:.1?} tol {tol:.1?}");
+        }
         let change = (count as f64 - prev_count as f64).abs() / count.max(1) as f64;
         prev_count = count;
-        if change < 0.01 {
+        if change < 0.005 {
             break;
         }
     }
@@ -344,10 +358,219 @@ pub(crate) fn grow_from_seed(
         return None;
     }
     let mut region = morph::fill_holes(&region);
+    for _ in 0..REFINE_MAX_PASSES {
+        if refine_boundary(stack, &mut region, &floors) == 0 {
+            break;
+        }
+    }
+    add_necrosis(stack, &mut region);
+    region = fill_cavities(&region);
+    for _ in 0..2 {
+        refine_boundary(stack, &mut region, &floors);
+    }
+    region = morph::component_containing(&region, seed);
+    region = morph::fill_holes(&region);
     if stack.ct {
         add_fat_lobules(stack, &mut region);
     }
     Some(region)
+}
+
+/// Move the boundary to the midpoint between the local inside and outside values: each
+/// voxel within two voxels of the boundary joins (or stays) when its smoothed features are
+/// closer to some nearby interior voxel than to any voxel of the nearby outside band
+/// (distances in units of each phase's tolerance floor). Nearest values, not means: the
+/// band may hold several tissues (fat and liver), and a mean of them matches neither.
+fn refine_boundary(stack: &PhaseStack, region: &mut Array3<bool>, floors: &[f64]) -> usize {
+    let inner = morph::erode(region, 2);
+    let d1 = morph::dilate(region, 2);
+    let d2 = morph::dilate(region, 4);
+    let band: Array3<bool> = ndarray::Zip::from(&d2).and(&d1).map_collect(|&a, &b| a && !b);
+    let shell: Array3<bool> = ndarray::Zip::from(&d1).and(&inner).map_collect(|&a, &b| a && !b);
+    let dim = region.dim();
+    let r = REFINE_RADIUS_VOX + 1;
+    let inv: Vec<f64> = floors.iter().map(|f| 1.0 / f.max(1e-6)).collect();
+    let feat = |q: [usize; 3]| -> Option<Vec<f64>> {
+        stack
+            .phases
+            .iter()
+            .zip(&inv)
+            .map(|(ph, s)| {
+                let v = ph.smooth[q];
+                v.is_finite().then_some(v as f64 * s)
+            })
+            .collect()
+    };
+    let mut changes: Vec<([usize; 3], bool)> = Vec::new();
+    for ((k, j, i), &s) in shell.indexed_iter() {
+        if !s {
+            continue;
+        }
+        let p = [k, j, i];
+        let Some(fp) = feat(p) else { continue };
+        // The spatially nearest interior and band voxels (averaged over ties) give the
+        // local inside and outside values.
+        let sp = stack.spacing_kji();
+        let nc = fp.len();
+        let mut best_in = (f64::INFINITY, vec![0.0; nc], 0usize);
+        let mut best_out = (f64::INFINITY, vec![0.0; nc], 0usize);
+        for dk in -r..=r {
+            for dj in -r..=r {
+                for di in -r..=r {
+                    let q = [k as i64 + dk, j as i64 + dj, i as i64 + di];
+                    if q[0] < 0 || q[1] < 0 || q[2] < 0 {
+                        continue;
+                    }
+                    let q = [q[0] as usize, q[1] as usize, q[2] as usize];
+                    if q[0] >= dim.0 || q[1] >= dim.1 || q[2] >= dim.2 {
+                        continue;
+                    }
+                    let (is_in, is_out) = (inner[q], band[q]);
+                    if !(is_in || is_out) {
+                        continue;
+                    }
+                    let Some(fq) = feat(q) else { continue };
+                    let dist = (dk as f64 * sp[0]).powi(2)
+                        + (dj as f64 * sp[1]).powi(2)
+                        + (di as f64 * sp[2]).powi(2);
+                    let slot = if is_in { &mut best_in } else { &mut best_out };
+                    if dist < slot.0 - 1e-9 {
+                        *slot = (dist, fq, 1);
+                    } else if (dist - slot.0).abs() <= 1e-9 {
+                        for (a, b) in slot.1.iter_mut().zip(&fq) {
+                            *a += b;
+                        }
+                        slot.2 += 1;
+                    }
+                }
+            }
+        }
+        let dist_to = |slot: &(f64, Vec<f64>, usize)| -> f64 {
+            if slot.2 == 0 {
+                return f64::INFINITY;
+            }
+            fp.iter()
+                .zip(&slot.1)
+                .map(|(a, b)| (a - b / slot.2 as f64).powi(2))
+                .sum()
+        };
+        let (din, dout) = (dist_to(&best_in), dist_to(&best_out));
+        if din.is_finite() && dout.is_finite() {
+            let want = din < dout;
+            if want != region[p] {
+                changes.push((p, want));
+            }
+        }
+    }
+    let n = changes.len();
+    for (p, v) in changes {
+        region[p] = v;
+    }
+    n
+}
+
+/// Non-enhancing tissue (necrosis) touching the region joins it: every post-contrast
+/// phase within [`NECROSIS_MAX_ENHANCEMENT`] of the baseline, and a baseline value of
+/// fluid / necrosis (CT −5…45 HU; MRI at least half the region's T1 signal, which keeps
+/// fat-suppressed fat out). A component larger than the region, or reaching the edge of
+/// the analysed box, is something else (bowel, ascites) and stays out.
+fn add_necrosis(stack: &PhaseStack, region: &mut Array3<bool>) {
+    let Some(base) = stack.baseline() else { return };
+    let post: Vec<&crate::stack::StackPhase> = stack
+        .phases
+        .iter()
+        .filter(|p| p.role.is_post_contrast())
+        .collect();
+    if post.is_empty() {
+        return;
+    }
+    let n_region = region.iter().filter(|&&b| b).count();
+    let base_mean = {
+        let v: Vec<f64> = base
+            .smooth
+            .iter()
+            .zip(region.iter())
+            .filter(|(x, &m)| m && x.is_finite())
+            .map(|(&x, _)| x as f64)
+            .collect();
+        if v.is_empty() {
+            return;
+        }
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    // Necrosis lies inside the tumour's outline: within the slice-wise hull.
+    let hull = slice_hulls(region);
+    let cand: Array3<bool> = ndarray::Zip::indexed(&base.smooth).map_collect(|(k, j, i), &b| {
+        if !b.is_finite() || region[[k, j, i]] || !hull[[k, j, i]] {
+            return false;
+        }
+        let b = b as f64;
+        let base_ok = if stack.ct {
+            (NECROSIS_CT_MIN_HU..=NECROSIS_CT_MAX_HU).contains(&b)
+        } else {
+            b >= 0.5 * base_mean
+        };
+        base_ok
+            && post.iter().all(|p| {
+                let v = p.smooth[[k, j, i]] as f64;
+                let d = if stack.ct {
+                    v - b
+                } else {
+                    (v - b) / b.abs().max(1e-9) * 100.0
+                };
+                v.is_finite() && d < NECROSIS_MAX_ENHANCEMENT
+            })
+    });
+    let (labels, sizes) = morph::label_components(&cand);
+    if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+        let mut big: Vec<usize> = sizes.clone();
+        big.sort_unstable_by(|a, b| b.cmp(a));
+        eprintln!(
+            "necrosis candidates: {} voxels, largest components {:?}, region {n_region}",
+            cand.iter().filter(|&&b| b).count(),
+            &big[..big.len().min(5)]
+        );
+    }
+    let dim = region.dim();
+    // The blend between solid tumour and necrosis (a few mm) separates them.
+    let near = morph::dilate(region, 3);
+    let mut touching = vec![false; sizes.len()];
+    let mut at_edge = vec![false; sizes.len()];
+    for ((k, j, i), &l) in labels.indexed_iter() {
+        if l == 0 {
+            continue;
+        }
+        if near[[k, j, i]] {
+            touching[l as usize] = true;
+        }
+        if k == 0 || j == 0 || i == 0 || k + 1 == dim.0 || j + 1 == dim.1 || i + 1 == dim.2 {
+            at_edge[l as usize] = true;
+        }
+    }
+    for ((k, j, i), &l) in labels.indexed_iter() {
+        let l = l as usize;
+        if l > 0 && touching[l] && !at_edge[l] && sizes[l] <= n_region {
+            region[[k, j, i]] = true;
+        }
+    }
+}
+
+/// Cavities of the region after a closing of [`CAVITY_CLOSING_VOX`] voxels (a necrotic core whose thin
+/// solid rim has a gap still counts as enclosed); only the cavities are added, not the
+/// closing itself.
+fn fill_cavities(region: &Array3<bool>) -> Array3<bool> {
+    let closed = morph::erode(&morph::dilate(region, CAVITY_CLOSING_VOX), CAVITY_CLOSING_VOX);
+    let filled = morph::fill_holes(&closed);
+    let mut out = region.clone();
+    ndarray::Zip::from(&mut out)
+        .and(&filled)
+        .and(&closed)
+        .for_each(|o, &f, &c| {
+            if f && !c {
+                *o = true;
+            }
+        });
+    morph::fill_holes(&out)
 }
 
 /// Convex hull (monotone chain) of 2D integer points; counter-clockwise.
@@ -388,6 +611,39 @@ fn in_hull(h: &[(i64, i64)], p: (i64, i64)) -> bool {
         let b = h[(i + 1) % h.len()];
         (b.0 - a.0) * (p.1 - a.1) - (b.1 - a.1) * (p.0 - a.0) >= 0
     })
+}
+
+/// Per-slice convex hull of a mask (slices along the grid's k axis).
+fn slice_hulls(region: &Array3<bool>) -> Array3<bool> {
+    let (nk, nj, ni) = region.dim();
+    let mut out = Array3::from_elem((nk, nj, ni), false);
+    for k in 0..nk {
+        let pts: Vec<(i64, i64)> = (0..nj)
+            .flat_map(|j| (0..ni).map(move |i| (j, i)))
+            .filter(|&(j, i)| region[[k, j, i]])
+            .map(|(j, i)| (j as i64, i as i64))
+            .collect();
+        if pts.is_empty() {
+            continue;
+        }
+        let (j0, j1) = (
+            pts.iter().map(|p| p.0).min().unwrap_or(0),
+            pts.iter().map(|p| p.0).max().unwrap_or(0),
+        );
+        let (i0, i1) = (
+            pts.iter().map(|p| p.1).min().unwrap_or(0),
+            pts.iter().map(|p| p.1).max().unwrap_or(0),
+        );
+        let h = convex_hull(pts);
+        for j in j0..=j1 {
+            for i in i0..=i1 {
+                if in_hull(&h, (j, i)) {
+                    out[[k, j as usize, i as usize]] = true;
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Add the fat voxels (baseline or first phase ≤ −10 HU) inside each slice's convex hull
