@@ -21,6 +21,9 @@ pub struct Rendered {
     pub mass: Array3<bool>,
 }
 
+/// One slice's output buffers: one per series, tissue, flags.
+type SliceBufs<'a> = (Vec<&'a mut [f32]>, &'a mut [u8], &'a mut [u8]);
+
 /// Render every series of `specs` on the grid of `opts` (already sanitised).
 pub fn render(an: &Anatomy, opts: &PhantomOptions, specs: &[SeriesSpec]) -> Rendered {
     let g = opts.geometry();
@@ -43,7 +46,7 @@ pub fn render(an: &Anatomy, opts: &PhantomOptions, specs: &[SeriesSpec]) -> Rend
     let mut tissue = vec![0u8; ns * plane];
     let mut flags = vec![0u8; ns * plane]; // bit 0 IVC, bit 1 mass
     {
-        let mut per_slice: Vec<(Vec<&mut [f32]>, &mut [u8], &mut [u8])> = Vec::with_capacity(ns);
+        let mut per_slice: Vec<SliceBufs<'_>> = Vec::with_capacity(ns);
         let mut ser_chunks: Vec<std::slice::ChunksMut<'_, f32>> =
             data.iter_mut().map(|d| d.chunks_mut(plane)).collect();
         for (t, f) in tissue.chunks_mut(plane).zip(flags.chunks_mut(plane)) {
@@ -201,7 +204,7 @@ fn inv_normal_cdf(p: f64) -> f64 {
         -3.969683028665376e1,
         2.209460984245205e2,
         -2.759285104469687e2,
-        1.383577518672690e2,
+        1.38357751867269e2,
         -3.066479806614716e1,
         2.506628277459239,
     ];

@@ -324,6 +324,7 @@ fn common_object(
 }
 
 /// Image plane and pixel attributes of one slice of `geometry`, with its pixels.
+#[allow(clippy::too_many_arguments)]
 fn put_plane_and_pixels(
     o: &mut InMemDicomObject,
     geometry: &Geometry,

@@ -290,7 +290,7 @@ fn series_tags_follow_the_phases() {
         let t = v.meta.acquisition_time_s.unwrap();
         assert!(t > last);
         last = t;
-        assert_eq!(s.truth.role_of(&v.meta.series_instance_uid).is_some(), true);
+        assert!(s.truth.role_of(&v.meta.series_instance_uid).is_some());
     }
     for v in &s.volumes[1..] {
         assert!(v.meta.contrast_agent.is_some());
