@@ -81,26 +81,39 @@ pub fn write_volume(path: &Path, volume: &Volume) -> Result<(), VolumeError> {
 /// Write `data` (`[slice, row, column]`) with its LPS geometry as NIfTI-1; gzip when the
 /// name ends in `.gz`.
 pub fn write_nifti(path: &Path, data: &Array3<f32>, geometry: &Geometry) -> Result<(), VolumeError> {
-    let as_i16 = data
-        .iter()
-        .all(|&v| v.fract() == 0.0 && (i16::MIN as f32..=i16::MAX as f32).contains(&v));
-    let dims = dims_ijk(data.dim());
-    let body: Vec<u8> = if as_i16 {
-        let mut b = Vec::with_capacity(data.len() * 2);
-        for &v in data.iter() {
-            b.extend_from_slice(&(v as i16).to_le_bytes());
+    let standard;
+    let values: &[f32] = match data.as_slice() {
+        Some(v) => v,
+        None => {
+            standard = data.as_standard_layout().into_owned();
+            standard.as_slice().unwrap_or(&[])
         }
-        b
-    } else {
-        let mut b = Vec::with_capacity(data.len() * 4);
-        for &v in data.iter() {
-            b.extend_from_slice(&v.to_le_bytes());
-        }
-        b
     };
+    // `v as i16` saturates and maps NaN to 0, so the round trip is exact only for integers
+    // in range: such volumes are stored as int16, losslessly and at half the size.
+    // Non-short-circuiting fold per chunk: vectorises (`all` does not).
+    let as_i16 = values
+        .par_chunks(1 << 16)
+        .all(|c| c.iter().fold(true, |ok, &v| ok & ((v as i16) as f32 == v)));
+    let dims = dims_ijk(data.dim());
     let (dt, bitpix) = if as_i16 { (DT_INT16, 16) } else { (DT_FLOAT32, 32) };
     let header = build_header(dims, geometry, dt, bitpix);
-    write_file(path, &header, &body)
+    let encode = move |chunk: &[f32]| -> Vec<u8> {
+        if as_i16 {
+            let v: Vec<i16> = chunk.iter().map(|&x| (x as i16).to_le()).collect();
+            as_bytes(&v).to_vec()
+        } else {
+            let v: Vec<u32> = chunk.iter().map(|&x| x.to_bits().to_le()).collect();
+            as_bytes(&v).to_vec()
+        }
+    };
+    write_file(path, &header, values, encode)
+}
+
+/// The bytes of a slice of plain integers (already in little-endian order).
+fn as_bytes<T: Copy>(v: &[T]) -> &[u8] {
+    // SAFETY: T is i16/u32 here: no padding, every byte initialised, u8 has alignment 1.
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
 }
 
 /// Write a mask as uint8 labels (1 inside, 0 outside).
@@ -114,7 +127,7 @@ pub fn write_labels_nifti(path: &Path, labels: &Array3<u8>, geometry: &Geometry)
     let dims = dims_ijk(labels.dim());
     let body: Vec<u8> = labels.iter().copied().collect();
     let header = build_header(dims, geometry, DT_UINT8, 8);
-    write_file(path, &header, &body)
+    write_file(path, &header, &body, |c: &[u8]| c.to_vec())
 }
 
 fn dims_ijk(d: (usize, usize, usize)) -> [usize; 3] {
@@ -179,21 +192,42 @@ fn temp_name(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp{}", std::process::id()))
 }
 
-fn write_file(path: &Path, header: &[u8], body: &[u8]) -> Result<(), VolumeError> {
+/// Write header + encoded voxels, chunk by chunk (never a full copy of the voxels in
+/// memory), gzip members compressed in parallel; temporary name, then rename.
+fn write_file<T: Sync>(
+    path: &Path,
+    header: &[u8],
+    values: &[T],
+    encode: impl Fn(&[T]) -> Vec<u8> + Sync,
+) -> Result<(), VolumeError> {
     let tmp = temp_name(path);
+    let per_chunk = (GZ_CHUNK / std::mem::size_of::<T>().max(1)).max(1);
     let result = (|| -> std::io::Result<()> {
         let f = std::fs::File::create(&tmp)?;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-        if is_gz(path) {
-            // Header in its own member, voxels in parallel-compressed members.
+        let gz = is_gz(path);
+        if gz {
             w.write_all(&gzip_member(header)?)?;
-            let members: Vec<std::io::Result<Vec<u8>>> = body.par_chunks(GZ_CHUNK).map(gzip_member).collect();
-            for m in members {
-                w.write_all(&m?)?;
-            }
         } else {
             w.write_all(header)?;
-            w.write_all(body)?;
+        }
+        // Batches of chunks bound the memory held at once; chunks within a batch run in parallel.
+        let batch = per_chunk * rayon::current_num_threads().max(1) * 2;
+        for part in values.chunks(batch) {
+            let encoded: Vec<std::io::Result<Vec<u8>>> = part
+                .par_chunks(per_chunk)
+                .map(|c| {
+                    let raw = encode(c);
+                    if gz {
+                        gzip_member(&raw)
+                    } else {
+                        Ok(raw)
+                    }
+                })
+                .collect();
+            for e in encoded {
+                w.write_all(&e?)?;
+            }
         }
         w.flush()?;
         Ok(())
@@ -323,13 +357,15 @@ fn parse_nifti(path: &Path, b: &[u8]) -> Result<(Array3<f32>, Geometry), VolumeE
     let need = n.checked_mul(bytes_per).and_then(|x| x.checked_add(off));
     match need {
         Some(need) if need <= b.len() => {}
-        _ => return Err(err(
-            path,
-            format!(
+        _ => {
+            return Err(err(
+                path,
+                format!(
                 "voxel data truncated: {n} voxels of {bytes_per} bytes at offset {off}, file has {} bytes",
                 b.len()
             ),
-        )),
+            ))
+        }
     }
     let raw = &b[off..off + n * bytes_per];
     let mut slope = r.f32(112);
