@@ -275,6 +275,42 @@ pub(crate) fn dilated_ivc(c: &Context) -> Sign {
     )
 }
 
+/// Stretches without opacified lumen from the per-section judgement, leaving out sections
+/// where the IVC is flattened: a slit-like lumen pressed flat by a mass outside is
+/// compression (partial volume hides it), not an absent lumen. `None` when no section
+/// carries a judgement. Returns (longest length mm, z-ranges, flattened sections left out).
+fn lumen_runs(ivc: &IvcModel, t: &Thresholds) -> Option<(f64, Vec<[f64; 2]>, usize)> {
+    let mut secs: Vec<&Section> = ivc.profile.iter().filter(|s| s.lumen_visible.is_some()).collect();
+    if secs.is_empty() {
+        return None;
+    }
+    secs.sort_by(|a, b| a.s_mm.total_cmp(&b.s_mm));
+    let mut runs: Vec<(f64, [f64; 2])> = Vec::new();
+    let mut cur: Option<(&Section, &Section)> = None;
+    let mut flat_left_out = 0usize;
+    for s in secs {
+        let flat = s.flattening_ratio.is_finite() && s.flattening_ratio <= t.flattening_ratio_max;
+        let dark = s.lumen_visible == Some(false) && !flat;
+        if s.lumen_visible == Some(false) && flat {
+            flat_left_out += 1;
+        }
+        cur = match (dark, cur) {
+            (true, None) => Some((s, s)),
+            (true, Some((a, _))) => Some((a, s)),
+            (false, Some((a, b))) => {
+                runs.push((b.s_mm - a.s_mm, [a.z_mm.min(b.z_mm), a.z_mm.max(b.z_mm)]));
+                None
+            }
+            (false, None) => None,
+        };
+    }
+    if let Some((a, b)) = cur {
+        runs.push((b.s_mm - a.s_mm, [a.z_mm.min(b.z_mm), a.z_mm.max(b.z_mm)]));
+    }
+    let longest = runs.iter().map(|r| r.0).fold(0.0, f64::max);
+    Some((longest, runs.into_iter().map(|r| r.1).collect(), flat_left_out))
+}
+
 pub(crate) fn imperceptible_lumen(c: &Context) -> Sign {
     let id = SignId::ImperceptibleIvcLumen;
     let thr = c.t.imperceptible_min_length_mm;
@@ -289,13 +325,19 @@ pub(crate) fn imperceptible_lumen(c: &Context) -> Sign {
             "the lumen needs a post-contrast phase and the study has none".into(),
         );
     }
-    let Some(longest) = ivc.lumen.longest_imperceptible_mm else {
-        return indeterminate(
-            id,
-            Some("mm"),
-            Some(thr),
-            "lumen visibility was not measured".into(),
-        );
+    let (longest, ranges, flat_left_out) = match lumen_runs(ivc, c.t) {
+        Some(r) => r,
+        None => match ivc.lumen.longest_imperceptible_mm {
+            Some(l) if l.is_finite() => (l, ivc.lumen.imperceptible_ranges_z_mm.clone(), 0),
+            _ => {
+                return indeterminate(
+                    id,
+                    Some("mm"),
+                    Some(thr),
+                    "lumen visibility was not measured".into(),
+                )
+            }
+        },
     };
     let reference = ivc
         .lumen
@@ -303,9 +345,7 @@ pub(crate) fn imperceptible_lumen(c: &Context) -> Sign {
         .as_deref()
         .map(|r| format!(" (reference: {r})"))
         .unwrap_or_default();
-    let ranges = ivc
-        .lumen
-        .imperceptible_ranges_z_mm
+    let ranges = ranges
         .iter()
         .map(|r| format!("z {:.1} to {:.1} mm", r[0], r[1]))
         .collect::<Vec<_>>()
@@ -315,15 +355,23 @@ pub(crate) fn imperceptible_lumen(c: &Context) -> Sign {
         .visible_fraction
         .map(|f| format!("; lumen visible over {:.0}% of the IVC", f * 100.0))
         .unwrap_or_default();
-    let present = longest >= thr;
-    let expl = if present {
-        format!("No opacified lumen over {longest:.1} mm of IVC ({ranges}), ≥ {thr:.0} mm{reference}{frac}")
-    } else if longest > 0.0 {
+    let flat_note = if flat_left_out > 0 {
         format!(
-            "Longest stretch without opacified lumen {longest:.1} mm ({ranges}) is shorter than {thr:.0} mm{reference}{frac}"
+            "; {flat_left_out} flattened section(s) (min/max ≤ {:.2}) without visible lumen not counted: a slit lumen pressed flat is compression, not an absent lumen",
+            c.t.flattening_ratio_max
         )
     } else {
-        format!("Opacified lumen seen along the whole IVC{reference}{frac}")
+        String::new()
+    };
+    let present = longest >= thr;
+    let expl = if present {
+        format!("No opacified lumen over {longest:.1} mm of IVC ({ranges}), ≥ {thr:.0} mm{reference}{frac}{flat_note}")
+    } else if longest > 0.0 {
+        format!(
+            "Longest stretch without opacified lumen {longest:.1} mm ({ranges}) is shorter than {thr:.0} mm{reference}{frac}{flat_note}"
+        )
+    } else {
+        format!("Opacified lumen seen along the IVC{reference}{frac}{flat_note}")
     };
     mk(
         id,
@@ -461,7 +509,9 @@ pub(crate) fn extrinsic_compression(c: &Context) -> Sign {
             ),
         );
     };
-    let at: Vec<&Section> = finite_sections(ivc).filter(|s| in_range(s, contact)).collect();
+    let mut secs: Vec<&Section> = finite_sections(ivc).collect();
+    secs.sort_by(|a, b| a.z_mm.total_cmp(&b.z_mm));
+    let at: Vec<usize> = (0..secs.len()).filter(|&i| in_range(secs[i], contact)).collect();
     if at.is_empty() {
         return indeterminate(
             id,
@@ -474,108 +524,145 @@ pub(crate) fn extrinsic_compression(c: &Context) -> Sign {
         );
     }
     let own = uninvolved_reference(ivc, Some(contact));
+    let flat = |s: &Section| s.flattening_ratio <= t.flattening_ratio_max;
+    let flat_ap = |s: &Section| {
+        s.ap_diameter_mm.is_finite() && s.ap_diameter_mm > 0.0 && s.ap_diameter_mm < t.flat_ap_diameter_mm
+    };
+    let narrowed = |s: &Section| own.is_some_and(|(m, _, _)| s.equivalent_diameter_mm < t.narrowed_ratio * m);
+    let abnormal = |s: &Section| flat(s) || flat_ap(s) || narrowed(s);
+    let widened_at = |s: &Section| {
+        s.equivalent_diameter_mm >= t.dilated_equivalent_diameter_mm
+            || own.is_some_and(|(m, sd, _)| {
+                s.equivalent_diameter_mm > (m + t.own_ivc_sd_factor * sd).max(m * t.own_ivc_min_ratio)
+            })
+    };
+    // An IVC widened at the contact is expanded from inside, not compressed.
+    let widened = at.iter().any(|&i| widened_at(secs[i]));
     let flattest = at
         .iter()
-        .min_by(|a, b| a.flattening_ratio.total_cmp(&b.flattening_ratio))
-        .copied();
+        .map(|&i| secs[i])
+        .min_by(|a, b| a.flattening_ratio.total_cmp(&b.flattening_ratio));
     let narrowest = at
         .iter()
-        .min_by(|a, b| a.equivalent_diameter_mm.total_cmp(&b.equivalent_diameter_mm))
-        .copied();
+        .map(|&i| secs[i])
+        .min_by(|a, b| a.equivalent_diameter_mm.total_cmp(&b.equivalent_diameter_mm));
     let (Some(flattest), Some(narrowest)) = (flattest, narrowest) else {
         return indeterminate(id, unit, thr, "no section at the contact".into());
-    };
-    let flat = flattest.flattening_ratio <= t.flattening_ratio_max;
-    let flat_ap = at
-        .iter()
-        .filter(|s| s.ap_diameter_mm.is_finite() && s.ap_diameter_mm > 0.0)
-        .any(|s| s.ap_diameter_mm < t.flat_ap_diameter_mm);
-    let narrowed = own.is_some_and(|(m, _, _)| narrowest.equivalent_diameter_mm < t.narrowed_ratio * m);
-    // An IVC widened at the contact is expanded from inside, not compressed.
-    let widened = own.is_some_and(|(m, sd, _)| {
-        at.iter()
-            .any(|s| s.equivalent_diameter_mm > (m + t.own_ivc_sd_factor * sd).max(m * t.own_ivc_min_ratio))
-    }) || at
-        .iter()
-        .any(|s| s.equivalent_diameter_mm >= t.dilated_equivalent_diameter_mm);
-
-    // Normal calibre above and below the contact.
-    let ctx = t.compression_context_mm;
-    let is_normal = |s: &Section| {
-        s.flattening_ratio > t.flattening_ratio_max
-            && s.equivalent_diameter_mm < t.dilated_equivalent_diameter_mm
-    };
-    let above: Vec<&Section> = finite_sections(ivc)
-        .filter(|s| s.z_mm > contact[1] && s.z_mm <= contact[1] + ctx)
-        .collect();
-    let below: Vec<&Section> = finite_sections(ivc)
-        .filter(|s| s.z_mm < contact[0] && s.z_mm >= contact[0] - ctx)
-        .collect();
-    let normal_above = !above.is_empty() && above.iter().filter(|s| is_normal(s)).count() * 2 > above.len();
-    let normal_below = !below.is_empty() && below.iter().filter(|s| is_normal(s)).count() * 2 > below.len();
-    let context_ok = match (above.is_empty(), below.is_empty()) {
-        (false, false) => normal_above && normal_below,
-        (true, false) => normal_below,
-        (false, true) => normal_above,
-        (true, true) => false,
-    };
-    let context_note = match (above.is_empty(), below.is_empty()) {
-        (true, true) => "no IVC measured above or below the contact".to_string(),
-        (true, false) => format!(
-            "IVC below the contact {}; none measured above",
-            if normal_below { "normal" } else { "not normal" }
-        ),
-        (false, true) => format!(
-            "IVC above the contact {}; none measured below",
-            if normal_above { "normal" } else { "not normal" }
-        ),
-        (false, false) => format!(
-            "IVC {} above and {} below the contact",
-            if normal_above { "normal" } else { "not normal" },
-            if normal_below { "normal" } else { "not normal" }
-        ),
     };
     let own_note = own
         .map(|(m, s, _)| format!("; uninvolved IVC {m:.1} ± {s:.1} mm"))
         .unwrap_or_default();
-    if above.is_empty() && below.is_empty() && (flat || flat_ap || narrowed) && !widened {
-        return indeterminate(
+    let at_note = format!(
+        "at the mass contact (z {:.1} to {:.1} mm) the flattest IVC section has min/max diameter {:.2} at z = {:.1} mm (flat if ≤ {:.2}), the narrowest equivalent diameter {:.1} mm{}",
+        contact[0], contact[1], flattest.flattening_ratio, flattest.z_mm, t.flattening_ratio_max,
+        narrowest.equivalent_diameter_mm, own_note
+    );
+    let abnormal_at: Vec<usize> = at.iter().copied().filter(|&i| abnormal(secs[i])).collect();
+    let (Some(&first), Some(&last)) = (abnormal_at.first(), abnormal_at.last()) else {
+        return mk(
             id,
-            unit,
+            SignState::Absent,
+            Some(flattest.flattening_ratio),
             thr,
+            unit,
+            if widened {
+                format!("IVC widened, not compressed, at the mass: {at_note}")
+            } else {
+                format!("No extrinsic compression: IVC neither flattened nor narrowed {at_note}")
+            },
+        );
+    };
+    if widened {
+        return mk(
+            id,
+            SignState::Absent,
+            Some(flattest.flattening_ratio),
+            thr,
+            unit,
+            format!("IVC widened, not compressed, at the mass: {at_note}"),
+        );
+    }
+    // The compressed stretch: the abnormal sections at the contact, extended along the
+    // IVC while the sections stay abnormal (the measured contact may be shorter than the
+    // flattening it causes).
+    let (mut lo, mut hi) = (first, last);
+    while lo > 0 && abnormal(secs[lo - 1]) {
+        lo -= 1;
+    }
+    while hi + 1 < secs.len() && abnormal(secs[hi + 1]) {
+        hi += 1;
+    }
+    let (z_lo, z_hi) = (secs[lo].z_mm, secs[hi].z_mm);
+    let ctx = t.compression_context_mm;
+    let stretch_note = format!("the IVC is flattened/narrowed from z {z_lo:.1} to {z_hi:.1} mm");
+    if z_hi - contact[1] > ctx || contact[0] - z_lo > ctx {
+        return mk(
+            id,
+            SignState::Absent,
+            Some(flattest.flattening_ratio),
+            thr,
+            unit,
             format!(
-                "the IVC is flattened at the contact (min/max {:.2}) but no IVC was measured above or below to show normal calibre",
-                flattest.flattening_ratio
+                "Not a local compression: {stretch_note}, more than {ctx:.0} mm beyond the mass contact (a flat cava, e.g. hypovolaemia); {at_note}"
             ),
         );
     }
-    let present = (flat || flat_ap || narrowed) && !widened && context_ok;
+    let normal = |s: &Section| !abnormal(s) && !widened_at(s);
+    let above: Vec<&Section> = secs[hi + 1..]
+        .iter()
+        .copied()
+        .filter(|s| s.z_mm <= z_hi + ctx)
+        .collect();
+    let below: Vec<&Section> = secs[..lo]
+        .iter()
+        .copied()
+        .filter(|s| s.z_mm >= z_lo - ctx)
+        .collect();
+    let normal_above = !above.is_empty() && above.iter().filter(|s| normal(s)).count() * 2 > above.len();
+    let normal_below = !below.is_empty() && below.iter().filter(|s| normal(s)).count() * 2 > below.len();
+    let word = |b: bool| if b { "normal" } else { "not normal" };
+    let (context_ok, context_note) = match (above.is_empty(), below.is_empty()) {
+        (true, true) => {
+            return indeterminate(
+                id,
+                unit,
+                thr,
+                format!("{stretch_note} but no IVC was measured above or below it to show normal calibre"),
+            )
+        }
+        (true, false) => (
+            normal_below,
+            format!("IVC below {}; none measured above", word(normal_below)),
+        ),
+        (false, true) => (
+            normal_above,
+            format!("IVC above {}; none measured below", word(normal_above)),
+        ),
+        (false, false) => (
+            normal_above && normal_below,
+            format!(
+                "IVC {} above and {} below",
+                word(normal_above),
+                word(normal_below)
+            ),
+        ),
+    };
     let how = format!(
-        "at the mass contact (z {:.1} to {:.1} mm) the flattest IVC section has min/max diameter {:.2} at z = {:.1} mm (flat if ≤ {:.2}), the narrowest equivalent diameter {:.1} mm{}{}; {}",
-        contact[0],
-        contact[1],
-        flattest.flattening_ratio,
-        flattest.z_mm,
-        t.flattening_ratio_max,
-        narrowest.equivalent_diameter_mm,
-        if flat_ap {
+        "{at_note}; {stretch_note}{}; {context_note} (within {ctx:.0} mm)",
+        if abnormal_at.iter().any(|&i| flat_ap(secs[i])) {
             format!(", AP < {:.0} mm", t.flat_ap_diameter_mm)
         } else {
             String::new()
-        },
-        own_note,
-        context_note
+        }
     );
-    let expl = if present {
+    let expl = if context_ok {
         format!("IVC flattened/narrowed by the mass outside it (negative embedded-organ sign): {how}")
-    } else if widened {
-        format!("IVC widened, not compressed, at the mass: {how}")
     } else {
-        format!("No extrinsic compression: {how}")
+        format!("No extrinsic compression (calibre not normal around the narrowing): {how}")
     };
     mk(
         id,
-        present_if(present),
+        present_if(context_ok),
         Some(flattest.flattening_ratio),
         thr,
         unit,

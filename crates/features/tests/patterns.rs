@@ -652,3 +652,54 @@ fn a_mass_search_that_could_not_run_is_not_a_negative() {
             < 0.9
     );
 }
+
+#[test]
+fn compression_found_when_the_measured_contact_is_shorter_than_the_flattening() {
+    // Flattened from −60 to −20 mm, but the segment stage saw contact only at −45..−40,
+    // and the slit lumen of the flattened stretch reads as not opacified.
+    let mut m = extrinsic_case();
+    if let Some(x) = m.mass.as_mut() {
+        x.contact_z_range_mm = Some([-45.0, -40.0]);
+    }
+    m.ivc = Some(ivc(|z| {
+        if (-60.0..=-20.0).contains(&z) {
+            (13.0, 0.35, false)
+        } else {
+            (20.0, 0.75, true)
+        }
+    }));
+    let f = evaluate(&m, &Thresholds::default());
+    let s = f.sign(IvcExtrinsicCompression).unwrap();
+    assert_eq!(s.state, P, "{}", s.explanation);
+    assert!(
+        s.explanation.contains("from z -60.0 to -20.0"),
+        "{}",
+        s.explanation
+    );
+    let s = f.sign(ImperceptibleIvcLumen).unwrap();
+    assert_eq!(s.state, A, "{}", s.explanation);
+    assert!(s.explanation.contains("flattened section"), "{}", s.explanation);
+    assert_eq!(f.differential[0].diagnosis, "extrinsic_retroperitoneal_mass");
+}
+
+#[test]
+fn flattening_far_beyond_the_mass_is_a_flat_cava() {
+    // Flat from −160 to −10 mm; the mass touches −60..−40 only.
+    let mut m = extrinsic_case();
+    if let Some(x) = m.mass.as_mut() {
+        x.contact_z_range_mm = Some([-60.0, -40.0]);
+    }
+    m.ivc = Some(ivc(|z| {
+        if z <= -10.0 {
+            (13.0, 0.35, true)
+        } else {
+            (20.0, 0.75, true)
+        }
+    }));
+    let s = evaluate(&m, &Thresholds::default())
+        .sign(IvcExtrinsicCompression)
+        .unwrap()
+        .clone();
+    assert_eq!(s.state, A, "{}", s.explanation);
+    assert!(s.explanation.contains("flat cava"), "{}", s.explanation);
+}

@@ -143,6 +143,12 @@ pub fn build_report(
             reference: ivc.lumen.reference.clone(),
         },
     });
+    if let (None, Some(why)) = (&m.mass, &m.mass_not_searched) {
+        push(
+            &format!("mass: not measured ({why}); the mass signs are indeterminate"),
+            &mut warn,
+        );
+    }
     if m.ivc.is_none() {
         push("IVC: not segmented; every IVC measurement is null", &mut warn);
     }
