@@ -1,0 +1,62 @@
+//! Criterion benchmarks of the two ingest passes on a generated CT series (128 slices of
+//! 512×512, 16-bit, explicit VR LE): the header-only scan and the full volume assembly.
+//! Run with `cargo bench -p cavascope-ingest`.
+
+use cavascope_ingest::synth::{write_slice, SynthSlice};
+use cavascope_ingest::{load_study, IngestOptions};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::path::Path;
+
+const SLICES: usize = 128;
+const SIZE: u16 = 512;
+
+fn write_series(dir: &Path) {
+    for k in 0..SLICES {
+        let mut s = SynthSlice::ct(SIZE, SIZE, [-200.0, -180.0, 0.8 * k as f64], [0.78, 0.78]);
+        s.sop_uid = format!("1.2.826.0.1.3680043.10.1001.3.{}", k + 1);
+        s.pixels = (0..SIZE as usize * SIZE as usize).map(|p| ((p * 31 + k) % 2000) as i16).collect();
+        write_slice(&dir.join(format!("IM{k:05}")), &s).expect("write slice");
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_series(dir.path());
+    let bytes = SLICES as u64 * SIZE as u64 * SIZE as u64 * 2;
+    let mut g = c.benchmark_group("ingest_ct_128x512x512");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(SLICES as u64));
+    let headers = IngestOptions {
+        decode_pixels: false,
+        ..Default::default()
+    };
+    g.bench_function("header_scan", |b| {
+        b.iter(|| load_study(dir.path(), &headers).expect("load"))
+    });
+    g.throughput(Throughput::Bytes(bytes));
+    g.bench_function("volume_assembly", |b| {
+        b.iter(|| load_study(dir.path(), &IngestOptions::default()).expect("load"))
+    });
+    g.finish();
+    // Reference: memcpy of the same number of bytes, for the "≥ 50 % of memcpy" target.
+    let src = vec![1u8; bytes as usize];
+    let mut dst = vec![0u8; bytes as usize];
+    let mut m = c.benchmark_group("memcpy_reference");
+    m.sample_size(10);
+    m.throughput(Throughput::Bytes(bytes));
+    m.bench_function("memcpy_pixel_bytes", |b| b.iter(|| dst.copy_from_slice(std::hint::black_box(&src))));
+    // The same into freshly allocated memory (first-touch page faults included), which is
+    // what assembling a new volume pays: f32 output is twice the stored bytes.
+    m.throughput(Throughput::Bytes(bytes));
+    m.bench_function("fresh_f32_volume_fill", |b| {
+        b.iter(|| {
+            let mut v = vec![0f32; bytes as usize / 2];
+            v.iter_mut().zip(src.chunks_exact(2)).for_each(|(o, c)| *o = c[0] as f32);
+            std::hint::black_box(v)
+        })
+    });
+    m.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
