@@ -92,16 +92,24 @@ impl PhantomOptions {
         self
     }
 
+    /// Most voxels one series may have (about 1.2 GB per CT study of four series);
+    /// [`PhantomOptions::sanitized`] reduces the slice count to stay below it.
+    pub const MAX_VOXELS: usize = 75_000_000;
+
     /// A copy with impossible values (zero sizes, non-finite or non-positive spacing)
-    /// replaced, so generation never panics.
+    /// replaced and the slice count capped at [`PhantomOptions::MAX_VOXELS`], so
+    /// generation never panics or exhausts memory.
     pub fn sanitized(&self) -> PhantomOptions {
         let d = Self::small();
+        let cols = self.cols.clamp(1, 4096);
+        let rows = self.rows.clamp(1, 4096);
+        let max_slices = (Self::MAX_VOXELS / (cols * rows)).max(1);
         let pos = |v: f64, dflt: f64| if v.is_finite() && v > 0.0 { v } else { dflt };
         let fin = |v: f64| if v.is_finite() { v } else { 0.0 };
         PhantomOptions {
-            cols: self.cols.clamp(1, 4096),
-            rows: self.rows.clamp(1, 4096),
-            slices: self.slices.clamp(1, 4096),
+            cols,
+            rows,
+            slices: self.slices.clamp(1, max_slices),
             pixel_spacing_mm: pos(self.pixel_spacing_mm, d.pixel_spacing_mm),
             slice_spacing_mm: pos(self.slice_spacing_mm, d.slice_spacing_mm),
             slice_thickness_mm: self.slice_thickness_mm.filter(|t| t.is_finite() && *t > 0.0),
@@ -211,6 +219,11 @@ mod tests {
         o.slice_spacing_mm = -1.0;
         let s = o.sanitized();
         assert_eq!(s.cols, 1);
+        o.cols = 4096;
+        o.rows = 4096;
+        o.slices = 4096;
+        let s = o.sanitized();
+        assert!(s.cols * s.rows * s.slices <= PhantomOptions::MAX_VOXELS);
         assert!(s.geometry().voxel_volume_mm3() > 0.0);
     }
 }

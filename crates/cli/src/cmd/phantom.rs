@@ -100,3 +100,50 @@ pub fn run(_g: &Global, a: PhantomArgs) -> u8 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(case: &str, out: &Path) -> PhantomArgs {
+        PhantomArgs {
+            case: case.into(),
+            out: out.to_path_buf(),
+            seed: 3,
+            size: "small".into(),
+            transfer_syntax: "implicit".into(),
+            naming: "pacs".into(),
+            junk: false,
+            noise: Some(0.0),
+        }
+    }
+
+    fn global() -> Global {
+        Global {
+            threads: None,
+            quiet: true,
+            verbose: 0,
+            show_phi: false,
+        }
+    }
+
+    #[test]
+    fn writes_a_study_with_truth_and_refuses_bad_arguments() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("p");
+        assert_eq!(run(&global(), args("hcc_washout", &out)), 0);
+        let t = cavascope_phantom::Truth::load(&out.join("truth.json")).unwrap();
+        assert_eq!(t.case, CaseName::HccWashout);
+        assert_eq!(t.seed, 3);
+        assert_eq!(t.grid.dims, [192, 192, 100]);
+        let files = std::fs::read_dir(out.join("DICOM")).unwrap().count();
+        assert!(files > 0);
+        assert_eq!(run(&global(), args("lms", &out)), 2);
+        let mut a = args("normal", &out);
+        a.transfer_syntax = "jpeg2000".into();
+        assert_eq!(run(&global(), a), 2);
+        let mut a = args("normal", &out);
+        a.size = "huge".into();
+        assert_eq!(run(&global(), a), 2);
+    }
+}
