@@ -12,17 +12,32 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// Phantom studies generated once per test run: (normal, ivc_leiomyosarcoma).
-fn fixtures() -> &'static (PathBuf, PathBuf) {
-    static F: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+/// Phantom studies generated once per test run.
+struct Fixtures {
+    /// Coarse grids: a complete report in a fraction of a second, for the machinery.
+    normal: PathBuf,
+    lms: PathBuf,
+    /// Finer grids, for measurements against truth and for a study that takes a while.
+    fine_normal: PathBuf,
+    fine_lms: PathBuf,
+}
+
+fn fixtures() -> &'static Fixtures {
+    static F: OnceLock<Fixtures> = OnceLock::new();
     F.get_or_init(|| {
         let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("batch_cli-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&base);
-        let normal = base.join("normal");
-        let lms = base.join("lms");
-        write_phantom(&normal, "normal", 1);
-        write_phantom(&lms, "ivc_leiomyosarcoma", 2);
-        (normal, lms)
+        let f = Fixtures {
+            normal: base.join("normal"),
+            lms: base.join("lms"),
+            fine_normal: base.join("fine_normal"),
+            fine_lms: base.join("fine_lms"),
+        };
+        write_coarse_phantom(&f.normal, "normal", 1);
+        write_coarse_phantom(&f.lms, "ivc_leiomyosarcoma", 2);
+        write_phantom(&f.fine_normal, "normal", 1);
+        write_phantom(&f.fine_lms, "ivc_leiomyosarcoma", 2);
+        f
     })
 }
 
@@ -109,7 +124,7 @@ fn assert_row_matches_report(row: &BTreeMap<String, String>, report: &Value) {
 
 #[test]
 fn batch_with_a_broken_study_and_hostile_names() {
-    let (normal, lms) = fixtures();
+    let Fixtures { normal, lms, .. } = fixtures();
     let root = tempfile::tempdir().unwrap();
     let r = root.path();
     copy_tree(normal, &r.join("normal"));
@@ -185,7 +200,7 @@ fn batch_with_a_broken_study_and_hostile_names() {
 
 #[test]
 fn shards_union_equals_unsharded_and_resume_merges() {
-    let (normal, lms) = fixtures();
+    let Fixtures { normal, lms, .. } = fixtures();
     let root = tempfile::tempdir().unwrap();
     let r = root.path();
     copy_tree(normal, &r.join("a_normal"));
@@ -258,11 +273,12 @@ fn shards_union_equals_unsharded_and_resume_merges() {
 
 #[test]
 fn resume_after_a_killed_run() {
-    let (normal, lms) = fixtures();
+    let Fixtures { normal, fine_lms, .. } = fixtures();
     let root = tempfile::tempdir().unwrap();
     let r = root.path();
     copy_tree(normal, &r.join("s1"));
-    copy_tree(lms, &r.join("s2"));
+    // The slow one: the kill lands while it is being analysed.
+    copy_tree(fine_lms, &r.join("s2"));
     copy_tree(normal, &r.join("s3"));
     let out = tempfile::tempdir().unwrap();
     let o = out.path();
@@ -379,7 +395,11 @@ fn bad_arguments_exit_2() {
 /// (through the batch path: naming, per-study folders, summary), not placeholders.
 #[test]
 fn batch_summary_agrees_with_phantom_truth() {
-    let (normal, lms) = fixtures();
+    let Fixtures {
+        fine_normal: normal,
+        fine_lms: lms,
+        ..
+    } = fixtures();
     let root = tempfile::tempdir().unwrap();
     copy_tree(normal, &root.path().join("normal"));
     copy_tree(lms, &root.path().join("lms"));

@@ -135,6 +135,7 @@ pub fn run_batch(
         Some(s) => out.join(format!("summary-shard-{}-of-{}.csv", s.index, s.count)),
         None => out.join("summary.csv"),
     };
+    fsio::remove_stale_temps(&summary_path)?;
     info!(
         "batch: {} studies listed, {} in this run{}",
         n_listed,

@@ -286,14 +286,33 @@ pub fn corpus_dir() -> Option<PathBuf> {
 /// A CT phantom study of `case` written as DICOM into `dir`, at a reduced grid that keeps
 /// tests quick (the anatomy and signs are the same; only the sampling is coarser).
 pub fn write_phantom(dir: &Path, case: &str, seed: u64) -> cavascope_phantom::WrittenStudy {
+    write_phantom_grid(dir, case, seed, 96, 4.0, 50, 5.0)
+}
+
+/// A coarse phantom (48 × 48 at 8 mm, 20 slices at 12.5 mm) for tests of the machinery
+/// around the analysis (naming, shards, resume, atomic outputs): the analysis runs to a
+/// complete report in a fraction of the time, though its measurements are rough.
+pub fn write_coarse_phantom(dir: &Path, case: &str, seed: u64) -> cavascope_phantom::WrittenStudy {
+    write_phantom_grid(dir, case, seed, 48, 8.0, 20, 12.5)
+}
+
+fn write_phantom_grid(
+    dir: &Path,
+    case: &str,
+    seed: u64,
+    n: usize,
+    pixel_mm: f64,
+    slices: usize,
+    slice_mm: f64,
+) -> cavascope_phantom::WrittenStudy {
     use cavascope_phantom::{generate, write_study, CaseName, PhantomOptions, WriteOptions};
     let case: CaseName = case.parse().expect("case name");
     let mut opts = PhantomOptions::small().with_seed(seed);
-    opts.cols = 96;
-    opts.rows = 96;
-    opts.pixel_spacing_mm = 4.0;
-    opts.slices = 50;
-    opts.slice_spacing_mm = 5.0;
+    opts.cols = n;
+    opts.rows = n;
+    opts.pixel_spacing_mm = pixel_mm;
+    opts.slices = slices;
+    opts.slice_spacing_mm = slice_mm;
     let study = generate(case, &opts);
     write_study(&study, dir, &WriteOptions::default()).expect("write phantom")
 }

@@ -30,6 +30,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BatchError> {
     result
 }
 
+/// Remove temporaries of `path` that a killed run left (`.<name>.tmp-<pid>` beside it).
+/// Only this file's own: a concurrent shard writes a summary of another name.
+pub fn remove_stale_temps(path: &Path) -> Result<(), BatchError> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Ok(());
+    };
+    let prefix = format!(".{name}.tmp-");
+    for e in std::fs::read_dir(parent).map_err(io(parent))?.flatten() {
+        if e.file_name().to_string_lossy().starts_with(&prefix) {
+            let p = e.path();
+            std::fs::remove_file(&p).map_err(io(&p))?;
+        }
+    }
+    Ok(())
+}
+
 /// The folder a study is written into before it is renamed to its final name.
 pub fn partial_dir(out: &Path, name: &str) -> PathBuf {
     out.join(format!(".{name}.partial"))
@@ -87,6 +104,20 @@ mod tests {
         write_atomic(&p, b"two").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn stale_temporaries_of_one_file_only() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("summary.csv");
+        std::fs::write(d.path().join(".summary.csv.tmp-123"), b"half").unwrap();
+        std::fs::write(d.path().join(".summary-shard-1-of-2.csv.tmp-9"), b"other shard").unwrap();
+        remove_stale_temps(&p).unwrap();
+        let left: Vec<String> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, [".summary-shard-1-of-2.csv.tmp-9"]);
     }
 
     #[test]
