@@ -216,18 +216,21 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
             }
         }
     } else {
-        let (source, seed) = match opts.ivc_seed {
-            Some(s) => (Source::Seed, Some(s)),
+        let (source, seeds) = match opts.ivc_seed {
+            Some(s) => (Source::Seed, vec![s]),
             None => {
                 let pre = role_index(phases, Role::CtUnenhanced, n)
                     .or_else(|| role_index(phases, Role::MrT1Pre, n));
-                (Source::Auto, track::locate(refv, pre.map(|i| &volumes[i]), is_ct))
+                (
+                    Source::Auto,
+                    track::locate_candidates(refv, pre.map(|i| &volumes[i]), is_ct),
+                )
             }
         };
-        let Some(seed) = seed else {
+        if seeds.is_empty() {
             warnings.push("IVC not found automatically; give --ivc-seed X,Y,Z or --ivc-mask FILE".into());
             return fail(warnings);
-        };
+        }
         // Every other phase of the same kind (CT phases, or T1 phases) joins the edge
         // search where the lumen is not opacified.
         let same_kind = |r: Role| {
@@ -260,7 +263,26 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
             warnings.push("IVC tracking could not start".into());
             return fail(warnings);
         };
-        let Some(mut contours) = tracker.track(&seed) else {
+        // Try the candidates in order; a track shorter than 120 mm (started at a junction
+        // or inside a tumour) gives way to the next, and the longest is kept.
+        let mut best: Option<Vec<track::Contour>> = None;
+        for seed in &seeds {
+            if let Some(c) = tracker.track(seed) {
+                let len = c.last().map(|l| l.z).unwrap_or(0.0) - c.first().map(|f| f.z).unwrap_or(0.0);
+                let best_len = best
+                    .as_ref()
+                    .map(|b| b.last().map(|l| l.z).unwrap_or(0.0) - b.first().map(|f| f.z).unwrap_or(0.0))
+                    .unwrap_or(-1.0);
+                if len > best_len {
+                    best = Some(c);
+                }
+                if len >= 120.0 {
+                    break;
+                }
+            }
+        }
+        let Some(mut contours) = best else {
+            let seed = seeds[0];
             warnings.push(format!(
                 "IVC tracking failed from ({:.1}, {:.1}, {:.1}) mm: no vessel wall around the {} point",
                 seed.x,

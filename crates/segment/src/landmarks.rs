@@ -108,9 +108,27 @@ pub fn find(counts: &[BranchCounts], z: &[f64], s: &[f64]) -> (Landmarks, Vec<St
     let inside = |i: usize| s[i] - s0 >= END_MARGIN_MM && s1 - s[i] >= END_MARGIN_MM;
     let both = smooth(&counts.iter().map(|c| c.left.min(c.right)).collect::<Vec<_>>(), 2);
     let total = smooth(&counts.iter().map(|c| c.total).collect::<Vec<_>>(), 2);
-    // Renal: the strongest two-sided inflow.
+    // Hepatic: the highest level with a strong inflow (the hepatic veins join just
+    // below the right atrium); within that top cluster, its peak.
+    let cand: Vec<usize> = (0..n).filter(|&i| inside(i) && total[i] >= 6.0).collect();
+    let hepatic = cand
+        .iter()
+        .copied()
+        .max_by(|&a, &b| z[a].total_cmp(&z[b]))
+        .map(|top| {
+            cand.iter()
+                .copied()
+                .filter(|&i| z[top] - z[i] <= 15.0)
+                .max_by(|&a, &b| total[a].total_cmp(&total[b]))
+                .unwrap_or(top)
+        });
+    // Renal: the strongest two-sided inflow, well below the hepatic confluence.
+    let below = |i: usize| match hepatic {
+        Some(h) => z[i] < z[h] - 40.0,
+        None => true,
+    };
     let renal = (0..n)
-        .filter(|&i| inside(i) && both[i] >= MIN_SIDE_RAYS)
+        .filter(|&i| inside(i) && below(i) && both[i] >= MIN_SIDE_RAYS)
         .max_by(|&a, &b| both[a].total_cmp(&both[b]).then(b.cmp(&a)));
     match renal {
         Some(i) => lm.renal_vein_inflow_z_mm = Some(z[i]),
@@ -118,25 +136,10 @@ pub fn find(counts: &[BranchCounts], z: &[f64], s: &[f64]) -> (Landmarks, Vec<St
             warnings.push("renal-vein inflow not found (no two-sided venous inflow along the IVC)".into())
         }
     }
-    // Hepatic: the highest level with a strong inflow, well above the renal veins.
-    let above = |i: usize| match renal {
-        Some(r) => z[i] > z[r] + 40.0,
-        None => true,
-    };
-    let cand: Vec<usize> = (0..n)
-        .filter(|&i| inside(i) && above(i) && total[i] >= 6.0)
-        .collect();
-    if let Some(&top) = cand.iter().max_by(|&&a, &&b| z[a].total_cmp(&z[b])) {
-        // Within the top cluster (within 15 mm of the highest candidate) take the peak.
-        let best = cand
-            .iter()
-            .copied()
-            .filter(|&i| z[top] - z[i] <= 15.0)
-            .max_by(|&a, &b| total[a].total_cmp(&total[b]))
-            .unwrap_or(top);
-        lm.hepatic_vein_confluence_z_mm = Some(z[best]);
-    } else {
-        warnings.push("hepatic-vein confluence not found (no venous inflow near the top of the IVC)".into());
+    match hepatic {
+        Some(i) => lm.hepatic_vein_confluence_z_mm = Some(z[i]),
+        None => warnings
+            .push("hepatic-vein confluence not found (no venous inflow near the top of the IVC)".into()),
     }
     (lm, warnings)
 }

@@ -1155,6 +1155,17 @@ pub fn smooth_along_z(contours: &mut [Contour], sigma: f64) {
 /// Where the IVC is, without a seed: see the module docs. `reference` is the venous
 /// phase; `pre` the unenhanced (or T1 pre-contrast) phase when there is one.
 pub fn locate(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<Point3<f64>> {
+    locate_candidates(reference, pre, is_ct).into_iter().next()
+}
+
+/// Seed candidates along the detected IVC, best first: the most typical section, then
+/// points at a quarter and three quarters of the chain (a seed at a junction or in a
+/// tumour-filled stretch can fail; the caller tries the next).
+pub fn locate_candidates(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Vec<Point3<f64>> {
+    locate_impl(reference, pre, is_ct).unwrap_or_default()
+}
+
+fn locate_impl(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<Vec<Point3<f64>>> {
     let (lo, hi) = reference.geometry.world_bounds(reference.shape());
     let px = 2.0;
     let nx = ((hi.x - lo.x) / px).ceil() as usize + 1;
@@ -1280,59 +1291,96 @@ pub fn locate(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<P
     bxs.sort_by(f64::total_cmp);
     bys.sort_by(f64::total_cmp);
     let (bcx, bcy) = (bxs[bxs.len() / 2], bys[bys.len() / 2]);
-    // Chain blobs through z (centroids within 15 mm between consecutive planes).
+    // Chain blobs through z: centroids within 15 mm, bridging up to one missing plane
+    // (at the renal veins the IVC blob merges with its inflows and is dropped).
     struct Chain {
         pts: Vec<(f64, f64, f64, f64)>,
+        last_plane: usize,
     }
     let mut chains: Vec<Chain> = Vec::new();
-    let mut open: Vec<usize> = Vec::new();
-    for (z, blobs, _) in &planes {
-        let mut next_open = Vec::new();
+    for (pi, (z, blobs, _)) in planes.iter().enumerate() {
+        let mut taken: Vec<usize> = Vec::new();
         for b in blobs {
             if (b.x - bcx).hypot(b.y - bcy) > 110.0 {
                 continue;
             }
-            let found = open.iter().copied().find(|&ci| {
-                let l = chains[ci]
-                    .pts
-                    .last()
-                    .copied()
-                    .unwrap_or((f64::NAN, f64::NAN, 0.0, 0.0));
-                (l.0 - b.x).hypot(l.1 - b.y) < 15.0 && !next_open.contains(&ci)
+            let found = (0..chains.len()).find(|&ci| {
+                let c = &chains[ci];
+                let l = c.pts[c.pts.len() - 1];
+                c.last_plane + 2 >= pi
+                    && c.last_plane < pi
+                    && (l.0 - b.x).hypot(l.1 - b.y) < 15.0
+                    && !taken.contains(&ci)
             });
             match found {
                 Some(ci) => {
                     chains[ci].pts.push((b.x, b.y, *z, b.area));
-                    next_open.push(ci);
+                    chains[ci].last_plane = pi;
+                    taken.push(ci);
                 }
                 None => {
                     chains.push(Chain {
                         pts: vec![(b.x, b.y, *z, b.area)],
+                        last_plane: pi,
                     });
-                    next_open.push(chains.len() - 1);
+                    taken.push(chains.len() - 1);
                 }
             }
         }
-        open = next_open;
     }
     let score = |c: &Chain| -> f64 {
-        let mut xs: Vec<f64> = c.pts.iter().map(|p| p.0).collect();
-        xs.sort_by(f64::total_cmp);
-        let mx = xs[xs.len() / 2];
-        // Patient right of the body centre (LPS: smaller x).
-        if mx > bcx - 8.0 || c.pts.len() < 3 {
+        let med = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let mx = med(c.pts.iter().map(|p| p.0).collect());
+        let my = med(c.pts.iter().map(|p| p.1).collect());
+        // The IVC runs on the patient's right (LPS: smaller x) of the body centre, within
+        // 70 mm of it and anterior of its posterior third (kidneys lie further out and
+        // back; the aorta runs on the left).
+        if mx > bcx - 8.0 || mx < bcx - 70.0 || my > bcy + 25.0 || c.pts.len() < 3 {
             return 0.0;
         }
-        let mut areas: Vec<f64> = c.pts.iter().map(|p| p.3).collect();
-        areas.sort_by(f64::total_cmp);
-        c.pts.len() as f64 * areas[areas.len() / 2]
+        // Length counts most; area is capped so a large organ pole cannot win.
+        c.pts.len() as f64 * med(c.pts.iter().map(|p| p.3).collect()).min(600.0)
     };
+    if std::env::var_os("CAVASCOPE_TRACK_DEBUG").is_some() {
+        eprintln!("body centre {bcx:.1} {bcy:.1}");
+        for c in &chains {
+            if c.pts.len() >= 3 {
+                eprintln!(
+                    "chain n {} score {:.0} first {:?} last {:?}",
+                    c.pts.len(),
+                    score(c),
+                    c.pts[0],
+                    c.pts[c.pts.len() - 1]
+                );
+            }
+        }
+    }
     let best = chains.iter().max_by(|a, b| score(a).total_cmp(&score(b)))?;
     if score(best) <= 0.0 {
         return None;
     }
-    let p = best.pts[best.pts.len() / 2];
-    Some(Point3::new(p.0, p.1, p.2))
+    // The most typical member (area nearest the chain's median): away from junctions.
+    let mut areas: Vec<f64> = best.pts.iter().map(|p| p.3).collect();
+    areas.sort_by(f64::total_cmp);
+    let med = areas[areas.len() / 2];
+    let p = best
+        .pts
+        .iter()
+        .min_by(|a, b| (a.3 - med).abs().total_cmp(&(b.3 - med).abs()))
+        .copied()?;
+    let n = best.pts.len();
+    let mut out = vec![Point3::new(p.0, p.1, p.2)];
+    for q in [n / 4, (3 * n) / 4, 0, n - 1] {
+        let c = best.pts[q];
+        let pt = Point3::new(c.0, c.1, c.2);
+        if out.iter().all(|o| (o - pt).norm() > 5.0) {
+            out.push(pt);
+        }
+    }
+    Some(out)
 }
 
 /// 8-connected blobs: (centroid column, centroid row, pixel count).

@@ -169,3 +169,26 @@ fn debug_rays_noiseless() {
         );
     }
 }
+
+#[test]
+#[ignore]
+fn debug_locate() {
+    let case = match std::env::var("CASE").ok().as_deref() {
+        Some(c) => CaseName::parse(c).unwrap(),
+        None => CaseName::Normal,
+    };
+    let st = study(case, &PhantomOptions::small());
+    let phases = phases_from_truth(&st);
+    let pv = phases
+        .iter()
+        .find(|p| p.role.as_str().ends_with("portal_venous"))
+        .unwrap()
+        .volume_index;
+    let pre = phases
+        .iter()
+        .find(|p| p.role.as_str() == "ct_unenhanced" || p.role.as_str() == "mr_t1_pre")
+        .map(|p| p.volume_index);
+    let is_ct = st.volumes[pv].meta.modality == "CT";
+    let s = track::locate(&st.volumes[pv], pre.map(|i| &st.volumes[i]), is_ct);
+    println!("located {:?} truth seed {:?}", s, st.truth.ivc_seed_mm);
+}
