@@ -37,6 +37,8 @@ pub struct LumenResult {
     pub warnings: Vec<String>,
     /// The phase judged (volume index) and its opacification threshold, for landmarks.
     pub phase: Option<(usize, f32)>,
+    /// Blood-pool reference value and the phase's noise SD.
+    pub reference: Option<(f32, f32)>,
 }
 
 /// `pixels[i]`: world points of section i (its filled component); `z[i]`, `s[i]`: the
@@ -63,6 +65,7 @@ pub fn assess(
             summary: LumenSummary::default(),
             warnings,
             phase: None,
+            reference: None,
         };
     };
     if matches!(role, Role::CtArterial | Role::MrT1Arterial) {
@@ -96,6 +99,7 @@ pub fn assess(
             summary: LumenSummary::default(),
             warnings,
             phase: None,
+            reference: None,
         };
     }
     medians.sort_by(f32::total_cmp);
@@ -135,6 +139,7 @@ pub fn assess(
         summary,
         warnings,
         phase: Some((vi, thr)),
+        reference: Some((reference, sd)),
     }
 }
 
