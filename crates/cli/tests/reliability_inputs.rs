@@ -179,3 +179,53 @@ fn killed_runs_leave_no_half_written_outputs() {
         "no run got far enough to write anything: nothing was tested"
     );
 }
+
+/// Series descriptions are text a file names could be made from: path separators, `..`,
+/// control and non-UTF-8 bytes must not put anything outside OUT.
+#[test]
+fn hostile_series_descriptions_stay_inside_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let study = tmp.path().join("study");
+    copy_tree(studies().0.as_path(), &study);
+    assert!(patch_bytes(&study, b"ABD ARTERIAL 2.5mm", b"../../ARTERIAL\xff\xfe/x") > 0);
+    assert!(
+        patch_bytes(
+            &study,
+            b"ABD PORTAL VENOUS 2.5mm",
+            b"/tmp/PORTAL VENOUS\x00\x01/.."
+        ) > 0
+    );
+    assert!(patch_bytes(&study, b"ABD DELAYED 3MIN 2.5mm", b"..\\..\\DELAYED\r\n3MIN...") > 0);
+    let parent = tmp.path().join("parent");
+    std::fs::create_dir(&parent).unwrap();
+    let mut allowed = vec![std::fs::canonicalize(&study).unwrap()];
+    for cmd in ["analyze", "convert"] {
+        let out = parent.join(cmd);
+        run(&[
+            OsStr::new(cmd),
+            study.as_os_str(),
+            OsStr::new("--out"),
+            out.as_os_str(),
+        ]);
+        allowed.push(std::fs::canonicalize(&out).unwrap());
+        for f in files_under(tmp.path()) {
+            let c = std::fs::canonicalize(&f).unwrap();
+            assert!(
+                allowed.iter().any(|a| c.starts_with(a)),
+                "{cmd}: {} written outside its output folder",
+                c.display()
+            );
+        }
+    }
+    assert!(!Path::new("/tmp/PORTAL VENOUS").exists());
+    let top: Vec<_> = std::fs::read_dir(&parent)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        top.len(),
+        2,
+        "something besides the two output folders in {}: {top:?}",
+        parent.display()
+    );
+}

@@ -153,6 +153,8 @@ pub fn run_batch(
         {
             pb.set_style(style.progress_chars("=> "));
         }
+        // The clock keeps moving through a long study.
+        pb.enable_steady_tick(std::time::Duration::from_millis(500));
         logging::set_bars(Some(mp));
         pb
     });
