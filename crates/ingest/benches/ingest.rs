@@ -14,7 +14,9 @@ fn write_series(dir: &Path) {
     for k in 0..SLICES {
         let mut s = SynthSlice::ct(SIZE, SIZE, [-200.0, -180.0, 0.8 * k as f64], [0.78, 0.78]);
         s.sop_uid = format!("1.2.826.0.1.3680043.10.1001.3.{}", k + 1);
-        s.pixels = (0..SIZE as usize * SIZE as usize).map(|p| ((p * 31 + k) % 2000) as i16).collect();
+        s.pixels = (0..SIZE as usize * SIZE as usize)
+            .map(|p| ((p * 31 + k) % 2000) as i16)
+            .collect();
         write_slice(&dir.join(format!("IM{k:05}")), &s).expect("write slice");
     }
 }
@@ -44,14 +46,18 @@ fn bench(c: &mut Criterion) {
     let mut m = c.benchmark_group("memcpy_reference");
     m.sample_size(10);
     m.throughput(Throughput::Bytes(bytes));
-    m.bench_function("memcpy_pixel_bytes", |b| b.iter(|| dst.copy_from_slice(std::hint::black_box(&src))));
+    m.bench_function("memcpy_pixel_bytes", |b| {
+        b.iter(|| dst.copy_from_slice(std::hint::black_box(&src)))
+    });
     // The same into freshly allocated memory (first-touch page faults included), which is
     // what assembling a new volume pays: f32 output is twice the stored bytes.
     m.throughput(Throughput::Bytes(bytes));
     m.bench_function("fresh_f32_volume_fill", |b| {
         b.iter(|| {
             let mut v = vec![0f32; bytes as usize / 2];
-            v.iter_mut().zip(src.chunks_exact(2)).for_each(|(o, c)| *o = c[0] as f32);
+            v.iter_mut()
+                .zip(src.chunks_exact(2))
+                .for_each(|(o, c)| *o = c[0] as f32);
             std::hint::black_box(v)
         })
     });

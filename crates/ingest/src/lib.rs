@@ -8,14 +8,29 @@
 //!
 //! Modules: [`scan`] (folder walk), [`header`] (header-only pass), [`group`] (composite
 //! key, duplicates, phases), [`stack`] (sort, spacing, tilt → geometry), [`pixels`]
-//! (decoding into the volume), [`series_meta`] (what later stages read). The policies are
+//! (decoding into the volume), [`series_meta`] (what later stages read), [`synth`] (small
+//! synthetic DICOM series for tests and benchmarks). The policies are
 //! described in `docs/ingest.md`.
 //!
-//! ```no_run
-//! let study = cavascope_ingest::load_study(std::path::Path::new("study/"), &Default::default())?;
-//! for s in &study.series {
-//!     println!("{} {:?} {:?}", s.series_instance_uid, s.dims, s.problems);
+//! ```
+//! use cavascope_ingest::synth::{write_slice, SynthSlice};
+//! // A 3-slice axial CT series written in shuffled order…
+//! let dir = std::env::temp_dir().join(format!("ingest-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! for k in [2usize, 0, 1] {
+//!     let mut s = SynthSlice::ct(4, 5, [-10.0, 20.0, 2.5 * k as f64], [0.7, 0.9]);
+//!     s.sop_uid = format!("1.2.3.{k}");
+//!     write_slice(&dir.join(format!("f{k}")), &s).unwrap();
 //! }
+//! // …comes back as one volume, sorted in space, in HU, with its LPS geometry.
+//! let study = cavascope_ingest::load_study(&dir, &Default::default())?;
+//! let s = &study.series[0];
+//! assert_eq!(s.dims, [5, 4, 3]);
+//! assert_eq!(s.spacing_mm, [0.9, 0.7, 2.5]);
+//! let v = s.volume.as_ref().unwrap();
+//! assert_eq!(v.data[[0, 0, 0]], -1024.0); // stored 0, RescaleIntercept −1024
+//! assert!((v.geometry.index_to_world([0.0, 0.0, 2.0]).z - 5.0).abs() < 1e-9);
+//! # std::fs::remove_dir_all(&dir).ok();
 //! # Ok::<(), cavascope_ingest::IngestError>(())
 //! ```
 

@@ -94,13 +94,13 @@ pub fn write_nifti(path: &Path, data: &Array3<f32>, geometry: &Geometry) -> Resu
     // Non-short-circuiting fold per chunk: vectorises (`all` does not).
     let as_i16 = values
         .par_chunks(1 << 16)
-        .all(|c| c.iter().fold(true, |ok, &v| ok & ((v as i16) as f32 == v)));
+        .all(|c| c.iter().fold(true, |ok, &v| ok & (to_i16(v) as f32 == v)));
     let dims = dims_ijk(data.dim());
     let (dt, bitpix) = if as_i16 { (DT_INT16, 16) } else { (DT_FLOAT32, 32) };
     let header = build_header(dims, geometry, dt, bitpix);
     let encode = move |chunk: &[f32]| -> Vec<u8> {
         if as_i16 {
-            let v: Vec<i16> = chunk.iter().map(|&x| (x as i16).to_le()).collect();
+            let v: Vec<i16> = chunk.iter().map(|&x| to_i16(x).to_le()).collect();
             as_bytes(&v).to_vec()
         } else {
             let v: Vec<u32> = chunk.iter().map(|&x| x.to_bits().to_le()).collect();
@@ -108,6 +108,15 @@ pub fn write_nifti(path: &Path, data: &Array3<f32>, geometry: &Geometry) -> Resu
         }
     };
     write_file(path, &header, values, encode)
+}
+
+/// Saturating f32 → i16 (NaN → −32768) that vectorises, unlike `as i16`.
+#[inline(always)]
+fn to_i16(v: f32) -> i16 {
+    // `max`/`min` return the non-NaN operand, so `c` is finite and within i16.
+    let c = v.max(i16::MIN as f32).min(i16::MAX as f32);
+    // SAFETY: `c` is finite and in i32 range.
+    unsafe { c.to_int_unchecked::<i32>() as i16 }
 }
 
 /// The bytes of a slice of plain integers (already in little-endian order).
