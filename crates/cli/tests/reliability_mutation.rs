@@ -18,6 +18,9 @@ const FOLDERS: usize = 100;
 const PER_FOLDER: usize = 30;
 /// Time one damaged folder may take in process before it counts as a hang.
 const HANG_S: u64 = 30;
+/// The whole test's budget (it takes about a minute when every file costs what its size
+/// suggests): past it, the slowness is the finding and the test stops there.
+const BUDGET_S: u64 = 150;
 
 /// splitmix64: a fixed, dependency-free generator, so a failing mutant can be remade.
 struct Rng(u64);
@@ -216,7 +219,15 @@ fn mutated_files_never_crash_and_are_all_accounted_for() {
     let mut failures = Vec::new();
     let mut skipped_total = 0;
     let mut used_total = 0;
+    let t0 = std::time::Instant::now();
     for folder in 0..FOLDERS {
+        if t0.elapsed().as_secs() > BUDGET_S {
+            failures.push(format!(
+                "too slow: {folder} of {FOLDERS} folders in {:.0} s (budget {BUDGET_S} s)",
+                t0.elapsed().as_secs_f64()
+            ));
+            break;
+        }
         let dir = root.join(format!("m{folder:03}"));
         std::fs::create_dir_all(&dir).unwrap();
         let mut log = String::new();
