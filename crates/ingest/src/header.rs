@@ -171,7 +171,7 @@ fn parse_dt_time(s: &str) -> Option<f64> {
     if s.len() <= 8 {
         return None;
     }
-    parse_tm(&s[8..])
+    parse_tm(s.get(8..)?)
 }
 
 fn time(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
@@ -452,5 +452,8 @@ mod tests {
         assert_eq!(parse_tm("xx"), None);
         assert_eq!(parse_tm("996000"), None);
         assert_eq!(parse_dt_time("20240101101530.25+0100"), Some(36930.25));
+        // Hostile text never panics (multi-byte characters at the slice boundary).
+        assert_eq!(parse_dt_time("2024010\u{e9}1015"), None);
+        assert_eq!(parse_tm("\u{e9}\u{e9}"), None);
     }
 }
