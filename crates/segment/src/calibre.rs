@@ -159,7 +159,7 @@ impl std::fmt::Debug for SectionShape {
 
 const MAX_HALF_WIDTH_MM: f64 = 80.0;
 /// Pixel size for small sections; the brief asks for ≤ 0.5 mm.
-const FINE_PIXEL_MM: f64 = 0.25;
+const FINE_PIXEL_MM: f64 = 0.3;
 
 /// Measure the section of `field` in `plane`. `None` when the plane does not cut the
 /// mask near its centre (within `search_radius_mm`).
@@ -196,10 +196,23 @@ fn measure_at(field: &FractionField, plane: &Plane, half: f64, h: f64, search_ra
         let b = (r as f64 - c) * h;
         plane.center + plane.u * a + plane.v * b
     };
+    // Index-space steps along u and v: one affine per section, not per pixel.
+    let g = field.geometry();
+    let base = g.world_to_index(&pos(0, 0));
+    let eu = g.world_to_index(&pos(0, 1));
+    let ev = g.world_to_index(&pos(1, 0));
+    let du = [eu[0] - base[0], eu[1] - base[1], eu[2] - base[2]];
+    let dv = [ev[0] - base[0], ev[1] - base[1], ev[2] - base[2]];
     let mut f = vec![0f32; n * n];
     for r in 0..n {
         for q in 0..n {
-            f[r * n + q] = field.sample(&pos(r, q));
+            let (qf, rf) = (q as f64, r as f64);
+            let idx = [
+                base[0] + du[0] * qf + dv[0] * rf,
+                base[1] + du[1] * qf + dv[1] * rf,
+                base[2] + du[2] * qf + dv[2] * rf,
+            ];
+            f[r * n + q] = sampling::trilinear(&field.data, idx).unwrap_or(0.0);
         }
     }
     let inside = |idx: usize| f[idx] >= 0.5;

@@ -167,6 +167,13 @@ fn role_index(phases: &[PhaseInfo], role: Role, n: usize) -> Option<usize> {
 /// Build the IVC model. Never panics; what could not be done is a warning.
 pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions) -> IvcOutcome {
     let mut warnings = Vec::new();
+    let t0 = std::time::Instant::now();
+    let dbg = std::env::var_os("CAVASCOPE_TRACK_DEBUG").is_some();
+    let tick = |what: &str| {
+        if dbg {
+            eprintln!("ivc timing: {what} at {:.3} s", t0.elapsed().as_secs_f64());
+        }
+    };
     let fail = |warnings: Vec<String>| IvcOutcome {
         model: None,
         landmarks: Landmarks::default(),
@@ -265,6 +272,7 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
         };
         // Try the candidates in order; a track shorter than 120 mm (started at a junction
         // or inside a tumour) gives way to the next, and the longest is kept.
+        tick("inputs");
         let mut best: Option<Vec<track::Contour>> = None;
         for seed in &seeds {
             if let Some(c) = tracker.track(seed) {
@@ -305,6 +313,7 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
                 "IVC wall bridged over {bridged} mm where the lumen is not opacified (shape from the neighbouring sections)"
             ));
         }
+        tick("tracked");
         track::smooth_along_z(&mut contours, CONTOUR_SIGMA_MM);
         let Some(field) = track::contours_to_field(&contours, FIELD_PIXEL_MM) else {
             warnings.push("IVC tracking gave too short a vessel".into());
@@ -313,7 +322,9 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
         (source, field)
     };
 
+    tick("field");
     let profile = measure_profile(&field, 2.0);
+    tick("profile");
     if profile.len() < 3 {
         warnings.push("IVC too short to measure (fewer than 3 sections)".into());
         return fail(warnings);
@@ -348,6 +359,7 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
         ),
     };
     warnings.extend(lw);
+    tick("lumen+landmarks");
 
     let sections: Vec<Section> = profile
         .iter()
@@ -377,6 +389,7 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
     };
     let length = sections.last().map(|s| s.s_mm).unwrap_or(0.0);
     let mask = field_to_mask(&field, &refv.geometry, refv.shape());
+    tick("mask");
     let model = IvcModel {
         source,
         reference_series: refv.meta.series_instance_uid.clone(),

@@ -543,6 +543,7 @@ impl<'a> Tracker<'a> {
         // statistic Σ w Δ² has mean 2·nph under noise alone; demand a clear step.
         let thr = 2.0 * nph as f64 + 36.0;
         (0..NRAYS)
+            .into_par_iter()
             .map(|m| {
                 let t = theta(m);
                 let (c, s) = (t.cos(), t.sin());
@@ -878,8 +879,7 @@ impl<'a> Tracker<'a> {
         if first.kind != ContourKind::Measured {
             return None;
         }
-        let mut up = self.run(&first, 1.0);
-        let mut down = self.run(&first, -1.0);
+        let (mut up, mut down) = rayon::join(|| self.run(&first, 1.0), || self.run(&first, -1.0));
         cut_ends(&first, &mut up);
         cut_ends(&first, &mut down);
         let mut all: Vec<Contour> = down.into_iter().rev().collect();

@@ -192,3 +192,17 @@ fn debug_locate() {
     let s = track::locate(&st.volumes[pv], pre.map(|i| &st.volumes[i]), is_ct);
     println!("located {:?} truth seed {:?}", s, st.truth.ivc_seed_mm);
 }
+
+#[test]
+#[ignore]
+fn debug_timing() {
+    let st = study(CaseName::Normal, &PhantomOptions::small());
+    let phases = phases_from_truth(&st);
+    let t = std::time::Instant::now();
+    let out = cavascope_segment::ivc::build_ivc(&st.volumes, &phases, &Default::default());
+    println!(
+        "total {:.3} s model {}",
+        t.elapsed().as_secs_f64(),
+        out.model.is_some()
+    );
+}
