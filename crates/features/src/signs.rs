@@ -385,7 +385,9 @@ pub(crate) fn imperceptible_lumen(c: &Context) -> Sign {
 
 fn collateral_limit(t: &Thresholds, name: &str) -> f64 {
     let n = name.to_ascii_lowercase();
-    if n.contains("azygos") {
+    if n.contains("hemiazygos") {
+        t.hemiazygos_diameter_mm
+    } else if n.contains("azygos") {
         t.azygos_diameter_mm
     } else if n.contains("gonadal") || n.contains("ovarian") || n.contains("testicular") {
         t.gonadal_diameter_mm

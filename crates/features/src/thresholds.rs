@@ -47,6 +47,9 @@ pub struct Thresholds {
     // --- Collaterals ---------------------------------------------------------------
     /// Azygos / hemiazygos > 10 mm is the usual CT flag (unverified; Tatar 2008 range 4.3–16 mm).
     pub azygos_diameter_mm: f64,
+    /// Hemiazygos: no published cut-off; default 7 mm, between its usual calibre (smaller
+    /// than the azygos) and the azygos flag.
+    pub hemiazygos_diameter_mm: f64,
     /// Gonadal vein ≥ 6 mm dilated (PMC6445463, n=2384).
     pub gonadal_diameter_mm: f64,
     /// Any other collateral (lumbar, epidural, abdominal wall): no published cut-off;
@@ -104,6 +107,7 @@ impl Default for Thresholds {
             contact_margin_mm: 3.0,
             imperceptible_min_length_mm: 10.0,
             azygos_diameter_mm: 10.0,
+            hemiazygos_diameter_mm: 7.0,
             gonadal_diameter_mm: 6.0,
             other_collateral_diameter_mm: 6.0,
             enhancing_delta_hu: 20.0,

@@ -703,3 +703,34 @@ fn flattening_far_beyond_the_mass_is_a_flat_cava() {
     assert_eq!(s.state, A, "{}", s.explanation);
     assert!(s.explanation.contains("flat cava"), "{}", s.explanation);
 }
+
+#[test]
+fn named_collaterals_use_their_own_limits() {
+    let with = |veins: &[(&str, f64)]| {
+        let mut m = normal_case();
+        m.collaterals = Some(Collaterals {
+            volume_ml: None,
+            max_diameter_mm: veins.iter().map(|v| v.1).reduce(f64::max),
+            veins: veins
+                .iter()
+                .map(|(n, d)| NamedVein {
+                    name: n.to_string(),
+                    diameter_mm: Some(*d),
+                })
+                .collect(),
+            count: None,
+        });
+        evaluate(&m, &Thresholds::default())
+            .sign(ProminentCollaterals)
+            .unwrap()
+            .clone()
+    };
+    // 8 mm: enlarged for a hemiazygos (7), normal for an azygos (10).
+    assert_eq!(with(&[("hemiazygos", 8.0)]).state, P);
+    assert_eq!(with(&[("azygos", 8.0), ("hemiazygos", 5.0)]).state, A);
+    assert_eq!(with(&[("left_gonadal", 7.0)]).state, P);
+    assert_eq!(with(&[("lumbar_1", 5.0)]).state, A);
+    assert!(with(&[("hemiazygos", 8.0)])
+        .explanation
+        .contains("hemiazygos measures 8.0 mm"));
+}
