@@ -6,8 +6,10 @@
 
 use cavascope_phantom::{generate, write_study, CaseName, PhantomOptions, Truth, WriteOptions};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
 
 fn analyze(study: &Path, out: &Path, extra: &[String]) -> Value {
     let o = Command::new(env!("CARGO_BIN_EXE_cavascope"))
@@ -113,82 +115,79 @@ fn compare(label: &str, r: &Value, t: &Truth, out: &Path) -> Vec<String> {
     bad
 }
 
+/// A phantom study written once per test process and shared by the tests of its case
+/// (under cargo's per-target temporary folder; rewritten on each run).
 struct Written {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
     study: PathBuf,
     truth: Truth,
     series_files: Vec<Vec<PathBuf>>,
 }
 
-fn write(case: CaseName) -> Written {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().to_path_buf();
+fn written(case: CaseName) -> Arc<Written> {
+    static STUDIES: OnceLock<Mutex<HashMap<CaseName, Arc<Written>>>> = OnceLock::new();
+    let mut map = STUDIES
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(w) = map.get(&case) {
+        return w.clone();
+    }
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("analyze_phantom")
+        .join(case.as_str());
+    let _ = std::fs::remove_dir_all(&root);
     let study = root.join("study");
     let st = generate(case, &PhantomOptions::small());
     let w = write_study(&st, &study, &WriteOptions::default()).expect("write phantom study");
     let truth = Truth::load(&w.truth_path).expect("truth.json");
-    Written {
-        _dir: dir,
-        root,
+    let out = Arc::new(Written {
         study,
         truth,
         series_files: w.series_files,
-    }
+    });
+    map.insert(case, out.clone());
+    out
 }
 
-fn check_case(case: CaseName) {
-    let w = write(case);
-    let mut bad = Vec::new();
-    let out = w.root.join("out_seed");
-    let r = analyze(&w.study, &out, &seed_args(&w.truth));
-    bad.extend(compare(&format!("{case} (seeds)"), &r, &w.truth, &out));
-    let out = w.root.join("out_auto");
-    let r = analyze(&w.study, &out, &[]);
-    bad.extend(compare(&format!("{case} (auto)"), &r, &w.truth, &out));
+fn check(case: CaseName, seeds: bool) {
+    let w = written(case);
+    let label = format!("{case} ({})", if seeds { "seeds" } else { "auto" });
+    let out = tempfile::tempdir().unwrap();
+    let args = if seeds { seed_args(&w.truth) } else { vec![] };
+    let r = analyze(&w.study, out.path(), &args);
+    let bad = compare(&label, &r, &w.truth, out.path());
     assert!(bad.is_empty(), "\n{}", bad.join("\n"));
 }
 
-#[test]
-fn normal() {
-    check_case(CaseName::Normal);
+macro_rules! case_tests {
+    ($($seeds:ident, $auto:ident => $case:expr;)*) => {$(
+        #[test]
+        fn $seeds() {
+            check($case, true);
+        }
+        #[test]
+        fn $auto() {
+            check($case, false);
+        }
+    )*};
 }
 
-#[test]
-fn ivc_leiomyosarcoma() {
-    check_case(CaseName::IvcLeiomyosarcoma);
-}
-
-#[test]
-fn cholangiocarcinoma_mimic() {
-    check_case(CaseName::CholangiocarcinomaMimic);
-}
-
-#[test]
-fn extrinsic_compression() {
-    check_case(CaseName::ExtrinsicCompression);
-}
-
-#[test]
-fn liposarcoma() {
-    check_case(CaseName::Liposarcoma);
-}
-
-#[test]
-fn hcc_washout() {
-    check_case(CaseName::HccWashout);
-}
-
-#[test]
-fn mri_leiomyosarcoma() {
-    check_case(CaseName::MriLeiomyosarcoma);
+case_tests! {
+    normal_seeds, normal_auto => CaseName::Normal;
+    ivc_leiomyosarcoma_seeds, ivc_leiomyosarcoma_auto => CaseName::IvcLeiomyosarcoma;
+    cholangiocarcinoma_mimic_seeds, cholangiocarcinoma_mimic_auto => CaseName::CholangiocarcinomaMimic;
+    extrinsic_compression_seeds, extrinsic_compression_auto => CaseName::ExtrinsicCompression;
+    liposarcoma_seeds, liposarcoma_auto => CaseName::Liposarcoma;
+    hcc_washout_seeds, hcc_washout_auto => CaseName::HccWashout;
+    mri_leiomyosarcoma_seeds, mri_leiomyosarcoma_auto => CaseName::MriLeiomyosarcoma;
 }
 
 /// Removing the arterial (then the delayed) series from the folder turns the signs that
 /// need it indeterminate — never a wrong `absent` — and leaves the others as the truth.
 #[test]
 fn removing_a_phase_makes_its_signs_indeterminate() {
-    let w = write(CaseName::IvcLeiomyosarcoma);
+    let w = written(CaseName::IvcLeiomyosarcoma);
+    let tmp = tempfile::tempdir().unwrap();
     let mut bad = Vec::new();
     for (role, needs) in [
         (
@@ -204,7 +203,7 @@ fn removing_a_phase_makes_its_signs_indeterminate() {
             .position(|s| s.role == role)
             .expect("phase in the phantom");
         // A copy of the study without that series (the input folder is never written).
-        let study = w.root.join(format!("without_{role}"));
+        let study = tmp.path().join(format!("without_{role}"));
         for (i, files) in w.series_files.iter().enumerate() {
             if i == idx {
                 continue;
@@ -216,7 +215,7 @@ fn removing_a_phase_makes_its_signs_indeterminate() {
                 std::fs::copy(f, &dst).unwrap();
             }
         }
-        let out = w.root.join(format!("out_without_{role}"));
+        let out = tmp.path().join(format!("out_without_{role}"));
         let r = analyze(&study, &out, &seed_args(&w.truth));
         for s in r["signs"].as_array().unwrap() {
             let id = s["id"].as_str().unwrap();
