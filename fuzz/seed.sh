@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Seed the fuzz corpora from the public DICOM test corpus and a phantom study.
-#   fuzz/seed.sh [CORPUS_DIR]   (default: $CAVASCOPE_CORPUS or <repo>/.corpus-cache)
+#   fuzz/seed.sh [CORPUS_DIR]   (default: $CAVASCOPE_CORPUS or <repo>/target/corpus-cache,
+#                                 filled by test-data/corpus/fetch.sh)
 # Files over 256 KiB are left out: libFuzzer mutates small inputs far faster.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
-src="${1:-${CAVASCOPE_CORPUS:-$repo/.corpus-cache}}"
+src="${1:-${CAVASCOPE_CORPUS:-$repo/target/corpus-cache}}"
 mkdir -p "$here/corpus/header_scan" "$here/corpus/pixel_decode" "$here/corpus/volume_assembly"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT

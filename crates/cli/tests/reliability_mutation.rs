@@ -133,16 +133,26 @@ fn seeds(scratch: &Path) -> Vec<(String, Vec<u8>)> {
     Slice::axial(1, 0).write(&crafted);
     out.push(("crafted".into(), std::fs::read(&crafted).unwrap()));
     if let Some(corpus) = corpus_dir() {
-        let mut n = 0;
-        for f in files_under(&corpus) {
-            let ok = f.extension().is_some_and(|e| e.eq_ignore_ascii_case("dcm"))
-                && std::fs::metadata(&f).is_ok_and(|m| m.len() < 256 * 1024);
-            if ok && n < 200 {
-                out.push((f.display().to_string(), std::fs::read(&f).unwrap()));
-                n += 1;
-            }
+        // DICOM files under 256 KiB, sampled evenly over the packages (not the first 200).
+        let eligible: Vec<PathBuf> = files_under(&corpus)
+            .into_iter()
+            .filter(|f| std::fs::metadata(f).is_ok_and(|m| m.len() < 256 * 1024))
+            .filter(|f| {
+                let dcm = f.extension().is_some_and(|e| e.eq_ignore_ascii_case("dcm"));
+                dcm || std::fs::read(f).is_ok_and(|b| b.get(128..132) == Some(&b"DICM"[..]))
+            })
+            .collect();
+        let step = (eligible.len() / 200).max(1);
+        let picked: Vec<&PathBuf> = eligible.iter().step_by(step).take(200).collect();
+        for f in &picked {
+            out.push((f.display().to_string(), std::fs::read(f).unwrap()));
         }
-        eprintln!("mutation: {n} corpus files from {}", corpus.display());
+        eprintln!(
+            "mutation: {} of {} corpus files from {}",
+            picked.len(),
+            eligible.len(),
+            corpus.display()
+        );
     } else {
         eprintln!("mutation: no corpus cache; phantom and crafted seeds only");
     }

@@ -274,13 +274,15 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The cached public DICOM corpus (see shared/test-corpus.md), when present:
-/// `$CAVASCOPE_CORPUS`, else `<repo>/.corpus-cache`.
+/// The cached public DICOM corpus (test-data/corpus/fetch.sh), when present:
+/// `$CAVASCOPE_CORPUS`, else `<repo>/target/corpus-cache`, else `<repo>/.corpus-cache`.
 pub fn corpus_dir() -> Option<PathBuf> {
-    let d = std::env::var_os("CAVASCOPE_CORPUS")
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::env::var_os("CAVASCOPE_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.corpus-cache"));
-    d.is_dir().then_some(d)
+        .into_iter()
+        .chain([repo.join("target/corpus-cache"), repo.join(".corpus-cache")])
+        .find(|d| d.is_dir())
 }
 
 /// A CT phantom study of `case` written as DICOM into `dir`, at a reduced grid that keeps
