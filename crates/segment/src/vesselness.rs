@@ -279,9 +279,24 @@ pub fn objectness(h: [f64; 6], p: &VesselnessParams) -> f64 {
     v
 }
 
-/// Reference multi-scale vesselness with exact sampled Gaussian-derivative kernels (FIR,
-/// 15 one-dimensional passes per scale); slower than [`vesselness`] at large σ.
-pub fn vesselness_fir(data: &Array3<f32>, spacing_ijk: [f64; 3], params: &VesselnessParams) -> Vesselness {
+/// Multi-scale vesselness of `data` with voxel spacing `spacing_ijk` = `[columns, rows,
+/// slices]` mm (as `Geometry::spacing`): sampled Gaussian-derivative kernels (FIR, 15
+/// one-dimensional passes per scale). Agrees with ITK's filter (Pearson 0.9999 on a
+/// phantom CT) and is the default; [`vesselness_recursive`] is faster at large σ but
+/// smooths more.
+///
+/// ```
+/// use cavascope_segment::vesselness::{vesselness, VesselnessParams};
+/// use ndarray::Array3;
+/// // A bright tube of radius 2 mm along z in a 1 mm grid.
+/// let a = Array3::from_shape_fn((16, 24, 24), |(_, j, i)| {
+///     let (x, y) = (i as f64 - 12.0, j as f64 - 12.0);
+///     if x * x + y * y <= 4.0 { 200.0f32 } else { 0.0 }
+/// });
+/// let v = vesselness(&a, [1.0, 1.0, 1.0], &VesselnessParams::default());
+/// assert!(v.response[[8, 12, 12]] > 10.0 * v.response[[8, 2, 2]].max(1e-3));
+/// ```
+pub fn vesselness(data: &Array3<f32>, spacing_ijk: [f64; 3], params: &VesselnessParams) -> Vesselness {
     let dim = data.dim();
     let mut response = Array3::<f32>::zeros(dim);
     let mut sigma_map = Array3::<f32>::zeros(dim);
@@ -448,24 +463,16 @@ pub fn gaussian_recursive(data: &Array3<f32>, spacing_ijk: [f64; 3], sigma_mm: f
     a
 }
 
-/// Multi-scale vesselness of `data` with voxel spacing `spacing_ijk` = `[columns, rows,
-/// slices]` mm (as `Geometry::spacing`). Each scale: recursive Gaussian smoothing
-/// (Young–van Vliet, cost independent of σ, like ITK's recursive filters), then the
-/// σ²-normalised Hessian by central differences fused with the objectness, so no Hessian
-/// image is stored. [`vesselness_fir`] is the slower exact-derivative reference.
-///
-/// ```
-/// use cavascope_segment::vesselness::{vesselness, VesselnessParams};
-/// use ndarray::Array3;
-/// // A bright tube of radius 2 mm along z in a 1 mm grid.
-/// let a = Array3::from_shape_fn((16, 24, 24), |(_, j, i)| {
-///     let (x, y) = (i as f64 - 12.0, j as f64 - 12.0);
-///     if x * x + y * y <= 4.0 { 200.0f32 } else { 0.0 }
-/// });
-/// let v = vesselness(&a, [1.0, 1.0, 1.0], &VesselnessParams::default());
-/// assert!(v.response[[8, 12, 12]] > 10.0 * v.response[[8, 2, 2]].max(1e-3));
-/// ```
-pub fn vesselness(data: &Array3<f32>, spacing_ijk: [f64; 3], params: &VesselnessParams) -> Vesselness {
+/// Multi-scale vesselness with recursive Gaussian smoothing (Young–van Vliet, cost
+/// independent of σ) and the σ²-normalised Hessian by central differences fused with the
+/// objectness, so no Hessian image is stored. Faster than [`vesselness`], but the extra
+/// smoothing of the differences lowers the response at small σ (Pearson 0.97 against ITK
+/// instead of 0.9999).
+pub fn vesselness_recursive(
+    data: &Array3<f32>,
+    spacing_ijk: [f64; 3],
+    params: &VesselnessParams,
+) -> Vesselness {
     let dim = data.dim();
     let (nk, nj, ni) = dim;
     let mut response = Array3::<f32>::zeros(dim);
@@ -650,8 +657,8 @@ mod tests {
         let sp = [0.75, 0.75, 2.0];
         let a = tube((20, 48, 48), sp, 3.0, 200.0);
         let p = VesselnessParams::default();
-        let f = vesselness(&a, sp, &p);
-        let r = vesselness_fir(&a, sp, &p);
+        let f = vesselness_recursive(&a, sp, &p);
+        let r = vesselness(&a, sp, &p);
         let (x, y) = (f.response[[10, 24, 24]] as f64, r.response[[10, 24, 24]] as f64);
         assert!((x - y).abs() / y < 0.15, "centre {x} vs {y}");
         // Correlation over the slab.
