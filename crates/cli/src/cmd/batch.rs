@@ -32,6 +32,8 @@ pub enum BatchError {
     NoStudies(PathBuf),
     #[error("summary: {0}")]
     Csv(#[from] csv::Error),
+    #[error(transparent)]
+    Write(#[from] cavascope_report::ReportError),
 }
 
 /// Analyses one study folder into an (empty, existing) output folder.

@@ -2,7 +2,6 @@
 //! name in the same folder, then renamed (a rename within one file system is atomic).
 
 use super::BatchError;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BatchError + '_ {
@@ -12,34 +11,27 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BatchError + '_ {
     }
 }
 
-/// Write `bytes` to `path` through a temporary file beside it.
+/// Write `bytes` to `path` through a temporary file beside it (the report crate's writer,
+/// so every output of cavascope is published the same way).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BatchError> {
     let parent = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
-        f.write_all(bytes).map_err(io(&tmp))?;
-        // Data on disk before the rename makes it visible: a crash leaves old or new, never half.
-        f.sync_all().map_err(io(&tmp))?;
-        std::fs::rename(&tmp, path).map_err(io(path))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    cavascope_report::write_atomic(parent, &name, bytes)?;
+    Ok(())
 }
 
-/// Remove temporaries of `path` that a killed run left (`.<name>.tmp-<pid>` beside it).
-/// Only this file's own: a concurrent shard writes a summary of another name.
+/// Remove temporaries of `path` that a killed run left (`.<name>.<random>.tmp` beside it,
+/// as [`write_atomic`] names them). Only this file's own: a concurrent shard writes a
+/// summary of another name.
 pub fn remove_stale_temps(path: &Path) -> Result<(), BatchError> {
     let parent = path.parent().unwrap_or(Path::new("."));
     let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
         return Ok(());
     };
-    let prefix = format!(".{name}.tmp-");
+    let prefix = format!(".{name}.");
     for e in std::fs::read_dir(parent).map_err(io(parent))?.flatten() {
-        if e.file_name().to_string_lossy().starts_with(&prefix) {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if n.starts_with(&prefix) && n.ends_with(".tmp") {
             let p = e.path();
             std::fs::remove_file(&p).map_err(io(&p))?;
         }
@@ -110,14 +102,18 @@ mod tests {
     fn stale_temporaries_of_one_file_only() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("summary.csv");
-        std::fs::write(d.path().join(".summary.csv.tmp-123"), b"half").unwrap();
-        std::fs::write(d.path().join(".summary-shard-1-of-2.csv.tmp-9"), b"other shard").unwrap();
+        std::fs::write(d.path().join(".summary.csv.Ab12Cd.tmp"), b"half").unwrap();
+        std::fs::write(
+            d.path().join(".summary-shard-1-of-2.csv.Xy34Zw.tmp"),
+            b"other shard",
+        )
+        .unwrap();
         remove_stale_temps(&p).unwrap();
         let left: Vec<String> = std::fs::read_dir(d.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(left, [".summary-shard-1-of-2.csv.tmp-9"]);
+        assert_eq!(left, [".summary-shard-1-of-2.csv.Xy34Zw.tmp"]);
     }
 
     #[test]

@@ -96,7 +96,7 @@ fn read_list(list: &Path) -> Result<Vec<PathBuf>, BatchError> {
     let mut seen = std::collections::HashSet::new();
     for line in bytes.split(|&b| b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let line = trim_ascii(line);
+        let line = line.trim_ascii();
         if line.is_empty() || line.starts_with(b"#") {
             continue;
         }
@@ -108,24 +108,6 @@ fn read_list(list: &Path) -> Result<Vec<PathBuf>, BatchError> {
         }
     }
     Ok(out)
-}
-
-fn trim_ascii(mut s: &[u8]) -> &[u8] {
-    while let [first, rest @ ..] = s {
-        if first.is_ascii_whitespace() {
-            s = rest;
-        } else {
-            break;
-        }
-    }
-    while let [rest @ .., last] = s {
-        if last.is_ascii_whitespace() {
-            s = rest;
-        } else {
-            break;
-        }
-    }
-    s
 }
 
 #[cfg(unix)]
