@@ -34,8 +34,10 @@ const RMAX_MM: f64 = 40.0;
 const RAY_STEP_MM: f64 = 0.25;
 /// Half-distance of the step detector, mm.
 const STEP_HALF_MM: f64 = 2.0;
-/// Ridge weight toward the previous plane's shape (per unit data weight, × k²).
-const RIDGE: f64 = 0.01;
+/// Ridge weights (per unit data weight, × k²): even harmonics toward the previous
+/// plane, odd ones of order ≥ 3 toward zero.
+const RIDGE_EVEN: f64 = 0.01;
+const RIDGE_ODD: f64 = 0.002;
 
 /// One phase used for tracking, with its noise after patch smoothing.
 pub struct PhaseInput<'a> {
@@ -210,15 +212,22 @@ fn lsq_ridge(
             }
         }
     }
-    if let Some(pc) = prior {
-        let wsum: f64 = w.iter().filter(|v| **v > 0.0).sum();
-        for p in 0..n {
-            let k = order_of(p);
-            if k >= 2 {
-                let lam = RIDGE * wsum * (k * k) as f64;
+    // Even harmonics (an ellipse's shape: orders 2, 4, 6) are pulled toward the previous
+    // plane's, so where rays are missing the contour follows its neighbour; odd ones of
+    // order ≥ 3 (one-sided lobes: a vein running alongside) toward zero, so a lobe cannot
+    // be learnt and carried from plane to plane. Orders 0 and 1 (size, shift) are free.
+    let wsum: f64 = w.iter().filter(|v| **v > 0.0).sum();
+    for p in 0..n {
+        let k = order_of(p);
+        if k >= 2 && k % 2 == 0 {
+            if let Some(pc) = prior {
+                let lam = RIDGE_EVEN * wsum * (k * k) as f64;
                 a[(p, p)] += lam;
                 b[p] += lam * pc[p];
             }
+        } else if k >= 3 {
+            let lam = RIDGE_ODD * wsum * (k * k) as f64;
+            a[(p, p)] += lam;
         }
     }
     let x = a.lu().solve(&b)?;
