@@ -18,9 +18,10 @@ export RUSTC_BOOTSTRAP=1
 export RAYON_NUM_THREADS=1
 for t in "${targets[@]}"; do
   echo "== $t: ${secs} s" >&2
-  # Memory: any input whose resident memory passes 2 GiB is a finding. A single malloc up
-  # to 4 GiB is not: dicom-parser reserves (try_reserve, untouched pages) the length an
-  # element declares, at most 4 GiB, before reading it; see docs/reliability.md.
+  # Memory: any input whose resident memory passes 2 GiB is a finding. The malloc limit sits
+  # above 4 GiB (the most one DICOM element can declare) so that a big allocation is judged
+  # by the memory it really touches: dicom-parser allocates and zero-fills a declared length
+  # before reading it (finding 1 of docs/reliability.md), which the RSS limit reports.
   # -fork=1 -ignore_*: keep going after a finding, so one run reports them all.
   nice -n 10 cargo fuzz run -O "$t" "corpus/$t" -- \
     -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=4200 \
