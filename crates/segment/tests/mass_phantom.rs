@@ -236,3 +236,36 @@ fn debug_overlap() {
         eprintln!("{line}");
     }
 }
+
+/// The phantom's truth IVC with its truth lumen ranges: auto mode finds the tumour that
+/// fills the IVC, and nothing in `normal`.
+fn auto_case(case: CaseName) -> Option<cavascope_segment::MassModel> {
+    let s = generate(case, &PhantomOptions::small());
+    let phases = assign_roles(&s.volumes, &[]);
+    let mut ivc = truth_ivc(&s);
+    ivc.lumen.imperceptible_ranges_z_mm = s.truth.ivc.lumen.imperceptible_ranges_z_mm.clone();
+    let (m, w) = build_mass(
+        &s.volumes,
+        &phases,
+        Some(&ivc),
+        &landmarks(&s),
+        &SegmentOptions::default(),
+    );
+    eprintln!("{case}: {:?} ml; {w:?}", m.as_ref().map(|m| m.volume_ml));
+    if let (Some(m), Some(t)) = (&m, &s.truth.mass) {
+        let c = m.centroid_mm;
+        let d = ((c[0] - t.centroid_mm[0]).powi(2)
+            + (c[1] - t.centroid_mm[1]).powi(2)
+            + (c[2] - t.centroid_mm[2]).powi(2))
+        .sqrt();
+        assert!(d <= 15.0, "{case}: auto mass centroid {d} mm from truth");
+        assert_eq!(m.source, Source::Auto);
+    }
+    m
+}
+
+#[test]
+fn auto_finds_the_tumour_filling_the_ivc_and_nothing_in_normal() {
+    assert!(auto_case(CaseName::Normal).is_none());
+    assert!(auto_case(CaseName::IvcLeiomyosarcoma).is_some());
+}
