@@ -408,3 +408,46 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
         warnings,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RoleSource;
+
+    fn pv(i: usize) -> PhaseInfo {
+        PhaseInfo {
+            volume_index: i,
+            series_instance_uid: format!("uid{i}"),
+            role: Role::CtPortalVenous,
+            role_source: RoleSource::User,
+        }
+    }
+
+    #[test]
+    fn bad_input_is_a_warning_not_a_panic() {
+        let o = SegmentOptions::default();
+        assert!(build_ivc(&[], &[], &o).model.is_none());
+        let g = Geometry::axial(Point3::origin(), [1.0, 1.0, 1.0]);
+        for shape in [[1, 1, 1], [3, 2, 1], [20, 30, 30]] {
+            let v = Volume::filled(shape, g.clone(), 40.0);
+            let out = build_ivc(std::slice::from_ref(&v), &[pv(0)], &o);
+            assert!(out.model.is_none() && !out.warnings.is_empty());
+            // A seed in a uniform volume: no wall anywhere.
+            let so = SegmentOptions {
+                ivc_seed: Some(Point3::new(0.5, 0.5, 0.5)),
+                ..Default::default()
+            };
+            assert!(build_ivc(std::slice::from_ref(&v), &[pv(0)], &so).model.is_none());
+            // A NaN-filled volume and a phase index out of range.
+            let n = Volume::filled(shape, g.clone(), f32::NAN);
+            let _ = build_ivc(&[n], &[pv(3)], &so);
+        }
+        let so = SegmentOptions {
+            ivc_mask: Some("/nonexistent/ivc.nii.gz".into()),
+            ..Default::default()
+        };
+        let v = Volume::filled([4, 4, 4], g, 0.0);
+        let out = build_ivc(&[v], &[pv(0)], &so);
+        assert!(out.model.is_none() && out.warnings.iter().any(|w| w.contains("nonexistent")));
+    }
+}
