@@ -13,12 +13,15 @@
 //! 3. The rest must be tubular: multi-scale Frangi vesselness (σ for 2–12 mm vessels) at
 //!    least [`MIN_VESSELNESS`] somewhere in the component.
 //! 4. Diameter of each component: twice the largest inscribed radius of its half-maximum
-//!    outline (lumen peak vs surrounding background) on a 0.5 mm resampled grid, minus
-//!    the grid step (the distance transform's half-voxel bias at each side).
+//!    outline on a 0.5 mm resampled grid, minus the grid step (the distance transform's
+//!    half-voxel bias at each side). The outline is drawn on the enhancement (post − pre)
+//!    when the baseline phase exists, else on the values against the box background.
 //! 5. Names by position relative to the spine and the renal-vein level: azygos (right,
 //!    in front of the spine, running craniocaudally), hemiazygos (left, same), lumbar
 //!    (running across, beside the vertebral body), gonadal (craniocaudal, anterolateral,
 //!    below the renal veins).
+//!
+//! `max_diameter_mm`, `count` and `volume_ml` cover the named pathways only.
 //!
 //! There is no published cut-off for lumbar or hemiazygos enlargement (research brief
 //! §1b): the diameters are reported and the `features` thresholds decide.
@@ -122,14 +125,48 @@ fn spine_xy(v: &Volume, ct: bool) -> Option<(f64, f64)> {
 }
 
 /// Diameter (mm) of the vessel around `peak` by the half-maximum outline on a fine grid.
-fn local_diameter(v: &Volume, peak: &Point3<f64>, peak_value: f32, bg: f32) -> Option<f64> {
+/// With a baseline phase the outline is drawn on the enhancement (post − pre), which is
+/// zero for every non-enhancing neighbour (fat, muscle barely), so it is the vessel's own
+/// full width at half maximum; without one, on the post-contrast values against `bg`.
+fn local_diameter(
+    v: &Volume,
+    base: Option<&Volume>,
+    peak: &Point3<f64>,
+    peak_value: f32,
+    bg: f32,
+) -> Option<f64> {
     let h = 0.5;
     let half = 12.0;
     let n = (2.0 * half / h) as usize + 1;
     let origin = peak - Vector3::new(half, half, half);
     let g = Geometry::axial(origin, [h, h, h]);
-    let data = sample_on(v, &g, [n, n, n], &Vector3::zeros());
-    let thr = 0.5 * (peak_value + bg);
+    let mut data = sample_on(v, &g, [n, n, n], &Vector3::zeros());
+    let thr = match base {
+        Some(b) => {
+            let pre = sample_on(b, &g, [n, n, n], &Vector3::zeros());
+            ndarray::Zip::from(&mut data).and(&pre).for_each(|x, &p| *x -= p);
+            // Peak enhancement within 2 mm of the centre.
+            let c = (n / 2) as i64;
+            let r = (2.0 / h) as i64;
+            let mut pk = f32::MIN;
+            for dk in -r..=r {
+                for dj in -r..=r {
+                    for di in -r..=r {
+                        let q = [(c + dk) as usize, (c + dj) as usize, (c + di) as usize];
+                        let x = data[q];
+                        if x.is_finite() {
+                            pk = pk.max(x);
+                        }
+                    }
+                }
+            }
+            if pk <= 0.0 {
+                return None;
+            }
+            0.5 * pk
+        }
+        None => 0.5 * (peak_value + bg),
+    };
     let m = data.mapv(|x| x.is_finite() && x >= thr);
     let c = n / 2;
     let comp = morph::component_containing(&m, [c, c, c]);
@@ -185,8 +222,32 @@ pub fn measure_collaterals(
         let p995 = s[(s.len() - 1) * 995 / 1000];
         (0.5 * (med + p995), f32::INFINITY)
     };
+    // Bone and its partial-volume rim are not vessels: with a baseline phase, a vessel
+    // must have enhanced; without one, the voxel next to dense bone is dropped.
+    let base_role = if ct { Role::CtUnenhanced } else { Role::MrT1Pre };
+    let base_vol = phases
+        .iter()
+        .find(|p| p.role == base_role)
+        .and_then(|p| volumes.get(p.volume_index));
+    let base = base_vol.map(|b| sample_on(b, &geom, shape, &Vector3::zeros()));
+    let dense = morph::dilate(&data.mapv(|x| x.is_finite() && x > vmax), 1);
     let bright = ndarray::Zip::indexed(&data)
-        .map_collect(|(k, j, i), &x| x.is_finite() && x >= vmin && x <= vmax && in_box(&world(k, j, i)));
+        .and(&dense)
+        .map_collect(|(k, j, i), &x, &d| {
+            let enhanced = match &base {
+                Some(b) => {
+                    let b0 = b[[k, j, i]];
+                    b0.is_finite()
+                        && if ct {
+                            x - b0 >= VESSEL_MIN_ENHANCEMENT_HU
+                        } else {
+                            x >= b0 * (1.0 + VESSEL_MIN_ENHANCEMENT_MR)
+                        }
+                }
+                None => !d,
+            };
+            enhanced && x.is_finite() && x >= vmin && x <= vmax && in_box(&world(k, j, i))
+        });
     // The IVC and the mass (each grown by a voxel) are cut out; their tributaries' stumps
     // then stand alone and are judged like any vessel. The spinal canal and laminae
     // (bone/CSF partial volume mimics enhancement there) are left out too.
@@ -312,7 +373,7 @@ pub fn measure_collaterals(
         }
         let peak_w = world(c.peak[0], c.peak[1], c.peak[2]);
         // The lumen value: the brightest voxel of the component near the peak of tubularity.
-        let Some(d) = local_diameter(v, &peak_w, c.peak_val, bg) else {
+        let Some(d) = local_diameter(v, base_vol, &peak_w, c.peak_val, bg) else {
             continue;
         };
         // Vessels are long: at least 15 mm and twice their width.
@@ -332,11 +393,6 @@ pub fn measure_collaterals(
                 c.best_v,
                 c.peak_val
             );
-        }
-        max_d = Some(max_d.map_or(d, |m: f64| m.max(d)));
-        if d >= ENLARGED_MM {
-            n_enl += 1;
-            vol += c.n as f64 * vox_ml;
         }
         let cen = c.sum / c.n as f64;
         let ext = c.hi - c.lo;
@@ -358,7 +414,14 @@ pub fn measure_collaterals(
         } else {
             None
         };
+        // Only vessels on a named collateral pathway count: an unnamed tubular piece is
+        // as likely a stump of a large vessel as a collateral.
         if let Some(n) = name {
+            max_d = Some(max_d.map_or(d, |m: f64| m.max(d)));
+            if d >= ENLARGED_MM {
+                n_enl += 1;
+                vol += c.n as f64 * vox_ml;
+            }
             match veins.iter_mut().find(|x| x.name == n) {
                 Some(x) => x.diameter_mm = Some(x.diameter_mm.map_or(d, |o| o.max(d))),
                 None => veins.push(NamedVein {

@@ -31,7 +31,6 @@ fn run(case: CaseName) -> (cavascope_segment::Collaterals, cavascope_phantom::Tr
 }
 
 #[test]
-#[ignore = "known gap: false positives in `normal` (vessel stumps measured wider than they are)"]
 fn enlarged_collaterals_in_leiomyosarcoma_not_in_normal() {
     let (normal, t) = run(CaseName::Normal);
     assert!(!t.collaterals.present);
