@@ -269,3 +269,27 @@ fn auto_finds_the_tumour_filling_the_ivc_and_nothing_in_normal() {
     assert!(auto_case(CaseName::Normal).is_none());
     assert!(auto_case(CaseName::IvcLeiomyosarcoma).is_some());
 }
+
+/// The whole stage (roles → IVC → mass auto → collaterals) on the LMS phantom; printed,
+/// for the record (`-- --ignored --nocapture`).
+#[test]
+#[ignore = "diagnostic print of the whole stage"]
+fn measure_end_to_end_print() {
+    for case in [
+        CaseName::IvcLeiomyosarcoma,
+        CaseName::Normal,
+        CaseName::MriLeiomyosarcoma,
+    ] {
+        let s = generate(case, &PhantomOptions::small());
+        let m = cavascope_segment::measure(&s.volumes, &SegmentOptions::default());
+        eprintln!(
+            "{case}: ivc {} mass {:?} ml pattern {:?} mr {:?} collaterals {:?}\n  warnings {:?}",
+            m.ivc.is_some(),
+            m.mass.as_ref().map(|x| x.volume_ml),
+            m.mass.as_ref().and_then(|x| x.pattern),
+            m.mass.as_ref().and_then(|x| x.mr.clone()),
+            m.collaterals.as_ref().map(|c| (c.max_diameter_mm, c.count)),
+            m.warnings
+        );
+    }
+}
