@@ -32,3 +32,29 @@ fn mri_ratios_and_adc_on_the_true_mass() {
     ]];
     assert_eq!(tis, Tissue::Muscle as u8, "ROI centre {r:?}");
 }
+
+/// MRI mass from the seed (region growing on the T1 dynamic phases), then its measures.
+#[test]
+#[ignore = "diagnostic: seeded MRI mass"]
+fn mri_seeded_mass_print() {
+    use cavascope_segment::mass::build_mass;
+    use cavascope_segment::SegmentOptions;
+    let s = generate(CaseName::MriLeiomyosarcoma, &PhantomOptions::small());
+    let phases = assign_roles(&s.volumes, &[]);
+    let seed = s.truth.mass_seed_mm.expect("seed");
+    let opts = SegmentOptions {
+        mass_seed: Some(Point3::new(seed[0], seed[1], seed[2])),
+        ..Default::default()
+    };
+    let (m, w) = build_mass(&s.volumes, &phases, None, &Default::default(), &opts);
+    let t = s.truth.mass.as_ref().expect("mass");
+    eprintln!(
+        "volume {:?} (truth {:.1}) pattern {:?} (truth {}) mr {:?} (truth {:?}) {w:?}",
+        m.as_ref().map(|m| m.volume_ml),
+        t.volume_ml,
+        m.as_ref().and_then(|m| m.pattern),
+        t.pattern,
+        m.as_ref().and_then(|m| m.mr.clone()),
+        t.mr
+    );
+}
