@@ -190,6 +190,9 @@ pub fn read_file(path: &Path, max_file_bytes: u64) -> Result<ParsedFile, String>
     if file_len < 132 {
         return Err(format!("not DICOM: only {file_len} bytes"));
     }
+    // Refuse hostile structures (declared lengths past the end, deep nesting, deflate
+    // bombs) before the parser allocates for them.
+    crate::guard::check_file(path, max_file_bytes)?;
     let obj = OpenFileOptions::new()
         .read_until(tags::PIXEL_DATA)
         .open_file(path)

@@ -35,6 +35,7 @@
 //! ```
 
 pub mod group;
+pub mod guard;
 pub mod header;
 pub mod pixels;
 pub mod scan;
