@@ -333,7 +333,8 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
     let pixels: Vec<&[Point3<f64>]> = profile.iter().map(|p| p.shape.pixels.as_slice()).collect();
     let zs: Vec<f64> = profile.iter().map(|p| p.centre.z).collect();
     let ss: Vec<f64> = profile.iter().map(|p| p.s_mm).collect();
-    let lum = lumen::assess(&pixels, &zs, &ss, volumes, phases);
+    let widths: Vec<f64> = profile.iter().map(|p| p.shape.min_feret_mm).collect();
+    let lum = lumen::assess(&pixels, &zs, &ss, &widths, volumes, phases);
     warnings.extend(lum.warnings.iter().cloned());
     // Landmarks on the venous phase. Ordered by z for the search.
     let (lm, lw) = match lum.phase {

@@ -43,10 +43,14 @@ pub struct LumenResult {
 
 /// `pixels[i]`: world points of section i (its filled component); `z[i]`, `s[i]`: the
 /// section's z and arc length (mm).
+/// `min_width[i]`: the section's minimum Feret diameter, mm (a section thinner than four
+/// voxels is mostly partial volume: its lumen counts as visible when the upper quartile
+/// of its pixels is opacified, instead of half of them).
 pub fn assess(
     pixels: &[&[Point3<f64>]],
     z: &[f64],
     s: &[f64],
+    min_width: &[f64],
     volumes: &[Volume],
     phases: &[PhaseInfo],
 ) -> LumenResult {
@@ -111,14 +115,18 @@ pub fn assess(
     if low < reference - 6.0 * sd {
         thr = thr.max(0.5 * (reference + low));
     }
+    let sp = vol.geometry.spacing();
+    let vox = sp[0].max(sp[1]);
     let visible: Vec<Option<bool>> = values
         .iter()
-        .map(|v| {
+        .enumerate()
+        .map(|(i, v)| {
             if v.is_empty() {
                 None
             } else {
                 let f = v.iter().filter(|&&x| x >= thr).count() as f64 / v.len() as f64;
-                Some(f >= VISIBLE_FRACTION)
+                let thin = min_width.get(i).is_some_and(|w| *w < 4.0 * vox);
+                Some(f >= if thin { 0.25 } else { VISIBLE_FRACTION })
             }
         })
         .collect();
