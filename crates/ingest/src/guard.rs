@@ -150,7 +150,7 @@ impl<R: Read + Seek> Walker<R> {
         let left = limit.saturating_sub(self.pos);
         if len as u64 > left {
             return hazard(format!(
-                "element ({:04X},{:04X}) declares {len} bytes but only {left} remain",
+                "truncated or corrupt: element ({:04X},{:04X}) declares {len} bytes but only {left} remain",
                 tag.0, tag.1
             ));
         }

@@ -329,17 +329,13 @@ fn broken_files_skipped_with_reasons() {
         .find(|s| s.series_instance_uid != "1.2.3.999")
         .unwrap();
     assert_eq!(s.dims[2], 6);
-    // The truncated file's series is reported without a volume, never fatal.
-    let t = study
+    // The truncated file is refused by the structure guard before parsing (its pixel data
+    // declares more bytes than remain), so its series never forms a volume; never fatal.
+    assert!(study
         .series
         .iter()
-        .find(|s| s.series_instance_uid == "1.2.3.999")
-        .unwrap();
-    assert!(
-        t.volume.is_none() && t.problems.iter().any(|p| p.contains("no volume")),
-        "{:?}",
-        t.problems
-    );
+        .filter(|s| s.series_instance_uid == "1.2.3.999")
+        .all(|t| t.volume.is_none()));
     assert_eq!(study.skipped.len(), 3, "{:?}", study.skipped);
     for sk in &study.skipped {
         assert!(!sk.reason.is_empty());
