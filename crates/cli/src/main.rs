@@ -18,6 +18,8 @@ fn main() -> ExitCode {
         }
     };
     cmd::logging::init(cli.global.quiet, cli.global.verbose);
+    // Patient names and IDs stay out of logs unless asked for.
+    cmd::logging::set_show_phi(cli.global.show_phi);
     if let Some(n) = cli.global.threads {
         // Every parallel stage runs on rayon's global pool.
         let _ = rayon::ThreadPoolBuilder::new()
