@@ -237,7 +237,7 @@ pub fn axial_centres(field: &FractionField, dz: f64, pixel: f64) -> Vec<Point3<f
 }
 
 /// 8-connected components of a binary image: (centroid column, centroid row, size).
-fn components(img: &[bool], nx: usize, ny: usize) -> Vec<(f64, f64, usize)> {
+pub(crate) fn components(img: &[bool], nx: usize, ny: usize) -> Vec<(f64, f64, usize)> {
     let mut seen = vec![false; img.len()];
     let mut out = Vec::new();
     let mut stack = Vec::new();

@@ -1279,7 +1279,7 @@ fn locate_impl(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<
                     blood[r * nx + q] = b;
                 }
             }
-            let blobs = blob_list(&blood, nx, ny)
+            let blobs = crate::centreline::components(&blood, nx, ny)
                 .into_iter()
                 .map(|(sx, sy, c)| Blob {
                     x: lo.x + sx * px,
@@ -1390,41 +1390,6 @@ fn locate_impl(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<
         }
     }
     Some(out)
-}
-
-/// 8-connected blobs: (centroid column, centroid row, pixel count).
-fn blob_list(img: &[bool], nx: usize, ny: usize) -> Vec<(f64, f64, usize)> {
-    let mut seen = vec![false; img.len()];
-    let mut out = Vec::new();
-    let mut stack = Vec::new();
-    for s in 0..img.len() {
-        if !img[s] || seen[s] {
-            continue;
-        }
-        seen[s] = true;
-        stack.push(s);
-        let (mut sx, mut sy, mut c) = (0.0, 0.0, 0usize);
-        while let Some(i) = stack.pop() {
-            let (r, q) = ((i / nx) as isize, (i % nx) as isize);
-            sx += q as f64;
-            sy += r as f64;
-            c += 1;
-            for dr in -1..=1 {
-                for dq in -1..=1 {
-                    let (rr, qq) = (r + dr, q + dq);
-                    if rr >= 0 && qq >= 0 && rr < ny as isize && qq < nx as isize {
-                        let j = rr as usize * nx + qq as usize;
-                        if img[j] && !seen[j] {
-                            seen[j] = true;
-                            stack.push(j);
-                        }
-                    }
-                }
-            }
-        }
-        out.push((sx / c as f64, sy / c as f64, c));
-    }
-    out
 }
 
 #[cfg(test)]
