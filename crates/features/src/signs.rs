@@ -934,73 +934,61 @@ pub(crate) fn washout(c: &Context) -> Sign {
 }
 
 pub(crate) fn internal_fat(c: &Context) -> Sign {
-    let id = SignId::InternalFat;
-    let thr = c.t.fat_fraction * 100.0;
-    if c.is_mr() {
-        return indeterminate(
-            id,
-            Some("%"),
-            Some(thr),
-            "fat is measured on CT (≤ −10 HU); this MRI study has no fat-specific measure".into(),
-        );
-    }
-    let mass = match mass_or(c, id, Some("%"), Some(thr)) {
-        Ok(m) => m,
-        Err(s) => return s,
-    };
-    let Some(f) = mass.fat_fraction.filter(|v| v.is_finite()) else {
-        return indeterminate(
-            id,
-            Some("%"),
-            Some(thr),
-            if c.is_mr() {
-                "fat is measured on CT (≤ −10 HU); this MRI study has no fat-specific measure".into()
-            } else {
-                "the mass fat fraction was not measured".into()
-            },
-        );
-    };
-    let v = f * 100.0;
-    mk(
-        id,
-        present_if(v >= thr),
-        Some(v),
-        Some(thr),
-        Some("%"),
-        format!(
-            "{v:.1}% of the mass ({:.0} ml) at ≤ −10 HU {} {thr:.0}%",
-            mass.volume_ml,
-            if v >= thr { "≥" } else { "<" }
-        ),
+    ct_fraction_sign(
+        c,
+        SignId::InternalFat,
+        c.t.fat_fraction,
+        "fat is measured on CT (≤ −10 HU); this MRI study has no fat-specific measure",
+        "the mass fat fraction was not measured",
+        |m| m.fat_fraction,
+        |v, thr, m| {
+            format!(
+                "{v:.1}% of the mass ({:.0} ml) at ≤ −10 HU {} {thr:.0}%",
+                m.volume_ml,
+                if v >= thr { "≥" } else { "<" }
+            )
+        },
     )
 }
 
 pub(crate) fn calcification(c: &Context) -> Sign {
-    let id = SignId::Calcification;
-    let thr = c.t.calcified_fraction * 100.0;
+    ct_fraction_sign(
+        c,
+        SignId::Calcification,
+        c.t.calcified_fraction,
+        "calcification is measured on CT; MRI does not show it reliably",
+        "the mass calcified fraction was not measured",
+        |m| m.calcified_fraction,
+        |v, thr, _| {
+            format!(
+                "{v:.2}% of the mass at ≥ 130 HU {} {thr:.1}%",
+                if v >= thr { "≥" } else { "<" }
+            )
+        },
+    )
+}
+
+/// A sign that is a fraction of the mass's CT voxels (fat, calcium): present at or above
+/// the threshold, indeterminate on MRI or when the fraction was not measured.
+fn ct_fraction_sign(
+    c: &Context,
+    id: SignId,
+    threshold_fraction: f64,
+    mr_reason: &str,
+    missing_reason: &str,
+    get: impl Fn(&MassModel) -> Option<f64>,
+    describe: impl Fn(f64, f64, &MassModel) -> String,
+) -> Sign {
+    let thr = threshold_fraction * 100.0;
     if c.is_mr() {
-        return indeterminate(
-            id,
-            Some("%"),
-            Some(thr),
-            "calcification is measured on CT; MRI does not show it reliably".into(),
-        );
+        return indeterminate(id, Some("%"), Some(thr), mr_reason.into());
     }
     let mass = match mass_or(c, id, Some("%"), Some(thr)) {
         Ok(m) => m,
         Err(s) => return s,
     };
-    let Some(f) = mass.calcified_fraction.filter(|v| v.is_finite()) else {
-        return indeterminate(
-            id,
-            Some("%"),
-            Some(thr),
-            if c.is_mr() {
-                "calcification is measured on CT; MRI does not show it reliably".into()
-            } else {
-                "the mass calcified fraction was not measured".into()
-            },
-        );
+    let Some(f) = get(mass).filter(|v| v.is_finite()) else {
+        return indeterminate(id, Some("%"), Some(thr), missing_reason.into());
     };
     let v = f * 100.0;
     mk(
@@ -1009,10 +997,7 @@ pub(crate) fn calcification(c: &Context) -> Sign {
         Some(v),
         Some(thr),
         Some("%"),
-        format!(
-            "{v:.2}% of the mass at ≥ 130 HU {} {thr:.1}%",
-            if v >= thr { "≥" } else { "<" }
-        ),
+        describe(v, thr, mass),
     )
 }
 
