@@ -91,6 +91,27 @@ fn ivc(shape: impl Fn(f64) -> (f64, f64, bool)) -> IvcModel {
     }
 }
 
+/// An IVC with `inside` (diameter, min/max, lumen visible) on z in `range` and `outside` elsewhere.
+fn ivc_with_stretch(range: [f64; 2], inside: (f64, f64, bool), outside: (f64, f64, bool)) -> IvcModel {
+    ivc(|z| {
+        if (range[0]..=range[1]).contains(&z) {
+            inside
+        } else {
+            outside
+        }
+    })
+}
+
+fn set_contact(m: &mut Measurements, range: [f64; 2]) {
+    if let Some(x) = m.mass.as_mut() {
+        x.contact_z_range_mm = Some(range);
+    }
+}
+
+fn sign_of(m: &Measurements, id: SignId) -> cavascope_features::Sign {
+    evaluate(m, &Thresholds::default()).sign(id).unwrap().clone()
+}
+
 fn ct_phases() -> Vec<PhaseInfo> {
     [
         Role::CtUnenhanced,
@@ -418,24 +439,18 @@ fn dilated_by_own_reference_below_megacava() {
     // limit, but 1.5 × the patient's own calibre.
     // In the lower segment (limit 26 mm on the minimum diameter).
     let mut m = lms_case();
-    if let Some(x) = m.mass.as_mut() {
-        x.contact_z_range_mm = Some([-130.0, -90.0]);
-    }
-    m.ivc = Some(ivc(|z| {
-        if (-130.0..=-90.0).contains(&z) {
-            (26.0, 0.9, false)
-        } else {
-            (17.0, 0.9, true)
-        }
-    }));
-    let f = evaluate(&m, &Thresholds::default());
-    let s = f.sign(DilatedIvc).unwrap();
+    set_contact(&mut m, [-130.0, -90.0]);
+    m.ivc = Some(ivc_with_stretch(
+        [-130.0, -90.0],
+        (26.0, 0.9, false),
+        (17.0, 0.9, true),
+    ));
+    let s = sign_of(&m, DilatedIvc);
     assert_eq!(s.state, P, "{}", s.explanation);
     assert!(s.explanation.contains("own uninvolved IVC"), "{}", s.explanation);
     // The same 26 mm with no mass (no contact, no own reference) is not dilated.
     m.mass = None;
-    let f = evaluate(&m, &Thresholds::default());
-    assert_eq!(f.sign(DilatedIvc).unwrap().state, A);
+    assert_eq!(sign_of(&m, DilatedIvc).state, A);
 }
 
 #[test]
@@ -443,40 +458,28 @@ fn level_aware_minimum_diameter() {
     // 24 mm round in the middle segment: above the 22 mm middle limit, below 28 mm.
     let m = Measurements {
         phases: ct_phases(),
-        ivc: Some(ivc(|z| {
-            if z > -70.0 && z <= 0.0 {
-                (24.0, 0.97, true)
-            } else {
-                (20.0, 0.75, true)
-            }
-        })),
+        // −69.5 excludes −70, which is the lower segment.
+        ivc: Some(ivc_with_stretch(
+            [-69.5, 0.0],
+            (24.0, 0.97, true),
+            (20.0, 0.75, true),
+        )),
         ..Default::default()
     };
-    let s = evaluate(&m, &Thresholds::default())
-        .sign(DilatedIvc)
-        .unwrap()
-        .clone();
+    let s = sign_of(&m, DilatedIvc);
     assert_eq!(s.state, P, "{}", s.explanation);
     assert_eq!(s.threshold, Some(22.0));
     // The same calibre in the lower segment (limit 26 mm) is normal.
     let m = Measurements {
         phases: ct_phases(),
-        ivc: Some(ivc(|z| {
-            if z <= -70.0 {
-                (24.0, 0.97, true)
-            } else {
-                (20.0, 0.75, true)
-            }
-        })),
+        ivc: Some(ivc_with_stretch(
+            [f64::MIN, -70.0],
+            (24.0, 0.97, true),
+            (20.0, 0.75, true),
+        )),
         ..Default::default()
     };
-    assert_eq!(
-        evaluate(&m, &Thresholds::default())
-            .sign(DilatedIvc)
-            .unwrap()
-            .state,
-        A
-    );
+    assert_eq!(sign_of(&m, DilatedIvc).state, A);
 }
 
 #[test]
@@ -502,10 +505,7 @@ fn compression_needs_normal_calibre_above_and_below() {
     // Flat over the whole length: that is a flat cava (hypovolaemia), not compression.
     let mut m = extrinsic_case();
     m.ivc = Some(ivc(|_| (13.0, 0.35, true)));
-    let s = evaluate(&m, &Thresholds::default())
-        .sign(IvcExtrinsicCompression)
-        .unwrap()
-        .clone();
+    let s = sign_of(&m, IvcExtrinsicCompression);
     assert_eq!(s.state, A, "{}", s.explanation);
 }
 
@@ -658,16 +658,12 @@ fn compression_found_when_the_measured_contact_is_shorter_than_the_flattening() 
     // Flattened from −60 to −20 mm, but the segment stage saw contact only at −45..−40,
     // and the slit lumen of the flattened stretch reads as not opacified.
     let mut m = extrinsic_case();
-    if let Some(x) = m.mass.as_mut() {
-        x.contact_z_range_mm = Some([-45.0, -40.0]);
-    }
-    m.ivc = Some(ivc(|z| {
-        if (-60.0..=-20.0).contains(&z) {
-            (13.0, 0.35, false)
-        } else {
-            (20.0, 0.75, true)
-        }
-    }));
+    set_contact(&mut m, [-45.0, -40.0]);
+    m.ivc = Some(ivc_with_stretch(
+        [-60.0, -20.0],
+        (13.0, 0.35, false),
+        (20.0, 0.75, true),
+    ));
     let f = evaluate(&m, &Thresholds::default());
     let s = f.sign(IvcExtrinsicCompression).unwrap();
     assert_eq!(s.state, P, "{}", s.explanation);
@@ -686,20 +682,13 @@ fn compression_found_when_the_measured_contact_is_shorter_than_the_flattening() 
 fn flattening_far_beyond_the_mass_is_a_flat_cava() {
     // Flat from −160 to −10 mm; the mass touches −60..−40 only.
     let mut m = extrinsic_case();
-    if let Some(x) = m.mass.as_mut() {
-        x.contact_z_range_mm = Some([-60.0, -40.0]);
-    }
-    m.ivc = Some(ivc(|z| {
-        if z <= -10.0 {
-            (13.0, 0.35, true)
-        } else {
-            (20.0, 0.75, true)
-        }
-    }));
-    let s = evaluate(&m, &Thresholds::default())
-        .sign(IvcExtrinsicCompression)
-        .unwrap()
-        .clone();
+    set_contact(&mut m, [-60.0, -40.0]);
+    m.ivc = Some(ivc_with_stretch(
+        [f64::MIN, -10.0],
+        (13.0, 0.35, true),
+        (20.0, 0.75, true),
+    ));
+    let s = sign_of(&m, IvcExtrinsicCompression);
     assert_eq!(s.state, A, "{}", s.explanation);
     assert!(s.explanation.contains("flat cava"), "{}", s.explanation);
 }
@@ -720,10 +709,7 @@ fn named_collaterals_use_their_own_limits() {
                 .collect(),
             count: None,
         });
-        evaluate(&m, &Thresholds::default())
-            .sign(ProminentCollaterals)
-            .unwrap()
-            .clone()
+        sign_of(&m, ProminentCollaterals)
     };
     // 8 mm: enlarged for a hemiazygos (7), normal for an azygos (10).
     assert_eq!(with(&[("hemiazygos", 8.0)]).state, P);
