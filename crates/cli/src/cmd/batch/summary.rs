@@ -5,21 +5,9 @@ use serde_json::Value;
 use std::path::Path;
 
 /// The signs of report schema v1, in the order of `shared/spec/report-v1.md`.
-pub const SIGN_IDS: [&str; 13] = [
-    "dilated_ivc",
-    "imperceptible_ivc_lumen",
-    "prominent_collaterals",
-    "ivc_extrinsic_compression",
-    "intraluminal_extension",
-    "heterogeneous_arterial_enhancement",
-    "progressive_delayed_enhancement",
-    "washout",
-    "internal_fat",
-    "calcification",
-    "t1_hypointense",
-    "t2_hyperintense",
-    "diffusion_restriction",
-];
+fn sign_ids() -> impl Iterator<Item = &'static str> {
+    cavascope_features::ALL_SIGNS.iter().map(|s| s.as_str())
+}
 
 /// Key measurements: (column, JSON pointer into report.json).
 const MEASURES: [(&str, &str); 11] = [
@@ -92,7 +80,7 @@ pub fn header() -> Vec<String> {
     .map(|s| s.to_string())
     .collect();
     h.extend(MEASURES.iter().map(|(c, _)| c.to_string()));
-    h.extend(SIGN_IDS.iter().map(|s| format!("sign_{s}")));
+    h.extend(sign_ids().map(|s| format!("sign_{s}")));
     h.extend(["top_diagnosis", "top_score", "warnings", "seconds"].map(String::from));
     h
 }
@@ -127,7 +115,7 @@ impl Row {
         ];
         c.extend(MEASURES.iter().map(|(_, ptr)| at(ptr)));
         let signs = r.and_then(|r| r.get("signs")).and_then(Value::as_array);
-        for id in SIGN_IDS {
+        for id in sign_ids() {
             let state = signs
                 .and_then(|s| s.iter().find(|x| x.get("id").and_then(Value::as_str) == Some(id)))
                 .and_then(|x| x.get("state"));
