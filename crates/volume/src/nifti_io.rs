@@ -13,6 +13,12 @@
 //! most MR), otherwise float32: both are exact for the data they hold. `.nii.gz` output is
 //! compressed in parallel as concatenated gzip members (valid gzip; zlib, Python's gzip and
 //! nibabel read it). Files are written to a temporary name in the target folder and renamed.
+//! [`NiftiStream`] writes a volume chunk by chunk without holding it in memory (used by
+//! `convert`, which streams slices straight from the DICOM files).
+//!
+//! Reading is bounded: the header's dimensions fix how many bytes are read, and a header
+//! declaring more than [`MAX_READ_BYTES`] is refused, so a `.nii.gz` decompression bomb
+//! cannot exhaust memory.
 //!
 //! ```
 //! use cavascope_volume::{nifti_io, Geometry, Point3};
@@ -92,26 +98,258 @@ pub fn write_nifti(path: &Path, data: &Array3<f32>, geometry: &Geometry) -> Resu
     // `v as i16` saturates and maps NaN to 0, so the round trip is exact only for integers
     // in range: such volumes are stored as int16, losslessly and at half the size.
     // Non-short-circuiting fold per chunk: vectorises (`all` does not).
-    let as_i16 = values
-        .par_chunks(1 << 16)
-        .all(|c| c.iter().fold(true, |ok, &v| ok & (to_i16(v) as f32 == v)));
-    let dims = dims_ijk(data.dim());
-    let (dt, bitpix) = if as_i16 { (DT_INT16, 16) } else { (DT_FLOAT32, 32) };
-    let header = build_header(dims, geometry, dt, bitpix);
-    let encode = move |chunk: &[f32], buf: &mut Vec<u8>| {
-        if as_i16 {
-            buf.resize(chunk.len() * 2, 0);
-            for (o, &x) in buf.chunks_exact_mut(2).zip(chunk) {
-                o.copy_from_slice(&to_i16(x).to_le_bytes());
+    let as_i16 = values.par_chunks(1 << 16).all(|c| int16_exact(c));
+    let voxel_type = if as_i16 {
+        VoxelType::Int16
+    } else {
+        VoxelType::Float32
+    };
+    let mut stream = NiftiStream::create(path, dims_ijk(data.dim()), geometry, voxel_type)?;
+    let enc = stream.encoder();
+    let per_chunk = GZ_CHUNK / voxel_type.bytes();
+    // Batches of chunks bound the memory held at once; chunks within a batch are encoded
+    // in parallel. The buffers are reused across batches: freeing and reallocating them
+    // cost more in page faults than the encoding itself.
+    let slots = rayon::current_num_threads().max(1) * 2;
+    let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); slots];
+    for part in values.chunks(per_chunk * slots) {
+        let n = part.len().div_ceil(per_chunk);
+        part.par_chunks(per_chunk)
+            .zip(bufs[..n].par_iter_mut())
+            .try_for_each(|(c, buf)| enc.encode(c, buf))
+            .map_err(|e| e.at(path))?;
+        for (c, buf) in part.chunks(per_chunk).zip(&bufs[..n]) {
+            stream.write_encoded(buf, c.len())?;
+        }
+    }
+    stream.finish()
+}
+
+/// Are all values integers that int16 holds exactly? (Vectorises: no short circuit.)
+fn int16_exact(c: &[f32]) -> bool {
+    c.iter().fold(true, |ok, &v| ok & (to_i16(v) as f32 == v))
+}
+
+/// Voxel storage of a streamed NIfTI file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoxelType {
+    /// int16, for volumes whose values are all integers in range (CT in HU, most MR).
+    Int16,
+    /// float32, exact for any `f32` volume.
+    Float32,
+}
+
+impl VoxelType {
+    /// Bytes per voxel.
+    pub fn bytes(self) -> usize {
+        match self {
+            VoxelType::Int16 => 2,
+            VoxelType::Float32 => 4,
+        }
+    }
+}
+
+/// Why a chunk could not be encoded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EncodeError {
+    /// A value is not an integer in int16 range: the caller must restart as float32.
+    NotInt16 { value: f32 },
+    /// gzip failed (out of memory).
+    Gzip(String),
+}
+
+impl EncodeError {
+    fn at(self, path: &Path) -> VolumeError {
+        match self {
+            EncodeError::NotInt16 { value } => err(path, format!("value {value} does not fit int16")),
+            EncodeError::Gzip(e) => err(path, format!("gzip: {e}")),
+        }
+    }
+}
+
+impl std::fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EncodeError::NotInt16 { value } => write!(f, "value {value} does not fit int16"),
+            EncodeError::Gzip(e) => write!(f, "gzip: {e}"),
+        }
+    }
+}
+
+/// Encodes voxel chunks for a [`NiftiStream`]; `Copy` and `Sync`, so chunks can be encoded
+/// on any thread while the stream writes earlier ones.
+#[derive(Debug, Clone, Copy)]
+pub struct VoxelEncoder {
+    voxel_type: VoxelType,
+    gz: bool,
+}
+
+thread_local! {
+    static RAW_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl VoxelEncoder {
+    /// Voxel type the stream was created with.
+    pub fn voxel_type(&self) -> VoxelType {
+        self.voxel_type
+    }
+
+    /// `values` as little-endian stored voxels (a gzip member for `.gz`) into `out`
+    /// (cleared first; its capacity is reused).
+    pub fn encode(&self, values: &[f32], out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        if !self.gz {
+            return self.encode_raw(values, out);
+        }
+        // The raw bytes go to a per-thread buffer, reused: fresh multi-MB buffers cost
+        // more in page faults than the encoding.
+        let mut raw = RAW_BUF.with(|c| std::mem::take(&mut *c.borrow_mut()));
+        let r = self.encode_raw(values, &mut raw).and_then(|_| {
+            out.clear();
+            let mut e = flate2::write::GzEncoder::new(std::mem::take(out), flate2::Compression::fast());
+            e.write_all(&raw)
+                .and_then(|_| e.finish())
+                .map(|v| *out = v)
+                .map_err(|e| EncodeError::Gzip(e.to_string()))
+        });
+        RAW_BUF.with(|c| *c.borrow_mut() = raw);
+        r
+    }
+
+    fn encode_raw(&self, values: &[f32], out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        match self.voxel_type {
+            VoxelType::Int16 => {
+                if !int16_exact(values) {
+                    let value = values
+                        .iter()
+                        .copied()
+                        .find(|&v| to_i16(v) as f32 != v)
+                        .unwrap_or(f32::NAN);
+                    return Err(EncodeError::NotInt16 { value });
+                }
+                out.resize(values.len() * 2, 0);
+                for (o, &x) in out.chunks_exact_mut(2).zip(values) {
+                    o.copy_from_slice(&to_i16(x).to_le_bytes());
+                }
             }
-        } else {
-            buf.resize(chunk.len() * 4, 0);
-            for (o, &x) in buf.chunks_exact_mut(4).zip(chunk) {
-                o.copy_from_slice(&x.to_le_bytes());
+            VoxelType::Float32 => {
+                out.resize(values.len() * 4, 0);
+                for (o, &x) in out.chunks_exact_mut(4).zip(values) {
+                    o.copy_from_slice(&x.to_le_bytes());
+                }
             }
         }
-    };
-    write_file(path, &header, values, encode)
+        Ok(())
+    }
+}
+
+/// A NIfTI-1 file written front to back in voxel order (`[slice, row, column]`), without
+/// the whole volume in memory: the header first, then chunks encoded by
+/// [`NiftiStream::encoder`] (on any thread), then [`NiftiStream::finish`], which checks
+/// the voxel count and renames the temporary file into place. Dropped unfinished, the
+/// temporary file is removed.
+pub struct NiftiStream {
+    path: PathBuf,
+    tmp: PathBuf,
+    w: Option<std::io::BufWriter<std::fs::File>>,
+    enc: VoxelEncoder,
+    expected: u64,
+    written: u64,
+}
+
+impl NiftiStream {
+    /// Create the temporary file and write the header. `dims_ijk` = `[columns, rows, slices]`.
+    pub fn create(
+        path: &Path,
+        dims_ijk: [usize; 3],
+        geometry: &Geometry,
+        voxel_type: VoxelType,
+    ) -> Result<NiftiStream, VolumeError> {
+        if dims_ijk.iter().any(|&n| n == 0 || n > i16::MAX as usize) {
+            return Err(err(
+                path,
+                format!("dimensions {dims_ijk:?} cannot be written (1..=32767 each)"),
+            ));
+        }
+        let (dt, bitpix) = match voxel_type {
+            VoxelType::Int16 => (DT_INT16, 16),
+            VoxelType::Float32 => (DT_FLOAT32, 32),
+        };
+        let header = build_header(dims_ijk, geometry, dt, bitpix);
+        let gz = is_gz(path);
+        let tmp = temp_name(path);
+        let f = std::fs::File::create(&tmp).map_err(|e| io_err(path, e))?;
+        let mut s = NiftiStream {
+            path: path.to_path_buf(),
+            tmp,
+            w: Some(std::io::BufWriter::with_capacity(1 << 16, f)),
+            enc: VoxelEncoder { voxel_type, gz },
+            expected: dims_ijk.iter().map(|&n| n as u64).product(),
+            written: 0,
+        };
+        let head = if gz {
+            gzip_member(&header).map_err(|e| io_err(path, e))?
+        } else {
+            header
+        };
+        s.write_bytes(&head)?;
+        Ok(s)
+    }
+
+    /// The encoder for this file's voxel type and compression.
+    pub fn encoder(&self) -> VoxelEncoder {
+        self.enc
+    }
+
+    /// Append a chunk produced by [`VoxelEncoder::encode`] from `voxels` values.
+    pub fn write_encoded(&mut self, bytes: &[u8], voxels: usize) -> Result<(), VolumeError> {
+        self.written += voxels as u64;
+        if self.written > self.expected {
+            return Err(err(
+                &self.path,
+                format!("{} voxels written for {} expected", self.written, self.expected),
+            ));
+        }
+        self.write_bytes(bytes)
+    }
+
+    fn write_bytes(&mut self, bytes: &[u8]) -> Result<(), VolumeError> {
+        let w = self
+            .w
+            .as_mut()
+            .ok_or_else(|| err(&self.path, "stream already closed"))?;
+        w.write_all(bytes).map_err(|e| io_err(&self.path, e))
+    }
+
+    /// Check that every voxel was written, flush and rename into place.
+    pub fn finish(mut self) -> Result<(), VolumeError> {
+        if self.written != self.expected {
+            return Err(err(
+                &self.path,
+                format!("{} voxels written for {} expected", self.written, self.expected),
+            ));
+        }
+        let w = self
+            .w
+            .take()
+            .ok_or_else(|| err(&self.path, "stream already closed"))?;
+        let r = w
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|_| std::fs::rename(&self.tmp, &self.path));
+        r.map_err(|e| {
+            let _ = std::fs::remove_file(&self.tmp);
+            io_err(&self.path, e)
+        })
+    }
+}
+
+impl Drop for NiftiStream {
+    fn drop(&mut self) {
+        // Unfinished (error, panic, early return): never leave a half-written file.
+        if self.w.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// Saturating f32 → i16 (NaN → −32768) that vectorises, unlike `as i16`.
@@ -275,23 +513,72 @@ fn gzip_member(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
 /// `f32` voxels `[slice, row, column]` (scl_slope/inter applied) and LPS geometry from the
 /// sform when its code is > 0, else the qform, else the pixdim diagonal.
 /// A 4D file is read only if it holds a single volume.
+///
+/// At most [`MAX_READ_BYTES`] are read: see [`read_nifti_limited`].
 pub fn read_nifti(path: &Path) -> Result<(Array3<f32>, Geometry), VolumeError> {
-    let bytes = read_all(path)?;
+    read_nifti_limited(path, MAX_READ_BYTES)
+}
+
+/// Default bound on the bytes a NIfTI file may declare (header + voxels, uncompressed):
+/// 4 GiB, a 1024 × 1024 × 1024 float32 volume.
+pub const MAX_READ_BYTES: u64 = 4 << 30;
+
+/// [`read_nifti`] with a bound on the uncompressed size. The header is read first and its
+/// dimensions and datatype say how many bytes the voxels take; a file declaring more than
+/// `max_bytes` is refused before any allocation, and decompression stops at the declared
+/// size, so a `.nii.gz` that inflates without end (a decompression bomb) costs at most
+/// `max_bytes` of memory. Bytes after the voxels are ignored.
+pub fn read_nifti_limited(path: &Path, max_bytes: u64) -> Result<(Array3<f32>, Geometry), VolumeError> {
+    let bytes = read_bounded(path, max_bytes)?;
     parse_nifti(path, &bytes)
 }
 
+fn read_bounded(path: &Path, max_bytes: u64) -> Result<Vec<u8>, VolumeError> {
+    let f = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
+    let file_len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let gz = is_gz(path);
+    let mut r: Box<dyn Read> = if gz {
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f)))
+    } else {
+        Box::new(std::io::BufReader::new(f))
+    };
+    let mut bytes = Vec::with_capacity(VOX_OFFSET);
+    (&mut r)
+        .take(VOX_OFFSET as u64)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_err(path, e))?;
+    // An unreadable header is reported by the parser with its reason.
+    let Ok(l) = layout(&bytes) else {
+        return Ok(bytes);
+    };
+    if l.need > max_bytes {
+        return Err(err(
+            path,
+            format!(
+                "header declares {} bytes ({}×{}×{} voxels of {} bytes), above the read limit of {max_bytes}",
+                l.need, l.dims[0], l.dims[1], l.dims[2], l.bytes_per
+            ),
+        ));
+    }
+    let rest = l.need.saturating_sub(bytes.len() as u64);
+    // Reserve what the header declares only when the file can hold it (a short file ends
+    // early and the parser reports it truncated); compressed input grows as it inflates.
+    if !gz {
+        bytes.reserve_exact(rest.min(file_len) as usize);
+    }
+    r.take(rest)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_err(path, e))?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
 fn read_all(path: &Path) -> Result<Vec<u8>, VolumeError> {
     let f = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
     let mut bytes = Vec::new();
-    if is_gz(path) {
-        flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f))
-            .read_to_end(&mut bytes)
-            .map_err(|e| io_err(path, e))?;
-    } else {
-        std::io::BufReader::new(f)
-            .read_to_end(&mut bytes)
-            .map_err(|e| io_err(path, e))?;
-    }
+    flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f))
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_err(path, e))?;
     Ok(bytes)
 }
 
@@ -317,75 +604,99 @@ impl Reader<'_> {
     }
 }
 
-fn parse_nifti(path: &Path, b: &[u8]) -> Result<(Array3<f32>, Geometry), VolumeError> {
+/// Where the voxels are, from the header alone.
+struct Layout {
+    swap: bool,
+    dims: [usize; 3],
+    datatype: i16,
+    bytes_per: usize,
+    /// Byte offset of the voxels.
+    off: usize,
+    /// Bytes the file needs: offset + voxels (saturating; compared against limits).
+    need: u64,
+}
+
+fn layout(b: &[u8]) -> Result<Layout, String> {
     if b.len() < HEADER_BYTES {
-        return Err(err(
-            path,
-            format!("file too short for a NIfTI header ({} bytes)", b.len()),
-        ));
+        return Err(format!("file too short for a NIfTI header ({} bytes)", b.len()));
     }
     let le = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     let swap = match le {
         348 => false,
         _ if le.swap_bytes() == 348 => true,
-        540 | 0x1c020000 => return Err(err(path, "NIfTI-2 is not supported")),
-        _ => return Err(err(path, "not a NIfTI-1 file (sizeof_hdr is not 348)")),
+        540 | 0x1c020000 => return Err("NIfTI-2 is not supported".into()),
+        _ => return Err("not a NIfTI-1 file (sizeof_hdr is not 348)".into()),
     };
     let r = Reader { b, swap };
     if &b[344..347] != b"n+1" && &b[344..347] != b"ni1" {
-        return Err(err(path, "bad NIfTI magic"));
+        return Err("bad NIfTI magic".into());
     }
     if &b[344..347] == b"ni1" {
-        return Err(err(path, "two-file NIfTI (.hdr/.img) is not supported"));
+        return Err("two-file NIfTI (.hdr/.img) is not supported".into());
     }
     let rank = r.i16(40);
     if !(1..=7).contains(&rank) {
-        return Err(err(path, format!("dim[0] = {rank} is invalid")));
+        return Err(format!("dim[0] = {rank} is invalid"));
     }
     let mut dims = [1usize; 7];
     for (a, d) in dims.iter_mut().enumerate().take(rank as usize) {
         let n = r.i16(42 + 2 * a);
         if n < 1 {
-            return Err(err(path, format!("dim[{}] = {n} is invalid", a + 1)));
+            return Err(format!("dim[{}] = {n} is invalid", a + 1));
         }
         *d = n as usize;
     }
     if dims[3..].iter().any(|&n| n != 1) {
-        return Err(err(
-            path,
-            format!(
-                "{rank}D image with {:?} volumes: only one 3D volume is read",
-                &dims[3..]
-            ),
+        return Err(format!(
+            "{rank}D image with {:?} volumes: only one 3D volume is read",
+            &dims[3..]
         ));
     }
-    let (nx, ny, nz) = (dims[0], dims[1], dims[2]);
-    let n = nx * ny * nz;
     let datatype = r.i16(70);
     let bytes_per = match datatype {
         DT_UINT8 | DT_INT8 => 1,
         DT_INT16 | DT_UINT16 => 2,
         DT_INT32 | DT_UINT32 | DT_FLOAT32 => 4,
         DT_FLOAT64 => 8,
-        other => return Err(err(path, format!("NIfTI datatype {other} is not supported"))),
+        other => return Err(format!("NIfTI datatype {other} is not supported")),
     };
     let vox_offset = r.f32(108);
-    if !(vox_offset.is_finite() && vox_offset >= 0.0) {
-        return Err(err(path, "invalid vox_offset"));
+    if !(vox_offset.is_finite() && (0.0..1e12).contains(&vox_offset)) {
+        return Err("invalid vox_offset".into());
     }
     let off = (vox_offset as usize).max(HEADER_BYTES);
-    let need = n.checked_mul(bytes_per).and_then(|x| x.checked_add(off));
-    match need {
-        Some(need) if need <= b.len() => {}
-        _ => {
-            return Err(err(
-                path,
-                format!(
+    // Each dim ≤ 32767 and bytes_per ≤ 8: the product fits u64.
+    let need = (dims[0] * dims[1]) as u64 * dims[2] as u64 * bytes_per as u64 + off as u64;
+    Ok(Layout {
+        swap,
+        dims: [dims[0], dims[1], dims[2]],
+        datatype,
+        bytes_per,
+        off,
+        need,
+    })
+}
+
+fn parse_nifti(path: &Path, b: &[u8]) -> Result<(Array3<f32>, Geometry), VolumeError> {
+    let Layout {
+        swap,
+        dims,
+        datatype,
+        bytes_per,
+        off,
+        need,
+    } = layout(b).map_err(|why| err(path, why))?;
+    let r = Reader { b, swap };
+    let [nx, ny, nz] = dims;
+    let n = nx * ny * nz;
+    if need > b.len() as u64 {
+        return Err(err(
+            path,
+            format!(
                 "voxel data truncated: {n} voxels of {bytes_per} bytes at offset {off}, file has {} bytes",
                 b.len()
             ),
-            ))
-        }
+        ));
     }
     let raw = &b[off..off + n * bytes_per];
     let mut slope = r.f32(112);
@@ -702,6 +1013,110 @@ mod tests {
         assert!(parse_nifti(Path::new("x"), &h).is_err());
         assert!(parse_nifti(Path::new("x"), &h[..100]).is_err());
         assert!(parse_nifti(Path::new("x"), &[0u8; 400]).is_err());
+    }
+
+    /// A `.nii.gz` whose voxels inflate far beyond what its header declares (a
+    /// decompression bomb) is read only up to the declared size; a header declaring more
+    /// than the limit is refused before anything is allocated.
+    #[test]
+    fn gz_read_is_bounded() {
+        let g = Geometry::axial(Point3::origin(), [1.0, 1.0, 1.0]);
+        let dir = tempfile::tempdir().unwrap();
+        // 4×4×4 uint8 volume followed by 64 MiB of zeros in the same gzip stream (~64 KB on disk).
+        let p = dir.path().join("bomb.nii.gz");
+        {
+            let f = std::fs::File::create(&p).unwrap();
+            let mut e = flate2::write::GzEncoder::new(f, flate2::Compression::best());
+            e.write_all(&build_header([4, 4, 4], &g, DT_UINT8, 8)).unwrap();
+            let zeros = vec![7u8; 1 << 20];
+            for _ in 0..64 {
+                e.write_all(&zeros).unwrap();
+            }
+            e.finish().unwrap();
+        }
+        assert!(std::fs::metadata(&p).unwrap().len() < 1 << 20);
+        let bytes = read_bounded(&p, MAX_READ_BYTES).unwrap();
+        assert_eq!(bytes.len(), VOX_OFFSET + 64, "read stops at the declared size");
+        let (d, _) = read_nifti(&p).unwrap();
+        assert_eq!(d.dim(), (4, 4, 4));
+        assert!(d.iter().all(|&v| v == 7.0));
+        // 1000³ float32 declared (4 GB) against a 1 MB limit: refused from the header alone.
+        let p2 = dir.path().join("huge.nii.gz");
+        {
+            let f = std::fs::File::create(&p2).unwrap();
+            let mut e = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+            e.write_all(&build_header([1000, 1000, 1000], &g, DT_FLOAT32, 32))
+                .unwrap();
+            e.finish().unwrap();
+        }
+        let e = read_nifti_limited(&p2, 1 << 20).unwrap_err().to_string();
+        assert!(
+            e.contains("above the read limit") && e.contains("huge.nii.gz"),
+            "{e}"
+        );
+        // Within the default limit but truncated: the parser says so.
+        let e = read_nifti(&p2).unwrap_err().to_string();
+        assert!(e.contains("truncated"), "{e}");
+    }
+
+    #[test]
+    fn stream_checks_count_and_cleans_up() {
+        let g = Geometry::axial(Point3::origin(), [1.0, 1.0, 1.0]);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.nii");
+        let values: Vec<f32> = (0..24).map(|v| v as f32 - 5.0).collect();
+        // Int16 refuses a fraction or an out-of-range value (the caller restarts as float32).
+        let mut s = NiftiStream::create(&p, [4, 3, 2], &g, VoxelType::Int16).unwrap();
+        let enc = s.encoder();
+        let mut buf = Vec::new();
+        assert_eq!(
+            enc.encode(&[1.0, 2.5], &mut buf),
+            Err(EncodeError::NotInt16 { value: 2.5 })
+        );
+        assert!(enc.encode(&[40000.0], &mut buf).is_err());
+        // Too few voxels: finish fails and leaves nothing behind.
+        enc.encode(&values[..12], &mut buf).unwrap();
+        s.write_encoded(&buf, 12).unwrap();
+        assert!(s.finish().is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        // Dropped unfinished: nothing behind either.
+        let s = NiftiStream::create(&p, [4, 3, 2], &g, VoxelType::Float32).unwrap();
+        drop(s);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        // In two chunks, gz and plain, both types: reads back exactly.
+        for (name, t) in [
+            ("a.nii", VoxelType::Int16),
+            ("b.nii.gz", VoxelType::Int16),
+            ("c.nii.gz", VoxelType::Float32),
+        ] {
+            let p = dir.path().join(name);
+            let mut s = NiftiStream::create(&p, [4, 3, 2], &g, t).unwrap();
+            let enc = s.encoder();
+            for c in values.chunks(10) {
+                enc.encode(c, &mut buf).unwrap();
+                s.write_encoded(&buf, c.len()).unwrap();
+            }
+            assert!(s.write_encoded(&buf, 1).is_err(), "more voxels than declared");
+            drop(s);
+            let mut s = NiftiStream::create(&p, [4, 3, 2], &g, t).unwrap();
+            for c in values.chunks(10) {
+                enc.encode(c, &mut buf).unwrap();
+                s.write_encoded(&buf, c.len()).unwrap();
+            }
+            s.finish().unwrap();
+            let (d, _) = read_nifti(&p).unwrap();
+            assert_eq!(d.as_slice().unwrap(), &values[..], "{name}");
+            let raw = read_bounded(&p, MAX_READ_BYTES).unwrap();
+            let dt = i16::from_le_bytes([raw[70], raw[71]]);
+            assert_eq!(
+                dt,
+                if t == VoxelType::Int16 {
+                    DT_INT16
+                } else {
+                    DT_FLOAT32
+                }
+            );
+        }
     }
 
     /// Peer check: nibabel must map our voxels to the same RAS points and values.

@@ -87,7 +87,6 @@ pub fn resample(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::{Geometry, Volume};
     use nalgebra::{Point3, Vector3};
 
