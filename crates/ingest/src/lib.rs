@@ -34,6 +34,7 @@
 //! # Ok::<(), cavascope_ingest::IngestError>(())
 //! ```
 
+pub mod export;
 pub mod group;
 pub mod guard;
 pub mod header;
@@ -57,6 +58,10 @@ pub enum IngestError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: not a folder")]
     NotADirectory { path: PathBuf },
+    #[error("{path}: cannot write the series: {why}")]
+    Export { path: PathBuf, why: String },
+    #[error("series {series_uid}: no volume: {why}")]
+    NoVolume { series_uid: String, why: String },
 }
 
 /// Limits against hostile headers, checked before any allocation.
@@ -138,6 +143,46 @@ impl Study {
 
 /// Scan, group, sort and decode a study folder.
 pub fn load_study(dir: &Path, opts: &IngestOptions) -> Result<Study, IngestError> {
+    let Scanned {
+        root,
+        files_scanned,
+        files,
+        groups,
+        mut skipped,
+    } = scan_and_group(dir, opts)?;
+    let mut series = Vec::with_capacity(groups.len());
+    let mut used: BTreeSet<usize> = BTreeSet::new();
+    for g in groups {
+        let (s, bad) = build_series(&files, g, opts, &mut used);
+        for (fi, reason) in bad {
+            skipped.push(SkippedFile {
+                path: files[fi].header.path.clone(),
+                reason,
+            });
+        }
+        series.push(s);
+    }
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Study {
+        root,
+        files_scanned,
+        files_used: used.len(),
+        skipped,
+        series,
+    })
+}
+
+/// A study after the header pass: files parsed, grouped; nothing decoded.
+pub(crate) struct Scanned {
+    pub root: PathBuf,
+    pub files_scanned: usize,
+    pub files: Vec<header::ParsedFile>,
+    pub groups: Vec<group::Group>,
+    pub skipped: Vec<SkippedFile>,
+}
+
+/// Folder walk, parallel header pass, grouping.
+pub(crate) fn scan_and_group(dir: &Path, opts: &IngestOptions) -> Result<Scanned, IngestError> {
     if !dir.is_dir() {
         return Err(IngestError::NotADirectory {
             path: dir.to_path_buf(),
@@ -173,25 +218,12 @@ pub fn load_study(dir: &Path, opts: &IngestOptions) -> Result<Study, IngestError
             });
         }
     }
-    let mut series = Vec::with_capacity(groups.len());
-    let mut used: BTreeSet<usize> = BTreeSet::new();
-    for g in groups {
-        let (s, bad) = build_series(&files, g, opts, &mut used);
-        for (fi, reason) in bad {
-            skipped.push(SkippedFile {
-                path: files[fi].header.path.clone(),
-                reason,
-            });
-        }
-        series.push(s);
-    }
-    skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Study {
+    Ok(Scanned {
         root: dir.to_path_buf(),
         files_scanned,
-        files_used: used.len(),
+        files,
+        groups,
         skipped,
-        series,
     })
 }
 
@@ -233,7 +265,7 @@ fn check_file(pf: header::ParsedFile, opts: &IngestOptions) -> Result<header::Pa
 
 /// Plan and (optionally) decode one group. Returns the series and the files that had to
 /// be dropped because their pixels could not be decoded.
-fn build_series(
+pub(crate) fn build_series(
     files: &[header::ParsedFile],
     mut g: group::Group,
     opts: &IngestOptions,

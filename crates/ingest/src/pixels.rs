@@ -9,7 +9,7 @@ use dicom_core::value::PrimitiveValue;
 use dicom_dictionary_std::tags;
 use dicom_object::OpenFileOptions;
 use dicom_pixeldata::PixelDecoder;
-use ndarray::{Array3, ArrayViewMut2, Axis};
+use ndarray::{Array3, ArrayViewMut2, ArrayViewMut3, Axis};
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -152,7 +152,7 @@ pub fn assemble(files: &[ParsedFile], plan: &StackPlan) -> Result<Array3<f32>, V
     let (rows, cols) = (h0.rows as usize, h0.columns as usize);
     let n_in = plan.frames.len();
     let mut stack = alloc_zeroed((n_in, rows, cols));
-    decode_frames(files, &plan.frames, &mut stack)?;
+    decode_frames(files, &plan.frames, stack.view_mut())?;
     match &plan.source {
         SliceSource::Direct => Ok(stack),
         SliceSource::Interpolated(map) => {
@@ -173,10 +173,12 @@ pub fn assemble(files: &[ParsedFile], plan: &StackPlan) -> Result<Array3<f32>, V
     }
 }
 
-fn decode_frames(
+/// Decode `frames` into the planes of `stack` (one plane per frame, in order). `Err` lists
+/// the files (index, reason) whose pixels could not be decoded.
+pub(crate) fn decode_frames(
     files: &[ParsedFile],
     frames: &[FrameRef],
-    stack: &mut Array3<f32>,
+    mut stack: ArrayViewMut3<f32>,
 ) -> Result<(), Vec<(usize, String)>> {
     // Group the planes by file so each file is opened once.
     let mut by_file: BTreeMap<usize, Vec<Target>> = BTreeMap::new();

@@ -218,17 +218,34 @@ impl VoxelEncoder {
     fn encode_raw(&self, values: &[f32], out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self.voxel_type {
             VoxelType::Int16 => {
-                if !int16_exact(values) {
+                out.resize(values.len() * 2, 0);
+                // Check and convert in one pass, 8 values at a time (vectorises; a
+                // per-value early exit would not).
+                let mut ok = true;
+                let mut o8 = out.chunks_exact_mut(16);
+                let mut v8 = values.chunks_exact(8);
+                for (o, v) in (&mut o8).zip(&mut v8) {
+                    let mut a = [0i16; 8];
+                    for i in 0..8 {
+                        a[i] = to_i16(v[i]);
+                        ok &= a[i] as f32 == v[i];
+                    }
+                    for i in 0..8 {
+                        o[2 * i..2 * i + 2].copy_from_slice(&a[i].to_le_bytes());
+                    }
+                }
+                for (o, &x) in o8.into_remainder().chunks_exact_mut(2).zip(v8.remainder()) {
+                    let a = to_i16(x);
+                    ok &= a as f32 == x;
+                    o.copy_from_slice(&a.to_le_bytes());
+                }
+                if !ok {
                     let value = values
                         .iter()
                         .copied()
                         .find(|&v| to_i16(v) as f32 != v)
                         .unwrap_or(f32::NAN);
                     return Err(EncodeError::NotInt16 { value });
-                }
-                out.resize(values.len() * 2, 0);
-                for (o, &x) in out.chunks_exact_mut(2).zip(values) {
-                    o.copy_from_slice(&to_i16(x).to_le_bytes());
                 }
             }
             VoxelType::Float32 => {

@@ -1,0 +1,246 @@
+//! Series straight to NIfTI without assembling the volume in memory (`cavascope convert`).
+//!
+//! [`plan_study`] runs the header pass and plans every series (slice order, geometry)
+//! without decoding a pixel. [`PlannedStudy::write_nifti`] then streams one series: a few
+//! slices at a time are decoded into small reused buffers (rescale applied exactly as for
+//! a [`cavascope_volume::Volume`]), encoded, and appended to the file while the next
+//! slices decode. Memory stays at a few chunks instead of the whole f32 volume, and no
+//! freshly allocated volume has to be faulted in page by page — on the 400-slice CT that
+//! first-touch cost was most of `convert`'s time (see `docs/benchmarks.md`).
+//!
+//! The file holds the values `load_study` + `nifti_io::write_volume` would write: int16
+//! when the rescale of every slice is integral (slope and intercept integers) and every
+//! value fits, otherwise float32 (a value out of int16 range restarts the series as
+//! float32). Series that cannot stream — resampled uneven spacing, frames of multi-frame
+//! files — or whose files turn out undecodable take the whole-volume path, which leaves
+//! the bad files out and says why.
+
+use crate::group::{FrameRef, Group};
+use crate::header::ParsedFile;
+use crate::pixels::decode_frames;
+use crate::stack::{self, SliceSource, StackPlan};
+use crate::{
+    build_series, scan_and_group, series_meta, IngestError, IngestOptions, Series, SkippedFile, Study,
+};
+use cavascope_volume::nifti_io::{self, EncodeError, NiftiStream, VoxelType};
+use cavascope_volume::VolumeError;
+use ndarray::ArrayViewMut3;
+use rayon::prelude::*;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Voxels decoded per chunk (4 MiB of f32): small enough to stay warm in cache-sized
+/// reused buffers, large enough that per-chunk overhead is negligible.
+const CHUNK_VOXELS: usize = 1 << 17;
+
+/// A study after the header pass, every series planned, nothing decoded.
+pub struct PlannedStudy {
+    /// Series as [`crate::load_study`] reports them with `decode_pixels: false`.
+    pub study: Study,
+    files: Vec<ParsedFile>,
+    groups: Vec<Group>,
+    plans: Vec<Option<StackPlan>>,
+    opts: IngestOptions,
+}
+
+/// What [`PlannedStudy::write_nifti`] wrote.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    /// The series as written (`volume` is `None`): as planned, or re-planned without the
+    /// files whose pixels could not be decoded.
+    pub series: Series,
+    /// Files left out because their pixels could not be decoded, with the reason.
+    pub skipped: Vec<SkippedFile>,
+    /// Streamed slice by slice (`true`) or decoded as a whole volume first.
+    pub streamed: bool,
+}
+
+/// Header pass and plans for every series of a study folder (no pixel decoding).
+pub fn plan_study(dir: &Path, opts: &IngestOptions) -> Result<PlannedStudy, IngestError> {
+    let sc = scan_and_group(dir, opts)?;
+    let mut series = Vec::with_capacity(sc.groups.len());
+    let mut plans = Vec::with_capacity(sc.groups.len());
+    let mut used = BTreeSet::new();
+    for g in &sc.groups {
+        match stack::plan(&sc.files, g, opts.max_voxels) {
+            Ok(p) => {
+                used.extend(p.frames.iter().map(|f| f.file));
+                series.push(series_meta::from_plan(&sc.files, g, &p, None));
+                plans.push(Some(p));
+            }
+            Err(reason) => {
+                series.push(series_meta::failed(&sc.files, g, reason));
+                plans.push(None);
+            }
+        }
+    }
+    let mut skipped = sc.skipped;
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(PlannedStudy {
+        study: Study {
+            root: sc.root,
+            files_scanned: sc.files_scanned,
+            files_used: used.len(),
+            skipped,
+            series,
+        },
+        files: sc.files,
+        groups: sc.groups,
+        plans,
+        opts: opts.clone(),
+    })
+}
+
+enum StreamError {
+    /// Some files could not be decoded: the whole-volume path handles them.
+    Decode,
+    /// A value does not fit int16: restart as float32.
+    NotInt16,
+    Write(VolumeError),
+}
+
+impl PlannedStudy {
+    /// Write series `index` of [`PlannedStudy::study`] as NIfTI (`.nii`, or `.nii.gz`
+    /// when the name ends in `.gz`); temporary name, then rename.
+    pub fn write_nifti(&self, index: usize, path: &Path) -> Result<Exported, IngestError> {
+        let fail = |why: String| IngestError::Export {
+            path: path.to_path_buf(),
+            why,
+        };
+        let (Some(g), Some(Some(plan)), Some(planned)) = (
+            self.groups.get(index),
+            self.plans.get(index),
+            self.study.series.get(index),
+        ) else {
+            let s = self.study.series.get(index);
+            return Err(IngestError::NoVolume {
+                series_uid: s.map(|s| s.series_instance_uid.clone()).unwrap_or_default(),
+                why: s
+                    .and_then(|s| s.problems.last().cloned())
+                    .unwrap_or_else(|| format!("no series {index}")),
+            });
+        };
+        if streamable(&self.files, plan) {
+            match stream_series(&self.files, plan, path) {
+                Ok(()) => {
+                    return Ok(Exported {
+                        series: planned.clone(),
+                        skipped: Vec::new(),
+                        streamed: true,
+                    })
+                }
+                Err(StreamError::Write(e)) => return Err(fail(e.to_string())),
+                Err(StreamError::Decode | StreamError::NotInt16) => {}
+            }
+        }
+        let opts = IngestOptions {
+            decode_pixels: true,
+            ..self.opts.clone()
+        };
+        let (mut series, bad) = build_series(&self.files, g.clone(), &opts, &mut BTreeSet::new());
+        let skipped: Vec<SkippedFile> = bad
+            .into_iter()
+            .map(|(fi, reason)| SkippedFile {
+                path: self.files[fi].header.path.clone(),
+                reason,
+            })
+            .collect();
+        let Some(volume) = series.volume.take() else {
+            return Err(IngestError::NoVolume {
+                series_uid: series.series_instance_uid.clone(),
+                why: series.problems.last().cloned().unwrap_or_default(),
+            });
+        };
+        nifti_io::write_volume(path, &volume).map_err(|e| fail(e.to_string()))?;
+        Ok(Exported {
+            series,
+            skipped,
+            streamed: false,
+        })
+    }
+}
+
+/// Output slices are input frames one to one, each from its own single-frame file (a
+/// multi-frame file would be re-read for every chunk).
+fn streamable(files: &[ParsedFile], plan: &StackPlan) -> bool {
+    matches!(plan.source, SliceSource::Direct)
+        && plan.out_slices == plan.frames.len()
+        && plan.frames.iter().all(|f| files[f.file].header.frames == 1)
+}
+
+fn stream_series(files: &[ParsedFile], plan: &StackPlan, path: &Path) -> Result<(), StreamError> {
+    let integral = plan.frames.iter().all(|f| {
+        let fr = f.get(files);
+        fr.slope.fract() == 0.0 && fr.intercept.fract() == 0.0
+    });
+    if integral {
+        match stream_as(files, plan, path, VoxelType::Int16) {
+            Err(StreamError::NotInt16) => {}
+            r => return r,
+        }
+    }
+    stream_as(files, plan, path, VoxelType::Float32)
+}
+
+fn stream_as(files: &[ParsedFile], plan: &StackPlan, path: &Path, vt: VoxelType) -> Result<(), StreamError> {
+    let h0 = &files[plan.frames[0].file].header;
+    let (rows, cols) = (h0.rows as usize, h0.columns as usize);
+    let plane = rows * cols;
+    let per_chunk = (CHUNK_VOXELS / plane.max(1)).max(1);
+    let mut stream = NiftiStream::create(path, [cols, rows, plan.out_slices], &plan.geometry, vt)
+        .map_err(StreamError::Write)?;
+    let enc = stream.encoder();
+    let slots = rayon::current_num_threads().max(1) * 2;
+    // Reused for every batch: fresh multi-MB buffers would be faulted in each time.
+    let mut scratch: Vec<Vec<f32>> = vec![Vec::new(); slots];
+    let mut cur: Vec<(Vec<u8>, usize)> = vec![(Vec::new(), 0); slots];
+    let mut prev: Vec<(Vec<u8>, usize)> = vec![(Vec::new(), 0); slots];
+    let mut n_prev = 0usize;
+    for batch in plan.frames.chunks(per_chunk * slots) {
+        let chunks: Vec<&[FrameRef]> = batch.chunks(per_chunk).collect();
+        let n = chunks.len();
+        // Write the previous batch while this one decodes.
+        let (written, decoded) = rayon::join(
+            || {
+                prev[..n_prev]
+                    .iter()
+                    .try_for_each(|(buf, voxels)| stream.write_encoded(buf, *voxels))
+            },
+            || {
+                chunks
+                    .par_iter()
+                    .zip(scratch[..n].par_iter_mut())
+                    .zip(cur[..n].par_iter_mut())
+                    .try_for_each(|((frames, sc), (buf, voxels))| {
+                        let len = frames.len() * plane;
+                        if sc.len() < len {
+                            sc.resize(len, 0.0);
+                        }
+                        let view = ArrayViewMut3::from_shape((frames.len(), rows, cols), &mut sc[..len])
+                            .map_err(|e| StreamError::Write(internal(path, e)))?;
+                        decode_frames(files, frames, view).map_err(|_| StreamError::Decode)?;
+                        *voxels = len;
+                        enc.encode(&sc[..len], buf).map_err(|e| match e {
+                            EncodeError::NotInt16 { .. } => StreamError::NotInt16,
+                            other => StreamError::Write(internal(path, other)),
+                        })
+                    })
+            },
+        );
+        written.map_err(StreamError::Write)?;
+        decoded?;
+        std::mem::swap(&mut prev, &mut cur);
+        n_prev = n;
+    }
+    for (buf, voxels) in &prev[..n_prev] {
+        stream.write_encoded(buf, *voxels).map_err(StreamError::Write)?;
+    }
+    stream.finish().map_err(StreamError::Write)
+}
+
+fn internal(path: &Path, e: impl std::fmt::Display) -> VolumeError {
+    VolumeError::Nifti {
+        path: path.to_path_buf(),
+        why: e.to_string(),
+    }
+}
