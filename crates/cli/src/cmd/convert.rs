@@ -7,19 +7,23 @@
 
 use crate::args::*;
 use crate::cmd::inspect::series_json;
-use cavascope_ingest::{load_study, IngestOptions, Series};
-use cavascope_volume::nifti_io;
+use cavascope_ingest::export::plan_study;
+use cavascope_ingest::{IngestOptions, Series};
 use std::collections::HashSet;
 use std::path::Path;
 
 pub fn run(_g: &Global, a: ConvertArgs) -> u8 {
-    let study = match load_study(&a.study_dir, &IngestOptions::default()) {
+    // Headers and plans only: each series is then streamed from its files into the NIfTI
+    // file (cavascope_ingest::export), never held in memory as a whole volume.
+    let planned = match plan_study(&a.study_dir, &IngestOptions::default()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("cavascope convert: {e}");
             return 1;
         }
     };
+    let study = &planned.study;
+    let mut skipped = study.skipped.clone();
     if let Err(e) = std::fs::create_dir_all(&a.out) {
         eprintln!("cavascope convert: {}: {e}", a.out.display());
         return 1;
@@ -28,8 +32,8 @@ pub fn run(_g: &Global, a: ConvertArgs) -> u8 {
     let mut taken = HashSet::new();
     let mut written = 0usize;
     let mut failed = false;
-    for s in &study.series {
-        let Some(v) = &s.volume else {
+    for (index, s) in study.series.iter().enumerate() {
+        let Some(geometry) = &s.geometry else {
             eprintln!(
                 "series {} ({}): no volume: {}",
                 s.meta
@@ -44,19 +48,31 @@ pub fn run(_g: &Global, a: ConvertArgs) -> u8 {
         let stem = unique(base_name(s), &mut taken);
         let nii = a.out.join(format!("{stem}.{ext}"));
         let json = a.out.join(format!("{stem}.json"));
-        if let Err(e) = nifti_io::write_volume(&nii, v) {
-            eprintln!("cavascope convert: {e}");
-            failed = true;
-            continue;
-        }
-        let mut side = series_json(s);
+        let s = match planned.write_nifti(index, &nii) {
+            Ok(done) => {
+                skipped.extend(done.skipped);
+                done.series
+            }
+            // Undecodable pixels: reported, as a series without geometry is (not a failure of convert).
+            Err(e @ cavascope_ingest::IngestError::NoVolume { .. }) => {
+                eprintln!("{e}");
+                continue;
+            }
+            Err(e) => {
+                eprintln!("cavascope convert: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        let geometry = s.geometry.as_ref().unwrap_or(geometry);
+        let mut side = series_json(&s);
         if let Some(o) = side.as_object_mut() {
-            o.insert("affine_ras".into(), serde_json::json!(ras_rows(&v.geometry)));
+            o.insert("affine_ras".into(), serde_json::json!(ras_rows(geometry)));
             o.insert(
                 "slice_positions_mm".into(),
                 serde_json::json!(s.slice_positions_mm),
             );
-            o.insert("meta".into(), serde_json::to_value(&v.meta).unwrap_or_default());
+            o.insert("meta".into(), serde_json::to_value(&s.meta).unwrap_or_default());
             o.insert(
                 "converter".into(),
                 serde_json::json!(concat!("cavascope ", env!("CARGO_PKG_VERSION"))),
@@ -77,7 +93,8 @@ pub fn run(_g: &Global, a: ConvertArgs) -> u8 {
             s.problems.join("; ")
         );
     }
-    for sk in &study.skipped {
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    for sk in &skipped {
         eprintln!("skipped {}: {}", sk.path.display(), sk.reason);
     }
     println!("{written} volume(s) written to {}", a.out.display());
