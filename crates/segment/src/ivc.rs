@@ -304,6 +304,10 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
             ));
             return fail(warnings);
         };
+        let rebridged = crate::bridge::rebridge(&tracker, &mut contours);
+        if dbg {
+            eprintln!("bridge: {rebridged} planes re-fitted about the vein's course");
+        }
         let bridged = contours
             .iter()
             .filter(|c| c.kind != track::ContourKind::Measured)

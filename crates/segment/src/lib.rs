@@ -16,6 +16,7 @@
 //! ```
 
 pub mod calibre;
+pub mod bridge;
 pub mod centreline;
 pub mod collaterals;
 pub mod enhancement;

@@ -27,8 +27,8 @@ use rayon::prelude::*;
 pub const NRAYS: usize = 72;
 /// Fourier order of the contour r(θ): order 6 represents an ellipse around an
 /// off-centre point to 0.02 mm at caval eccentricities (order 4: 0.1 mm).
-const ORDER: usize = 6;
-const NCOEF: usize = 2 * ORDER + 1;
+pub(crate) const ORDER: usize = 6;
+pub(crate) const NCOEF: usize = 2 * ORDER + 1;
 /// Longest ray, mm: a tumour-expanded IVC stays inside.
 const RMAX_MM: f64 = 40.0;
 const RAY_STEP_MM: f64 = 0.25;
@@ -122,7 +122,7 @@ impl Contour {
     }
 }
 
-fn theta(m: usize) -> f64 {
+pub(crate) fn theta(m: usize) -> f64 {
     m as f64 * std::f64::consts::TAU / NRAYS as f64
 }
 
@@ -136,7 +136,7 @@ fn basis(t: f64) -> [f64; NCOEF] {
     b
 }
 
-fn eval(c: &[f64; NCOEF], t: f64) -> f64 {
+pub(crate) fn eval(c: &[f64; NCOEF], t: f64) -> f64 {
     basis(t).iter().zip(c).map(|(b, c)| b * c).sum()
 }
 
@@ -178,7 +178,7 @@ fn curvature_corrected(c: &[f64; NCOEF], blur_var: f64) -> [f64; NCOEF] {
 }
 
 /// Weighted least squares for r(θ) = Σ c_k φ_k(θ); `None` when singular.
-fn lsq(thetas: &[f64], r: &[f64], w: &[f64], ncoef: usize) -> Option<[f64; NCOEF]> {
+pub(crate) fn lsq(thetas: &[f64], r: &[f64], w: &[f64], ncoef: usize) -> Option<[f64; NCOEF]> {
     lsq_ridge(thetas, r, w, ncoef, None)
 }
 
@@ -645,6 +645,13 @@ impl<'a> Tracker<'a> {
         }
         let _ = d;
         best.map(|b| b.0).unwrap_or(ke as f64 * RAY_STEP_MM)
+    }
+
+    /// Wall distances of the NRAYS rays (θ = 2πm/NRAYS from +x toward +y) cast from
+    /// (cx, cy) at height z, on the reference phase or on all phases (diagnostics).
+    pub fn rays(&self, z: f64, cx: f64, cy: f64, all_phases: bool) -> Vec<f64> {
+        let p = self.patches(cx, cy, z, all_phases);
+        self.cast(&p, cx, cy, all_phases)
     }
 
     fn patches(&self, cx: f64, cy: f64, z: f64, all: bool) -> Vec<Patch> {

@@ -206,3 +206,121 @@ fn debug_timing() {
         out.model.is_some()
     );
 }
+
+/// Rays in the tumour-filled stretch of the leiomyosarcoma against the true outline:
+/// what the walls on all phases say (set Z, CASE).
+#[test]
+#[ignore]
+fn debug_rays_plug() {
+    use cavascope_phantom::anatomy::Anatomy;
+    let case = match std::env::var("CASE").ok().as_deref() {
+        Some(c) => CaseName::parse(c).unwrap(),
+        None => CaseName::IvcLeiomyosarcoma,
+    };
+    let opts = PhantomOptions::small();
+    let st = study(case, &opts);
+    let an = Anatomy::new(case, opts.seed);
+    let phases = phases_from_truth(&st);
+    let pv = phases
+        .iter()
+        .find(|p| p.role.as_str().ends_with("portal_venous"))
+        .unwrap()
+        .volume_index;
+    let mut inputs = vec![PhaseInput {
+        volume: &st.volumes[pv],
+        noise: track::noise_sd(&st.volumes[pv]),
+    }];
+    for p in &phases {
+        if p.volume_index != pv
+            && (p.role.as_str().starts_with("ct_") || p.role.as_str().starts_with("mr_t1"))
+        {
+            inputs.push(PhaseInput {
+                volume: &st.volumes[p.volume_index],
+                noise: track::noise_sd(&st.volumes[p.volume_index]),
+            });
+        }
+    }
+    let t = Tracker::new(inputs).unwrap();
+    let zs: Vec<f64> = match std::env::var("Z").ok() {
+        Some(z) => vec![z.parse().unwrap()],
+        None => (-60..20).step_by(10).map(|z| z as f64).collect(),
+    };
+    for z in zs {
+        let (cx, cy) = an.ivc.center(z);
+        let r = t.rays(z, cx, cy, true);
+        let mut line = String::new();
+        for m in (0..track::NRAYS).step_by(3) {
+            let th = m as f64 * std::f64::consts::TAU / track::NRAYS as f64;
+            let (mut lo, mut hi) = (0.0, 60.0);
+            for _ in 0..50 {
+                let mm = 0.5 * (lo + hi);
+                if an
+                    .ivc
+                    .rnorm(&Point3::new(cx + mm * th.cos(), cy + mm * th.sin(), z))
+                    <= 1.0
+                {
+                    lo = mm
+                } else {
+                    hi = mm
+                }
+            }
+            let pm = Point3::new(cx + (lo + 3.0) * th.cos(), cy + (lo + 3.0) * th.sin(), z);
+            let outside_mass = an.mass_sd(&pm) < 0.0;
+            line += &format!(
+                " {m}:{:.1}/{:.1}{}",
+                r[m],
+                lo,
+                if outside_mass { "M" } else { "" }
+            );
+        }
+        println!("z {z}: {line}");
+    }
+}
+
+/// Values along one ray from the true centre on every phase (set Z, M, CASE).
+#[test]
+#[ignore]
+fn debug_profile_ray() {
+    use cavascope_phantom::anatomy::Anatomy;
+    let case = match std::env::var("CASE").ok().as_deref() {
+        Some(c) => CaseName::parse(c).unwrap(),
+        None => CaseName::IvcLeiomyosarcoma,
+    };
+    let opts = PhantomOptions::small().noiseless();
+    let st = study(case, &opts);
+    let an = Anatomy::new(case, opts.seed);
+    let z: f64 = std::env::var("Z")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-20.0);
+    let m: f64 = std::env::var("M")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    let th = m * std::f64::consts::TAU / track::NRAYS as f64;
+    let (cx, cy) = an.ivc.center(z);
+    for (i, v) in st.volumes.iter().enumerate() {
+        let vals: Vec<String> = (0..40)
+            .map(|k| {
+                let r = k as f64;
+                format!(
+                    "{:.0}",
+                    v.sample_world(&Point3::new(cx + r * th.cos(), cy + r * th.sin(), z))
+                        .unwrap_or(f32::NAN)
+                )
+            })
+            .collect();
+        println!(
+            "{i} {}: {}",
+            v.meta.series_description.clone().unwrap_or_default(),
+            vals.join(" ")
+        );
+    }
+    let sds: Vec<String> = (0..40)
+        .map(|k| {
+            let p = Point3::new(cx + k as f64 * th.cos(), cy + k as f64 * th.sin(), z);
+            format!("{:.0}", an.ivc.sd(&p))
+        })
+        .collect();
+    println!("ivc sd: {}", sds.join(" "));
+}

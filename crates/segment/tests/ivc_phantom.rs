@@ -82,7 +82,12 @@ fn check_all(st: &PhantomStudy, out: &IvcOutcome, expect: Source, max_mae: f64) 
 #[test]
 #[ignore]
 fn diagnostics_all_cases() {
+    // CASE=name restricts the run to one case.
+    let only = std::env::var("CASE").ok().and_then(|c| CaseName::parse(&c));
     for &case in CaseName::all() {
+        if only.is_some_and(|o| o != case) {
+            continue;
+        }
         for seed in [false, true] {
             let (st, out) = run(case, &PhantomOptions::small(), seed);
             println!("seed={seed} {}", describe(&st, &out));
@@ -180,8 +185,9 @@ fn leiomyosarcoma_auto_lumen_and_landmarks() {
 }
 
 #[test]
-#[ignore = "known failure: the tumour's dilation of the vein is under-estimated in the bridged stretch (MAE ≈ 2.3–3.8 mm)"]
 fn leiomyosarcoma_whole_ivc_calibre() {
+    // The tumour-filled, dilated stretch is the outer wall of the expanded vein (see
+    // `bridge`): the calibre along the whole IVC, landmarks and the imperceptible range.
     for seed in [false, true] {
         let (st, out) = run(CaseName::IvcLeiomyosarcoma, &PhantomOptions::small(), seed);
         check_all(&st, &out, if seed { Source::Seed } else { Source::Auto }, 1.0);
