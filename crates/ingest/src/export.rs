@@ -17,7 +17,7 @@
 
 use crate::group::{FrameRef, Group};
 use crate::header::ParsedFile;
-use crate::pixels::decode_frames;
+use crate::pixels::{decode_frames, native_frame_to_i16};
 use crate::stack::{self, SliceSource, StackPlan};
 use crate::{
     build_series, scan_and_group, series_meta, IngestError, IngestOptions, Series, SkippedFile, Study,
@@ -192,7 +192,7 @@ fn stream_as(files: &[ParsedFile], plan: &StackPlan, path: &Path, vt: VoxelType)
     let enc = stream.encoder();
     let slots = rayon::current_num_threads().max(1) * 2;
     // Reused for every batch: fresh multi-MB buffers would be faulted in each time.
-    let mut scratch: Vec<Vec<f32>> = vec![Vec::new(); slots];
+    let mut scratch: Vec<(Vec<f32>, Vec<u8>)> = vec![(Vec::new(), Vec::new()); slots];
     let mut cur: Vec<(Vec<u8>, usize)> = vec![(Vec::new(), 0); slots];
     let mut prev: Vec<(Vec<u8>, usize)> = vec![(Vec::new(), 0); slots];
     let mut n_prev = 0usize;
@@ -211,15 +211,26 @@ fn stream_as(files: &[ParsedFile], plan: &StackPlan, path: &Path, vt: VoxelType)
                     .par_iter()
                     .zip(scratch[..n].par_iter_mut())
                     .zip(cur[..n].par_iter_mut())
-                    .try_for_each(|((frames, sc), (buf, voxels))| {
+                    .try_for_each(|((frames, (sc, raw)), (buf, voxels))| {
                         let len = frames.len() * plane;
+                        *voxels = len;
+                        if vt == VoxelType::Int16 {
+                            // Integer samples straight to int16, no f32 (the common case).
+                            let target = if enc.is_gz() { &mut *raw } else { &mut *buf };
+                            if int16_fast(files, frames, plane, target) {
+                                if enc.is_gz() {
+                                    enc.pack_raw(raw, buf)
+                                        .map_err(|e| StreamError::Write(internal(path, e)))?;
+                                }
+                                return Ok(());
+                            }
+                        }
                         if sc.len() < len {
                             sc.resize(len, 0.0);
                         }
                         let view = ArrayViewMut3::from_shape((frames.len(), rows, cols), &mut sc[..len])
                             .map_err(|e| StreamError::Write(internal(path, e)))?;
                         decode_frames(files, frames, view).map_err(|_| StreamError::Decode)?;
-                        *voxels = len;
                         enc.encode(&sc[..len], buf).map_err(|e| match e {
                             EncodeError::NotInt16 { .. } => StreamError::NotInt16,
                             other => StreamError::Write(internal(path, other)),
@@ -236,6 +247,16 @@ fn stream_as(files: &[ParsedFile], plan: &StackPlan, path: &Path, vt: VoxelType)
         stream.write_encoded(buf, *voxels).map_err(StreamError::Write)?;
     }
     stream.finish().map_err(StreamError::Write)
+}
+
+/// All frames of the chunk through [`native_frame_to_i16`] into `out`; `false` as soon as
+/// one does not qualify (the chunk then takes the general path).
+fn int16_fast(files: &[ParsedFile], frames: &[FrameRef], plane: usize, out: &mut Vec<u8>) -> bool {
+    out.resize(frames.len() * plane * 2, 0);
+    frames.iter().zip(out.chunks_exact_mut(plane * 2)).all(|(f, o)| {
+        let fr = f.get(files);
+        native_frame_to_i16(&files[f.file].header, fr.slope, fr.intercept, o).is_some()
+    })
 }
 
 fn internal(path: &Path, e: impl std::fmt::Display) -> VolumeError {

@@ -258,6 +258,79 @@ fn read_native_tail(h: &FileHeader, need: usize, buf: &mut Vec<u8>) -> Option<us
     Some(head)
 }
 
+/// Fast path for `convert`'s int16 output: one single-frame native file's stored samples
+/// plus an integral intercept (slope 1) straight into little-endian int16 bytes, with no
+/// f32 in between. `None` when the frame does not qualify — another layout (deflate,
+/// trailing elements, multi-frame), 32-bit samples, slope ≠ 1, a fractional intercept, or
+/// a value outside int16 — and the caller takes the general path, which decides.
+pub(crate) fn native_frame_to_i16(h: &FileHeader, slope: f64, intercept: f64, out: &mut [u8]) -> Option<()> {
+    let n = h.rows as usize * h.columns as usize;
+    if h.frames != 1
+        || !is_native(&h.transfer_syntax)
+        || slope != 1.0
+        || intercept.fract() != 0.0
+        || intercept.abs() > 65536.0
+        || out.len() != n * 2
+        || !(h.bits_allocated == 8 || h.bits_allocated == 16)
+    {
+        return None;
+    }
+    let need = frame_bytes(h) as usize;
+    let mut buf = TAIL_BUF.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    let done = read_native_tail(h, need, &mut buf).and_then(|head| {
+        let src = buf.get(head..head + need)?;
+        stored_to_i16(
+            src,
+            h.bits_allocated,
+            h.bits_stored,
+            h.pixel_signed,
+            intercept as i32,
+            out,
+        )
+        .then_some(())
+    });
+    TAIL_BUF.with(|c| *c.borrow_mut() = buf);
+    done
+}
+
+/// Native-endian stored samples + `intercept` → little-endian int16; `false` when a value
+/// falls outside int16. Masking and sign extension as in [`convert_samples`].
+fn stored_to_i16(
+    src: &[u8],
+    bits_allocated: u16,
+    bits_stored: u16,
+    signed: bool,
+    intercept: i32,
+    out: &mut [u8],
+) -> bool {
+    let shift = (bits_allocated - bits_stored.min(bits_allocated)) as u32;
+    let mut ok = true;
+    // No early exit (vectorises); 8 at a time.
+    macro_rules! run {
+        ($w:expr, $stored:expr) => {{
+            for (o, c) in out.chunks_exact_mut(2).zip(src.chunks_exact($w)) {
+                let v = $stored(c) as i32 + intercept;
+                ok &= (i16::MIN as i32..=i16::MAX as i32).contains(&v);
+                o.copy_from_slice(&(v as i16).to_le_bytes());
+            }
+        }};
+    }
+    match (bits_allocated, signed) {
+        (8, false) => {
+            let mask = (0xFFu16 >> shift) as u8;
+            run!(1, |c: &[u8]| c[0] & mask)
+        }
+        (8, true) => run!(1, |c: &[u8]| ((c[0] << shift) as i8) >> shift),
+        (16, false) => {
+            let mask = 0xFFFFu16 >> shift;
+            run!(2, |c: &[u8]| u16::from_ne_bytes([c[0], c[1]]) & mask)
+        }
+        (16, true) => run!(2, |c: &[u8]| (i16::from_ne_bytes([c[0], c[1]]) << shift) >> shift),
+        _ => return false,
+    }
+    ok
+}
+
 fn fill_native(h: &FileHeader, bytes: &[u8], targets: &mut [Target]) -> Result<(), String> {
     let fb = frame_bytes(h) as usize;
     targets.par_iter_mut().try_for_each(|t| {
@@ -384,5 +457,44 @@ mod tests {
             ]
         );
         assert!(convert_samples(&b[..4], 16, 16, true, 1.0, 0.0, &mut out).is_err());
+    }
+
+    /// The int16 fast path gives what the f32 path gives, and refuses out-of-range values.
+    #[test]
+    fn int16_fast_path_agrees_with_f32_path() {
+        let words: Vec<u16> = (0..4096u32)
+            .map(|v| (v * 37 % 65536) as u16 | 0x8000 * (v % 3 == 0) as u16)
+            .collect();
+        let b: Vec<u8> = words.iter().flat_map(|v| v.to_ne_bytes()).collect();
+        for (bits, signed, intercept) in [
+            (12, false, -1024),
+            (12, true, 0),
+            (16, true, 7),
+            (15, false, -16384),
+        ] {
+            let mut f = vec![0f32; words.len()];
+            convert_samples(&b, 16, bits, signed, 1.0, intercept as f64, &mut f).unwrap();
+            let mut o = vec![0u8; words.len() * 2];
+            assert!(
+                stored_to_i16(&b, 16, bits, signed, intercept, &mut o),
+                "{bits} {signed}"
+            );
+            for (x, c) in f.iter().zip(o.chunks_exact(2)) {
+                assert_eq!(*x, i16::from_le_bytes([c[0], c[1]]) as f32);
+            }
+        }
+        // 16-bit unsigned up to 65535: beyond int16.
+        let mut o = vec![0u8; words.len() * 2];
+        assert!(!stored_to_i16(&b, 16, 16, false, 0, &mut o));
+        let b8: Vec<u8> = (0..=255u8).collect();
+        let mut f = vec![0f32; 256];
+        let mut o = vec![0u8; 512];
+        for signed in [false, true] {
+            convert_samples(&b8, 8, 7, signed, 1.0, -3.0, &mut f).unwrap();
+            assert!(stored_to_i16(&b8, 8, 7, signed, -3, &mut o));
+            for (x, c) in f.iter().zip(o.chunks_exact(2)) {
+                assert_eq!(*x, i16::from_le_bytes([c[0], c[1]]) as f32);
+            }
+        }
     }
 }

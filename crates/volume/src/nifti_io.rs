@@ -194,6 +194,26 @@ impl VoxelEncoder {
         self.voxel_type
     }
 
+    /// Is the output gzip-compressed (`.gz`)?
+    pub fn is_gz(&self) -> bool {
+        self.gz
+    }
+
+    /// Already-encoded little-endian voxels (`raw`, of this stream's voxel type) as the
+    /// stream expects them: a gzip member for `.gz`, else a copy.
+    pub fn pack_raw(&self, raw: &[u8], out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        out.clear();
+        if !self.gz {
+            out.extend_from_slice(raw);
+            return Ok(());
+        }
+        let mut e = flate2::write::GzEncoder::new(std::mem::take(out), flate2::Compression::fast());
+        e.write_all(raw)
+            .and_then(|_| e.finish())
+            .map(|v| *out = v)
+            .map_err(|e| EncodeError::Gzip(e.to_string()))
+    }
+
     /// `values` as little-endian stored voxels (a gzip member for `.gz`) into `out`
     /// (cleared first; its capacity is reused).
     pub fn encode(&self, values: &[f32], out: &mut Vec<u8>) -> Result<(), EncodeError> {
@@ -203,14 +223,9 @@ impl VoxelEncoder {
         // The raw bytes go to a per-thread buffer, reused: fresh multi-MB buffers cost
         // more in page faults than the encoding.
         let mut raw = RAW_BUF.with(|c| std::mem::take(&mut *c.borrow_mut()));
-        let r = self.encode_raw(values, &mut raw).and_then(|_| {
-            out.clear();
-            let mut e = flate2::write::GzEncoder::new(std::mem::take(out), flate2::Compression::fast());
-            e.write_all(&raw)
-                .and_then(|_| e.finish())
-                .map(|v| *out = v)
-                .map_err(|e| EncodeError::Gzip(e.to_string()))
-        });
+        let r = self
+            .encode_raw(values, &mut raw)
+            .and_then(|_| self.pack_raw(&raw, out));
         RAW_BUF.with(|c| *c.borrow_mut() = raw);
         r
     }
