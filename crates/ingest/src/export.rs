@@ -117,7 +117,8 @@ impl PlannedStudy {
                 series_uid: s.map(|s| s.series_instance_uid.clone()).unwrap_or_default(),
                 why: s
                     .and_then(|s| s.problems.last().cloned())
-                    .unwrap_or_else(|| format!("no series {index}")),
+                    .unwrap_or_else(|| format!("no volume: no series {index}")),
+                skipped: Vec::new(),
             });
         };
         if streamable(&self.files, plan) {
@@ -149,6 +150,7 @@ impl PlannedStudy {
             return Err(IngestError::NoVolume {
                 series_uid: series.series_instance_uid.clone(),
                 why: series.problems.last().cloned().unwrap_or_default(),
+                skipped,
             });
         };
         nifti_io::write_volume(path, &volume).map_err(|e| fail(e.to_string()))?;

@@ -60,8 +60,13 @@ pub enum IngestError {
     NotADirectory { path: PathBuf },
     #[error("{path}: cannot write the series: {why}")]
     Export { path: PathBuf, why: String },
-    #[error("series {series_uid}: no volume: {why}")]
-    NoVolume { series_uid: String, why: String },
+    /// The series formed no volume; `skipped` lists the files whose pixels failed.
+    #[error("series {series_uid}: {why}")]
+    NoVolume {
+        series_uid: String,
+        why: String,
+        skipped: Vec<SkippedFile>,
+    },
 }
 
 /// Limits against hostile headers, checked before any allocation.
