@@ -54,8 +54,13 @@ pub fn run(_g: &Global, a: ConvertArgs) -> u8 {
                 done.series
             }
             // Undecodable pixels: reported, as a series without geometry is (not a failure of convert).
-            Err(e @ cavascope_ingest::IngestError::NoVolume { .. }) => {
-                eprintln!("{e}");
+            Err(cavascope_ingest::IngestError::NoVolume {
+                series_uid,
+                why,
+                skipped: bad,
+            }) => {
+                eprintln!("series {series_uid}: {why}");
+                skipped.extend(bad);
                 continue;
             }
             Err(e) => {
