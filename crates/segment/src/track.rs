@@ -39,6 +39,16 @@ const STEP_HALF_MM: f64 = 2.0;
 const RIDGE_EVEN: f64 = 0.01;
 const RIDGE_ODD: f64 = 0.002;
 
+/// Inlier fraction above which a plane's free fit is trusted over the chained one.
+const FREE_INLIERS: f64 = 0.9;
+
+/// Size and width within the tolerance of a plane-to-plane change (not a leak).
+fn similar(c: &Contour, p: &Contour) -> bool {
+    let ra = c.area() / p.area().max(1.0);
+    let rw = c.width_x() / p.width_x().max(1.0);
+    (0.75..=1.3).contains(&ra) && (0.8..=1.25).contains(&rw)
+}
+
 /// One phase used for tracking, with its noise after patch smoothing.
 pub struct PhaseInput<'a> {
     pub volume: &'a Volume,
@@ -665,11 +675,13 @@ impl<'a> Tracker<'a> {
     /// Fit a contour at height z around the predicted centre. `prior`: the previous
     /// contour (continuity gate and the shape for bridging).
     pub fn contour_at(&self, z: f64, cx: f64, cy: f64, prior: Option<&Contour>) -> Option<Contour> {
-        self.contour_at_ref(z, cx, cy, prior, None)
+        self.contour_at_ref(z, cx, cy, prior, None, prior)
     }
 
     /// As [`Tracker::contour_at`], with `ref_area`: the median area of the recent planes,
-    /// against which a free fit that agrees poorly with its own rays must not jump.
+    /// against which a free fit that agrees poorly with its own rays must not jump, and
+    /// `prev`, the plane just before (a free fit that its rays agree with may differ from
+    /// the prior only as much as from one plane to the next).
     fn contour_at_ref(
         &self,
         z: f64,
@@ -677,9 +689,14 @@ impl<'a> Tracker<'a> {
         cy: f64,
         prior: Option<&Contour>,
         ref_area: Option<f64>,
+        prev: Option<&Contour>,
     ) -> Option<Contour> {
         let ref_patch = self.patches(cx, cy, z, false);
-        let centre_value = self.disc_median(&ref_patch[0], cx, cy, 2.5);
+        // The centre is judged on the unsmoothed phase: smoothing mixes the wall of a
+        // flattened (slit-like) lumen into its centre and would call it unopacified;
+        // the disc median tames the noise.
+        let raw = Patch::sample(self.phases[0].volume, cx, cy, z, 4.0, self.pixel, 0.0);
+        let centre_value = self.disc_median(&raw, cx, cy, 2.5);
         if !centre_value.is_finite() {
             return None;
         }
@@ -691,8 +708,14 @@ impl<'a> Tracker<'a> {
         let thetas: Vec<f64> = (0..NRAYS).map(theta).collect();
         if opacified {
             let r = self.cast(&ref_patch, cx, cy, false);
-            if let Some(c) = self
-                .fit_free(&thetas, &r, cx, cy, z, prior)
+            // First without the prior: where nearly every ray agrees with a free fit, the
+            // wall is seen all round and the previous plane's shape must not hold it back
+            // (a vein flattening by a few mm per plane lags behind a chained fit).
+            let own = self
+                .fit_free(&thetas, &r, cx, cy, z, None)
+                .filter(|c| c.inliers >= FREE_INLIERS && prev.is_none_or(|p| similar(c, p)));
+            if let Some(c) = own
+                .or_else(|| self.fit_free(&thetas, &r, cx, cy, z, prior))
                 .filter(|c| match ref_area {
                     Some(a) if c.inliers < 0.8 => (0.6..=1.4).contains(&(c.area() / a.max(1.0))),
                     _ => true,
@@ -932,13 +955,13 @@ impl<'a> Tracker<'a> {
             } else {
                 memory
             };
-            let Some(mut c) = self.contour_at_ref(z, cx, cy, Some(prior), Some(ref_area)) else {
+            let Some(mut c) = self.contour_at_ref(z, cx, cy, Some(prior), Some(ref_area), Some(prev)) else {
                 break;
             };
             // Re-centre on the contour just found when it moved (keeps rays radial).
             let (nx, ny) = c.centroid();
             if (nx - cx).hypot(ny - cy) > 1.0 && c.kind == ContourKind::Measured && c.inliers >= 0.8 {
-                if let Some(c2) = self.contour_at_ref(z, nx, ny, Some(prior), Some(ref_area)) {
+                if let Some(c2) = self.contour_at_ref(z, nx, ny, Some(prior), Some(ref_area), Some(prev)) {
                     c = c2;
                 }
             }
@@ -1013,7 +1036,10 @@ pub fn cut_ends(start: &Contour, dir: &mut Vec<Contour>) {
         let lo = i.saturating_sub(15);
         let ref_a = median(&areas[lo..i]);
         let ref_w = median(&widths[lo..i]);
-        let grows = |j: usize| areas[j] > 1.5 * ref_a;
+        // Growth is judged against the vein's usual size too: a vein recovering from a
+        // flattened stretch grows back to it, an atrium grows past it.
+        let usual_a = median(&areas[..i]);
+        let grows = |j: usize| areas[j] > 1.5 * ref_a.max(usual_a);
         let drops = |j: usize| areas[j] < 0.65 * ref_a && widths[j] < 0.85 * ref_w;
         let end = (i + PERSIST).min(areas.len());
         if end - i < PERSIST {

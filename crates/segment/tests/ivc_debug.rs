@@ -241,13 +241,14 @@ fn debug_rays_plug() {
         }
     }
     let t = Tracker::new(inputs).unwrap();
+    let all = std::env::var("ALL").map(|v| v != "0").unwrap_or(true);
     let zs: Vec<f64> = match std::env::var("Z").ok() {
         Some(z) => vec![z.parse().unwrap()],
         None => (-60..20).step_by(10).map(|z| z as f64).collect(),
     };
     for z in zs {
         let (cx, cy) = an.ivc.center(z);
-        let r = t.rays(z, cx, cy, true);
+        let r = t.rays(z, cx, cy, all);
         let mut line = String::new();
         for m in (0..track::NRAYS).step_by(3) {
             let th = m as f64 * std::f64::consts::TAU / track::NRAYS as f64;
@@ -274,6 +275,24 @@ fn debug_rays_plug() {
             );
         }
         println!("z {z}: {line}");
+        if !all {
+            let (a, b) = an.ivc.semi(z);
+            let mut t2 = Tracker::new(vec![PhaseInput {
+                volume: &st.volumes[pv],
+                noise: track::noise_sd(&st.volumes[pv]),
+            }])
+            .unwrap();
+            t2.blood = 150.0;
+            if let Some(c) = t2.contour_at(z, cx, cy, None) {
+                println!(
+                    "  free fit from the true centre: area {:.1} vs {:.1} kind {:?} inl {:.2}",
+                    c.area(),
+                    std::f64::consts::PI * a * b,
+                    c.kind,
+                    c.inliers
+                );
+            }
+        }
     }
 }
 
@@ -323,4 +342,61 @@ fn debug_profile_ray() {
         })
         .collect();
     println!("ivc sd: {}", sds.join(" "));
+}
+
+/// Contours chained from plane to plane at the true centres (the prior's effect), against
+/// free fits without a prior (set CASE, Z0, Z1).
+#[test]
+#[ignore]
+fn debug_chain_true_centres() {
+    use cavascope_phantom::anatomy::Anatomy;
+    let case = match std::env::var("CASE").ok().as_deref() {
+        Some(c) => CaseName::parse(c).unwrap(),
+        None => CaseName::ExtrinsicCompression,
+    };
+    let opts = PhantomOptions::small();
+    let st = study(case, &opts);
+    let an = Anatomy::new(case, opts.seed);
+    let phases = phases_from_truth(&st);
+    let pv = phases
+        .iter()
+        .find(|p| p.role.as_str().ends_with("portal_venous"))
+        .unwrap()
+        .volume_index;
+    let mut t = Tracker::new(vec![PhaseInput {
+        volume: &st.volumes[pv],
+        noise: track::noise_sd(&st.volumes[pv]),
+    }])
+    .unwrap();
+    t.blood = 150.0;
+    let z0: f64 = std::env::var("Z0")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-80.0);
+    let z1: f64 = std::env::var("Z1")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-125.0);
+    let dir = if z1 < z0 { -1.0 } else { 1.0 };
+    let mut prev: Option<track::Contour> = None;
+    let mut z = z0;
+    while (z - z1) * dir <= 0.0 {
+        let (cx, cy) = an.ivc.center(z);
+        let (a, b) = an.ivc.semi(z);
+        let free = t.contour_at(z, cx, cy, None);
+        let chained = t.contour_at(z, cx, cy, prev.as_ref());
+        println!(
+            "z {z:6.1} truth {:6.1} free {:?} chained {:?}",
+            std::f64::consts::PI * a * b,
+            free.as_ref()
+                .map(|c| (c.area().round(), c.kind, (c.inliers * 100.0).round())),
+            chained
+                .as_ref()
+                .map(|c| (c.area().round(), c.kind, (c.inliers * 100.0).round()))
+        );
+        if chained.is_some() {
+            prev = chained;
+        }
+        z += 2.0 * dir;
+    }
 }
