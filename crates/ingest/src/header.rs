@@ -260,7 +260,8 @@ fn file_header(
     let samples_per_pixel = int(obj, tags::SAMPLES_PER_PIXEL).unwrap_or(1);
     if samples_per_pixel != 1 {
         return Err(format!(
-            "colour image (SamplesPerPixel {samples_per_pixel}, {}): not a scalar volume",
+            "colour image (SamplesPerPixel {samples_per_pixel}, {}) refused: colour pixels are not modality \
+             values (HU, MR signal); only scalar (monochrome) images form volumes",
             text(obj, tags::PHOTOMETRIC_INTERPRETATION).unwrap_or_default()
         ));
     }

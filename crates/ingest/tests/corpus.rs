@@ -339,3 +339,35 @@ fn whole_corpus_folders_never_fail() {
         assert!(s.files_used > 0);
     }
 }
+
+/// Colour images (SamplesPerPixel 3: RGB, YBR_*; any transfer syntax) are refused per
+/// file with a reason that names the photometric interpretation: they are screenshots,
+/// secondary captures or overlays, whose luminance is not a modality value (HU, MR
+/// signal), so a scalar volume made of them would be measured as if it were.
+/// (Policy in docs/ingest.md.)
+#[test]
+fn colour_images_refused_with_reason() {
+    let c = corpus_or_skip!();
+    let (pf, pd) = (pydicom_files(&c), pydicom_data(&c));
+    let colour = [
+        (pf.join("SC_rgb_rle.dcm"), "RGB"),
+        (pf.join("SC_rgb_rle_32bit.dcm"), "RGB"),
+        (pf.join("SC_rgb_jpeg_dcmtk.dcm"), "YBR_FULL"),
+        (pf.join("SC_ybr_full_422_uncompressed.dcm"), "YBR_FULL_422"),
+        (pf.join("GDCMJ2K_TextGBR.dcm"), "YBR_RCT"),
+        (pd.join("SC_rgb.dcm"), "RGB"),
+        (pd.join("US1_J2KI.dcm"), "YBR_ICT"),
+        (pd.join("color3d_jpeg_baseline.dcm"), "YBR_FULL_422"),
+    ];
+    for (f, pi) in colour {
+        let (study, _d) = load_single(&f);
+        assert_eq!(study.volumes().count(), 0, "{}", f.display());
+        assert_eq!(study.skipped.len(), 1, "{}", f.display());
+        let r = &study.skipped[0].reason;
+        assert!(
+            r.contains("colour image") && r.contains("SamplesPerPixel 3") && r.contains(pi),
+            "{}: {r}",
+            f.display()
+        );
+    }
+}
