@@ -39,6 +39,7 @@ pub mod group;
 pub mod guard;
 pub mod header;
 pub mod pixels;
+pub mod rle;
 pub mod scan;
 pub mod series_meta;
 pub mod stack;

@@ -18,6 +18,7 @@ pub const IMPLICIT_VR_LE: &str = "1.2.840.10008.1.2";
 pub const EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1";
 pub const DEFLATED_EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1.99";
 pub const EXPLICIT_VR_BE: &str = "1.2.840.10008.1.2.2";
+pub const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
 
 /// Is the pixel data stored as plain samples (parsed by dicom-object into native values)?
 pub fn is_native(ts: &str) -> bool {
@@ -348,6 +349,55 @@ fn fill_native(h: &FileHeader, bytes: &[u8], targets: &mut [Target]) -> Result<(
     })
 }
 
+/// RLE frames with our own decoder (all widths, 32-bit included), one fragment per frame
+/// as the standard requires (a single-frame file may split its frame over fragments).
+fn decode_rle(
+    obj: &dicom_object::DefaultDicomObject,
+    h: &FileHeader,
+    targets: &mut [Target],
+) -> Result<(), String> {
+    let frags = obj
+        .element(tags::PIXEL_DATA)
+        .ok()
+        .and_then(|e| e.value().fragments())
+        .ok_or("RLE pixel data is not encapsulated")?;
+    let whole;
+    let frame_data = |f: u32| -> Result<&[u8], String> {
+        if frags.len() == h.frames as usize {
+            return Ok(&frags[f as usize]);
+        }
+        Err(format!(
+            "{} RLE fragments for {} frames (one per frame expected)",
+            frags.len(),
+            h.frames
+        ))
+    };
+    let single: Option<&[u8]> = if h.frames == 1 && frags.len() > 1 {
+        whole = frags.concat();
+        Some(&whole)
+    } else {
+        None
+    };
+    targets.par_iter_mut().try_for_each(|t| {
+        let data = match single {
+            Some(d) => d,
+            None => frame_data(t.frame)?,
+        };
+        let samples = crate::rle::decode_frame(data, h.rows, h.columns, h.bits_allocated)
+            .map_err(|e| format!("cannot decode frame {} (RLE): {e}", t.frame))?;
+        let out = t.plane.as_slice_mut().ok_or("internal: plane not contiguous")?;
+        convert_samples(
+            &samples,
+            h.bits_allocated,
+            h.bits_stored,
+            h.pixel_signed,
+            t.slope,
+            t.intercept,
+            out,
+        )
+    })
+}
+
 fn decode_file(h: &FileHeader, mut targets: Vec<Target>) -> Result<(), String> {
     let need = frame_bytes(h) as usize * h.frames as usize;
     if is_native(&h.transfer_syntax) {
@@ -386,6 +436,9 @@ fn decode_file(h: &FileHeader, mut targets: Vec<Target>) -> Result<(), String> {
     }
     if obj.get(tags::PIXEL_DATA).is_none() {
         return Err("no PixelData element".into());
+    }
+    if h.transfer_syntax == RLE_LOSSLESS {
+        return decode_rle(&obj, h, &mut targets);
     }
     targets.par_iter_mut().try_for_each(|t| {
         let d = obj.decode_pixel_data_frame(t.frame).map_err(|e| {

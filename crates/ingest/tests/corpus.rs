@@ -90,10 +90,17 @@ fn lossless_transfer_syntaxes_agree_with_native() {
                 pd.join("OBXXXX1A_rle_2frame.dcm"),
             ],
         ),
-        (pf.join("rtdose.dcm"), vec![pf.join("rtdose_expb.dcm")]),
+        // 32-bit RT Dose: big endian and RLE (4 byte-plane segments per frame).
+        (
+            pf.join("rtdose.dcm"),
+            vec![pf.join("rtdose_expb.dcm"), pf.join("rtdose_rle.dcm")],
+        ),
         (
             pf.join("rtdose_1frame.dcm"),
-            vec![pf.join("rtdose_expb_1frame.dcm")],
+            vec![
+                pf.join("rtdose_expb_1frame.dcm"),
+                pf.join("rtdose_rle_1frame.dcm"),
+            ],
         ),
         (
             pd.join("gdcm-US-ALOKA-16.dcm"),
