@@ -38,6 +38,7 @@ pub mod export;
 pub mod group;
 pub mod guard;
 pub mod header;
+pub mod jpeg12;
 pub mod pixels;
 pub mod rle;
 pub mod scan;

@@ -19,6 +19,8 @@ pub const EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1";
 pub const DEFLATED_EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1.99";
 pub const EXPLICIT_VR_BE: &str = "1.2.840.10008.1.2.2";
 pub const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
+/// JPEG Extended (processes 2 and 4): 8 or 12 bits.
+pub const JPEG_EXTENDED: &str = "1.2.840.10008.1.2.4.51";
 
 /// Is the pixel data stored as plain samples (parsed by dicom-object into native values)?
 pub fn is_native(ts: &str) -> bool {
@@ -349,6 +351,51 @@ fn fill_native(h: &FileHeader, bytes: &[u8], targets: &mut [Target]) -> Result<(
     })
 }
 
+/// 12-bit JPEG extended frames with our own decoder (`None`: not 12-bit, dicom-pixeldata
+/// decodes it).
+fn decode_jpeg12(
+    obj: &dicom_object::DefaultDicomObject,
+    h: &FileHeader,
+    targets: &mut [Target],
+) -> Option<Result<(), String>> {
+    let frags = obj.element(tags::PIXEL_DATA).ok()?.value().fragments()?;
+    let first = frags.iter().find(|f| !f.is_empty())?;
+    if crate::jpeg12::precision(first) != Some(12) {
+        return None;
+    }
+    let whole = (h.frames == 1 && frags.len() > 1).then(|| frags.concat());
+    Some(targets.par_iter_mut().try_for_each(|t| {
+        let data = match &whole {
+            Some(d) => d.as_slice(),
+            None => frames_fragment(frags, h.frames, t.frame)?,
+        };
+        let samples = crate::jpeg12::decode(data, h.rows, h.columns)
+            .map_err(|e| format!("cannot decode frame {} (JPEG 12-bit): {e}", t.frame))?;
+        let bytes: Vec<u8> = samples.iter().flat_map(|v| v.to_ne_bytes()).collect();
+        let out = t.plane.as_slice_mut().ok_or("internal: plane not contiguous")?;
+        convert_samples(
+            &bytes,
+            16,
+            h.bits_stored.min(12),
+            h.pixel_signed,
+            t.slope,
+            t.intercept,
+            out,
+        )
+    }))
+}
+
+/// Fragment of frame `f` when there is one fragment per frame.
+fn frames_fragment(frags: &[Vec<u8>], frames: u32, f: u32) -> Result<&[u8], String> {
+    if frags.len() == frames as usize {
+        return Ok(&frags[f as usize]);
+    }
+    Err(format!(
+        "{} fragments for {frames} frames (one per frame expected)",
+        frags.len()
+    ))
+}
+
 /// RLE frames with our own decoder (all widths, 32-bit included), one fragment per frame
 /// as the standard requires (a single-frame file may split its frame over fragments).
 fn decode_rle(
@@ -439,6 +486,11 @@ fn decode_file(h: &FileHeader, mut targets: Vec<Target>) -> Result<(), String> {
     }
     if h.transfer_syntax == RLE_LOSSLESS {
         return decode_rle(&obj, h, &mut targets);
+    }
+    if h.transfer_syntax == JPEG_EXTENDED {
+        if let Some(r) = decode_jpeg12(&obj, h, &mut targets) {
+            return r;
+        }
     }
     targets.par_iter_mut().try_for_each(|t| {
         let d = obj.decode_pixel_data_frame(t.frame).map_err(|e| {
