@@ -40,6 +40,21 @@ pub const GROW_FLOOR_MR_FRACTION: f64 = 0.04;
 pub const GROW_FLOOR_NOISE_FACTOR: f64 = 3.5;
 /// Re-estimation rounds of the growth.
 pub const GROW_MAX_ROUNDS: usize = 30;
+/// Enhancing-rim widening: share of the boundary that must be held back only by
+/// stronger post-contrast enhancement.
+pub const RIM_MIN_BOUNDARY_FRACTION: f64 = 0.5;
+/// Largest excess above a phase's range (in floors) that counts as a gradual front.
+pub const RIM_MAX_STEP_FLOORS: f64 = 3.0;
+/// Largest total widening of a phase's upper bound, in floors (120 HU on CT).
+pub const RIM_MAX_WIDEN_FLOORS: f64 = 20.0;
+/// Widening steps at most.
+pub const RIM_MAX_ROUNDS: usize = 40;
+/// Opening radius (voxels, 6-neighbourhood steps) that cuts thin leaks of the region.
+pub const LEAK_OPENING_VOX: usize = 1;
+/// Eroded parts smaller than this share of the largest are leaks (the opening).
+pub const LEAK_MIN_PART_FRACTION: f64 = 0.1;
+/// Largest move of the boundary by the midpoint refinement, voxels.
+pub const REFINE_MAX_MOVE_VOX: usize = 3;
 /// Radius of the neighbourhoods giving the local inside / outside values at the
 /// boundary, voxels.
 pub const REFINE_RADIUS_VOX: i64 = 3;
@@ -250,6 +265,135 @@ fn soft_tissue_seed(stack: &PhaseStack, seed: [usize; 3]) -> Option<[usize; 3]> 
     best.map(|(p, _)| p)
 }
 
+/// Seed statistics: the seed ball's voxels near its per-phase median (within twice the
+/// floor on every phase), so that a ball straddling fat lobules or an edge starts from
+/// the tissue at the seed rather than from a blend of two tissues.
+fn seed_stats(stack: &PhaseStack, seed: [usize; 3], floors: &[f64]) -> Option<(Vec<f64>, Vec<f64>)> {
+    let near = ball(stack, seed, SEED_RADIUS_MM);
+    let nc = stack.phases.len();
+    let med: Vec<f64> = (0..nc)
+        .map(|c| {
+            let mut v: Vec<f64> = near
+                .iter()
+                .map(|&p| stack.phases[c].smooth[p] as f64)
+                .filter(|x| x.is_finite())
+                .collect();
+            v.sort_unstable_by(|a, b| a.total_cmp(b));
+            v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+        })
+        .collect();
+    let close: Vec<[usize; 3]> = near
+        .iter()
+        .copied()
+        .filter(|&p| {
+            (0..nc).all(|c| {
+                let v = stack.phases[c].smooth[p] as f64;
+                v.is_finite() && (v - med[c]).abs() <= 2.0 * floors[c]
+            })
+        })
+        .collect();
+    if close.len() >= 7 {
+        feature_stats(stack, &close)
+    } else {
+        feature_stats(stack, &[seed])
+    }
+}
+
+/// Breadth-first 6-connected growth from `seed` over voxels whose smoothed value lies in
+/// `[lo_c, hi_c]` on every phase. Returns the region and its voxel count.
+fn grow_interval(stack: &PhaseStack, seed: [usize; 3], lo: &[f64], hi: &[f64]) -> (Array3<bool>, usize) {
+    let dim = stack.phases[0].smooth.dim();
+    let accept = |p: [usize; 3]| -> bool {
+        stack.phases.iter().enumerate().all(|(c, ph)| {
+            let v = ph.smooth[p] as f64;
+            v.is_finite() && v >= lo[c] && v <= hi[c]
+        })
+    };
+    let mut r = Array3::from_elem(dim, false);
+    let mut q = VecDeque::from([seed]);
+    r[seed] = true;
+    let mut count = 1usize;
+    while let Some(p) = q.pop_front() {
+        for n in morph::neighbours6(p, dim) {
+            if !r[n] && accept(n) {
+                r[n] = true;
+                count += 1;
+                q.push_back(n);
+            }
+        }
+    }
+    (r, count)
+}
+
+/// Does the region reach the faces of the analysed box? A mass is bounded; a region that
+/// runs to the box faces has leaked into something larger (bowel, fat, an organ), unless
+/// the box itself was clamped to the volume.
+fn reaches_box_face(region: &Array3<bool>) -> bool {
+    let (nk, nj, ni) = region.dim();
+    region
+        .indexed_iter()
+        .any(|((k, j, i), &b)| b && (j == 0 || i == 0 || j + 1 == nj || i + 1 == ni || k == 0 || k + 1 == nk))
+}
+
+/// Which post-contrast phases to widen upwards (see [`widen_for_rim`]), or none.
+fn rim_widening(
+    stack: &PhaseStack,
+    region: &Array3<bool>,
+    lo: &[f64],
+    hi: &[f64],
+    floors: &[f64],
+) -> Vec<usize> {
+    let nc = stack.phases.len();
+    let dim = region.dim();
+    let mut boundary = 0usize;
+    let mut enh_blocked = 0usize;
+    let mut by_phase = vec![0usize; nc];
+    let mut seen = Array3::from_elem(dim, false);
+    for ((k, j, i), &b) in region.indexed_iter() {
+        if !b {
+            continue;
+        }
+        for n in morph::neighbours6([k, j, i], dim) {
+            if region[n] || seen[n] {
+                continue;
+            }
+            seen[n] = true;
+            let v: Vec<f64> = stack.phases.iter().map(|ph| ph.smooth[n] as f64).collect();
+            if v.iter().any(|x| !x.is_finite()) {
+                continue;
+            }
+            boundary += 1;
+            // Blocked only by post-contrast phases lying above the range by a few floors
+            // (a gradual front of stronger enhancement), the baseline inside its range.
+            let mut ok = true;
+            let mut fails: Vec<usize> = Vec::new();
+            for c in 0..nc {
+                let post = stack.phases[c].role.is_post_contrast();
+                if v[c] >= lo[c] && v[c] <= hi[c] {
+                    continue;
+                }
+                if post && v[c] > hi[c] && v[c] - hi[c] <= RIM_MAX_STEP_FLOORS * floors[c] {
+                    fails.push(c);
+                } else {
+                    ok = false;
+                }
+            }
+            if ok && !fails.is_empty() {
+                enh_blocked += 1;
+                for c in fails {
+                    by_phase[c] += 1;
+                }
+            }
+        }
+    }
+    if boundary == 0 || (enh_blocked as f64) < RIM_MIN_BOUNDARY_FRACTION * boundary as f64 {
+        return Vec::new();
+    }
+    (0..nc)
+        .filter(|&c| by_phase[c] as f64 >= 0.5 * enh_blocked as f64)
+        .collect()
+}
+
 /// Seeded multi-phase region growing (module docs), then cavity filling and fat lobules.
 pub(crate) fn grow_from_seed(
     stack: &PhaseStack,
@@ -261,8 +405,6 @@ pub(crate) fn grow_from_seed(
         return None;
     };
     let nc = stack.phases.len();
-    let near = ball(stack, seed, SEED_RADIUS_MM);
-    let (mut mu, mut sd) = feature_stats(stack, &near)?;
     // Floors from the smoothed noise of each phase, measured around the seed.
     let near_mask = {
         let mut m = Array3::from_elem(stack.phases[0].data.dim(), false);
@@ -280,6 +422,7 @@ pub(crate) fn grow_from_seed(
             (2.0 * std::f64::consts::PI.sqrt() * sv).sqrt()
         })
         .product();
+    let seed_mu: Vec<f64> = stack.phases.iter().map(|ph| ph.smooth[seed] as f64).collect();
     let floors: Vec<f64> = stack
         .phases
         .iter()
@@ -289,45 +432,32 @@ pub(crate) fn grow_from_seed(
             let base = if stack.ct {
                 GROW_FLOOR_CT_HU
             } else {
-                GROW_FLOOR_MR_FRACTION * mu[c].abs()
+                GROW_FLOOR_MR_FRACTION * seed_mu[c].abs()
             };
             base.max(GROW_FLOOR_NOISE_FACTOR * noise)
         })
         .collect();
+    let (mut mu, mut sd) = seed_stats(stack, seed, &floors)?;
 
     let dim = stack.phases[0].smooth.dim();
     let mut region = Array3::from_elem(dim, false);
     let mut prev_count = 0usize;
+    let mut bounds: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     for round in 0..GROW_MAX_ROUNDS {
-        let tol: Vec<f64> = (0..nc).map(|c| (GROW_K_SD * sd[c]).max(floors[c])).collect();
-        let accept = |p: [usize; 3]| -> bool {
-            stack.phases.iter().enumerate().all(|(c, ph)| {
-                let v = ph.smooth[p];
-                v.is_finite() && (v as f64 - mu[c]).abs() <= tol[c]
-            })
-        };
-        let mut r = Array3::from_elem(dim, false);
-        let mut q = VecDeque::from([seed]);
-        r[seed] = true;
-        let mut count = 1usize;
-        while let Some(p) = q.pop_front() {
-            for n in morph::neighbours6(p, dim) {
-                if !r[n] && accept(n) {
-                    r[n] = true;
-                    count += 1;
-                    q.push_back(n);
-                }
-            }
-        }
-        // A sudden multi-fold jump is a leak into a neighbouring organ: keep the last
-        // region.
-        if round > 0 && count > 4 * prev_count.max(1) && prev_count > 50 {
+        let t: Vec<f64> = (0..nc).map(|c| (GROW_K_SD * sd[c]).max(floors[c])).collect();
+        let lo: Vec<f64> = (0..nc).map(|c| mu[c] - t[c]).collect();
+        let hi: Vec<f64> = (0..nc).map(|c| mu[c] + t[c]).collect();
+        let (r, count) = grow_interval(stack, seed, &lo, &hi);
+        // A sudden multi-fold jump, or a region running to the box faces, is a leak into
+        // a neighbouring organ: keep the last region.
+        if round > 0 && prev_count > 50 && (count > 4 * prev_count || reaches_box_face(&r)) {
             w.push(format!(
                 "mass growth stopped at round {round}: the region would jump from {prev_count} to {count} voxels (leak)"
             ));
             break;
         }
         region = r;
+        bounds = (lo, hi);
         let interior = morph::erode(&region, 1);
         let vox: Vec<[usize; 3]> = {
             let src = if interior.iter().filter(|&&b| b).count() >= 27 {
@@ -345,7 +475,7 @@ pub(crate) fn grow_from_seed(
             sd = s;
         }
         if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
-            eprintln!("round {round}: {count} voxels, mu {mu:.1?} sd {sd:.1?} tol {tol:.1?}");
+            eprintln!("round {round}: {count} voxels, mu {mu:.1?} sd {sd:.1?} tol {t:.1?}");
         }
         let change = (count as f64 - prev_count as f64).abs() / count.max(1) as f64;
         prev_count = count;
@@ -357,23 +487,143 @@ pub(crate) fn grow_from_seed(
         w.push("mass seed: the region around the seed is too small to be a mass".into());
         return None;
     }
+    if stack.baseline().is_some() {
+        let (lo, hi) = &bounds;
+        bounds.1 = widen_for_rim(stack, seed, &mut region, prev_count, lo, hi, &floors, w);
+    }
+    let weights: Vec<f64> = floors.iter().map(|f| 1.0 / f.max(1e-6)).collect();
+    let dbg = |name: &str, r: &Array3<bool>| {
+        if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+            let n = r.iter().filter(|&&b| b).count();
+            eprintln!(
+                "after {name}: {n} voxels, diameter {:.1} mm",
+                max_diameter(r, stack)
+            );
+        }
+    };
     let mut region = morph::fill_holes(&region);
+    dbg("growth", &region);
+    let grown = region.clone();
     for _ in 0..REFINE_MAX_PASSES {
-        if refine_boundary(stack, &mut region, &floors) == 0 {
+        if refine_boundary(stack, &mut region, &weights) == 0 {
             break;
         }
     }
+    clamp_refinement(&mut region, &grown, REFINE_MAX_MOVE_VOX);
+    dbg("refine", &region);
+    region = cut_thin_leaks(&region);
+    dbg("opening", &region);
+    let before_necrosis = region.clone();
     add_necrosis(stack, &mut region);
     region = fill_cavities(&region);
-    for _ in 0..2 {
-        refine_boundary(stack, &mut region, &floors);
+    dbg("necrosis", &region);
+    // The necrosis' own border is placed once more; the rest of the outline was placed
+    // already (repeating the refinement creeps outwards along blurred contacts).
+    if region.iter().zip(before_necrosis.iter()).any(|(&a, &b)| a && !b) {
+        let before = region.clone();
+        refine_boundary(stack, &mut region, &weights);
+        clamp_refinement(&mut region, &before, 1);
     }
     region = morph::component_containing(&region, seed);
     region = morph::fill_holes(&region);
+    dbg("refine 2", &region);
     if stack.ct {
         add_fat_lobules(stack, &mut region);
+        dbg("fat", &region);
     }
     Some(region)
+}
+
+/// Enhancing rim: when most of the region's boundary is held back only by stronger
+/// enhancement on some post-contrast phases (the baseline matching, the excess a few
+/// floors: a gradual front, not an edge to another tissue), the tumour goes on as its
+/// more enhancing periphery (peripheral / centripetal enhancement). Those phases' upper
+/// bounds are raised one floor at a time and the growth repeated, until the boundary is
+/// mostly other tissue (an organ differs on the baseline, or by an edge), the widening
+/// reaches [`RIM_MAX_WIDEN_FLOORS`], or the region leaks.
+#[allow(clippy::too_many_arguments)]
+fn widen_for_rim(
+    stack: &PhaseStack,
+    seed: [usize; 3],
+    region: &mut Array3<bool>,
+    mut count: usize,
+    lo: &[f64],
+    hi: &[f64],
+    floors: &[f64],
+    w: &mut Vec<String>,
+) -> Vec<f64> {
+    let mut hi = hi.to_vec();
+    let start = hi.clone();
+    let count0 = count;
+    for _ in 0..RIM_MAX_ROUNDS {
+        let widen = rim_widening(stack, region, lo, &hi, floors);
+        if widen.is_empty() {
+            break;
+        }
+        let mut h2 = hi.clone();
+        for &c in &widen {
+            h2[c] += floors[c];
+        }
+        if widen
+            .iter()
+            .any(|&c| h2[c] - start[c] > RIM_MAX_WIDEN_FLOORS * floors[c])
+        {
+            break;
+        }
+        let (r, n) = grow_interval(stack, seed, lo, &h2);
+        if n > 4 * count.max(1) || reaches_box_face(&r) {
+            w.push("mass growth: the enhancing-rim widening would leak; stopped".into());
+            break;
+        }
+        *region = r;
+        count = n;
+        hi = h2;
+        if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+            eprintln!("rim widening {widen:?}: {count} voxels, hi {hi:.1?}");
+        }
+    }
+    if count > count0 && std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+        eprintln!("rim widening: {count0} -> {count} voxels");
+    }
+    hi
+}
+
+/// The midpoint refinement corrects the blur of the smoothing (at most about two σ, two
+/// voxels); it may not move the boundary further than [`REFINE_MAX_MOVE_VOX`] from where
+/// it started, so a blurred contact with a vessel is not followed.
+fn clamp_refinement(region: &mut Array3<bool>, start: &Array3<bool>, max_move: usize) {
+    let allowed = morph::dilate(start, max_move);
+    let keep = morph::erode(start, max_move);
+    ndarray::Zip::from(region)
+        .and(&allowed)
+        .and(&keep)
+        .for_each(|r, &a, &k| *r = (*r && a) || k);
+}
+
+/// Morphological opening by [`LEAK_OPENING_VOX`] steps (the largest eroded component,
+/// grown back): tongues of the region thinner than about twice that (a leak along a
+/// blurred contact with bowel or a vessel) are cut; the region's own outline is kept.
+fn cut_thin_leaks(region: &Array3<bool>) -> Array3<bool> {
+    let eroded = morph::erode(region, LEAK_OPENING_VOX);
+    // Every substantial part survives (an intraluminal plug joined to the extraluminal
+    // part through the wall is a neck, not a leak); small eroded pieces are leaks.
+    let (labels, sizes) = morph::label_components(&eroded);
+    let largest = sizes.iter().skip(1).copied().max().unwrap_or(0);
+    let keep: Vec<bool> = sizes
+        .iter()
+        .enumerate()
+        .map(|(l, &n)| l > 0 && n as f64 >= LEAK_MIN_PART_FRACTION * largest as f64)
+        .collect();
+    let core = labels.mapv(|l| keep[l as usize]);
+    if !core.iter().any(|&b| b) {
+        return region.clone();
+    }
+    let back = morph::dilate(&core, LEAK_OPENING_VOX);
+    let mut out = region.clone();
+    ndarray::Zip::from(&mut out)
+        .and(&back)
+        .for_each(|o, &b| *o = *o && b);
+    out
 }
 
 /// Move the boundary to the midpoint between the local inside and outside values: each
@@ -381,7 +631,7 @@ pub(crate) fn grow_from_seed(
 /// closer to some nearby interior voxel than to any voxel of the nearby outside band
 /// (distances in units of each phase's tolerance floor). Nearest values, not means: the
 /// band may hold several tissues (fat and liver), and a mean of them matches neither.
-fn refine_boundary(stack: &PhaseStack, region: &mut Array3<bool>, floors: &[f64]) -> usize {
+fn refine_boundary(stack: &PhaseStack, region: &mut Array3<bool>, weights: &[f64]) -> usize {
     let inner = morph::erode(region, 2);
     let d1 = morph::dilate(region, 2);
     let d2 = morph::dilate(region, 4);
@@ -389,12 +639,12 @@ fn refine_boundary(stack: &PhaseStack, region: &mut Array3<bool>, floors: &[f64]
     let shell: Array3<bool> = ndarray::Zip::from(&d1).and(&inner).map_collect(|&a, &b| a && !b);
     let dim = region.dim();
     let r = REFINE_RADIUS_VOX + 1;
-    let inv: Vec<f64> = floors.iter().map(|f| 1.0 / f.max(1e-6)).collect();
+    let inv = weights;
     let feat = |q: [usize; 3]| -> Option<Vec<f64>> {
         stack
             .phases
             .iter()
-            .zip(&inv)
+            .zip(inv)
             .map(|(ph, s)| {
                 let v = ph.smooth[q];
                 v.is_finite().then_some(v as f64 * s)

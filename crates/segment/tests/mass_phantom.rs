@@ -79,9 +79,21 @@ fn check_seeded(case: CaseName) {
     let m = m.unwrap_or_else(|| panic!("{case}: no mass: {w:?}"));
     eprintln!(
         "{case}: volume {:.1} ml (truth {:.1}), max diameter {:.1} mm (truth {:.1}), fat {:?} (truth {:.3}), pattern {:?} (truth {}), het {:?} (truth {:.3}), arc {:?} (truth {:.0}), intraluminal {:?} (truth {}), centripetal {:?}\n  warnings {w:?}",
-        m.volume_ml, t.volume_ml, m.max_diameter_mm, t.max_diameter_mm, m.fat_fraction, t.fat_fraction,
-        m.pattern, t.pattern, m.arterial_heterogeneity_cv, t.arterial_heterogeneity_cv,
-        m.contact_arc_deg, t.contact_arc_deg, m.intraluminal_extension, t.intraluminal_extension, m.centripetal
+        m.volume_ml,
+        t.volume_ml,
+        m.max_diameter_mm,
+        t.max_diameter_mm,
+        m.fat_fraction,
+        t.fat_fraction,
+        m.pattern,
+        t.pattern,
+        m.arterial_heterogeneity_cv,
+        t.arterial_heterogeneity_cv,
+        m.contact_arc_deg,
+        t.contact_arc_deg,
+        m.intraluminal_extension,
+        t.intraluminal_extension,
+        m.centripetal
     );
     for e in &m.enhancement {
         eprintln!(
@@ -149,25 +161,24 @@ fn check_seeded(case: CaseName) {
 }
 
 #[test]
-#[ignore = "known gap: volume 17 % under truth (thin solid rim beside the necrosis is lost)"]
+#[ignore = "known gap: volume 59 ml vs truth 89 ml (-34 %): the thin solid rim and the necrosis beside the liver are lost"]
 fn seeded_leiomyosarcoma() {
     check_seeded(CaseName::IvcLeiomyosarcoma);
 }
 
 #[test]
-#[ignore = "known gap: growth stops at the core, the enhancing rim is not reached"]
+#[ignore = "known gap: volume 81.7 ml vs 79.7 (rim now reached), but max diameter 62.0 mm vs 53.9 (+15 %): the boundary bulges into the liver"]
 fn seeded_cholangiocarcinoma_mimic() {
     check_seeded(CaseName::CholangiocarcinomaMimic);
 }
 
 #[test]
-#[ignore = "known gap: max diameter 16 % over truth (a protrusion of the boundary)"]
 fn seeded_extrinsic_compression() {
     check_seeded(CaseName::ExtrinsicCompression);
 }
 
 #[test]
-#[ignore = "known gap: growth leaks into bowel/fat"]
+#[ignore = "known gap: the fat-interleaved solid part cannot be grown on the smoothed phases (the seed region blends fat and tissue and reaches the box faces); no mass is returned"]
 fn seeded_liposarcoma() {
     check_seeded(CaseName::Liposarcoma);
 }
@@ -206,6 +217,26 @@ fn debug_overlap() {
             *fp_by.entry(tis).or_insert(0usize) += 1;
         }
     }
+    // Where the false positives lie: distance from the truth centroid, by slice.
+    let tc = s.truth.mass.as_ref().expect("t").centroid_mm;
+    let mut far: Vec<(f64, [usize; 3])> = Vec::new();
+    for ((k, j, i), (t, &g)) in truth
+        .data
+        .indexed_iter()
+        .zip(m.mask.data.iter())
+        .map(|(a, b)| (a.0, (*a.1, b)))
+    {
+        if g && !t {
+            let p = s.labels.geometry.index_to_world([i as f64, j as f64, k as f64]);
+            let d = ((p.x - tc[0]).powi(2) + (p.y - tc[1]).powi(2) + (p.z - tc[2]).powi(2)).sqrt();
+            far.push((d, [k, j, i]));
+        }
+    }
+    far.sort_by(|a, b| b.0.total_cmp(&a.0));
+    eprintln!(
+        "farthest false positives (mm from truth centroid, kji): {:?}",
+        &far[..far.len().min(8)]
+    );
     eprintln!(
         "truth {} ours {} FN by tissue {fn_by:?} FP by tissue {fp_by:?}",
         truth.count(),
