@@ -1,5 +1,6 @@
 //! Criterion benchmarks of the two ingest passes on a generated CT series (128 slices of
-//! 512×512, 16-bit, explicit VR LE): the header-only scan and the full volume assembly.
+//! 512×512, 16-bit, explicit VR LE): the header-only scan, the full volume assembly, and
+//! the streamed NIfTI export that `convert` uses.
 //! Run with `cargo bench -p cavascope-ingest`.
 
 use cavascope_ingest::synth::{write_slice, SynthSlice};
@@ -38,6 +39,15 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(bytes));
     g.bench_function("volume_assembly", |b| {
         b.iter(|| load_study(dir.path(), &IngestOptions::default()).expect("load"))
+    });
+    // What `convert` runs after the header pass: the planned series streamed from its
+    // files into an uncompressed NIfTI file (int16 fast path: read the PixelData tail,
+    // add the intercept, write) — the native pixel path without a fresh volume.
+    let planned = cavascope_ingest::export::plan_study(dir.path(), &IngestOptions::default()).expect("plan");
+    let out = tempfile::tempdir().expect("tempdir");
+    let nii = out.path().join("bench.nii");
+    g.bench_function("stream_to_nifti", |b| {
+        b.iter(|| planned.write_nifti(0, &nii).expect("write"))
     });
     g.finish();
     // Reference: memcpy of the same number of bytes, for the "≥ 50 % of memcpy" target.
