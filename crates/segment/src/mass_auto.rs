@@ -51,6 +51,10 @@ use std::collections::VecDeque;
 /// Shortest stretch without opacified lumen taken as tumour filling the IVC, mm (the
 /// imperceptible-lumen rule, research brief §2).
 pub const MIN_FILLED_STRETCH_MM: f64 = 10.0;
+/// Half-size of the first search box around the IVC's middle, mm (the mass box,
+/// [`crate::mass::MASS_BOX_HALF_MM`]; a larger one, 150 mm, doubles the search time and
+/// did not yet find the liposarcoma).
+pub const SEARCH_BOX_HALF_MM: f64 = crate::mass::MASS_BOX_HALF_MM;
 /// Smallest candidate accepted as a mass, ml (a lump smaller than a 2 cm sphere is not
 /// the dominant mass of a study).
 pub const MIN_AUTO_ML: f64 = 5.0;
@@ -85,6 +89,9 @@ const SOFT_MAX_HU: f32 = 150.0;
 const REFINE_BAND_VOX: usize = 2;
 const REFINE_RADIUS_VOX: usize = 3;
 const REFINE_MAX_PASSES: usize = 4;
+/// CT: above this on any phase is opacified blood (aorta, atrium) or bone, not a soft
+/// tissue mass, HU.
+const BLOOD_MIN_HU: f32 = 200.0;
 /// Opening radius of the candidate mask, search-grid voxels.
 const OPENING_VOX: usize = 2;
 /// The vertebral body around the spine centre: half-width and half-depth, mm.
@@ -148,7 +155,7 @@ pub fn search_center(
         return Some(mid);
     };
     let (shifts, _) = crate::registration::phase_shifts(volumes, &dyn_idx, ref_idx, &mid, ct);
-    let Some(stack) = PhaseStack::build(volumes, phases, &mid, crate::mass::MASS_BOX_HALF_MM, &shifts) else {
+    let Some(stack) = PhaseStack::build(volumes, phases, &mid, SEARCH_BOX_HALF_MM, &shifts) else {
         return Some(mid);
     };
     match detect(&stack, ivc) {
@@ -632,8 +639,12 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, St
     lap("unexplained");
     // On CT a candidate voxel is soft tissue unenhanced: fat, bone and their blends are
     // normal whatever their class.
-    let soft =
-        |p: [usize; 3]| !stack.ct || (grid.feats[base][p] > FAT_MAX_HU && grid.feats[base][p] < SOFT_MAX_HU);
+    let soft = |p: [usize; 3]| {
+        !stack.ct
+            || (grid.feats[base][p] > FAT_MAX_HU
+                && grid.feats[base][p] < SOFT_MAX_HU
+                && grid.feats.iter().all(|f| f[p] < BLOOD_MIN_HU))
+    };
     // The vertebral body is not a mass site (on MRI its blends are not told apart by
     // value).
     let in_vertebra = |p: [usize; 3]| {

@@ -195,7 +195,7 @@ fn finds_extrinsic_compression() {
 }
 
 #[test]
-#[ignore = "known gap: the liposarcoma is not found (its solid part, 32/52/68/76 HU, is split by fat lobules into pieces the opening and the 5 ml floor drop; a 33 ml blend region left of the aorta is taken instead)"]
+#[ignore = "known gap: the liposarcoma is not found: its solid part forms a tissue class of its own (31/51/69/76 HU) but that region is taken for normal tissue continuing beyond the box (touching its edge), so a 20 ml region at the IVC is reported instead (Dice 0)"]
 fn finds_liposarcoma() {
     assert_found(CaseName::Liposarcoma, 0.7, 0.25);
 }
