@@ -55,6 +55,8 @@ pub const LEAK_OPENING_VOX: usize = 1;
 pub const LEAK_MIN_PART_FRACTION: f64 = 0.1;
 /// Largest move of the boundary by the midpoint refinement, voxels.
 pub const REFINE_MAX_MOVE_VOX: usize = 3;
+/// Necrosis adding at least this share of the region has its border refined again.
+pub const NECROSIS_REFINE_MIN_FRACTION: f64 = 0.01;
 /// Radius of the neighbourhoods giving the local inside / outside values at the
 /// boundary, voxels.
 pub const REFINE_RADIUS_VOX: i64 = 3;
@@ -519,10 +521,18 @@ pub(crate) fn grow_from_seed(
     dbg("necrosis", &region);
     // The necrosis' own border is placed once more; the rest of the outline was placed
     // already (repeating the refinement creeps outwards along blurred contacts).
-    if region.iter().zip(before_necrosis.iter()).any(|(&a, &b)| a && !b) {
+    let added = region
+        .iter()
+        .zip(before_necrosis.iter())
+        .filter(|(&a, &b)| a && !b)
+        .count();
+    let n_before = before_necrosis.iter().filter(|&&b| b).count();
+    if added as f64 >= NECROSIS_REFINE_MIN_FRACTION * n_before as f64 {
         let before = region.clone();
-        refine_boundary(stack, &mut region, &weights);
-        clamp_refinement(&mut region, &before, 1);
+        for _ in 0..2 {
+            refine_boundary(stack, &mut region, &weights);
+        }
+        clamp_refinement(&mut region, &before, REFINE_MAX_MOVE_VOX);
     }
     region = morph::component_containing(&region, seed);
     region = morph::fill_holes(&region);

@@ -161,13 +161,13 @@ fn check_seeded(case: CaseName) {
 }
 
 #[test]
-#[ignore = "known gap: volume 59 ml vs truth 89 ml (-34 %): the thin solid rim and the necrosis beside the liver are lost"]
+#[ignore = "known gap: volume 70.3 ml vs truth 89.2 (-21 %): the thin solid rim and the necrosis beside the liver are lost"]
 fn seeded_leiomyosarcoma() {
     check_seeded(CaseName::IvcLeiomyosarcoma);
 }
 
 #[test]
-#[ignore = "known gap: volume 81.7 ml vs 79.7 (rim now reached), but max diameter 62.0 mm vs 53.9 (+15 %): the boundary bulges into the liver"]
+#[ignore = "known gap: volume 82 ml vs 79.7 (rim now reached), but max diameter 62-63 mm vs 53.9 (+15-17 %): the boundary bulges into the liver"]
 fn seeded_cholangiocarcinoma_mimic() {
     check_seeded(CaseName::CholangiocarcinomaMimic);
 }
