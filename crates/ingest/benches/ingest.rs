@@ -49,6 +49,12 @@ fn bench(c: &mut Criterion) {
     g.bench_function("stream_to_nifti", |b| {
         b.iter(|| planned.write_nifti(0, &nii).expect("write"))
     });
+    // The native pixel copy alone: every file's PixelData tail read and converted
+    // (stored + intercept → int16) into a warm, preallocated buffer.
+    let mut warm = vec![0i16; bytes as usize / 2];
+    g.bench_function("native_copy_int16_warm", |b| {
+        b.iter(|| assert!(planned.decode_int16_into(0, &mut warm).expect("decode")))
+    });
     g.finish();
     // Reference: memcpy of the same number of bytes, for the "≥ 50 % of memcpy" target.
     let src = vec![1u8; bytes as usize];

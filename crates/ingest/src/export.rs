@@ -162,6 +162,56 @@ impl PlannedStudy {
     }
 }
 
+thread_local! {
+    static SLICE_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl PlannedStudy {
+    /// Stored values + intercept of series `index` as int16 into `out` (`[slice, row,
+    /// column]`, C order, `rows × columns × slices` long), through the integer fast path
+    /// alone: `Ok(false)` when the series does not qualify for it (resampled, multi-frame,
+    /// compressed, slope ≠ 1, values outside int16…) — then nothing meaningful is in `out`.
+    /// For callers that keep CT at half the memory of f32, and for the native-copy
+    /// benchmark (into a warm buffer, no page faults).
+    pub fn decode_int16_into(&self, index: usize, out: &mut [i16]) -> Result<bool, IngestError> {
+        let Some(Some(plan)) = self.plans.get(index) else {
+            return Ok(false);
+        };
+        if !streamable(&self.files, plan) {
+            return Ok(false);
+        }
+        let h0 = &self.files[plan.frames[0].file].header;
+        let plane = h0.rows as usize * h0.columns as usize;
+        if out.len() != plane * plan.frames.len() {
+            return Err(IngestError::Export {
+                path: self.study.root.clone(),
+                why: format!(
+                    "int16 buffer holds {} values; the series has {}",
+                    out.len(),
+                    plane * plan.frames.len()
+                ),
+            });
+        }
+        Ok(out
+            .par_chunks_mut(plane)
+            .zip(plan.frames.par_iter())
+            .all(|(o, f)| {
+                let fr = f.get(&self.files);
+                // Little-endian bytes of one slice in a reused per-thread buffer, then
+                // into the i16 plane (no unsafe reinterpretation).
+                let mut b = SLICE_BUF.with(|c| std::mem::take(&mut *c.borrow_mut()));
+                b.resize(plane * 2, 0);
+                let ok =
+                    native_frame_to_i16(&self.files[f.file].header, fr.slope, fr.intercept, &mut b).is_some();
+                for (v, c) in o.iter_mut().zip(b.chunks_exact(2)) {
+                    *v = i16::from_le_bytes([c[0], c[1]]);
+                }
+                SLICE_BUF.with(|c| *c.borrow_mut() = b);
+                ok
+            }))
+    }
+}
+
 /// Output slices are input frames one to one, each from its own single-frame file (a
 /// multi-frame file would be re-read for every chunk).
 fn streamable(files: &[ParsedFile], plan: &StackPlan) -> bool {

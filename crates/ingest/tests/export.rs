@@ -166,3 +166,30 @@ fn series_without_volume_is_an_error_not_a_panic() {
     let e = p.write_nifti(0, &bad).unwrap_err().to_string();
     assert!(e.contains("missing"), "{e}");
 }
+
+#[test]
+fn int16_decode_matches_truth_or_declines() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks: Vec<usize> = (0..5).collect();
+    write_series(dir.path(), &ks, 1.0, -1024.0, 0);
+    let p = plan_study(dir.path(), &IngestOptions::default()).unwrap();
+    let n = ROWS as usize * COLS as usize;
+    let mut out = vec![0i16; n * ks.len()];
+    assert!(p.decode_int16_into(0, &mut out).unwrap());
+    for k in 0..ks.len() {
+        for j in 0..ROWS as usize {
+            for i in 0..COLS as usize {
+                assert_eq!(out[k * n + j * COLS as usize + i], pattern(k, j, i) - 1024);
+            }
+        }
+    }
+    assert!(
+        p.decode_int16_into(0, &mut out[1..]).is_err(),
+        "wrong buffer size"
+    );
+    // Slope 2: not the integer fast path.
+    let dir = tempfile::tempdir().unwrap();
+    write_series(dir.path(), &ks, 2.0, 0.0, 0);
+    let p = plan_study(dir.path(), &IngestOptions::default()).unwrap();
+    assert!(!p.decode_int16_into(0, &mut out).unwrap());
+}
