@@ -266,7 +266,17 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
                 });
             }
         }
-        let Some(mut tracker) = Tracker::new(inputs) else {
+        // Phases whose blood value is uniform along the vein (all but the arterial).
+        let mut blood_flags = vec![true];
+        for p in phases {
+            if p.volume_index != ref_idx && p.volume_index < n && same_kind(p.role) {
+                blood_flags.push(!matches!(p.role, Role::CtArterial | Role::MrT1Arterial));
+            }
+        }
+        let Some(mut tracker) = Tracker::new(inputs).map(|t| Tracker {
+            free_on_all_phases: !is_ct,
+            ..t.with_blood_phases(&blood_flags)
+        }) else {
             warnings.push("IVC tracking could not start".into());
             return fail(warnings);
         };

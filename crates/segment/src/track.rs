@@ -39,6 +39,12 @@ const STEP_HALF_MM: f64 = 2.0;
 const RIDGE_EVEN: f64 = 0.01;
 const RIDGE_ODD: f64 = 0.002;
 
+/// Planes without a measured wall after which the lumen is looked for around the
+/// prediction, and how far, mm (the vein's course drifts under a tumour-filled stretch;
+/// the aorta lies further away).
+const REACQUIRE_AFTER: usize = 5;
+const REACQUIRE_MM: f64 = 12.0;
+
 /// Inlier fraction above which a plane's free fit is trusted over the chained one.
 const FREE_INLIERS: f64 = 0.9;
 
@@ -468,8 +474,18 @@ pub struct Tracker<'a> {
     pub sigma: f64,
     /// Reference-phase blood value (opacified IVC).
     pub blood: f32,
+    /// Phases whose blood value is the same all along the IVC (not the arterial phase,
+    /// where infrarenal blood is still unopacified): the lumen must match the blood on
+    /// each of them, so a tumour that enhances nearly as much as blood on the venous
+    /// phase (MRI) but differs before contrast or late is not taken for lumen.
+    pub blood_phases: Vec<bool>,
+    /// Blood value at the seed per phase (NaN where not used).
+    pub blood_all: Vec<f32>,
     /// z range covered by the reference volume (world).
     pub z_range: (f64, f64),
+    /// Fit an opacified plane on all phases together where the reference phase alone
+    /// fails (MRI; on CT the venous phase shows every wall the others do).
+    pub free_on_all_phases: bool,
 }
 
 /// Noise of a patch value after Gaussian smoothing with σ (mm) of a volume with in-plane
@@ -489,13 +505,101 @@ impl<'a> Tracker<'a> {
         // R moves by only ≈ σ²/2R (0.1 mm at R = 12 mm).
         let sigma = vox.clamp(0.8, 1.6);
         let (lo, hi) = reference.geometry.world_bounds(reference.shape());
+        let n = phases.len();
+        let mut blood_phases = vec![false; n];
+        blood_phases[0] = true;
         Some(Tracker {
             phases,
             pixel,
             sigma,
             blood: f32::NAN,
+            blood_phases,
+            blood_all: vec![f32::NAN; n],
             z_range: (lo.z, hi.z),
+            free_on_all_phases: false,
         })
+    }
+
+    /// Which phases (besides the reference) the lumen's blood must match; see
+    /// [`Tracker::blood_phases`]. Extra flags are ignored, missing ones are false.
+    pub fn with_blood_phases(mut self, flags: &[bool]) -> Self {
+        for (i, f) in self.blood_phases.iter_mut().enumerate().skip(1) {
+            *f = flags.get(i).copied().unwrap_or(false);
+        }
+        self
+    }
+
+    /// Median of a phase's unsmoothed values in a 2.5 mm disc, and the margin within
+    /// which it still matches blood: 4 noise SDs of that median, or 20 % of the value
+    /// (enhancement varies along the vein and across the field).
+    fn centre_match(&self, p: usize, cx: f64, cy: f64, z: f64) -> (f32, f32) {
+        let raw = Patch::sample(self.phases[p].volume, cx, cy, z, 4.0, self.pixel, 0.0);
+        let v = self.disc_median(&raw, cx, cy, 2.5);
+        let vox = self.vox(p);
+        // A median of n voxels has ≈ 1.25 σ/√n noise.
+        let n_eff = (std::f64::consts::PI * 2.5 * 2.5 / (vox * vox)).max(1.0);
+        let sd = self.phases[p].noise as f64 * 1.25 / n_eff.sqrt();
+        let margin = (4.0 * sd).max(0.2 * self.blood_all[p].abs() as f64) as f32;
+        (v, margin)
+    }
+
+    /// The point within `radius` mm of (cx, cy) that looks most like the seed's blood on
+    /// every blood phase together (smoothed), if its unsmoothed centre matches blood on
+    /// each of them.
+    fn lumen_near(&self, cx: f64, cy: f64, z: f64, radius: f64) -> Option<(f64, f64)> {
+        let used: Vec<usize> = (0..self.phases.len())
+            .filter(|&p| self.blood_phases[p] && self.blood_all[p].is_finite())
+            .collect();
+        let patches: Vec<Patch> = used
+            .iter()
+            .map(|&p| {
+                Patch::sample(
+                    self.phases[p].volume,
+                    cx,
+                    cy,
+                    z,
+                    radius + 4.0,
+                    self.pixel,
+                    self.sigma,
+                )
+            })
+            .collect();
+        let scale: Vec<f32> = used
+            .iter()
+            .map(|&p| (4.0 * self.snoise(p)).max(0.2 * self.blood_all[p].abs()))
+            .collect();
+        let steps = radius.ceil() as i32;
+        let mut best: Option<(f32, f64, f64)> = None;
+        for a in -steps..=steps {
+            for b in -steps..=steps {
+                let (dx, dy) = (a as f64, b as f64);
+                if dx.hypot(dy) > radius {
+                    continue;
+                }
+                let mut d = 0f32;
+                for ((&p, patch), sc) in used.iter().zip(&patches).zip(&scale) {
+                    let v = patch.at(cx + dx, cy + dy);
+                    d += ((v - self.blood_all[p]) / sc).powi(2);
+                }
+                if d.is_finite() && best.is_none_or(|(bd, _, _)| d < bd) {
+                    best = Some((d, cx + dx, cy + dy));
+                }
+            }
+        }
+        let (_, x, y) = best?;
+        let (v, margin) = self.centre_match(0, x, y, z);
+        (v >= self.blood - margin && self.matches_blood_elsewhere(x, y, z)).then_some((x, y))
+    }
+
+    /// The lumen at (cx, cy, z) matches the seed's blood on the other blood phases.
+    fn matches_blood_elsewhere(&self, cx: f64, cy: f64, z: f64) -> bool {
+        (1..self.phases.len())
+            .filter(|&p| self.blood_phases[p] && self.blood_all[p].is_finite())
+            .all(|p| {
+                let (v, margin) = self.centre_match(p, cx, cy, z);
+                // Outside a phase's volume: no evidence against.
+                !v.is_finite() || (v - self.blood_all[p]).abs() <= margin
+            })
     }
 
     fn vox(&self, p: usize) -> f64 {
@@ -704,33 +808,53 @@ impl<'a> Tracker<'a> {
         // or at least 60 % of the way from the prior's surroundings… kept simple: blood
         // level minus a margin that scales with the noise.
         let margin = (4.0 * self.snoise(0)).max(0.2 * self.blood.abs());
-        let opacified = centre_value >= self.blood - margin;
+        let opacified = centre_value >= self.blood - margin && self.matches_blood_elsewhere(cx, cy, z);
         let thetas: Vec<f64> = (0..NRAYS).map(theta).collect();
+        let mut all_patches: Option<Vec<Patch>> = None;
         if opacified {
-            let r = self.cast(&ref_patch, cx, cy, false);
-            // First without the prior: where nearly every ray agrees with a free fit, the
-            // wall is seen all round and the previous plane's shape must not hold it back
-            // (a vein flattening by a few mm per plane lags behind a chained fit).
-            let own = self
-                .fit_free(&thetas, &r, cx, cy, z, None)
-                .filter(|c| c.inliers >= FREE_INLIERS && prev.is_none_or(|p| similar(c, p)));
-            if let Some(c) = own
-                .or_else(|| self.fit_free(&thetas, &r, cx, cy, z, prior))
-                .filter(|c| match ref_area {
-                    Some(a) if c.inliers < 0.8 => (0.6..=1.4).contains(&(c.area() / a.max(1.0))),
-                    _ => true,
-                })
-            {
-                return Some(Contour {
-                    centre_value,
-                    opacified,
-                    ..c
-                });
+            // The reference phase first; where its walls do not give a contour, every
+            // phase together when allowed (MRI: the venous phase barely separates blood
+            // from liver, the others do).
+            for all in [false, true] {
+                if all && (!self.free_on_all_phases || self.phases.len() < 2) {
+                    break;
+                }
+                let r = if all {
+                    let p = self.patches(cx, cy, z, true);
+                    let r = self.cast(&p, cx, cy, true);
+                    all_patches = Some(p);
+                    r
+                } else {
+                    self.cast(&ref_patch, cx, cy, false)
+                };
+                // First without the prior: where nearly every ray agrees with a free
+                // fit, the wall is seen all round and the previous plane's shape must not
+                // hold it back (a vein flattening by a few mm per plane lags behind a
+                // chained fit).
+                let own = self
+                    .fit_free(&thetas, &r, cx, cy, z, None)
+                    .filter(|c| c.inliers >= FREE_INLIERS && prev.is_none_or(|p| similar(c, p)));
+                if let Some(c) = own
+                    .or_else(|| self.fit_free(&thetas, &r, cx, cy, z, prior))
+                    .filter(|c| match ref_area {
+                        Some(a) if c.inliers < 0.8 => (0.6..=1.4).contains(&(c.area() / a.max(1.0))),
+                        _ => true,
+                    })
+                {
+                    return Some(Contour {
+                        centre_value,
+                        opacified,
+                        ..c
+                    });
+                }
             }
         }
         let prior = prior?;
         // Tumour-filled (or failed) plane: walls on every phase, prior shape.
-        let all = self.patches(cx, cy, z, true);
+        let all = match all_patches {
+            Some(p) => p,
+            None => self.patches(cx, cy, z, true),
+        };
         let r = self.cast(&all, cx, cy, true);
         let mut c = self.fit_scaled(&thetas, &r, cx, cy, z, prior);
         if let Some(a) = ref_area {
@@ -911,6 +1035,24 @@ impl<'a> Tracker<'a> {
         if !self.blood.is_finite() {
             return None;
         }
+        for p in 0..self.phases.len() {
+            self.blood_all[p] = if p == 0 {
+                self.blood
+            } else if self.blood_phases[p] {
+                let raw = Patch::sample(
+                    self.phases[p].volume,
+                    seed.x,
+                    seed.y,
+                    seed.z,
+                    8.0,
+                    self.pixel,
+                    0.0,
+                );
+                self.disc_median(&raw, seed.x, seed.y, 3.0)
+            } else {
+                f32::NAN
+            };
+        }
         let first = self.contour_at(seed.z, seed.x, seed.y, None)?;
         // Re-centre once on the first plane (the seed may be off-centre).
         let (fx, fy) = first.centroid();
@@ -965,6 +1107,19 @@ impl<'a> Tracker<'a> {
                     c = c2;
                 }
             }
+            // Deep in a stretch without opacified lumen the predicted centre follows the
+            // last shapes, not the vein's course: look for the lumen reappearing nearby.
+            if !c.opacified && unmeasured_run >= REACQUIRE_AFTER {
+                if let Some((x, y)) = self.lumen_near(cx, cy, z, REACQUIRE_MM) {
+                    if let Some(c2) = self
+                        .contour_at_ref(z, x, y, Some(prior), None, None)
+                        .filter(|c2| c2.kind == ContourKind::Measured && c2.inliers >= 0.8)
+                        .filter(|c2| (0.4..=2.5).contains(&(c2.area() / ref_area.max(1.0))))
+                    {
+                        c = c2;
+                    }
+                }
+            }
             // Opacified blood all around, yet no wall within reach: the vein has opened
             // into a chamber (the right atrium).
             if c.kind == ContourKind::Interpolated && c.opacified {
@@ -989,13 +1144,16 @@ impl<'a> Tracker<'a> {
             // Runaway (deep into the right atrium): stop; the ends are cut afterwards
             // from the whole area profile (see `cut_ends`).
             if std::env::var_os("CAVASCOPE_TRACK_DEBUG").is_some() {
+                let (gx, gy) = c.centroid();
                 eprintln!(
-                    "track z {:.1} {:?} inl {:.2} area {:.1} ref {:.1}",
+                    "track z {:.1} {:?} inl {:.2} area {:.1} ref {:.1} op {} cv {:.0} at ({gx:.1}, {gy:.1})",
                     c.z,
                     c.kind,
                     c.inliers,
                     c.area(),
-                    ref_area
+                    ref_area,
+                    c.opacified,
+                    c.centre_value
                 );
             }
             if c.area() > 4.0 * start.area() {

@@ -36,7 +36,16 @@ fn debug_track() {
     for i in &inputs {
         println!("noise {}", i.noise);
     }
-    let mut t = Tracker::new(inputs).unwrap();
+    let mut flags = vec![true];
+    for p in &phases {
+        if p.volume_index != pv
+            && (p.role.as_str().starts_with("ct_") || p.role.as_str().starts_with("mr_t1"))
+        {
+            flags.push(!p.role.as_str().ends_with("arterial"));
+        }
+    }
+    let mut t = Tracker::new(inputs).unwrap().with_blood_phases(&flags);
+    t.free_on_all_phases = st.volumes[pv].meta.modality != "CT";
     let s = st.truth.ivc_seed_mm;
     println!("seed {:?}", s);
     let cs = t.track(&Point3::new(s[0], s[1], s[2])).unwrap();
@@ -398,5 +407,61 @@ fn debug_chain_true_centres() {
             prev = chained;
         }
         z += 2.0 * dir;
+    }
+}
+
+/// IVC–mass contact with seeds (CASE): the measured mass against the measured IVC, and
+/// the distance from the measured IVC outline to the true and the measured mass.
+#[test]
+#[ignore]
+fn debug_contact() {
+    use cavascope_segment::{ivc::build_ivc, mass::build_mass, SegmentOptions};
+    let case = match std::env::var("CASE").ok().as_deref() {
+        Some(c) => CaseName::parse(c).unwrap(),
+        None => CaseName::ExtrinsicCompression,
+    };
+    let st = study(case, &PhantomOptions::small());
+    let phases = phases_from_truth(&st);
+    let mut so = SegmentOptions::default();
+    let s = st.truth.ivc_seed_mm;
+    so.ivc_seed = Some(Point3::new(s[0], s[1], s[2]));
+    if let Some(m) = st.truth.mass_seed_mm {
+        so.mass_seed = Some(Point3::new(m[0], m[1], m[2]));
+    }
+    let out = build_ivc(&st.volumes, &phases, &so);
+    let ivc = out.model.as_ref().unwrap();
+    let (mass, w) = build_mass(&st.volumes, &phases, Some(ivc), &out.landmarks, &so);
+    let mass = mass.unwrap();
+    println!(
+        "mass {:.1} ml contact arc {:?} z {:?} warnings {w:?}",
+        mass.volume_ml, mass.contact_arc_deg, mass.contact_z_range_mm
+    );
+    let tm = st.labels.mass.as_ref().unwrap();
+    // Nearest mass voxel to the IVC mask surface, per mask (coarse: voxel centres).
+    for (name, mm) in [("true mass", tm), ("measured mass", &mass.mask)] {
+        let g = &mm.geometry;
+        let pts: Vec<Point3<f64>> = mm
+            .data
+            .indexed_iter()
+            .filter(|(_, &b)| b)
+            .map(|((k, j, i), _)| g.index_to_world([i as f64, j as f64, k as f64]))
+            .collect();
+        let ig = &ivc.mask.geometry;
+        let ivc_pts: Vec<Point3<f64>> = ivc
+            .mask
+            .data
+            .indexed_iter()
+            .filter(|(_, &b)| b)
+            .map(|((k, j, i), _)| ig.index_to_world([i as f64, j as f64, k as f64]))
+            .collect();
+        let mut best = f64::INFINITY;
+        for p in ivc_pts.iter().step_by(3) {
+            for q in &pts {
+                if (p.z - q.z).abs() < 3.0 {
+                    best = best.min((p - q).norm());
+                }
+            }
+        }
+        println!("{name}: nearest voxel centre to the measured IVC mask {best:.2} mm");
     }
 }

@@ -146,61 +146,28 @@ fn liposarcoma_flattened_no_false_imperceptible() {
 }
 
 #[test]
-fn leiomyosarcoma_auto_lumen_and_landmarks() {
-    // The imperceptible lumen and the landmarks on the tumour case; the calibre outside
-    // the tumour-filled stretch. (The dilation inside it is under-estimated: see
-    // `leiomyosarcoma_whole_ivc_calibre`.)
-    let (st, out) = run(CaseName::IvcLeiomyosarcoma, &PhantomOptions::small(), false);
-    let msg = describe(&st, &out);
-    println!("{msg}");
-    let m = out.model.as_ref().expect(&msg);
-    let t = &st.truth;
-    let iou = z_iou(
-        &m.lumen.imperceptible_ranges_z_mm,
-        &t.ivc.lumen.imperceptible_ranges_z_mm,
-    );
-    assert!(iou >= 0.8, "IoU {iou}: {msg}");
-    let r = out.landmarks.renal_vein_inflow_z_mm.expect(&msg);
-    let h = out.landmarks.hepatic_vein_confluence_z_mm.expect(&msg);
-    assert!((r - t.landmarks.renal_vein_inflow_z_mm).abs() <= 10.0, "{msg}");
-    assert!(
-        (h - t.landmarks.hepatic_vein_confluence_z_mm).abs() <= 10.0,
-        "{msg}"
-    );
-    // Calibre away from the dilated stretch (truth CE within 1 mm of the normal value).
-    let normal = t
-        .ivc
-        .profile
-        .iter()
-        .map(|p| p.equivalent_diameter_mm)
-        .fold(f64::INFINITY, f64::min);
-    let mut errs = Vec::new();
-    for p in &t.ivc.profile {
-        if p.equivalent_diameter_mm < normal + 1.0 {
-            if let Some(v) = at_z(m, p.z_mm, |s| s.equivalent_diameter_mm) {
-                errs.push((v - p.equivalent_diameter_mm).abs());
-            }
-        }
-    }
-    let mae = errs.iter().sum::<f64>() / errs.len().max(1) as f64;
-    assert!(
-        errs.len() > 100 && mae < 1.0,
-        "MAE outside the dilation {mae} over {}: {msg}",
-        errs.len()
-    );
-    // The tumour case is larger than normal where it is measured.
-    assert!(
-        m.max_equivalent_diameter_mm.expect(&msg) > t.ivc.profile[0].equivalent_diameter_mm + 3.0,
-        "{msg}"
-    );
-}
-
-#[test]
 fn leiomyosarcoma_whole_ivc_calibre() {
     // The tumour-filled, dilated stretch is the outer wall of the expanded vein (see
     // `bridge`): the calibre along the whole IVC, landmarks and the imperceptible range.
     for seed in [false, true] {
         let (st, out) = run(CaseName::IvcLeiomyosarcoma, &PhantomOptions::small(), seed);
         check_all(&st, &out, if seed { Source::Seed } else { Source::Auto }, 1.0);
+    }
+}
+
+#[test]
+fn mri_leiomyosarcoma_whole_ivc() {
+    // MRI T1 dynamic series: the tumour enhances almost like blood on the venous phase,
+    // so the lumen is told from it on the pre-contrast and delayed phases too; the
+    // tracking goes through the tumour and finds the lumen again above it. Calibre along
+    // the whole IVC, the imperceptible range, landmarks and segment labels.
+    for seed in [false, true] {
+        let (st, out) = run(CaseName::MriLeiomyosarcoma, &PhantomOptions::small(), seed);
+        check_all(&st, &out, if seed { Source::Seed } else { Source::Auto }, 1.0);
+        let m = out.model.as_ref().expect("model");
+        // The dilation is seen: the maximum calibre is within 15 % of the truth's.
+        let t = st.truth.ivc.max_equivalent_diameter_mm;
+        let mx = m.max_equivalent_diameter_mm.expect("max");
+        assert!((mx - t).abs() < 0.15 * t, "max CE {mx} vs {t}");
     }
 }
