@@ -224,8 +224,11 @@ fn read_native_tail(h: &FileHeader, need: usize, buf: &mut Vec<u8>) -> Option<us
     let start = (h.file_len as usize).checked_sub(need + head)?;
     let mut f = std::fs::File::open(&h.path).ok()?;
     f.seek(SeekFrom::Start(start as u64)).ok()?;
-    buf.clear();
-    buf.resize(need + head, 0);
+    // read_exact overwrites every byte: resize only when the length changes (a clear +
+    // resize memset the buffer for every file).
+    if buf.len() != need + head {
+        buf.resize(need + head, 0);
+    }
     f.read_exact(buf).ok()?;
     let hd = &buf[..head];
     let (tag_ok, len) = if be {
@@ -311,9 +314,25 @@ fn stored_to_i16(
     // No early exit (vectorises); 8 at a time.
     macro_rules! run {
         ($w:expr, $stored:expr) => {{
-            for (o, c) in out.chunks_exact_mut(2).zip(src.chunks_exact($w)) {
+            let mut o8 = out.chunks_exact_mut(16);
+            let mut s8 = src.chunks_exact(8 * $w);
+            for (o, c) in (&mut o8).zip(&mut s8) {
+                let mut a = [0i32; 8];
+                for i in 0..8 {
+                    a[i] = $stored(&c[i * $w..]) as i32 + intercept;
+                }
+                for i in 0..8 {
+                    ok &= a[i] >= i16::MIN as i32 && a[i] <= i16::MAX as i32;
+                    o[2 * i..2 * i + 2].copy_from_slice(&(a[i] as i16).to_le_bytes());
+                }
+            }
+            for (o, c) in o8
+                .into_remainder()
+                .chunks_exact_mut(2)
+                .zip(s8.remainder().chunks_exact($w))
+            {
                 let v = $stored(c) as i32 + intercept;
-                ok &= (i16::MIN as i32..=i16::MAX as i32).contains(&v);
+                ok &= v >= i16::MIN as i32 && v <= i16::MAX as i32;
                 o.copy_from_slice(&(v as i16).to_le_bytes());
             }
         }};
