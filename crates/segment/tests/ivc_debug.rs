@@ -465,3 +465,59 @@ fn debug_contact() {
         println!("{name}: nearest voxel centre to the measured IVC mask {best:.2} mm");
     }
 }
+
+/// Rays and the first contour at a point on the 96 × 96 @ 4 mm grid (X, Y, Z, CASE, SEED).
+#[test]
+#[ignore]
+fn debug_coarse_point() {
+    let case = match std::env::var("CASE").ok().as_deref() {
+        Some(c) => CaseName::parse(c).unwrap(),
+        None => CaseName::IvcLeiomyosarcoma,
+    };
+    let env = |k: &str, d: f64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+    let mut o = PhantomOptions::small().with_seed(env("SEED", 1.0) as u64);
+    o.cols = 96;
+    o.rows = 96;
+    o.pixel_spacing_mm = 4.0;
+    o.slices = 50;
+    o.slice_spacing_mm = 5.0;
+    let st = study(case, &o);
+    let phases = phases_from_truth(&st);
+    let pv = phases
+        .iter()
+        .find(|p| p.role.as_str().ends_with("portal_venous"))
+        .unwrap()
+        .volume_index;
+    let v = &st.volumes[pv];
+    let mut t = Tracker::new(vec![PhaseInput {
+        volume: v,
+        noise: track::noise_sd(v),
+    }])
+    .unwrap();
+    let p = Point3::new(env("X", -27.6), env("Y", 1.8), env("Z", 32.5));
+    t.blood = t.blood_at(&p);
+    println!("noise {} blood {}", track::noise_sd(v), t.blood);
+    for (name, th) in [("+x", 0.0f64), ("+y", 1.5708), ("-x", 3.1416), ("-y", 4.7124)] {
+        let vals: Vec<String> = (0..30)
+            .map(|k| {
+                let r = k as f64;
+                format!(
+                    "{:.0}",
+                    v.sample_world(&Point3::new(p.x + r * th.cos(), p.y + r * th.sin(), p.z))
+                        .unwrap_or(f32::NAN)
+                )
+            })
+            .collect();
+        println!("{name}: {}", vals.join(" "));
+    }
+    let r = t.rays(p.z, p.x, p.y, false);
+    let s: Vec<String> = r.iter().step_by(3).map(|x| format!("{x:.1}")).collect();
+    println!("rays {}", s.join(" "));
+    let c = t.contour_at(p.z, p.x, p.y, None);
+    println!(
+        "contour {:?}",
+        c.map(|c| (c.kind, c.inliers, c.area(), c.opacified, c.centre_value))
+    );
+    let tp = st.truth.ivc.profile.iter().find(|q| (q.z_mm - p.z).abs() < 0.6);
+    println!("truth {:?}", tp.map(|q| (q.center_mm, q.axial_area_mm2)));
+}

@@ -171,3 +171,34 @@ fn mri_leiomyosarcoma_whole_ivc() {
         assert!((mx - t).abs() < 0.15 * t, "max CE {mx} vs {t}");
     }
 }
+
+/// The 96 × 96 @ 4 mm grid (50 slices @ 5 mm) of the batch tests, other anatomy seeds.
+fn coarse(seed: u64) -> PhantomOptions {
+    let mut o = PhantomOptions::small().with_seed(seed);
+    o.cols = 96;
+    o.rows = 96;
+    o.pixel_spacing_mm = 4.0;
+    o.slices = 50;
+    o.slice_spacing_mm = 5.0;
+    o
+}
+
+#[test]
+#[ignore]
+fn diagnostics_coarse_grid() {
+    for (case, seed) in [
+        (CaseName::Normal, 1),
+        (CaseName::IvcLeiomyosarcoma, 2),
+        (CaseName::IvcLeiomyosarcoma, 1),
+    ] {
+        for ivc_seed in [false, true] {
+            let t = std::time::Instant::now();
+            let (st, out) = run(case, &coarse(seed), ivc_seed);
+            println!(
+                "anatomy seed {seed} ivc seed={ivc_seed} ({:.1} s) {}",
+                t.elapsed().as_secs_f64(),
+                describe(&st, &out)
+            );
+        }
+    }
+}
