@@ -224,10 +224,12 @@ pub fn decode(data: &[u8], rows: u32, cols: u32) -> Result<Vec<u16>, String> {
                 }
                 frame = Some((p, h, w, (s[8] & 3) as usize));
             }
-            0xC2 | 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return Err(format!(
+            0xC2 | 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
+                return Err(format!(
                 "JPEG process SOF{} (progressive, lossless, hierarchical or arithmetic) is not decoded here",
                 m - 0xC0
-            )),
+            ))
+            }
             0xC4 => {
                 let mut k = 0;
                 while k < s.len() {
@@ -366,7 +368,7 @@ fn scan(
             }
         }
         let (by, bx) = (b / bw, b % bw);
-        for y in 0..8 {
+        for (y, cy) in c.iter().enumerate() {
             let py = by * 8 + y;
             if py >= h {
                 break;
@@ -376,7 +378,7 @@ fn scan(
                 if px >= w {
                     break;
                 }
-                let s: f64 = (0..8).map(|v| c[y][v] * tmp[v * 8 + x]).sum();
+                let s: f64 = (0..8).map(|v| cy[v] * tmp[v * 8 + x]).sum();
                 out[py * w + px] = (s + shift).round().clamp(0.0, max) as u16;
             }
         }

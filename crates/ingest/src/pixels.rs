@@ -587,7 +587,7 @@ mod tests {
     #[test]
     fn int16_fast_path_agrees_with_f32_path() {
         let words: Vec<u16> = (0..4096u32)
-            .map(|v| (v * 37 % 65536) as u16 | 0x8000 * (v % 3 == 0) as u16)
+            .map(|v| (v * 37 % 65536) as u16 | (0x8000 * (v % 3 == 0) as u16))
             .collect();
         let b: Vec<u8> = words.iter().flat_map(|v| v.to_ne_bytes()).collect();
         for (bits, signed, intercept) in [

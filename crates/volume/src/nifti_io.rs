@@ -98,7 +98,7 @@ pub fn write_nifti(path: &Path, data: &Array3<f32>, geometry: &Geometry) -> Resu
     // `v as i16` saturates and maps NaN to 0, so the round trip is exact only for integers
     // in range: such volumes are stored as int16, losslessly and at half the size.
     // Non-short-circuiting fold per chunk: vectorises (`all` does not).
-    let as_i16 = values.par_chunks(1 << 16).all(|c| int16_exact(c));
+    let as_i16 = values.par_chunks(1 << 16).all(int16_exact);
     let voxel_type = if as_i16 {
         VoxelType::Int16
     } else {
