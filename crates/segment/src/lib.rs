@@ -74,16 +74,23 @@ pub fn measure(volumes: &[Volume], opts: &SegmentOptions) -> Measurements {
         "series roles"
     );
 
+    // Stage times at debug level (`RUST_LOG=debug`), for profiling a slow study.
+    let t = std::time::Instant::now();
     let ivc = ivc::build_ivc(volumes, &m.phases, opts);
+    tracing::debug!(seconds = t.elapsed().as_secs_f64(), "ivc stage");
     m.warnings.extend(ivc.warnings);
     m.landmarks = ivc.landmarks;
     m.ivc = ivc.model;
 
+    let t = std::time::Instant::now();
     let (mass, w) = mass::build_mass(volumes, &m.phases, m.ivc.as_ref(), &m.landmarks, opts);
+    tracing::debug!(seconds = t.elapsed().as_secs_f64(), "mass stage");
     m.warnings.extend(w);
     m.mass = mass;
 
+    let t = std::time::Instant::now();
     let (col, w) = collaterals::measure_collaterals(volumes, &m.phases, m.ivc.as_ref(), m.mass.as_ref());
+    tracing::debug!(seconds = t.elapsed().as_secs_f64(), "collaterals stage");
     m.warnings.extend(w);
     m.collaterals = col;
     m
