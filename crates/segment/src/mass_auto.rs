@@ -32,9 +32,9 @@
 //!    region of the same class within [`PAIR_RADIUS_MM`] of the mirrored centroid). The
 //!    largest candidate wins; a filled IVC stretch (the IVC stage's `imperceptible`
 //!    lumen, Webb AJR 2013) is preferred when a candidate covers it.
-//! 6. **Fat.** On CT, fat (≤ −10 HU) enclosed by the candidate after a 4-voxel closing
-//!    joins it when it is ≥ 10 % of the result (fat lobules of a liposarcoma), as for a
-//!    seeded mass.
+//! 6. **Fat.** On CT, fat (≤ −10 HU) inside the candidate's slice-wise convex hull joins
+//!    it when it is ≥ 10 % of the result (fat lobules of a liposarcoma), as for a seeded
+//!    mass.
 //!
 //! The box is first centred on the IVC ([`search_center`]), then again on the candidate
 //! found, where [`find_mass`] takes the candidate at the centre. When nothing qualifies
@@ -100,8 +100,6 @@ const SPINE_HALF_DEPTH_MM: f64 = 20.0;
 /// Fat enclosed by the candidate joins it when it is at least this share (as
 /// [`crate::mass::FAT_HULL_MIN_FRACTION`]).
 pub const FAT_ENCLOSED_MIN_FRACTION: f64 = 0.10;
-/// Closing radius (search-grid voxels) that encloses fat lobules at a lobulated edge.
-const FAT_CLOSING_VOX: usize = 4;
 /// CT classes: fat, air, bone (unenhanced or first phase), HU.
 const FAT_MAX_HU: f32 = -10.0;
 const AIR_MAX_HU: f32 = -300.0;
@@ -489,8 +487,11 @@ struct Region {
     sum: Vector3<f64>,
 }
 
-/// Connected regions of equal label; returns the region map (1-based, 0 = none).
-fn regions(grid: &Grid, labels: &Array3<u32>) -> (Array3<u32>, Vec<Region>) {
+/// Connected regions of equal label; returns the region map (1-based, 0 = none). A
+/// region reaches the box's edge only through the voxels its class explains (residual ≤
+/// [`UNEXPLAINED_DISTANCE`]): the flood also hands blends and unseeded tissue to the
+/// nearest class, and those do not make a region an organ continuing beyond the box.
+fn regions(grid: &Grid, labels: &Array3<u32>, residual: &Array3<f32>) -> (Array3<u32>, Vec<Region>) {
     let dim = grid.dim;
     let mut map = Array3::<u32>::zeros(dim);
     let mut out: Vec<Region> = vec![Region {
@@ -500,6 +501,7 @@ fn regions(grid: &Grid, labels: &Array3<u32>) -> (Array3<u32>, Vec<Region>) {
         sum: Vector3::zeros(),
     }];
     let mut q = VecDeque::new();
+    let core = |p: [usize; 3]| residual[p] <= UNEXPLAINED_DISTANCE;
     for ((k, j, i), &l) in labels.indexed_iter() {
         if l == 0 || map[[k, j, i]] != 0 {
             continue;
@@ -522,12 +524,29 @@ fn regions(grid: &Grid, labels: &Array3<u32>) -> (Array3<u32>, Vec<Region>) {
                 || p[0] + 1 == dim.0
                 || p[1] + 1 == dim.1
                 || p[2] + 1 == dim.2;
-            if edge {
+            if edge && core(p) {
+                if !r.touches && std::env::var("CAVASCOPE_DEBUG_TOUCH").is_ok() {
+                    eprintln!(
+                        "region {id} class {} touches the box edge at {p:?} ({:.0?})",
+                        r.class,
+                        grid.world(p)
+                    );
+                }
                 r.touches = true;
             }
             for n in morph::neighbours6(p, dim) {
                 if !grid.valid[n] {
                     // Next to the end of the series: continues beyond it.
+                    if !core(p) {
+                        continue;
+                    }
+                    if !r.touches && std::env::var("CAVASCOPE_DEBUG_TOUCH").is_ok() {
+                        eprintln!(
+                            "region {id} class {} touches invalid data at {p:?} ({:.0?})",
+                            r.class,
+                            grid.world(p)
+                        );
+                    }
                     r.touches = true;
                 } else if labels[n] == l && map[n] == 0 {
                     map[n] = id;
@@ -571,7 +590,7 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, St
     lap("classes");
     let (labels, residual) = partition(&grid, &scale, &means, &seeds);
     lap("partition");
-    let (map, regs) = regions(&grid, &labels);
+    let (map, regs) = regions(&grid, &labels, &residual);
     lap("regions");
     let vox_ml = grid.voxel_ml();
 
@@ -800,7 +819,7 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, St
     let mut mask = best.mask.clone();
     refine_midpoint(&grid, &scale, &labels, &residual, &means, &mut mask);
     lap("boundary refined");
-    let fat_added = stack.ct && add_enclosed_fat(&grid, &labels, &class_normal, &means, base, &mut mask);
+    let fat_added = stack.ct && add_enclosed_fat(&grid, base, &mut mask);
     let n = mask.iter().filter(|&&b| b).count();
     let fine = upsample(&grid, &mask, stack.shape);
     lap("done");
@@ -978,33 +997,40 @@ fn refine_midpoint(
     }
 }
 
-/// Add fat (CT, ≤ −10 HU class) enclosed by the candidate after a closing when it makes up
-/// at least [`FAT_ENCLOSED_MIN_FRACTION`] of the result. Returns whether it was added.
-fn add_enclosed_fat(
-    grid: &Grid,
-    labels: &Array3<u32>,
-    class_normal: &[bool],
-    means: &[Vec<f32>],
-    base: usize,
-    mask: &mut Array3<bool>,
-) -> bool {
-    let closed = morph::erode(&morph::dilate(mask, FAT_CLOSING_VOX), FAT_CLOSING_VOX);
-    let envelope = morph::fill_holes(&closed);
+/// Add the fat (CT, ≤ −10 HU) inside the candidate's slice-wise convex hull when it makes
+/// up at least [`FAT_ENCLOSED_MIN_FRACTION`] of the result (fat lobules of a
+/// liposarcoma, as for a seeded mass). Returns whether it was added.
+fn add_enclosed_fat(grid: &Grid, base: usize, mask: &mut Array3<bool>) -> bool {
+    let (nk, nj, ni) = grid.dim;
     let mut add = Vec::new();
-    for ((k, j, i), &e) in envelope.indexed_iter() {
-        let p = [k, j, i];
-        if !e || mask[p] {
+    let mut n = 0usize;
+    for k in 0..nk {
+        let pts: Vec<(i64, i64)> = (0..nj)
+            .flat_map(|j| (0..ni).map(move |i| (j, i)))
+            .filter(|&(j, i)| mask[[k, j, i]])
+            .map(|(j, i)| (j as i64, i as i64))
+            .collect();
+        n += pts.len();
+        if pts.len() < 3 {
             continue;
         }
-        let l = labels[p];
-        let fat_class =
-            l > 0 && class_normal[(l - 1) as usize] && means[(l - 1) as usize][base] <= FAT_MAX_HU;
-        let fat_value = grid.feats[base][p].is_finite() && grid.feats[base][p] <= FAT_MAX_HU;
-        if fat_class || fat_value {
-            add.push(p);
+        let (j0, j1) = pts
+            .iter()
+            .fold((i64::MAX, i64::MIN), |a, p| (a.0.min(p.0), a.1.max(p.0)));
+        let (i0, i1) = pts
+            .iter()
+            .fold((i64::MAX, i64::MIN), |a, p| (a.0.min(p.1), a.1.max(p.1)));
+        let hull = convex_hull(pts);
+        for j in j0..=j1 {
+            for i in i0..=i1 {
+                let p = [k, j as usize, i as usize];
+                let v = grid.feats[base][p];
+                if !mask[p] && v.is_finite() && v <= FAT_MAX_HU && in_hull(&hull, (j, i)) {
+                    add.push(p);
+                }
+            }
         }
     }
-    let n = mask.iter().filter(|&&b| b).count();
     let frac = add.len() as f64 / (add.len() + n).max(1) as f64;
     if frac < FAT_ENCLOSED_MIN_FRACTION {
         return false;
@@ -1014,6 +1040,46 @@ fn add_enclosed_fat(
     }
     *mask = morph::fill_holes(mask);
     true
+}
+
+/// Convex hull (monotone chain) of 2D integer points, counter-clockwise.
+fn convex_hull(mut pts: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
+    pts.sort_unstable();
+    pts.dedup();
+    if pts.len() < 3 {
+        return pts;
+    }
+    let cross =
+        |o: (i64, i64), a: (i64, i64), b: (i64, i64)| (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0);
+    let mut lower: Vec<(i64, i64)> = Vec::new();
+    for &p in &pts {
+        while lower.len() >= 2 && cross(lower[lower.len() - 2], lower[lower.len() - 1], p) <= 0 {
+            lower.pop();
+        }
+        lower.push(p);
+    }
+    let mut upper: Vec<(i64, i64)> = Vec::new();
+    for &p in pts.iter().rev() {
+        while upper.len() >= 2 && cross(upper[upper.len() - 2], upper[upper.len() - 1], p) <= 0 {
+            upper.pop();
+        }
+        upper.push(p);
+    }
+    lower.pop();
+    upper.pop();
+    lower.extend(upper);
+    lower
+}
+
+fn in_hull(h: &[(i64, i64)], p: (i64, i64)) -> bool {
+    if h.len() < 3 {
+        return h.contains(&p);
+    }
+    (0..h.len()).all(|i| {
+        let a = h[i];
+        let b = h[(i + 1) % h.len()];
+        (b.0 - a.0) * (p.1 - a.1) - (b.1 - a.1) * (p.0 - a.0) >= 0
+    })
 }
 
 /// Search-grid mask onto the stack grid (nearest search voxel).
