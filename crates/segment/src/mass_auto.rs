@@ -19,26 +19,38 @@
 //!    values are nearest (largest per-phase difference in units of `s_c`), so a blurred
 //!    edge is split at its midpoint. Voxels more than [`MAX_ASSIGN_DISTANCE`] from every
 //!    adjacent class stay unassigned.
-//! 4. **Normal tissue.** A connected region of one class is normal when it is fat, air or
-//!    bone (CT: ≤ −10 HU, ≤ −300 HU, ≥ 200 HU unenhanced), or when it reaches the edge of
-//!    the box or of the series (liver, bowel, muscle, fat, the great vessels and the spine
-//!    continue beyond the peri-caval box; a mass is a bounded lump inside it).
-//! 5. **Candidates.** The other regions, merged where they touch (a rim and a core, solid
-//!    tissue and necrosis), with their cavities filled. A candidate must hold ≥
-//!    [`MIN_AUTO_ML`], be thick (largest inscribed sphere radius ≥ [`MIN_INSCRIBED_MM`],
-//!    which drops vessels, discs and other thin structures), lie within
-//!    [`MAX_GAP_TO_IVC_MM`] of the IVC model and in front of the spine, and have no
-//!    mirror image across the spine's midline (paired organs — kidneys — are normal: a
-//!    region of the same class within [`PAIR_RADIUS_MM`] of the mirrored centroid). The
-//!    largest candidate wins; a filled IVC stretch (the IVC stage's `imperceptible`
-//!    lumen, Webb AJR 2013) is preferred when a candidate covers it.
-//! 6. **Fat.** On CT, fat (≤ −10 HU) inside the candidate's slice-wise convex hull joins
+//! 4. **Normal tissue.** A connected region of one class is normal when its class is fat,
+//!    air or bone (CT: ≤ −10 HU, ≤ −300 HU, ≥ 200 HU unenhanced); when it reaches the
+//!    edge of the box or of the series through voxels its class explains (liver, bowel,
+//!    muscle, fat, the great vessels and the spine continue beyond the peri-caval box; a
+//!    mass is a bounded lump inside it); or when it is paired: a region of the same class
+//!    within [`PAIR_RADIUS_MM`] of its centroid mirrored across the spine's midline
+//!    (kidneys).
+//! 5. **Unexplained tissue.** A voxel farther than [`UNEXPLAINED_DISTANCE`] from its class
+//!    and from every blend of that class with another one (partial volume at an edge, a
+//!    vessel thinner than the smoothing) belongs to no class: a heterogeneous tumour, an
+//!    enhancing rim.
+//! 6. **Candidates.** Non-normal regions and unexplained voxels together (on CT only soft
+//!    tissue: unenhanced −10…150 HU and below 200 HU on every phase, so fat, bone and
+//!    opacified blood are out; the vertebral body is out), opened by
+//!    2 voxels so that thin chains of blends do not join them to their
+//!    surroundings, merged where they touch (a rim and a core, solid tissue and
+//!    necrosis), cavities filled. A candidate must hold ≥ [`MIN_AUTO_ML`], be thick
+//!    (largest inscribed sphere radius ≥ [`MIN_INSCRIBED_MM`], which drops vessels,
+//!    discs and other thin structures), lie within [`MAX_GAP_TO_IVC_MM`] of the IVC model
+//!    and in front of the vertebral body. The largest wins; one covering a filled IVC
+//!    stretch (the IVC stage's `imperceptible` lumen, Webb AJR 2013) first.
+//! 7. **Boundary.** Each voxel within two voxels of the candidate's edge goes to the
+//!    nearer of the local mean of the candidate's deeper voxels and the classes of the
+//!    well-explained voxels outside (the midpoint of the blurred edge), up to 4 passes.
+//! 8. **Fat.** On CT, fat (≤ −10 HU) inside the candidate's slice-wise convex hull joins
 //!    it when it is ≥ 10 % of the result (fat lobules of a liposarcoma), as for a seeded
 //!    mass.
 //!
-//! The box is first centred on the IVC ([`search_center`]), then again on the candidate
-//! found, where [`find_mass`] takes the candidate at the centre. When nothing qualifies
-//! the mass is `None` and the warning says why.
+//! The box is first centred on the IVC's middle ([`search_center`]), then on the
+//! candidate found, where `find_mass` applies the same rule again (the candidate now
+//! lies whole inside the box). When nothing qualifies the mass is `None` and the warning
+//! says why (how many candidates each test rejected).
 
 use crate::enhancement::noise_sd;
 use crate::model::{IvcModel, Landmarks, PhaseInfo};
@@ -139,7 +151,7 @@ fn ivc_middle(ivc: &IvcModel) -> Option<Point3<f64>> {
 }
 
 /// Where to centre the mass box: the centroid of the candidate found in a box around the
-/// IVC, else the IVC's middle (where [`find_mass`] then finds nothing again and says why).
+/// IVC, else the IVC's middle (where `find_mass` then finds nothing again and says why).
 pub fn search_center(
     volumes: &[Volume],
     phases: &[PhaseInfo],
@@ -299,7 +311,10 @@ fn tolerances(stack: &PhaseStack, grid: &Grid) -> Vec<f32> {
         })
         .product();
     // Noise from a dense block around the box centre.
-    let dim = stack.phases[0].data.dim();
+    let Some(first) = stack.phases.first() else {
+        return Vec::new();
+    };
+    let dim = first.data.dim();
     let c = [dim.0 / 2, dim.1 / 2, dim.2 / 2];
     let half = [8usize, 16, 16];
     let block = Array3::from_shape_fn(dim, |(k, j, i)| {
@@ -578,6 +593,9 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, St
             eprintln!("mass_auto: {what} at {:.2} s", t0.elapsed().as_secs_f64());
         }
     };
+    if stack.phases.is_empty() {
+        return Err("no phase to search on".into());
+    }
     let grid = Grid::new(stack).ok_or("the analysed box has no usable grid")?;
     if !grid.valid.iter().any(|&v| v) {
         return Err("the analysed box holds no data".into());

@@ -204,3 +204,27 @@ fn finds_liposarcoma() {
 fn finds_mri_leiomyosarcoma() {
     assert_found(CaseName::MriLeiomyosarcoma, 0.7, 0.25);
 }
+
+/// Unusable data (uniform, NaN, a single slab of noise) gives no mass and no panic.
+#[test]
+fn bad_input_gives_no_mass() {
+    let s = generate(CaseName::Normal, &PhantomOptions::small());
+    let phases = assign_roles(&s.volumes, &[]);
+    let ivc = truth_ivc(&s);
+    let fills: [(&str, f32); 2] = [("uniform", 40.0), ("NaN", f32::NAN)];
+    for (what, v) in fills {
+        let mut vols = s.volumes.clone();
+        for vol in &mut vols {
+            vol.data.fill(v);
+        }
+        let (m, w) = build_mass(
+            &vols,
+            &phases,
+            Some(&ivc),
+            &landmarks(&s),
+            &SegmentOptions::default(),
+        );
+        assert!(m.is_none(), "{what}: a mass was reported");
+        assert!(!w.is_empty(), "{what}: no reason given");
+    }
+}
