@@ -28,7 +28,7 @@
 
 use crate::model::{Collaterals, IvcModel, MassModel, NamedVein, PhaseInfo, Role};
 use crate::morph;
-use crate::stack::{crop_box, sample_on};
+use crate::stack::{crop_box_xyz, sample_on};
 use crate::vesselness::{sigmas_for_diameters, vesselness, VesselnessParams};
 use cavascope_volume::{Geometry, Point3, Vector3, Volume};
 use ndarray::Array3;
@@ -198,10 +198,15 @@ pub fn measure_collaterals(
     let (lo, hi) = v.geometry.world_bounds(v.shape());
     let zc = 0.5 * (lo.z + hi.z);
     let cy = sy - 0.5 * (BOX_ANTERIOR_MM - BOX_POSTERIOR_MM);
-    let half = BOX_HALF_LR_MM
-        .max(0.5 * (BOX_ANTERIOR_MM + BOX_POSTERIOR_MM))
-        .max(0.5 * (hi.z - lo.z) + 5.0);
-    let Some((geom, shape, _)) = crop_box(v, &Point3::new(sx, cy, zc), half) else {
+    // The box itself plus a margin for the vesselness kernels (3σ of the largest scale),
+    // not a cube around it: the vesselness below costs per voxel.
+    let margin = 15.0;
+    let half = Vector3::new(
+        BOX_HALF_LR_MM + margin,
+        0.5 * (BOX_ANTERIOR_MM + BOX_POSTERIOR_MM) + margin,
+        0.5 * (hi.z - lo.z) + 5.0,
+    );
+    let Some((geom, shape, _)) = crop_box_xyz(v, &Point3::new(sx, cy, zc), half) else {
         w.push("collaterals: the paravertebral box lies outside the series".into());
         return (None, w);
     };

@@ -107,6 +107,16 @@ pub fn crop_box(
     center: &Point3<f64>,
     half_mm: f64,
 ) -> Option<(Geometry, [usize; 3], [usize; 3])> {
+    crop_box_xyz(reference, center, Vector3::new(half_mm, half_mm, half_mm))
+}
+
+/// As [`crop_box`] with its own half-size along each world axis (x, y, z mm), so a
+/// long thin region (the paravertebral space over the whole scan) is not cropped as a cube.
+pub fn crop_box_xyz(
+    reference: &Volume,
+    center: &Point3<f64>,
+    half_mm: Vector3<f64>,
+) -> Option<(Geometry, [usize; 3], [usize; 3])> {
     let g = &reference.geometry;
     let shape = reference.shape();
     let mut lo = [f64::INFINITY; 3];
@@ -114,7 +124,7 @@ pub fn crop_box(
     for dx in [-1.0, 1.0] {
         for dy in [-1.0, 1.0] {
             for dz in [-1.0, 1.0] {
-                let p = center + Vector3::new(dx, dy, dz) * half_mm;
+                let p = center + Vector3::new(dx * half_mm.x, dy * half_mm.y, dz * half_mm.z);
                 let idx = g.world_to_index(&p);
                 for a in 0..3 {
                     lo[a] = lo[a].min(idx[a]);
