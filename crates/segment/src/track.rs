@@ -145,9 +145,16 @@ pub(crate) fn theta(m: usize) -> f64 {
 fn basis(t: f64) -> [f64; NCOEF] {
     let mut b = [0.0; NCOEF];
     b[0] = 1.0;
+    // cos kt, sin kt by the angle-addition recurrence: one sin/cos per evaluation
+    // instead of one per harmonic (contours are evaluated per pixel of the field).
+    let (s1, c1) = t.sin_cos();
+    let (mut ck, mut sk) = (c1, s1);
     for k in 1..=ORDER {
-        b[2 * k - 1] = (k as f64 * t).cos();
-        b[2 * k] = (k as f64 * t).sin();
+        b[2 * k - 1] = ck;
+        b[2 * k] = sk;
+        let next_c = ck * c1 - sk * s1;
+        sk = sk * c1 + ck * s1;
+        ck = next_c;
     }
     b
 }
@@ -391,48 +398,45 @@ impl Patch {
 /// Separable Gaussian (σ in pixels) on an n×n image; NaN (outside the volume) is
 /// excluded from the weights.
 fn gaussian2d(img: &mut [f32], n: usize, sigma: f64) {
-    if sigma < 0.3 {
+    if sigma < 0.3 || n == 0 {
         return;
     }
-    let h = (3.0 * sigma).ceil() as isize;
-    let k: Vec<f32> = (-h..=h)
-        .map(|d| (-(d * d) as f64 / (2.0 * sigma * sigma)).exp() as f32)
+    let h = (3.0 * sigma).ceil() as usize;
+    let k: Vec<f32> = (0..=2 * h)
+        .map(|i| {
+            let d = i as f64 - h as f64;
+            (-(d * d) / (2.0 * sigma * sigma)).exp() as f32
+        })
         .collect();
-    let mut tmp = vec![f32::NAN; n * n];
-    for pass in 0..2 {
-        let (src, dst): (&[f32], &mut [f32]) = if pass == 0 {
-            (&*img, &mut tmp)
-        } else {
-            (&tmp, &mut *img)
-        };
-        // Safety of aliasing: pass 1 reads tmp and writes img; pass 0 the reverse.
-        let src = src.to_vec();
-        for r in 0..n {
+    // One pass: the kernel over the in-range taps of each line (index ranges computed per
+    // output, not checked per tap). `stride` 1 runs along rows, n along columns.
+    let pass = |src: &[f32], dst: &mut [f32], stride: usize| {
+        for line in 0..n {
+            let base = if stride == 1 { line * n } else { line };
             for q in 0..n {
-                let (mut s, mut w) = (0f32, 0f32);
-                for (j, kw) in (-h..=h).zip(&k) {
-                    let (rr, qq) = if pass == 0 {
-                        (r as isize, q as isize + j)
-                    } else {
-                        (r as isize + j, q as isize)
-                    };
-                    if rr < 0 || qq < 0 || rr >= n as isize || qq >= n as isize {
-                        continue;
-                    }
-                    let v = src[rr as usize * n + qq as usize];
+                let lo = q.saturating_sub(h);
+                let hi = (q + h).min(n - 1);
+                let (mut acc, mut wsum) = (0f32, 0f32);
+                for qq in lo..=hi {
+                    let v = src[base + qq * stride];
                     if v.is_finite() {
-                        s += kw * v;
-                        w += kw;
+                        let kw = k[qq + h - q];
+                        acc += kw * v;
+                        wsum += kw;
                     }
                 }
-                dst[r * n + q] = if w > 0.0 && src[r * n + q].is_finite() {
-                    s / w
+                let here = src[base + q * stride];
+                dst[base + q * stride] = if wsum > 0.0 && here.is_finite() {
+                    acc / wsum
                 } else {
                     f32::NAN
                 };
             }
         }
-    }
+    };
+    let mut tmp = vec![f32::NAN; n * n];
+    pass(img, &mut tmp, 1);
+    pass(&tmp, img, n);
 }
 
 /// Robust noise SD of a volume: median absolute difference of neighbours along a row
@@ -1651,6 +1655,42 @@ mod tests {
         );
         let (gx, gy) = cont.centroid();
         assert!(gx.abs() < 0.1 && gy.abs() < 0.1, "{gx} {gy}");
+    }
+
+    #[test]
+    fn gaussian2d_keeps_constants_and_mass_and_skips_nan() {
+        let n = 31;
+        // An impulse in the middle spreads to a normalised, symmetric Gaussian.
+        let mut img = vec![0f32; n * n];
+        img[15 * n + 15] = 1.0;
+        gaussian2d(&mut img, n, 2.0);
+        let sum: f32 = img.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-4, "{sum}");
+        assert!((img[15 * n + 13] - img[15 * n + 17]).abs() < 1e-7);
+        assert!((img[13 * n + 15] - img[15 * n + 13]).abs() < 1e-7);
+        let g = |d: f32| (-(d * d) / 8.0).exp();
+        assert!((img[15 * n + 17] / img[15 * n + 15] - g(2.0)).abs() < 1e-4);
+        // A constant with a NaN region: finite pixels stay constant, NaN stays NaN.
+        let mut c = vec![5f32; n * n];
+        for v in c.iter_mut().take(3 * n) {
+            *v = f32::NAN;
+        }
+        gaussian2d(&mut c, n, 1.5);
+        assert!(c[..3 * n].iter().all(|v| v.is_nan()));
+        assert!(c[3 * n..].iter().all(|v| (v - 5.0).abs() < 1e-4));
+    }
+
+    #[test]
+    fn basis_recurrence_matches_direct_harmonics() {
+        for i in 0..1000 {
+            let t = -10.0 + i as f64 * 0.0201;
+            let b = basis(t);
+            for k in 1..=ORDER {
+                let kf = k as f64;
+                assert!((b[2 * k - 1] - (kf * t).cos()).abs() < 1e-12);
+                assert!((b[2 * k] - (kf * t).sin()).abs() < 1e-12);
+            }
+        }
     }
 
     #[test]

@@ -205,7 +205,11 @@ fn debug_locate() {
 #[test]
 #[ignore]
 fn debug_timing() {
-    let st = study(CaseName::Normal, &PhantomOptions::small());
+    let case = match std::env::var("CASE").ok().as_deref() {
+        Some(c) => CaseName::parse(c).unwrap(),
+        None => CaseName::Normal,
+    };
+    let st = study(case, &PhantomOptions::small());
     let phases = phases_from_truth(&st);
     let t = std::time::Instant::now();
     let out = cavascope_segment::ivc::build_ivc(&st.volumes, &phases, &Default::default());
