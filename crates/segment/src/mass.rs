@@ -8,7 +8,9 @@
 //!   region's interior until the region stops growing (ITK's ConfidenceConnected idea,
 //!   on several phases). The boundary is then moved to the midpoint between the local
 //!   inside and outside values (undoing the smoothing's blur), and cavities (necrosis)
-//!   are filled. On CT, fat
+//!   are filled. A last edge layer whose unsmoothed values are plainly the mass's (a thin
+//!   fat plane or a flattened vein next to it blurs into the smoothed features) joins. On
+//!   CT, fat
 //!   lobules inside the slice-wise convex hull of the solid part are added when they are
 //!   a real share of it (a fat-containing mass), so a liposarcoma keeps its fat.
 //! - `mask`: a NIfTI / DICOM SEG label map, resampled (nearest) onto the reference grid.
@@ -53,6 +55,8 @@ pub const RIM_MAX_ROUNDS: usize = 40;
 pub const LEAK_OPENING_VOX: usize = 1;
 /// Eroded parts smaller than this share of the largest are leaks (the opening).
 pub const LEAK_MIN_PART_FRACTION: f64 = 0.1;
+/// Edge layer: a voxel's raw value within this many interior SDs on every phase.
+pub const EDGE_RAW_K_SD: f64 = 2.0;
 /// Largest move of the boundary by the midpoint refinement, voxels.
 pub const REFINE_MAX_MOVE_VOX: usize = 3;
 /// Necrosis adding at least this share of the region has its border refined again.
@@ -537,11 +541,108 @@ pub(crate) fn grow_from_seed(
     region = morph::component_containing(&region, seed);
     region = morph::fill_holes(&region);
     dbg("refine 2", &region);
+    add_edge_layer(stack, &mut region);
+    dbg("edge layer", &region);
     if stack.ct {
         add_fat_lobules(stack, &mut region);
         dbg("fat", &region);
     }
     Some(region)
+}
+
+/// The partial-volume edge layer: the smoothed features blur a thin neighbour (a fat
+/// plane, a flattened vein) into the mass's outer voxels, so the midpoint refinement
+/// leaves out a last layer whose own values are plainly mass. A voxel next to the region
+/// joins when its unsmoothed value on every phase lies within [`EDGE_RAW_K_SD`] SD of the
+/// region's interior (SD of the raw interior: noise and the tumour's own texture).
+fn add_edge_layer(stack: &PhaseStack, region: &mut Array3<bool>) {
+    let interior = morph::erode(region, 2);
+    let nc = stack.phases.len();
+    let mut mu = vec![0.0; nc];
+    let mut tol = vec![0.0; nc];
+    for (c, ph) in stack.phases.iter().enumerate() {
+        let v: Vec<f64> = ph
+            .data
+            .iter()
+            .zip(interior.iter())
+            .filter(|(x, &m)| m && x.is_finite())
+            .map(|(&x, _)| x as f64)
+            .collect();
+        if v.len() < 27 {
+            return;
+        }
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64;
+        mu[c] = m;
+        tol[c] = EDGE_RAW_K_SD * var.sqrt();
+    }
+    let dim = region.dim();
+    // The local outside: voxels two to three steps beyond the region.
+    let d1 = morph::dilate(region, 1);
+    let d3 = morph::dilate(region, 3);
+    let r = 3i64;
+    let mut add: Vec<[usize; 3]> = Vec::new();
+    for ((k, j, i), &b) in region.indexed_iter() {
+        if b {
+            continue;
+        }
+        let p = [k, j, i];
+        if !morph::neighbours6(p, dim).any(|n| region[n]) {
+            continue;
+        }
+        let raw: Vec<f64> = stack.phases.iter().map(|ph| ph.data[p] as f64).collect();
+        let ok = raw
+            .iter()
+            .enumerate()
+            .all(|(c, &v)| v.is_finite() && (v - mu[c]).abs() <= tol[c]);
+        if !ok {
+            continue;
+        }
+        // Nearer the interior's mean than the local outside's (per-phase median), in
+        // units of each phase's tolerance: a low-contrast neighbour (muscle, bowel) keeps
+        // its own voxels.
+        let mut out: Vec<Vec<f64>> = vec![Vec::new(); nc];
+        for dk in -r..=r {
+            for dj in -r..=r {
+                for di in -r..=r {
+                    let q = [k as i64 + dk, j as i64 + dj, i as i64 + di];
+                    if q.iter()
+                        .zip([dim.0, dim.1, dim.2])
+                        .any(|(&x, s)| x < 0 || x as usize >= s)
+                    {
+                        continue;
+                    }
+                    let q = [q[0] as usize, q[1] as usize, q[2] as usize];
+                    if d1[q] || !d3[q] {
+                        continue;
+                    }
+                    for (c, ph) in stack.phases.iter().enumerate() {
+                        let v = ph.data[q];
+                        if v.is_finite() {
+                            out[c].push(v as f64);
+                        }
+                    }
+                }
+            }
+        }
+        if out.iter().any(|v| v.len() < 5) {
+            continue;
+        }
+        let (mut d_in, mut d_out) = (0.0, 0.0);
+        for c in 0..nc {
+            out[c].sort_unstable_by(|a, b| a.total_cmp(b));
+            let med = out[c][out[c].len() / 2];
+            let s = tol[c].max(1e-6);
+            d_in += ((raw[c] - mu[c]) / s).powi(2);
+            d_out += ((raw[c] - med) / s).powi(2);
+        }
+        if d_in < d_out {
+            add.push(p);
+        }
+    }
+    for p in add {
+        region[p] = true;
+    }
 }
 
 /// Enhancing rim: when most of the region's boundary is held back only by stronger
