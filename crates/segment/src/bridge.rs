@@ -139,6 +139,15 @@ fn poly_fit(z: &[f64], v: &[f64]) -> Option<impl Fn(f64) -> f64> {
     })
 }
 
+/// One bridged plane: the course's centre, the prior radii and the walls found.
+struct PlaneRays {
+    z: f64,
+    cx: f64,
+    cy: f64,
+    prior: [f64; NRAYS],
+    walls: Vec<f64>,
+}
+
 /// One plane's fitted section: scale of the prior and second-harmonic terms.
 #[derive(Clone, Copy, Debug)]
 struct PlaneFit {
@@ -299,8 +308,8 @@ fn rebridge_run(tracker: &Tracker, contours: &mut [Contour], a: usize, b: usize)
             (Some(l), Some(h)) => {
                 let f = ((z - z_lo) / (z_hi - z_lo).max(1.0)).clamp(0.0, 1.0);
                 let mut o = [0.0; NRAYS];
-                for m in 0..NRAYS {
-                    o[m] = l[m] * (1.0 - f) + h[m] * f;
+                for ((o, &lv), &hv) in o.iter_mut().zip(l).zip(h) {
+                    *o = lv * (1.0 - f) + hv * f;
                 }
                 o
             }
@@ -309,12 +318,18 @@ fn rebridge_run(tracker: &Tracker, contours: &mut [Contour], a: usize, b: usize)
         }
     };
     // Walls on all phases from the course's centre, per plane.
-    let planes: Vec<(f64, f64, f64, [f64; NRAYS], Vec<f64>)> = (a..b)
+    let planes: Vec<PlaneRays> = (a..b)
         .into_par_iter()
         .map(|i| {
             let z = contours[i].z;
             let (cx, cy) = (fx(z), fy(z));
-            (z, cx, cy, prior_at(z), tracker.rays(z, cx, cy, true))
+            PlaneRays {
+                z,
+                cx,
+                cy,
+                prior: prior_at(z),
+                walls: tracker.rays(z, cx, cy, true),
+            }
         })
         .collect();
     let thetas: Vec<f64> = (0..NRAYS).map(track::theta).collect();
@@ -325,8 +340,8 @@ fn rebridge_run(tracker: &Tracker, contours: &mut [Contour], a: usize, b: usize)
             let hi = (k + POOL + 1).min(n);
             let mut obs = Vec::with_capacity((hi - lo) * NRAYS);
             for p in &planes[lo..hi] {
-                for m in 0..NRAYS {
-                    obs.push((thetas[m], p.4[m], p.3[m]));
+                for ((&t, &r), &pr) in thetas.iter().zip(&p.walls).zip(&p.prior) {
+                    obs.push((t, r, pr));
                 }
             }
             fit_plane(&obs)
@@ -376,8 +391,10 @@ fn rebridge_run(tracker: &Tracker, contours: &mut [Contour], a: usize, b: usize)
         .collect();
     let dbg = std::env::var_os("CAVASCOPE_TRACK_DEBUG").is_some();
     for (k, (p, f)) in planes.iter().zip(&filled).enumerate() {
-        let r: Vec<f64> = (0..NRAYS)
-            .map(|m| f.s * p.3[m] + f.a2 * (2.0 * thetas[m]).cos() + f.b2 * (2.0 * thetas[m]).sin())
+        let r: Vec<f64> = thetas
+            .iter()
+            .zip(&p.prior)
+            .map(|(&t, &pr)| f.s * pr + f.a2 * (2.0 * t).cos() + f.b2 * (2.0 * t).sin())
             .collect();
         let w = vec![1.0; NRAYS];
         let Some(coef) = track::lsq(&thetas, &r, &w, NCOEF) else {
@@ -387,11 +404,11 @@ fn rebridge_run(tracker: &Tracker, contours: &mut [Contour], a: usize, b: usize)
         if dbg {
             eprintln!(
                 "bridge z {:.1} s {:.3} a2 {:.2} b2 {:.2} inl {} centre ({:.1}, {:.1})",
-                p.0, f.s, f.a2, f.b2, f.inliers, p.1, p.2
+                p.z, f.s, f.a2, f.b2, f.inliers, p.cx, p.cy
             );
         }
-        c.cx = p.1;
-        c.cy = p.2;
+        c.cx = p.cx;
+        c.cy = p.cy;
         c.coef = coef;
         c.inliers = f.inliers as f64 / ((2 * POOL + 1) * NRAYS) as f64;
         c.kind = ContourKind::Scaled;
@@ -462,7 +479,7 @@ mod tests {
         let prior = ellipse_contour(0.0, 0.0, 12.0, 9.0);
         let p = even_radii(&prior);
         let mut obs = Vec::new();
-        for m in 0..NRAYS {
+        for (m, &pm) in p.iter().enumerate() {
             let t = track::theta(m);
             let truth = 1.4 / ((t.cos() / 12.0).powi(2) + (t.sin() / 9.0).powi(2)).sqrt();
             let r = if t.cos() > 0.0 {
@@ -472,7 +489,7 @@ mod tests {
             } else {
                 f64::NAN
             };
-            obs.push((t, r, p[m]));
+            obs.push((t, r, pm));
         }
         let f = fit_plane(&obs).unwrap();
         assert!((f.s - 1.4).abs() < 0.02, "{f:?}");

@@ -501,7 +501,13 @@ fn debug_coarse_point() {
     let p = Point3::new(env("X", -27.6), env("Y", 1.8), env("Z", 32.5));
     t.blood = t.blood_at(&p);
     println!("noise {} blood {}", track::noise_sd(v), t.blood);
-    for (name, th) in [("+x", 0.0f64), ("+y", 1.5708), ("-x", 3.1416), ("-y", 4.7124)] {
+    use std::f64::consts::{FRAC_PI_2, PI};
+    for (name, th) in [
+        ("+x", 0.0f64),
+        ("+y", FRAC_PI_2),
+        ("-x", PI),
+        ("-y", 3.0 * FRAC_PI_2),
+    ] {
         let vals: Vec<String> = (0..30)
             .map(|k| {
                 let r = k as f64;
