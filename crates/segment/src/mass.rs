@@ -57,6 +57,11 @@ pub const LEAK_OPENING_VOX: usize = 1;
 pub const LEAK_MIN_PART_FRACTION: f64 = 0.1;
 /// Edge layer: a voxel's raw value within this many interior SDs on every phase.
 pub const EDGE_RAW_K_SD: f64 = 2.0;
+/// Necrosis blend: voxels within this many steps of the necrosis, passes at most.
+pub const BLEND_NEAR_NECROSIS_VOX: usize = 4;
+pub const BLEND_MAX_PASSES: usize = 4;
+/// The solid rim beyond a necrosis blend is grown at most this many voxels out.
+pub const RIM_REGROW_MAX_VOX: usize = 4;
 /// Largest move of the boundary by the midpoint refinement, voxels.
 pub const REFINE_MAX_MOVE_VOX: usize = 3;
 /// Necrosis adding at least this share of the region has its border refined again.
@@ -541,6 +546,11 @@ pub(crate) fn grow_from_seed(
     region = morph::component_containing(&region, seed);
     region = morph::fill_holes(&region);
     dbg("refine 2", &region);
+    if added as f64 >= NECROSIS_REFINE_MIN_FRACTION * n_before as f64 {
+        let (lo, hi) = &bounds;
+        add_necrosis_blend_and_rim(stack, &mut region, &before_necrosis, lo, hi, &floors);
+        dbg("blend and rim", &region);
+    }
     add_edge_layer(stack, &mut region);
     dbg("edge layer", &region);
     if stack.ct {
@@ -548,6 +558,109 @@ pub(crate) fn grow_from_seed(
         dbg("fat", &region);
     }
     Some(region)
+}
+
+/// Between solid tumour and necrosis lies a blend (a few mm of partially necrotic tissue)
+/// that neither the solid's ranges nor the necrosis test accept, and beyond it, on the far
+/// side of an eccentric necrosis, a thin solid rim the growth never reached. Voxels next
+/// to the region near the necrosis join when their smoothed values are one mix of the
+/// solid's and the necrosis' means on every phase (a common weight, residual within
+/// tolerance); then the solid's own ranges are grown from the whole region, at most
+/// [`RIM_REGROW_MAX_VOX`] voxels out (a rim, not a new organ).
+fn add_necrosis_blend_and_rim(
+    stack: &PhaseStack,
+    region: &mut Array3<bool>,
+    solid: &Array3<bool>,
+    lo: &[f64],
+    hi: &[f64],
+    floors: &[f64],
+) {
+    let nc = stack.phases.len();
+    if lo.len() != nc || hi.len() != nc {
+        return;
+    }
+    let necrosis: Array3<bool> = ndarray::Zip::from(&*region)
+        .and(solid)
+        .map_collect(|&r, &s| r && !s);
+    let core = morph::erode(solid, 1);
+    let (Some((s_mu, s_sd)), Some((n_mu, _))) = (
+        stats_of(stack, &core).or_else(|| stats_of(stack, solid)),
+        stats_of(stack, &necrosis),
+    ) else {
+        return;
+    };
+    let tol: Vec<f64> = (0..nc).map(|c| (2.0 * floors[c]).max(2.0 * s_sd[c])).collect();
+    let near = morph::dilate(&necrosis, BLEND_NEAR_NECROSIS_VOX);
+    let hull = slice_hulls(region);
+    let dim = region.dim();
+    for _ in 0..BLEND_MAX_PASSES {
+        let mut add: Vec<[usize; 3]> = Vec::new();
+        for ((k, j, i), &b) in region.indexed_iter() {
+            let p = [k, j, i];
+            if b || !near[p] || !hull[p] || !morph::neighbours6(p, dim).any(|n| region[n]) {
+                continue;
+            }
+            let v: Vec<f64> = stack.phases.iter().map(|ph| ph.smooth[p] as f64).collect();
+            if v.iter().any(|x| !x.is_finite()) {
+                continue;
+            }
+            // Least-squares mixing weight, each phase in units of its tolerance.
+            let (mut num, mut den) = (0.0, 0.0);
+            for c in 0..nc {
+                let d = (n_mu[c] - s_mu[c]) / tol[c];
+                num += (v[c] - s_mu[c]) / tol[c] * d;
+                den += d * d;
+            }
+            if den <= 1e-9 {
+                continue;
+            }
+            let w = (num / den).clamp(0.0, 1.0);
+            if (0..nc).all(|c| (v[c] - (s_mu[c] + w * (n_mu[c] - s_mu[c]))).abs() <= tol[c]) {
+                add.push(p);
+            }
+        }
+        if add.is_empty() {
+            break;
+        }
+        for p in add {
+            region[p] = true;
+        }
+    }
+    // The solid's ranges, grown from the whole region, a few voxels out at most.
+    let limit = morph::dilate(region, RIM_REGROW_MAX_VOX);
+    let mut q: VecDeque<[usize; 3]> = region
+        .indexed_iter()
+        .filter(|(_, &b)| b)
+        .map(|((k, j, i), _)| [k, j, i])
+        .collect();
+    while let Some(p) = q.pop_front() {
+        for n in morph::neighbours6(p, dim) {
+            if region[n] || !limit[n] {
+                continue;
+            }
+            let ok = stack.phases.iter().enumerate().all(|(c, ph)| {
+                let v = ph.smooth[n] as f64;
+                v.is_finite() && v >= lo[c] && v <= hi[c]
+            });
+            if ok {
+                region[n] = true;
+                q.push_back(n);
+            }
+        }
+    }
+    *region = morph::fill_holes(region);
+}
+
+fn stats_of(stack: &PhaseStack, mask: &Array3<bool>) -> Option<(Vec<f64>, Vec<f64>)> {
+    let vox: Vec<[usize; 3]> = mask
+        .indexed_iter()
+        .filter(|(_, &b)| b)
+        .map(|((k, j, i), _)| [k, j, i])
+        .collect();
+    if vox.len() < 8 {
+        return None;
+    }
+    feature_stats(stack, &vox)
 }
 
 /// The partial-volume edge layer: the smoothed features blur a thin neighbour (a fat
