@@ -43,9 +43,15 @@
 //! 7. **Boundary.** Each voxel within two voxels of the candidate's edge goes to the
 //!    nearer of the local mean of the candidate's deeper voxels and the classes of the
 //!    well-explained voxels outside (the midpoint of the blurred edge), up to 4 passes.
+//!    On CT the voxels whose smoothed unenhanced value is fat then leave it (a half-fat
+//!    edge voxel is not fat inside the mass).
 //! 8. **Fat.** On CT, fat (≤ −10 HU) inside the candidate's slice-wise convex hull joins
 //!    it when it is ≥ 10 % of the result (fat lobules of a liposarcoma), as for a seeded
 //!    mass.
+//! 9. **Lumen.** Next to the IVC model, voxels enhancing on the portal-venous / delayed
+//!    phase by ≥ 2 tolerances above the candidate's interior (90th percentile) are
+//!    opacified lumen, not tumour (a flattened IVC beside an extrinsic mass); tumour
+//!    filling the IVC enhances like the mass and stays.
 //!
 //! The box is first centred on the IVC's middle ([`search_center`]), then on the
 //! candidate found, where `find_mass` applies the same rule again (the candidate now
@@ -53,7 +59,7 @@
 //! says why (how many candidates each test rejected).
 
 use crate::enhancement::noise_sd;
-use crate::model::{IvcModel, Landmarks, PhaseInfo};
+use crate::model::{IvcModel, Landmarks, PhaseInfo, Role};
 use crate::morph;
 use crate::stack::{dynamic_phases, reference_volume, PhaseStack, FEATURE_SMOOTH_SIGMA_MM};
 use cavascope_volume::{Geometry, Matrix4, Point3, Vector3, Volume};
@@ -104,6 +110,9 @@ const REFINE_MAX_PASSES: usize = 4;
 /// CT: above this on any phase is opacified blood (aorta, atrium) or bone, not a soft
 /// tissue mass, HU.
 const BLOOD_MIN_HU: f32 = 200.0;
+/// Opacified lumen beside a candidate: enhancement above the candidate's interior on a
+/// late phase, in tolerances.
+const LUMEN_MARGIN: f32 = 2.0;
 /// Opening radius of the candidate mask, search-grid voxels.
 const OPENING_VOX: usize = 2;
 /// The vertebral body around the spine centre: half-width and half-depth, mm.
@@ -837,7 +846,17 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, St
     let mut mask = best.mask.clone();
     refine_midpoint(&grid, &scale, &labels, &residual, &means, &mut mask);
     lap("boundary refined");
+    if stack.ct {
+        // At a fat edge the midpoint voxel is half fat and would read as fat inside the
+        // mass; fat-containing masses get their fat back from the hull.
+        for (m, &v) in mask.iter_mut().zip(grid.feats[base].iter()) {
+            if *m && v <= FAT_MAX_HU {
+                *m = false;
+            }
+        }
+    }
     let fat_added = stack.ct && add_enclosed_fat(&grid, base, &mut mask);
+    trim_lumen(stack, &grid, &scale, &ivc_grid.data, &mut mask);
     let n = mask.iter().filter(|&&b| b).count();
     let fine = upsample(&grid, &mask, stack.shape);
     lap("done");
@@ -1009,6 +1028,64 @@ fn refine_midpoint(
         }
     }
     // One piece, no cavities.
+    let (lab, sizes) = morph::label_components(mask);
+    if let Some((big, _)) = sizes.iter().enumerate().skip(1).max_by_key(|(_, &n)| n) {
+        *mask = morph::fill_holes(&lab.mapv(|l| l as usize == big));
+    }
+}
+
+/// Within a voxel of the IVC model, candidate voxels that enhance on the portal-venous /
+/// delayed phases by at least [`LUMEN_MARGIN`] tolerances more than the candidate's
+/// interior (its 90th percentile) are opacified lumen (a flattened IVC beside an
+/// extrinsic mass), not tumour; tumour filling the IVC enhances like the rest of the mass
+/// and stays.
+fn trim_lumen(stack: &PhaseStack, grid: &Grid, scale: &[f32], ivc: &Array3<bool>, mask: &mut Array3<bool>) {
+    let late: Vec<usize> = stack
+        .phases
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            matches!(
+                p.role,
+                Role::CtPortalVenous | Role::CtDelayed | Role::MrT1PortalVenous | Role::MrT1Delayed
+            )
+        })
+        .map(|(c, _)| c)
+        .collect();
+    let near_ivc = morph::dilate(ivc, 1);
+    if !late.is_empty() && near_ivc.iter().any(|&b| b) {
+        let deep = morph::erode(mask, 2);
+        let interior: Vec<f64> = late
+            .iter()
+            .map(|&c| {
+                // The 90th percentile: a heterogeneous or necrotic interior must not make
+                // its own brighter parts read as lumen.
+                let mut v: Vec<f32> = grid.feats[c]
+                    .iter()
+                    .zip(deep.iter())
+                    .filter(|(v, &d)| d && v.is_finite())
+                    .map(|(&v, _)| v)
+                    .collect();
+                if v.is_empty() {
+                    return f64::INFINITY;
+                }
+                let q = (v.len() - 1) * 9 / 10;
+                *v.select_nth_unstable_by(q, |a, b| a.total_cmp(b)).1 as f64
+            })
+            .collect();
+        for ((k, j, i), m) in mask.indexed_iter_mut() {
+            let p = [k, j, i];
+            if *m
+                && near_ivc[p]
+                && late
+                    .iter()
+                    .zip(&interior)
+                    .any(|(&c, &mu)| (grid.feats[c][p] as f64 - mu) >= LUMEN_MARGIN as f64 * scale[c] as f64)
+            {
+                *m = false;
+            }
+        }
+    }
     let (lab, sizes) = morph::label_components(mask);
     if let Some((big, _)) = sizes.iter().enumerate().skip(1).max_by_key(|(_, &n)| n) {
         *mask = morph::fill_holes(&lab.mapv(|l| l as usize == big));

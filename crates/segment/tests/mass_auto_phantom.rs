@@ -70,6 +70,7 @@ struct Found {
     dice: Option<f64>,
     centroid_error_mm: Option<f64>,
     volume_ratio: Option<f64>,
+    truth_intraluminal: Option<bool>,
 }
 
 fn auto(case: CaseName) -> Found {
@@ -91,6 +92,7 @@ fn auto(case: CaseName) -> Found {
         dice: None,
         centroid_error_mm: None,
         volume_ratio: None,
+        truth_intraluminal: s.truth.mass.as_ref().map(|t| t.intraluminal_extension),
     };
     if let (Some(m), Some(t), Some(label)) = (&m, &s.truth.mass, &s.labels.mass) {
         let truth_on_grid = label.resample_onto(&m.mask.geometry, {
@@ -115,13 +117,17 @@ fn auto(case: CaseName) -> Found {
         f.volume_ratio = Some(m.volume_ml / t.volume_ml);
     }
     eprintln!(
-        "{case}: found {:?} ml (truth {:?} ml), dice {:?}, centroid error {:?} mm, fat {:?} (truth {:?}), {:.1} s\n  warnings {w:?}",
+        "{case}: found {:?} ml (truth {:?} ml), dice {:?}, centroid error {:?} mm, fat {:?} (truth {:?}), intraluminal {:?} (truth {:?}), arterial CV {:?} (truth {:?}), {:.1} s\n  warnings {w:?}",
         m.as_ref().map(|m| m.volume_ml),
         s.truth.mass.as_ref().map(|t| t.volume_ml),
         f.dice,
         f.centroid_error_mm,
         m.as_ref().and_then(|m| m.fat_fraction),
         s.truth.mass.as_ref().map(|t| t.fat_fraction),
+        m.as_ref().and_then(|m| m.intraluminal_extension),
+        s.truth.mass.as_ref().map(|t| t.intraluminal_extension),
+        m.as_ref().and_then(|m| m.arterial_heterogeneity_cv),
+        s.truth.mass.as_ref().map(|t| t.arterial_heterogeneity_cv),
         t0.elapsed().as_secs_f64()
     );
     f.model = m;
@@ -143,6 +149,12 @@ fn assert_found(case: CaseName, min_dice: f64, volume_tol: f64) {
     );
     let e = f.centroid_error_mm.expect("centroid");
     assert!(e <= 10.0, "{case}: centroid {e:.1} mm from the truth");
+    let t = f.truth_intraluminal.expect("truth");
+    assert_eq!(
+        m.intraluminal_extension,
+        Some(t),
+        "{case}: intraluminal extension"
+    );
     let r = f.volume_ratio.expect("volume");
     assert!(
         (r - 1.0).abs() <= volume_tol,
@@ -200,7 +212,7 @@ fn finds_liposarcoma() {
 }
 
 #[test]
-#[ignore = "known gap: on MRI the region found is 180 ml vs truth 89 ml (Dice 0.56): it runs on along the psoas and retrocrural tissue"]
+#[ignore = "known gap: on MRI the region found is 180 ml vs truth 89 ml (Dice 0.56, centroid 17.5 mm off): it runs on into the tissue between the IVC, the psoas and the crus"]
 fn finds_mri_leiomyosarcoma() {
     assert_found(CaseName::MriLeiomyosarcoma, 0.7, 0.25);
 }
