@@ -29,6 +29,7 @@ pub mod ivc;
 pub mod options;
 pub mod protocol;
 pub mod render;
+pub mod seg;
 pub mod shapes;
 pub mod tissue;
 pub mod truth;

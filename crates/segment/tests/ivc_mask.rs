@@ -117,7 +117,7 @@ fn dicom_seg_lms() {
         &PhantomOptions::small(),
         |st, dir| {
             let p = dir.join("ivc_seg.dcm");
-            seg::write_seg(&p, &st.labels.ivc, "Inferior vena cava").unwrap();
+            cavascope_phantom::seg::write_seg(&p, &st.labels.ivc, "Inferior vena cava").unwrap();
             p
         },
     );

@@ -1,0 +1,222 @@
+//! A label map written as a DICOM Segmentation (binary, one segment, empty frames
+//! omitted, frames placed by per-frame Plane Position and shared Plane Orientation /
+//! Pixel Measures), so tests of `--ivc-mask`/`--mass-mask` can feed a phantom's own label
+//! map the way a segmentation tool would hand it over.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), cavascope_phantom::PhantomError> {
+//! use cavascope_phantom::{generate, CaseName, PhantomOptions};
+//! let study = generate(CaseName::Normal, &PhantomOptions::small());
+//! cavascope_phantom::seg::write_seg("ivc.seg.dcm".as_ref(), &study.labels.ivc, "Inferior vena cava")?;
+//! # Ok(()) }
+//! ```
+
+use crate::write::write_atomic;
+use crate::PhantomError;
+use cavascope_volume::Mask;
+use dicom_core::value::DataSetSequence;
+use dicom_core::{DataElement, PrimitiveValue, VR};
+use dicom_dictionary_std::tags;
+use dicom_object::meta::FileMetaTableBuilder;
+use dicom_object::InMemDicomObject;
+use std::path::Path;
+
+/// SOP Class UID of the Segmentation Storage IOD.
+pub const SEG_SOP_CLASS: &str = "1.2.840.10008.5.1.4.1.1.66.4";
+
+fn ds(v: &[f64]) -> PrimitiveValue {
+    PrimitiveValue::Strs(v.iter().map(|x| format!("{x:.6}")).collect())
+}
+
+/// Write `mask` as a binary DICOM SEG with one segment named `label`.
+pub fn write_seg(path: &Path, mask: &Mask, label: &str) -> Result<(), PhantomError> {
+    let g = &mask.geometry;
+    let [nk, nj, ni] = mask.shape();
+    let (r, c) = (g.direction(0), g.direction(1));
+    let sp = g.spacing();
+    let mut obj = InMemDicomObject::new_empty();
+    let uid = "1.2.826.0.1.3680043.8.498.1";
+    obj.put(DataElement::new(
+        tags::SOP_CLASS_UID,
+        VR::UI,
+        PrimitiveValue::from(SEG_SOP_CLASS),
+    ));
+    obj.put(DataElement::new(
+        tags::SOP_INSTANCE_UID,
+        VR::UI,
+        PrimitiveValue::from(uid),
+    ));
+    obj.put(DataElement::new(
+        tags::MODALITY,
+        VR::CS,
+        PrimitiveValue::from("SEG"),
+    ));
+    obj.put(DataElement::new(
+        tags::ROWS,
+        VR::US,
+        PrimitiveValue::from(nj as u16),
+    ));
+    obj.put(DataElement::new(
+        tags::COLUMNS,
+        VR::US,
+        PrimitiveValue::from(ni as u16),
+    ));
+    obj.put(DataElement::new(
+        tags::BITS_ALLOCATED,
+        VR::US,
+        PrimitiveValue::from(1u16),
+    ));
+    obj.put(DataElement::new(
+        tags::BITS_STORED,
+        VR::US,
+        PrimitiveValue::from(1u16),
+    ));
+    obj.put(DataElement::new(
+        tags::HIGH_BIT,
+        VR::US,
+        PrimitiveValue::from(0u16),
+    ));
+    obj.put(DataElement::new(
+        tags::SAMPLES_PER_PIXEL,
+        VR::US,
+        PrimitiveValue::from(1u16),
+    ));
+    obj.put(DataElement::new(
+        tags::PIXEL_REPRESENTATION,
+        VR::US,
+        PrimitiveValue::from(0u16),
+    ));
+    obj.put(DataElement::new(
+        tags::PHOTOMETRIC_INTERPRETATION,
+        VR::CS,
+        PrimitiveValue::from("MONOCHROME2"),
+    ));
+    obj.put(DataElement::new(
+        tags::SEGMENTATION_TYPE,
+        VR::CS,
+        PrimitiveValue::from("BINARY"),
+    ));
+    let mut seg = InMemDicomObject::new_empty();
+    seg.put(DataElement::new(
+        tags::SEGMENT_NUMBER,
+        VR::US,
+        PrimitiveValue::from(1u16),
+    ));
+    seg.put(DataElement::new(
+        tags::SEGMENT_LABEL,
+        VR::LO,
+        PrimitiveValue::from(label),
+    ));
+    obj.put(DataElement::new(
+        tags::SEGMENT_SEQUENCE,
+        VR::SQ,
+        DataSetSequence::from(vec![seg]),
+    ));
+    let mut shared = InMemDicomObject::new_empty();
+    let mut orient = InMemDicomObject::new_empty();
+    orient.put(DataElement::new(
+        tags::IMAGE_ORIENTATION_PATIENT,
+        VR::DS,
+        ds(&[r.x, r.y, r.z, c.x, c.y, c.z]),
+    ));
+    shared.put(DataElement::new(
+        tags::PLANE_ORIENTATION_SEQUENCE,
+        VR::SQ,
+        DataSetSequence::from(vec![orient]),
+    ));
+    let mut meas = InMemDicomObject::new_empty();
+    meas.put(DataElement::new(tags::PIXEL_SPACING, VR::DS, ds(&[sp[1], sp[0]])));
+    meas.put(DataElement::new(tags::SLICE_THICKNESS, VR::DS, ds(&[sp[2]])));
+    meas.put(DataElement::new(
+        tags::SPACING_BETWEEN_SLICES,
+        VR::DS,
+        ds(&[sp[2]]),
+    ));
+    shared.put(DataElement::new(
+        tags::PIXEL_MEASURES_SEQUENCE,
+        VR::SQ,
+        DataSetSequence::from(vec![meas]),
+    ));
+    obj.put(DataElement::new(
+        tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE,
+        VR::SQ,
+        DataSetSequence::from(vec![shared]),
+    ));
+    let mut per_frame = Vec::new();
+    let mut bits: Vec<bool> = Vec::new();
+    for k in 0..nk {
+        if !(0..nj).any(|j| (0..ni).any(|i| mask.data[[k, j, i]])) {
+            continue;
+        }
+        let p = g.index_to_world([0.0, 0.0, k as f64]);
+        let mut item = InMemDicomObject::new_empty();
+        let mut pos = InMemDicomObject::new_empty();
+        pos.put(DataElement::new(
+            tags::IMAGE_POSITION_PATIENT,
+            VR::DS,
+            ds(&[p.x, p.y, p.z]),
+        ));
+        item.put(DataElement::new(
+            tags::PLANE_POSITION_SEQUENCE,
+            VR::SQ,
+            DataSetSequence::from(vec![pos]),
+        ));
+        let mut sid = InMemDicomObject::new_empty();
+        sid.put(DataElement::new(
+            tags::REFERENCED_SEGMENT_NUMBER,
+            VR::US,
+            PrimitiveValue::from(1u16),
+        ));
+        item.put(DataElement::new(
+            tags::SEGMENT_IDENTIFICATION_SEQUENCE,
+            VR::SQ,
+            DataSetSequence::from(vec![sid]),
+        ));
+        per_frame.push(item);
+        for j in 0..nj {
+            for i in 0..ni {
+                bits.push(mask.data[[k, j, i]]);
+            }
+        }
+    }
+    let nframes = per_frame.len();
+    obj.put(DataElement::new(
+        tags::NUMBER_OF_FRAMES,
+        VR::IS,
+        PrimitiveValue::from(nframes.to_string()),
+    ));
+    obj.put(DataElement::new(
+        tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE,
+        VR::SQ,
+        DataSetSequence::from(per_frame),
+    ));
+    let mut bytes = vec![0u8; bits.len().div_ceil(8)];
+    for (n, b) in bits.iter().enumerate() {
+        if *b {
+            bytes[n / 8] |= 1 << (n % 8);
+        }
+    }
+    if bytes.len() % 2 == 1 {
+        bytes.push(0);
+    }
+    obj.put(DataElement::new(
+        tags::PIXEL_DATA,
+        VR::OB,
+        PrimitiveValue::from(bytes),
+    ));
+    let dicom_err = |message: String| PhantomError::Dicom {
+        path: path.to_path_buf(),
+        message,
+    };
+    let file = obj
+        .with_meta(
+            FileMetaTableBuilder::new()
+                .transfer_syntax(dicom_dictionary_std::uids::EXPLICIT_VR_LITTLE_ENDIAN)
+                .media_storage_sop_class_uid(SEG_SOP_CLASS)
+                .media_storage_sop_instance_uid(uid),
+        )
+        .map_err(|e| dicom_err(e.to_string()))?;
+    let mut bytes = Vec::new();
+    file.write_all(&mut bytes).map_err(|e| dicom_err(e.to_string()))?;
+    write_atomic(path, &bytes)
+}
