@@ -119,6 +119,34 @@ fn cholangiocarcinoma_mimic_seed() {
     check_all(&st, &out, Source::Seed, 1.0);
 }
 
+#[test]
+fn other_case_and_mode_pairs() {
+    // The (case, mode) pairs that no test above covers, so every phantom case is checked
+    // in auto and seed mode.
+    for (case, seed) in [
+        (CaseName::Normal, true),
+        (CaseName::CholangiocarcinomaMimic, false),
+        (CaseName::HccWashout, false),
+        (CaseName::HccWashout, true),
+    ] {
+        let (st, out) = run(case, &PhantomOptions::small(), seed);
+        check_all(&st, &out, if seed { Source::Seed } else { Source::Auto }, 1.0);
+    }
+}
+
+#[test]
+fn leiomyosarcoma_auto_oblique_reversed() {
+    // The tumour-filled stretch on a tilted, reversed grid (world-space tracking).
+    let mut o = PhantomOptions::small();
+    o.orientation = Orientation::Oblique {
+        about_lr_deg: 12.0,
+        about_ap_deg: -8.0,
+    };
+    o.reversed_slices = true;
+    let (st, out) = run(CaseName::IvcLeiomyosarcoma, &o, false);
+    check_all(&st, &out, Source::Auto, 1.0);
+}
+
 /// A mass outside the IVC flattens it (AP ≈ 7 mm, a slit at 2 mm voxels) without
 /// filling it: calibre, flattening, landmarks, and no imperceptible stretch anywhere —
 /// the lumen is visible all along (auto and seed).
