@@ -57,6 +57,8 @@ pub const LEAK_OPENING_VOX: usize = 1;
 pub const LEAK_MIN_PART_FRACTION: f64 = 0.1;
 /// Edge layer: a voxel's raw value within this many interior SDs on every phase.
 pub const EDGE_RAW_K_SD: f64 = 2.0;
+/// Necrosis may lie this many voxels beyond the region's slice hulls.
+pub const NECROSIS_HULL_MARGIN_VOX: usize = 4;
 /// Necrosis blend: voxels within this many steps of the necrosis, passes at most.
 pub const BLEND_NEAR_NECROSIS_VOX: usize = 4;
 pub const BLEND_MAX_PASSES: usize = 4;
@@ -972,8 +974,9 @@ fn add_necrosis(stack: &PhaseStack, region: &mut Array3<bool>) {
         }
         v.iter().sum::<f64>() / v.len() as f64
     };
-    // Necrosis lies inside the tumour's outline: within the slice-wise hull.
-    let hull = slice_hulls(region);
+    // Necrosis lies inside the tumour's outline: within the slice-wise hull, widened by
+    // a few voxels where the growth missed a thin solid rim beyond an eccentric necrosis.
+    let hull = morph::dilate(&slice_hulls(region), NECROSIS_HULL_MARGIN_VOX);
     let cand: Array3<bool> = ndarray::Zip::indexed(&base.smooth).map_collect(|(k, j, i), &b| {
         if !b.is_finite() || region[[k, j, i]] || !hull[[k, j, i]] {
             return false;
@@ -995,6 +998,26 @@ fn add_necrosis(stack: &PhaseStack, region: &mut Array3<bool>) {
                 v.is_finite() && d < NECROSIS_MAX_ENHANCEMENT
             })
     });
+    if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+        let in_hull = hull.iter().zip(region.iter()).filter(|(&h, &r)| h && !r).count();
+        let base_pass =
+            ndarray::Zip::from(&base.smooth)
+                .and(&hull)
+                .and(&*region)
+                .fold(0usize, |a, &b, &h, &r| {
+                    let b = b as f64;
+                    a + usize::from(
+                        h && !r
+                            && b.is_finite()
+                            && (if stack.ct {
+                                (NECROSIS_CT_MIN_HU..=NECROSIS_CT_MAX_HU).contains(&b)
+                            } else {
+                                b >= 0.5 * base_mean
+                            }),
+                    )
+                });
+        eprintln!("necrosis: hull-only voxels {in_hull}, baseline ok {base_pass}, base mean {base_mean:.1}");
+    }
     let (labels, sizes) = morph::label_components(&cand);
     if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
         let mut big: Vec<usize> = sizes.clone();

@@ -33,10 +33,9 @@ fn mri_ratios_and_adc_on_the_true_mass() {
     assert_eq!(tis, Tissue::Muscle as u8, "ROI centre {r:?}");
 }
 
-/// MRI mass from the seed (region growing on the T1 dynamic phases), then its measures.
-#[test]
-#[ignore = "diagnostic: seeded MRI mass"]
-fn mri_seeded_mass_print() {
+/// MRI mass from the seed (region growing on the T1 dynamic phases): its pattern and its
+/// MRI measures (T1/T2 ratios to muscle, ADC) within 10 % of the truth.
+fn mri_seeded() -> (cavascope_segment::MassModel, cavascope_phantom::PhantomStudy) {
     use cavascope_segment::mass::build_mass;
     use cavascope_segment::SegmentOptions;
     let s = generate(CaseName::MriLeiomyosarcoma, &PhantomOptions::small());
@@ -47,14 +46,51 @@ fn mri_seeded_mass_print() {
         ..Default::default()
     };
     let (m, w) = build_mass(&s.volumes, &phases, None, &Default::default(), &opts);
+    let m = m.unwrap_or_else(|| panic!("no mass: {w:?}"));
     let t = s.truth.mass.as_ref().expect("mass");
     eprintln!(
-        "volume {:?} (truth {:.1}) pattern {:?} (truth {}) mr {:?} (truth {:?}) {w:?}",
-        m.as_ref().map(|m| m.volume_ml),
-        t.volume_ml,
-        m.as_ref().and_then(|m| m.pattern),
-        t.pattern,
-        m.as_ref().and_then(|m| m.mr.clone()),
-        t.mr
+        "volume {:.1} (truth {:.1}) diameter {:.1} (truth {:.1}) pattern {:?} (truth {}) mr {:?} (truth {:?}) {w:?}",
+        m.volume_ml, t.volume_ml, m.max_diameter_mm, t.max_diameter_mm, m.pattern, t.pattern, m.mr, t.mr
+    );
+    (m, s)
+}
+
+#[test]
+fn mri_seeded_mass_measures() {
+    let (m, s) = mri_seeded();
+    let t = s.truth.mass.as_ref().expect("mass");
+    let tr = t.mr.as_ref().expect("mr truth");
+    assert_eq!(t.pattern, "progressive");
+    assert_eq!(m.pattern, Some(cavascope_segment::Pattern::Progressive));
+    let mr = m.mr.as_ref().expect("mr measures");
+    let rel = |a: Option<f64>, b: f64| (a.expect("measured") - b).abs() / b;
+    assert!(
+        rel(mr.t1_ratio_to_muscle, tr.t1_ratio_to_muscle) <= 0.10,
+        "T1 {mr:?}"
+    );
+    assert!(
+        rel(mr.t2_ratio_to_muscle, tr.t2_ratio_to_muscle) <= 0.10,
+        "T2 {mr:?}"
+    );
+    assert!(rel(mr.adc_mean, tr.adc_mean) <= 0.10, "ADC {mr:?}");
+}
+
+#[test]
+#[ignore = "known gap: seeded MRI mass 76.2 ml vs truth 89.2 (-15 %), diameter 82.1 vs 74.9 (+10 %): the thin solid rim beside the liver is partly lost"]
+fn mri_seeded_mass_volume() {
+    let (m, s) = mri_seeded();
+    let t = s.truth.mass.as_ref().expect("mass");
+    let rel = |a: f64, b: f64| (a - b).abs() / b;
+    assert!(
+        rel(m.volume_ml, t.volume_ml) <= 0.10,
+        "volume {} vs {}",
+        m.volume_ml,
+        t.volume_ml
+    );
+    assert!(
+        rel(m.max_diameter_mm, t.max_diameter_mm) <= 0.10,
+        "diameter {} vs {}",
+        m.max_diameter_mm,
+        t.max_diameter_mm
     );
 }
