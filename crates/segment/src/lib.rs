@@ -20,6 +20,7 @@ pub mod bridge;
 pub mod centreline;
 pub mod collaterals;
 pub mod enhancement;
+pub mod hull;
 pub mod ivc;
 pub mod labelmap;
 pub mod landmarks;

@@ -59,6 +59,7 @@
 //! says why (how many candidates each test rejected).
 
 use crate::enhancement::noise_sd;
+use crate::hull::{convex_hull, in_hull};
 use crate::model::{IvcModel, Landmarks, PhaseInfo, Role};
 use crate::morph;
 use crate::stack::{dynamic_phases, reference_volume, PhaseStack, FEATURE_SMOOTH_SIGMA_MM};
@@ -1135,46 +1136,6 @@ fn add_enclosed_fat(grid: &Grid, base: usize, mask: &mut Array3<bool>) -> bool {
     }
     *mask = morph::fill_holes(mask);
     true
-}
-
-/// Convex hull (monotone chain) of 2D integer points, counter-clockwise.
-fn convex_hull(mut pts: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
-    pts.sort_unstable();
-    pts.dedup();
-    if pts.len() < 3 {
-        return pts;
-    }
-    let cross =
-        |o: (i64, i64), a: (i64, i64), b: (i64, i64)| (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0);
-    let mut lower: Vec<(i64, i64)> = Vec::new();
-    for &p in &pts {
-        while lower.len() >= 2 && cross(lower[lower.len() - 2], lower[lower.len() - 1], p) <= 0 {
-            lower.pop();
-        }
-        lower.push(p);
-    }
-    let mut upper: Vec<(i64, i64)> = Vec::new();
-    for &p in pts.iter().rev() {
-        while upper.len() >= 2 && cross(upper[upper.len() - 2], upper[upper.len() - 1], p) <= 0 {
-            upper.pop();
-        }
-        upper.push(p);
-    }
-    lower.pop();
-    upper.pop();
-    lower.extend(upper);
-    lower
-}
-
-fn in_hull(h: &[(i64, i64)], p: (i64, i64)) -> bool {
-    if h.len() < 3 {
-        return h.contains(&p);
-    }
-    (0..h.len()).all(|i| {
-        let a = h[i];
-        let b = h[(i + 1) % h.len()];
-        (b.0 - a.0) * (p.1 - a.1) - (b.1 - a.1) * (p.0 - a.0) >= 0
-    })
 }
 
 /// Search-grid mask onto the stack grid (nearest search voxel).
