@@ -1,24 +1,10 @@
 //! Collaterals against the phantom: enlarged in `ivc_leiomyosarcoma`, not in `normal`.
 
+mod truth_ivc;
 use cavascope_phantom::{generate, CaseName, PhantomOptions};
 use cavascope_segment::collaterals::measure_collaterals;
 use cavascope_segment::phases::assign_roles;
-use cavascope_segment::{IvcModel, LumenSummary, Source};
-
-fn truth_ivc(s: &cavascope_phantom::PhantomStudy) -> IvcModel {
-    IvcModel {
-        source: Source::Mask,
-        reference_series: String::new(),
-        length_mm: 0.0,
-        max_equivalent_diameter_mm: None,
-        min_equivalent_diameter_mm: None,
-        min_flattening_ratio: None,
-        centreline: Vec::new(),
-        profile: Vec::new(),
-        lumen: LumenSummary::default(),
-        mask: s.labels.ivc.clone(),
-    }
-}
+use truth_ivc::truth_ivc;
 
 fn run(case: CaseName) -> (cavascope_segment::Collaterals, cavascope_phantom::Truth) {
     let s = generate(case, &PhantomOptions::small());

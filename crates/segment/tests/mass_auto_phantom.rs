@@ -5,56 +5,12 @@
 //! The IVC model is the phantom's truth (mask, centreline, lumen ranges), so these tests
 //! judge the mass search alone, not the IVC stage.
 
+mod truth_ivc;
 use cavascope_phantom::{generate, CaseName, PhantomOptions, PhantomStudy};
 use cavascope_segment::mass::build_mass;
 use cavascope_segment::phases::assign_roles;
-use cavascope_segment::{IvcModel, Landmarks, LumenSummary, MassModel, Section, SegmentOptions, Source};
-use cavascope_volume::Point3;
-
-fn truth_ivc(s: &PhantomStudy) -> IvcModel {
-    let profile = s
-        .truth
-        .ivc
-        .profile
-        .iter()
-        .map(|p| Section {
-            s_mm: p.s_mm,
-            z_mm: p.z_mm,
-            center_mm: p.center_mm,
-            tangent: p.tangent,
-            area_mm2: p.area_mm2,
-            equivalent_diameter_mm: p.equivalent_diameter_mm,
-            min_diameter_mm: p.min_diameter_mm,
-            max_diameter_mm: p.max_diameter_mm,
-            ap_diameter_mm: p.ap_diameter_mm,
-            transverse_diameter_mm: p.transverse_diameter_mm,
-            flattening_ratio: p.flattening_ratio,
-            lumen_visible: Some(p.lumen_visible),
-            segment: None,
-        })
-        .collect();
-    IvcModel {
-        source: Source::Mask,
-        reference_series: String::new(),
-        length_mm: s.truth.ivc.length_mm,
-        max_equivalent_diameter_mm: None,
-        min_equivalent_diameter_mm: None,
-        min_flattening_ratio: None,
-        centreline: s
-            .truth
-            .ivc
-            .centreline_mm
-            .iter()
-            .map(|c| Point3::new(c[0], c[1], c[2]))
-            .collect(),
-        profile,
-        lumen: LumenSummary {
-            imperceptible_ranges_z_mm: s.truth.ivc.lumen.imperceptible_ranges_z_mm.clone(),
-            ..Default::default()
-        },
-        mask: s.labels.ivc.clone(),
-    }
-}
+use cavascope_segment::{Landmarks, MassModel, SegmentOptions, Source};
+use truth_ivc::truth_ivc;
 
 fn landmarks(s: &PhantomStudy) -> Landmarks {
     Landmarks {
