@@ -15,8 +15,8 @@
 //! }
 //! ```
 
-pub mod calibre;
 pub mod bridge;
+pub mod calibre;
 pub mod centreline;
 pub mod collaterals;
 pub mod enhancement;
