@@ -5,7 +5,7 @@ mod ivc_common;
 
 use cavascope_phantom::{CaseName, Orientation, PhantomOptions};
 use cavascope_segment::ivc::build_ivc;
-use cavascope_segment::{IvcSegment, SegmentOptions, Source};
+use cavascope_segment::{SegmentOptions, Source};
 use cavascope_volume::nifti_io;
 use ivc_common::*;
 use ndarray::Array3;
@@ -57,19 +57,7 @@ fn check(
             (r - tr).abs() <= 10.0 && (h - th).abs() <= 10.0,
             "renal {r} vs {tr}, hepatic {h} vs {th}"
         );
-        for s in &m.profile {
-            let truth = if s.z_mm >= th {
-                IvcSegment::Upper
-            } else if s.z_mm >= tr {
-                IvcSegment::Middle
-            } else {
-                IvcSegment::Lower
-            };
-            // Within 10 mm of a landmark the label may differ by the landmark error.
-            if (s.z_mm - th).abs() > 10.0 && (s.z_mm - tr).abs() > 10.0 {
-                assert_eq!(s.segment, Some(truth), "z {}", s.z_mm);
-            }
-        }
+        check_segment_labels(&m.profile, tr, th, "mask input");
     }
 }
 

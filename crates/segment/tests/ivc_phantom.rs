@@ -5,7 +5,7 @@ mod ivc_common;
 
 use cavascope_phantom::{CaseName, Orientation, PhantomOptions, PhantomStudy};
 use cavascope_segment::ivc::{build_ivc, IvcOutcome};
-use cavascope_segment::{IvcSegment, SegmentOptions, Source};
+use cavascope_segment::{SegmentOptions, Source};
 use cavascope_volume::Point3;
 use ivc_common::*;
 
@@ -55,18 +55,7 @@ fn check_all(st: &PhantomStudy, out: &IvcOutcome, expect: Source, max_mae: f64) 
     let r = out.landmarks.renal_vein_inflow_z_mm.expect(&msg);
     let h = out.landmarks.hepatic_vein_confluence_z_mm.expect(&msg);
     assert!((r - tr).abs() <= 10.0 && (h - th).abs() <= 10.0, "{msg}");
-    for s in &m.profile {
-        let truth = if s.z_mm >= th {
-            IvcSegment::Upper
-        } else if s.z_mm >= tr {
-            IvcSegment::Middle
-        } else {
-            IvcSegment::Lower
-        };
-        if (s.z_mm - th).abs() > 10.0 && (s.z_mm - tr).abs() > 10.0 {
-            assert_eq!(s.segment, Some(truth), "z {}: {msg}", s.z_mm);
-        }
-    }
+    check_segment_labels(&m.profile, tr, th, &msg);
     let iou = z_iou(
         &m.lumen.imperceptible_ranges_z_mm,
         &t.ivc.lumen.imperceptible_ranges_z_mm,

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use cavascope_phantom::{generate, CaseName, PhantomOptions, PhantomStudy};
-use cavascope_segment::{IvcModel, PhaseInfo, Role, RoleSource};
+use cavascope_segment::{IvcModel, IvcSegment, PhaseInfo, Role, RoleSource, Section};
 
 pub fn phases_from_truth(study: &PhantomStudy) -> Vec<PhaseInfo> {
     study
@@ -98,5 +98,22 @@ pub fn z_iou(a: &[[f64; 2]], b: &[[f64; 2]]) -> f64 {
         1.0
     } else {
         inter / uni
+    }
+}
+
+/// Every section's segment label matches the truth landmarks (renal inflow `tr`, hepatic
+/// confluence `th`); within 10 mm of a landmark the label may differ by the landmark error.
+pub fn check_segment_labels(profile: &[Section], tr: f64, th: f64, msg: &str) {
+    for s in profile {
+        let truth = if s.z_mm >= th {
+            IvcSegment::Upper
+        } else if s.z_mm >= tr {
+            IvcSegment::Middle
+        } else {
+            IvcSegment::Lower
+        };
+        if (s.z_mm - th).abs() > 10.0 && (s.z_mm - tr).abs() > 10.0 {
+            assert_eq!(s.segment, Some(truth), "z {}: {msg}", s.z_mm);
+        }
     }
 }
