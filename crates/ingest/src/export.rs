@@ -197,12 +197,17 @@ impl PlannedStudy {
             .zip(plan.frames.par_iter())
             .all(|(o, f)| {
                 let fr = f.get(&self.files);
+                let h = &self.files[f.file].header;
+                if cfg!(target_endian = "little") {
+                    // int16 memory is little-endian here: decode straight into `out`.
+                    return native_frame_to_i16(h, fr.slope, fr.intercept, bytemuck::cast_slice_mut(o))
+                        .is_some();
+                }
                 // Little-endian bytes of one slice in a reused per-thread buffer, then
-                // into the i16 plane (no unsafe reinterpretation).
+                // into the i16 plane.
                 let mut b = SLICE_BUF.with(|c| std::mem::take(&mut *c.borrow_mut()));
                 b.resize(plane * 2, 0);
-                let ok =
-                    native_frame_to_i16(&self.files[f.file].header, fr.slope, fr.intercept, &mut b).is_some();
+                let ok = native_frame_to_i16(h, fr.slope, fr.intercept, &mut b).is_some();
                 for (v, c) in o.iter_mut().zip(b.chunks_exact(2)) {
                     *v = i16::from_le_bytes([c[0], c[1]]);
                 }

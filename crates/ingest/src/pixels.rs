@@ -214,6 +214,39 @@ thread_local! {
 /// PixelData with exactly the expected length. `None` when that does not hold (trailing
 /// elements, undefined length, deflate...): the caller then parses the whole file.
 fn read_native_tail(h: &FileHeader, need: usize, buf: &mut Vec<u8>) -> Option<usize> {
+    use std::io::Read;
+    let (mut f, head) = open_native_tail(h, need)?;
+    // read_exact overwrites every byte: resize only when the length changes (a clear +
+    // resize memset the buffer for every file).
+    if buf.len() != need + head.len {
+        buf.resize(need + head.len, 0);
+    }
+    buf[..head.len].copy_from_slice(&head.bytes[..head.len]);
+    f.read_exact(&mut buf[head.len..]).ok()?;
+    if head.big_endian {
+        // File order → native. 8-bit samples in an OW element are stored in byte-swapped
+        // 16-bit words (as pydicom and dicom-object read OBXXXX1A_expb.dcm).
+        match h.bits_allocated {
+            8 if head.ow => buf[head.len..].chunks_exact_mut(2).for_each(|c| c.swap(0, 1)),
+            16 => buf[head.len..].chunks_exact_mut(2).for_each(|c| c.reverse()),
+            32 => buf[head.len..].chunks_exact_mut(4).for_each(|c| c.reverse()),
+            _ => {}
+        }
+    }
+    Some(head.len)
+}
+
+/// The PixelData element header in front of a native tail.
+struct TailHead {
+    bytes: [u8; 12],
+    len: usize,
+    big_endian: bool,
+    ow: bool,
+}
+
+/// Opens the file positioned at the PixelData value when PixelData is its last element
+/// with exactly `need` bytes (checked from the element header just before the tail).
+fn open_native_tail(h: &FileHeader, need: usize) -> Option<(std::fs::File, TailHead)> {
     use std::io::{Read, Seek, SeekFrom};
     if h.transfer_syntax == DEFLATED_EXPLICIT_VR_LE || need == 0 {
         return None;
@@ -224,13 +257,9 @@ fn read_native_tail(h: &FileHeader, need: usize, buf: &mut Vec<u8>) -> Option<us
     let start = (h.file_len as usize).checked_sub(need + head)?;
     let mut f = std::fs::File::open(&h.path).ok()?;
     f.seek(SeekFrom::Start(start as u64)).ok()?;
-    // read_exact overwrites every byte: resize only when the length changes (a clear +
-    // resize memset the buffer for every file).
-    if buf.len() != need + head {
-        buf.resize(need + head, 0);
-    }
-    f.read_exact(buf).ok()?;
-    let hd = &buf[..head];
+    let mut bytes = [0u8; 12];
+    f.read_exact(&mut bytes[..head]).ok()?;
+    let hd = &bytes[..head];
     let (tag_ok, len) = if be {
         (
             hd[..4] == [0x7F, 0xE0, 0x00, 0x10],
@@ -247,21 +276,20 @@ fn read_native_tail(h: &FileHeader, need: usize, buf: &mut Vec<u8>) -> Option<us
             u32::from_le_bytes([hd[4], hd[5], hd[6], hd[7]]),
         )
     };
-    let vr_ok = !explicit || (&hd[4..6] == b"OW" || &hd[4..6] == b"OB") && hd[6..8] == [0, 0];
+    let ow = explicit && &hd[4..6] == b"OW";
+    let vr_ok = !explicit || (ow || &hd[4..6] == b"OB") && hd[6..8] == [0, 0];
     if !(tag_ok && vr_ok && len as usize == need) {
         return None;
     }
-    if be {
-        // File order → native. 8-bit samples in an OW element are stored in byte-swapped
-        // 16-bit words (as pydicom and dicom-object read OBXXXX1A_expb.dcm).
-        match h.bits_allocated {
-            8 if &hd[4..6] == b"OW" => buf[head..].chunks_exact_mut(2).for_each(|c| c.swap(0, 1)),
-            16 => buf[head..].chunks_exact_mut(2).for_each(|c| c.reverse()),
-            32 => buf[head..].chunks_exact_mut(4).for_each(|c| c.reverse()),
-            _ => {}
-        }
-    }
-    Some(head)
+    Some((
+        f,
+        TailHead {
+            bytes,
+            len: head,
+            big_endian: be,
+            ow,
+        },
+    ))
 }
 
 /// Fast path for `convert`'s int16 output: one single-frame native file's stored samples
@@ -282,6 +310,23 @@ pub(crate) fn native_frame_to_i16(h: &FileHeader, slope: f64, intercept: f64, ou
         return None;
     }
     let need = frame_bytes(h) as usize;
+    if h.bits_allocated == 16 {
+        // The common CT case: read the samples straight into the output (one copy out of
+        // the page cache) and convert them in place, while they are still in cache.
+        let (mut f, head) = open_native_tail(h, need)?;
+        if head.big_endian || need != out.len() {
+            return native_frame_to_i16_buffered(h, need, intercept, out);
+        }
+        use std::io::Read;
+        f.read_exact(out).ok()?;
+        return stored16_le_to_i16_in_place(out, h.bits_stored, h.pixel_signed, intercept as i32)
+            .then_some(());
+    }
+    native_frame_to_i16_buffered(h, need, intercept, out)
+}
+
+/// [`native_frame_to_i16`] through the per-thread tail buffer (8-bit and big-endian).
+fn native_frame_to_i16_buffered(h: &FileHeader, need: usize, intercept: f64, out: &mut [u8]) -> Option<()> {
     let mut buf = TAIL_BUF.with(|c| std::mem::take(&mut *c.borrow_mut()));
     let done = read_native_tail(h, need, &mut buf).and_then(|head| {
         let src = buf.get(head..head + need)?;
@@ -297,6 +342,42 @@ pub(crate) fn native_frame_to_i16(h: &FileHeader, slope: f64, intercept: f64, ou
     });
     TAIL_BUF.with(|c| *c.borrow_mut() = buf);
     done
+}
+
+/// Little-endian 16-bit stored samples → stored value + `intercept` as little-endian
+/// int16, in place; `false` when a value falls outside int16. Masking and sign extension
+/// as in [`convert_samples`].
+fn stored16_le_to_i16_in_place(buf: &mut [u8], bits_stored: u16, signed: bool, intercept: i32) -> bool {
+    let shift = 16 - bits_stored.clamp(1, 16) as u32;
+    let mask = 0xFFFFu16 >> shift;
+    let mut ok = true;
+    // No early exit (vectorises); 8 at a time.
+    macro_rules! run {
+        ($stored:expr) => {{
+            let mut c8 = buf.chunks_exact_mut(16);
+            for c in &mut c8 {
+                let mut a = [0i32; 8];
+                for i in 0..8 {
+                    a[i] = $stored(u16::from_le_bytes([c[2 * i], c[2 * i + 1]])) + intercept;
+                }
+                for i in 0..8 {
+                    ok &= a[i] >= i16::MIN as i32 && a[i] <= i16::MAX as i32;
+                    c[2 * i..2 * i + 2].copy_from_slice(&(a[i] as i16).to_le_bytes());
+                }
+            }
+            for c in c8.into_remainder().chunks_exact_mut(2) {
+                let v = $stored(u16::from_le_bytes([c[0], c[1]])) + intercept;
+                ok &= v >= i16::MIN as i32 && v <= i16::MAX as i32;
+                c.copy_from_slice(&(v as i16).to_le_bytes());
+            }
+        }};
+    }
+    if signed {
+        run!(|u: u16| (((u << shift) as i16) >> shift) as i32)
+    } else {
+        run!(|u: u16| (u & mask) as i32)
+    }
+    ok
 }
 
 /// Native-endian stored samples + `intercept` → little-endian int16; `false` when a value
@@ -606,7 +687,16 @@ mod tests {
             for (x, c) in f.iter().zip(o.chunks_exact(2)) {
                 assert_eq!(*x, i16::from_le_bytes([c[0], c[1]]) as f32);
             }
+            // The in-place path (file bytes are little-endian), on an odd length so the
+            // remainder loop runs too.
+            let mut le: Vec<u8> = words.iter().take(4093).flat_map(|v| v.to_le_bytes()).collect();
+            assert!(stored16_le_to_i16_in_place(&mut le, bits, signed, intercept));
+            for (x, c) in f.iter().zip(le.chunks_exact(2)) {
+                assert_eq!(*x, i16::from_le_bytes([c[0], c[1]]) as f32);
+            }
         }
+        let mut le: Vec<u8> = words.iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert!(!stored16_le_to_i16_in_place(&mut le, 16, false, 0));
         // 16-bit unsigned up to 65535: beyond int16.
         let mut o = vec![0u8; words.len() * 2];
         assert!(!stored_to_i16(&b, 16, 16, false, 0, &mut o));
