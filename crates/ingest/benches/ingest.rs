@@ -3,28 +3,16 @@
 //! the streamed NIfTI export that `convert` uses.
 //! Run with `cargo bench -p cavascope-ingest`.
 
-use cavascope_ingest::synth::{write_slice, SynthSlice};
+use cavascope_ingest::synth::write_bench_ct_series;
 use cavascope_ingest::{load_study, IngestOptions};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use std::path::Path;
 
 const SLICES: usize = 128;
 const SIZE: u16 = 512;
 
-fn write_series(dir: &Path) {
-    for k in 0..SLICES {
-        let mut s = SynthSlice::ct(SIZE, SIZE, [-200.0, -180.0, 0.8 * k as f64], [0.78, 0.78]);
-        s.sop_uid = format!("1.2.826.0.1.3680043.10.1001.3.{}", k + 1);
-        s.pixels = (0..SIZE as usize * SIZE as usize)
-            .map(|p| ((p * 31 + k) % 2000) as i16)
-            .collect();
-        write_slice(&dir.join(format!("IM{k:05}")), &s).expect("write slice");
-    }
-}
-
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
-    write_series(dir.path());
+    write_bench_ct_series(dir.path(), SLICES, SIZE).expect("write series");
     let bytes = SLICES as u64 * SIZE as u64 * SIZE as u64 * 2;
     let mut g = c.benchmark_group("ingest_ct_128x512x512");
     g.sample_size(10);

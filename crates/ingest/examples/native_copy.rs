@@ -5,7 +5,7 @@
 //! `cargo run --release -p cavascope-ingest --example native_copy [RUNS]`
 
 use cavascope_ingest::export::plan_study;
-use cavascope_ingest::synth::{write_slice, SynthSlice};
+use cavascope_ingest::synth::write_bench_ct_series;
 use cavascope_ingest::IngestOptions;
 use std::io::Read;
 use std::time::{Duration, Instant};
@@ -25,14 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runs: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20);
     let (slices, size) = (128usize, 512u16);
     let dir = tempfile::tempdir()?;
-    for k in 0..slices {
-        let mut s = SynthSlice::ct(size, size, [-200.0, -180.0, 0.8 * k as f64], [0.78, 0.78]);
-        s.sop_uid = format!("1.2.826.0.1.3680043.10.1001.3.{}", k + 1);
-        s.pixels = (0..size as usize * size as usize)
-            .map(|p| ((p * 31 + k) % 2000) as i16)
-            .collect();
-        write_slice(&dir.path().join(format!("IM{k:05}")), &s)?;
-    }
+    write_bench_ct_series(dir.path(), slices, size)?;
     let planned = plan_study(dir.path(), &IngestOptions::default())?;
     let bytes = slices * size as usize * size as usize * 2;
     let gib = |d: Duration| bytes as f64 / d.as_secs_f64() / (1u64 << 30) as f64;
@@ -83,33 +76,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let _ = cavascope_ingest::pixels::convert_samples(&src, 16, 12, true, 1.0, -1024.0, &mut vol);
         })
     });
-    println!("memcpy              {:7.2} GiB/s", gib(memcpy));
-    println!(
-        "read files (cat)    {:7.2} GiB/s  {:5.1} % of memcpy",
-        gib(cat),
-        100.0 * memcpy.as_secs_f64() / cat.as_secs_f64()
-    );
-    println!(
-        "native copy, 1 thr  {:7.2} GiB/s  {:5.1} % of memcpy",
-        gib(single),
-        100.0 * memcpy.as_secs_f64() / single.as_secs_f64()
-    );
-    println!(
-        "native copy, {} thr  {:7.2} GiB/s  {:5.1} % of memcpy",
-        rayon::current_num_threads(),
-        gib(par),
-        100.0 * memcpy.as_secs_f64() / par.as_secs_f64()
-    );
-    println!(
-        "in memory → f32, 1 thr  {:7.2} GiB/s  {:5.1} % of memcpy",
-        gib(f32_one),
-        100.0 * memcpy.as_secs_f64() / f32_one.as_secs_f64()
-    );
-    println!(
-        "in memory → f32, {} thr  {:7.2} GiB/s  {:5.1} % of memcpy",
-        rayon::current_num_threads(),
-        gib(f32_par),
-        100.0 * memcpy.as_secs_f64() / f32_par.as_secs_f64()
-    );
+    let threads = rayon::current_num_threads();
+    let pct = |d: Duration| 100.0 * memcpy.as_secs_f64() / d.as_secs_f64();
+    println!("memcpy                     {:7.2} GiB/s", gib(memcpy));
+    for (what, d) in [
+        ("read files (cat)".to_string(), cat),
+        ("native copy, 1 thread".to_string(), single),
+        (format!("native copy, {threads} threads"), par),
+        ("in memory → f32, 1 thread".to_string(), f32_one),
+        (format!("in memory → f32, {threads} threads"), f32_par),
+    ] {
+        println!("{what:<27}{:7.2} GiB/s {:5.1} % of memcpy", gib(d), pct(d));
+    }
     Ok(())
 }

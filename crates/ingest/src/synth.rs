@@ -160,3 +160,18 @@ pub fn write_slice(path: &Path, s: &SynthSlice) -> Result<(), String> {
 pub fn pattern(k: usize, j: usize, i: usize) -> i16 {
     (k as i32 * 100 + ((j * 7 + i * 3) % 97) as i32) as i16
 }
+
+/// Writes the benchmark CT series: `slices` axial 16-bit slices of `size × size` at
+/// 0.78 mm pixels and 0.8 mm spacing, files `IM00000`… in `dir`, with a repeating value
+/// ramp (0–1999) that differs per slice.
+pub fn write_bench_ct_series(dir: &Path, slices: usize, size: u16) -> Result<(), String> {
+    for k in 0..slices {
+        let mut s = SynthSlice::ct(size, size, [-200.0, -180.0, 0.8 * k as f64], [0.78, 0.78]);
+        s.sop_uid = format!("1.2.826.0.1.3680043.10.1001.3.{}", k + 1);
+        s.pixels = (0..size as usize * size as usize)
+            .map(|p| ((p * 31 + k) % 2000) as i16)
+            .collect();
+        write_slice(&dir.join(format!("IM{k:05}")), &s)?;
+    }
+    Ok(())
+}
