@@ -29,7 +29,9 @@
 use crate::model::{Collaterals, IvcModel, MassModel, NamedVein, PhaseInfo, Role};
 use crate::morph;
 use crate::stack::{crop_box_xyz, sample_on};
-use crate::vesselness::{sigmas_for_diameters, vesselness, VesselnessParams};
+use crate::vesselness::{
+    gaussian_smooth, sigmas_for_diameters, vesselness, VesselnessParams, DIAMETER_PER_SIGMA,
+};
 use cavascope_volume::{Geometry, Point3, Vector3, Volume};
 use ndarray::Array3;
 
@@ -50,6 +52,21 @@ pub const MIN_VESSELNESS: f32 = 5.0;
 /// Collateral diameter counted as enlarged, mm (gonadal vein ≥ 6 mm, PMC6445463; no
 /// published value for the others — the same default is used).
 pub const ENLARGED_MM: f64 = 6.0;
+/// Share of the box's brightest enhancement (99.5th percentile: aorta, renal cortex,
+/// veins) a vessel voxel reaches on the smoothed enhancement. Venous blood on the portal
+/// phase enhances ~2× as much as liver, spleen or pancreas (blood +100–150 HU, liver
+/// +50–60 HU), so this keeps veins running through parenchyma apart from it.
+pub const BLOOD_FRACTION: f32 = 0.6;
+/// Gaussian σ (mm) of the enhancement smoothing before [`BLOOD_FRACTION`] is applied
+/// (noise of a subtraction is √2 that of one phase).
+const ENHANCEMENT_SMOOTH_MM: f64 = 1.0;
+/// A vein whose voxels lie within this in-plane distance (median, mm) of the vertebral
+/// column runs along it (azygos, hemiazygos, lumbar veins).
+pub const PARAVERTEBRAL_MM: f64 = 15.0;
+/// Half the thickness of an intervertebral disc, mm (bone is carried across it).
+const DISC_BRIDGE_MM: f64 = 6.0;
+/// Bone within this distance (mm) of the spine's midline belongs to the column.
+const COLUMN_HALF_MM: f64 = 45.0;
 /// Half-width of the spinal canal / laminae zone behind the vertebral centre, mm.
 const SPINAL_CANAL_HALF_MM: f64 = 25.0;
 /// A collateral segment is at least this long, mm.
@@ -124,58 +141,165 @@ pub(crate) fn spine_xy(v: &Volume, ct: bool) -> Option<(f64, f64)> {
     Some((mid_x, post_y - 80.0))
 }
 
-/// Diameter (mm) of the vessel around `peak` by the half-maximum outline on a fine grid.
-/// With a baseline phase the outline is drawn on the enhancement (post − pre), which is
-/// zero for every non-enhancing neighbour (fat, muscle barely), so it is the vessel's own
-/// full width at half maximum; without one, on the post-contrast values against `bg`.
-fn local_diameter(
-    v: &Volume,
-    base: Option<&Volume>,
-    peak: &Point3<f64>,
-    peak_value: f32,
-    bg: f32,
-) -> Option<f64> {
+/// Diameter (mm) of the vessel through `peak` (a voxel on its centreline, where the
+/// vesselness peaks), by the half-maximum outline on a 0.5 mm grid.
+///
+/// The values are the enhancement (post − pre) with a baseline phase, else the
+/// post-contrast values. The lumen level is the median within 1 mm of `peak`; the local
+/// background the median of a shell 3–8 mm outside the vessel's scale radius
+/// (`radius_mm`), so a vein inside enhancing parenchyma (liver) is outlined against the
+/// parenchyma, not against fat. The diameter is that of the circle with the outline's
+/// mean cross-section: the outline's volume within ±2 mm of `peak` along the vessel's
+/// axis (its principal direction), within 8 mm of the axis, divided by the slab length.
+/// A mean area, unlike an inscribed sphere, is not shrunk by noise on the outline.
+fn local_diameter(v: &Volume, base: Option<&Volume>, peak: &Point3<f64>, radius_mm: f64) -> Option<f64> {
     let h = 0.5;
     let half = 12.0;
     let n = (2.0 * half / h) as usize + 1;
     let origin = peak - Vector3::new(half, half, half);
     let g = Geometry::axial(origin, [h, h, h]);
     let mut data = sample_on(v, &g, [n, n, n], &Vector3::zeros());
-    let thr = match base {
-        Some(b) => {
-            let pre = sample_on(b, &g, [n, n, n], &Vector3::zeros());
-            ndarray::Zip::from(&mut data).and(&pre).for_each(|x, &p| *x -= p);
-            // Peak enhancement within 2 mm of the centre.
-            let c = (n / 2) as i64;
-            let r = (2.0 / h) as i64;
-            let mut pk = f32::MIN;
-            for dk in -r..=r {
-                for dj in -r..=r {
-                    for di in -r..=r {
-                        let q = [(c + dk) as usize, (c + dj) as usize, (c + di) as usize];
-                        let x = data[q];
-                        if x.is_finite() {
-                            pk = pk.max(x);
-                        }
-                    }
-                }
-            }
-            if pk <= 0.0 {
-                return None;
-            }
-            0.5 * pk
+    if let Some(b) = base {
+        let pre = sample_on(b, &g, [n, n, n], &Vector3::zeros());
+        ndarray::Zip::from(&mut data).and(&pre).for_each(|x, &p| *x -= p);
+    }
+    let c = (n / 2) as f64;
+    let r_in = radius_mm + 3.0;
+    let r_out = (radius_mm + 8.0).min(half);
+    let (mut core, mut shell) = (Vec::new(), Vec::new());
+    for ((k, j, i), &x) in data.indexed_iter() {
+        if !x.is_finite() {
+            continue;
         }
-        None => 0.5 * (peak_value + bg),
-    };
-    let m = data.mapv(|x| x.is_finite() && x >= thr);
-    let c = n / 2;
-    let comp = morph::component_containing(&m, [c, c, c]);
-    if !comp.iter().any(|&b| b) {
+        let r = h * ((i as f64 - c).powi(2) + (j as f64 - c).powi(2) + (k as f64 - c).powi(2)).sqrt();
+        if r <= 1.0 {
+            core.push(x);
+        } else if r >= r_in && r <= r_out {
+            shell.push(x);
+        }
+    }
+    let (pk, bg) = (median(&mut core)?, median(&mut shell)?);
+    if pk <= bg {
         return None;
     }
-    let d = morph::edt_mm(&comp, [h, h, h]);
-    let r = d.iter().copied().fold(0.0f32, f32::max) as f64;
-    Some((2.0 * r - h).max(0.0))
+    let thr = bg + 0.5 * (pk - bg);
+    let m = data.mapv(|x| x.is_finite() && x >= thr);
+    let ci = n / 2;
+    let comp = morph::component_containing(&m, [ci, ci, ci]);
+    // Principal axis of the outline near the centre.
+    let pts: Vec<Vector3<f64>> = comp
+        .indexed_iter()
+        .filter(|(_, &b)| b)
+        .map(|((k, j, i), _)| h * Vector3::new(i as f64 - c, j as f64 - c, k as f64 - c))
+        .filter(|p| p.norm() <= 8.0)
+        .collect();
+    if pts.len() < 4 {
+        return None;
+    }
+    let mean = pts.iter().sum::<Vector3<f64>>() / pts.len() as f64;
+    let cov = pts
+        .iter()
+        .map(|p| (p - mean) * (p - mean).transpose())
+        .sum::<nalgebra::Matrix3<f64>>();
+    let eig = cov.symmetric_eigen();
+    let (mut best, mut axis) = (f64::MIN, Vector3::z());
+    for q in 0..3 {
+        if eig.eigenvalues[q] > best {
+            best = eig.eigenvalues[q];
+            axis = eig.eigenvectors.column(q).into_owned();
+        }
+    }
+    let slab = 2.0;
+    let count = comp
+        .indexed_iter()
+        .filter(|(_, &b)| b)
+        .map(|((k, j, i), _)| h * Vector3::new(i as f64 - c, j as f64 - c, k as f64 - c))
+        .filter(|p| {
+            let t = p.dot(&axis);
+            t.abs() <= slab && (p - axis * t).norm() <= 8.0
+        })
+        .count();
+    let area = count as f64 * h * h * h / (2.0 * slab);
+    Some(2.0 * (area / std::f64::consts::PI).sqrt())
+}
+
+fn median(v: &mut [f32]) -> Option<f32> {
+    if v.is_empty() {
+        return None;
+    }
+    let mid = v.len() / 2;
+    Some(*v.select_nth_unstable_by(mid, |a, b| a.total_cmp(b)).1)
+}
+
+/// Where the vertebral column lies, for naming veins by their course.
+struct Column {
+    /// In-plane distance (mm) of every box voxel to the vertebral column.
+    dist: Array3<f32>,
+    /// Anterior surface of the vertebral bodies (LPS y, mm).
+    front_y: f64,
+}
+
+/// The vertebral column in the box: on CT the bone (≥ [`BONE_MIN_HU`] on the baseline
+/// phase, else the post-contrast one) within [`COLUMN_HALF_MM`] of the spine's midline;
+/// on MRI (or too little bone) a typical lumbar vertebral body (44 × 32 mm) centred on
+/// the spine estimate.
+fn vertebral_column(bone_src: &Array3<f32>, geom: &Geometry, ct: bool, sx: f64, sy: f64) -> Column {
+    let world = |k: usize, j: usize, i: usize| geom.index_to_world([i as f64, j as f64, k as f64]);
+    let sp = geom.spacing();
+    let mut bone = ndarray::Zip::indexed(bone_src).map_collect(|(k, j, i), &x| {
+        ct && x.is_finite() && x >= BONE_MIN_HU && (world(k, j, i).x - sx).abs() <= COLUMN_HALF_MM
+    });
+    // Discs interrupt the bone: a slice takes the bone of its neighbours within
+    // [`DISC_BRIDGE_MM`].
+    let reach = (DISC_BRIDGE_MM / sp[2].max(1e-3)).round() as usize;
+    if reach > 0 {
+        let nk = bone.dim().0;
+        let orig = bone.clone();
+        for k in 0..nk {
+            let (a, b) = (k.saturating_sub(reach), (k + reach + 1).min(nk));
+            let mut sl = bone.index_axis_mut(ndarray::Axis(0), k);
+            for kk in a..b {
+                ndarray::Zip::from(&mut sl)
+                    .and(orig.index_axis(ndarray::Axis(0), kk))
+                    .for_each(|x, &o| *x |= o);
+            }
+        }
+    }
+    let nb = bone.iter().filter(|&&b| b).count();
+    // A few hundred voxels of bone (a vertebra is ~40 ml): fewer is no column.
+    let min_bone = (20_000.0 / geom.voxel_volume_mm3()) as usize;
+    let front_y = if nb >= min_bone {
+        // Per slice, the most anterior bone near the midline; the median over slices.
+        let mut fronts: Vec<f32> = bone
+            .outer_iter()
+            .enumerate()
+            .filter_map(|(k, sl)| {
+                sl.indexed_iter()
+                    .filter(|(_, &b)| b)
+                    .map(|((j, i), _)| world(k, j, i))
+                    .filter(|p| (p.x - sx).abs() <= 20.0)
+                    .map(|p| p.y as f32)
+                    .reduce(f32::min)
+            })
+            .collect();
+        median(&mut fronts).map(f64::from)
+    } else {
+        None
+    };
+    let front_y = match front_y {
+        Some(f) => f,
+        None => {
+            let (a, b) = (22.0, 16.0);
+            for ((k, j, i), v) in bone.indexed_iter_mut() {
+                let p = world(k, j, i);
+                *v = ((p.x - sx) / a).powi(2) + ((p.y - sy) / b).powi(2) <= 1.0;
+            }
+            sy - b
+        }
+    };
+    // In-plane distance: a huge slice spacing keeps the transform within each slice.
+    let dist = morph::edt_mm(&bone.mapv(|b| !b), [1.0e6, sp[1], sp[0]]);
+    Column { dist, front_y }
 }
 
 /// Measure enlarged collateral veins (module docs).
@@ -190,7 +314,10 @@ pub fn measure_collaterals(
         w.push("collaterals: no post-contrast series; not assessed".into());
         return (None, w);
     };
-    let v = &volumes[vi];
+    let Some(v) = volumes.get(vi) else {
+        w.push("collaterals: post-contrast series missing; not assessed".into());
+        return (None, w);
+    };
     let Some((sx, sy)) = spine_xy(v, ct) else {
         w.push("collaterals: body / spine not found; not assessed".into());
         return (None, w);
@@ -215,6 +342,8 @@ pub fn measure_collaterals(
     let in_box = |p: &Point3<f64>| {
         (p.x - sx).abs() <= BOX_HALF_LR_MM && p.y >= sy - BOX_ANTERIOR_MM && p.y <= sy + BOX_POSTERIOR_MM
     };
+    let sp = geom.spacing();
+    let sp_kji = [sp[2], sp[1], sp[0]];
     let (vmin, vmax) = if ct {
         (VESSEL_MIN_HU, VESSEL_MAX_HU)
     } else {
@@ -235,21 +364,56 @@ pub fn measure_collaterals(
         .find(|p| p.role == base_role)
         .and_then(|p| volumes.get(p.volume_index));
     let base = base_vol.map(|b| sample_on(b, &geom, shape, &Vector3::zeros()));
+    // Smoothed enhancement and the level that sets blood apart from parenchyma: venous
+    // blood enhances about twice as much as liver, spleen or pancreas on a post-contrast
+    // phase, so [`BLOOD_FRACTION`] of the box's brightest enhancement (aorta, renal
+    // cortex, veins) keeps the veins and drops the parenchyma a vein may run through.
+    let enh = base.as_ref().map(|b| {
+        let e = ndarray::Zip::from(&data).and(b).map_collect(|&x, &p| {
+            if x.is_finite() && p.is_finite() {
+                x - p
+            } else {
+                0.0
+            }
+        });
+        gaussian_smooth(&e, sp, ENHANCEMENT_SMOOTH_MM)
+    });
+    let enh_thr = enh.as_ref().map_or(0.0, |e| {
+        let mut s: Vec<f32> = e
+            .indexed_iter()
+            .filter(|((k, j, i), _)| in_box(&world(*k, *j, *i)))
+            .map(|(_, &x)| x)
+            .collect();
+        let n = s.len();
+        let p995 = if n == 0 {
+            0.0
+        } else {
+            *s.select_nth_unstable_by((n - 1) * 995 / 1000, |a, b| a.total_cmp(b))
+                .1
+        };
+        let rel = BLOOD_FRACTION * p995;
+        if ct {
+            rel.max(VESSEL_MIN_ENHANCEMENT_HU)
+        } else {
+            rel
+        }
+    });
     let dense = morph::dilate(&data.mapv(|x| x.is_finite() && x > vmax), 1);
     let bright = ndarray::Zip::indexed(&data)
         .and(&dense)
         .map_collect(|(k, j, i), &x, &d| {
-            let enhanced = match &base {
-                Some(b) => {
+            let enhanced = match (&base, &enh) {
+                (Some(b), Some(e)) => {
                     let b0 = b[[k, j, i]];
                     b0.is_finite()
+                        && e[[k, j, i]] >= enh_thr
                         && if ct {
                             x - b0 >= VESSEL_MIN_ENHANCEMENT_HU
                         } else {
                             x >= b0 * (1.0 + VESSEL_MIN_ENHANCEMENT_MR)
                         }
                 }
-                None => !d,
+                _ => !d,
             };
             enhanced && x.is_finite() && x >= vmin && x <= vmax && in_box(&world(k, j, i))
         });
@@ -275,13 +439,11 @@ pub fn measure_collaterals(
             let canal = (p.x - sx).abs() < SPINAL_CANAL_HALF_MM && p.y > sy + 5.0;
             b && !e && !canal
         });
-    let sp = geom.spacing();
-    let sp_kji = [sp[2], sp[1], sp[0]];
     // Components wider than LARGE_STRUCTURE_MM anywhere (aorta, kidneys, spleen, liver,
     // bone) are large structures and go with everything connected to them (renal veins,
     // iliac arteries).
     let (labels, sizes) = morph::label_components(&bright);
-    let edt = morph::edt_mm(&bright, sp_kji);
+    let edt = edt_open_ends(&bright, sp_kji);
     let nl = sizes.len();
     let mut too_big = vec![false; nl];
     for (&l, &d) in labels.iter().zip(edt.iter()) {
@@ -290,142 +452,125 @@ pub fn measure_collaterals(
             too_big[l] = true;
         }
     }
+    drop(edt);
     let keep: Vec<bool> = (0..nl)
         .map(|l| l > 0 && sizes[l] >= MIN_COMPONENT_VOXELS && !too_big[l])
         .collect();
-    if !keep.iter().any(|&k| k) {
-        return (
-            Some(Collaterals {
-                volume_ml: Some(0.0),
-                max_diameter_mm: None,
-                veins: Vec::new(),
-                count: Some(0),
-            }),
-            w,
-        );
+    // Voxels of each kept component: candidates for veins running across (lumbar).
+    let mut members: Vec<(Vec<[usize; 3]>, bool)> = vec![(Vec::new(), false); nl];
+    for ((k, j, i), &l) in labels.indexed_iter() {
+        if keep[l as usize] {
+            members[l as usize].0.push([k, j, i]);
+        }
     }
+    // Vertical veins (azygos, hemiazygos, gonadal) as runs of compact cross-sections,
+    // slice by slice: so one that joins a large structure (the left gonadal its renal
+    // vein) or touches a vessel stump low in the series stands on its own.
+    let big_enough: Vec<bool> = sizes.iter().map(|&n| n >= MIN_COMPONENT_VOXELS).collect();
+    members.extend(
+        vertical_runs(&labels, &big_enough, sp)
+            .into_iter()
+            .map(|r| (r, true)),
+    );
+    drop(labels);
     let params = VesselnessParams {
         sigmas_mm: sigmas_for_diameters(2.0, 12.0, 6),
         bright: true,
         ..Default::default()
     };
-    let ves = vesselness(&data.mapv(|x| if x.is_finite() { x } else { 0.0 }), sp, &params);
+    let sigma_max = params.sigmas_mm.iter().copied().fold(0.0f64, f64::max);
+    // Kernel reach per axis (k, j, i), voxels: the vesselness of a voxel depends on the
+    // values within it only, so a box this much larger than a component gives the
+    // same response inside the component as the whole grid would.
+    let reach = [
+        (4.0 * sigma_max / sp[2]).ceil() as usize + 1,
+        (4.0 * sigma_max / sp[1]).ceil() as usize + 1,
+        (4.0 * sigma_max / sp[0]).ceil() as usize + 1,
+    ];
+    let filled = data.mapv(|x| if x.is_finite() { x } else { 0.0 });
+    let column = vertebral_column(base.as_ref().unwrap_or(&data), &geom, ct, sx, sy);
+    let debug = std::env::var("CAVASCOPE_DEBUG_COLLATERALS").is_ok();
 
-    // Per component: peak vesselness voxel, extents, peak value.
-    struct Comp {
-        best_v: f32,
-        peak: [usize; 3],
-        peak_val: f32,
-        lo: Point3<f64>,
-        hi: Point3<f64>,
-        sum: Vector3<f64>,
-        n: usize,
-    }
-    let mut comps: Vec<Option<Comp>> = (0..nl).map(|_| None).collect();
-    for ((k, j, i), &l) in labels.indexed_iter() {
-        let l = l as usize;
-        if l == 0 || !keep[l] {
-            continue;
-        }
-        let p = world(k, j, i);
-        let vv = ves.response[[k, j, i]];
-        let val = data[[k, j, i]];
-        let c = comps[l].get_or_insert(Comp {
-            best_v: f32::MIN,
-            peak: [k, j, i],
-            peak_val: val,
-            lo: p,
-            hi: p,
-            sum: Vector3::zeros(),
-            n: 0,
-        });
-        if vv > c.best_v {
-            c.best_v = vv;
-            c.peak = [k, j, i];
-        }
-        c.peak_val = c.peak_val.max(val);
-        for a in 0..3 {
-            c.lo[a] = c.lo[a].min(p[a]);
-            c.hi[a] = c.hi[a].max(p[a]);
-        }
-        c.sum += p.coords;
-        c.n += 1;
-    }
-    // Background: the box's median of non-bright soft tissue / fat (CT) or signal.
-    let bg = {
-        let mut s: Vec<f32> = data
-            .iter()
-            .zip(bright.iter())
-            .filter(|(x, &b)| !b && x.is_finite())
-            .map(|(&x, _)| x)
-            .collect();
-        if s.is_empty() {
-            0.0
-        } else {
-            let mid = s.len() / 2;
-            *s.select_nth_unstable_by(mid, |a, b| a.total_cmp(b)).1
-        }
-    };
     let vox_ml = geom.voxel_volume_mm3() / 1000.0;
     let mut veins: Vec<NamedVein> = Vec::new();
     let (mut max_d, mut n_enl, mut vol) = (None::<f64>, 0usize, 0.0f64);
-    for c in comps.into_iter().flatten() {
-        if c.best_v < MIN_VESSELNESS {
-            if std::env::var("CAVASCOPE_DEBUG_COLLATERALS").is_ok() {
-                eprintln!("dropped: vesselness {} n {}", c.best_v, c.n);
+    for (vox, run) in members.iter().filter(|m| !m.0.is_empty()) {
+        let (mut plo, mut phi) = (
+            world(vox[0][0], vox[0][1], vox[0][2]),
+            world(vox[0][0], vox[0][1], vox[0][2]),
+        );
+        let mut sum = Vector3::zeros();
+        let (mut ilo, mut ihi) = (vox[0], vox[0]);
+        for q in vox {
+            let p = world(q[0], q[1], q[2]);
+            for a in 0..3 {
+                plo[a] = plo[a].min(p[a]);
+                phi[a] = phi[a].max(p[a]);
+                ilo[a] = ilo[a].min(q[a]);
+                ihi[a] = ihi[a].max(q[a]);
+            }
+            sum += p.coords;
+        }
+        let ext = phi - plo;
+        // Vessels are long (the 2×width part of this rule waits for the diameter).
+        if ext.norm() < MIN_LENGTH_MM {
+            continue;
+        }
+        // Vesselness over the component's box plus the kernels' reach.
+        let dim = filled.dim();
+        let dims = [dim.0, dim.1, dim.2];
+        let b0: Vec<usize> = (0..3).map(|a| ilo[a].saturating_sub(reach[a])).collect();
+        let b1: Vec<usize> = (0..3).map(|a| (ihi[a] + reach[a] + 1).min(dims[a])).collect();
+        let sub = filled
+            .slice(ndarray::s![b0[0]..b1[0], b0[1]..b1[1], b0[2]..b1[2]])
+            .to_owned();
+        let ves = vesselness(&sub, sp, &params);
+        let (mut best_v, mut peak, mut peak_sigma) = (f32::MIN, vox[0], 0.0f32);
+        for q in vox {
+            let r = [q[0] - b0[0], q[1] - b0[1], q[2] - b0[2]];
+            let vv = ves.response[r];
+            if vv > best_v {
+                best_v = vv;
+                peak = *q;
+                peak_sigma = ves.sigma_mm[r];
+            }
+        }
+        let cen = sum / vox.len() as f64;
+        if best_v < MIN_VESSELNESS {
+            if debug {
+                eprintln!("dropped: vesselness {best_v} n {} centre {cen:.0?}", vox.len());
             }
             continue;
         }
-        let peak_w = world(c.peak[0], c.peak[1], c.peak[2]);
-        // The lumen value: the brightest voxel of the component near the peak of tubularity.
-        let Some(d) = local_diameter(v, base_vol, &peak_w, c.peak_val, bg) else {
+        let peak_w = world(peak[0], peak[1], peak[2]);
+        let radius = peak_sigma as f64 * DIAMETER_PER_SIGMA / 2.0;
+        let Some(d) = local_diameter(v, base_vol, &peak_w, radius) else {
             continue;
         };
-        // Vessels are long: at least 15 mm and twice their width.
-        let length = (c.hi - c.lo).norm();
-        if d > LARGE_STRUCTURE_MM || length < MIN_LENGTH_MM.max(2.0 * d) {
+        if d > LARGE_STRUCTURE_MM || ext.norm() < MIN_LENGTH_MM.max(2.0 * d) {
             continue;
         }
-        if std::env::var("CAVASCOPE_DEBUG_COLLATERALS").is_ok() {
-            let cen = c.sum / c.n as f64;
+        let mut dists: Vec<f32> = vox.iter().map(|q| column.dist[*q]).collect();
+        let to_column = median(&mut dists).map_or(f64::INFINITY, f64::from);
+        let name = vein_name(&cen, &ext, to_column, sx, column.front_y, sy, *run);
+        if debug {
             eprintln!(
-                "component n={} centre ({:.0},{:.0},{:.0}) ext {:.0?} d {d:.1} v {:.1} peak {:.0} bg {bg:.0}",
-                c.n,
+                "component n={} centre ({:.0},{:.0},{:.0}) ext {:.0?} d {d:.1} v {best_v:.1} to column {to_column:.1} front {:.0} -> {name:?}",
+                vox.len(),
                 cen.x,
                 cen.y,
                 cen.z,
-                (c.hi - c.lo).as_slice(),
-                c.best_v,
-                c.peak_val
+                ext.as_slice(),
+                column.front_y
             );
         }
-        let cen = c.sum / c.n as f64;
-        let ext = c.hi - c.lo;
-        let vertical = ext.z > 1.5 * ext.x.max(ext.y);
-        let name = if vertical && cen.y < sy && cen.y > sy - 45.0 && (cen.x - sx).abs() < 40.0 {
-            if cen.x < sx {
-                Some("azygos")
-            } else {
-                Some("hemiazygos")
-            }
-        } else if vertical && cen.y <= sy - 45.0 {
-            if cen.x < sx {
-                Some("right_gonadal")
-            } else {
-                Some("left_gonadal")
-            }
-        } else if !vertical && ext.x > 20.0 {
-            Some("lumbar")
-        } else {
-            None
-        };
         // Only vessels on a named collateral pathway count: an unnamed tubular piece is
         // as likely a stump of a large vessel as a collateral.
         if let Some(n) = name {
             max_d = Some(max_d.map_or(d, |m: f64| m.max(d)));
             if d >= ENLARGED_MM {
                 n_enl += 1;
-                vol += c.n as f64 * vox_ml;
+                vol += vox.len() as f64 * vox_ml;
             }
             match veins.iter_mut().find(|x| x.name == n) {
                 Some(x) => x.diameter_mm = Some(x.diameter_mm.map_or(d, |o| o.max(d))),
@@ -445,4 +590,105 @@ pub fn measure_collaterals(
         }),
         w,
     )
+}
+
+/// Euclidean distance transform (mm) of `mask` with the grid's first and last slices
+/// extended outwards: a structure cut by the end of the series is not thinner for it.
+fn edt_open_ends(mask: &Array3<bool>, sp_kji: [f64; 3]) -> Array3<f32> {
+    let (nk, nj, ni) = mask.dim();
+    if nk == 0 {
+        return Array3::zeros(mask.dim());
+    }
+    let pad = (LARGE_STRUCTURE_MM / sp_kji[0].max(1e-3)).ceil() as usize + 1;
+    let padded = Array3::from_shape_fn((nk + 2 * pad, nj, ni), |(k, j, i)| {
+        mask[[k.saturating_sub(pad).min(nk - 1), j, i]]
+    });
+    morph::edt_mm(&padded, sp_kji)
+        .slice(ndarray::s![pad..pad + nk, .., ..])
+        .to_owned()
+}
+
+/// Voxel lists of vertical vessel runs in the components marked `of`: per slice, the 2D
+/// blobs that are a vessel's cross-section (at most [`LARGE_STRUCTURE_MM`] across and
+/// the area of that circle), joined across slices.
+fn vertical_runs(labels: &Array3<u32>, of: &[bool], sp: [f64; 3]) -> Vec<Vec<[usize; 3]>> {
+    let (nk, nj, ni) = labels.dim();
+    let max_area = std::f64::consts::PI * (0.5 * LARGE_STRUCTURE_MM).powi(2);
+    let mut compact = Array3::from_elem((nk, nj, ni), false);
+    for k in 0..nk {
+        let sl = ndarray::Zip::from(labels.index_axis(ndarray::Axis(0), k))
+            .map_collect(|&l| of.get(l as usize).copied().unwrap_or(false));
+        if !sl.iter().any(|&b| b) {
+            continue;
+        }
+        let (l2, sz2) = morph::label_components(&sl.insert_axis(ndarray::Axis(0)));
+        let n2 = sz2.len();
+        let (mut jlo, mut jhi, mut ilo, mut ihi) = (
+            vec![usize::MAX; n2],
+            vec![0; n2],
+            vec![usize::MAX; n2],
+            vec![0; n2],
+        );
+        for ((_, j, i), &l) in l2.indexed_iter() {
+            let l = l as usize;
+            if l > 0 {
+                jlo[l] = jlo[l].min(j);
+                jhi[l] = jhi[l].max(j);
+                ilo[l] = ilo[l].min(i);
+                ihi[l] = ihi[l].max(i);
+            }
+        }
+        let ok: Vec<bool> = (0..n2)
+            .map(|l| {
+                l > 0
+                    && sz2[l] as f64 * sp[0] * sp[1] <= max_area
+                    && ((jhi[l] - jlo[l] + 1) as f64 * sp[1]).max((ihi[l] - ilo[l] + 1) as f64 * sp[0])
+                        <= LARGE_STRUCTURE_MM
+            })
+            .collect();
+        for ((_, j, i), &l) in l2.indexed_iter() {
+            if ok[l as usize] {
+                compact[[k, j, i]] = true;
+            }
+        }
+    }
+    let (runs, sizes) = morph::label_components(&compact);
+    let mut out: Vec<Vec<[usize; 3]>> = vec![Vec::new(); sizes.len()];
+    for ((k, j, i), &l) in runs.indexed_iter() {
+        let l = l as usize;
+        if l > 0 && sizes[l] >= MIN_COMPONENT_VOXELS {
+            out[l].push([k, j, i]);
+        }
+    }
+    out.retain(|v| !v.is_empty());
+    out
+}
+
+/// The named pathway a vessel follows, from its course (module docs, step 5).
+/// `ext` is its extent, `to_column` the median in-plane distance of its voxels to the
+/// vertebral column, `front_y` the column's anterior surface, `sy` the spine centre;
+/// `run`: a run of compact cross-sections (vertical veins are named from those only),
+/// else a whole component (veins running across).
+fn vein_name(
+    cen: &Vector3<f64>,
+    ext: &Vector3<f64>,
+    to_column: f64,
+    sx: f64,
+    front_y: f64,
+    sy: f64,
+    run: bool,
+) -> Option<&'static str> {
+    let vertical = run && ext.z > 1.5 * ext.x.max(ext.y);
+    let across = !run && ext.z < ext.x.max(ext.y);
+    let right = cen.x < sx;
+    let paravertebral = to_column <= PARAVERTEBRAL_MM;
+    if vertical && paravertebral && cen.y < sy && (cen.x - sx).abs() <= 50.0 {
+        Some(if right { "azygos" } else { "hemiazygos" })
+    } else if vertical && !paravertebral && cen.y < front_y && (cen.x - sx).abs() >= 20.0 {
+        Some(if right { "right_gonadal" } else { "left_gonadal" })
+    } else if across && paravertebral && ext.x > 20.0 {
+        Some("lumbar")
+    } else {
+        None
+    }
 }
