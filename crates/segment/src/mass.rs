@@ -99,6 +99,14 @@ pub const CONTACT_STEP_DEG: f64 = 5.0;
 /// Mass inside the (eroded) IVC contour above this volume is intraluminal extension, ml.
 pub const INTRALUMINAL_MIN_ML: f64 = 0.5;
 
+/// Seed neighbourhood radius over which the fat share is measured, mm.
+pub const SEED_FAT_RADIUS_MM: f64 = 10.0;
+/// A seed neighbourhood with at least this share of fat voxels is a fat-containing
+/// mass: its solid part is grown on fat-excluded features.
+pub const SEED_FAT_MIN_FRACTION: f64 = 0.10;
+/// Normalised convolution: smallest kernel weight of non-fat voxels giving a value.
+const NORMALISED_MIN_WEIGHT: f32 = 0.05;
+
 /// What the region finder returns: the mask on the stack grid.
 pub(crate) struct Region {
     pub mask: Array3<bool>,
@@ -414,6 +422,19 @@ pub(crate) fn grow_from_seed(
     seed: [usize; 3],
     w: &mut Vec<String>,
 ) -> Option<Array3<bool>> {
+    // A seed among fat lobules (a fat-containing mass): the smoothed features blend fat
+    // and solid tissue there, so the solid part is grown on features smoothed over the
+    // non-fat voxels only; the lobules come back from the solid part's hulls at the end.
+    let solid_features;
+    let full_stack = stack;
+    let fat_path = stack.ct && seed_fat_share(stack, seed) >= SEED_FAT_MIN_FRACTION;
+    let stack: &PhaseStack = if fat_path {
+        solid_features = fat_excluded(stack);
+        w.push("mass seed among fat: the solid part is grown on fat-excluded features".into());
+        &solid_features
+    } else {
+        stack
+    };
     let Some(seed) = soft_tissue_seed(stack, seed) else {
         w.push("mass seed lies in fat with no soft tissue within 25 mm; no mass grown".into());
         return None;
@@ -452,6 +473,9 @@ pub(crate) fn grow_from_seed(
         })
         .collect();
     let (mut mu, mut sd) = seed_stats(stack, seed, &floors)?;
+    if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+        eprintln!("seed {seed:?}: mu {mu:.1?} sd {sd:.1?} floors {floors:.1?}");
+    }
 
     let dim = stack.phases[0].smooth.dim();
     let mut region = Array3::from_elem(dim, false);
@@ -557,10 +581,64 @@ pub(crate) fn grow_from_seed(
     add_edge_layer(stack, &mut region);
     dbg("edge layer", &region);
     if stack.ct {
-        add_fat_lobules(stack, &mut region);
+        add_fat_lobules(full_stack, &mut region, fat_path);
         dbg("fat", &region);
     }
     Some(region)
+}
+
+/// Share of fat voxels (unsmoothed baseline or first phase ≤ [`FAT_MAX_HU`]) within
+/// [`SEED_FAT_RADIUS_MM`] of the seed.
+fn seed_fat_share(stack: &PhaseStack, seed: [usize; 3]) -> f64 {
+    let Some(ph) = stack.baseline().or(stack.phases.first()) else {
+        return 0.0;
+    };
+    let near = ball(stack, seed, SEED_FAT_RADIUS_MM);
+    let (mut fat, mut n) = (0usize, 0usize);
+    for p in near {
+        let v = ph.data[p];
+        if v.is_finite() {
+            n += 1;
+            fat += usize::from(v <= FAT_MAX_HU);
+        }
+    }
+    fat as f64 / n.max(1) as f64
+}
+
+/// The stack with each phase's features smoothed over the non-fat voxels only
+/// (normalised convolution, Knutsson & Westin 1993: G∗(w·x) / G∗w with w = 0 on fat),
+/// NaN on fat and where no non-fat voxel lies within the kernel. Solid tissue between fat
+/// lobules then keeps its own values instead of a fat–tissue blend.
+fn fat_excluded(stack: &PhaseStack) -> PhaseStack {
+    let mut out = stack.clone();
+    let Some(base) = stack.baseline().or(stack.phases.first()) else {
+        return out;
+    };
+    // Fat and its partial-volume layer (one voxel around it) are left out: a half-fat
+    // edge voxel would pull the solid values towards fat.
+    let fat = base.data.mapv(|v| !(v.is_finite() && v > FAT_MAX_HU));
+    let keep: Array3<f32> = morph::dilate(&fat, 1).mapv(|f| if f { 0.0 } else { 1.0 });
+    let sp = stack.geometry.spacing();
+    let norm = crate::vesselness::gaussian_smooth(&keep, sp, crate::stack::FEATURE_SMOOTH_SIGMA_MM);
+    for ph in &mut out.phases {
+        let weighted =
+            ndarray::Zip::from(&ph.data)
+                .and(&keep)
+                .map_collect(|&x, &k| if x.is_finite() { x * k } else { 0.0 });
+        let num = crate::vesselness::gaussian_smooth(&weighted, sp, crate::stack::FEATURE_SMOOTH_SIGMA_MM);
+        ph.smooth = ndarray::Zip::from(&num)
+            .and(&norm)
+            .and(&keep)
+            .and(&ph.data)
+            .map_collect(|&a, &b, &k, &x| {
+                if k > 0.0 && x.is_finite() && b > NORMALISED_MIN_WEIGHT {
+                    a / b
+                } else {
+                    f32::NAN
+                }
+            });
+    }
+    out
 }
 
 /// Between solid tumour and necrosis lies a blend (a few mm of partially necrotic tissue)
@@ -1104,50 +1182,51 @@ fn slice_hulls(region: &Array3<bool>) -> Array3<bool> {
     out
 }
 
-/// Add the fat voxels (baseline or first phase ≤ −10 HU) inside each slice's convex hull
-/// of the region when they make up ≥ [`FAT_HULL_MIN_FRACTION`] of the mass so extended.
-fn add_fat_lobules(stack: &PhaseStack, region: &mut Array3<bool>) {
+/// Add the fat voxels (baseline or first phase ≤ −10 HU) inside the region's slice-wise
+/// convex hulls when they make up ≥ [`FAT_HULL_MIN_FRACTION`] of the mass so extended.
+/// `all_axes`: hulls of the axial, coronal and sagittal slices (their union stays inside
+/// the region's 3-D convex hull), so fat lobules at the top and bottom of a fat-containing
+/// mass, which no axial slice of its solid part encloses, join too; else axial only.
+fn add_fat_lobules(stack: &PhaseStack, region: &mut Array3<bool>, all_axes: bool) {
     let Some(ph) = stack.baseline().or(stack.phases.first()) else {
         return;
     };
-    let (nk, nj, ni) = region.dim();
-    let mut fat_add: Vec<[usize; 3]> = Vec::new();
-    let mut n_region = 0usize;
-    for k in 0..nk {
-        let pts: Vec<(i64, i64)> = (0..nj)
-            .flat_map(|j| (0..ni).map(move |i| (j, i)))
-            .filter(|&(j, i)| region[[k, j, i]])
-            .map(|(j, i)| (j as i64, i as i64))
-            .collect();
-        n_region += pts.len();
-        if pts.len() < 3 {
-            continue;
-        }
-        let (j0, j1) = (
-            pts.iter().map(|p| p.0).min().unwrap_or(0),
-            pts.iter().map(|p| p.0).max().unwrap_or(0),
-        );
-        let (i0, i1) = (
-            pts.iter().map(|p| p.1).min().unwrap_or(0),
-            pts.iter().map(|p| p.1).max().unwrap_or(0),
-        );
-        let h = convex_hull(pts);
-        for j in j0..=j1 {
-            for i in i0..=i1 {
-                let p = [k, j as usize, i as usize];
-                if !region[p] && in_hull(&h, (j, i)) && ph.smooth[p].is_finite() && ph.smooth[p] <= FAT_MAX_HU
-                {
-                    fat_add.push(p);
-                }
-            }
+    let n_region = region.iter().filter(|&&b| b).count();
+    let mut hull = slice_hulls(region);
+    if all_axes {
+        for axis in [1, 2] {
+            // Put `axis` first, take its slices' hulls, and swap back.
+            let swapped = region.view().permuted_axes(swap_first(axis)).to_owned();
+            let h = slice_hulls(&swapped);
+            let back = h.view().permuted_axes(swap_first(axis)).to_owned();
+            ndarray::Zip::from(&mut hull)
+                .and(&back)
+                .for_each(|a, &b| *a = *a || b);
         }
     }
+    let fat_add: Vec<[usize; 3]> = hull
+        .indexed_iter()
+        .filter(|&((k, j, i), &h)| {
+            let p = [k, j, i];
+            h && !region[p] && ph.smooth[p].is_finite() && ph.smooth[p] <= FAT_MAX_HU
+        })
+        .map(|((k, j, i), _)| [k, j, i])
+        .collect();
     let frac = fat_add.len() as f64 / (fat_add.len() + n_region).max(1) as f64;
     if frac >= FAT_HULL_MIN_FRACTION {
         for p in fat_add {
             region[p] = true;
         }
         *region = morph::fill_holes(region);
+    }
+}
+
+/// Axis order that exchanges axis 0 with `axis` (its own inverse).
+fn swap_first(axis: usize) -> [usize; 3] {
+    match axis {
+        1 => [1, 0, 2],
+        2 => [2, 1, 0],
+        _ => [0, 1, 2],
     }
 }
 

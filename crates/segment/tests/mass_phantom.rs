@@ -135,7 +135,6 @@ fn seeded_extrinsic_compression() {
 }
 
 #[test]
-#[ignore = "known gap: the fat-interleaved solid part cannot be grown on the smoothed phases (the seed region blends fat and tissue and reaches the box faces); no mass is returned"]
 fn seeded_liposarcoma() {
     check_seeded(CaseName::Liposarcoma);
 }

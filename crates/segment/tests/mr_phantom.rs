@@ -49,8 +49,17 @@ fn mri_seeded() -> (cavascope_segment::MassModel, cavascope_phantom::PhantomStud
     let m = m.unwrap_or_else(|| panic!("no mass: {w:?}"));
     let t = s.truth.mass.as_ref().expect("mass");
     eprintln!(
-        "volume {:.1} (truth {:.1}) diameter {:.1} (truth {:.1}) pattern {:?} (truth {}) mr {:?} (truth {:?}) {w:?}",
-        m.volume_ml, t.volume_ml, m.max_diameter_mm, t.max_diameter_mm, m.pattern, t.pattern, m.mr, t.mr
+        "volume {:.1} (truth {:.1}) diameter {:.1} (truth {:.1}) pattern {:?} (truth {}) arterial CV {:?} (truth {:.3}) mr {:?} (truth {:?}) {w:?}",
+        m.volume_ml,
+        t.volume_ml,
+        m.max_diameter_mm,
+        t.max_diameter_mm,
+        m.pattern,
+        t.pattern,
+        m.arterial_heterogeneity_cv,
+        t.arterial_heterogeneity_cv,
+        m.mr,
+        t.mr
     );
     (m, s)
 }
