@@ -202,7 +202,6 @@ fn extrinsic_compression_auto() {
 }
 
 #[test]
-#[ignore = "segment: the seeded growth of the liposarcoma is rejected as a leak (no mass; truth 511 ml)"]
 fn liposarcoma_seeds() {
     check(CaseName::Liposarcoma, true);
 }
