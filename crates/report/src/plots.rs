@@ -25,6 +25,8 @@ pub fn calibre_svg(r: &Report, t: &Thresholds) -> Option<String> {
         .iter()
         .map(|p| p.equivalent_diameter_mm.max(p.max_diameter_mm))
         .fold(t.dilated_equivalent_diameter_mm + 5.0, f64::max);
+    // Headroom above the highest curve for the legend, so it never hides the data.
+    let ymax = dmax * 1.5;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (900, 360)).into_drawing_area();
@@ -34,7 +36,7 @@ pub fn calibre_svg(r: &Report, t: &Thresholds) -> Option<String> {
             .x_label_area_size(40)
             .y_label_area_size(50)
             .caption("IVC calibre along z (head to the right)", ("sans-serif", 18))
-            .build_cartesian_2d(zmin..zmax.max(zmin + 1.0), 0.0..dmax * 1.1)
+            .build_cartesian_2d(zmin..zmax.max(zmin + 1.0), 0.0..ymax)
             .ok()?;
         chart
             .configure_mesh()
@@ -46,7 +48,7 @@ pub fn calibre_svg(r: &Report, t: &Thresholds) -> Option<String> {
         for rg in &ivc.lumen.imperceptible_ranges_z_mm {
             chart
                 .draw_series(std::iter::once(Rectangle::new(
-                    [(rg[0].min(rg[1]), 0.0), (rg[0].max(rg[1]), dmax * 1.1)],
+                    [(rg[0].min(rg[1]), 0.0), (rg[0].max(rg[1]), ymax)],
                     RGBColor(200, 200, 200).mix(0.6).filled(),
                 )))
                 .ok()?;
@@ -112,6 +114,8 @@ pub fn calibre_svg(r: &Report, t: &Thresholds) -> Option<String> {
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], RGBColor(0, 140, 0)));
         chart
             .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font(("sans-serif", 13))
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .draw()
