@@ -563,12 +563,27 @@ pub(crate) fn grow_from_seed(
         .filter(|(&a, &b)| a && !b)
         .count();
     let n_before = before_necrosis.iter().filter(|&&b| b).count();
+    let added_mask: Array3<bool> = ndarray::Zip::from(&region)
+        .and(&before_necrosis)
+        .map_collect(|&r, &s| r && !s);
+    let necrosis = added_mask;
     if added as f64 >= NECROSIS_REFINE_MIN_FRACTION * n_before as f64 {
         let before = region.clone();
         for _ in 0..2 {
             refine_boundary(stack, &mut region, &weights);
         }
         clamp_refinement(&mut region, &before, REFINE_MAX_MOVE_VOX);
+        // Only the border near the necrosis moves (elsewhere the refinement would creep
+        // along a blurred contact, e.g. up the IVC past an intraluminal tumour's tip).
+        let near = morph::dilate(&necrosis, REFINE_MAX_MOVE_VOX + 1);
+        ndarray::Zip::from(&mut region)
+            .and(&before)
+            .and(&near)
+            .for_each(|r, &b, &n| {
+                if !n {
+                    *r = b;
+                }
+            });
     }
     region = morph::component_containing(&region, seed);
     region = morph::fill_holes(&region);
@@ -577,6 +592,12 @@ pub(crate) fn grow_from_seed(
         let (lo, hi) = &bounds;
         add_necrosis_blend_and_rim(stack, &mut region, &before_necrosis, lo, hi, &floors);
         dbg("blend and rim", &region);
+        // Where the necrosis steps reached: the necrosis, its refined border, the blend.
+        let zone: Array3<bool> = ndarray::Zip::from(&region)
+            .and(&before_necrosis)
+            .map_collect(|&r, &s| r && !s);
+        add_raw_rim(stack, &mut region, &necrosis, &zone);
+        dbg("raw rim", &region);
     }
     add_edge_layer(stack, &mut region);
     dbg("edge layer", &region);
@@ -742,6 +763,124 @@ fn stats_of(stack: &PhaseStack, mask: &Array3<bool>) -> Option<(Vec<f64>, Vec<f6
         return None;
     }
     feature_stats(stack, &vox)
+}
+
+/// Mean and SD per phase of the unsmoothed values over a mask; `None` with fewer than 27
+/// voxels.
+fn raw_stats(stack: &PhaseStack, mask: &Array3<bool>) -> Option<(Vec<f64>, Vec<f64>)> {
+    let mut mu = Vec::new();
+    let mut sd = Vec::new();
+    for ph in &stack.phases {
+        let v: Vec<f64> = ph
+            .data
+            .iter()
+            .zip(mask.iter())
+            .filter(|(x, &m)| m && x.is_finite())
+            .map(|(&x, _)| x as f64)
+            .collect();
+        if v.len() < 27 {
+            return None;
+        }
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64;
+        mu.push(m);
+        sd.push(var.sqrt().max(1e-6));
+    }
+    Some((mu, sd))
+}
+
+/// The thin solid rim on the far side of an eccentric necrosis (between it and an organ
+/// alongside): its smoothed features blend necrosis, rim and organ, so neither the growth
+/// nor the blend step takes it, while its own unsmoothed values are plainly tumour. Within
+/// [`RIM_REGROW_MAX_VOX`] + 1 voxels of `zone` (where the necrosis steps added voxels), a
+/// voxel next to the region
+/// joins when its unsmoothed values lie within [`EDGE_RAW_K_SD`] SD of the solid part's or
+/// of the necrosis' on every phase and nearer them than the local outside (median of the
+/// voxels two to three steps out), layer by layer, at most [`RIM_REGROW_MAX_VOX`] layers.
+fn add_raw_rim(stack: &PhaseStack, region: &mut Array3<bool>, necrosis: &Array3<bool>, zone: &Array3<bool>) {
+    let solid: Array3<bool> = ndarray::Zip::from(&*region)
+        .and(necrosis)
+        .map_collect(|&r, &n| r && !n);
+    let (Some((s_mu, s_sd)), Some((n_mu, n_sd))) = (
+        raw_stats(stack, &morph::erode(&solid, 1)),
+        raw_stats(stack, &morph::erode(necrosis, 1)).or_else(|| raw_stats(stack, necrosis)),
+    ) else {
+        return;
+    };
+    let near = morph::dilate(zone, RIM_REGROW_MAX_VOX + 1);
+    let dim = region.dim();
+    let nc = stack.phases.len();
+    let r = 3i64;
+    for _ in 0..RIM_REGROW_MAX_VOX {
+        let d1 = morph::dilate(region, 1);
+        let d3 = morph::dilate(region, 3);
+        let mut add: Vec<[usize; 3]> = Vec::new();
+        for ((k, j, i), &b) in region.indexed_iter() {
+            let p = [k, j, i];
+            if b || !near[p] || !morph::neighbours6(p, dim).any(|n| region[n]) {
+                continue;
+            }
+            let raw: Vec<f64> = stack.phases.iter().map(|ph| ph.data[p] as f64).collect();
+            if raw.iter().any(|v| !v.is_finite()) {
+                continue;
+            }
+            let within =
+                |mu: &[f64], sd: &[f64]| (0..nc).all(|c| (raw[c] - mu[c]).abs() <= EDGE_RAW_K_SD * sd[c]);
+            let dist =
+                |mu: &[f64], sd: &[f64]| -> f64 { (0..nc).map(|c| ((raw[c] - mu[c]) / sd[c]).powi(2)).sum() };
+            let d_in = match (within(&s_mu, &s_sd), within(&n_mu, &n_sd)) {
+                (true, true) => dist(&s_mu, &s_sd).min(dist(&n_mu, &n_sd)),
+                (true, false) => dist(&s_mu, &s_sd),
+                (false, true) => dist(&n_mu, &n_sd),
+                (false, false) => continue,
+            };
+            // The local outside, in the same units as the nearer inside class.
+            let sd = if within(&s_mu, &s_sd) { &s_sd } else { &n_sd };
+            let mut out: Vec<Vec<f64>> = vec![Vec::new(); nc];
+            for dk in -r..=r {
+                for dj in -r..=r {
+                    for di in -r..=r {
+                        let q = [k as i64 + dk, j as i64 + dj, i as i64 + di];
+                        if q.iter()
+                            .zip([dim.0, dim.1, dim.2])
+                            .any(|(&x, s)| x < 0 || x as usize >= s)
+                        {
+                            continue;
+                        }
+                        let q = [q[0] as usize, q[1] as usize, q[2] as usize];
+                        if d1[q] || !d3[q] {
+                            continue;
+                        }
+                        for (c, ph) in stack.phases.iter().enumerate() {
+                            let v = ph.data[q];
+                            if v.is_finite() {
+                                out[c].push(v as f64);
+                            }
+                        }
+                    }
+                }
+            }
+            if out.iter().any(|v| v.len() < 5) {
+                continue;
+            }
+            let mut d_out = 0.0;
+            for c in 0..nc {
+                out[c].sort_unstable_by(|a, b| a.total_cmp(b));
+                let med = out[c][out[c].len() / 2];
+                d_out += ((raw[c] - med) / sd[c]).powi(2);
+            }
+            if d_in < d_out {
+                add.push(p);
+            }
+        }
+        if add.is_empty() {
+            break;
+        }
+        for p in add {
+            region[p] = true;
+        }
+    }
+    *region = morph::fill_holes(region);
 }
 
 /// The partial-volume edge layer: the smoothed features blur a thin neighbour (a fat
@@ -1024,6 +1163,36 @@ fn refine_boundary(stack: &PhaseStack, region: &mut Array3<bool>, weights: &[f64
     n
 }
 
+/// Is voxel `p` non-enhancing tissue (necrosis; test in [`add_necrosis`]), judged on the
+/// smoothed features? `base_mean`: the region's mean baseline value.
+fn non_enhancing(
+    ct: bool,
+    base: &crate::stack::StackPhase,
+    post: &[&crate::stack::StackPhase],
+    p: [usize; 3],
+    base_mean: f64,
+) -> bool {
+    let b = base.smooth[p] as f64;
+    if !b.is_finite() {
+        return false;
+    }
+    let base_ok = if ct {
+        (NECROSIS_CT_MIN_HU..=NECROSIS_CT_MAX_HU).contains(&b)
+    } else {
+        b >= 0.5 * base_mean
+    };
+    base_ok
+        && post.iter().all(|ph| {
+            let v = ph.smooth[p] as f64;
+            let d = if ct {
+                v - b
+            } else {
+                (v - b) / b.abs().max(1e-9) * 100.0
+            };
+            v.is_finite() && d < NECROSIS_MAX_ENHANCEMENT
+        })
+}
+
 /// Non-enhancing tissue (necrosis) touching the region joins it: every post-contrast
 /// phase within [`NECROSIS_MAX_ENHANCEMENT`] of the baseline, and a baseline value of
 /// fluid / necrosis (CT −5…45 HU; MRI at least half the region's T1 signal, which keeps
@@ -1056,26 +1225,9 @@ fn add_necrosis(stack: &PhaseStack, region: &mut Array3<bool>) {
     // Necrosis lies inside the tumour's outline: within the slice-wise hull, widened by
     // a few voxels where the growth missed a thin solid rim beyond an eccentric necrosis.
     let hull = morph::dilate(&slice_hulls(region), NECROSIS_HULL_MARGIN_VOX);
-    let cand: Array3<bool> = ndarray::Zip::indexed(&base.smooth).map_collect(|(k, j, i), &b| {
-        if !b.is_finite() || region[[k, j, i]] || !hull[[k, j, i]] {
-            return false;
-        }
-        let b = b as f64;
-        let base_ok = if stack.ct {
-            (NECROSIS_CT_MIN_HU..=NECROSIS_CT_MAX_HU).contains(&b)
-        } else {
-            b >= 0.5 * base_mean
-        };
-        base_ok
-            && post.iter().all(|p| {
-                let v = p.smooth[[k, j, i]] as f64;
-                let d = if stack.ct {
-                    v - b
-                } else {
-                    (v - b) / b.abs().max(1e-9) * 100.0
-                };
-                v.is_finite() && d < NECROSIS_MAX_ENHANCEMENT
-            })
+    let cand: Array3<bool> = ndarray::Zip::indexed(&base.smooth).map_collect(|(k, j, i), _| {
+        let p = [k, j, i];
+        !region[p] && hull[p] && non_enhancing(stack.ct, base, &post, p, base_mean)
     });
     if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
         let in_hull = hull.iter().zip(region.iter()).filter(|(&h, &r)| h && !r).count();

@@ -200,8 +200,15 @@ fn debug_overlap() {
     );
     let c = s.truth.mass.as_ref().expect("t").centroid_mm;
     let idx = s.labels.geometry.world_to_index(&Point3::new(c[0], c[1], c[2]));
-    let k = idx[2].round() as usize;
-    let (j0, i0) = (idx[1].round() as usize, idx[0].round() as usize);
+    // `FAR=1` centres the print on the farthest false positive instead of the centroid.
+    let (k, j0, i0) = match (std::env::var("FAR").is_ok(), far.first()) {
+        (true, Some((_, [k, j, i]))) => (*k, *j, *i),
+        _ => (
+            idx[2].round() as usize,
+            idx[1].round() as usize,
+            idx[0].round() as usize,
+        ),
+    };
     for j in j0.saturating_sub(22)..(j0 + 22) {
         let mut line = String::new();
         for i in i0.saturating_sub(30)..(i0 + 30) {
