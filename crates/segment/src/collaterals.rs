@@ -4,22 +4,32 @@
 //! 1. The spine is found on the CT (bone ≥ 250 HU near the body midline) or, on MRI,
 //!    placed from the body outline; the analysed box spans ±90 mm across and from 90 mm in
 //!    front of it to 35 mm behind it, over every slice.
-//! 2. Enhanced voxels (CT 100–300 HU; MRI above the midpoint of the box's median and
-//!    99.5th percentile) that enhanced against the baseline phase form components.
-//!    Components wider than 12.5 mm anywhere (aorta,
-//!    IVC, kidneys, liver, spleen, bone) are large structures, not collaterals, and are
-//!    dropped with everything connected to them (renal veins, iliac arteries). The IVC
-//!    model and the mass (grown by a voxel) and the spinal canal zone are cut out first.
-//! 3. The rest must be tubular: multi-scale Frangi vesselness (σ for 2–12 mm vessels) at
-//!    least [`MIN_VESSELNESS`] somewhere in the component.
-//! 4. Diameter of each component: twice the largest inscribed radius of its half-maximum
-//!    outline on a 0.5 mm resampled grid, minus the grid step (the distance transform's
-//!    half-voxel bias at each side). The outline is drawn on the enhancement (post − pre)
-//!    when the baseline phase exists, else on the values against the box background.
-//! 5. Names by position relative to the spine and the renal-vein level: azygos (right,
-//!    in front of the spine, running craniocaudally), hemiazygos (left, same), lumbar
-//!    (running across, beside the vertebral body), gonadal (craniocaudal, anterolateral,
-//!    below the renal veins).
+//! 2. Vessel voxels: CT 100–300 HU (MRI above the midpoint of the box's median and 99.5th
+//!    percentile) that enhanced against the baseline phase (≥ 60 HU; +50 % on MRI) and
+//!    whose smoothed enhancement reaches [`BLOOD_FRACTION`] of the box's brightest (blood
+//!    enhances about twice as much as liver or spleen, so a vein running through enhancing
+//!    parenchyma stays apart from it). The IVC model and the mass (grown by a voxel) and
+//!    the spinal canal zone are cut out. Components wider than 12.5 mm anywhere (aorta,
+//!    IVC, kidneys, bone) are large structures and are dropped with everything connected
+//!    to them — except vertical veins (below).
+//! 3. Two kinds of candidates: whole components (veins running across: lumbar) and
+//!    vertical runs — per slice, the 2D blobs of any component that are a vessel's
+//!    cross-section (≤ 12.5 mm across), joined across slices — so a vertical vein that
+//!    joins a large structure (left gonadal → left renal vein) or touches a vessel stump
+//!    still stands alone. Each must be ≥ 15 mm long and tubular: multi-scale Frangi
+//!    vesselness (σ for 2–12 mm vessels, large scales on a 2× coarser in-plane grid) at
+//!    least [`MIN_VESSELNESS`] somewhere, computed over the candidate's box plus the
+//!    kernels' reach only.
+//! 4. Diameter at the vesselness peak: the mean cross-section of the half-maximum outline
+//!    (lumen level against the local background, a shell around the vessel) on a 0.5 mm
+//!    grid, along the vessel's principal axis, as a circle's diameter.
+//! 5. Names by course relative to the vertebral column (CT bone within 45 mm of the
+//!    midline, discs bridged; MRI: a typical 44 × 32 mm vertebral body on the spine
+//!    estimate): azygos / hemiazygos — vertical runs right / left, within
+//!    [`PARAVERTEBRAL_MM`] (median in-plane distance) of the column, in front of the
+//!    spine centre; gonadal — vertical runs farther from the column, in front of the
+//!    vertebral bodies, ≥ 20 mm lateral; lumbar — components running across, along the
+//!    column.
 //!
 //! `max_diameter_mm`, `count` and `volume_ml` cover the named pathways only.
 //!
@@ -30,7 +40,7 @@ use crate::model::{Collaterals, IvcModel, MassModel, NamedVein, PhaseInfo, Role}
 use crate::morph;
 use crate::stack::{crop_box_xyz, sample_on};
 use crate::vesselness::{
-    gaussian_smooth, sigmas_for_diameters, vesselness, VesselnessParams, DIAMETER_PER_SIGMA,
+    gaussian_smooth, sigmas_for_diameters, vesselness_pyramid, VesselnessParams, DIAMETER_PER_SIGMA,
 };
 use cavascope_volume::{Geometry, Point3, Vector3, Volume};
 use ndarray::Array3;
@@ -337,6 +347,9 @@ pub fn measure_collaterals(
         w.push("collaterals: the paravertebral box lies outside the series".into());
         return (None, w);
     };
+    // Sub-stage timings at debug level (RUST_LOG=cavascope_segment=debug).
+    let t0 = std::time::Instant::now();
+    let lap = |what: &str| tracing::debug!(stage = what, seconds = t0.elapsed().as_secs_f64(), "collaterals");
     let data = sample_on(v, &geom, shape, &Vector3::zeros());
     let world = |k: usize, j: usize, i: usize| geom.index_to_world([i as f64, j as f64, k as f64]);
     let in_box = |p: &Point3<f64>| {
@@ -398,6 +411,7 @@ pub fn measure_collaterals(
             rel
         }
     });
+    lap("sampled+enhancement");
     let dense = morph::dilate(&data.mapv(|x| x.is_finite() && x > vmax), 1);
     let bright = ndarray::Zip::indexed(&data)
         .and(&dense)
@@ -442,6 +456,7 @@ pub fn measure_collaterals(
     // Components wider than LARGE_STRUCTURE_MM anywhere (aorta, kidneys, spleen, liver,
     // bone) are large structures and go with everything connected to them (renal veins,
     // iliac arteries).
+    lap("bright+excl");
     let (labels, sizes) = morph::label_components(&bright);
     let edt = edt_open_ends(&bright, sp_kji);
     let nl = sizes.len();
@@ -473,6 +488,7 @@ pub fn measure_collaterals(
             .map(|r| (r, true)),
     );
     drop(labels);
+    lap("components+runs");
     let params = VesselnessParams {
         sigmas_mm: sigmas_for_diameters(2.0, 12.0, 6),
         bright: true,
@@ -489,6 +505,7 @@ pub fn measure_collaterals(
     ];
     let filled = data.mapv(|x| if x.is_finite() { x } else { 0.0 });
     let column = vertebral_column(base.as_ref().unwrap_or(&data), &geom, ct, sx, sy);
+    lap("column");
     let debug = std::env::var("CAVASCOPE_DEBUG_COLLATERALS").is_ok();
 
     let vox_ml = geom.voxel_volume_mm3() / 1000.0;
@@ -512,9 +529,18 @@ pub fn measure_collaterals(
             sum += p.coords;
         }
         let ext = phi - plo;
-        // Vessels are long (the 2×width part of this rule waits for the diameter).
-        if ext.norm() < MIN_LENGTH_MM {
+        // Vessels are long (the 2×width part of this rule waits for the diameter), and
+        // only a run can be named vertical, only a component across: the rest of
+        // `vein_name`'s course tests come after the costly part.
+        if ext.norm() < MIN_LENGTH_MM || !course_possible(&ext, *run) {
             continue;
+        }
+        if debug {
+            eprintln!(
+                "vesselness for n={} ext {:.0?} run {run}",
+                vox.len(),
+                ext.as_slice()
+            );
         }
         // Vesselness over the component's box plus the kernels' reach.
         let dim = filled.dim();
@@ -524,7 +550,7 @@ pub fn measure_collaterals(
         let sub = filled
             .slice(ndarray::s![b0[0]..b1[0], b0[1]..b1[1], b0[2]..b1[2]])
             .to_owned();
-        let ves = vesselness(&sub, sp, &params);
+        let ves = vesselness_pyramid(&sub, sp, &params);
         let (mut best_v, mut peak, mut peak_sigma) = (f32::MIN, vox[0], 0.0f32);
         for q in vox {
             let r = [q[0] - b0[0], q[1] - b0[1], q[2] - b0[2]];
@@ -581,6 +607,7 @@ pub fn measure_collaterals(
             }
         }
     }
+    lap("per component");
     (
         Some(Collaterals {
             volume_ml: Some(vol),
@@ -664,6 +691,15 @@ fn vertical_runs(labels: &Array3<u32>, of: &[bool], sp: [f64; 3]) -> Vec<Vec<[us
     out
 }
 
+/// Vertical for a run, across for a component ([`vein_name`]'s first tests).
+fn course_possible(ext: &Vector3<f64>, run: bool) -> bool {
+    if run {
+        ext.z > 1.5 * ext.x.max(ext.y)
+    } else {
+        ext.z < ext.x.max(ext.y)
+    }
+}
+
 /// The named pathway a vessel follows, from its course (module docs, step 5).
 /// `ext` is its extent, `to_column` the median in-plane distance of its voxels to the
 /// vertebral column, `front_y` the column's anterior surface, `sy` the spine centre;
@@ -678,8 +714,8 @@ fn vein_name(
     sy: f64,
     run: bool,
 ) -> Option<&'static str> {
-    let vertical = run && ext.z > 1.5 * ext.x.max(ext.y);
-    let across = !run && ext.z < ext.x.max(ext.y);
+    let vertical = run && course_possible(ext, run);
+    let across = !run && course_possible(ext, run);
     let right = cen.x < sx;
     let paravertebral = to_column <= PARAVERTEBRAL_MM;
     if vertical && paravertebral && cen.y < sy && (cen.x - sx).abs() <= 50.0 {

@@ -1,0 +1,46 @@
+//! Collateral stage on the demo-sized study: 4-phase CT leiomyosarcoma phantom,
+//! 512 × 512 × 100 (0.75 × 0.75 × 2.5 mm), with its true IVC and mass masks.
+
+#[path = "../tests/truth_ivc/mod.rs"]
+mod truth_ivc;
+
+use cavascope_phantom::{generate, CaseName, PhantomOptions};
+use cavascope_segment::collaterals::measure_collaterals;
+use cavascope_segment::phases::assign_roles;
+use cavascope_segment::{MassModel, Source};
+use criterion::{criterion_group, criterion_main, Criterion};
+
+fn bench(c: &mut Criterion) {
+    let s = generate(CaseName::IvcLeiomyosarcoma, &PhantomOptions::standard());
+    let phases = assign_roles(&s.volumes, &[]);
+    let ivc = truth_ivc::truth_ivc(&s);
+    let mass = s.labels.mass.clone().map(|mask| MassModel {
+        source: Source::Mask,
+        volume_ml: 0.0,
+        max_diameter_mm: 0.0,
+        centroid_mm: [0.0; 3],
+        ivc_segment: None,
+        contact_arc_deg: None,
+        contact_z_range_mm: None,
+        intraluminal_extension: None,
+        fat_fraction: None,
+        calcified_fraction: None,
+        enhancement: Vec::new(),
+        pattern: None,
+        arterial_heterogeneity_cv: None,
+        centripetal: None,
+        mr: None,
+        mask,
+    });
+    let (col, _) = measure_collaterals(&s.volumes, &phases, Some(&ivc), mass.as_ref());
+    eprintln!("collaterals on 512x512x100: {col:?}");
+    let mut g = c.benchmark_group("collaterals");
+    g.sample_size(10);
+    g.bench_function("lms_512x512x100_4_phases", |b| {
+        b.iter(|| measure_collaterals(&s.volumes, &phases, Some(&ivc), mass.as_ref()))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
