@@ -34,6 +34,9 @@ const MIN_UNOPACIFIED: usize = 5;
 const ANCHOR_MM: f64 = 40.0;
 /// Planes each side pooled for one plane's scale.
 const POOL: usize = 2;
+/// Steps looked for along each ray: the first is often within a heterogeneous tumour
+/// (necrosis, uneven enhancement); the wall is the one that agrees with the rest.
+const MAX_WALLS: usize = 4;
 /// Scale range of an expanded (or compressed) vein against its opacified ends.
 const SCALE_RANGE: (f64, f64) = (0.7, 2.4);
 
@@ -145,7 +148,8 @@ struct PlaneRays {
     cx: f64,
     cy: f64,
     prior: [f64; NRAYS],
-    walls: Vec<f64>,
+    /// Every step found along each ray, inside out.
+    walls: Vec<Vec<f64>>,
 }
 
 /// One plane's fitted section: scale of the prior and second-harmonic terms.
@@ -174,9 +178,34 @@ fn mode(v: &[f64], h: f64) -> Option<f64> {
     Some(near.iter().sum::<f64>() / near.len().max(1) as f64)
 }
 
+/// Of the candidate walls of one ray (consecutive observations with the same ray id),
+/// only the one nearest the model keeps its weight: a ray crosses the vein's wall once.
+fn one_per_ray(
+    obs: &[(f64, f64, f64, usize)],
+    w: &mut [f64],
+    resid: impl Fn(&(f64, f64, f64, usize)) -> f64,
+) {
+    let mut i = 0;
+    while i < obs.len() {
+        let mut j = i;
+        while j < obs.len() && obs[j].3 == obs[i].3 {
+            j += 1;
+        }
+        let best = (i..j)
+            .filter(|&k| w[k] > 0.0)
+            .min_by(|&a, &b| resid(&obs[a]).abs().total_cmp(&resid(&obs[b]).abs()));
+        for (k, wk) in w.iter_mut().enumerate().take(j).skip(i) {
+            if Some(k) != best {
+                *wk = 0.0;
+            }
+        }
+        i = j;
+    }
+}
+
 /// Scale and second harmonic of the pooled rays: r ≈ s·p(θ) + a2 cos 2θ + b2 sin 2θ.
-fn fit_plane(obs: &[(f64, f64, f64)]) -> Option<PlaneFit> {
-    // (θ, r, prior radius)
+fn fit_plane(obs: &[(f64, f64, f64, usize)]) -> Option<PlaneFit> {
+    // (θ, r, prior radius, ray id): a ray's candidate walls are consecutive.
     let logs: Vec<f64> = obs
         .iter()
         .filter(|o| o.1.is_finite() && o.2 > 1.0)
@@ -195,6 +224,7 @@ fn fit_plane(obs: &[(f64, f64, f64)]) -> Option<PlaneFit> {
             }
         })
         .collect();
+    one_per_ray(obs, &mut w, |o| (o.1 / o.2).ln() - m);
     let mut fit = PlaneFit {
         s: s0,
         a2: 0.0,
@@ -248,6 +278,10 @@ fn fit_plane(obs: &[(f64, f64, f64)]) -> Option<PlaneFit> {
             let u = (o.1 - pred) / 2.0;
             *wi = if u.abs() < 1.0 { (1.0 - u * u).powi(2) } else { 0.0 };
         }
+        let f = fit;
+        one_per_ray(obs, &mut w, |o| {
+            o.1 - (f.s * o.2 + f.a2 * (2.0 * o.0).cos() + f.b2 * (2.0 * o.0).sin())
+        });
     }
     if !(SCALE_RANGE.0..=SCALE_RANGE.1).contains(&fit.s) {
         return None;
@@ -328,7 +362,7 @@ fn rebridge_run(tracker: &Tracker, contours: &mut [Contour], a: usize, b: usize)
                 cx,
                 cy,
                 prior: prior_at(z),
-                walls: tracker.rays(z, cx, cy, true),
+                walls: tracker.wall_candidates(z, cx, cy, MAX_WALLS),
             }
         })
         .collect();
@@ -339,9 +373,13 @@ fn rebridge_run(tracker: &Tracker, contours: &mut [Contour], a: usize, b: usize)
             let lo = k.saturating_sub(POOL);
             let hi = (k + POOL + 1).min(n);
             let mut obs = Vec::with_capacity((hi - lo) * NRAYS);
+            let mut ray = 0usize;
             for p in &planes[lo..hi] {
-                for ((&t, &r), &pr) in thetas.iter().zip(&p.walls).zip(&p.prior) {
-                    obs.push((t, r, pr));
+                for ((&t, rs), &pr) in thetas.iter().zip(&p.walls).zip(&p.prior) {
+                    for &r in rs {
+                        obs.push((t, r, pr, ray));
+                    }
+                    ray += 1;
                 }
             }
             fit_plane(&obs)
@@ -489,7 +527,7 @@ mod tests {
             } else {
                 f64::NAN
             };
-            obs.push((t, r, pm));
+            obs.push((t, r, pm, m));
         }
         let f = fit_plane(&obs).unwrap();
         assert!((f.s - 1.4).abs() < 0.02, "{f:?}");

@@ -24,6 +24,7 @@ pub mod hull;
 pub mod ivc;
 pub mod labelmap;
 pub mod landmarks;
+pub mod layer;
 pub mod lumen;
 pub mod mass;
 pub mod mass_auto;

@@ -661,8 +661,36 @@ impl<'a> Tracker<'a> {
 
     /// Wall distance along each ray from (cx, cy); NaN where no wall was found.
     /// `all_phases`: detect steps on every phase together (tumour-filled lumen).
-    fn cast(&self, patches: &[Patch], cx: f64, cy: f64, all_phases: bool) -> Vec<f64> {
+    /// `layered`: where a thin layer of other tissue lies against the wall (two steps
+    /// closer than the detector's reach), the inner step is the wall ([`crate::layer`]).
+    fn cast(&self, patches: &[Patch], cx: f64, cy: f64, all_phases: bool, layered: bool) -> Vec<f64> {
+        self.cast_walls(patches, cx, cy, all_phases, layered, 1)
+            .into_iter()
+            .map(|w| w.first().copied().unwrap_or(f64::NAN))
+            .collect()
+    }
+
+    /// Up to `max_walls` steps along each ray, inside out (see [`Tracker::cast`]).
+    fn cast_walls(
+        &self,
+        patches: &[Patch],
+        cx: f64,
+        cy: f64,
+        all_phases: bool,
+        layered: bool,
+        max_walls: usize,
+    ) -> Vec<Vec<f64>> {
         let nph = if all_phases { patches.len() } else { 1 };
+        let span = ((STEP_HALF_MM + 2.0 * self.sigma) / RAY_STEP_MM) as usize;
+        let layer_set = crate::layer::LayerSettings {
+            step_mm: RAY_STEP_MM,
+            blur_sd_mm: self.blur_var().sqrt(),
+            corr_mm: (2.0 * std::f64::consts::PI).sqrt()
+                * (self.sigma * self.sigma + self.vox(0) * self.vox(0) / 6.0).sqrt(),
+            min_step: 2.0 * nph as f64 + 36.0,
+            min_gap_mm: 1.5,
+        };
+        let layer_debug = layered && std::env::var_os("CAVASCOPE_LAYER_DEBUG").is_some();
         let ns = (RMAX_MM / RAY_STEP_MM) as usize + 1;
         let d = (STEP_HALF_MM / RAY_STEP_MM) as usize;
         let w: Vec<f64> = (0..nph).map(|p| 1.0 / (self.snoise(p) as f64).powi(2)).collect();
@@ -693,38 +721,67 @@ impl<'a> Tracker<'a> {
                         })
                         .sum()
                 };
+                let mut walls = Vec::new();
                 // Skip the first 2 mm: the centre is the lumen by construction.
                 let start = d.max((2.0 / RAY_STEP_MM) as usize);
                 let mut k = start;
-                while k + d < ns {
+                while k + d < ns && walls.len() < max_walls {
                     let sk = stat(k);
                     if !sk.is_finite() {
-                        return f64::NAN;
+                        break;
                     }
-                    if sk >= thr {
-                        // The step's steepest point: climb to the first maximum of the
-                        // statistic (past it once it falls below 60 % of the best), so
-                        // an early crossing on the foot of the ramp does not bias the
-                        // wall and a second, stronger step further out (liver → fat)
-                        // is not taken for this one.
-                        let mut best = k;
-                        let mut bv = sk;
-                        let lim = (k + (8.0 / RAY_STEP_MM) as usize).min(ns - d - 1);
-                        for kk in k..=lim {
-                            let v = stat(kk);
-                            if !v.is_finite() || v < thr || v < 0.6 * bv {
-                                break;
-                            }
-                            if v > bv {
-                                bv = v;
-                                best = kk;
-                            }
+                    if sk < thr {
+                        k += 1;
+                        continue;
+                    }
+                    // The step's steepest point: climb to the first maximum of the
+                    // statistic (past it once it falls below 60 % of the best), so an
+                    // early crossing on the foot of the ramp does not bias the wall and a
+                    // second, stronger step further out (liver → fat) is not taken for
+                    // this one.
+                    let mut best = k;
+                    let mut bv = sk;
+                    let lim = (k + (8.0 / RAY_STEP_MM) as usize).min(ns - d - 1);
+                    let mut end = lim;
+                    for kk in k..=lim {
+                        let v = stat(kk);
+                        if !v.is_finite() || v < thr || v < 0.6 * bv {
+                            end = kk;
+                            break;
                         }
-                        return self.half_level(&prof, &w, best, d, ns);
+                        if v > bv {
+                            bv = v;
+                            best = kk;
+                        }
                     }
-                    k += 1;
+                    let mut layer = None;
+                    if layered {
+                        let lo = k.saturating_sub(span);
+                        let hi = (best + span).min(ns - 1);
+                        let fit = crate::layer::fit_layers(&prof, &w, lo, hi, &layer_set);
+                        if layer_debug {
+                            eprintln!(
+                                "layer ray {m}: half {:.2} fit {fit:?}",
+                                self.half_level(&prof, &w, best, d, ns)
+                            );
+                        }
+                        layer = fit.filter(|f| f.accepted(&layer_set));
+                    }
+                    // The next step starts past this one's reach (past the layer's outer
+                    // boundary, which is not another wall) and its falling tail.
+                    k = end.max(best + d) + 1;
+                    match layer {
+                        Some(f) => {
+                            walls.push(f.inner_mm);
+                            k = k.max((f.outer_mm / RAY_STEP_MM) as usize + d + 1);
+                        }
+                        None => walls.push(self.half_level(&prof, &w, best, d, ns)),
+                    }
+                    while k + d < ns && stat(k) >= thr.max(0.6 * bv) {
+                        k += 1;
+                    }
                 }
-                f64::NAN
+                walls
             })
             .collect()
     }
@@ -769,7 +826,23 @@ impl<'a> Tracker<'a> {
     /// (cx, cy) at height z, on the reference phase or on all phases (diagnostics).
     pub fn rays(&self, z: f64, cx: f64, cy: f64, all_phases: bool) -> Vec<f64> {
         let p = self.patches(cx, cy, z, all_phases);
-        self.cast(&p, cx, cy, all_phases)
+        self.cast(&p, cx, cy, all_phases, false)
+    }
+
+    /// Wall distances on every phase together, a thin layer of other tissue against the
+    /// wall told from the wall itself ([`crate::layer`]): the outer wall of a
+    /// tumour-filled vein ([`crate::bridge`]).
+    pub fn wall_rays(&self, z: f64, cx: f64, cy: f64) -> Vec<f64> {
+        let p = self.patches(cx, cy, z, true);
+        self.cast(&p, cx, cy, true, true)
+    }
+
+    /// As [`Tracker::wall_rays`], every step along each ray (up to `max_walls`, inside
+    /// out): inside a heterogeneous tumour the first step is often within it, and the
+    /// vein's wall is the one that agrees with its neighbours ([`crate::bridge`]).
+    pub fn wall_candidates(&self, z: f64, cx: f64, cy: f64, max_walls: usize) -> Vec<Vec<f64>> {
+        let p = self.patches(cx, cy, z, true);
+        self.cast_walls(&p, cx, cy, true, true, max_walls)
     }
 
     fn patches(&self, cx: f64, cy: f64, z: f64, all: bool) -> Vec<Patch> {
@@ -825,11 +898,11 @@ impl<'a> Tracker<'a> {
                 }
                 let r = if all {
                     let p = self.patches(cx, cy, z, true);
-                    let r = self.cast(&p, cx, cy, true);
+                    let r = self.cast(&p, cx, cy, true, false);
                     all_patches = Some(p);
                     r
                 } else {
-                    self.cast(&ref_patch, cx, cy, false)
+                    self.cast(&ref_patch, cx, cy, false, false)
                 };
                 // First without the prior: where nearly every ray agrees with a free
                 // fit, the wall is seen all round and the previous plane's shape must not
@@ -859,7 +932,7 @@ impl<'a> Tracker<'a> {
             Some(p) => p,
             None => self.patches(cx, cy, z, true),
         };
-        let r = self.cast(&all, cx, cy, true);
+        let r = self.cast(&all, cx, cy, true, false);
         let mut c = self.fit_scaled(&thetas, &r, cx, cy, z, prior);
         if let Some(a) = ref_area {
             if c.kind == ContourKind::Scaled && !(0.6..=1.4).contains(&(c.area() / a.max(1.0))) {

@@ -261,7 +261,11 @@ fn debug_rays_plug() {
     };
     for z in zs {
         let (cx, cy) = an.ivc.center(z);
-        let r = t.rays(z, cx, cy, all);
+        let r = if std::env::var_os("LAYERED").is_some() {
+            t.wall_rays(z, cx, cy)
+        } else {
+            t.rays(z, cx, cy, all)
+        };
         let mut line = String::new();
         for m in (0..track::NRAYS).step_by(3) {
             let th = m as f64 * std::f64::consts::TAU / track::NRAYS as f64;
@@ -530,4 +534,83 @@ fn debug_coarse_point() {
     );
     let tp = st.truth.ivc.profile.iter().find(|q| (q.z_mm - p.z).abs() < 0.6);
     println!("truth {:?}", tp.map(|q| (q.center_mm, q.axial_area_mm2)));
+}
+
+/// Bridged planes of the real track (CASE, SEED_MODE=1 for the truth seed, Z0, Z1, STEP):
+/// walls on all phases without and with the layer model, against the true radius seen
+/// from the bridge's centre.
+#[test]
+#[ignore]
+fn debug_bridge_walls() {
+    use cavascope_phantom::anatomy::Anatomy;
+    let case = match std::env::var("CASE").ok().as_deref() {
+        Some(c) => CaseName::parse(c).unwrap(),
+        None => CaseName::IvcLeiomyosarcoma,
+    };
+    let env = |k: &str, d: f64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+    let opts = PhantomOptions::small();
+    let st = study(case, &opts);
+    let an = Anatomy::new(case, opts.seed);
+    let phases = phases_from_truth(&st);
+    let pv = phases
+        .iter()
+        .find(|p| p.role.as_str().ends_with("portal_venous"))
+        .unwrap()
+        .volume_index;
+    let kind = |r: &str| r.starts_with("ct_") || r.starts_with("mr_t1");
+    let mut inputs = vec![PhaseInput {
+        volume: &st.volumes[pv],
+        noise: track::noise_sd(&st.volumes[pv]),
+    }];
+    let mut flags = vec![true];
+    for p in &phases {
+        if p.volume_index != pv && kind(p.role.as_str()) {
+            inputs.push(PhaseInput {
+                volume: &st.volumes[p.volume_index],
+                noise: track::noise_sd(&st.volumes[p.volume_index]),
+            });
+            flags.push(!p.role.as_str().ends_with("arterial"));
+        }
+    }
+    let mut t = Tracker::new(inputs).unwrap().with_blood_phases(&flags);
+    t.free_on_all_phases = st.volumes[pv].meta.modality != "CT";
+    let s = st.truth.ivc_seed_mm;
+    let mut cs = t.track(&Point3::new(s[0], s[1], s[2])).unwrap();
+    cavascope_segment::bridge::rebridge(&t, &mut cs);
+    let (z0, z1, step) = (env("Z0", -30.0), env("Z1", 0.0), env("STEP", 6.0) as usize);
+    let mut next = z0;
+    for c in &cs {
+        if c.z < next || c.z > z1 || c.kind == track::ContourKind::Measured {
+            continue;
+        }
+        next = c.z + step as f64;
+        let plain = t.rays(c.z, c.cx, c.cy, true);
+        let layered = t.wall_rays(c.z, c.cx, c.cy);
+        let cands = t.wall_candidates(c.z, c.cx, c.cy, 4);
+        let mut line = String::new();
+        for m in (0..track::NRAYS).step_by(3) {
+            let th = m as f64 * std::f64::consts::TAU / track::NRAYS as f64;
+            let (mut lo, mut hi) = (0.0, 60.0);
+            for _ in 0..50 {
+                let mm = 0.5 * (lo + hi);
+                let p = Point3::new(c.cx + mm * th.cos(), c.cy + mm * th.sin(), c.z);
+                if an.ivc.rnorm(&p) <= 1.0 {
+                    lo = mm
+                } else {
+                    hi = mm
+                }
+            }
+            let fit = c.radius(th);
+            let cs: Vec<String> = cands[m].iter().map(|x| format!("{x:.1}")).collect();
+            line += &format!(
+                "\n   {m}: plain {:.1} layered {:.1} fit {:.1} truth {:.1} candidates {}",
+                plain[m],
+                layered[m],
+                fit,
+                lo,
+                cs.join(",")
+            );
+        }
+        println!("z {:.1} (plain/layered/fit/truth):{line}", c.z);
+    }
 }
