@@ -20,7 +20,9 @@
 //!    edge is split at its midpoint. Voxels more than [`MAX_ASSIGN_DISTANCE`] from every
 //!    adjacent class stay unassigned.
 //! 4. **Normal tissue.** A connected region of one class is normal when its class is fat,
-//!    air or bone (CT: ≤ −10 HU, ≤ −300 HU, ≥ 200 HU unenhanced); when it reaches the
+//!    air or bone (CT: ≤ −10 HU, ≤ −300 HU, ≥ 200 HU unenhanced) or venous blood (the
+//!    class of the IVC lumen, [`mixture`], whatever its arterial value: the IVC between
+//!    a tumour plug and the atrium is a bounded region of its own); when it reaches the
 //!    edge of the box or of the series through voxels its class explains (liver, bowel,
 //!    muscle, fat, the great vessels and the spine continue beyond the peri-caval box; a
 //!    mass is a bounded lump inside it); or when it is paired: a region of the same class
@@ -28,8 +30,13 @@
 //!    (kidneys).
 //! 5. **Unexplained tissue.** A voxel farther than [`UNEXPLAINED_DISTANCE`] from its class
 //!    and from every blend of that class with another one (partial volume at an edge, a
-//!    vessel thinner than the smoothing) belongs to no class: a heterogeneous tumour, an
-//!    enhancing rim.
+//!    vessel thinner than the smoothing), and not a mixture of up to three classes of the
+//!    normal regions within 3 voxels plus venous blood ([`mixture`]: where fat, an organ
+//!    and a vein meet; a vein too thin for a class of its own), belongs to no class: a
+//!    heterogeneous tumour, an enhancing rim. Without the mixtures, on MRI the blends
+//!    of high-contrast tissues (kidney, blood and liver against fat-suppressed fat differ
+//!    by 20–70 tolerances) stay unassigned and chain the tumour to the veins and organs
+//!    around it.
 //! 6. **Candidates.** Non-normal regions and unexplained voxels together (on CT only soft
 //!    tissue: unenhanced −10…150 HU and below 200 HU on every phase, so fat, bone and
 //!    opacified blood are out; the vertebral body is out), opened by
@@ -53,10 +60,12 @@
 //!    opacified lumen, not tumour (a flattened IVC beside an extrinsic mass); tumour
 //!    filling the IVC enhances like the mass and stays.
 //!
-//! The box is first centred on the IVC's middle ([`search_center`]), then on the
-//! candidate found, where `find_mass` applies the same rule again (the candidate now
-//! lies whole inside the box). When nothing qualifies the mass is `None` and the warning
-//! says why (how many candidates each test rejected).
+//! The box is first centred on the IVC's middle, spanning the IVC model's length and
+//! [`SEARCH_Z_MARGIN_MM`] along z ([`search_center`]: a large mass cut by the box's face
+//! would look like an organ continuing beyond it), then on the candidate found, where
+//! `find_mass` applies the same rule again (the candidate now lies whole inside the
+//! box). When nothing qualifies the mass is `None` and the warning says why (how many
+//! candidates each test rejected).
 
 use crate::enhancement::noise_sd;
 use crate::hull::{convex_hull, in_hull};
@@ -64,8 +73,12 @@ use crate::model::{IvcModel, Landmarks, PhaseInfo, Role};
 use crate::morph;
 use crate::stack::{dynamic_phases, reference_volume, PhaseStack, FEATURE_SMOOTH_SIGMA_MM};
 use cavascope_volume::{Geometry, Matrix4, Point3, Vector3, Volume};
+use mixture::{BloodPool, Mixer, Vertex};
 use ndarray::Array3;
+use rayon::prelude::*;
 use std::collections::VecDeque;
+
+mod mixture;
 
 /// Shortest stretch without opacified lumen taken as tumour filling the IVC, mm (the
 /// imperceptible-lumen rule, research brief §2).
@@ -74,6 +87,8 @@ pub const MIN_FILLED_STRETCH_MM: f64 = 10.0;
 /// [`crate::mass::MASS_BOX_HALF_MM`]; a larger one, 150 mm, doubles the search time and
 /// did not yet find the liposarcoma).
 pub const SEARCH_BOX_HALF_MM: f64 = crate::mass::MASS_BOX_HALF_MM;
+/// The first search box reaches this far beyond the IVC model's ends, mm.
+pub const SEARCH_Z_MARGIN_MM: f64 = 20.0;
 /// Smallest candidate accepted as a mass, ml (a lump smaller than a 2 cm sphere is not
 /// the dominant mass of a study).
 pub const MIN_AUTO_ML: f64 = 5.0;
@@ -160,6 +175,17 @@ fn ivc_middle(ivc: &IvcModel) -> Option<Point3<f64>> {
     Some(Point3::from((lo + hi) * 0.5))
 }
 
+/// Half the z extent of the IVC model's centreline, mm.
+fn ivc_half_length(ivc: &IvcModel) -> Option<f64> {
+    let (lo, hi) = ivc
+        .centreline
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p.z), hi.max(p.z))
+        });
+    (hi >= lo).then_some(0.5 * (hi - lo))
+}
+
 /// Where to centre the mass box: the centroid of the candidate found in a box around the
 /// IVC, else the IVC's middle (where `find_mass` then finds nothing again and says why).
 pub fn search_center(
@@ -175,7 +201,14 @@ pub fn search_center(
         return Some(mid);
     };
     let (shifts, _) = crate::registration::phase_shifts(volumes, &dyn_idx, ref_idx, &mid, ct);
-    let Some(stack) = PhaseStack::build(volumes, phases, &mid, SEARCH_BOX_HALF_MM, &shifts) else {
+    // Along z the box covers the whole IVC model and a margin: a mass next to the IVC
+    // lies within its extent, and a mass cut by the box's face would look like an organ
+    // continuing beyond it.
+    let half_z = ivc_half_length(ivc).map_or(SEARCH_BOX_HALF_MM, |h| {
+        SEARCH_BOX_HALF_MM.max(h + SEARCH_Z_MARGIN_MM)
+    });
+    let half = Vector3::new(SEARCH_BOX_HALF_MM, SEARCH_BOX_HALF_MM, half_z);
+    let Some(stack) = PhaseStack::build_xyz(volumes, phases, &mid, half, &shifts) else {
         return Some(mid);
     };
     match detect(&stack, ivc) {
@@ -628,13 +661,36 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, St
         .iter()
         .position(|p| p.role.is_baseline())
         .unwrap_or(0);
+    let ivc_grid = ivc
+        .mask
+        .resample_onto(&grid.geometry, [grid.dim.0, grid.dim.1, grid.dim.2]);
+    let arterial = stack
+        .phases
+        .iter()
+        .position(|p| matches!(p.role, Role::CtArterial | Role::MrT1Arterial));
+    let mixer = Mixer {
+        means: means
+            .iter()
+            .map(|m| m.iter().zip(&scale).map(|(v, s)| v / s).collect())
+            .collect(),
+        blood: blood_pool(&scale, &means, &labels, &residual, &ivc_grid.data, base, arterial),
+        arterial,
+        tolerance: UNEXPLAINED_DISTANCE,
+    };
+    if debug {
+        eprintln!("blood pool: {:?}", mixer.blood);
+    }
+    // Venous blood is normal whatever its arterial value (the IVC between a tumour
+    // plug and the atrium is a bounded region of its own class).
     let class_normal: Vec<bool> = means
         .iter()
-        .map(|m| {
-            stack.ct && {
+        .enumerate()
+        .map(|(n, m)| {
+            let ct_normal = stack.ct && {
                 let b = m[base];
                 b <= FAT_MAX_HU || b <= AIR_MAX_HU || b >= BONE_MIN_HU
-            }
+            };
+            ct_normal || (mixer.blood.is_some() && mixer.explains(&[Vertex::Blood], &mixer.means[n]))
         })
         .collect();
     let reg_centroid = |id: usize| -> Point3<f64> { Point3::from(regs[id].sum / regs[id].n.max(1) as f64) };
@@ -682,7 +738,13 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, St
     // Voxels no class explains: far from their own class and from every blend of it
     // with a neighbouring class (tissue without a class of its own, such as a
     // heterogeneous tumour or a thin enhancing rim).
-    let unexplained = unexplained_voxels(&grid, &scale, &means, &labels, &residual);
+    // Mixtures are of the normal tissues only: a tumour's rim is not explained by its
+    // own core.
+    let normal_core = ndarray::Zip::from(&labels)
+        .and(&residual)
+        .and(&map)
+        .map_collect(|&l, &r, &id| l != 0 && r <= UNEXPLAINED_DISTANCE && !abnormal[id as usize]);
+    let unexplained = unexplained_voxels(&grid, &scale, &means, &labels, &residual, &normal_core, &mixer);
     lap("unexplained");
     // On CT a candidate voxel is soft tissue unenhanced: fat, bone and their blends are
     // normal whatever their class.
@@ -725,9 +787,6 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, St
     }
 
     // Distance to the IVC on the search grid.
-    let ivc_grid = ivc
-        .mask
-        .resample_onto(&grid.geometry, [grid.dim.0, grid.dim.1, grid.dim.2]);
     let has_ivc = ivc_grid.data.iter().any(|&b| b);
     let to_ivc = morph::edt_mm(&ivc_grid.data.mapv(|b| !b), grid.spacing);
     lap("candidates labelled");
@@ -881,63 +940,135 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, St
 }
 
 /// Voxels that no class explains (module docs, step 5): unassigned, or farther than
-/// [`UNEXPLAINED_DISTANCE`] from their class and from every blend of it with another
-/// class (partial volume at an edge, or a vessel thinner than the smoothing, is such a
-/// blend). The blend weight is the least-squares one in tolerance units.
+/// [`UNEXPLAINED_DISTANCE`] from their class, and neither a blend of their class with
+/// another class (partial volume at an edge, or a vessel thinner than the smoothing;
+/// least-squares weight in tolerance units) nor a mixture of the tissues around them
+/// ([`mixture`]: up to three classes of the normal regions nearby, `normal_core`, and
+/// the venous blood pool).
 fn unexplained_voxels(
     grid: &Grid,
     scale: &[f32],
     means: &[Vec<f32>],
     labels: &Array3<u32>,
     residual: &Array3<f32>,
+    normal_core: &Array3<bool>,
+    mixer: &Mixer,
 ) -> Array3<bool> {
     let dim = grid.dim;
     let nc = grid.feats.len();
-    let mut out = Array3::from_elem(dim, false);
-    let mut f = vec![0.0f32; nc];
-    let mut blend = vec![0.0f32; nc];
-    for ((k, j, i), &l) in labels.indexed_iter() {
-        let p = [k, j, i];
-        if !grid.valid[p] {
-            continue;
-        }
-        if l == 0 {
-            out[p] = true;
-            continue;
-        }
-        if residual[p] <= UNEXPLAINED_DISTANCE {
-            continue;
-        }
-        for (v, a) in f.iter_mut().zip(&grid.feats) {
-            *v = a[p];
-        }
-        let ma = &means[(l - 1) as usize];
-        let explained = means.iter().enumerate().any(|(m, mb)| {
-            if m + 1 == l as usize {
-                return false;
+    let r = mixture::LOCAL_RADIUS_VOX;
+    let slab = |k: usize| -> Vec<bool> {
+        let mut row = vec![false; dim.1 * dim.2];
+        let mut f = vec![0.0f32; nc];
+        let mut fs = vec![0.0f32; nc];
+        let mut blend = vec![0.0f32; nc];
+        let mut local: Vec<usize> = Vec::new();
+        for j in 0..dim.1 {
+            for i in 0..dim.2 {
+                let p = [k, j, i];
+                if !grid.valid[p] {
+                    continue;
+                }
+                let l = labels[p];
+                if l != 0 && residual[p] <= UNEXPLAINED_DISTANCE {
+                    continue;
+                }
+                for (v, a) in f.iter_mut().zip(&grid.feats) {
+                    *v = a[p];
+                }
+                if l != 0 {
+                    let ma = &means[(l - 1) as usize];
+                    let blended = means.iter().enumerate().any(|(m, mb)| {
+                        if m + 1 == l as usize {
+                            return false;
+                        }
+                        // Least-squares blend weight in tolerance units, in [0, 1].
+                        let (mut num, mut den) = (0.0f32, 0.0f32);
+                        for c in 0..nc {
+                            let d = (mb[c] - ma[c]) / scale[c];
+                            num += (f[c] - ma[c]) / scale[c] * d;
+                            den += d * d;
+                        }
+                        let w = if den > 0.0 {
+                            (num / den).clamp(0.0, 1.0)
+                        } else {
+                            0.0
+                        };
+                        for c in 0..nc {
+                            blend[c] = ma[c] + (mb[c] - ma[c]) * w;
+                        }
+                        distance(&f, &blend, scale) <= UNEXPLAINED_DISTANCE
+                    });
+                    if blended {
+                        continue;
+                    }
+                }
+                // The classes of the well-explained voxels around.
+                local.clear();
+                for qk in k.saturating_sub(r)..(k + r + 1).min(dim.0) {
+                    for qj in j.saturating_sub(r)..(j + r + 1).min(dim.1) {
+                        for qi in i.saturating_sub(r)..(i + r + 1).min(dim.2) {
+                            let q = [qk, qj, qi];
+                            if normal_core[q] {
+                                let n = (labels[q] - 1) as usize;
+                                if !local.contains(&n) {
+                                    local.push(n);
+                                }
+                            }
+                        }
+                    }
+                }
+                for c in 0..nc {
+                    fs[c] = f[c] / scale[c];
+                }
+                if !mixer.explains_locally(&local, &fs) {
+                    row[j * dim.2 + i] = true;
+                }
             }
-            // Least-squares blend weight in tolerance units, clamped to [0, 1].
-            let (mut num, mut den) = (0.0f32, 0.0f32);
-            for c in 0..nc {
-                let d = (mb[c] - ma[c]) / scale[c];
-                num += (f[c] - ma[c]) / scale[c] * d;
-                den += d * d;
-            }
-            let w = if den > 0.0 {
-                (num / den).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            for c in 0..nc {
-                blend[c] = ma[c] + (mb[c] - ma[c]) * w;
-            }
-            distance(&f, &blend, scale) <= UNEXPLAINED_DISTANCE
-        });
-        if !explained {
-            out[p] = true;
+        }
+        row
+    };
+    let slabs: Vec<Vec<bool>> = (0..dim.0).into_par_iter().map(slab).collect();
+    let flat: Vec<bool> = slabs.into_iter().flatten().collect();
+    Array3::from_shape_vec(dim, flat).unwrap_or_else(|_| Array3::from_elem(dim, false))
+}
+
+/// The venous blood pool (module [`mixture`]): the class of most well-explained voxels
+/// inside the IVC model (the eroded mask, away from its wall), scaled to tolerance
+/// units; on the arterial phase anything from that class's unenhanced value to the
+/// brightest class's arterial value.
+fn blood_pool(
+    scale: &[f32],
+    means: &[Vec<f32>],
+    labels: &Array3<u32>,
+    residual: &Array3<f32>,
+    ivc: &Array3<bool>,
+    base: usize,
+    arterial: Option<usize>,
+) -> Option<BloodPool> {
+    let inner = morph::erode(ivc, 1);
+    let mut count = vec![0usize; means.len()];
+    for ((p, &inside), (&l, &res)) in inner.indexed_iter().zip(labels.iter().zip(residual.iter())) {
+        let _ = p;
+        if inside && l != 0 && res <= UNEXPLAINED_DISTANCE {
+            count[(l - 1) as usize] += 1;
         }
     }
-    out
+    let (n, &most) = count.iter().enumerate().max_by_key(|(_, &c)| c)?;
+    // A few voxels are not a blood pool (an IVC filled by tumour, a mask off the vein).
+    if most < 8 {
+        return None;
+    }
+    let mean: Vec<f32> = means[n].iter().zip(scale).map(|(v, s)| v / s).collect();
+    let arterial_range = match arterial {
+        Some(a) => {
+            let brightest = means.iter().map(|m| m[a]).fold(f32::NEG_INFINITY, f32::max);
+            let lo = means[n][base].min(means[n][a]);
+            (lo / scale[a], brightest.max(means[n][a]) / scale[a])
+        }
+        None => (0.0, 0.0),
+    };
+    Some(BloodPool { mean, arterial_range })
 }
 
 /// Move the candidate's boundary to the midpoint between the tissue inside and the

@@ -204,10 +204,28 @@ impl PhaseStack {
         half_mm: f64,
         shifts: &[(usize, Vector3<f64>)],
     ) -> Option<PhaseStack> {
+        Self::build_xyz(
+            volumes,
+            phases,
+            center,
+            Vector3::new(half_mm, half_mm, half_mm),
+            shifts,
+        )
+    }
+
+    /// As [`PhaseStack::build`] with its own half-size along each world axis (x, y, z
+    /// mm), as [`crop_box_xyz`].
+    pub fn build_xyz(
+        volumes: &[Volume],
+        phases: &[PhaseInfo],
+        center: &Point3<f64>,
+        half_mm: Vector3<f64>,
+        shifts: &[(usize, Vector3<f64>)],
+    ) -> Option<PhaseStack> {
         let (ct, dynamic) = dynamic_phases(phases);
         let reference_index = reference_volume(phases, volumes.len())?;
         let reference = volumes.get(reference_index)?;
-        let (geometry, shape, offset_kji) = crop_box(reference, center, half_mm)?;
+        let (geometry, shape, offset_kji) = crop_box_xyz(reference, center, half_mm)?;
         let list: Vec<(Role, usize)> = if dynamic.is_empty() {
             vec![(Role::Other, reference_index)]
         } else {

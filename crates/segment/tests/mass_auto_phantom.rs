@@ -30,8 +30,12 @@ struct Found {
 }
 
 fn auto(case: CaseName) -> Found {
+    auto_on(case, &PhantomOptions::small())
+}
+
+fn auto_on(case: CaseName, opts: &PhantomOptions) -> Found {
     let tg = std::time::Instant::now();
-    let s = generate(case, &PhantomOptions::small());
+    let s = generate(case, opts);
     eprintln!("{case}: phantom generated in {:.1} s", tg.elapsed().as_secs_f64());
     let phases = assign_roles(&s.volumes, &[]);
     let ivc = truth_ivc(&s);
@@ -71,6 +75,9 @@ fn auto(case: CaseName) -> Found {
             .sqrt(),
         );
         f.volume_ratio = Some(m.volume_ml / t.volume_ml);
+        if std::env::var("CAVASCOPE_DEBUG_TISSUES").is_ok() {
+            print_tissue_errors(&s, &m.mask);
+        }
     }
     eprintln!(
         "{case}: found {:?} ml (truth {:?} ml), dice {:?}, centroid error {:?} mm, fat {:?} (truth {:?}), intraluminal {:?} (truth {:?}), arterial CV {:?} (truth {:?}), {:.1} s\n  warnings {w:?}",
@@ -86,8 +93,61 @@ fn auto(case: CaseName) -> Found {
         s.truth.mass.as_ref().map(|t| t.arterial_heterogeneity_cv),
         t0.elapsed().as_secs_f64()
     );
+    if let (Some(m), Some(t)) = (&m, &s.truth.mass) {
+        for e in &m.enhancement {
+            eprintln!(
+                "  {}: mean {:.1} (truth {:?}), change {:?}",
+                e.role.as_str(),
+                e.mean,
+                t.mean_by_role.get(e.role.as_str()),
+                e.delta_from_unenhanced
+            );
+        }
+    }
     f.model = m;
     f
+}
+
+/// Diagnostic: the phantom tissues of the false-positive and false-negative voxels (ml),
+/// on the label grid.
+fn print_tissue_errors(s: &PhantomStudy, found: &cavascope_volume::Mask) {
+    let g = &s.labels.geometry;
+    let d = s.labels.tissue.dim();
+    let on_labels = found.resample_onto(g, [d.0, d.1, d.2]);
+    let vox_ml = {
+        let sp = g.spacing();
+        sp[0] * sp[1] * sp[2] / 1000.0
+    };
+    let Some(truth) = &s.labels.mass else { return };
+    let mut fp = [0usize; cavascope_phantom::Tissue::COUNT];
+    let mut fn_ = [0usize; cavascope_phantom::Tissue::COUNT];
+    for ((p, &t), (&a, &b)) in s
+        .labels
+        .tissue
+        .indexed_iter()
+        .zip(on_labels.data.iter().zip(truth.data.iter()))
+    {
+        let _ = p;
+        let t = t as usize;
+        if a && !b && t < fp.len() {
+            fp[t] += 1;
+        }
+        if b && !a && t < fn_.len() {
+            fn_[t] += 1;
+        }
+    }
+    for (what, h) in [("false positive", fp), ("false negative", fn_)] {
+        let parts: Vec<String> = h
+            .iter()
+            .enumerate()
+            .filter(|(_, &n)| n > 0)
+            .map(|(t, &n)| {
+                let name = cavascope_phantom::Tissue::from_u8(t as u8).map_or("?", |x| x.name());
+                format!("{name} {:.1}", n as f64 * vox_ml)
+            })
+            .collect();
+        eprintln!("  {what} ml: {}", parts.join(", "));
+    }
 }
 
 /// Found, with the source `auto`, overlapping the truth.
@@ -143,6 +203,12 @@ fn print_all_cases() {
 }
 
 #[test]
+#[ignore = "diagnostic: the demo's 512 × 512 grid (-- --ignored --nocapture)"]
+fn print_demo_grid() {
+    auto_on(CaseName::IvcLeiomyosarcoma, &PhantomOptions::standard());
+}
+
+#[test]
 fn finds_leiomyosarcoma() {
     assert_found(CaseName::IvcLeiomyosarcoma, 0.7, 0.25);
 }
@@ -168,7 +234,6 @@ fn finds_liposarcoma() {
 }
 
 #[test]
-#[ignore = "known gap: on MRI the region found is 180 ml vs truth 89 ml (Dice 0.56, centroid 17.5 mm off): it runs on into the tissue between the IVC, the psoas and the crus"]
 fn finds_mri_leiomyosarcoma() {
     assert_found(CaseName::MriLeiomyosarcoma, 0.7, 0.25);
 }
