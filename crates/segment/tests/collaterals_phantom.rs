@@ -8,12 +8,29 @@ mod truth_ivc;
 use cavascope_phantom::{generate, CaseName, PhantomOptions, Truth};
 use cavascope_segment::collaterals::{measure_collaterals, ENLARGED_MM};
 use cavascope_segment::phases::assign_roles;
-use cavascope_segment::{Collaterals, MassModel, Source};
+use cavascope_segment::{Collaterals, MassModel, Role, Source};
 use std::sync::OnceLock;
 use truth_ivc::truth_ivc;
 
 fn run(case: CaseName) -> (Collaterals, Truth) {
-    let s = generate(case, &PhantomOptions::small());
+    run_with(case, &[])
+}
+
+/// `run` with the series of the roles in `drop` left out.
+fn run_with(case: CaseName, drop: &[Role]) -> (Collaterals, Truth) {
+    let mut s = generate(case, &PhantomOptions::small());
+    let all = assign_roles(&s.volumes, &[]);
+    let dropped: Vec<usize> = all
+        .iter()
+        .filter(|p| drop.contains(&p.role))
+        .map(|p| p.volume_index)
+        .collect();
+    s.volumes = std::mem::take(&mut s.volumes)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !dropped.contains(i))
+        .map(|(_, v)| v)
+        .collect();
     let phases = assign_roles(&s.volumes, &[]);
     let ivc = truth_ivc(&s);
     // Only the mask of the mass matters to this stage.
@@ -136,4 +153,16 @@ fn prominent_collaterals_match_truth_in_every_case() {
         );
         check_named(case, &c, &t, 1.5);
     }
+}
+
+/// Without the unenhanced phase the vessels are told by their post-contrast values alone
+/// (no blood-level enhancement): the enlarged veins in fat are still found, and nothing
+/// enlarged appears in `normal`.
+#[test]
+fn without_the_unenhanced_phase() {
+    let (normal, _) = run_with(CaseName::Normal, &[Role::CtUnenhanced]);
+    assert_eq!(normal.count, Some(0), "normal: {normal:?}");
+    let (lms, t) = run_with(CaseName::IvcLeiomyosarcoma, &[Role::CtUnenhanced]);
+    assert!(lms.count.unwrap_or(0) >= 1, "LMS: {lms:?}");
+    check_named(CaseName::IvcLeiomyosarcoma, &lms, &t, 1.5);
 }
