@@ -65,6 +65,9 @@ pub const BLEND_NEAR_NECROSIS_VOX: usize = 4;
 pub const BLEND_MAX_PASSES: usize = 4;
 /// The solid rim beyond a necrosis blend is grown at most this many voxels out.
 pub const RIM_REGROW_MAX_VOX: usize = 4;
+/// The raw-value rim step samples the local outside 2 to this many voxels beyond the
+/// region (beyond a rim up to 4 voxels thick, so the outside is the organ alongside).
+pub const RAW_RIM_OUTSIDE_VOX: usize = 5;
 /// Largest move of the boundary by the midpoint refinement, voxels.
 pub const REFINE_MAX_MOVE_VOX: usize = 3;
 /// Necrosis adding at least this share of the region has its border refined again.
@@ -810,10 +813,10 @@ fn add_raw_rim(stack: &PhaseStack, region: &mut Array3<bool>, necrosis: &Array3<
     let near = morph::dilate(zone, RIM_REGROW_MAX_VOX + 1);
     let dim = region.dim();
     let nc = stack.phases.len();
-    let r = 3i64;
+    let r = RAW_RIM_OUTSIDE_VOX as i64;
     for _ in 0..RIM_REGROW_MAX_VOX {
         let d1 = morph::dilate(region, 1);
-        let d3 = morph::dilate(region, 3);
+        let d3 = morph::dilate(region, RAW_RIM_OUTSIDE_VOX);
         let mut add: Vec<[usize; 3]> = Vec::new();
         for ((k, j, i), &b) in region.indexed_iter() {
             let p = [k, j, i];
@@ -1582,4 +1585,116 @@ fn measure_region(
         mr,
         mask: full_mask,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stack::StackPhase;
+    use cavascope_volume::Geometry;
+
+    /// Slabs along the columns: 3 voxels of fat (−100 HU on both phases), 5 of solid
+    /// tissue (32 / 52 HU), noise-free; plain smoothing blends them.
+    fn slab_stack() -> PhaseStack {
+        let shape = [16usize, 16, 32];
+        let fat = |i: usize| i % 8 < 3;
+        let mk = |role: Role, solid: f32| {
+            let data = Array3::from_shape_fn((shape[0], shape[1], shape[2]), |(_, _, i)| {
+                if fat(i) {
+                    -100.0
+                } else {
+                    solid
+                }
+            });
+            let smooth = crate::stack::smooth_nan(&data, [2.0; 3], crate::stack::FEATURE_SMOOTH_SIGMA_MM);
+            StackPhase {
+                volume_index: 0,
+                role,
+                shift_mm: Vector3::zeros(),
+                data,
+                smooth,
+            }
+        };
+        PhaseStack {
+            geometry: Geometry::axial(Point3::origin(), [2.0; 3]),
+            shape,
+            reference_index: 0,
+            offset_kji: [0; 3],
+            phases: vec![mk(Role::CtUnenhanced, 32.0), mk(Role::CtArterial, 52.0)],
+            ct: true,
+            spine_xy_mm: None,
+        }
+    }
+
+    #[test]
+    fn fat_excluded_features_keep_the_solid_values_between_fat_slabs() {
+        let st = slab_stack();
+        let fx = fat_excluded(&st);
+        let p_solid = [8, 8, 5]; // the middle of a 5-voxel solid slab (i 3..8)
+        let p_fat = [8, 8, 9];
+        // Plain smoothing blends fat into the solid slab: the growth would see a blend.
+        assert!(
+            st.phases[0].smooth[p_solid] < 32.0 - 3.0,
+            "{}",
+            st.phases[0].smooth[p_solid]
+        );
+        for (ph, want) in fx.phases.iter().zip([32.0f32, 52.0]) {
+            assert!(
+                (ph.smooth[p_solid] - want).abs() < 1e-3,
+                "{} vs {want}",
+                ph.smooth[p_solid]
+            );
+            assert!(ph.smooth[p_fat].is_nan());
+            // The solid voxel next to fat (partial-volume layer) carries no value either.
+            assert!(ph.smooth[[8, 8, 3]].is_nan());
+        }
+        // 3 of every 8 columns are fat: the seed ball's share is close to 3/8.
+        let share = seed_fat_share(&st, p_solid);
+        assert!((share - 0.375).abs() < 0.08, "{share}");
+    }
+
+    #[test]
+    fn fat_lobules_above_and_below_the_solid_part_join_with_all_axes() {
+        // A solid block with fat caps above and below (k), inside its 3-D outline; the
+        // axial hulls of the solid part cannot enclose the caps, the coronal ones do.
+        let st = slab_stack();
+        let mut s = st.clone();
+        let shape = (12usize, 12, 12);
+        s.shape = [12, 12, 12];
+        for ph in &mut s.phases {
+            ph.data = Array3::from_shape_fn(shape, |(k, j, i)| {
+                let inside = (2..10).contains(&j) && (2..10).contains(&i);
+                match (inside, k) {
+                    (true, 2..=3) | (true, 8..=9) => -100.0,
+                    (true, 4..=7) => 40.0,
+                    _ => 40.0 + 60.0, // another tissue around
+                }
+            });
+            ph.smooth = ph.data.clone();
+        }
+        let solid = Array3::from_shape_fn(shape, |(k, j, i)| {
+            (4..=7).contains(&k) && (2..10).contains(&j) && (2..10).contains(&i)
+        });
+        // Thin solid plates outside the caps (a capsule): no axial slice of the region
+        // holds fat, every coronal and sagittal slice spans the caps.
+        let mut region = solid.clone();
+        for k in [1usize, 10] {
+            for j in 2..10 {
+                for i in 2..10 {
+                    region[[k, j, i]] = true;
+                }
+            }
+        }
+        let mut axial = region.clone();
+        add_fat_lobules(&s, &mut axial, false);
+        let mut all = region.clone();
+        add_fat_lobules(&s, &mut all, true);
+        let caps = |m: &Array3<bool>| {
+            m.indexed_iter()
+                .filter(|&((k, _, _), &b)| b && matches!(k, 2 | 3 | 8 | 9))
+                .count()
+        };
+        assert_eq!(caps(&axial), 0);
+        assert_eq!(caps(&all), 4 * 64);
+    }
 }
