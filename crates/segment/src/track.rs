@@ -47,6 +47,10 @@ const REACQUIRE_MM: f64 = 12.0;
 
 /// Inlier fraction above which a plane's free fit is trusted over the chained one.
 const FREE_INLIERS: f64 = 0.9;
+/// How far along z a clearer start plane is looked for, mm, and how far its centre may
+/// lie from the seed's contour (the same vein, not a neighbour).
+const START_SEARCH_MM: f64 = 20.0;
+const START_SHIFT_MM: f64 = 8.0;
 
 /// Size and width within the tolerance of a plane-to-plane change (not a leak).
 fn similar(c: &Contour, p: &Contour) -> bool {
@@ -1137,6 +1141,14 @@ impl<'a> Tracker<'a> {
         if first.kind != ContourKind::Measured {
             return None;
         }
+        // Where the wall is not seen all round at the seed (a weak blood/liver edge, a
+        // branch), the first contour may be wrong and every chained plane inherits it:
+        // start from the nearest plane whose wall is.
+        let first = if first.inliers < FREE_INLIERS {
+            self.clearer_start(&first).unwrap_or(first)
+        } else {
+            first
+        };
         let (mut up, mut down) = rayon::join(|| self.run(&first, 1.0), || self.run(&first, -1.0));
         cut_ends(&first, &mut up);
         cut_ends(&first, &mut down);
@@ -1144,6 +1156,35 @@ impl<'a> Tracker<'a> {
         all.push(first);
         all.extend(up);
         Some(all)
+    }
+
+    /// The nearest plane within [`START_SEARCH_MM`] of `first` (2 mm steps, either way)
+    /// whose opacified lumen has a free contour that nearly every ray agrees with.
+    fn clearer_start(&self, first: &Contour) -> Option<Contour> {
+        let (gx, gy) = first.centroid();
+        let mut dz = 2.0;
+        while dz <= START_SEARCH_MM {
+            for z in [first.z - dz, first.z + dz] {
+                if z < self.z_range.0 || z > self.z_range.1 {
+                    continue;
+                }
+                let Some(c) = self.contour_at(z, gx, gy, None) else {
+                    continue;
+                };
+                let (nx, ny) = c.centroid();
+                let c = self.contour_at(z, nx, ny, None).unwrap_or(c);
+                let (cx, cy) = c.centroid();
+                if c.kind == ContourKind::Measured
+                    && c.opacified
+                    && c.inliers >= FREE_INLIERS
+                    && (cx - gx).hypot(cy - gy) < START_SHIFT_MM
+                {
+                    return Some(c);
+                }
+            }
+            dz += 2.0;
+        }
+        None
     }
 
     fn run(&self, start: &Contour, dir: f64) -> Vec<Contour> {
