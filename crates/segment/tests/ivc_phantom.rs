@@ -149,6 +149,12 @@ fn flattened_case(case: CaseName) {
         // The flattening is measured: the minimum flattening ratio is well below normal.
         let tmin = st.truth.ivc.min_flattening_ratio;
         assert!((m.min_flattening_ratio.expect(&msg) - tmin).abs() < 0.15, "{msg}");
+        // No plane chained from a wrong start contour inflates the peak (the report's
+        // tolerance is ±3 mm; liposarcoma auto read 25.1 vs 21.7 when tracking started
+        // from a plane whose wall was seen only partly).
+        let t = st.truth.ivc.max_equivalent_diameter_mm;
+        let mx = m.max_equivalent_diameter_mm.expect(&msg);
+        assert!((mx - t).abs() < 2.5, "max CE {mx} vs {t}: {msg}");
     }
 }
 
@@ -169,6 +175,15 @@ fn leiomyosarcoma_whole_ivc_calibre() {
     for seed in [false, true] {
         let (st, out) = run(CaseName::IvcLeiomyosarcoma, &PhantomOptions::small(), seed);
         check_all(&st, &out, if seed { Source::Seed } else { Source::Auto }, 1.0);
+        // The peak of the dilated stretch, where a strip of liver lies against the vein
+        // (see `layer`): within the report's ±3 mm (read 40.2/39.4 vs 37.2 before).
+        let t = st.truth.ivc.max_equivalent_diameter_mm;
+        let mx = out
+            .model
+            .as_ref()
+            .and_then(|m| m.max_equivalent_diameter_mm)
+            .expect("max");
+        assert!((mx - t).abs() < 3.0, "max CE {mx} vs {t}");
     }
 }
 
@@ -182,10 +197,11 @@ fn mri_leiomyosarcoma_whole_ivc() {
         let (st, out) = run(CaseName::MriLeiomyosarcoma, &PhantomOptions::small(), seed);
         check_all(&st, &out, if seed { Source::Seed } else { Source::Auto }, 1.0);
         let m = out.model.as_ref().expect("model");
-        // The dilation is seen: the maximum calibre is within 15 % of the truth's.
+        // The dilation is measured: the peak within 1.5 mm of the truth's (read 41.0/41.1
+        // vs 37.2 before the walls were taken from every step along each ray).
         let t = st.truth.ivc.max_equivalent_diameter_mm;
         let mx = m.max_equivalent_diameter_mm.expect("max");
-        assert!((mx - t).abs() < 0.15 * t, "max CE {mx} vs {t}");
+        assert!((mx - t).abs() < 1.5, "max CE {mx} vs {t}");
     }
 }
 
