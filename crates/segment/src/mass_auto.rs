@@ -89,6 +89,9 @@ pub const MIN_FILLED_STRETCH_MM: f64 = 10.0;
 pub const SEARCH_BOX_HALF_MM: f64 = crate::mass::MASS_BOX_HALF_MM;
 /// The first search box reaches this far beyond the IVC model's ends, mm.
 pub const SEARCH_Z_MARGIN_MM: f64 = 20.0;
+/// Margin around a tumour-filled IVC stretch where the IVC mask is not taken as blood, mm
+/// (the plug tapers over about 5 mm).
+const FILLED_MARGIN_MM: f64 = 10.0;
 /// Smallest candidate accepted as a mass, ml (a lump smaller than a 2 cm sphere is not
 /// the dominant mass of a study).
 pub const MIN_AUTO_ML: f64 = 5.0;
@@ -668,12 +671,23 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, St
         .phases
         .iter()
         .position(|p| matches!(p.role, Role::CtArterial | Role::MrT1Arterial));
+    // The IVC model without its tumour-filled stretches (the IVC stage's imperceptible
+    // lumen, with a margin for the plug's taper): there the mask holds tumour, not blood.
+    let open_lumen = ndarray::Zip::indexed(&ivc_grid.data).map_collect(|(k, j, i), &b| {
+        b && {
+            let z = grid.world([k, j, i]).z;
+            !ivc.lumen
+                .imperceptible_ranges_z_mm
+                .iter()
+                .any(|r| z >= r[0].min(r[1]) - FILLED_MARGIN_MM && z <= r[0].max(r[1]) + FILLED_MARGIN_MM)
+        }
+    });
     let mixer = Mixer {
         means: means
             .iter()
             .map(|m| m.iter().zip(&scale).map(|(v, s)| v / s).collect())
             .collect(),
-        blood: blood_pool(&scale, &means, &labels, &residual, &ivc_grid.data, base, arterial),
+        blood: blood_pool(&scale, &means, &labels, &residual, &open_lumen, base, arterial),
         arterial,
         tolerance: UNEXPLAINED_DISTANCE,
     };
@@ -1034,7 +1048,7 @@ fn unexplained_voxels(
 }
 
 /// The venous blood pool (module [`mixture`]): the class of most well-explained voxels
-/// inside the IVC model (the eroded mask, away from its wall), scaled to tolerance
+/// inside the open IVC lumen `ivc` (eroded, away from the wall), scaled to tolerance
 /// units; on the arterial phase anything from that class's unenhanced value to the
 /// brightest class's arterial value.
 fn blood_pool(
