@@ -60,8 +60,23 @@ pub const LARGE_STRUCTURE_MM: f64 = 12.5;
 /// Smallest Frangi response (image units after σ² normalisation) of a tubular component.
 pub const MIN_VESSELNESS: f32 = 5.0;
 /// Collateral diameter counted as enlarged, mm (gonadal vein ≥ 6 mm, PMC6445463; no
-/// published value for the others — the same default is used).
+/// published value for lumbar veins — the same default is used).
 pub const ENLARGED_MM: f64 = 6.0;
+/// The azygos is enlarged from 10 mm (the usual CT flag, unverified; Tatar 2008 normal
+/// range 4.3–16 mm) and the hemiazygos from 7 mm (no published cut-off): a normal azygos
+/// of 6–9 mm is not an enlarged collateral. The same defaults as the `features`
+/// thresholds table, which decides the sign; these only define `count` and `volume_ml`.
+pub const AZYGOS_ENLARGED_MM: f64 = 10.0;
+pub const HEMIAZYGOS_ENLARGED_MM: f64 = 7.0;
+
+/// Diameter from which the named vein counts as enlarged, mm.
+pub fn enlarged_mm(name: &str) -> f64 {
+    match name {
+        "azygos" => AZYGOS_ENLARGED_MM,
+        "hemiazygos" => HEMIAZYGOS_ENLARGED_MM,
+        _ => ENLARGED_MM,
+    }
+}
 /// Share of the box's brightest enhancement (99.5th percentile: aorta, renal cortex,
 /// veins) a vessel voxel reaches on the smoothed enhancement. Venous blood on the portal
 /// phase enhances ~2× as much as liver, spleen or pancreas (blood +100–150 HU, liver
@@ -596,7 +611,7 @@ pub fn measure_collaterals(
         // as likely a stump of a large vessel as a collateral.
         if let Some(n) = name {
             max_d = Some(max_d.map_or(d, |m: f64| m.max(d)));
-            if d >= ENLARGED_MM {
+            if d >= enlarged_mm(n) {
                 n_enl += 1;
                 vol += vox.len() as f64 * vox_ml;
             }

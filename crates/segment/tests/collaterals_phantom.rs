@@ -132,7 +132,7 @@ fn named_veins_in_leiomyosarcoma_match_truth() {
     check_named(CaseName::IvcLeiomyosarcoma, lms, t, 1.5);
 }
 
-/// Enlarged collaterals (≥ [`ENLARGED_MM`], the `prominent_collaterals` evidence) found
+/// Enlarged collaterals (`collaterals::enlarged_mm`, the `prominent_collaterals` evidence) found
 /// exactly where the truth has them, and every named vein the right size, in every case.
 #[test]
 fn prominent_collaterals_match_truth_in_every_case() {
