@@ -4,6 +4,7 @@
 //! keys it names (`#[serde(default)]`). `docs/signs.md` mirrors this table: keep both in step.
 
 use crate::FeaturesError;
+use cavascope_segment::collaterals;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -106,10 +107,11 @@ impl Default for Thresholds {
             compression_context_mm: 30.0,
             contact_margin_mm: 3.0,
             imperceptible_min_length_mm: 10.0,
-            azygos_diameter_mm: 10.0,
-            hemiazygos_diameter_mm: 7.0,
-            gonadal_diameter_mm: 6.0,
-            other_collateral_diameter_mm: 6.0,
+            // The segment stage counts enlarged veins with the same defaults: one source.
+            azygos_diameter_mm: collaterals::AZYGOS_ENLARGED_MM,
+            hemiazygos_diameter_mm: collaterals::HEMIAZYGOS_ENLARGED_MM,
+            gonadal_diameter_mm: collaterals::ENLARGED_MM,
+            other_collateral_diameter_mm: collaterals::ENLARGED_MM,
             enhancing_delta_hu: 20.0,
             enhancing_delta_mr_percent: 15.0,
             heterogeneous_arterial_cv: 0.2,

@@ -64,8 +64,9 @@ pub const MIN_VESSELNESS: f32 = 5.0;
 pub const ENLARGED_MM: f64 = 6.0;
 /// The azygos is enlarged from 10 mm (the usual CT flag, unverified; Tatar 2008 normal
 /// range 4.3–16 mm) and the hemiazygos from 7 mm (no published cut-off): a normal azygos
-/// of 6–9 mm is not an enlarged collateral. The same defaults as the `features`
-/// thresholds table, which decides the sign; these only define `count` and `volume_ml`.
+/// of 6–9 mm is not an enlarged collateral. The `features` thresholds table takes its
+/// defaults from these constants and decides the sign; here they define `count` and
+/// `volume_ml`.
 pub const AZYGOS_ENLARGED_MM: f64 = 10.0;
 pub const HEMIAZYGOS_ENLARGED_MM: f64 = 7.0;
 
