@@ -839,39 +839,10 @@ fn add_raw_rim(stack: &PhaseStack, region: &mut Array3<bool>, necrosis: &Array3<
             };
             // The local outside, in the same units as the nearer inside class.
             let sd = if within(&s_mu, &s_sd) { &s_sd } else { &n_sd };
-            let mut out: Vec<Vec<f64>> = vec![Vec::new(); nc];
-            for dk in -r..=r {
-                for dj in -r..=r {
-                    for di in -r..=r {
-                        let q = [k as i64 + dk, j as i64 + dj, i as i64 + di];
-                        if q.iter()
-                            .zip([dim.0, dim.1, dim.2])
-                            .any(|(&x, s)| x < 0 || x as usize >= s)
-                        {
-                            continue;
-                        }
-                        let q = [q[0] as usize, q[1] as usize, q[2] as usize];
-                        if d1[q] || !d3[q] {
-                            continue;
-                        }
-                        for (c, ph) in stack.phases.iter().enumerate() {
-                            let v = ph.data[q];
-                            if v.is_finite() {
-                                out[c].push(v as f64);
-                            }
-                        }
-                    }
-                }
-            }
-            if out.iter().any(|v| v.len() < 5) {
+            let Some(med) = shell_medians(stack, &d1, &d3, p, r) else {
                 continue;
-            }
-            let mut d_out = 0.0;
-            for c in 0..nc {
-                out[c].sort_unstable_by(|a, b| a.total_cmp(b));
-                let med = out[c][out[c].len() / 2];
-                d_out += ((raw[c] - med) / sd[c]).powi(2);
-            }
+            };
+            let d_out: f64 = (0..nc).map(|c| ((raw[c] - med[c]) / sd[c]).powi(2)).sum();
             if d_in < d_out {
                 add.push(p);
             }
@@ -884,6 +855,54 @@ fn add_raw_rim(stack: &PhaseStack, region: &mut Array3<bool>, necrosis: &Array3<
         }
     }
     *region = morph::fill_holes(region);
+}
+
+/// Per-phase median of the local outside around voxel `p`: the voxels within `r` steps of
+/// it that lie in `d3` (the region dilated) but not in `d1` (its first layer). `None`
+/// when a phase has fewer than five finite values there.
+fn shell_medians(
+    stack: &PhaseStack,
+    d1: &Array3<bool>,
+    d3: &Array3<bool>,
+    p: [usize; 3],
+    r: i64,
+) -> Option<Vec<f64>> {
+    let dim = d1.dim();
+    let mut out: Vec<Vec<f64>> = vec![Vec::new(); stack.phases.len()];
+    for dk in -r..=r {
+        for dj in -r..=r {
+            for di in -r..=r {
+                let q = [p[0] as i64 + dk, p[1] as i64 + dj, p[2] as i64 + di];
+                if q.iter()
+                    .zip([dim.0, dim.1, dim.2])
+                    .any(|(&x, s)| x < 0 || x as usize >= s)
+                {
+                    continue;
+                }
+                let q = [q[0] as usize, q[1] as usize, q[2] as usize];
+                if d1[q] || !d3[q] {
+                    continue;
+                }
+                for (c, ph) in stack.phases.iter().enumerate() {
+                    let v = ph.data[q];
+                    if v.is_finite() {
+                        out[c].push(v as f64);
+                    }
+                }
+            }
+        }
+    }
+    if out.iter().any(|v| v.len() < 5) {
+        return None;
+    }
+    Some(
+        out.into_iter()
+            .map(|mut v| {
+                v.sort_unstable_by(|a, b| a.total_cmp(b));
+                v[v.len() / 2]
+            })
+            .collect(),
+    )
 }
 
 /// The partial-volume edge layer: the smoothed features blur a thin neighbour (a fat
@@ -937,40 +956,14 @@ fn add_edge_layer(stack: &PhaseStack, region: &mut Array3<bool>) {
         // Nearer the interior's mean than the local outside's (per-phase median), in
         // units of each phase's tolerance: a low-contrast neighbour (muscle, bowel) keeps
         // its own voxels.
-        let mut out: Vec<Vec<f64>> = vec![Vec::new(); nc];
-        for dk in -r..=r {
-            for dj in -r..=r {
-                for di in -r..=r {
-                    let q = [k as i64 + dk, j as i64 + dj, i as i64 + di];
-                    if q.iter()
-                        .zip([dim.0, dim.1, dim.2])
-                        .any(|(&x, s)| x < 0 || x as usize >= s)
-                    {
-                        continue;
-                    }
-                    let q = [q[0] as usize, q[1] as usize, q[2] as usize];
-                    if d1[q] || !d3[q] {
-                        continue;
-                    }
-                    for (c, ph) in stack.phases.iter().enumerate() {
-                        let v = ph.data[q];
-                        if v.is_finite() {
-                            out[c].push(v as f64);
-                        }
-                    }
-                }
-            }
-        }
-        if out.iter().any(|v| v.len() < 5) {
+        let Some(med) = shell_medians(stack, &d1, &d3, p, r) else {
             continue;
-        }
+        };
         let (mut d_in, mut d_out) = (0.0, 0.0);
         for c in 0..nc {
-            out[c].sort_unstable_by(|a, b| a.total_cmp(b));
-            let med = out[c][out[c].len() / 2];
             let s = tol[c].max(1e-6);
             d_in += ((raw[c] - mu[c]) / s).powi(2);
-            d_out += ((raw[c] - med) / s).powi(2);
+            d_out += ((raw[c] - med[c]) / s).powi(2);
         }
         if d_in < d_out {
             add.push(p);
