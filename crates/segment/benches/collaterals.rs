@@ -7,31 +7,13 @@ mod truth_ivc;
 use cavascope_phantom::{generate, CaseName, PhantomOptions};
 use cavascope_segment::collaterals::measure_collaterals;
 use cavascope_segment::phases::assign_roles;
-use cavascope_segment::{MassModel, Source};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn bench(c: &mut Criterion) {
     let s = generate(CaseName::IvcLeiomyosarcoma, &PhantomOptions::standard());
     let phases = assign_roles(&s.volumes, &[]);
     let ivc = truth_ivc::truth_ivc(&s);
-    let mass = s.labels.mass.clone().map(|mask| MassModel {
-        source: Source::Mask,
-        volume_ml: 0.0,
-        max_diameter_mm: 0.0,
-        centroid_mm: [0.0; 3],
-        ivc_segment: None,
-        contact_arc_deg: None,
-        contact_z_range_mm: None,
-        intraluminal_extension: None,
-        fat_fraction: None,
-        calcified_fraction: None,
-        enhancement: Vec::new(),
-        pattern: None,
-        arterial_heterogeneity_cv: None,
-        centripetal: None,
-        mr: None,
-        mask,
-    });
+    let mass = truth_ivc::truth_mass_mask(&s);
     let (col, _) = measure_collaterals(&s.volumes, &phases, Some(&ivc), mass.as_ref());
     eprintln!("collaterals on 512x512x100: {col:?}");
     let mut g = c.benchmark_group("collaterals");

@@ -8,9 +8,9 @@ mod truth_ivc;
 use cavascope_phantom::{generate, CaseName, PhantomOptions, Truth};
 use cavascope_segment::collaterals::{measure_collaterals, ENLARGED_MM};
 use cavascope_segment::phases::assign_roles;
-use cavascope_segment::{Collaterals, MassModel, Role, Source};
+use cavascope_segment::{Collaterals, Role};
 use std::sync::OnceLock;
-use truth_ivc::truth_ivc;
+use truth_ivc::{truth_ivc, truth_mass_mask};
 
 fn run(case: CaseName) -> (Collaterals, Truth) {
     run_with(case, &[])
@@ -34,24 +34,7 @@ fn run_with(case: CaseName, drop: &[Role]) -> (Collaterals, Truth) {
     let phases = assign_roles(&s.volumes, &[]);
     let ivc = truth_ivc(&s);
     // Only the mask of the mass matters to this stage.
-    let mass = s.labels.mass.clone().map(|mask| MassModel {
-        source: Source::Mask,
-        volume_ml: 0.0,
-        max_diameter_mm: 0.0,
-        centroid_mm: [0.0; 3],
-        ivc_segment: None,
-        contact_arc_deg: None,
-        contact_z_range_mm: None,
-        intraluminal_extension: None,
-        fat_fraction: None,
-        calcified_fraction: None,
-        enhancement: Vec::new(),
-        pattern: None,
-        arterial_heterogeneity_cv: None,
-        centripetal: None,
-        mr: None,
-        mask,
-    });
+    let mass = truth_mass_mask(&s);
     let (c, w) = measure_collaterals(&s.volumes, &phases, Some(&ivc), mass.as_ref());
     let c = c.unwrap_or_else(|| panic!("{case}: not assessed {w:?}"));
     eprintln!("{case}: {c:?}\n  truth {:?}\n  {w:?}", s.truth.collaterals);

@@ -3,7 +3,7 @@
 //! IVC stage. Shared by the segment crate's integration tests (`mod truth_ivc;`).
 
 use cavascope_phantom::PhantomStudy;
-use cavascope_segment::{IvcModel, LumenSummary, Section, Source};
+use cavascope_segment::{IvcModel, LumenSummary, MassModel, Section, Source};
 use cavascope_volume::Point3;
 
 /// An IVC model straight from the phantom's truth.
@@ -50,4 +50,28 @@ pub fn truth_ivc(s: &PhantomStudy) -> IvcModel {
         },
         mask: s.labels.ivc.clone(),
     }
+}
+
+/// The phantom's true mass label as a [`MassModel`] carrying only its mask (what the
+/// collateral stage reads of the mass); `None` in a case without a mass.
+#[allow(dead_code)] // not every test binary that includes this module uses it
+pub fn truth_mass_mask(s: &PhantomStudy) -> Option<MassModel> {
+    s.labels.mass.clone().map(|mask| MassModel {
+        source: Source::Mask,
+        volume_ml: 0.0,
+        max_diameter_mm: 0.0,
+        centroid_mm: [0.0; 3],
+        ivc_segment: None,
+        contact_arc_deg: None,
+        contact_z_range_mm: None,
+        intraluminal_extension: None,
+        fat_fraction: None,
+        calcified_fraction: None,
+        enhancement: Vec::new(),
+        pattern: None,
+        arterial_heterogeneity_cv: None,
+        centripetal: None,
+        mr: None,
+        mask,
+    })
 }
