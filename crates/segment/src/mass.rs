@@ -913,24 +913,10 @@ fn shell_medians(
 fn add_edge_layer(stack: &PhaseStack, region: &mut Array3<bool>) {
     let interior = morph::erode(region, 2);
     let nc = stack.phases.len();
-    let mut mu = vec![0.0; nc];
-    let mut tol = vec![0.0; nc];
-    for (c, ph) in stack.phases.iter().enumerate() {
-        let v: Vec<f64> = ph
-            .data
-            .iter()
-            .zip(interior.iter())
-            .filter(|(x, &m)| m && x.is_finite())
-            .map(|(&x, _)| x as f64)
-            .collect();
-        if v.len() < 27 {
-            return;
-        }
-        let m = v.iter().sum::<f64>() / v.len() as f64;
-        let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64;
-        mu[c] = m;
-        tol[c] = EDGE_RAW_K_SD * var.sqrt();
-    }
+    let Some((mu, sd)) = raw_stats(stack, &interior) else {
+        return;
+    };
+    let tol: Vec<f64> = sd.iter().map(|s| EDGE_RAW_K_SD * s).collect();
     let dim = region.dim();
     // The local outside: voxels two to three steps beyond the region.
     let d1 = morph::dilate(region, 1);
