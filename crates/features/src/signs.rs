@@ -708,9 +708,13 @@ pub(crate) fn intraluminal_extension(c: &Context) -> Sign {
             None,
             None,
             format!(
-                "Mass tissue inside the IVC lumen{}",
-                mass.contact_z_range_mm
-                    .map(|r| format!(" within z {:.1} to {:.1} mm", r[0], r[1]))
+                "Mass tissue inside the IVC lumen{}{}",
+                mass.intraluminal_ml
+                    .map(|v| format!(": {v:.1} ml lying deeper than the partial-volume seam at the wall"))
+                    .unwrap_or_default(),
+                mass.intraluminal_z_range_mm
+                    .or(mass.contact_z_range_mm)
+                    .map(|r| format!(", z {:.1} to {:.1} mm", r[0], r[1]))
                     .unwrap_or_default()
             ),
         ),
@@ -720,7 +724,13 @@ pub(crate) fn intraluminal_extension(c: &Context) -> Sign {
             Some(0.0),
             None,
             None,
-            "No mass tissue inside the IVC lumen".into(),
+            match mass.intraluminal_ml {
+                Some(v) if v > 0.0 => format!(
+                    "No mass tissue inside the IVC lumen ({v:.2} ml deep inside its contour, under the {} ml limit: the seam where the outlines meet)",
+                    cavascope_segment::mass::INTRALUMINAL_MIN_ML
+                ),
+                _ => "No mass tissue inside the IVC lumen".into(),
+            },
         ),
         None => indeterminate(
             id,

@@ -210,6 +210,8 @@ fn mass(
         contact_arc_deg: contact.map(|_| 120.0),
         contact_z_range_mm: contact,
         intraluminal_extension: Some(intraluminal),
+        intraluminal_ml: None,
+        intraluminal_z_range_mm: None,
         fat_fraction: Some(fat),
         calcified_fraction: Some(0.0),
         enhancement: enh,

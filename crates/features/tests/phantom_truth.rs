@@ -149,6 +149,8 @@ fn measurements(st: &PhantomStudy) -> Measurements {
             contact_arc_deg: Some(m.contact_arc_deg),
             contact_z_range_mm: if m.ivc_contact { contact_range(st) } else { None },
             intraluminal_extension: Some(m.intraluminal_extension),
+            intraluminal_ml: None,
+            intraluminal_z_range_mm: None,
             fat_fraction: if is_mr { None } else { Some(m.fat_fraction) },
             calcified_fraction: if is_mr { None } else { Some(m.calcified_fraction) },
             enhancement,

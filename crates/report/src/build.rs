@@ -161,6 +161,7 @@ pub fn build_report(
         ivc_segment: seg(x.ivc_segment),
         contact_arc_deg: fin(x.contact_arc_deg),
         intraluminal_extension: x.intraluminal_extension,
+        intraluminal_ml: fin(x.intraluminal_ml),
         fat_fraction: fin(x.fat_fraction),
         calcified_fraction: fin(x.calcified_fraction),
         enhancement: x

@@ -114,6 +114,9 @@ pub struct Mass {
     pub ivc_segment: Option<String>,
     pub contact_arc_deg: Option<f64>,
     pub intraluminal_extension: Option<bool>,
+    /// Mass volume deep inside the IVC contour, ml (added in v1; open schema).
+    #[serde(default)]
+    pub intraluminal_ml: Option<f64>,
     pub fat_fraction: Option<f64>,
     pub calcified_fraction: Option<f64>,
     pub enhancement: Vec<EnhancementEntry>,

@@ -177,6 +177,8 @@ fn study_and_measurements() -> (Study, Measurements) {
             contact_arc_deg: Some(60.0),
             contact_z_range_mm: Some([-50.0, -30.0]),
             intraluminal_extension: Some(false),
+            intraluminal_ml: None,
+            intraluminal_z_range_mm: None,
             fat_fraction: Some(0.0),
             calcified_fraction: Some(0.0),
             enhancement: vec![

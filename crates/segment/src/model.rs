@@ -244,7 +244,12 @@ pub struct MassModel {
     pub contact_arc_deg: Option<f64>,
     /// z range (LPS mm) over which the mass touches the IVC.
     pub contact_z_range_mm: Option<[f64; 2]>,
+    /// Mass tissue deep inside the IVC contour (not the seam where the outlines meet).
     pub intraluminal_extension: Option<bool>,
+    /// Volume of that intraluminal tissue, ml.
+    pub intraluminal_ml: Option<f64>,
+    /// Its z extent (LPS mm).
+    pub intraluminal_z_range_mm: Option<[f64; 2]>,
     pub fat_fraction: Option<f64>,
     pub calcified_fraction: Option<f64>,
     pub enhancement: Vec<PhaseEnhancement>,

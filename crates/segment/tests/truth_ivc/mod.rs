@@ -65,6 +65,8 @@ pub fn truth_mass_mask(s: &PhantomStudy) -> Option<MassModel> {
         contact_arc_deg: None,
         contact_z_range_mm: None,
         intraluminal_extension: None,
+        intraluminal_ml: None,
+        intraluminal_z_range_mm: None,
         fat_fraction: None,
         calcified_fraction: None,
         enhancement: Vec::new(),
