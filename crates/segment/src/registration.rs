@@ -8,7 +8,7 @@
 //! search on a coarse grid of shifts, then refinement at 1 mm and 0.5 mm. A shift is only
 //! kept when it raises the correlation clearly above the unshifted one.
 
-use cavascope_volume::{Point3, Vector3, Volume};
+use cavascope_volume::{sampling::trilinear, Point3, Vector3, Volume};
 use rayon::prelude::*;
 
 /// Largest shift searched, mm (breath-hold mismatch is rarely above 1 cm).
@@ -60,12 +60,54 @@ fn fixed_samples(fixed: &Volume, center: &Point3<f64>, half: f64, step: f64, ct:
     Samples { points, values }
 }
 
+/// The fixed samples seen from the moving volume: each point's continuous index in
+/// `moving`, and the index step of one world mm along x, y and z. A shift `d` moves every
+/// index by the same `L·d` (the affine's linear part), so a candidate shift costs one
+/// vector add per point instead of a 4×4 transform.
+struct MovingView<'a> {
+    base: Vec<[f64; 3]>,
+    values: &'a [f32],
+    linear: [[f64; 3]; 3],
+}
+
+impl<'a> MovingView<'a> {
+    fn new(s: &'a Samples, moving: &Volume) -> Self {
+        let inv = moving.geometry.inverse();
+        let base = s
+            .points
+            .iter()
+            .map(|p| moving.geometry.world_to_index(p))
+            .collect();
+        let mut linear = [[0.0; 3]; 3];
+        for (r, row) in linear.iter_mut().enumerate() {
+            for (c, v) in row.iter_mut().enumerate() {
+                *v = inv[(r, c)];
+            }
+        }
+        MovingView {
+            base,
+            values: &s.values,
+            linear,
+        }
+    }
+
+    fn offset(&self, d: &Vector3<f64>) -> [f64; 3] {
+        let l = &self.linear;
+        [
+            l[0][0] * d.x + l[0][1] * d.y + l[0][2] * d.z,
+            l[1][0] * d.x + l[1][1] * d.y + l[1][2] * d.z,
+            l[2][0] * d.x + l[2][1] * d.y + l[2][2] * d.z,
+        ]
+    }
+}
+
 /// NCC between the fixed samples and `moving` sampled at p + shift; points that fall
 /// outside `moving` are skipped (at least half must remain).
-fn ncc(s: &Samples, moving: &Volume, shift: &Vector3<f64>, ct: bool) -> Option<f64> {
+fn ncc(s: &MovingView, moving: &Volume, shift: &Vector3<f64>, ct: bool) -> Option<f64> {
     let (mut sx, mut sy, mut sxx, mut syy, mut sxy, mut n) = (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
-    for (p, &x) in s.points.iter().zip(&s.values) {
-        let Some(y) = moving.sample_world(&(p + shift)) else {
+    let o = s.offset(shift);
+    for (b, &x) in s.base.iter().zip(s.values) {
+        let Some(y) = trilinear(&moving.data, [b[0] + o[0], b[1] + o[1], b[2] + o[2]]) else {
             continue;
         };
         if !y.is_finite() {
@@ -79,7 +121,7 @@ fn ncc(s: &Samples, moving: &Volume, shift: &Vector3<f64>, ct: bool) -> Option<f
         sxy += x * y;
         n += 1;
     }
-    if n < 100 || n * 2 < s.points.len() {
+    if n < 100 || n * 2 < s.base.len() {
         return None;
     }
     let nf = n as f64;
@@ -93,7 +135,7 @@ fn ncc(s: &Samples, moving: &Volume, shift: &Vector3<f64>, ct: bool) -> Option<f
 }
 
 fn best_on_grid(
-    s: &Samples,
+    s: &MovingView,
     moving: &Volume,
     around: Vector3<f64>,
     radius: f64,
@@ -127,8 +169,10 @@ pub fn estimate_translation(
     half_mm: f64,
     ct: bool,
 ) -> Option<(Vector3<f64>, f64, f64)> {
-    let coarse = fixed_samples(fixed, center, half_mm, 5.0, ct);
-    let fine = fixed_samples(fixed, center, half_mm, 2.5, ct);
+    let coarse_samples = fixed_samples(fixed, center, half_mm, 5.0, ct);
+    let fine_samples = fixed_samples(fixed, center, half_mm, 2.5, ct);
+    let coarse = MovingView::new(&coarse_samples, moving);
+    let fine = MovingView::new(&fine_samples, moving);
     let zero = ncc(&fine, moving, &Vector3::zeros(), ct)?;
     let (c, _) = best_on_grid(&coarse, moving, Vector3::zeros(), MAX_SHIFT_MM, 3.0, ct)?;
     let (c, _) = best_on_grid(&fine, moving, c, 2.0, 1.0, ct)?;

@@ -21,18 +21,50 @@ pub fn trilinear(data: &Array3<f32>, ijk: [f64; 3]) -> Option<f32> {
     }
     let clamp = |v: f64, n: usize| v.clamp(0.0, (n - 1) as f64);
     let (x, y, z) = (clamp(x, ni), clamp(y, nj), clamp(z, nk));
-    let (x0, y0, z0) = (x.floor() as usize, y.floor() as usize, z.floor() as usize);
+    // Non-negative after the clamp: truncation is the floor (and avoids a libm call
+    // on targets without SSE4.1 rounding).
+    let (x0, y0, z0) = (x as usize, y as usize, z as usize);
     let (x1, y1, z1) = ((x0 + 1).min(ni - 1), (y0 + 1).min(nj - 1), (z0 + 1).min(nk - 1));
     let (fx, fy, fz) = (
         (x - x0 as f64) as f32,
         (y - y0 as f64) as f32,
         (z - z0 as f64) as f32,
     );
-    let c = |k, j, i| data[[k, j, i]];
-    let c00 = c(z0, y0, x0) * (1.0 - fx) + c(z0, y0, x1) * fx;
-    let c01 = c(z0, y1, x0) * (1.0 - fx) + c(z0, y1, x1) * fx;
-    let c10 = c(z1, y0, x0) * (1.0 - fx) + c(z1, y0, x1) * fx;
-    let c11 = c(z1, y1, x0) * (1.0 - fx) + c(z1, y1, x1) * fx;
+    // This is the innermost loop of registration, resampling and stack building: on a
+    // contiguous array, flat offsets instead of three checked indices per corner.
+    let [c000, c001, c010, c011, c100, c101, c110, c111] = match data.as_slice() {
+        Some(s) => {
+            let (p0, p1) = (z0 * nj * ni, z1 * nj * ni);
+            let (r0, r1) = (y0 * ni, y1 * ni);
+            [
+                s[p0 + r0 + x0],
+                s[p0 + r0 + x1],
+                s[p0 + r1 + x0],
+                s[p0 + r1 + x1],
+                s[p1 + r0 + x0],
+                s[p1 + r0 + x1],
+                s[p1 + r1 + x0],
+                s[p1 + r1 + x1],
+            ]
+        }
+        None => {
+            let c = |k, j, i| data[[k, j, i]];
+            [
+                c(z0, y0, x0),
+                c(z0, y0, x1),
+                c(z0, y1, x0),
+                c(z0, y1, x1),
+                c(z1, y0, x0),
+                c(z1, y0, x1),
+                c(z1, y1, x0),
+                c(z1, y1, x1),
+            ]
+        }
+    };
+    let c00 = c000 * (1.0 - fx) + c001 * fx;
+    let c01 = c010 * (1.0 - fx) + c011 * fx;
+    let c10 = c100 * (1.0 - fx) + c101 * fx;
+    let c11 = c110 * (1.0 - fx) + c111 * fx;
     let c0 = c00 * (1.0 - fy) + c01 * fy;
     let c1 = c10 * (1.0 - fy) + c11 * fy;
     Some(c0 * (1.0 - fz) + c1 * fz)
@@ -115,6 +147,25 @@ mod tests {
         let s = v.sample_world(&p).expect("inside");
         assert!((s as f64 - (p.x + 2.0 * p.y + 3.0 * p.z)).abs() < 1e-3);
         assert!(v.sample_world(&Point3::new(1000.0, 0.0, 0.0)).is_none());
+    }
+
+    #[test]
+    fn trilinear_same_on_any_memory_layout() {
+        // The flat-offset path (standard layout) and the indexed path (any other layout)
+        // must agree exactly, at the edges' half voxel too.
+        use ndarray::{Array3, ShapeBuilder};
+        let (nk, nj, ni) = (5, 6, 7);
+        let f = |k: usize, j: usize, i: usize| ((k * 31 + j * 7 + i * 3) % 17) as f32 - 4.0;
+        let c = Array3::from_shape_fn((nk, nj, ni), |(k, j, i)| f(k, j, i));
+        let fortran = Array3::from_shape_fn((nk, nj, ni).f(), |(k, j, i)| f(k, j, i));
+        assert!(c.as_slice().is_some() && fortran.as_slice().is_none());
+        for t in 0..500 {
+            let u = |a: u64, n: usize| ((t as u64 * a) % 1000) as f64 / 1000.0 * (n as f64 + 1.2) - 0.6;
+            let ijk = [u(389, ni), u(613, nj), u(877, nk)];
+            let (a, b) = (super::trilinear(&c, ijk), super::trilinear(&fortran, ijk));
+            assert_eq!(a.map(f32::to_bits), b.map(f32::to_bits), "{ijk:?}");
+        }
+        assert_eq!(super::trilinear(&c, [1.0, 2.0, 3.0]), Some(f(3, 2, 1)));
     }
 
     #[test]
