@@ -700,13 +700,20 @@ pub(crate) fn intraluminal_extension(c: &Context) -> Sign {
     let Some(mass) = &c.m.mass else {
         return no_mass_sign(c, id, None, None);
     };
+    // The value is the volume lying deep inside the IVC contour when the stage measured
+    // it (threshold: segment's limit); a bare yes/no (1/0) otherwise.
+    let value = mass.intraluminal_ml;
+    let (threshold, unit) = match value {
+        Some(_) => (Some(cavascope_segment::mass::INTRALUMINAL_MIN_ML), Some("ml")),
+        None => (None, None),
+    };
     match mass.intraluminal_extension {
         Some(true) => mk(
             id,
             SignState::Present,
-            Some(1.0),
-            None,
-            None,
+            value.or(Some(1.0)),
+            threshold,
+            unit,
             format!(
                 "Mass tissue inside the IVC lumen{}{}",
                 mass.intraluminal_ml
@@ -721,9 +728,9 @@ pub(crate) fn intraluminal_extension(c: &Context) -> Sign {
         Some(false) => mk(
             id,
             SignState::Absent,
-            Some(0.0),
-            None,
-            None,
+            value.or(Some(0.0)),
+            threshold,
+            unit,
             match mass.intraluminal_ml {
                 Some(v) if v > 0.0 => format!(
                     "No mass tissue inside the IVC lumen ({v:.2} ml deep inside its contour, under the {} ml limit: the seam where the outlines meet)",

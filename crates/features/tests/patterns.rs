@@ -722,3 +722,38 @@ fn named_collaterals_use_their_own_limits() {
         .explanation
         .contains("hemiazygos measures 8.0 mm"));
 }
+
+#[test]
+fn intraluminal_sign_reports_the_deep_volume() {
+    // Measured volume: the sign carries it against segment's limit, whichever state.
+    let mut m = lms_case();
+    let mass = m.mass.as_mut().unwrap();
+    mass.intraluminal_ml = Some(30.1);
+    mass.intraluminal_z_range_mm = Some([-58.8, 8.8]);
+    let s = sign_of(&m, IntraluminalExtension);
+    assert_eq!(s.state, SignState::Present);
+    assert_eq!(s.value, Some(30.1));
+    assert_eq!(s.threshold, Some(cavascope_segment::mass::INTRALUMINAL_MIN_ML));
+    assert_eq!(s.unit.as_deref(), Some("ml"));
+    assert!(
+        s.explanation.contains("30.1 ml") && s.explanation.contains("-58.8"),
+        "{}",
+        s.explanation
+    );
+
+    // A seam under the limit: absent, and the explanation says how much and why.
+    let mass = m.mass.as_mut().unwrap();
+    mass.intraluminal_extension = Some(false);
+    mass.intraluminal_ml = Some(0.09);
+    let s = sign_of(&m, IntraluminalExtension);
+    assert_eq!(s.state, SignState::Absent);
+    assert_eq!(s.value, Some(0.09));
+    assert!(s.explanation.contains("0.09 ml"), "{}", s.explanation);
+
+    // Not measured: a bare yes/no without a unit.
+    let mass = m.mass.as_mut().unwrap();
+    mass.intraluminal_extension = Some(true);
+    mass.intraluminal_ml = None;
+    let s = sign_of(&m, IntraluminalExtension);
+    assert_eq!((s.value, s.threshold, s.unit.as_deref()), (Some(1.0), None, None));
+}

@@ -223,9 +223,16 @@ pub fn render(r: &Report, pics: &Pictures) -> String {
                 ),
                 (
                     "Intraluminal extension",
-                    m.intraluminal_extension
-                        .map(|b| if b { "yes" } else { "no" }.to_string())
-                        .unwrap_or_else(|| "—".into()),
+                    match (m.intraluminal_extension, m.intraluminal_ml) {
+                        (Some(b), Some(ml)) => {
+                            format!(
+                                "{} ({ml:.1} ml deep inside the IVC contour)",
+                                if b { "yes" } else { "no" }
+                            )
+                        }
+                        (Some(b), None) => if b { "yes" } else { "no" }.to_string(),
+                        (None, _) => "—".into(),
+                    },
                 ),
                 ("Fat fraction", opt(m.fat_fraction.map(|f| f * 100.0), 1) + " %"),
                 (
