@@ -7,9 +7,11 @@
 //!   phase, with tol_c = max(3·SD_c, floor_c); the statistics are re-estimated from the
 //!   region's interior until the region stops growing (ITK's ConfidenceConnected idea,
 //!   on several phases). The boundary is then moved to the midpoint between the local
-//!   inside and outside values (undoing the smoothing's blur), and cavities (necrosis)
-//!   are filled. A last edge layer whose unsmoothed values are plainly the mass's (a thin
-//!   fat plane or a flattened vein next to it blurs into the smoothed features) joins. On
+//!   inside and outside values (undoing the smoothing's blur), except where the layer it
+//!   adds has the unsmoothed values of an organ alongside (a thin strip of it between the
+//!   mass and fat), and cavities (necrosis) are filled. A last edge layer whose
+//!   unsmoothed values are plainly the mass's (a thin fat plane or a flattened vein next
+//!   to it blurs into the smoothed features) joins. On
 //!   CT, fat
 //!   lobules inside the slice-wise convex hull of the solid part are added when they are
 //!   a real share of it (a fat-containing mass), so a liposarcoma keeps its fat.
@@ -70,6 +72,28 @@ pub const RIM_REGROW_MAX_VOX: usize = 4;
 pub const RAW_RIM_OUTSIDE_VOX: usize = 5;
 /// Largest move of the boundary by the midpoint refinement, voxels.
 pub const REFINE_MAX_MOVE_VOX: usize = 3;
+/// Outside tissue (the organ alongside): a voxel whose smoothed value changes by at most
+/// this many floors to each 6-neighbour on every phase is pure tissue, not a blend (the
+/// same test as the automatic search's homogeneous seeds, `mass_auto::SEED_MAX_GRADIENT`).
+pub const ORGAN_MAX_STEP_FLOORS: f64 = 0.25;
+/// Outside tissue lies beyond the growth's range by at least this many floors on some
+/// phase (tissue the growth refused, not more of the mass).
+pub const ORGAN_MIN_OFFSET_FLOORS: f64 = 1.0;
+/// Outside tissue at least this many steps beyond the grown region (its blur zone).
+pub const ORGAN_MIN_DEPTH_VOX: usize = 2;
+/// Outside tissues are collected within this many steps of the grown region (the organs
+/// alongside the mass): a thin strip of an organ may have no pure voxel of its own near
+/// it (the mimic's strip is the liver's edge; its bulk lies on the other side of the
+/// mass). Our default, no published value.
+pub const ORGAN_RADIUS_VOX: usize = 10;
+/// A layer's mean matches an outside tissue when it lies within this many floors of it on
+/// every phase (the layer mean's noise is ~12 HU / √(10–25 voxels) ≈ 3 HU, half a floor,
+/// plus partial volume). Our default, no published value.
+pub const ORGAN_MATCH_FLOORS: f64 = 2.0;
+/// Unsmoothed values of a boundary layer are averaged over the layer's voxels within this
+/// many voxels (box half-size): along the surface only, so noise drops (~5× over a 5 × 5
+/// patch) without blending the mass with the tissue beyond. Our default, no published value.
+pub const LAYER_AVG_RADIUS_VOX: i64 = 2;
 /// Necrosis adding at least this share of the region has its border refined again.
 pub const NECROSIS_REFINE_MIN_FRACTION: f64 = 0.01;
 /// Radius of the neighbourhoods giving the local inside / outside values at the
@@ -562,6 +586,10 @@ pub(crate) fn grow_from_seed(
     let mut region = morph::fill_holes(&region);
     dbg("growth", &region);
     let grown = region.clone();
+    let organ = {
+        let (lo, hi) = &bounds;
+        outside_tissue(stack, &grown, lo, hi, &floors)
+    };
     for _ in 0..REFINE_MAX_PASSES {
         if refine_boundary(stack, &mut region, &weights) == 0 {
             break;
@@ -569,6 +597,8 @@ pub(crate) fn grow_from_seed(
     }
     clamp_refinement(&mut region, &grown, REFINE_MAX_MOVE_VOX);
     dbg("refine", &region);
+    drop_organ_like(stack, &mut region, &grown, &organ, &floors);
+    dbg("organ check", &region);
     region = cut_thin_leaks(&region);
     dbg("opening", &region);
     let before_necrosis = region.clone();
@@ -619,7 +649,7 @@ pub(crate) fn grow_from_seed(
         add_raw_rim(stack, &mut region, &necrosis, &zone);
         dbg("raw rim", &region);
     }
-    add_edge_layer(stack, &mut region);
+    add_edge_layer(stack, &mut region, &organ, &floors);
     dbg("edge layer", &region);
     if stack.ct {
         add_fat_lobules(full_stack, &mut region, fat_path);
@@ -926,8 +956,10 @@ fn shell_medians(
 /// plane, a flattened vein) into the mass's outer voxels, so the midpoint refinement
 /// leaves out a last layer whose own values are plainly mass. A voxel next to the region
 /// joins when its unsmoothed value on every phase lies within [`EDGE_RAW_K_SD`] SD of the
-/// region's interior (SD of the raw interior: noise and the tumour's own texture).
-fn add_edge_layer(stack: &PhaseStack, region: &mut Array3<bool>) {
+/// region's interior (SD of the raw interior: noise and the tumour's own texture), unless
+/// the candidate layer around it is an organ alongside ([`is_organ`] on the layer's mean):
+/// there the voxels passing are the organ's noise, not a layer of mass.
+fn add_edge_layer(stack: &PhaseStack, region: &mut Array3<bool>, organ: &[Vec<f64>], floors: &[f64]) {
     let interior = morph::erode(region, 2);
     let nc = stack.phases.len();
     let Some((mu, sd)) = raw_stats(stack, &interior) else {
@@ -939,6 +971,10 @@ fn add_edge_layer(stack: &PhaseStack, region: &mut Array3<bool>) {
     let d1 = morph::dilate(region, 1);
     let d3 = morph::dilate(region, 3);
     let r = 3i64;
+    // The candidate layer (voxels next to the region), for its local means.
+    let candidates: Array3<bool> = ndarray::Zip::from(&d1)
+        .and(&*region)
+        .map_collect(|&a, &b| a && !b);
     let mut add: Vec<[usize; 3]> = Vec::new();
     for ((k, j, i), &b) in region.indexed_iter() {
         if b {
@@ -968,12 +1004,271 @@ fn add_edge_layer(stack: &PhaseStack, region: &mut Array3<bool>) {
             d_in += ((raw[c] - mu[c]) / s).powi(2);
             d_out += ((raw[c] - med[c]) / s).powi(2);
         }
-        if d_in < d_out {
+        // A candidate layer with an outside tissue's values is that organ's first layer
+        // (the boundary is already placed there); its single voxels pass by noise alone.
+        let organ_layer = match (
+            layer_mean(stack, &candidates, p),
+            nearest_smoothed(stack, &interior, p, REFINE_RADIUS_VOX),
+        ) {
+            (Some(m), Some(local)) => is_organ(organ, &m, &local, floors),
+            _ => false,
+        };
+        if d_in < d_out && !organ_layer {
             add.push(p);
         }
     }
     for p in add {
         region[p] = true;
+    }
+}
+
+/// The smoothed values of the voxels of `mask` spatially nearest `p` (averaged over ties),
+/// within `r` voxels; `None` when there is none.
+fn nearest_smoothed(stack: &PhaseStack, mask: &Array3<bool>, p: [usize; 3], r: i64) -> Option<Vec<f64>> {
+    let dim = mask.dim();
+    let sp = stack.spacing_kji();
+    let nc = stack.phases.len();
+    let mut best = (f64::INFINITY, vec![0.0; nc], 0usize);
+    for dk in -r..=r {
+        for dj in -r..=r {
+            for di in -r..=r {
+                let q = [p[0] as i64 + dk, p[1] as i64 + dj, p[2] as i64 + di];
+                if q.iter()
+                    .zip([dim.0, dim.1, dim.2])
+                    .any(|(&x, s)| x < 0 || x as usize >= s)
+                {
+                    continue;
+                }
+                let q = [q[0] as usize, q[1] as usize, q[2] as usize];
+                if !mask[q] {
+                    continue;
+                }
+                let v: Vec<f64> = stack.phases.iter().map(|ph| ph.smooth[q] as f64).collect();
+                if v.iter().any(|x| !x.is_finite()) {
+                    continue;
+                }
+                let d =
+                    (dk as f64 * sp[0]).powi(2) + (dj as f64 * sp[1]).powi(2) + (di as f64 * sp[2]).powi(2);
+                if d < best.0 - 1e-9 {
+                    best = (d, v, 1);
+                } else if (d - best.0).abs() <= 1e-9 {
+                    for (a, b) in best.1.iter_mut().zip(v) {
+                        *a += b;
+                    }
+                    best.2 += 1;
+                }
+            }
+        }
+    }
+    (best.2 > 0).then(|| best.1.into_iter().map(|x| x / best.2 as f64).collect())
+}
+
+/// Mean unsmoothed value per phase over the voxels of `p`'s layer (`layer[q] ==
+/// layer[p]`, non-zero) within [`LAYER_AVG_RADIUS_VOX`] of it.
+fn layer_mean<T: PartialEq + Copy + Default>(
+    stack: &PhaseStack,
+    layer: &Array3<T>,
+    p: [usize; 3],
+) -> Option<Vec<f64>> {
+    let dim = layer.dim();
+    let id = layer[p];
+    if id == T::default() {
+        return None;
+    }
+    let r = LAYER_AVG_RADIUS_VOX;
+    let nc = stack.phases.len();
+    let mut sum = vec![0.0; nc];
+    let mut n = 0usize;
+    for dk in -r..=r {
+        for dj in -r..=r {
+            for di in -r..=r {
+                let q = [p[0] as i64 + dk, p[1] as i64 + dj, p[2] as i64 + di];
+                if q.iter()
+                    .zip([dim.0, dim.1, dim.2])
+                    .any(|(&x, s)| x < 0 || x as usize >= s)
+                {
+                    continue;
+                }
+                let q = [q[0] as usize, q[1] as usize, q[2] as usize];
+                if layer[q] != id {
+                    continue;
+                }
+                // Voxels the features leave out (fat on the fat-excluded path) stay out.
+                if stack.phases.iter().any(|ph| !ph.smooth[q].is_finite()) {
+                    continue;
+                }
+                let v: Vec<f64> = stack.phases.iter().map(|ph| ph.data[q] as f64).collect();
+                if v.iter().any(|x| !x.is_finite()) {
+                    continue;
+                }
+                for (s, x) in sum.iter_mut().zip(v) {
+                    *s += x;
+                }
+                n += 1;
+            }
+        }
+    }
+    (n > 0).then(|| sum.into_iter().map(|s| s / n as f64).collect())
+}
+
+/// Pure outside tissue around the grown region: voxels at least [`ORGAN_MIN_DEPTH_VOX`]
+/// beyond it, outside the growth's range `[lo, hi]` by [`ORGAN_MIN_OFFSET_FLOORS`] on some
+/// phase, and homogeneous (each 6-neighbour within [`ORGAN_MAX_STEP_FLOORS`] floors on every
+/// phase: tissue, not the blend at an edge). Their smoothed values are the organs'
+/// own values, which a thin strip of the organ keeps on its unsmoothed voxels even where
+/// the smoothing blends it with the mass and the fat beyond.
+fn outside_tissue(
+    stack: &PhaseStack,
+    grown: &Array3<bool>,
+    lo: &[f64],
+    hi: &[f64],
+    floors: &[f64],
+) -> Vec<Vec<f64>> {
+    let dim = grown.dim();
+    let near = morph::dilate(grown, ORGAN_MIN_DEPTH_VOX - 1);
+    let reach = morph::dilate(grown, ORGAN_RADIUS_VOX);
+    // Values binned by a floor per phase: one mean per occupied bin.
+    let mut bins: std::collections::HashMap<Vec<i64>, (Vec<f64>, usize)> = Default::default();
+    for ((k, j, i), &r) in reach.indexed_iter() {
+        let p = [k, j, i];
+        if !r || near[p] {
+            continue;
+        }
+        let mut refused = false;
+        let mut pure = true;
+        let mut v = Vec::with_capacity(floors.len());
+        for (c, ph) in stack.phases.iter().enumerate() {
+            let x = ph.smooth[p] as f64;
+            if !x.is_finite() {
+                pure = false;
+                break;
+            }
+            let f = floors[c];
+            if x < lo[c] - ORGAN_MIN_OFFSET_FLOORS * f || x > hi[c] + ORGAN_MIN_OFFSET_FLOORS * f {
+                refused = true;
+            }
+            let step = ORGAN_MAX_STEP_FLOORS * f;
+            if morph::neighbours6(p, dim).any(|n| {
+                let w = ph.smooth[n] as f64;
+                !w.is_finite() || (w - x).abs() > step
+            }) {
+                pure = false;
+                break;
+            }
+            v.push(x);
+        }
+        if !(refused && pure) {
+            continue;
+        }
+        let key: Vec<i64> = v
+            .iter()
+            .zip(floors)
+            .map(|(x, f)| (x / f.max(1e-6)).floor() as i64)
+            .collect();
+        let e = bins.entry(key).or_insert_with(|| (vec![0.0; v.len()], 0));
+        for (a, x) in e.0.iter_mut().zip(&v) {
+            *a += x;
+        }
+        e.1 += 1;
+    }
+    bins.into_values()
+        .map(|(s, n)| s.into_iter().map(|x| x / n as f64).collect())
+        .collect()
+}
+
+/// Is `v` (a layer's mean unsmoothed values) an outside tissue rather than the mass: within
+/// [`ORGAN_MATCH_FLOORS`] floors of an outside tissue's values ([`outside_tissue`]) on
+/// every phase and nearer it than the mass's local value `mass` (distances in floors),
+/// while not within that tolerance of `mass` on every phase (against a neighbour of low
+/// contrast, a layer straddling both matches both and is left as it is).
+fn is_organ(organ: &[Vec<f64>], v: &[f64], mass: &[f64], floors: &[f64]) -> bool {
+    let within = |o: &[f64]| {
+        o.iter()
+            .zip(v.iter().zip(floors))
+            .all(|(&m, (&x, &f))| (x - m).abs() <= ORGAN_MATCH_FLOORS * f)
+    };
+    let dist = |o: &[f64]| -> f64 {
+        o.iter()
+            .zip(v.iter().zip(floors))
+            .map(|(&m, (&x, &f))| ((x - m) / f.max(1e-6)).powi(2))
+            .sum()
+    };
+    if within(mass) {
+        return false;
+    }
+    let d_mass = dist(mass);
+    organ.iter().any(|o| within(o) && dist(o) < d_mass)
+}
+
+/// The midpoint refinement judges a voxel on smoothed values against the *nearest*
+/// outside voxel; where a strip of an organ 1–3 voxels thick lies between the mass and
+/// fat, that outside is the fat, and the strip's blend of mass, organ and fat lies nearer
+/// the mass (the mimic's liver strip: 6.7 ml, +10 mm of diameter). A voxel the
+/// refinement added is dropped when its layer — the added voxels at the same depth from
+/// the grown region within [`LAYER_AVG_RADIUS_VOX`], their mean unsmoothed values — is an
+/// outside tissue rather than the mass ([`is_organ`]; the mass's local value is the
+/// smoothed value of the nearest voxel of the grown region's interior). Single raw voxels
+/// are too noisy for this (mass and liver differ by ~3 noise SDs over all phases); the
+/// layer's mean is not blended across the edge.
+fn drop_organ_like(
+    stack: &PhaseStack,
+    region: &mut Array3<bool>,
+    grown: &Array3<bool>,
+    organ: &[Vec<f64>],
+    floors: &[f64],
+) {
+    // The local mass value: the nearest voxel of the grown region's interior (as the
+    // midpoint refinement's inside), so a tumour's rim is judged against its rim.
+    let interior = morph::erode(grown, 2);
+    if !interior.iter().any(|&b| b) {
+        return;
+    }
+    // Depth of each added voxel: 6-neighbourhood steps from the grown region.
+    let dim = region.dim();
+    let mut depth = Array3::from_elem(dim, 0u8);
+    let mut reach = grown.clone();
+    for d in 1..=(REFINE_MAX_MOVE_VOX as u8) {
+        reach = morph::dilate(&reach, 1);
+        ndarray::Zip::from(&mut depth)
+            .and(&reach)
+            .and(&*region)
+            .and(grown)
+            .for_each(|dp, &r, &x, &g| {
+                if r && x && !g && *dp == 0 {
+                    *dp = d;
+                }
+            });
+    }
+    let mut drop: Vec<[usize; 3]> = Vec::new();
+    for ((k, j, i), &b) in region.indexed_iter() {
+        let p = [k, j, i];
+        if !b || grown[p] || depth[p] == 0 {
+            continue;
+        }
+        let Some(raw) = layer_mean(stack, &depth, p) else {
+            continue;
+        };
+        let Some(mu) = nearest_smoothed(
+            stack,
+            &interior,
+            p,
+            REFINE_RADIUS_VOX + REFINE_MAX_MOVE_VOX as i64,
+        ) else {
+            continue;
+        };
+        if is_organ(organ, &raw, &mu, floors) {
+            drop.push(p);
+        }
+    }
+    if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+        eprintln!(
+            "organ check: {} outside tissue values, {} refined voxels dropped",
+            organ.len(),
+            drop.len()
+        );
+    }
+    for p in drop {
+        region[p] = false;
     }
 }
 
