@@ -143,6 +143,13 @@ pub fn intraluminal_min_depth_mm(inplane_spacing_mm: f64) -> f64 {
     INTRALUMINAL_MIN_DEPTH_MM.max(INTRALUMINAL_MIN_DEPTH_VOXELS * inplane_spacing_mm)
 }
 
+/// A seeded region smaller than this after the growth rounds is grown again from the
+/// statistics of the seed's wider neighbourhood, ml (the automatic search's smallest
+/// mass is 5 ml; a region this small means the seed's own statistics held it in a patch).
+pub const SEED_RETRY_MAX_ML: f64 = 5.0;
+/// Radius of that wider neighbourhood, mm (our default, no published value).
+pub const SEED_RETRY_RADIUS_MM: f64 = 10.0;
+
 /// Seed neighbourhood radius over which the fat share is measured, mm.
 pub const SEED_FAT_RADIUS_MM: f64 = 10.0;
 /// A seed neighbourhood with at least this share of fat voxels is a fat-containing
@@ -460,67 +467,17 @@ fn rim_widening(
         .collect()
 }
 
-/// Seeded multi-phase region growing (module docs), then cavity filling and fat lobules.
-pub(crate) fn grow_from_seed(
+/// The growth rounds (module docs, "Seed") from starting statistics `mu`, `sd`: the
+/// region, its voxel count and the last bounds.
+fn grow_rounds(
     stack: &PhaseStack,
     seed: [usize; 3],
+    mut mu: Vec<f64>,
+    mut sd: Vec<f64>,
+    floors: &[f64],
     w: &mut Vec<String>,
-) -> Option<Array3<bool>> {
-    // A seed among fat lobules (a fat-containing mass): the smoothed features blend fat
-    // and solid tissue there, so the solid part is grown on features smoothed over the
-    // non-fat voxels only; the lobules come back from the solid part's hulls at the end.
-    let solid_features;
-    let full_stack = stack;
-    let fat_path = stack.ct && seed_fat_share(stack, seed) >= SEED_FAT_MIN_FRACTION;
-    let stack: &PhaseStack = if fat_path {
-        solid_features = fat_excluded(stack);
-        w.push("mass seed among fat: the solid part is grown on fat-excluded features".into());
-        &solid_features
-    } else {
-        stack
-    };
-    let Some(seed) = soft_tissue_seed(stack, seed) else {
-        w.push("mass seed lies in fat with no soft tissue within 25 mm; no mass grown".into());
-        return None;
-    };
+) -> (Array3<bool>, usize, (Vec<f64>, Vec<f64>)) {
     let nc = stack.phases.len();
-    // Floors from the smoothed noise of each phase, measured around the seed.
-    let near_mask = {
-        let mut m = Array3::from_elem(stack.phases[0].data.dim(), false);
-        for p in ball(stack, seed, 12.0) {
-            m[p] = true;
-        }
-        m
-    };
-    let sp = stack.geometry.spacing();
-    // Gaussian smoothing divides white noise by Π_a (2√π σ_a)^{1/2} (σ_a in voxels).
-    let reduction: f64 = sp
-        .iter()
-        .map(|s| {
-            let sv = (crate::stack::FEATURE_SMOOTH_SIGMA_MM / s).max(0.5);
-            (2.0 * std::f64::consts::PI.sqrt() * sv).sqrt()
-        })
-        .product();
-    let seed_mu: Vec<f64> = stack.phases.iter().map(|ph| ph.smooth[seed] as f64).collect();
-    let floors: Vec<f64> = stack
-        .phases
-        .iter()
-        .enumerate()
-        .map(|(c, ph)| {
-            let noise = noise_sd(&ph.data, &near_mask).unwrap_or(0.0) / reduction;
-            let base = if stack.ct {
-                GROW_FLOOR_CT_HU
-            } else {
-                GROW_FLOOR_MR_FRACTION * seed_mu[c].abs()
-            };
-            base.max(GROW_FLOOR_NOISE_FACTOR * noise)
-        })
-        .collect();
-    let (mut mu, mut sd) = seed_stats(stack, seed, &floors)?;
-    if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
-        eprintln!("seed {seed:?}: mu {mu:.1?} sd {sd:.1?} floors {floors:.1?}");
-    }
-
     let dim = stack.phases[0].smooth.dim();
     let mut region = Array3::from_elem(dim, false);
     let mut prev_count = 0usize;
@@ -563,6 +520,114 @@ pub(crate) fn grow_from_seed(
         prev_count = count;
         if change < 0.005 {
             break;
+        }
+    }
+    (region, prev_count, bounds)
+}
+
+/// Starting statistics from the wider neighbourhood of the seed: per phase the median
+/// and the robust SD (1.4826 × MAD) of the smoothed values within [`SEED_RETRY_RADIUS_MM`].
+/// For a seed in a patch of a heterogeneous tumour that differs from the rest (a strongly
+/// enhancing focus), the seed ball's own statistics are the patch's, and the growth never
+/// leaves it; the wider ball's spread is the tumour's texture.
+fn wide_seed_stats(stack: &PhaseStack, seed: [usize; 3]) -> Option<(Vec<f64>, Vec<f64>)> {
+    let near = ball(stack, seed, SEED_RETRY_RADIUS_MM);
+    let mut mu = Vec::new();
+    let mut sd = Vec::new();
+    for ph in &stack.phases {
+        let mut v: Vec<f64> = near
+            .iter()
+            .map(|&p| ph.smooth[p] as f64)
+            .filter(|x| x.is_finite())
+            .collect();
+        if v.len() < 7 {
+            return None;
+        }
+        v.sort_unstable_by(|a, b| a.total_cmp(b));
+        let med = v[v.len() / 2];
+        let mut dev: Vec<f64> = v.iter().map(|x| (x - med).abs()).collect();
+        dev.sort_unstable_by(|a, b| a.total_cmp(b));
+        mu.push(med);
+        sd.push(1.4826 * dev[dev.len() / 2]);
+    }
+    Some((mu, sd))
+}
+
+/// Seeded multi-phase region growing (module docs), then cavity filling and fat lobules.
+pub(crate) fn grow_from_seed(
+    stack: &PhaseStack,
+    seed: [usize; 3],
+    w: &mut Vec<String>,
+) -> Option<Array3<bool>> {
+    // A seed among fat lobules (a fat-containing mass): the smoothed features blend fat
+    // and solid tissue there, so the solid part is grown on features smoothed over the
+    // non-fat voxels only; the lobules come back from the solid part's hulls at the end.
+    let solid_features;
+    let full_stack = stack;
+    let fat_path = stack.ct && seed_fat_share(stack, seed) >= SEED_FAT_MIN_FRACTION;
+    let stack: &PhaseStack = if fat_path {
+        solid_features = fat_excluded(stack);
+        w.push("mass seed among fat: the solid part is grown on fat-excluded features".into());
+        &solid_features
+    } else {
+        stack
+    };
+    let Some(seed) = soft_tissue_seed(stack, seed) else {
+        w.push("mass seed lies in fat with no soft tissue within 25 mm; no mass grown".into());
+        return None;
+    };
+    // Floors from the smoothed noise of each phase, measured around the seed.
+    let near_mask = {
+        let mut m = Array3::from_elem(stack.phases[0].data.dim(), false);
+        for p in ball(stack, seed, 12.0) {
+            m[p] = true;
+        }
+        m
+    };
+    let sp = stack.geometry.spacing();
+    // Gaussian smoothing divides white noise by Π_a (2√π σ_a)^{1/2} (σ_a in voxels).
+    let reduction: f64 = sp
+        .iter()
+        .map(|s| {
+            let sv = (crate::stack::FEATURE_SMOOTH_SIGMA_MM / s).max(0.5);
+            (2.0 * std::f64::consts::PI.sqrt() * sv).sqrt()
+        })
+        .product();
+    let seed_mu: Vec<f64> = stack.phases.iter().map(|ph| ph.smooth[seed] as f64).collect();
+    let floors: Vec<f64> = stack
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(c, ph)| {
+            let noise = noise_sd(&ph.data, &near_mask).unwrap_or(0.0) / reduction;
+            let base = if stack.ct {
+                GROW_FLOOR_CT_HU
+            } else {
+                GROW_FLOOR_MR_FRACTION * seed_mu[c].abs()
+            };
+            base.max(GROW_FLOOR_NOISE_FACTOR * noise)
+        })
+        .collect();
+    let (mu, sd) = seed_stats(stack, seed, &floors)?;
+    if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+        eprintln!("seed {seed:?}: mu {mu:.1?} sd {sd:.1?} floors {floors:.1?}");
+    }
+
+    let (mut region, mut prev_count, mut bounds) = grow_rounds(stack, seed, mu, sd, &floors, w);
+    let vox_ml = stack.geometry.voxel_volume_mm3() / 1000.0;
+    if (prev_count as f64) * vox_ml < SEED_RETRY_MAX_ML {
+        if let Some((mu2, sd2)) = wide_seed_stats(stack, seed) {
+            let mut w2 = Vec::new();
+            let (r2, c2, b2) = grow_rounds(stack, seed, mu2, sd2, &floors, &mut w2);
+            if c2 > prev_count {
+                w.push(format!(
+                    "mass seed: the region from the seed's own statistics stopped at {:.1} ml; grown again from the statistics within {SEED_RETRY_RADIUS_MM} mm of the seed ({:.1} ml)",
+                    prev_count as f64 * vox_ml,
+                    c2 as f64 * vox_ml
+                ));
+                w.extend(w2);
+                (region, prev_count, bounds) = (r2, c2, b2);
+            }
         }
     }
     if prev_count < 8 {
