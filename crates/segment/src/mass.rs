@@ -981,26 +981,14 @@ fn shell_medians(
 ) -> Option<Vec<f64>> {
     let dim = d1.dim();
     let mut out: Vec<Vec<f64>> = vec![Vec::new(); stack.phases.len()];
-    for dk in -r..=r {
-        for dj in -r..=r {
-            for di in -r..=r {
-                let q = [p[0] as i64 + dk, p[1] as i64 + dj, p[2] as i64 + di];
-                if q.iter()
-                    .zip([dim.0, dim.1, dim.2])
-                    .any(|(&x, s)| x < 0 || x as usize >= s)
-                {
-                    continue;
-                }
-                let q = [q[0] as usize, q[1] as usize, q[2] as usize];
-                if d1[q] || !d3[q] {
-                    continue;
-                }
-                for (c, ph) in stack.phases.iter().enumerate() {
-                    let v = ph.data[q];
-                    if v.is_finite() {
-                        out[c].push(v as f64);
-                    }
-                }
+    for (q, _) in morph::cube(p, r, dim) {
+        if d1[q] || !d3[q] {
+            continue;
+        }
+        for (c, ph) in stack.phases.iter().enumerate() {
+            let v = ph.data[q];
+            if v.is_finite() {
+                out[c].push(v as f64);
             }
         }
     }
@@ -1094,35 +1082,22 @@ fn nearest_smoothed(stack: &PhaseStack, mask: &Array3<bool>, p: [usize; 3], r: i
     let sp = stack.spacing_kji();
     let nc = stack.phases.len();
     let mut best = (f64::INFINITY, vec![0.0; nc], 0usize);
-    for dk in -r..=r {
-        for dj in -r..=r {
-            for di in -r..=r {
-                let q = [p[0] as i64 + dk, p[1] as i64 + dj, p[2] as i64 + di];
-                if q.iter()
-                    .zip([dim.0, dim.1, dim.2])
-                    .any(|(&x, s)| x < 0 || x as usize >= s)
-                {
-                    continue;
-                }
-                let q = [q[0] as usize, q[1] as usize, q[2] as usize];
-                if !mask[q] {
-                    continue;
-                }
-                let v: Vec<f64> = stack.phases.iter().map(|ph| ph.smooth[q] as f64).collect();
-                if v.iter().any(|x| !x.is_finite()) {
-                    continue;
-                }
-                let d =
-                    (dk as f64 * sp[0]).powi(2) + (dj as f64 * sp[1]).powi(2) + (di as f64 * sp[2]).powi(2);
-                if d < best.0 - 1e-9 {
-                    best = (d, v, 1);
-                } else if (d - best.0).abs() <= 1e-9 {
-                    for (a, b) in best.1.iter_mut().zip(v) {
-                        *a += b;
-                    }
-                    best.2 += 1;
-                }
+    for (q, [dk, dj, di]) in morph::cube(p, r, dim) {
+        if !mask[q] {
+            continue;
+        }
+        let v: Vec<f64> = stack.phases.iter().map(|ph| ph.smooth[q] as f64).collect();
+        if v.iter().any(|x| !x.is_finite()) {
+            continue;
+        }
+        let d = (dk as f64 * sp[0]).powi(2) + (dj as f64 * sp[1]).powi(2) + (di as f64 * sp[2]).powi(2);
+        if d < best.0 - 1e-9 {
+            best = (d, v, 1);
+        } else if (d - best.0).abs() <= 1e-9 {
+            for (a, b) in best.1.iter_mut().zip(v) {
+                *a += b;
             }
+            best.2 += 1;
         }
     }
     (best.2 > 0).then(|| best.1.into_iter().map(|x| x / best.2 as f64).collect())
@@ -1144,34 +1119,22 @@ fn layer_mean<T: PartialEq + Copy + Default>(
     let nc = stack.phases.len();
     let mut sum = vec![0.0; nc];
     let mut n = 0usize;
-    for dk in -r..=r {
-        for dj in -r..=r {
-            for di in -r..=r {
-                let q = [p[0] as i64 + dk, p[1] as i64 + dj, p[2] as i64 + di];
-                if q.iter()
-                    .zip([dim.0, dim.1, dim.2])
-                    .any(|(&x, s)| x < 0 || x as usize >= s)
-                {
-                    continue;
-                }
-                let q = [q[0] as usize, q[1] as usize, q[2] as usize];
-                if layer[q] != id {
-                    continue;
-                }
-                // Voxels the features leave out (fat on the fat-excluded path) stay out.
-                if stack.phases.iter().any(|ph| !ph.smooth[q].is_finite()) {
-                    continue;
-                }
-                let v: Vec<f64> = stack.phases.iter().map(|ph| ph.data[q] as f64).collect();
-                if v.iter().any(|x| !x.is_finite()) {
-                    continue;
-                }
-                for (s, x) in sum.iter_mut().zip(v) {
-                    *s += x;
-                }
-                n += 1;
-            }
+    for (q, _) in morph::cube(p, r, dim) {
+        if layer[q] != id {
+            continue;
         }
+        // Voxels the features leave out (fat on the fat-excluded path) stay out.
+        if stack.phases.iter().any(|ph| !ph.smooth[q].is_finite()) {
+            continue;
+        }
+        let v: Vec<f64> = stack.phases.iter().map(|ph| ph.data[q] as f64).collect();
+        if v.iter().any(|x| !x.is_finite()) {
+            continue;
+        }
+        for (s, x) in sum.iter_mut().zip(v) {
+            *s += x;
+        }
+        n += 1;
     }
     (n > 0).then(|| sum.into_iter().map(|s| s / n as f64).collect())
 }

@@ -21,6 +21,24 @@ pub fn neighbours6(p: [usize; 3], dim: (usize, usize, usize)) -> impl Iterator<I
     c.into_iter().flatten()
 }
 
+/// The voxels of the cube of half-width `r` around `p` that lie inside `dim`, each with
+/// its offset `[dk, dj, di]` from `p`, in scan order (k outermost, i innermost).
+pub fn cube(
+    p: [usize; 3],
+    r: i64,
+    dim: (usize, usize, usize),
+) -> impl Iterator<Item = ([usize; 3], [i64; 3])> {
+    let lim = [dim.0 as i64, dim.1 as i64, dim.2 as i64];
+    (-r..=r)
+        .flat_map(move |dk| (-r..=r).flat_map(move |dj| (-r..=r).map(move |di| [dk, dj, di])))
+        .filter_map(move |d| {
+            let q = [p[0] as i64 + d[0], p[1] as i64 + d[1], p[2] as i64 + d[2]];
+            (0..3)
+                .all(|a| q[a] >= 0 && q[a] < lim[a])
+                .then(|| ([q[0] as usize, q[1] as usize, q[2] as usize], d))
+        })
+}
+
 /// The 6-connected component of `mask` that contains `seed` (empty if the seed is off).
 pub fn component_containing(mask: &Array3<bool>, seed: [usize; 3]) -> Array3<bool> {
     let dim = mask.dim();
@@ -266,6 +284,24 @@ fn dim_len(dim: (usize, usize, usize), axis: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cube_clips_to_the_grid_in_scan_order() {
+        let all: Vec<_> = super::cube([1, 1, 1], 1, (3, 3, 3)).collect();
+        assert_eq!(all.len(), 27);
+        assert_eq!(all[0], ([0, 0, 0], [-1, -1, -1]));
+        assert_eq!(all[1], ([0, 0, 1], [-1, -1, 0]));
+        assert_eq!(all[26], ([2, 2, 2], [1, 1, 1]));
+        // At a corner of a 2 × 5 × 4 grid only the inside part of the 5³ cube.
+        let c: Vec<_> = super::cube([0, 4, 3], 2, (2, 5, 4)).collect();
+        assert_eq!(c.len(), 2 * 3 * 3);
+        assert!(c.iter().all(|(q, d)| q[0] < 2
+            && q[1] < 5
+            && q[2] < 4
+            && q[0] as i64 == d[0]
+            && q[1] as i64 == 4 + d[1]
+            && q[2] as i64 == 3 + d[2]));
+    }
+
     use super::*;
 
     #[test]
