@@ -102,3 +102,30 @@ fn mri_seeded_mass_volume() {
         t.max_diameter_mm
     );
 }
+
+/// Without the DWI series the ADC comes from the scanner's ADC map (read, not fitted):
+/// the same mean within 10 % of the truth, so either path serves a study.
+#[test]
+fn adc_from_the_adc_series_without_dwi() {
+    let s = generate(CaseName::MriLeiomyosarcoma, &PhantomOptions::small());
+    let tr = s
+        .truth
+        .mass
+        .as_ref()
+        .and_then(|t| t.mr.clone())
+        .expect("mr truth");
+    let phases: Vec<_> = assign_roles(&s.volumes, &[])
+        .into_iter()
+        .filter(|p| p.role != cavascope_segment::Role::MrDwi)
+        .collect();
+    assert!(phases.iter().any(|p| p.role == cavascope_segment::Role::MrAdc));
+    let mass = s.labels.mass.as_ref().expect("mass mask");
+    let c = s.truth.mass.as_ref().expect("mass").centroid_mm;
+    let (m, w) = measure_mr(&s.volumes, &phases, mass, &Point3::new(c[0], c[1], c[2]));
+    let adc = m.adc_mean.unwrap_or_else(|| panic!("no ADC: {w:?}"));
+    assert!(
+        (adc - tr.adc_mean).abs() <= 0.10 * tr.adc_mean,
+        "ADC {adc} vs {}",
+        tr.adc_mean
+    );
+}
