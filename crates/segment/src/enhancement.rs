@@ -155,7 +155,7 @@ pub fn measure_enhancement(stack: &PhaseStack, mask: &Array3<bool>, volumes: &[V
             ));
             continue;
         };
-        let mut shell_sum = vec![0.0f64; N_SHELLS];
+        let mut shell_sum = [0.0f64; N_SHELLS];
         let mut shell_n = vec![0usize; N_SHELLS];
         for ((&x, &s), &m) in ph.data.iter().zip(sh.iter()).zip(mask.iter()) {
             if m && x.is_finite() && (s as usize) < N_SHELLS {

@@ -174,7 +174,7 @@ fn read_nifti_labels(
             }
         },
     };
-    let mask = Mask::new(data.mapv(|v| select(v)), geometry);
+    let mask = Mask::new(data.mapv(select), geometry);
     if mask.count() == 0 {
         return Err(err("the selected label is empty".into()));
     }

@@ -182,24 +182,24 @@ mod tests {
         // 200 levels; a two-sided inflow at index 60, a one-sided (gonadal) one at 30 that
         // is stronger, and a hepatic cluster at 170.
         let mut c = vec![BranchCounts::default(); 200];
-        for i in 58..=62 {
-            c[i] = BranchCounts {
+        for x in &mut c[58..=62] {
+            *x = BranchCounts {
                 left: 4.0,
                 right: 3.0,
                 anterior: 1.0,
                 total: 7.0,
             };
         }
-        for i in 28..=32 {
-            c[i] = BranchCounts {
+        for x in &mut c[28..=32] {
+            *x = BranchCounts {
                 left: 0.0,
                 right: 9.0,
                 anterior: 0.0,
                 total: 9.0,
             };
         }
-        for i in 165..=172 {
-            c[i] = BranchCounts {
+        for x in &mut c[165..=172] {
+            *x = BranchCounts {
                 left: 2.0,
                 right: 3.0,
                 anterior: 6.0,

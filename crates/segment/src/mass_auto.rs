@@ -403,9 +403,12 @@ struct Class {
     mean: Vec<f32>,
 }
 
+/// Seed voxels, each with the index of its class.
+type ClassSeeds = Vec<([usize; 3], usize)>;
+
 /// Seeds and their classes (module docs, step 2). Returns the class means and the seeds
 /// with their class index.
-fn classes(grid: &Grid, scale: &[f32]) -> (Vec<Vec<f32>>, Vec<([usize; 3], usize)>) {
+fn classes(grid: &Grid, scale: &[f32]) -> (Vec<Vec<f32>>, ClassSeeds) {
     let (nk, nj, ni) = grid.dim;
     let mut seeds: Vec<(f32, [usize; 3])> = Vec::new();
     for k in (1..nk.saturating_sub(1)).step_by(2) {

@@ -246,7 +246,7 @@ fn lsq_ridge(
     let wsum: f64 = w.iter().filter(|v| **v > 0.0).sum();
     for p in 0..n {
         let k = order_of(p);
-        if k >= 2 && k % 2 == 0 {
+        if k >= 2 && k.is_multiple_of(2) {
             if let Some(pc) = prior {
                 let lam = RIDGE_EVEN * wsum * (k * k) as f64;
                 a[(p, p)] += lam;
@@ -1578,7 +1578,7 @@ fn locate_impl(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<
                             let p = mean3(&pre_img, r, q);
                             v - p >= 70.0 && v >= 100.0
                         }
-                        (false, true) => v >= 125.0 && v < 400.0,
+                        (false, true) => (125.0..400.0).contains(&v),
                         (true, false) => {
                             let p = mean3(&pre_img, r, q);
                             p > 0.0 && v / p >= 3.5 && v > thr_body
