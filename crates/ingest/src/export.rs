@@ -17,7 +17,9 @@
 
 use crate::group::{FrameRef, Group};
 use crate::header::ParsedFile;
-use crate::pixels::{decode_frames, native_frame_to_i16};
+use crate::pixels::{
+    decode_frames, native_frame_to_i16, open_le_pixel_value, EXPLICIT_VR_LE, IMPLICIT_VR_LE,
+};
 use crate::stack::{self, SliceSource, StackPlan};
 use crate::{
     build_series, scan_and_group, series_meta, IngestError, IngestOptions, Series, SkippedFile, Study,
@@ -41,6 +43,7 @@ pub struct PlannedStudy {
     groups: Vec<Group>,
     plans: Vec<Option<StackPlan>>,
     opts: IngestOptions,
+    file_copy: bool,
 }
 
 /// What [`PlannedStudy::write_nifti`] wrote.
@@ -53,6 +56,9 @@ pub struct Exported {
     pub skipped: Vec<SkippedFile>,
     /// Streamed slice by slice (`true`) or decoded as a whole volume first.
     pub streamed: bool,
+    /// Written by copying each file's stored pixel bytes inside the kernel (see
+    /// [`PlannedStudy::set_file_copy`]); implies `streamed`.
+    pub file_copy: bool,
 }
 
 /// Header pass and plans for every series of a study folder (no pixel decoding).
@@ -88,6 +94,7 @@ pub fn plan_study(dir: &Path, opts: &IngestOptions) -> Result<PlannedStudy, Inge
         groups: sc.groups,
         plans,
         opts: opts.clone(),
+        file_copy: true,
     })
 }
 
@@ -121,6 +128,20 @@ impl PlannedStudy {
                 skipped: Vec::new(),
             });
         };
+        if self.file_copy && !nifti_io::is_gz(path) {
+            if let Some(intercept) = copyable(&self.files, plan) {
+                if copy_series(&self.files, plan, path, intercept).is_some() {
+                    return Ok(Exported {
+                        series: planned.clone(),
+                        skipped: Vec::new(),
+                        streamed: true,
+                        file_copy: true,
+                    });
+                }
+                // A file changed since the header pass, or the copy failed: nothing was
+                // left behind, and the normal path below decides, with its reasons.
+            }
+        }
         if streamable(&self.files, plan) {
             match stream_series(&self.files, plan, path) {
                 Ok(()) => {
@@ -128,6 +149,7 @@ impl PlannedStudy {
                         series: planned.clone(),
                         skipped: Vec::new(),
                         streamed: true,
+                        file_copy: false,
                     })
                 }
                 Err(StreamError::Write(e)) => return Err(fail(e.to_string())),
@@ -158,7 +180,14 @@ impl PlannedStudy {
             series,
             skipped,
             streamed: false,
+            file_copy: false,
         })
+    }
+
+    /// Whether [`PlannedStudy::write_nifti`] may copy stored pixel bytes file to file
+    /// (default on; off forces the decoding path, e.g. to compare the two).
+    pub fn set_file_copy(&mut self, on: bool) {
+        self.file_copy = on;
     }
 }
 
@@ -223,6 +252,68 @@ fn streamable(files: &[ParsedFile], plan: &StackPlan) -> bool {
     matches!(plan.source, SliceSource::Direct)
         && plan.out_slices == plan.frames.len()
         && plan.frames.iter().all(|f| files[f.file].header.frames == 1)
+}
+
+/// The series' common intercept when its NIfTI voxels are exactly the concatenation of
+/// its files' PixelData values, so they can be copied as they are with the intercept in
+/// scl_inter: streamable, every file native little-endian, 16 of 16 bits, signed (the
+/// stored bytes are the int16 values: nothing to mask or sign-extend), one sample, slope 1
+/// and one integral intercept for all slices (exact in f32). Byte order is not a concern:
+/// DICOM little-endian and our NIfTI output both store little-endian int16.
+fn copyable(files: &[ParsedFile], plan: &StackPlan) -> Option<f64> {
+    if !streamable(files, plan) {
+        return None;
+    }
+    let first = plan.frames.first()?;
+    let h0 = &files[first.file].header;
+    let intercept = first.get(files).intercept;
+    if intercept.fract() != 0.0 || intercept.abs() > 65536.0 {
+        return None;
+    }
+    plan.frames
+        .iter()
+        .all(|f| {
+            let h = &files[f.file].header;
+            let fr = f.get(files);
+            (h.transfer_syntax == EXPLICIT_VR_LE || h.transfer_syntax == IMPLICIT_VR_LE)
+                && h.frames == 1
+                && h.samples_per_pixel == 1
+                && h.bits_allocated == 16
+                && h.bits_stored == 16
+                && h.pixel_signed
+                && (h.rows, h.columns) == (h0.rows, h0.columns)
+                && fr.slope == 1.0
+                && fr.intercept == intercept
+        })
+        // -0.0 == 0.0: write +0.0, the bytes the decoding path writes.
+        .then_some(if intercept == 0.0 { 0.0 } else { intercept })
+}
+
+/// Each file's PixelData value copied into the output inside the kernel, in slice order,
+/// intercept in scl_inter. `None` (and no output left behind: the unfinished stream removes
+/// its temporary file) when a file no longer passes the checks, ends early, or a write
+/// fails.
+fn copy_series(files: &[ParsedFile], plan: &StackPlan, path: &Path, intercept: f64) -> Option<()> {
+    let h0 = &files[plan.frames.first()?.file].header;
+    let (rows, cols) = (h0.rows as usize, h0.columns as usize);
+    let plane = rows * cols;
+    let bytes = plane * 2;
+    let mut stream = NiftiStream::create_with_intercept(
+        path,
+        [cols, rows, plan.out_slices],
+        &plan.geometry,
+        VoxelType::Int16,
+        intercept as f32,
+    )
+    .ok()?;
+    for f in &plan.frames {
+        let src = open_le_pixel_value(&files[f.file].header, bytes)?;
+        let copied = stream.append_from_file(&src, bytes as u64, plane).ok()?;
+        if copied != bytes as u64 {
+            return None;
+        }
+    }
+    stream.finish().ok()
 }
 
 fn stream_series(files: &[ParsedFile], plan: &StackPlan, path: &Path) -> Result<(), StreamError> {

@@ -292,6 +292,18 @@ fn open_native_tail(h: &FileHeader, need: usize) -> Option<(std::fs::File, TailH
     ))
 }
 
+/// The file of a single-frame native little-endian series slice, opened read-only and
+/// positioned at its PixelData value, when that value is the file's last element, exactly
+/// `need` bytes long (checked from the element header in front of it, as the direct-read
+/// path does), and the file still has the length the header pass saw. For copying the
+/// stored bytes as they are (`export`'s file-copy path); `None` otherwise.
+pub(crate) fn open_le_pixel_value(h: &FileHeader, need: usize) -> Option<std::fs::File> {
+    let (f, head) = open_native_tail(h, need)?;
+    // A file truncated or rewritten since the header pass is not copied blind.
+    let now = f.metadata().ok()?.len();
+    (!head.big_endian && now == h.file_len).then_some(f)
+}
+
 /// Fast path for `convert`'s int16 output: one single-frame native file's stored samples
 /// plus an integral intercept (slope 1) straight into little-endian int16 bytes, with no
 /// f32 in between. `None` when the frame does not qualify — another layout (deflate,

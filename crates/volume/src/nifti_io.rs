@@ -72,7 +72,8 @@ fn io_err(path: &Path, source: std::io::Error) -> VolumeError {
     }
 }
 
-fn is_gz(path: &Path) -> bool {
+/// Is `path` written gzip-compressed (`.gz` extension, any case)?
+pub fn is_gz(path: &Path) -> bool {
     path.extension()
         .map(|e| e.eq_ignore_ascii_case("gz"))
         .unwrap_or(false)
@@ -296,6 +297,22 @@ impl NiftiStream {
         geometry: &Geometry,
         voxel_type: VoxelType,
     ) -> Result<NiftiStream, VolumeError> {
+        NiftiStream::create_with_intercept(path, dims_ijk, geometry, voxel_type, 0.0)
+    }
+
+    /// [`NiftiStream::create`] with `scl_inter` = `intercept` (scl_slope 1): the voxels
+    /// written are then stored values, and readers add the intercept. For copying stored
+    /// samples as they are ([`NiftiStream::append_from_file`]).
+    pub fn create_with_intercept(
+        path: &Path,
+        dims_ijk: [usize; 3],
+        geometry: &Geometry,
+        voxel_type: VoxelType,
+        intercept: f32,
+    ) -> Result<NiftiStream, VolumeError> {
+        if !intercept.is_finite() {
+            return Err(err(path, format!("intercept {intercept} cannot be written")));
+        }
         if dims_ijk.iter().any(|&n| n == 0 || n > i16::MAX as usize) {
             return Err(err(
                 path,
@@ -306,7 +323,8 @@ impl NiftiStream {
             VoxelType::Int16 => (DT_INT16, 16),
             VoxelType::Float32 => (DT_FLOAT32, 32),
         };
-        let header = build_header(dims_ijk, geometry, dt, bitpix);
+        let mut header = build_header(dims_ijk, geometry, dt, bitpix);
+        header[116..120].copy_from_slice(&intercept.to_le_bytes());
         let gz = is_gz(path);
         let tmp = temp_name(path);
         let f = std::fs::File::create(&tmp).map_err(|e| io_err(path, e))?;
@@ -342,6 +360,40 @@ impl NiftiStream {
             ));
         }
         self.write_bytes(bytes)
+    }
+
+    /// Append `voxels` voxels copied as they are from `src`, `len` bytes from its current
+    /// position, inside the kernel (`std::io::copy` between files uses
+    /// `copy_file_range`/`sendfile` on Linux: no copy through user memory). Uncompressed
+    /// output only. Returns the bytes copied; fewer than `len` means `src` ended early
+    /// (truncated), and the stream must then be abandoned (it no longer lines up).
+    pub fn append_from_file(
+        &mut self,
+        src: &std::fs::File,
+        len: u64,
+        voxels: usize,
+    ) -> Result<u64, VolumeError> {
+        use std::io::Read;
+        if self.enc.gz || len != voxels as u64 * self.enc.voxel_type.bytes() as u64 {
+            return Err(err(
+                &self.path,
+                format!("cannot copy {len} bytes as {voxels} voxels into this file"),
+            ));
+        }
+        self.written += voxels as u64;
+        if self.written > self.expected {
+            return Err(err(
+                &self.path,
+                format!("{} voxels written for {} expected", self.written, self.expected),
+            ));
+        }
+        let w = self
+            .w
+            .as_mut()
+            .ok_or_else(|| err(&self.path, "stream already closed"))?;
+        // Buffered header bytes must land first: the copy writes to the file directly.
+        w.flush().map_err(|e| io_err(&self.path, e))?;
+        std::io::copy(&mut src.take(len), w.get_mut()).map_err(|e| io_err(&self.path, e))
     }
 
     fn write_bytes(&mut self, bytes: &[u8]) -> Result<(), VolumeError> {
@@ -1089,6 +1141,45 @@ mod tests {
         // Within the default limit but truncated: the parser says so.
         let e = read_nifti(&p2).unwrap_err().to_string();
         assert!(e.contains("truncated"), "{e}");
+    }
+
+    #[test]
+    fn stream_file_copy_with_intercept_and_short_source() {
+        use std::io::{Seek, SeekFrom};
+        let g = Geometry::axial(Point3::origin(), [1.0, 1.0, 1.0]);
+        let dir = tempfile::tempdir().unwrap();
+        // Source: 5 junk bytes, then 24 int16 stored values.
+        let stored: Vec<i16> = (0..24).map(|v| v * 3 - 40).collect();
+        let mut bytes = vec![9u8; 5];
+        bytes.extend(stored.iter().flat_map(|v| v.to_le_bytes()));
+        let src_path = dir.path().join("src.bin");
+        std::fs::write(&src_path, &bytes).unwrap();
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        let p = out.join("c.nii");
+        let mut s = NiftiStream::create_with_intercept(&p, [4, 3, 2], &g, VoxelType::Int16, -1024.0).unwrap();
+        let mut f = std::fs::File::open(&src_path).unwrap();
+        f.seek(SeekFrom::Start(5)).unwrap();
+        // Two halves of 12 voxels from the one open file.
+        assert_eq!(s.append_from_file(&f, 24, 12).unwrap(), 24);
+        assert!(s.append_from_file(&f, 23, 12).is_err(), "bytes ≠ voxels × 2");
+        assert_eq!(s.append_from_file(&f, 24, 12).unwrap(), 24);
+        s.finish().unwrap();
+        let (d, _) = read_nifti(&p).unwrap();
+        let want: Vec<f32> = stored.iter().map(|&v| v as f32 - 1024.0).collect();
+        assert_eq!(d.as_slice().unwrap(), &want[..]);
+        // The source ends early: fewer bytes reported, and the abandoned stream leaves
+        // nothing behind.
+        let q = out.join("short.nii");
+        let mut s = NiftiStream::create_with_intercept(&q, [4, 3, 2], &g, VoxelType::Int16, 0.0).unwrap();
+        f.seek(SeekFrom::Start(10)).unwrap();
+        assert_eq!(s.append_from_file(&f, 48, 24).unwrap(), 43);
+        drop(s);
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1, "only c.nii");
+        // Not into gzip output.
+        let z = out.join("z.nii.gz");
+        let mut s = NiftiStream::create(&z, [4, 3, 2], &g, VoxelType::Int16).unwrap();
+        assert!(s.append_from_file(&f, 48, 24).is_err());
     }
 
     #[test]
