@@ -14,6 +14,11 @@
 //! float32). Series that cannot stream — resampled uneven spacing, frames of multi-frame
 //! files — or whose files turn out undecodable take the whole-volume path, which leaves
 //! the bad files out and says why.
+//!
+//! Uncompressed output of a signed 16-bit little-endian series with slope 1 and one
+//! integral intercept skips the decoding: each file's PixelData value is copied as it is
+//! and the intercept goes into scl_inter (`copy_series`; same values for any reader
+//! that applies scl_slope/scl_inter, byte-identical at intercept 0).
 
 use crate::group::{FrameRef, Group};
 use crate::header::ParsedFile;
