@@ -13,13 +13,14 @@ cd "$root"
 # Two commands: with `--example`, cargo builds only that target, not the CLI binary.
 cargo build --release -q -p cavascope-cli
 cargo build --release -q -p cavascope-ingest --example gen_ct_series
-bin="$root/target/release/cavascope"
+target="${CARGO_TARGET_DIR:-$root/target}"
+bin="$target/release/cavascope"
 corpus="$(test-data/corpus/fetch.sh)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mr="$corpus/mrbias/mrbias-1.0.2/mrbias/roi_detection_templates/siemens_skyra_3p0T/dicom"
 ct="$work/ct400"
-"$root/target/release/examples/gen_ct_series" "$ct" 400 512 >/dev/null
+"$target/release/examples/gen_ct_series" "$ct" 400 512 >/dev/null
 
 one() { # one timed run: prints "wall cpu rss_mb"
   rm -rf "$work/out" && mkdir -p "$work/out"

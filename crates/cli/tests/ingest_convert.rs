@@ -22,34 +22,33 @@ fn niftis(dir: &Path, ext: &str) -> Vec<PathBuf> {
     v
 }
 
+/// Both outputs: `.nii.gz` (encoding path) and `--uncompressed` `.nii` (signed 16-bit
+/// series with one intercept are copied file to file, intercept in scl_inter).
 fn convert_matches_dcm2niix(series_dir: &Path) {
-    let ours = tempfile::tempdir().unwrap();
-    let st = cavascope()
-        .arg("convert")
-        .arg(series_dir)
-        .arg("--out")
-        .arg(ours.path())
-        .output()
-        .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
-    let mine = niftis(ours.path(), ".nii.gz");
-    assert_eq!(mine.len(), 1, "{mine:?}");
-    assert!(
-        mine[0].with_extension("").with_extension("json").exists(),
-        "sidecar"
-    );
     let peer_dir = tempfile::tempdir().unwrap();
     let theirs = common::dcm2niix(series_dir, peer_dir.path());
     assert_eq!(theirs.len(), 1, "{theirs:?}");
-    let (a, ga) = common::read_peer(&mine[0]);
     let (b, gb) = common::read_peer(&theirs[0]);
-    let (affine, max) = common::compare_world((&a, &ga), (&b, &gb));
-    eprintln!(
-        "{}: affine diff {affine:.2e} mm, max voxel diff {max}",
-        series_dir.display()
-    );
-    assert!(affine < 0.01, "affine differs by {affine} mm");
-    assert_eq!(max, 0.0, "voxel values differ");
+    for (flag, ext) in [(None, ".nii.gz"), (Some("--uncompressed"), ".nii")] {
+        let ours = tempfile::tempdir().unwrap();
+        let mut cmd = cavascope();
+        cmd.arg("convert").arg(series_dir).arg("--out").arg(ours.path());
+        cmd.args(flag);
+        let st = cmd.output().unwrap();
+        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+        let mine = niftis(ours.path(), ext);
+        assert_eq!(mine.len(), 1, "{mine:?}");
+        let stem = mine[0].to_string_lossy().trim_end_matches(ext).to_string();
+        assert!(Path::new(&format!("{stem}.json")).exists(), "sidecar");
+        let (a, ga) = common::read_peer(&mine[0]);
+        let (affine, max) = common::compare_world((&a, &ga), (&b, &gb));
+        eprintln!(
+            "{} ({ext}): affine diff {affine:.2e} mm, max voxel diff {max}",
+            series_dir.display()
+        );
+        assert!(affine < 0.01, "{ext}: affine differs by {affine} mm");
+        assert_eq!(max, 0.0, "{ext}: voxel values differ");
+    }
 }
 
 #[test]

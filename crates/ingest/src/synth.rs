@@ -35,8 +35,13 @@ pub struct SynthSlice {
     pub temporal_position: Option<i64>,
     pub slope: f64,
     pub intercept: f64,
-    /// Stored values, row-major.
+    /// Stored values, row-major (the 16 bits as written; bits above `bits_stored` are
+    /// kept, so junk there can be tested).
     pub pixels: Vec<i16>,
+    /// BitsStored (BitsAllocated is 16; HighBit = BitsStored − 1).
+    pub bits_stored: u16,
+    /// PixelRepresentation 1 (two's complement) or 0 (unsigned).
+    pub signed: bool,
     pub transfer_syntax: String,
     pub description: String,
 }
@@ -63,6 +68,8 @@ impl SynthSlice {
             slope: 1.0,
             intercept: -1024.0,
             pixels: vec![0; rows as usize * cols as usize],
+            bits_stored: 16,
+            signed: true,
             transfer_syntax: crate::pixels::EXPLICIT_VR_LE.into(),
             description: "synthetic".into(),
         }
@@ -135,9 +142,12 @@ pub fn write_slice(path: &Path, s: &SynthSlice) -> Result<(), String> {
     put_u16(&mut o, tags::ROWS, s.rows);
     put_u16(&mut o, tags::COLUMNS, s.cols);
     put_u16(&mut o, tags::BITS_ALLOCATED, 16);
-    put_u16(&mut o, tags::BITS_STORED, 16);
-    put_u16(&mut o, tags::HIGH_BIT, 15);
-    put_u16(&mut o, tags::PIXEL_REPRESENTATION, 1);
+    if !(1..=16).contains(&s.bits_stored) {
+        return Err(format!("BitsStored {} with 16 bits allocated", s.bits_stored));
+    }
+    put_u16(&mut o, tags::BITS_STORED, s.bits_stored);
+    put_u16(&mut o, tags::HIGH_BIT, s.bits_stored - 1);
+    put_u16(&mut o, tags::PIXEL_REPRESENTATION, u16::from(s.signed));
     if s.pixels.len() != s.rows as usize * s.cols as usize {
         return Err(format!("{} pixels for {}×{}", s.pixels.len(), s.rows, s.cols));
     }

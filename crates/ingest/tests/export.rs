@@ -5,6 +5,7 @@
 //! path with the same result.
 
 use cavascope_ingest::export::plan_study;
+use cavascope_ingest::pixels::{DEFLATED_EXPLICIT_VR_LE, EXPLICIT_VR_BE, IMPLICIT_VR_LE};
 use cavascope_ingest::synth::{pattern, write_slice, SynthSlice};
 use cavascope_ingest::IngestOptions;
 use cavascope_volume::nifti_io::read_nifti;
@@ -89,6 +90,11 @@ fn streamed_output_matches_truth_and_datatype() {
             let e = p.write_nifti(0, &path).unwrap();
             assert!(e.streamed, "slope {slope}: a regular series streams");
             assert!(e.skipped.is_empty());
+            // Slope 1 on signed 16-bit samples: `.nii` is the stored int16 copied as it
+            // is, the intercept in scl_inter (exact whatever the intercept).
+            let copied = slope == 1.0 && name == "v.nii";
+            assert_eq!(e.file_copy, copied, "slope {slope} intercept {intercept} {name}");
+            let dt = if copied { 4 } else { dt };
             assert_eq!(datatype(&path), dt, "slope {slope} intercept {intercept} {name}");
             check_against_truth(&path, ks.len(), slope, intercept, offset);
         }
@@ -146,7 +152,7 @@ fn file_broken_after_planning_is_left_out() {
     let out = tempfile::tempdir().unwrap();
     let path = out.path().join("t.nii");
     let e = p.write_nifti(0, &path).unwrap();
-    assert!(!e.streamed);
+    assert!(!e.streamed && !e.file_copy);
     assert_eq!(e.skipped.len(), 1, "{:?}", e.skipped);
     assert_eq!(e.skipped[0].path, victim);
     assert!(e.skipped[0].reason.contains("truncat"), "{}", e.skipped[0].reason);
@@ -192,4 +198,204 @@ fn int16_decode_matches_truth_or_declines() {
     write_series(dir.path(), &ks, 2.0, 0.0, 0);
     let p = plan_study(dir.path(), &IngestOptions::default()).unwrap();
     assert!(!p.decode_int16_into(0, &mut out).unwrap());
+}
+
+/// How the slices of a file-copy test series are written.
+#[derive(Clone, Copy, Debug)]
+struct Variant {
+    /// Intercept of spatial slice k: `intercept + k * intercept_step`.
+    intercept: f64,
+    intercept_step: f64,
+    bits_stored: u16,
+    signed: bool,
+    /// Added to every stored word as written (junk above BitsStored).
+    junk: i16,
+    ts: &'static str,
+}
+
+const CT: Variant = Variant {
+    intercept: -1024.0,
+    intercept_step: 0.0,
+    bits_stored: 16,
+    signed: true,
+    junk: 0,
+    ts: cavascope_ingest::pixels::EXPLICIT_VR_LE,
+};
+
+fn write_variant(dir: &Path, n: usize, v: Variant) {
+    for k in 0..n {
+        let mut s = SynthSlice::ct(ROWS, COLS, [-30.0, 12.5, 5.0 + 2.0 * k as f64], [0.6, 0.8]);
+        s.sop_uid = format!("1.2.826.0.1.3680043.10.1001.8.{k}");
+        s.instance_number = (n - k) as i64;
+        s.intercept = v.intercept + k as f64 * v.intercept_step;
+        s.bits_stored = v.bits_stored;
+        s.signed = v.signed;
+        s.transfer_syntax = v.ts.into();
+        s.pixels = (0..ROWS as usize)
+            .flat_map(|j| (0..COLS as usize).map(move |i| pattern(k, j, i).wrapping_add(v.junk)))
+            .collect();
+        write_slice(&dir.join(format!("s{:03}", (k * 37) % 101)), &s).unwrap();
+    }
+}
+
+/// Writes series 0 of `dir` with the file copy on and off: (file-copy result, its bytes,
+/// the decoding path's bytes).
+fn both_paths(dir: &Path, name: &str) -> (bool, Vec<u8>, Vec<u8>) {
+    let mut p = plan_study(dir, &IngestOptions::default()).unwrap();
+    assert_eq!(p.study.series.len(), 1, "{:?}", p.study.skipped);
+    let out = tempfile::tempdir().unwrap();
+    let fast = out.path().join(format!("fast_{name}"));
+    let e = p.write_nifti(0, &fast).unwrap();
+    assert!(e.skipped.is_empty(), "{:?}", e.skipped);
+    p.set_file_copy(false);
+    let slow = out.path().join(format!("slow_{name}"));
+    let e2 = p.write_nifti(0, &slow).unwrap();
+    assert!(!e2.file_copy, "switched off");
+    // Only the two outputs: no temporary file left behind.
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 2);
+    (
+        e.file_copy,
+        std::fs::read(&fast).unwrap(),
+        std::fs::read(&slow).unwrap(),
+    )
+}
+
+/// The file copy writes exactly the decoding path's file: byte for byte when the
+/// intercept is 0; with intercept c, the same header but scl_inter = c and every int16
+/// voxel c lower (stored values, not HU). Checked against the truth as well.
+#[test]
+fn file_copy_matches_decoding_path() {
+    for (ts, intercept) in [
+        (cavascope_ingest::pixels::EXPLICIT_VR_LE, 0.0),
+        (IMPLICIT_VR_LE, 0.0),
+        (cavascope_ingest::pixels::EXPLICIT_VR_LE, -1024.0),
+        (IMPLICIT_VR_LE, 1000.0),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let v = Variant { intercept, ts, ..CT };
+        write_variant(dir.path(), 9, v);
+        let (copied, fast, slow) = both_paths(dir.path(), "v.nii");
+        assert!(copied, "{v:?} qualifies for the file copy");
+        let mut want = slow.clone();
+        assert_eq!(i16::from_le_bytes([want[70], want[71]]), 4, "int16 either way");
+        want[116..120].copy_from_slice(&(intercept as f32).to_le_bytes());
+        for c in want[352..].chunks_exact_mut(2) {
+            let hu = i16::from_le_bytes([c[0], c[1]]);
+            c.copy_from_slice(&((hu as f64 - intercept) as i16).to_le_bytes());
+        }
+        assert_eq!(fast.len(), slow.len());
+        assert!(fast == want, "{v:?}: file copy differs from the decoding path");
+        if intercept == 0.0 {
+            assert!(fast == slow, "{v:?}: not byte-identical");
+        }
+        let out = tempfile::tempdir().unwrap();
+        let path = out.path().join("t.nii");
+        std::fs::write(&path, &fast).unwrap();
+        check_against_truth(&path, 9, 1.0, intercept, 0);
+    }
+}
+
+/// Series the file copy must leave alone: the stored bytes are not the voxel values (or
+/// not plainly there). Same file as the decoding path, and the truth.
+#[test]
+fn file_copy_declines_what_needs_decoding() {
+    let cases = [
+        // Unsigned 16-bit above 32767: the same bits read as int16 would be negative.
+        Variant {
+            signed: false,
+            junk: i16::MIN,
+            ..CT
+        },
+        // 12 of 16 bits with junk above bit 11: must be sign-extended from bit 11.
+        Variant {
+            bits_stored: 12,
+            junk: 0x5000,
+            ..CT
+        },
+        // Unsigned 12 bits with junk: masked.
+        Variant {
+            bits_stored: 12,
+            signed: false,
+            junk: -0x7000,
+            intercept: 0.0,
+            ..CT
+        },
+        // One intercept per slice: no single scl_inter.
+        Variant {
+            intercept_step: 3.0,
+            ..CT
+        },
+        // Stored big-endian.
+        Variant {
+            ts: EXPLICIT_VR_BE,
+            ..CT
+        },
+        // Deflated: the bytes on disk are compressed.
+        Variant {
+            ts: DEFLATED_EXPLICIT_VR_LE,
+            ..CT
+        },
+    ];
+    for v in cases {
+        let dir = tempfile::tempdir().unwrap();
+        write_variant(dir.path(), 7, v);
+        let (copied, fast, slow) = both_paths(dir.path(), "v.nii");
+        assert!(!copied, "{v:?} must not be copied as stored");
+        assert!(fast == slow, "{v:?}: output changed");
+        // Voxel (i, j, k) = the stored word masked (unsigned) or sign-extended from
+        // BitsStored (signed), plus the slice's intercept.
+        let out = tempfile::tempdir().unwrap();
+        let path = out.path().join("t.nii");
+        std::fs::write(&path, &fast).unwrap();
+        let (data, _) = read_nifti(&path).unwrap();
+        let shift = 16 - v.bits_stored as u32;
+        for ((k, j, i), &x) in data.indexed_iter() {
+            let word = pattern(k, j, i).wrapping_add(v.junk) as u16;
+            let stored = if v.signed {
+                (((word << shift) as i16) >> shift) as f64
+            } else {
+                (word & (0xFFFF >> shift)) as f64
+            };
+            let want = stored + v.intercept + k as f64 * v.intercept_step;
+            assert_eq!(x as f64, want, "{v:?}: voxel k={k} j={j} i={i}");
+        }
+    }
+    // Compressed output keeps the encoding path.
+    let dir = tempfile::tempdir().unwrap();
+    write_variant(dir.path(), 5, CT);
+    let (copied, _, _) = both_paths(dir.path(), "v.nii.gz");
+    assert!(!copied, ".nii.gz is never a file copy");
+}
+
+/// A file truncated after the header pass is never copied blind: the series is written by
+/// the decoding path, which leaves the file out naming it, and the output holds the other
+/// slices exactly (no short or corrupt NIfTI, no temporary file).
+#[test]
+fn file_copy_refuses_file_truncated_after_planning() {
+    for cut in [2u64, 50, 300] {
+        let dir = tempfile::tempdir().unwrap();
+        write_variant(dir.path(), 7, CT);
+        let p = plan_study(dir.path(), &IngestOptions::default()).unwrap();
+        let victim = p.study.series[0].meta.files[6].clone();
+        let len = std::fs::metadata(&victim).unwrap().len();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&victim)
+            .unwrap()
+            .set_len(len - cut)
+            .unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let path = out.path().join("t.nii");
+        let e = p.write_nifti(0, &path).unwrap();
+        assert!(!e.file_copy && !e.streamed, "cut {cut}");
+        assert_eq!(e.skipped.len(), 1, "{:?}", e.skipped);
+        assert_eq!(e.skipped[0].path, victim);
+        assert!(e.skipped[0].reason.contains("truncat"), "{}", e.skipped[0].reason);
+        check_against_truth(&path, 6, 1.0, -1024.0, 0);
+        assert_eq!(
+            std::fs::read_dir(out.path()).unwrap().count(),
+            1,
+            "no temporary file"
+        );
+    }
 }

@@ -72,7 +72,8 @@ fn io_err(path: &Path, source: std::io::Error) -> VolumeError {
     }
 }
 
-fn is_gz(path: &Path) -> bool {
+/// Is `path` written gzip-compressed (`.gz` extension, any case)?
+pub fn is_gz(path: &Path) -> bool {
     path.extension()
         .map(|e| e.eq_ignore_ascii_case("gz"))
         .unwrap_or(false)
@@ -296,6 +297,22 @@ impl NiftiStream {
         geometry: &Geometry,
         voxel_type: VoxelType,
     ) -> Result<NiftiStream, VolumeError> {
+        NiftiStream::create_with_intercept(path, dims_ijk, geometry, voxel_type, 0.0)
+    }
+
+    /// [`NiftiStream::create`] with `scl_inter` = `intercept` (scl_slope 1): the voxels
+    /// written are then stored values, and readers add the intercept. For copying stored
+    /// samples as they are (`convert`'s copy of signed 16-bit series).
+    pub fn create_with_intercept(
+        path: &Path,
+        dims_ijk: [usize; 3],
+        geometry: &Geometry,
+        voxel_type: VoxelType,
+        intercept: f32,
+    ) -> Result<NiftiStream, VolumeError> {
+        if !intercept.is_finite() {
+            return Err(err(path, format!("intercept {intercept} cannot be written")));
+        }
         if dims_ijk.iter().any(|&n| n == 0 || n > i16::MAX as usize) {
             return Err(err(
                 path,
@@ -306,16 +323,21 @@ impl NiftiStream {
             VoxelType::Int16 => (DT_INT16, 16),
             VoxelType::Float32 => (DT_FLOAT32, 32),
         };
-        let header = build_header(dims_ijk, geometry, dt, bitpix);
+        let mut header = build_header(dims_ijk, geometry, dt, bitpix);
+        header[116..120].copy_from_slice(&intercept.to_le_bytes());
         let gz = is_gz(path);
         let tmp = temp_name(path);
         let f = std::fs::File::create(&tmp).map_err(|e| io_err(path, e))?;
+        let expected: u64 = dims_ijk.iter().map(|&n| n as u64).product();
+        if !gz {
+            preallocate(&f, VOX_OFFSET as u64 + expected * voxel_type.bytes() as u64);
+        }
         let mut s = NiftiStream {
             path: path.to_path_buf(),
             tmp,
             w: Some(std::io::BufWriter::with_capacity(1 << 16, f)),
             enc: VoxelEncoder { voxel_type, gz },
-            expected: dims_ijk.iter().map(|&n| n as u64).product(),
+            expected,
             written: 0,
         };
         let head = if gz {
@@ -383,6 +405,23 @@ impl Drop for NiftiStream {
         }
     }
 }
+
+/// Allocate the whole uncompressed file up front (its size is known): ext4's delayed
+/// allocation otherwise reserves and maps blocks page by page during the writes, ~20 % of
+/// the kernel time of writing a 200 MB file on our VM (see docs/benchmarks.md). Only an
+/// optimisation: a filesystem without `fallocate` is written as before.
+#[cfg(target_os = "linux")]
+fn preallocate(f: &std::fs::File, len: u64) {
+    use std::os::fd::AsRawFd;
+    let Ok(len) = libc::off_t::try_from(len) else {
+        return;
+    };
+    // SAFETY: a valid open descriptor for the life of `f`; no memory is passed.
+    let _ = unsafe { libc::fallocate(f.as_raw_fd(), 0, 0, len) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn preallocate(_: &std::fs::File, _: u64) {}
 
 /// Saturating f32 → i16 (NaN → −32768) that vectorises, unlike `as i16`.
 #[inline(always)]
@@ -1089,6 +1128,33 @@ mod tests {
         // Within the default limit but truncated: the parser says so.
         let e = read_nifti(&p2).unwrap_err().to_string();
         assert!(e.contains("truncated"), "{e}");
+    }
+
+    #[test]
+    fn stream_with_intercept_reads_back_shifted() {
+        let g = Geometry::axial(Point3::origin(), [1.0, 1.0, 1.0]);
+        let dir = tempfile::tempdir().unwrap();
+        // Stored int16 bytes as they are, intercept in scl_inter.
+        let stored: Vec<i16> = (0..24).map(|v| v * 3 - 40).collect();
+        let bytes: Vec<u8> = stored.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let p = dir.path().join("c.nii");
+        let mut s = NiftiStream::create_with_intercept(&p, [4, 3, 2], &g, VoxelType::Int16, -1024.0).unwrap();
+        s.write_encoded(&bytes[..24], 12).unwrap();
+        s.write_encoded(&bytes[24..], 12).unwrap();
+        s.finish().unwrap();
+        let raw = std::fs::read(&p).unwrap();
+        assert_eq!(raw.len(), VOX_OFFSET + 48, "preallocated length = written length");
+        assert_eq!(&raw[VOX_OFFSET..], &bytes[..]);
+        let (d, _) = read_nifti(&p).unwrap();
+        let want: Vec<f32> = stored.iter().map(|&v| v as f32 - 1024.0).collect();
+        assert_eq!(d.as_slice().unwrap(), &want[..]);
+        // Short (preallocated to full length): finish refuses, nothing left behind.
+        let q = dir.path().join("short.nii");
+        let mut s = NiftiStream::create_with_intercept(&q, [4, 3, 2], &g, VoxelType::Int16, 0.0).unwrap();
+        s.write_encoded(&bytes[..24], 12).unwrap();
+        assert!(s.finish().is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only c.nii");
+        assert!(NiftiStream::create_with_intercept(&q, [4, 3, 2], &g, VoxelType::Int16, f32::NAN).is_err());
     }
 
     #[test]
