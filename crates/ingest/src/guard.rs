@@ -56,6 +56,9 @@ struct Walker<R: Read + Seek> {
     elements: u64,
 }
 
+/// Tag (group, element), VR (explicit syntaxes only) and value length of one element.
+type ElementHeader = ((u16, u16), Option<[u8; 2]>, u32);
+
 impl<R: Read + Seek> Walker<R> {
     fn bytes<const N: usize>(&mut self) -> Result<[u8; N], Stop> {
         let mut b = [0u8; N];
@@ -101,7 +104,7 @@ impl<R: Read + Seek> Walker<R> {
     }
 
     /// Tag, VR (explicit syntaxes) and length of the next element.
-    fn header(&mut self, syntax: Syntax) -> Result<((u16, u16), Option<[u8; 2]>, u32), Stop> {
+    fn header(&mut self, syntax: Syntax) -> Result<ElementHeader, Stop> {
         self.count()?;
         let big = syntax == Syntax::ExplicitBe;
         let group = self.u16(big)?;

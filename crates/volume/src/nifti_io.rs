@@ -831,7 +831,7 @@ fn header_geometry(r: &Reader) -> Option<Geometry> {
             qfac: if r.f32(76) < 0.0 { -1.0 } else { 1.0 },
             pixdim: [r.f32(80) as f64, r.f32(84) as f64, r.f32(88) as f64],
         };
-        ras = q.to_affine([r.f32(268) as f64, r.f32(272) as f64, r.f32(276) as f64]);
+        ras = q.affine([r.f32(268) as f64, r.f32(272) as f64, r.f32(276) as f64]);
     } else {
         // Analyze-style: pixdim only (nifti1.h "method 1").
         for a in 0..3 {
@@ -857,10 +857,10 @@ impl Quatern {
         let lin: Matrix3<f64> = m.fixed_view::<3, 3>(0, 0).into_owned();
         let mut pixdim = [1.0; 3];
         let mut cols = lin;
-        for a in 0..3 {
+        for (a, pd) in pixdim.iter_mut().enumerate() {
             let n = lin.column(a).norm();
             if n > 0.0 {
-                pixdim[a] = n;
+                *pd = n;
                 cols.set_column(a, &(lin.column(a) / n));
             }
         }
@@ -926,7 +926,7 @@ impl Quatern {
         }
     }
 
-    fn to_affine(&self, offset: [f64; 3]) -> Matrix4<f64> {
+    fn affine(&self, offset: [f64; 3]) -> Matrix4<f64> {
         let (mut b, mut c, mut d) = (self.b, self.c, self.d);
         let s = b * b + c * c + d * d;
         let a = if 1.0 - s < 1e-7 {
