@@ -1526,7 +1526,8 @@ fn non_enhancing(
         })
 }
 
-/// Non-enhancing tissue (necrosis) touching the region joins it: every post-contrast
+/// Non-enhancing tissue (necrosis) within [`NECROSIS_MAX_GAP_VOX`] voxels of the region
+/// joins it: every post-contrast
 /// phase within [`NECROSIS_MAX_ENHANCEMENT`] of the baseline, and a baseline value of
 /// fluid / necrosis (CT −5…45 HU; MRI at least half the region's T1 signal, which keeps
 /// fat-suppressed fat out). A component larger than the region, or reaching the edge of
