@@ -174,7 +174,11 @@ fn debug_overlap() {
         .ok()
         .and_then(|c| CaseName::parse(&c))
         .unwrap_or(CaseName::IvcLeiomyosarcoma);
-    let s = generate(case, &PhantomOptions::small());
+    let pseed: u64 = std::env::var("SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let s = generate(case, &PhantomOptions::small().with_seed(pseed));
     let phases = assign_roles(&s.volumes, &[]);
     let seed = s.truth.mass_seed_mm.expect("seed");
     let opts = SegmentOptions {

@@ -36,9 +36,17 @@ fn mri_ratios_and_adc_on_the_true_mass() {
 /// MRI mass from the seed (region growing on the T1 dynamic phases): its pattern and its
 /// MRI measures (T1/T2 ratios to muscle, ADC) within 10 % of the truth.
 fn mri_seeded() -> (cavascope_segment::MassModel, cavascope_phantom::PhantomStudy) {
+    mri_seeded_on(1)
+}
+
+/// As [`mri_seeded`] on the phantom drawn with `phantom_seed` (other noise, sizes, texture).
+fn mri_seeded_on(phantom_seed: u64) -> (cavascope_segment::MassModel, cavascope_phantom::PhantomStudy) {
     use cavascope_segment::mass::build_mass;
     use cavascope_segment::SegmentOptions;
-    let s = generate(CaseName::MriLeiomyosarcoma, &PhantomOptions::small());
+    let s = generate(
+        CaseName::MriLeiomyosarcoma,
+        &PhantomOptions::small().with_seed(phantom_seed),
+    );
     let phases = assign_roles(&s.volumes, &[]);
     let seed = s.truth.mass_seed_mm.expect("seed");
     let opts = SegmentOptions {
@@ -86,7 +94,24 @@ fn mri_seeded_mass_measures() {
 
 #[test]
 fn mri_seeded_mass_volume() {
-    let (m, s) = mri_seeded();
+    check_mri_seeded_volume(1);
+}
+
+/// Robustness: drawn with phantom seed 2 the tumour's eccentric necrosis has its
+/// non-enhancing core 4 voxels beyond the grown solid part (it was missed at a 3-voxel
+/// reach, and with it the necrosis blend and the solid rim beyond: 59.0 ml vs 89.4).
+#[test]
+fn mri_seeded_mass_volume_phantom_seed_2() {
+    let (m, _) = check_mri_seeded_volume(2);
+    assert_eq!(m.pattern, Some(cavascope_segment::Pattern::Progressive));
+}
+
+/// Volume and largest diameter of the seeded MRI mass within 10 % of the truth (the CT
+/// checks' ±5 HU phase means do not apply to MRI signal).
+fn check_mri_seeded_volume(
+    phantom_seed: u64,
+) -> (cavascope_segment::MassModel, cavascope_phantom::PhantomStudy) {
+    let (m, s) = mri_seeded_on(phantom_seed);
     let t = s.truth.mass.as_ref().expect("mass");
     let rel = |a: f64, b: f64| (a - b).abs() / b;
     assert!(
@@ -101,6 +126,7 @@ fn mri_seeded_mass_volume() {
         m.max_diameter_mm,
         t.max_diameter_mm
     );
+    (m, s)
 }
 
 /// Without the DWI series the ADC comes from the scanner's ADC map (read, not fitted):
