@@ -133,6 +133,17 @@ fn missing_slice_falls_back_to_whole_volume() {
     std::fs::remove_dir_all(out).ok();
 }
 
+/// Cut `bytes` off the end of a test file (as another process truncating it would).
+fn truncate_by(path: &std::path::Path, bytes: u64) {
+    let len = std::fs::metadata(path).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(len - bytes)
+        .unwrap();
+}
+
 /// A file that breaks between the plan and the write (truncated by another process) is
 /// left out with its name and reason; the rest of the series is still written.
 #[test]
@@ -142,13 +153,7 @@ fn file_broken_after_planning_is_left_out() {
     let p = plan_study(dir.path(), &IngestOptions::default()).unwrap();
     // The file holding spatial slice 6 (the last): truncate it into its pixel data.
     let victim = p.study.series[0].meta.files[6].clone();
-    let len = std::fs::metadata(&victim).unwrap().len();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&victim)
-        .unwrap()
-        .set_len(len - 50)
-        .unwrap();
+    truncate_by(&victim, 50);
     let out = tempfile::tempdir().unwrap();
     let path = out.path().join("t.nii");
     let e = p.write_nifti(0, &path).unwrap();
@@ -377,13 +382,7 @@ fn file_copy_refuses_file_truncated_after_planning() {
         write_variant(dir.path(), 7, CT);
         let p = plan_study(dir.path(), &IngestOptions::default()).unwrap();
         let victim = p.study.series[0].meta.files[6].clone();
-        let len = std::fs::metadata(&victim).unwrap().len();
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&victim)
-            .unwrap()
-            .set_len(len - cut)
-            .unwrap();
+        truncate_by(&victim, cut);
         let out = tempfile::tempdir().unwrap();
         let path = out.path().join("t.nii");
         let e = p.write_nifti(0, &path).unwrap();

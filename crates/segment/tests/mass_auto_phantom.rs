@@ -9,15 +9,8 @@ mod truth_ivc;
 use cavascope_phantom::{generate, CaseName, PhantomOptions, PhantomStudy};
 use cavascope_segment::mass::build_mass;
 use cavascope_segment::phases::assign_roles;
-use cavascope_segment::{Landmarks, MassModel, SegmentOptions, Source};
-use truth_ivc::truth_ivc;
-
-fn landmarks(s: &PhantomStudy) -> Landmarks {
-    Landmarks {
-        hepatic_vein_confluence_z_mm: Some(s.truth.landmarks.hepatic_vein_confluence_z_mm),
-        renal_vein_inflow_z_mm: Some(s.truth.landmarks.renal_vein_inflow_z_mm),
-    }
-}
+use cavascope_segment::{MassModel, SegmentOptions, Source};
+use truth_ivc::{truth_ivc, truth_landmarks};
 
 /// What auto mode found, with its agreement with the truth label.
 struct Found {
@@ -44,7 +37,7 @@ fn auto_on(case: CaseName, opts: &PhantomOptions) -> Found {
         &s.volumes,
         &phases,
         Some(&ivc),
-        &landmarks(&s),
+        &truth_landmarks(&s),
         &SegmentOptions::default(),
     );
     let mut f = Found {
@@ -254,7 +247,7 @@ fn bad_input_gives_no_mass() {
             &vols,
             &phases,
             Some(&ivc),
-            &landmarks(&s),
+            &truth_landmarks(&s),
             &SegmentOptions::default(),
         );
         assert!(m.is_none(), "{what}: a mass was reported");

@@ -1,19 +1,12 @@
 //! The mass stage against the phantom's ground truth (issue 5 accuracy targets).
 
 mod truth_ivc;
-use cavascope_phantom::{generate, CaseName, PhantomOptions, PhantomStudy};
+use cavascope_phantom::{generate, CaseName, PhantomOptions};
 use cavascope_segment::mass::build_mass;
 use cavascope_segment::phases::assign_roles;
-use cavascope_segment::{Landmarks, Pattern, SegmentOptions, Source};
+use cavascope_segment::{SegmentOptions, Source};
 use cavascope_volume::Point3;
-use truth_ivc::truth_ivc;
-
-fn landmarks(s: &PhantomStudy) -> Landmarks {
-    Landmarks {
-        hepatic_vein_confluence_z_mm: Some(s.truth.landmarks.hepatic_vein_confluence_z_mm),
-        renal_vein_inflow_z_mm: Some(s.truth.landmarks.renal_vein_inflow_z_mm),
-    }
-}
+use truth_ivc::{check_pattern_and_fat, check_phase_means, truth_ivc, truth_landmarks};
 
 fn check_seeded(case: CaseName) {
     check_seeded_on(case, 1);
@@ -39,7 +32,7 @@ fn check_seeded_on(case: CaseName, phantom_seed: u64) {
         ..Default::default()
     };
     let ivc = truth_ivc(&s);
-    let (m, w) = build_mass(&s.volumes, &phases, Some(&ivc), &landmarks(&s), &opts);
+    let (m, w) = build_mass(&s.volumes, &phases, Some(&ivc), &truth_landmarks(&s), &opts);
     let m = m.unwrap_or_else(|| panic!("{case}: no mass: {w:?}"));
     eprintln!(
         "{case}: volume {:.1} ml (truth {:.1}), max diameter {:.1} mm (truth {:.1}), fat {:?} (truth {:.3}), pattern {:?} (truth {}), het {:?} (truth {:.3}), arc {:?} (truth {:.0}), intraluminal {:?} (truth {}), centripetal {:?}\n  warnings {w:?}",
@@ -83,29 +76,8 @@ fn check_seeded_on(case: CaseName, phantom_seed: u64) {
         m.max_diameter_mm,
         t.max_diameter_mm
     );
-    for e in &m.enhancement {
-        let want = t.mean_by_role[e.role.as_str()];
-        assert!(
-            (e.mean - want).abs() <= 5.0,
-            "{case}: {:?} mean {} vs {want}",
-            e.role,
-            e.mean
-        );
-    }
-    let pattern = match t.pattern.as_str() {
-        "progressive" => Pattern::Progressive,
-        "washout" => Pattern::Washout,
-        "plateau" => Pattern::Plateau,
-        _ => Pattern::None,
-    };
-    assert_eq!(m.pattern, Some(pattern), "{case}: pattern");
-    if let Some(f) = m.fat_fraction {
-        assert!(
-            (f - t.fat_fraction).abs() <= 0.05,
-            "{case}: fat {f} vs {}",
-            t.fat_fraction
-        );
-    }
+    check_phase_means(&case.to_string(), &m, &s);
+    check_pattern_and_fat(&case.to_string(), &m, &s);
     if let Some(c) = m.calcified_fraction {
         assert!((c - t.calcified_fraction).abs() <= 0.05, "{case}: calcium {c}");
     }
@@ -185,7 +157,7 @@ fn debug_overlap() {
         mass_seed: Some(Point3::new(seed[0], seed[1], seed[2])),
         ..Default::default()
     };
-    let (m, w) = build_mass(&s.volumes, &phases, None, &landmarks(&s), &opts);
+    let (m, w) = build_mass(&s.volumes, &phases, None, &truth_landmarks(&s), &opts);
     let m = m.expect("mass");
     eprintln!("{w:?}");
     let truth = s.labels.mass.as_ref().expect("mass");
@@ -269,7 +241,7 @@ fn auto_case(case: CaseName) -> Option<cavascope_segment::MassModel> {
         &s.volumes,
         &phases,
         Some(&ivc),
-        &landmarks(&s),
+        &truth_landmarks(&s),
         &SegmentOptions::default(),
     );
     eprintln!("{case}: {:?} ml; {w:?}", m.as_ref().map(|m| m.volume_ml));

@@ -7,9 +7,9 @@ mod truth_ivc;
 use cavascope_phantom::{generate, CaseName, PhantomOptions};
 use cavascope_segment::mass::build_mass;
 use cavascope_segment::phases::assign_roles;
-use cavascope_segment::{Landmarks, SegmentOptions, Source};
+use cavascope_segment::{SegmentOptions, Source};
 use cavascope_volume::{nifti_io, Geometry, Matrix4, Vector3};
-use truth_ivc::truth_ivc;
+use truth_ivc::{check_phase_means, truth_ivc, truth_landmarks};
 
 /// The same voxels, seen `t` mm further along in world space.
 fn displaced(g: &Geometry, t: Vector3<f64>) -> Geometry {
@@ -30,7 +30,6 @@ fn reported_shift(w: &[String], uid: &str) -> Option<Vector3<f64>> {
 fn breathing_shifts_are_found_and_undone() {
     let mut s = generate(CaseName::IvcLeiomyosarcoma, &PhantomOptions::small());
     let phases = assign_roles(&s.volumes, &[]);
-    let t = s.truth.mass.clone().expect("mass");
     let uid = |role: &str| {
         phases
             .iter()
@@ -53,10 +52,7 @@ fn breathing_shifts_are_found_and_undone() {
         mass_mask: Some(mask),
         ..Default::default()
     };
-    let lm = Landmarks {
-        hepatic_vein_confluence_z_mm: Some(s.truth.landmarks.hepatic_vein_confluence_z_mm),
-        renal_vein_inflow_z_mm: Some(s.truth.landmarks.renal_vein_inflow_z_mm),
-    };
+    let lm = truth_landmarks(&s);
     let ivc = truth_ivc(&s);
     let (m, w) = build_mass(&s.volumes, &phases, Some(&ivc), &lm, &opts);
     let m = m.unwrap_or_else(|| panic!("no mass: {w:?}"));
@@ -71,13 +67,5 @@ fn breathing_shifts_are_found_and_undone() {
         let (_, u) = uid(role);
         assert!(reported_shift(&w, &u).is_none(), "{role} shifted: {w:?}");
     }
-    for e in &m.enhancement {
-        let want = t.mean_by_role[e.role.as_str()];
-        assert!(
-            (e.mean - want).abs() <= 5.0,
-            "{:?} mean {} vs {want}",
-            e.role,
-            e.mean
-        );
-    }
+    check_phase_means("breathing", &m, &s);
 }

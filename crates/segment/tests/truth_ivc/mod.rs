@@ -2,8 +2,10 @@
 //! imperceptible ranges), so the mass and collateral tests judge their own stage, not the
 //! IVC stage. Shared by the segment crate's integration tests (`mod truth_ivc;`).
 
+#![allow(dead_code)] // each test binary uses part of it
+
 use cavascope_phantom::PhantomStudy;
-use cavascope_segment::{IvcModel, LumenSummary, MassModel, Section, Source};
+use cavascope_segment::{IvcModel, Landmarks, LumenSummary, MassModel, Pattern, Section, Source};
 use cavascope_volume::Point3;
 
 /// An IVC model straight from the phantom's truth.
@@ -76,4 +78,45 @@ pub fn truth_mass_mask(s: &PhantomStudy) -> Option<MassModel> {
         mr: None,
         mask,
     })
+}
+
+/// The phantom's true IVC landmarks.
+pub fn truth_landmarks(s: &PhantomStudy) -> Landmarks {
+    Landmarks {
+        hepatic_vein_confluence_z_mm: Some(s.truth.landmarks.hepatic_vein_confluence_z_mm),
+        renal_vein_inflow_z_mm: Some(s.truth.landmarks.renal_vein_inflow_z_mm),
+    }
+}
+
+/// Every measured phase mean of the mass within 5 HU (or signal units) of the truth.
+pub fn check_phase_means(label: &str, m: &MassModel, s: &PhantomStudy) {
+    let t = s.truth.mass.as_ref().expect("case has a mass");
+    for e in &m.enhancement {
+        let want = t.mean_by_role[e.role.as_str()];
+        assert!(
+            (e.mean - want).abs() <= 5.0,
+            "{label}: {:?} mean {} vs {want}",
+            e.role,
+            e.mean
+        );
+    }
+}
+
+/// The enhancement pattern as the truth's, and the fat fraction (where measured) within 0.05.
+pub fn check_pattern_and_fat(label: &str, m: &MassModel, s: &PhantomStudy) {
+    let t = s.truth.mass.as_ref().expect("case has a mass");
+    let pattern = match t.pattern.as_str() {
+        "progressive" => Pattern::Progressive,
+        "washout" => Pattern::Washout,
+        "plateau" => Pattern::Plateau,
+        _ => Pattern::None,
+    };
+    assert_eq!(m.pattern, Some(pattern), "{label}: pattern");
+    if let Some(f) = m.fat_fraction {
+        assert!(
+            (f - t.fat_fraction).abs() <= 0.05,
+            "{label}: fat {f} vs {}",
+            t.fat_fraction
+        );
+    }
 }
