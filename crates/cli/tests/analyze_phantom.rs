@@ -159,8 +159,7 @@ fn check(case: CaseName, seeds: bool) {
     assert!(bad.is_empty(), "\n{}", bad.join("\n"));
 }
 
-// Cases still marked #[ignore] fail end to end for the
-// segment-stage gap named in its reason (run them with `cargo test -- --ignored`).
+// Every phantom case, with the truth's seeds and in auto mode.
 #[test]
 fn normal_seeds() {
     check(CaseName::Normal, true);
