@@ -61,8 +61,8 @@ pub struct Exported {
     pub skipped: Vec<SkippedFile>,
     /// Streamed slice by slice (`true`) or decoded as a whole volume first.
     pub streamed: bool,
-    /// Written by copying each file's stored pixel bytes inside the kernel (see
-    /// [`PlannedStudy::set_file_copy`]); implies `streamed`.
+    /// Written by copying each file's stored pixel bytes as they are, without decoding
+    /// (see [`PlannedStudy::set_file_copy`]); implies `streamed`.
     pub file_copy: bool,
 }
 

@@ -1068,16 +1068,21 @@ fn add_edge_layer(stack: &PhaseStack, region: &mut Array3<bool>, organ: &[Vec<f6
             d_in += ((raw[c] - mu[c]) / s).powi(2);
             d_out += ((raw[c] - med[c]) / s).powi(2);
         }
+        if d_in >= d_out {
+            continue;
+        }
         // A candidate layer with an outside tissue's values is that organ's first layer
         // (the boundary is already placed there); its single voxels pass by noise alone.
-        let organ_layer = match (
-            layer_mean(stack, &candidates, p),
-            nearest_smoothed(stack, &interior, p, REFINE_RADIUS_VOX),
-        ) {
-            (Some(m), Some(local)) => is_organ(organ, &m, &local, floors),
-            _ => false,
-        };
-        if d_in < d_out && !organ_layer {
+        // Judged only for voxels that would join: two neighbourhood scans per voxel.
+        let organ_layer = !organ.is_empty()
+            && match (
+                layer_mean(stack, &candidates, p),
+                nearest_smoothed(stack, &interior, p, REFINE_RADIUS_VOX),
+            ) {
+                (Some(m), Some(local)) => is_organ(organ, &m, &local, floors),
+                _ => false,
+            };
+        if !organ_layer {
             add.push(p);
         }
     }
@@ -1256,6 +1261,10 @@ fn drop_organ_like(
     organ: &[Vec<f64>],
     floors: &[f64],
 ) {
+    // No outside tissue found: nothing can be judged an organ's layer.
+    if organ.is_empty() {
+        return;
+    }
     // The local mass value: the nearest voxel of the grown region's interior (as the
     // midpoint refinement's inside), so a tumour's rim is judged against its rim.
     let interior = morph::erode(grown, 2);
