@@ -54,6 +54,16 @@ pub enum Command {
     ///
     /// Example: cavascope phantom --case ivc_leiomyosarcoma --out phantom/
     Phantom(PhantomArgs),
+    /// Score a report.json (any tool writing report-v1) against a phantom truth.json.
+    ///
+    /// One line per check; exit 0 when every check passes, 1 when any fails, 2 when a file
+    /// cannot be read. Example: cavascope score out/report.json study/truth.json
+    Score(ScoreArgs),
+    /// The phantom benchmark: generate each case × draw, analyse, score; a table,
+    /// OUT/bench.csv and OUT/bench.json.
+    ///
+    /// Example: cavascope bench --draws 3 --out bench/
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -76,6 +86,9 @@ pub struct AnalysisInputs {
     /// Thresholds table override (TOML).
     #[arg(long, value_name = "FILE")]
     pub thresholds: Option<PathBuf>,
+    /// Also write OUT/dicom/: a DICOM SEG (IVC, mass, collaterals) and a TID 1500 SR.
+    #[arg(long)]
+    pub dicom_out: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -157,4 +170,31 @@ pub struct PhantomArgs {
     /// CT noise SD in HU (MRI noise scales with it).
     #[arg(long)]
     pub noise: Option<f32>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ScoreArgs {
+    /// report.json (report-v1, from cavascope or any other tool).
+    pub report: PathBuf,
+    /// truth.json written with the phantom study.
+    pub truth: PathBuf,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct BenchArgs {
+    /// Cases to run, comma-separated (default: every case).
+    #[arg(long, value_delimiter = ',')]
+    pub cases: Vec<String>,
+    /// Draws (seeds 1..=N) per case.
+    #[arg(long, default_value_t = 1)]
+    pub draws: u64,
+    /// Grid: small (192² at 2 mm, fast) or standard (512² at 0.75 mm).
+    #[arg(long, default_value = "small", value_name = "small|standard")]
+    pub size: String,
+    /// Output folder: bench.csv, bench.json and one folder per study.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Keep the generated studies (they are removed after scoring by default).
+    #[arg(long)]
+    pub keep_studies: bool,
 }

@@ -33,6 +33,8 @@ fn main() -> ExitCode {
         Some(args::Command::Inspect(a)) => cmd::inspect::run(&cli.global, a),
         Some(args::Command::Convert(a)) => cmd::convert::run(&cli.global, a),
         Some(args::Command::Phantom(a)) => cmd::phantom::run(&cli.global, a),
+        Some(args::Command::Score(a)) => cmd::bench::run_score(&cli.global, a),
+        Some(args::Command::Bench(a)) => cmd::bench::run(&cli.global, a),
     };
     ExitCode::from(code)
 }

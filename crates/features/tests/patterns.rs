@@ -229,6 +229,7 @@ fn collaterals(d: f64) -> Collaterals {
         max_diameter_mm: Some(d),
         veins: vec![],
         count: Some(if d > 6.0 { 3 } else { 0 }),
+        mask: None,
     }
 }
 
@@ -710,6 +711,7 @@ fn named_collaterals_use_their_own_limits() {
                 })
                 .collect(),
             count: None,
+            mask: None,
         });
         sign_of(&m, ProminentCollaterals)
     };

@@ -188,6 +188,7 @@ fn measurements(st: &PhantomStudy) -> Measurements {
                 })
                 .collect(),
             count: None,
+            mask: None,
         }),
         warnings: vec![],
         mass_not_searched: None,

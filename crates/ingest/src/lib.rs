@@ -129,6 +129,20 @@ pub struct Series {
     pub duplicates_dropped: usize,
     /// Transfer syntax UIDs of the files used.
     pub transfer_syntaxes: Vec<String>,
+    /// For each slice of the volume (volume order), the source image(s) it was made from:
+    /// one, or the two neighbours a resampled slice interpolates, the nearer first. What a
+    /// derived object (DICOM SEG, SR) must reference. Empty when no volume was formed.
+    pub slice_sources: Vec<Vec<SourceImage>>,
+}
+
+/// One source image (or one frame of a multi-frame image) of a volume slice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceImage {
+    pub sop_class_uid: String,
+    pub sop_instance_uid: String,
+    /// 1-based frame number inside a multi-frame file; `None` for single-frame files.
+    pub frame_number: Option<u32>,
+    pub path: PathBuf,
 }
 
 /// Everything ingest found in a folder.

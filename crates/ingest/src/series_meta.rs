@@ -2,7 +2,7 @@
 
 use crate::group::{Group, ImageKind};
 use crate::header::ParsedFile;
-use crate::stack::StackPlan;
+use crate::stack::{SliceSource, StackPlan};
 use crate::Series;
 use cavascope_volume::{Volume, VolumeMeta};
 use ndarray::Array3;
@@ -90,6 +90,44 @@ fn base(files: &[ParsedFile], g: &Group, meta: VolumeMeta, problems: Vec<String>
         tilt_deg: 0.0,
         duplicates_dropped: g.duplicates_dropped,
         transfer_syntaxes: ts,
+        slice_sources: Vec::new(),
+    }
+}
+
+fn source_image(files: &[ParsedFile], f: &crate::group::FrameRef) -> crate::SourceImage {
+    let h = &files[f.file].header;
+    crate::SourceImage {
+        sop_class_uid: h.sop_class_uid.clone(),
+        sop_instance_uid: h.sop_instance_uid.clone(),
+        frame_number: (h.frames > 1).then_some(f.frame + 1),
+        path: h.path.clone(),
+    }
+}
+
+/// The source image(s) of each output slice of a plan (see [`Series::slice_sources`]).
+fn slice_sources(files: &[ParsedFile], plan: &StackPlan) -> Vec<Vec<crate::SourceImage>> {
+    match &plan.source {
+        SliceSource::Direct => plan
+            .frames
+            .iter()
+            .take(plan.out_slices)
+            .map(|f| vec![source_image(files, f)])
+            .collect(),
+        SliceSource::Interpolated(map) => map
+            .iter()
+            .map(|&(lo, hi, w)| {
+                // The nearer frame first; the other only when it contributes.
+                let (near, far) = if w <= 0.5 { (lo, hi) } else { (hi, lo) };
+                let mut idx = vec![near];
+                if far != near && w > 0.0 && w < 1.0 {
+                    idx.push(far);
+                }
+                idx.iter()
+                    .filter_map(|&i| plan.frames.get(i))
+                    .map(|f| source_image(files, f))
+                    .collect()
+            })
+            .collect(),
     }
 }
 
@@ -111,6 +149,7 @@ pub fn from_plan(files: &[ParsedFile], g: &Group, plan: &StackPlan, data: Option
     s.geometry = Some(plan.geometry.clone());
     s.slice_positions_mm = plan.positions_mm.clone();
     s.tilt_deg = plan.tilt_deg;
+    s.slice_sources = slice_sources(files, plan);
     s.volume = data.map(|d| Volume::new(d, plan.geometry.clone(), meta));
     s
 }

@@ -207,6 +207,14 @@ pub fn write_outputs(
         }
     }
 
+    if let Some(mask) = m.collaterals.as_ref().and_then(|c| c.mask.as_ref()) {
+        let p = dir.join("collaterals_mask.nii.gz");
+        match nifti_io::write_mask_nifti(&p, mask) {
+            Ok(()) => written.push(p),
+            Err(e) => warnings.push(format!("{}: cannot write collaterals label map: {e}", p.display())),
+        }
+    }
+
     // The HTML last but one, report.json last: a complete report.json means a complete folder.
     let mut r2 = r.clone();
     for w in warnings.iter() {

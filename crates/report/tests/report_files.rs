@@ -103,6 +103,7 @@ fn study_and_measurements() -> (Study, Measurements) {
             tilt_deg: 0.0,
             duplicates_dropped: 0,
             transfer_syntaxes: vec![],
+            slice_sources: vec![],
         })
         .chain(std::iter::once(Series {
             series_instance_uid: "1.2.3.9".into(),
@@ -120,6 +121,7 @@ fn study_and_measurements() -> (Study, Measurements) {
             tilt_deg: 0.0,
             duplicates_dropped: 0,
             transfer_syntaxes: vec![],
+            slice_sources: vec![],
         }))
         .collect();
     let study = Study {

@@ -42,7 +42,7 @@ use crate::stack::{crop_box_xyz, sample_on};
 use crate::vesselness::{
     gaussian_smooth, sigmas_for_diameters, vesselness_pyramid, VesselnessParams, DIAMETER_PER_SIGMA,
 };
-use cavascope_volume::{Geometry, Point3, Vector3, Volume};
+use cavascope_volume::{Geometry, Mask, Point3, Vector3, Volume};
 use ndarray::Array3;
 
 /// Enhanced vessel on portal-venous CT, HU (blood pool 130–200 HU; enhancing parenchyma
@@ -529,6 +529,8 @@ pub fn measure_collaterals(
     let vox_ml = geom.voxel_volume_mm3() / 1000.0;
     let mut veins: Vec<NamedVein> = Vec::new();
     let (mut max_d, mut n_enl, mut vol) = (None::<f64>, 0usize, 0.0f64);
+    // The voxels behind `vol`, for label maps and DICOM SEG.
+    let mut enlarged = Array3::from_elem(shape, false);
     for (vox, run) in members.iter().filter(|m| !m.0.is_empty()) {
         let (mut plo, mut phi) = (
             world(vox[0][0], vox[0][1], vox[0][2]),
@@ -615,6 +617,9 @@ pub fn measure_collaterals(
             if d >= enlarged_mm(n) {
                 n_enl += 1;
                 vol += vox.len() as f64 * vox_ml;
+                for q in vox {
+                    enlarged[*q] = true;
+                }
             }
             match veins.iter_mut().find(|x| x.name == n) {
                 Some(x) => x.diameter_mm = Some(x.diameter_mm.map_or(d, |o| o.max(d))),
@@ -632,6 +637,7 @@ pub fn measure_collaterals(
             max_diameter_mm: max_d,
             veins,
             count: Some(n_enl),
+            mask: Some(Mask::new(enlarged, geom.clone())),
         }),
         w,
     )

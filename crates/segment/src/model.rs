@@ -277,6 +277,10 @@ pub struct Collaterals {
     pub veins: Vec<NamedVein>,
     /// Count of enlarged collateral vessel components.
     pub count: Option<usize>,
+    /// The enlarged collateral veins counted in `count` and `volume_ml`, on the grid the
+    /// search ran on (a box of the post-contrast series); `None` when not assessed.
+    #[serde(skip)]
+    pub mask: Option<Mask>,
 }
 
 /// Everything the stage measured.

@@ -130,6 +130,8 @@ pub fn parse_phase(s: &str) -> Result<(String, Role), AnalyzeError> {
 pub struct ParsedInputs {
     pub segment: SegmentOptions,
     pub thresholds: Thresholds,
+    /// Write OUT/dicom/ (SEG + SR) too.
+    pub dicom_out: bool,
 }
 
 /// Check every argument before touching the study (a bad argument is exit 2, always).
@@ -164,6 +166,7 @@ pub fn parse_inputs(inputs: &AnalysisInputs) -> Result<ParsedInputs, AnalyzeErro
     Ok(ParsedInputs {
         segment: seg,
         thresholds,
+        dicom_out: inputs.dicom_out,
     })
 }
 
@@ -291,6 +294,19 @@ pub fn analyze_parsed(
     let mut extra = Vec::new();
     let files = write_outputs(out, &report, &vol_refs, &m, &parsed.thresholds, &mut extra)
         .map_err(|e| fail(format!("cannot write the report: {e}"), None))?;
+    let mut files = files;
+    if parsed.dicom_out {
+        // DICOM SEG + SR beside the report; one that cannot be made is a warning in
+        // report.json (e.g. a study whose series carry no SOP Instance UIDs).
+        let ddir = out.join("dicom");
+        match cavascope_dicomout::write_dicom(&ddir, &study, &m, &report) {
+            Ok(w) => {
+                files.extend(w.seg);
+                files.push(w.sr);
+            }
+            Err(e) => extra.push(format!("{}: DICOM SEG/SR not written: {e}", ddir.display())),
+        }
+    }
     for w in extra {
         if !report.warnings.contains(&w) {
             report.warnings.push(w);
@@ -298,7 +314,6 @@ pub fn analyze_parsed(
     }
     let report_json =
         write_report_json(out, &report).map_err(|e| fail(format!("cannot write report.json: {e}"), None))?;
-    let mut files = files;
     files.push(report_json.clone());
     Ok(AnalysisSummary {
         out_dir: out.to_path_buf(),

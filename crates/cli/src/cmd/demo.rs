@@ -45,6 +45,7 @@ pub fn run(g: &Global) -> u8 {
         mass_mask: None,
         phase: Vec::new(),
         thresholds: None,
+        dicom_out: false,
     };
     let t1 = std::time::Instant::now();
     if !g.quiet {

@@ -1,0 +1,388 @@
+//! The DICOM Segmentation: binary, one segment per structure (IVC, mass, enlarged
+//! collateral veins), frames of the source series' size placed on its slices, each frame
+//! referencing its source image (Derivation Image Sequence), the series referenced as a
+//! whole (Referenced Series Sequence) and the source's Frame of Reference — what strict
+//! viewers (OHIF) require. Empty frames are left out, as highdicom does.
+
+use crate::codes::{self, Code};
+use crate::elem::*;
+use crate::{on_grid, DicomOutError, Reference, SegmentInfo, StudyAttributes};
+use cavascope_segment::{Measurements, Source};
+use cavascope_volume::Mask;
+use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
+use dicom_dictionary_std::tags;
+use ndarray::Array3;
+use std::path::Path;
+
+/// SOP Class UID of the Segmentation Storage IOD.
+pub const SEG_SOP_CLASS: &str = "1.2.840.10008.5.1.4.1.1.66.4";
+/// Series numbers of the derived series (high, so they sort after the acquisitions).
+pub const SEG_SERIES_NUMBER: i32 = 9901;
+
+/// A built Segmentation, ready to encode.
+pub struct Seg {
+    pub obj: Obj,
+    pub sop_instance_uid: String,
+    pub series_instance_uid: String,
+    pub segments: Vec<SegmentInfo>,
+}
+
+impl Seg {
+    pub fn to_bytes(self, path: &Path) -> Result<Vec<u8>, DicomOutError> {
+        crate::file_bytes(self.obj, SEG_SOP_CLASS, &self.sop_instance_uid, path)
+    }
+}
+
+/// Attributes every object written here shares: SOP common, patient and study, series,
+/// equipment, content date and time.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn common(
+    o: &mut Obj,
+    attrs: &StudyAttributes,
+    sop_class: &str,
+    sop_uid: &str,
+    modality: &str,
+    series_uid: &str,
+    series_number: i32,
+    description: &str,
+    tool_version: &str,
+) {
+    let (date, time) = now_utc();
+    put_str(o, tags::SPECIFIC_CHARACTER_SET, VR::CS, "ISO_IR 192");
+    put_str(o, tags::SOP_CLASS_UID, VR::UI, sop_class);
+    put_str(o, tags::SOP_INSTANCE_UID, VR::UI, sop_uid);
+    put_str(o, tags::INSTANCE_CREATION_DATE, VR::DA, &date);
+    put_str(o, tags::INSTANCE_CREATION_TIME, VR::TM, &time);
+    attrs.apply(o);
+    put_str(o, tags::MODALITY, VR::CS, modality);
+    put_str(o, tags::SERIES_INSTANCE_UID, VR::UI, series_uid);
+    put_str(o, tags::SERIES_NUMBER, VR::IS, &series_number.to_string());
+    put_str(o, tags::SERIES_DESCRIPTION, VR::LO, description);
+    put_str(o, tags::INSTANCE_NUMBER, VR::IS, "1");
+    put_str(o, tags::CONTENT_DATE, VR::DA, &date);
+    put_str(o, tags::CONTENT_TIME, VR::TM, &time);
+    put_str(o, tags::MANUFACTURER, VR::LO, "cavascope");
+    put_str(o, tags::MANUFACTURER_MODEL_NAME, VR::LO, "cavascope");
+    put_str(o, tags::DEVICE_SERIAL_NUMBER, VR::LO, "0");
+    put_str(o, tags::SOFTWARE_VERSIONS, VR::LO, tool_version);
+}
+
+struct Structure {
+    label: &'static str,
+    category: Code,
+    kind: Code,
+    source: Option<Source>,
+    rgb: [u8; 3],
+    mask: Array3<bool>,
+}
+
+/// CIELab (DICOM-scaled) of an sRGB colour, for Recommended Display CIELab Value.
+fn cielab(rgb: [u8; 3]) -> [u16; 3] {
+    let lin = |c: u8| {
+        let c = c as f64 / 255.0;
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let (r, g, b) = (lin(rgb[0]), lin(rgb[1]), lin(rgb[2]));
+    let x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
+    let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    let z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
+    let f = |t: f64| {
+        if t > 0.008856 {
+            t.cbrt()
+        } else {
+            7.787 * t + 16.0 / 116.0
+        }
+    };
+    let (fx, fy, fz) = (f(x), f(y), f(z));
+    let l = 116.0 * fy - 16.0;
+    let a = 500.0 * (fx - fy);
+    let bb = 200.0 * (fy - fz);
+    [
+        (l * 65535.0 / 100.0).round().clamp(0.0, 65535.0) as u16,
+        ((a + 128.0) * 65535.0 / 255.0).round().clamp(0.0, 65535.0) as u16,
+        ((bb + 128.0) * 65535.0 / 255.0).round().clamp(0.0, 65535.0) as u16,
+    ]
+}
+
+fn algorithm_type(s: Option<Source>) -> &'static str {
+    match s {
+        Some(Source::Seed) => "SEMIAUTOMATIC",
+        // A label map handed in by the user came from elsewhere; cavascope kept it as given.
+        Some(Source::Mask) => "SEMIAUTOMATIC",
+        _ => "AUTOMATIC",
+    }
+}
+
+fn put_at(o: &mut Obj, tag: Tag, v: Tag) {
+    o.put(DataElement::new(tag, VR::AT, PrimitiveValue::Tags(vec![v].into())));
+}
+
+/// Build the Segmentation; `None` when no structure has a voxel.
+pub fn build(r: &Reference, attrs: &StudyAttributes, m: &Measurements, tool_version: &str) -> Option<Seg> {
+    let vol = r.volume;
+    let mut structures: Vec<Structure> = Vec::new();
+    let mut add = |label, category, kind, source, rgb, mask: Option<&Mask>| {
+        if let Some(mask) = mask {
+            let g = on_grid(mask, vol);
+            if g.iter().any(|&b| b) {
+                structures.push(Structure {
+                    label,
+                    category,
+                    kind,
+                    source,
+                    rgb,
+                    mask: g,
+                });
+            }
+        }
+    };
+    add(
+        "Inferior vena cava",
+        codes::anatomical_structure(),
+        codes::ivc(),
+        m.ivc.as_ref().map(|i| i.source),
+        [0, 160, 255],
+        m.ivc.as_ref().map(|i| &i.mask),
+    );
+    add(
+        "Mass",
+        codes::morphologically_altered(),
+        codes::mass(),
+        m.mass.as_ref().map(|x| x.source),
+        [255, 120, 0],
+        m.mass.as_ref().map(|x| &x.mask),
+    );
+    add(
+        "Enlarged collateral veins",
+        codes::anatomical_structure(),
+        codes::vein(),
+        Some(Source::Auto),
+        [0, 200, 80],
+        m.collaterals.as_ref().and_then(|c| c.mask.as_ref()),
+    );
+    if structures.is_empty() {
+        return None;
+    }
+
+    let g = &vol.geometry;
+    let [nk, nj, ni] = vol.shape();
+    let sop_uid = new_uid();
+    let series_uid = new_uid();
+    let mut o = Obj::new_empty();
+    common(
+        &mut o,
+        attrs,
+        SEG_SOP_CLASS,
+        &sop_uid,
+        "SEG",
+        &series_uid,
+        SEG_SERIES_NUMBER,
+        "cavascope segmentation",
+        tool_version,
+    );
+    // Frame of reference, image, segmentation image modules.
+    let for_uid = vol.meta.frame_of_reference_uid.clone().unwrap_or_default();
+    put_str(&mut o, tags::FRAME_OF_REFERENCE_UID, VR::UI, &for_uid);
+    put_empty(&mut o, tags::POSITION_REFERENCE_INDICATOR, VR::LO);
+    put_str(&mut o, tags::IMAGE_TYPE, VR::CS, "DERIVED\\PRIMARY");
+    put_str(&mut o, tags::CONTENT_LABEL, VR::CS, "CAVASCOPE");
+    put_str(&mut o, tags::CONTENT_DESCRIPTION, VR::LO, "IVC, mass and collateral veins");
+    put_empty(&mut o, tags::CONTENT_CREATOR_NAME, VR::PN);
+    put_u16(&mut o, tags::SAMPLES_PER_PIXEL, 1);
+    put_str(&mut o, tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2");
+    put_u16(&mut o, tags::ROWS, nj as u16);
+    put_u16(&mut o, tags::COLUMNS, ni as u16);
+    put_u16(&mut o, tags::BITS_ALLOCATED, 1);
+    put_u16(&mut o, tags::BITS_STORED, 1);
+    put_u16(&mut o, tags::HIGH_BIT, 0);
+    put_u16(&mut o, tags::PIXEL_REPRESENTATION, 0);
+    put_str(&mut o, tags::LOSSY_IMAGE_COMPRESSION, VR::CS, "00");
+    put_str(&mut o, tags::SEGMENTATION_TYPE, VR::CS, "BINARY");
+
+    // Segment sequence.
+    let mut infos = Vec::new();
+    let mut seg_items = Vec::new();
+    for (n, s) in structures.iter().enumerate() {
+        let number = (n + 1) as u16;
+        let tracking_uid = new_uid();
+        let mut it = Obj::new_empty();
+        put_u16(&mut it, tags::SEGMENT_NUMBER, number);
+        put_str(&mut it, tags::SEGMENT_LABEL, VR::LO, s.label);
+        put_str(&mut it, tags::SEGMENT_ALGORITHM_TYPE, VR::CS, algorithm_type(s.source));
+        put_str(&mut it, tags::SEGMENT_ALGORITHM_NAME, VR::LO, "cavascope");
+        put_code(&mut it, tags::SEGMENTED_PROPERTY_CATEGORY_CODE_SEQUENCE, &s.category);
+        put_code(&mut it, tags::SEGMENTED_PROPERTY_TYPE_CODE_SEQUENCE, &s.kind);
+        put_str(&mut it, tags::TRACKING_ID, VR::LO, s.label);
+        put_str(&mut it, tags::TRACKING_UID, VR::UI, &tracking_uid);
+        let lab = cielab(s.rgb);
+        it.put(DataElement::new(
+            tags::RECOMMENDED_DISPLAY_CIE_LAB_VALUE,
+            VR::US,
+            PrimitiveValue::U16(lab.to_vec().into()),
+        ));
+        seg_items.push(it);
+        let voxels = s.mask.iter().filter(|&&b| b).count();
+        infos.push(SegmentInfo {
+            number,
+            label: s.label.to_string(),
+            tracking_uid,
+            voxels,
+            volume_ml: voxels as f64 * g.voxel_volume_mm3() / 1000.0,
+        });
+    }
+    put_seq(&mut o, tags::SEGMENT_SEQUENCE, seg_items);
+
+    // Dimensions: segment, then position along the stack.
+    let dim_org = new_uid();
+    let mut org = Obj::new_empty();
+    put_str(&mut org, tags::DIMENSION_ORGANIZATION_UID, VR::UI, &dim_org);
+    put_seq(&mut o, tags::DIMENSION_ORGANIZATION_SEQUENCE, vec![org]);
+    let dim = |pointer: Tag, group: Tag, label: &str| {
+        let mut d = Obj::new_empty();
+        put_str(&mut d, tags::DIMENSION_ORGANIZATION_UID, VR::UI, &dim_org);
+        put_at(&mut d, tags::DIMENSION_INDEX_POINTER, pointer);
+        put_at(&mut d, tags::FUNCTIONAL_GROUP_POINTER, group);
+        put_str(&mut d, tags::DIMENSION_DESCRIPTION_LABEL, VR::LO, label);
+        d
+    };
+    put_seq(
+        &mut o,
+        tags::DIMENSION_INDEX_SEQUENCE,
+        vec![
+            dim(
+                tags::REFERENCED_SEGMENT_NUMBER,
+                tags::SEGMENT_IDENTIFICATION_SEQUENCE,
+                "ReferencedSegmentNumber",
+            ),
+            dim(
+                tags::IMAGE_POSITION_PATIENT,
+                tags::PLANE_POSITION_SEQUENCE,
+                "ImagePositionPatient",
+            ),
+        ],
+    );
+
+    // Shared functional groups: orientation and pixel measures of the source grid.
+    let (rd, cd) = (g.direction(0), g.direction(1));
+    let sp = g.spacing();
+    let mut shared = Obj::new_empty();
+    let mut orient = Obj::new_empty();
+    put_ds(
+        &mut orient,
+        tags::IMAGE_ORIENTATION_PATIENT,
+        &[rd.x, rd.y, rd.z, cd.x, cd.y, cd.z],
+    );
+    put_seq(&mut shared, tags::PLANE_ORIENTATION_SEQUENCE, vec![orient]);
+    let mut meas = Obj::new_empty();
+    put_ds(&mut meas, tags::PIXEL_SPACING, &[sp[1], sp[0]]);
+    put_ds(&mut meas, tags::SLICE_THICKNESS, &[sp[2]]);
+    put_ds(&mut meas, tags::SPACING_BETWEEN_SLICES, &[sp[2]]);
+    put_seq(&mut shared, tags::PIXEL_MEASURES_SEQUENCE, vec![meas]);
+    put_seq(&mut o, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE, vec![shared]);
+
+    // Frames: per segment, each slice with a voxel, in slice order.
+    let mut per_frame = Vec::new();
+    let mut bits: Vec<bool> = Vec::new();
+    for (s, info) in structures.iter().zip(&infos) {
+        for k in 0..nk {
+            let plane = s.mask.index_axis(ndarray::Axis(0), k);
+            if !plane.iter().any(|&b| b) {
+                continue;
+            }
+            let mut item = Obj::new_empty();
+            let mut fc = Obj::new_empty();
+            fc.put(DataElement::new(
+                tags::DIMENSION_INDEX_VALUES,
+                VR::UL,
+                PrimitiveValue::U32(vec![info.number as u32, (k + 1) as u32].into()),
+            ));
+            put_seq(&mut item, tags::FRAME_CONTENT_SEQUENCE, vec![fc]);
+            let p = g.index_to_world([0.0, 0.0, k as f64]);
+            let mut pos = Obj::new_empty();
+            put_ds(&mut pos, tags::IMAGE_POSITION_PATIENT, &[p.x, p.y, p.z]);
+            put_seq(&mut item, tags::PLANE_POSITION_SEQUENCE, vec![pos]);
+            let mut sid = Obj::new_empty();
+            put_u16(&mut sid, tags::REFERENCED_SEGMENT_NUMBER, info.number);
+            put_seq(&mut item, tags::SEGMENT_IDENTIFICATION_SEQUENCE, vec![sid]);
+            let sources: Vec<Obj> = r
+                .series
+                .slice_sources
+                .get(k)
+                .into_iter()
+                .flatten()
+                .map(|src| {
+                    let mut x = Obj::new_empty();
+                    put_str(&mut x, tags::REFERENCED_SOP_CLASS_UID, VR::UI, &src.sop_class_uid);
+                    put_str(&mut x, tags::REFERENCED_SOP_INSTANCE_UID, VR::UI, &src.sop_instance_uid);
+                    if let Some(f) = src.frame_number {
+                        put_str(&mut x, tags::REFERENCED_FRAME_NUMBER, VR::IS, &f.to_string());
+                    }
+                    put_code(
+                        &mut x,
+                        tags::PURPOSE_OF_REFERENCE_CODE_SEQUENCE,
+                        &codes::dcm("121322", "Source image for image processing operation"),
+                    );
+                    x
+                })
+                .collect();
+            let mut der = Obj::new_empty();
+            put_code(
+                &mut der,
+                tags::DERIVATION_CODE_SEQUENCE,
+                &codes::dcm("113076", "Segmentation"),
+            );
+            put_seq(&mut der, tags::SOURCE_IMAGE_SEQUENCE, sources);
+            put_seq(&mut item, tags::DERIVATION_IMAGE_SEQUENCE, vec![der]);
+            per_frame.push(item);
+            for j in 0..nj {
+                for i in 0..ni {
+                    bits.push(s.mask[[k, j, i]]);
+                }
+            }
+        }
+    }
+    put_str(&mut o, tags::NUMBER_OF_FRAMES, VR::IS, &per_frame.len().to_string());
+    put_seq(&mut o, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE, per_frame);
+
+    // Common instance reference: the whole source series.
+    let refs: Vec<Obj> = r
+        .instances()
+        .into_iter()
+        .filter({
+            let mut seen = std::collections::BTreeSet::new();
+            move |s| seen.insert(s.sop_instance_uid.clone())
+        })
+        .map(|s| {
+            let mut x = Obj::new_empty();
+            put_str(&mut x, tags::REFERENCED_SOP_CLASS_UID, VR::UI, &s.sop_class_uid);
+            put_str(&mut x, tags::REFERENCED_SOP_INSTANCE_UID, VR::UI, &s.sop_instance_uid);
+            x
+        })
+        .collect();
+    let mut rs = Obj::new_empty();
+    put_str(&mut rs, tags::SERIES_INSTANCE_UID, VR::UI, &r.series.series_instance_uid);
+    put_seq(&mut rs, tags::REFERENCED_INSTANCE_SEQUENCE, refs);
+    put_seq(&mut o, tags::REFERENCED_SERIES_SEQUENCE, vec![rs]);
+
+    // Pixel data: frames packed bit by bit, no padding between frames (PS3.5 8.1.1).
+    let mut bytes = vec![0u8; bits.len().div_ceil(8)];
+    for (n, b) in bits.iter().enumerate() {
+        if *b {
+            bytes[n / 8] |= 1 << (n % 8);
+        }
+    }
+    if bytes.len() % 2 == 1 {
+        bytes.push(0);
+    }
+    o.put(DataElement::new(tags::PIXEL_DATA, VR::OB, PrimitiveValue::from(bytes)));
+    Some(Seg {
+        obj: o,
+        sop_instance_uid: sop_uid,
+        series_instance_uid: series_uid,
+        segments: infos,
+    })
+}
