@@ -49,7 +49,7 @@ fn one(case: CaseName, seed: u64, size: &str, dir: &Path, keep: bool) -> Result<
     let study_dir = dir.join("study");
     let st = generate(case, &opts);
     let written = write_study(&st, &study_dir, &WriteOptions::default()).map_err(|e| e.to_string())?;
-    let truth: Truth = st.truth;
+    let truth: Truth = Truth::load(&written.truth_path).map_err(|e| e.to_string())?;
     let t0 = Instant::now();
     let res = analyze_parsed(&study_dir, &dir.join("report"), &ParsedInputs::default());
     let secs = t0.elapsed().as_secs_f64();
