@@ -216,7 +216,7 @@ pub fn build(r: &Reference, attrs: &StudyAttributes, m: &Measurements, tool_vers
         put_str(&mut it, tags::SEGMENT_ALGORITHM_NAME, VR::LO, "cavascope");
         put_code(&mut it, tags::SEGMENTED_PROPERTY_CATEGORY_CODE_SEQUENCE, &s.category);
         put_code(&mut it, tags::SEGMENTED_PROPERTY_TYPE_CODE_SEQUENCE, &s.kind);
-        put_str(&mut it, tags::TRACKING_ID, VR::LO, s.label);
+        put_str(&mut it, tags::TRACKING_ID, VR::UT, s.label);
         put_str(&mut it, tags::TRACKING_UID, VR::UI, &tracking_uid);
         let lab = cielab(s.rgb);
         it.put(DataElement::new(
@@ -308,12 +308,12 @@ pub fn build(r: &Reference, attrs: &StudyAttributes, m: &Measurements, tool_vers
             let mut sid = Obj::new_empty();
             put_u16(&mut sid, tags::REFERENCED_SEGMENT_NUMBER, info.number);
             put_seq(&mut item, tags::SEGMENT_IDENTIFICATION_SEQUENCE, vec![sid]);
-            let sources: Vec<Obj> = r
-                .series
-                .slice_sources
-                .get(k)
-                .into_iter()
-                .flatten()
+            let srcs = r.series.slice_sources.get(k).map(Vec::as_slice).unwrap_or(&[]);
+            // One source: the frame lies on that image's pixels (viewers index by it);
+            // two: an interpolated slice between them.
+            let preserved = if srcs.len() == 1 { "YES" } else { "NO" };
+            let sources: Vec<Obj> = srcs
+                .iter()
                 .map(|src| {
                     let mut x = Obj::new_empty();
                     put_str(&mut x, tags::REFERENCED_SOP_CLASS_UID, VR::UI, &src.sop_class_uid);
@@ -321,6 +321,7 @@ pub fn build(r: &Reference, attrs: &StudyAttributes, m: &Measurements, tool_vers
                     if let Some(f) = src.frame_number {
                         put_str(&mut x, tags::REFERENCED_FRAME_NUMBER, VR::IS, &f.to_string());
                     }
+                    put_str(&mut x, tags::SPATIAL_LOCATIONS_PRESERVED, VR::CS, preserved);
                     put_code(
                         &mut x,
                         tags::PURPOSE_OF_REFERENCE_CODE_SEQUENCE,

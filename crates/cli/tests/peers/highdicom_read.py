@@ -77,13 +77,13 @@ def read_sr(path):
                 rs = g.referenced_segment
                 if rs is not None:
                     entry["referenced_segment"] = {
-                        "segment_number": int(rs.referenced_segment_number if hasattr(rs, "referenced_segment_number") else rs.ReferencedSOPSequence[0].ReferencedSegmentNumber),
-                        "sop_instance_uid": str(rs.ReferencedSOPSequence[0].ReferencedSOPInstanceUID),
+                        "segment_number": int(rs.referenced_segment_numbers[0]),
+                        "sop_instance_uid": str(rs.referenced_sop_instance_uid),
                     }
             for m in g.get_measurements():
                 mods = {}
                 lines = []
-                for c in getattr(m, "ContentSequence", []):
+                for c in getattr(m[0], "ContentSequence", []):
                     if c.ValueType == "CODE":
                         mods[c.ConceptNameCodeSequence[0].CodeMeaning] = c.ConceptCodeSequence[0].CodeMeaning
                     elif c.ValueType == "SCOORD":
