@@ -27,8 +27,8 @@ fn bench_verdicts_match_e2e_and_score_exit_codes() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("bench");
     let o = cavascope(&[
-        "--quiet".as_ref(),
         "bench".as_ref(),
+        "--quiet".as_ref(),
         "--cases".as_ref(),
         "normal,ivc_leiomyosarcoma".as_ref(),
         "--draws".as_ref(),
