@@ -93,7 +93,10 @@ pub fn score(report: &Value, truth: &Truth) -> Vec<Check> {
         if top == truth.expected_top_diagnosis {
             top.to_string()
         } else {
-            format!("{top}, truth {} ({})", truth.expected_top_diagnosis, report["differential"])
+            format!(
+                "{top}, truth {} ({})",
+                truth.expected_top_diagnosis, report["differential"]
+            )
         },
     ));
     for s in report["series"].as_array().unwrap_or(&empty) {
@@ -317,7 +320,9 @@ pub fn table(rows: &[BenchRow]) -> String {
             r.case,
             r.seed,
             format!("{}/{}", r.checks_passed, r.checks_total),
-            r.ivc_diameter_error_mm.map(|e| format!("{e:+.2}")).unwrap_or_else(|| "-".into()),
+            r.ivc_diameter_error_mm
+                .map(|e| format!("{e:+.2}"))
+                .unwrap_or_else(|| "-".into()),
             r.mass_volume_error
                 .map(|e| format!("{:+.1}%", 100.0 * e))
                 .unwrap_or_else(|| "-".into()),
@@ -333,7 +338,11 @@ pub fn table(rows: &[BenchRow]) -> String {
     s.push_str(&format!(
         "{passed}/{} studies pass, {checks}/{total} checks, {:.1} s per study\n",
         rows.len(),
-        if rows.is_empty() { 0.0 } else { secs / rows.len() as f64 }
+        if rows.is_empty() {
+            0.0
+        } else {
+            secs / rows.len() as f64
+        }
     ));
     s
 }

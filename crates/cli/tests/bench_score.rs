@@ -15,11 +15,7 @@ fn cavascope(args: &[&std::ffi::OsStr]) -> Output {
 }
 
 fn score(report: &Path, truth: &Path) -> Output {
-    cavascope(&[
-        "score".as_ref(),
-        report.as_os_str(),
-        truth.as_os_str(),
-    ])
+    cavascope(&["score".as_ref(), report.as_os_str(), truth.as_os_str()])
 }
 
 #[test]
@@ -41,7 +37,8 @@ fn bench_verdicts_match_e2e_and_score_exit_codes() {
     ]);
     let table = String::from_utf8_lossy(&o.stdout);
     eprintln!("{table}{}", String::from_utf8_lossy(&o.stderr));
-    let rows: Value = serde_json::from_str(&std::fs::read_to_string(out.join("bench.json")).unwrap()).unwrap();
+    let rows: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("bench.json")).unwrap()).unwrap();
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 2);
     // The e2e tests' verdict on both cases (auto mode, seed 1, small): every check passes.
@@ -66,13 +63,20 @@ fn bench_verdicts_match_e2e_and_score_exit_codes() {
     let o = score(&report, &truth);
     let text = String::from_utf8_lossy(&o.stdout).to_string();
     assert_eq!(o.status.code(), Some(0), "{text}");
-    let lines = text.lines().filter(|l| l.starts_with("pass ") || l.starts_with("FAIL ")).count();
+    let lines = text
+        .lines()
+        .filter(|l| l.starts_with("pass ") || l.starts_with("FAIL "))
+        .count();
     assert_eq!(lines as u64, rows[1]["checks_total"].as_u64().unwrap(), "{text}");
 
     // A corrupted report: the top diagnosis and one sign changed → exit 1, those lines FAIL.
     let mut r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     r["differential"][0]["diagnosis"] = "no_mass".into();
-    let flipped = if r["signs"][0]["state"] == "present" { "absent" } else { "present" };
+    let flipped = if r["signs"][0]["state"] == "present" {
+        "absent"
+    } else {
+        "present"
+    };
     r["signs"][0]["state"] = flipped.into();
     let bad = tmp.path().join("corrupted.json");
     std::fs::write(&bad, serde_json::to_string(&r).unwrap()).unwrap();
@@ -80,7 +84,11 @@ fn bench_verdicts_match_e2e_and_score_exit_codes() {
     let text = String::from_utf8_lossy(&o.stdout).to_string();
     assert_eq!(o.status.code(), Some(1), "{text}");
     assert!(text.contains("FAIL top_diagnosis"), "{text}");
-    assert_eq!(text.lines().filter(|l| l.starts_with("FAIL ")).count(), 2, "{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("FAIL ")).count(),
+        2,
+        "{text}"
+    );
 
     // Unreadable input → exit 2, naming the file.
     let o = score(&tmp.path().join("missing.json"), &truth);

@@ -88,10 +88,19 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 #[test]
-fn seg_and_sr_pass_dciodvfy_and_read_back_in_highdicom_as_report_json() {
+fn ct_seg_and_sr_pass_dciodvfy_and_read_back_in_highdicom_as_report_json() {
+    check_case(CaseName::IvcLeiomyosarcoma);
+}
+
+#[test]
+fn mri_seg_and_sr_pass_dciodvfy_and_read_back_in_highdicom_as_report_json() {
+    check_case(CaseName::MriLeiomyosarcoma);
+}
+
+fn check_case(case: CaseName) {
     let tmp = tempfile::tempdir().unwrap();
     let study_dir = tmp.path().join("study");
-    let st = generate(CaseName::IvcLeiomyosarcoma, &PhantomOptions::small());
+    let st = generate(case, &PhantomOptions::small());
     let w = write_study(&st, &study_dir, &WriteOptions::default()).unwrap();
     let truth = Truth::load(&w.truth_path).unwrap();
     let out = tmp.path().join("out");
@@ -143,7 +152,10 @@ fn seg_and_sr_pass_dciodvfy_and_read_back_in_highdicom_as_report_json() {
         hs["frame_of_reference_uid"].as_str(),
         vol.meta.frame_of_reference_uid.as_deref()
     );
-    assert_eq!(hs["study_instance_uid"].as_str(), vol.meta.study_instance_uid.as_deref());
+    assert_eq!(
+        hs["study_instance_uid"].as_str(),
+        vol.meta.study_instance_uid.as_deref()
+    );
     assert_eq!(h["sr"]["study_instance_uid"], hs["study_instance_uid"]);
 
     // 3. Every segment equals its NIfTI label map voxel for voxel.
@@ -233,14 +245,28 @@ fn seg_and_sr_pass_dciodvfy_and_read_back_in_highdicom_as_report_json() {
         let l = &d["lines"][0];
         assert_eq!(l["graphic_type"], "POLYLINE");
         assert!(slice_of.contains_key(l["sop_instance_uid"].as_str().unwrap()));
-        let p: Vec<f64> = l["points"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        let p: Vec<f64> = l["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
         let len = (((p[2] - p[0]) * spacing[0]).powi(2) + ((p[3] - p[1]) * spacing[1]).powi(2)).sqrt();
-        assert!((len - want).abs() <= 0.15 * want, "{key}: line {len:.1} mm, value {want:.1}");
+        assert!(
+            (len - want).abs() <= 0.15 * want,
+            "{key}: line {len:.1} mm, value {want:.1}"
+        );
     }
     let flat = one(ivc, "Flattening ratio (min/max Feret)", None);
-    assert!(close(flat["value"].as_f64().unwrap(), r["ivc"]["min_flattening_ratio"].as_f64().unwrap()));
+    assert!(close(
+        flat["value"].as_f64().unwrap(),
+        r["ivc"]["min_flattening_ratio"].as_f64().unwrap()
+    ));
     let len = one(ivc, "Length", None);
-    assert!(close(len["value"].as_f64().unwrap(), r["ivc"]["length_mm"].as_f64().unwrap()));
+    assert!(close(
+        len["value"].as_f64().unwrap(),
+        r["ivc"]["length_mm"].as_f64().unwrap()
+    ));
     if let Some(l) = r["ivc"]["lumen"]["longest_imperceptible_mm"].as_f64() {
         let v = one(ivc, "Longest imperceptible lumen length", None);
         assert!(close(v["value"].as_f64().unwrap(), l));
@@ -250,9 +276,15 @@ fn seg_and_sr_pass_dciodvfy_and_read_back_in_highdicom_as_report_json() {
     assert_eq!(mass["referenced_segment"]["segment_number"], seg_number["Mass"]);
     assert_eq!(mass["referenced_segment"]["sop_instance_uid"], seg_sop);
     let rm = &r["mass"];
-    assert!(close(one(mass, "Volume", None)["value"].as_f64().unwrap(), rm["volume_ml"].as_f64().unwrap()));
+    assert!(close(
+        one(mass, "Volume", None)["value"].as_f64().unwrap(),
+        rm["volume_ml"].as_f64().unwrap()
+    ));
     let d = one(mass, "Diameter", Some(("Derivation", "Maximum")));
-    assert!(close(d["value"].as_f64().unwrap(), rm["max_diameter_mm"].as_f64().unwrap()));
+    assert!(close(
+        d["value"].as_f64().unwrap(),
+        rm["max_diameter_mm"].as_f64().unwrap()
+    ));
     assert_eq!(d["lines"].as_array().map(|a| a.len()), Some(1));
     for (name, key) in [
         ("Arc of contact with the IVC wall", "contact_arc_deg"),
@@ -260,7 +292,10 @@ fn seg_and_sr_pass_dciodvfy_and_read_back_in_highdicom_as_report_json() {
         ("Calcified fraction of the mass", "calcified_fraction"),
     ] {
         if let Some(want) = rm[key].as_f64() {
-            assert!(close(one(mass, name, None)["value"].as_f64().unwrap(), want), "{key}");
+            assert!(
+                close(one(mass, name, None)["value"].as_f64().unwrap(), want),
+                "{key}"
+            );
         }
     }
     let means = meas(mass, "Mean value in the mass", None);

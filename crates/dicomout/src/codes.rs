@@ -84,12 +84,36 @@ pub fn state(s: &str) -> Code {
 /// The 13 report-v1 signs: id → private code (code values are at most 16 characters).
 pub const SIGNS: [(&str, &str, &str); 13] = [
     ("dilated_ivc", "SIGN-DILIVC", "Dilated IVC"),
-    ("imperceptible_ivc_lumen", "SIGN-IMPLUMEN", "Imperceptible IVC lumen"),
-    ("prominent_collaterals", "SIGN-COLLAT", "Prominent venous collaterals"),
-    ("ivc_extrinsic_compression", "SIGN-EXTCOMP", "IVC extrinsic compression"),
-    ("intraluminal_extension", "SIGN-INTRALUM", "Intraluminal extension into the IVC"),
-    ("heterogeneous_arterial_enhancement", "SIGN-HETART", "Heterogeneous arterial enhancement"),
-    ("progressive_delayed_enhancement", "SIGN-PROGDEL", "Progressive delayed enhancement"),
+    (
+        "imperceptible_ivc_lumen",
+        "SIGN-IMPLUMEN",
+        "Imperceptible IVC lumen",
+    ),
+    (
+        "prominent_collaterals",
+        "SIGN-COLLAT",
+        "Prominent venous collaterals",
+    ),
+    (
+        "ivc_extrinsic_compression",
+        "SIGN-EXTCOMP",
+        "IVC extrinsic compression",
+    ),
+    (
+        "intraluminal_extension",
+        "SIGN-INTRALUM",
+        "Intraluminal extension into the IVC",
+    ),
+    (
+        "heterogeneous_arterial_enhancement",
+        "SIGN-HETART",
+        "Heterogeneous arterial enhancement",
+    ),
+    (
+        "progressive_delayed_enhancement",
+        "SIGN-PROGDEL",
+        "Progressive delayed enhancement",
+    ),
     ("washout", "SIGN-WASHOUT", "Washout"),
     ("internal_fat", "SIGN-FAT", "Internal fat"),
     ("calcification", "SIGN-CALC", "Calcification"),

@@ -96,7 +96,14 @@ mod tests {
 
     #[test]
     fn ds_fits_sixteen_characters() {
-        for x in [0.0, 1.5, -123456.789012, 1.0e12, -9.87654321e-7, 123456789012345.0] {
+        for x in [
+            0.0,
+            1.5,
+            -123456.789012,
+            1.0e12,
+            -9.87654321e-7,
+            123456789012345.0,
+        ] {
             let s = ds_str(x);
             assert!(s.len() <= 16, "{s}");
             let back: f64 = s.parse().unwrap();
@@ -107,7 +114,10 @@ mod tests {
     #[test]
     fn uid_is_valid() {
         let u = new_uid();
-        assert!(u.len() <= 64 && u.starts_with("2.25.") && !u[5..].starts_with('0'), "{u}");
+        assert!(
+            u.len() <= 64 && u.starts_with("2.25.") && !u[5..].starts_with('0'),
+            "{u}"
+        );
         assert_ne!(u, new_uid());
     }
 

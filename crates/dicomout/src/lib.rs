@@ -98,7 +98,12 @@ impl StudyAttributes {
                 elem::put_str(o, *t, *vr, v);
             }
         }
-        elem::put_str(o, tags::STUDY_INSTANCE_UID, dicom_core::VR::UI, &self.study_instance_uid);
+        elem::put_str(
+            o,
+            tags::STUDY_INSTANCE_UID,
+            dicom_core::VR::UI,
+            &self.study_instance_uid,
+        );
     }
 }
 
@@ -134,10 +139,8 @@ pub fn reference<'a>(study: &'a Study, m: &Measurements) -> Option<Reference<'a>
         .series
         .iter()
         .find(|s| s.volume.as_ref().is_some_and(|x| std::ptr::eq(x, v)))?;
-    (!series.slice_sources.is_empty() && series.slice_sources.len() == v.shape()[0]).then_some(Reference {
-        series,
-        volume: v,
-    })
+    (!series.slice_sources.is_empty() && series.slice_sources.len() == v.shape()[0])
+        .then_some(Reference { series, volume: v })
 }
 
 /// `mask` on the reference grid: itself when the grids agree, else nearest-neighbour
@@ -173,7 +176,12 @@ pub struct Written {
 }
 
 /// Write `out/seg.dcm` (when any label has voxels) and `out/sr.dcm`.
-pub fn write_dicom(out: &Path, study: &Study, m: &Measurements, report: &Report) -> Result<Written, DicomOutError> {
+pub fn write_dicom(
+    out: &Path,
+    study: &Study,
+    m: &Measurements,
+    report: &Report,
+) -> Result<Written, DicomOutError> {
     let r = reference(study, m).ok_or(DicomOutError::NoSourceSeries)?;
     let first = r
         .instances()
@@ -205,7 +213,12 @@ pub fn write_dicom(out: &Path, study: &Study, m: &Measurements, report: &Report)
 }
 
 /// Encode a data set as a DICOM file (Explicit VR Little Endian).
-pub(crate) fn file_bytes(obj: elem::Obj, sop_class: &str, sop_instance: &str, path: &Path) -> Result<Vec<u8>, DicomOutError> {
+pub(crate) fn file_bytes(
+    obj: elem::Obj,
+    sop_class: &str,
+    sop_instance: &str,
+    path: &Path,
+) -> Result<Vec<u8>, DicomOutError> {
     let enc = |e: String| DicomOutError::Encode {
         path: path.to_path_buf(),
         reason: e,

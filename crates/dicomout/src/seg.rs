@@ -118,7 +118,11 @@ fn algorithm_type(s: Option<Source>) -> &'static str {
 }
 
 fn put_at(o: &mut Obj, tag: Tag, v: Tag) {
-    o.put(DataElement::new(tag, VR::AT, PrimitiveValue::Tags(vec![v].into())));
+    o.put(DataElement::new(
+        tag,
+        VR::AT,
+        PrimitiveValue::Tags(vec![v].into()),
+    ));
 }
 
 /// Build the Segmentation; `None` when no structure has a voxel.
@@ -190,7 +194,12 @@ pub fn build(r: &Reference, attrs: &StudyAttributes, m: &Measurements, tool_vers
     put_empty(&mut o, tags::POSITION_REFERENCE_INDICATOR, VR::LO);
     put_str(&mut o, tags::IMAGE_TYPE, VR::CS, "DERIVED\\PRIMARY");
     put_str(&mut o, tags::CONTENT_LABEL, VR::CS, "CAVASCOPE");
-    put_str(&mut o, tags::CONTENT_DESCRIPTION, VR::LO, "IVC, mass and collateral veins");
+    put_str(
+        &mut o,
+        tags::CONTENT_DESCRIPTION,
+        VR::LO,
+        "IVC, mass and collateral veins",
+    );
     put_empty(&mut o, tags::CONTENT_CREATOR_NAME, VR::PN);
     put_u16(&mut o, tags::SAMPLES_PER_PIXEL, 1);
     put_str(&mut o, tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2");
@@ -212,9 +221,18 @@ pub fn build(r: &Reference, attrs: &StudyAttributes, m: &Measurements, tool_vers
         let mut it = Obj::new_empty();
         put_u16(&mut it, tags::SEGMENT_NUMBER, number);
         put_str(&mut it, tags::SEGMENT_LABEL, VR::LO, s.label);
-        put_str(&mut it, tags::SEGMENT_ALGORITHM_TYPE, VR::CS, algorithm_type(s.source));
+        put_str(
+            &mut it,
+            tags::SEGMENT_ALGORITHM_TYPE,
+            VR::CS,
+            algorithm_type(s.source),
+        );
         put_str(&mut it, tags::SEGMENT_ALGORITHM_NAME, VR::LO, "cavascope");
-        put_code(&mut it, tags::SEGMENTED_PROPERTY_CATEGORY_CODE_SEQUENCE, &s.category);
+        put_code(
+            &mut it,
+            tags::SEGMENTED_PROPERTY_CATEGORY_CODE_SEQUENCE,
+            &s.category,
+        );
         put_code(&mut it, tags::SEGMENTED_PROPERTY_TYPE_CODE_SEQUENCE, &s.kind);
         put_str(&mut it, tags::TRACKING_ID, VR::UT, s.label);
         put_str(&mut it, tags::TRACKING_UID, VR::UI, &tracking_uid);
@@ -317,7 +335,12 @@ pub fn build(r: &Reference, attrs: &StudyAttributes, m: &Measurements, tool_vers
                 .map(|src| {
                     let mut x = Obj::new_empty();
                     put_str(&mut x, tags::REFERENCED_SOP_CLASS_UID, VR::UI, &src.sop_class_uid);
-                    put_str(&mut x, tags::REFERENCED_SOP_INSTANCE_UID, VR::UI, &src.sop_instance_uid);
+                    put_str(
+                        &mut x,
+                        tags::REFERENCED_SOP_INSTANCE_UID,
+                        VR::UI,
+                        &src.sop_instance_uid,
+                    );
                     if let Some(f) = src.frame_number {
                         put_str(&mut x, tags::REFERENCED_FRAME_NUMBER, VR::IS, &f.to_string());
                     }
@@ -346,7 +369,12 @@ pub fn build(r: &Reference, attrs: &StudyAttributes, m: &Measurements, tool_vers
             }
         }
     }
-    put_str(&mut o, tags::NUMBER_OF_FRAMES, VR::IS, &per_frame.len().to_string());
+    put_str(
+        &mut o,
+        tags::NUMBER_OF_FRAMES,
+        VR::IS,
+        &per_frame.len().to_string(),
+    );
     put_seq(&mut o, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE, per_frame);
 
     // Common instance reference: the whole source series.
@@ -360,12 +388,22 @@ pub fn build(r: &Reference, attrs: &StudyAttributes, m: &Measurements, tool_vers
         .map(|s| {
             let mut x = Obj::new_empty();
             put_str(&mut x, tags::REFERENCED_SOP_CLASS_UID, VR::UI, &s.sop_class_uid);
-            put_str(&mut x, tags::REFERENCED_SOP_INSTANCE_UID, VR::UI, &s.sop_instance_uid);
+            put_str(
+                &mut x,
+                tags::REFERENCED_SOP_INSTANCE_UID,
+                VR::UI,
+                &s.sop_instance_uid,
+            );
             x
         })
         .collect();
     let mut rs = Obj::new_empty();
-    put_str(&mut rs, tags::SERIES_INSTANCE_UID, VR::UI, &r.series.series_instance_uid);
+    put_str(
+        &mut rs,
+        tags::SERIES_INSTANCE_UID,
+        VR::UI,
+        &r.series.series_instance_uid,
+    );
     put_seq(&mut rs, tags::REFERENCED_INSTANCE_SEQUENCE, refs);
     put_seq(&mut o, tags::REFERENCED_SERIES_SEQUENCE, vec![rs]);
 
@@ -379,7 +417,11 @@ pub fn build(r: &Reference, attrs: &StudyAttributes, m: &Measurements, tool_vers
     if bytes.len() % 2 == 1 {
         bytes.push(0);
     }
-    o.put(DataElement::new(tags::PIXEL_DATA, VR::OB, PrimitiveValue::from(bytes)));
+    o.put(DataElement::new(
+        tags::PIXEL_DATA,
+        VR::OB,
+        PrimitiveValue::from(bytes),
+    ));
     Some(Seg {
         obj: o,
         sop_instance_uid: sop_uid,

@@ -100,13 +100,24 @@ fn num(name: &Code, v: f64, unit: &Code, c: Vec<Obj>) -> Obj {
     let mut mv = Obj::new_empty();
     put_code(&mut mv, tags::MEASUREMENT_UNITS_CODE_SEQUENCE, unit);
     put_ds(&mut mv, tags::NUMERIC_VALUE, &[v]);
-    mv.put(DataElement::new(tags::FLOATING_POINT_VALUE, VR::FD, PrimitiveValue::from(v)));
+    mv.put(DataElement::new(
+        tags::FLOATING_POINT_VALUE,
+        VR::FD,
+        PrimitiveValue::from(v),
+    ));
     put_seq(&mut o, tags::MEASURED_VALUE_SEQUENCE, vec![mv]);
     children(o, c)
 }
 
 /// An IMAGE reference item (no concept name unless given).
-fn image(rel: &str, name: Option<&Code>, class: &str, inst: &str, frame: Option<u32>, segment: Option<u16>) -> Obj {
+fn image(
+    rel: &str,
+    name: Option<&Code>,
+    class: &str,
+    inst: &str,
+    frame: Option<u32>,
+    segment: Option<u16>,
+) -> Obj {
     let mut o = item(Some(rel), "IMAGE", name);
     let mut r = Obj::new_empty();
     put_str(&mut r, tags::REFERENCED_SOP_CLASS_UID, VR::UI, class);
@@ -183,7 +194,11 @@ fn scoord(l: &Line) -> Obj {
     let mut o = item(Some("INFERRED FROM"), "SCOORD", None);
     put_str(&mut o, tags::GRAPHIC_TYPE, VR::CS, "POLYLINE");
     let pts: Vec<f32> = l.points.iter().flatten().copied().collect();
-    o.put(DataElement::new(tags::GRAPHIC_DATA, VR::FL, PrimitiveValue::F32(pts.into())));
+    o.put(DataElement::new(
+        tags::GRAPHIC_DATA,
+        VR::FL,
+        PrimitiveValue::F32(pts.into()),
+    ));
     let img = image(
         "SELECTED FROM",
         None,
@@ -199,7 +214,11 @@ fn scoord(l: &Line) -> Obj {
 fn group_head(label: &str, uid: &str, finding: &Code) -> Vec<Obj> {
     vec![
         text("CONTAINS", &codes::dcm("112039", "Tracking Identifier"), label),
-        uidref("CONTAINS", &codes::dcm("112040", "Tracking Unique Identifier"), uid),
+        uidref(
+            "CONTAINS",
+            &codes::dcm("112040", "Tracking Unique Identifier"),
+            uid,
+        ),
         code_v("CONTAINS", &codes::dcm("121071", "Finding"), finding),
     ]
 }
@@ -231,10 +250,18 @@ fn segment_ref(seg: Option<(&(String, String), &SegmentInfo)>, r: &Reference) ->
 fn section_line(r: &Reference, centre: [f64; 3], tangent: [f64; 3], d: f64) -> Option<Line> {
     let c = Point3::new(centre[0], centre[1], centre[2]);
     let t = Vector3::new(tangent[0], tangent[1], tangent[2]);
-    let t = if t.norm() > 1e-9 { t.normalize() } else { Vector3::z() };
+    let t = if t.norm() > 1e-9 {
+        t.normalize()
+    } else {
+        Vector3::z()
+    };
     let x = Vector3::x();
     let u = x - t * t.dot(&x);
-    let u = if u.norm() > 1e-6 { u.normalize() } else { Vector3::y() };
+    let u = if u.norm() > 1e-6 {
+        u.normalize()
+    } else {
+        Vector3::y()
+    };
     line_on_slice(r, &(c - u * (d / 2.0)), &(c + u * (d / 2.0)))
 }
 
@@ -312,7 +339,11 @@ pub fn build(
             let tangent = m
                 .ivc
                 .as_ref()
-                .and_then(|i| i.profile.iter().find(|p| sec.is_some_and(|s| (p.s_mm - s.s_mm).abs() < 1e-9)))
+                .and_then(|i| {
+                    i.profile
+                        .iter()
+                        .find(|p| sec.is_some_and(|s| (p.s_mm - s.s_mm).abs() < 1e-9))
+                })
                 .map(|p| p.tangent)
                 .unwrap_or([0.0, 0.0, 1.0]);
             if let Some(l) = sec.and_then(|s| section_line(r, s.center_mm, tangent, v)) {
@@ -335,7 +366,12 @@ pub fn build(
                 vec![derivation(false)],
             ));
         }
-        c.push(num(&codes::sct("410668003", "Length"), ivc.length_mm, &codes::mm(), vec![]));
+        c.push(num(
+            &codes::sct("410668003", "Length"),
+            ivc.length_mm,
+            &codes::mm(),
+            vec![],
+        ));
         if let Some(l) = ivc.lumen.longest_imperceptible_mm {
             c.push(num(
                 &codes::private("IMPLUMENLEN", "Longest imperceptible lumen length"),
@@ -353,7 +389,12 @@ pub fn build(
             ));
         }
         if let Some(s) = s {
-            c.push(num(&codes::sct("118565006", "Volume"), s.1.volume_ml, &codes::ml(), vec![]));
+            c.push(num(
+                &codes::sct("118565006", "Volume"),
+                s.1.volume_ml,
+                &codes::ml(),
+                vec![],
+            ));
         }
         groups.push(container(
             Some("CONTAINS"),
@@ -369,7 +410,12 @@ pub fn build(
         let tracking = s.map(|x| x.1.tracking_uid.clone()).unwrap_or_else(new_uid);
         let mut c = group_head("Mass", &tracking, &codes::mass());
         c.extend(segment_ref(s, r));
-        c.push(num(&codes::sct("118565006", "Volume"), mass.volume_ml, &codes::ml(), vec![]));
+        c.push(num(
+            &codes::sct("118565006", "Volume"),
+            mass.volume_ml,
+            &codes::ml(),
+            vec![],
+        ));
         let mut kids = vec![derivation(true)];
         let pair = m
             .mass
@@ -379,7 +425,12 @@ pub fn build(
             kids.push(scoord(&l));
             lines.push(l);
         }
-        c.push(num(&codes::sct("81827009", "Diameter"), mass.max_diameter_mm, &codes::mm(), kids));
+        c.push(num(
+            &codes::sct("81827009", "Diameter"),
+            mass.max_diameter_mm,
+            &codes::mm(),
+            kids,
+        ));
         let opt = |c: &mut Vec<Obj>, code: Code, v: Option<f64>, unit: Code| {
             if let Some(v) = v {
                 c.push(num(&code, v, &unit, vec![]));
@@ -416,7 +467,11 @@ pub fn build(
             codes::no_units(),
         );
         let ct = report.series.iter().any(|x| x.modality == "CT");
-        let unit = if ct { codes::hounsfield() } else { codes::no_units() };
+        let unit = if ct {
+            codes::hounsfield()
+        } else {
+            codes::no_units()
+        };
         let phase = codes::private("PHASE", "Contrast phase");
         for e in &mass.enhancement {
             let role = codes::role(&e.role);
@@ -551,7 +606,16 @@ pub fn build(
     let lib_images: Vec<Obj> = lines
         .iter()
         .filter(|l| seen.insert((l.sop_instance_uid.clone(), l.frame_number)))
-        .map(|l| image("CONTAINS", None, &l.sop_class_uid, &l.sop_instance_uid, l.frame_number, None))
+        .map(|l| {
+            image(
+                "CONTAINS",
+                None,
+                &l.sop_class_uid,
+                &l.sop_instance_uid,
+                l.frame_number,
+                None,
+            )
+        })
         .collect();
     let modality = r.series.modality.as_str();
     let procedure = if modality == "MR" {
@@ -631,17 +695,32 @@ pub fn build(
         if seen.insert(s.sop_instance_uid.clone()) {
             let mut x = Obj::new_empty();
             put_str(&mut x, tags::REFERENCED_SOP_CLASS_UID, VR::UI, &s.sop_class_uid);
-            put_str(&mut x, tags::REFERENCED_SOP_INSTANCE_UID, VR::UI, &s.sop_instance_uid);
+            put_str(
+                &mut x,
+                tags::REFERENCED_SOP_INSTANCE_UID,
+                VR::UI,
+                &s.sop_instance_uid,
+            );
             sops.push(x);
         }
     }
     let mut si = Obj::new_empty();
-    put_str(&mut si, tags::SERIES_INSTANCE_UID, VR::UI, &r.series.series_instance_uid);
+    put_str(
+        &mut si,
+        tags::SERIES_INSTANCE_UID,
+        VR::UI,
+        &r.series.series_instance_uid,
+    );
     put_seq(&mut si, tags::REFERENCED_SOP_SEQUENCE, sops);
     series_items.push(si);
     if let Some((seg_sop, seg_series)) = seg {
         let mut x = Obj::new_empty();
-        put_str(&mut x, tags::REFERENCED_SOP_CLASS_UID, VR::UI, crate::seg::SEG_SOP_CLASS);
+        put_str(
+            &mut x,
+            tags::REFERENCED_SOP_CLASS_UID,
+            VR::UI,
+            crate::seg::SEG_SOP_CLASS,
+        );
         put_str(&mut x, tags::REFERENCED_SOP_INSTANCE_UID, VR::UI, seg_sop);
         let mut si = Obj::new_empty();
         put_str(&mut si, tags::SERIES_INSTANCE_UID, VR::UI, seg_series);
@@ -649,14 +728,38 @@ pub fn build(
         series_items.push(si);
     }
     let mut st = Obj::new_empty();
-    put_str(&mut st, tags::STUDY_INSTANCE_UID, VR::UI, &attrs.study_instance_uid);
+    put_str(
+        &mut st,
+        tags::STUDY_INSTANCE_UID,
+        VR::UI,
+        &attrs.study_instance_uid,
+    );
     put_seq(&mut st, tags::REFERENCED_SERIES_SEQUENCE, series_items);
-    put_seq(&mut o, tags::CURRENT_REQUESTED_PROCEDURE_EVIDENCE_SEQUENCE, vec![st]);
+    put_seq(
+        &mut o,
+        tags::CURRENT_REQUESTED_PROCEDURE_EVIDENCE_SEQUENCE,
+        vec![st],
+    );
     // The private coding scheme, declared (PS3.3 C.12.1.1.4).
     let mut cs = Obj::new_empty();
-    put_str(&mut cs, tags::CODING_SCHEME_DESIGNATOR, VR::SH, codes::PRIVATE_SCHEME);
-    put_str(&mut cs, tags::CODING_SCHEME_NAME, VR::ST, codes::PRIVATE_SCHEME_NAME);
-    put_str(&mut cs, tags::CODING_SCHEME_RESPONSIBLE_ORGANIZATION, VR::ST, "cavascope project");
+    put_str(
+        &mut cs,
+        tags::CODING_SCHEME_DESIGNATOR,
+        VR::SH,
+        codes::PRIVATE_SCHEME,
+    );
+    put_str(
+        &mut cs,
+        tags::CODING_SCHEME_NAME,
+        VR::ST,
+        codes::PRIVATE_SCHEME_NAME,
+    );
+    put_str(
+        &mut cs,
+        tags::CODING_SCHEME_RESPONSIBLE_ORGANIZATION,
+        VR::ST,
+        "cavascope project",
+    );
     put_seq(&mut o, tags::CODING_SCHEME_IDENTIFICATION_SEQUENCE, vec![cs]);
     // Root content item.
     for e in root.into_iter() {

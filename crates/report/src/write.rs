@@ -211,7 +211,10 @@ pub fn write_outputs(
         let p = dir.join("collaterals_mask.nii.gz");
         match nifti_io::write_mask_nifti(&p, mask) {
             Ok(()) => written.push(p),
-            Err(e) => warnings.push(format!("{}: cannot write collaterals label map: {e}", p.display())),
+            Err(e) => warnings.push(format!(
+                "{}: cannot write collaterals label map: {e}",
+                p.display()
+            )),
         }
     }
 

@@ -28,7 +28,12 @@ pub fn run_score(_g: &Global, a: ScoreArgs) -> u8 {
     };
     let checks = score(&report, &truth);
     for c in &checks {
-        println!("{} {}: {}", if c.pass { "pass" } else { "FAIL" }, c.name, c.detail);
+        println!(
+            "{} {}: {}",
+            if c.pass { "pass" } else { "FAIL" },
+            c.name,
+            c.detail
+        );
     }
     let failed = checks.iter().filter(|c| !c.pass).count();
     println!(
@@ -79,7 +84,11 @@ pub fn run(g: &Global, a: BenchArgs) -> u8 {
                 None => {
                     eprintln!(
                         "cavascope bench: unknown case {c:?}; known: {}",
-                        CaseName::all().iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+                        CaseName::all()
+                            .iter()
+                            .map(|c| c.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     );
                     return 2;
                 }
@@ -88,7 +97,10 @@ pub fn run(g: &Global, a: BenchArgs) -> u8 {
         v
     };
     if super::phantom::options_for_size(&a.size).is_none() {
-        eprintln!("cavascope bench: --size must be small or standard, not {:?}", a.size);
+        eprintln!(
+            "cavascope bench: --size must be small or standard, not {:?}",
+            a.size
+        );
         return 2;
     }
     if a.draws == 0 {
