@@ -159,7 +159,13 @@ fn batch_with_a_broken_study_and_hostile_names() {
 
     let out = tempfile::tempdir().unwrap();
     let o = out.path().join("results");
-    let res = batch(&[r.as_os_str(), OsStr::new("--out"), o.as_os_str()]);
+    // --dicom-out: a SEG and an SR per analysed study (docs/dicom-out.md).
+    let res = batch(&[
+        r.as_os_str(),
+        OsStr::new("--out"),
+        o.as_os_str(),
+        OsStr::new("--dicom-out"),
+    ]);
     let stderr = String::from_utf8_lossy(&res.stderr);
     assert_eq!(
         res.status.code(),
@@ -188,6 +194,9 @@ fn batch_with_a_broken_study_and_hostile_names() {
         let report: Value =
             serde_json::from_slice(&std::fs::read(o.join(&g["study"]).join("report.json")).unwrap()).unwrap();
         assert_row_matches_report(g, &report);
+        for f in ["dicom/seg.dcm", "dicom/sr.dcm"] {
+            assert!(o.join(&g["study"]).join(f).is_file(), "{good:?}: {f} missing");
+        }
     }
     // Same pixels under two names: same measurements.
     let (n, l) = (row(Path::new("normal")), row(Path::new(&long)));

@@ -57,6 +57,14 @@ pub fn put_code(o: &mut Obj, tag: Tag, c: &Code) {
     put_seq(o, tag, vec![code_item(c)]);
 }
 
+/// A Referenced SOP Class UID / Referenced SOP Instance UID item.
+pub fn sop_ref(class: &str, instance: &str) -> Obj {
+    let mut x = Obj::new_empty();
+    put_str(&mut x, tags::REFERENCED_SOP_CLASS_UID, VR::UI, class);
+    put_str(&mut x, tags::REFERENCED_SOP_INSTANCE_UID, VR::UI, instance);
+    x
+}
+
 /// DICOM date and time (UTC) of now: `(YYYYMMDD, HHMMSS)`.
 pub fn now_utc() -> (String, String) {
     let secs = std::time::SystemTime::now()

@@ -119,6 +119,17 @@ impl Reference<'_> {
         self.series.slice_sources.get(k).and_then(|v| v.first())
     }
 
+    /// Every source SOP instance of the series (each once, in slice order), as
+    /// Referenced SOP Class / Instance UID items.
+    pub fn sop_items(&self) -> Vec<elem::Obj> {
+        let mut seen = std::collections::BTreeSet::new();
+        self.instances()
+            .into_iter()
+            .filter(|s| seen.insert(s.sop_instance_uid.as_str()))
+            .map(|s| elem::sop_ref(&s.sop_class_uid, &s.sop_instance_uid))
+            .collect()
+    }
+
     /// Every source image of the series (each once, in slice order).
     pub fn instances(&self) -> Vec<&SourceImage> {
         let mut seen = std::collections::BTreeSet::new();

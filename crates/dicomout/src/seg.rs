@@ -333,14 +333,7 @@ pub fn build(r: &Reference, attrs: &StudyAttributes, m: &Measurements, tool_vers
             let sources: Vec<Obj> = srcs
                 .iter()
                 .map(|src| {
-                    let mut x = Obj::new_empty();
-                    put_str(&mut x, tags::REFERENCED_SOP_CLASS_UID, VR::UI, &src.sop_class_uid);
-                    put_str(
-                        &mut x,
-                        tags::REFERENCED_SOP_INSTANCE_UID,
-                        VR::UI,
-                        &src.sop_instance_uid,
-                    );
+                    let mut x = sop_ref(&src.sop_class_uid, &src.sop_instance_uid);
                     if let Some(f) = src.frame_number {
                         put_str(&mut x, tags::REFERENCED_FRAME_NUMBER, VR::IS, &f.to_string());
                     }
@@ -378,25 +371,7 @@ pub fn build(r: &Reference, attrs: &StudyAttributes, m: &Measurements, tool_vers
     put_seq(&mut o, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE, per_frame);
 
     // Common instance reference: the whole source series.
-    let refs: Vec<Obj> = r
-        .instances()
-        .into_iter()
-        .filter({
-            let mut seen = std::collections::BTreeSet::new();
-            move |s| seen.insert(s.sop_instance_uid.clone())
-        })
-        .map(|s| {
-            let mut x = Obj::new_empty();
-            put_str(&mut x, tags::REFERENCED_SOP_CLASS_UID, VR::UI, &s.sop_class_uid);
-            put_str(
-                &mut x,
-                tags::REFERENCED_SOP_INSTANCE_UID,
-                VR::UI,
-                &s.sop_instance_uid,
-            );
-            x
-        })
-        .collect();
+    let refs = r.sop_items();
     let mut rs = Obj::new_empty();
     put_str(
         &mut rs,

@@ -119,9 +119,7 @@ fn image(
     segment: Option<u16>,
 ) -> Obj {
     let mut o = item(Some(rel), "IMAGE", name);
-    let mut r = Obj::new_empty();
-    put_str(&mut r, tags::REFERENCED_SOP_CLASS_UID, VR::UI, class);
-    put_str(&mut r, tags::REFERENCED_SOP_INSTANCE_UID, VR::UI, inst);
+    let mut r = sop_ref(class, inst);
     if let Some(f) = frame {
         put_str(&mut r, tags::REFERENCED_FRAME_NUMBER, VR::IS, &f.to_string());
     }
@@ -689,21 +687,7 @@ pub fn build(
     put_seq(&mut o, tags::PERFORMED_PROCEDURE_CODE_SEQUENCE, vec![]);
     // Evidence: the source series (every instance) and the SEG.
     let mut series_items = Vec::new();
-    let mut sops: Vec<Obj> = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for s in r.instances() {
-        if seen.insert(s.sop_instance_uid.clone()) {
-            let mut x = Obj::new_empty();
-            put_str(&mut x, tags::REFERENCED_SOP_CLASS_UID, VR::UI, &s.sop_class_uid);
-            put_str(
-                &mut x,
-                tags::REFERENCED_SOP_INSTANCE_UID,
-                VR::UI,
-                &s.sop_instance_uid,
-            );
-            sops.push(x);
-        }
-    }
+    let sops = r.sop_items();
     let mut si = Obj::new_empty();
     put_str(
         &mut si,
@@ -714,14 +698,7 @@ pub fn build(
     put_seq(&mut si, tags::REFERENCED_SOP_SEQUENCE, sops);
     series_items.push(si);
     if let Some((seg_sop, seg_series)) = seg {
-        let mut x = Obj::new_empty();
-        put_str(
-            &mut x,
-            tags::REFERENCED_SOP_CLASS_UID,
-            VR::UI,
-            crate::seg::SEG_SOP_CLASS,
-        );
-        put_str(&mut x, tags::REFERENCED_SOP_INSTANCE_UID, VR::UI, seg_sop);
+        let x = sop_ref(crate::seg::SEG_SOP_CLASS, seg_sop);
         let mut si = Obj::new_empty();
         put_str(&mut si, tags::SERIES_INSTANCE_UID, VR::UI, seg_series);
         put_seq(&mut si, tags::REFERENCED_SOP_SEQUENCE, vec![x]);

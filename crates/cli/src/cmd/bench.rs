@@ -84,11 +84,7 @@ pub fn run(g: &Global, a: BenchArgs) -> u8 {
                 None => {
                     eprintln!(
                         "cavascope bench: unknown case {c:?}; known: {}",
-                        CaseName::all()
-                            .iter()
-                            .map(|c| c.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        super::phantom::known_cases()
                     );
                     return 2;
                 }

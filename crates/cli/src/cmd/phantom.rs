@@ -14,6 +14,15 @@ pub fn options_for_size(size: &str) -> Option<PhantomOptions> {
     }
 }
 
+/// The case names, comma-separated (for error messages).
+pub fn known_cases() -> String {
+    CaseName::all()
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Generate `case` and write it to `out`; prints nothing.
 pub fn make(
     case: CaseName,
@@ -30,11 +39,7 @@ pub fn run(_g: &Global, a: PhantomArgs) -> u8 {
         eprintln!(
             "cavascope phantom: unknown case {:?}; known: {}",
             a.case,
-            CaseName::all()
-                .iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            known_cases()
         );
         return 2;
     };
