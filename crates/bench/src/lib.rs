@@ -402,7 +402,7 @@ mod tests {
         let mut bad = r.clone();
         bad["series"][0]["role"] = "not_a_role".into();
         assert!(failing(&bad, "role "));
-        let csv = String::from_utf8(csv_bytes(&[row.clone()]).unwrap()).unwrap();
+        let csv = String::from_utf8(csv_bytes(std::slice::from_ref(&row)).unwrap()).unwrap();
         assert_eq!(csv.lines().count(), 2);
         assert!(table(&[row]).contains("ivc_leiomyosarcoma"));
     }

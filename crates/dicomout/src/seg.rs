@@ -404,3 +404,28 @@ pub fn build(r: &Reference, attrs: &StudyAttributes, m: &Measurements, tool_vers
         segments: infos,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::cielab;
+
+    #[test]
+    fn cielab_of_white_black_and_red() {
+        // White: L* 100, a* = b* = 0 (scaled: 65535, 128/255 of 65535).
+        let w = cielab([255, 255, 255]);
+        assert!(
+            w[0] >= 65530 && (w[1] as i32 - 32896).abs() < 40 && (w[2] as i32 - 32896).abs() < 40,
+            "{w:?}"
+        );
+        assert_eq!(cielab([0, 0, 0])[0], 0);
+        // sRGB red: L* 53.2, a* 80.1, b* 67.2.
+        let r = cielab([255, 0, 0]);
+        let l = r[0] as f64 * 100.0 / 65535.0;
+        let a = r[1] as f64 * 255.0 / 65535.0 - 128.0;
+        let b = r[2] as f64 * 255.0 / 65535.0 - 128.0;
+        assert!(
+            (l - 53.2).abs() < 0.5 && (a - 80.1).abs() < 1.0 && (b - 67.2).abs() < 1.0,
+            "{l} {a} {b}"
+        );
+    }
+}
