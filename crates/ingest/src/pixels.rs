@@ -21,6 +21,8 @@ pub const EXPLICIT_VR_BE: &str = "1.2.840.10008.1.2.2";
 pub const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
 /// JPEG Extended (processes 2 and 4): 8 or 12 bits.
 pub const JPEG_EXTENDED: &str = "1.2.840.10008.1.2.4.51";
+pub const JPEG_LS_LOSSLESS: &str = "1.2.840.10008.1.2.4.80";
+pub const JPEG_LS_NEAR_LOSSLESS: &str = "1.2.840.10008.1.2.4.81";
 
 /// Is the pixel data stored as plain samples (parsed by dicom-object into native values)?
 pub fn is_native(ts: &str) -> bool {
@@ -28,6 +30,11 @@ pub fn is_native(ts: &str) -> bool {
         ts,
         IMPLICIT_VR_LE | EXPLICIT_VR_LE | DEFLATED_EXPLICIT_VR_LE | EXPLICIT_VR_BE
     )
+}
+
+/// JPEG-LS lossless or near-lossless (decoded by crates/jpegls).
+pub fn is_jpegls(ts: &str) -> bool {
+    ts == JPEG_LS_LOSSLESS || ts == JPEG_LS_NEAR_LOSSLESS
 }
 
 /// Bytes of one frame's samples.
@@ -543,6 +550,51 @@ fn frames_fragment(frags: &[Vec<u8>], frames: u32, f: u32) -> Result<&[u8], Stri
     ))
 }
 
+/// JPEG-LS frames with our own decoder (cavascope-jpegls: Rust alone, no CharLS build).
+/// `None` when the decoder refuses a feature it does not implement and the `charls`
+/// feature is built in: dicom-pixeldata's CharLS then decodes the file.
+fn decode_jpegls(
+    obj: &dicom_object::DefaultDicomObject,
+    h: &FileHeader,
+    targets: &mut [Target],
+) -> Option<Result<(), String>> {
+    let frags = match obj.element(tags::PIXEL_DATA).ok().and_then(|e| e.value().fragments()) {
+        Some(f) => f,
+        None => return Some(Err("JPEG-LS pixel data is not encapsulated".into())),
+    };
+    let whole = (h.frames == 1 && frags.len() > 1).then(|| frags.concat());
+    let result = targets.par_iter_mut().try_for_each(|t| {
+        let data = match &whole {
+            Some(d) => d.as_slice(),
+            None => frames_fragment(frags, h.frames, t.frame).map_err(|e| (false, e))?,
+        };
+        let img = cavascope_jpegls::decode(data, cavascope_jpegls::Limits::exact(h.columns, h.rows, 1))
+            .map_err(|e| {
+                let unsupported = matches!(e, cavascope_jpegls::JlsError::Unsupported(_));
+                (unsupported, format!("cannot decode frame {} (JPEG-LS): {e}", t.frame))
+            })?;
+        let bytes: &[u8] = bytemuck::cast_slice(&img.samples);
+        let out = t.plane.as_slice_mut().ok_or((false, "internal: plane not contiguous".to_string()))?;
+        // The stream's precision can be below BitsStored (never above, for valid files):
+        // its samples are the stored values, masked or sign-extended as native ones.
+        convert_samples(
+            bytes,
+            16,
+            h.bits_stored.min(16),
+            h.pixel_signed,
+            t.slope,
+            t.intercept,
+            out,
+        )
+        .map_err(|e| (false, e))
+    });
+    match result {
+        Ok(()) => Some(Ok(())),
+        Err((true, _)) if cfg!(feature = "charls") => None,
+        Err((_, e)) => Some(Err(e)),
+    }
+}
+
 /// RLE frames with our own decoder (all widths, 32-bit included), one fragment per frame
 /// as the standard requires (a single-frame file may split its frame over fragments).
 fn decode_rle(
@@ -636,6 +688,11 @@ fn decode_file(h: &FileHeader, mut targets: Vec<Target>) -> Result<(), String> {
     }
     if h.transfer_syntax == JPEG_EXTENDED {
         if let Some(r) = decode_jpeg12(&obj, h, &mut targets) {
+            return r;
+        }
+    }
+    if is_jpegls(&h.transfer_syntax) {
+        if let Some(r) = decode_jpegls(&obj, h, &mut targets) {
             return r;
         }
     }
