@@ -299,6 +299,50 @@ fn open_native_tail(h: &FileHeader, need: usize) -> Option<(std::fs::File, TailH
     ))
 }
 
+/// Native PixelData followed by bytes that are not a DICOM element: the last element
+/// header in the file that is PixelData (OB/OW, or implicit) with exactly `need` bytes
+/// and room for them. `None` when there is none (the file is then reported unreadable).
+fn read_native_before_junk(h: &FileHeader, need: usize, targets: &mut [Target]) -> Option<Result<(), String>> {
+    if h.transfer_syntax == DEFLATED_EXPLICIT_VR_LE || need == 0 {
+        return None;
+    }
+    let data = std::fs::read(&h.path).ok()?;
+    let be = h.transfer_syntax == EXPLICIT_VR_BE;
+    let explicit = h.transfer_syntax != IMPLICIT_VR_LE;
+    let head = if explicit { 12 } else { 8 };
+    let last = data.len().checked_sub(need + head)?;
+    let tag: [u8; 4] = if be { [0x7F, 0xE0, 0x00, 0x10] } else { [0xE0, 0x7F, 0x10, 0x00] };
+    let pos = (0..=last).rev().find(|&p| {
+        let hd = &data[p..p + head];
+        if hd[..4] != tag {
+            return false;
+        }
+        let len = match (be, explicit) {
+            (true, _) => u32::from_be_bytes([hd[8], hd[9], hd[10], hd[11]]),
+            (false, true) => u32::from_le_bytes([hd[8], hd[9], hd[10], hd[11]]),
+            (false, false) => u32::from_le_bytes([hd[4], hd[5], hd[6], hd[7]]),
+        };
+        let vr_ok = !explicit || (&hd[4..6] == b"OW" || &hd[4..6] == b"OB") && hd[6..8] == [0, 0];
+        vr_ok && len as usize == need
+    })?;
+    let ow = explicit && &data[pos + 4..pos + 6] == b"OW";
+    let mut bytes = data[pos + head..pos + head + need].to_vec();
+    if be {
+        match h.bits_allocated {
+            8 if ow => bytes.chunks_exact_mut(2).for_each(|c| c.swap(0, 1)),
+            16 => bytes.chunks_exact_mut(2).for_each(|c| c.reverse()),
+            32 => bytes.chunks_exact_mut(4).for_each(|c| c.reverse()),
+            _ => {}
+        }
+    }
+    let extra = data.len() - (pos + head + need);
+    tracing::warn!(
+        file = %h.path.display(),
+        "{extra} extra byte(s) after the pixel data: ignored, the image is read"
+    );
+    Some(fill_native(h, &bytes, targets))
+}
+
 /// The file of a single-frame native little-endian series slice, opened read-only and
 /// positioned at its PixelData value, when that value is the file's last element, exactly
 /// `need` bytes long (checked from the element header in front of it, as the direct-read
@@ -657,12 +701,29 @@ fn decode_file(h: &FileHeader, mut targets: Vec<Target>) -> Result<(), String> {
             return r;
         }
     }
-    let obj = OpenFileOptions::new().open_file(&h.path).map_err(|e| {
-        format!(
-            "pixel data unreadable (truncated or corrupt file): {}",
-            one_line(&e.to_string())
-        )
-    })?;
+    if h.junk_after_pixels && is_native(&h.transfer_syntax) {
+        // The parser would take the junk for elements (and allocate what they declare).
+        if let Some(r) = read_native_before_junk(h, need, &mut targets) {
+            return r;
+        }
+        return Err("pixel data unreadable: bytes after it are not DICOM and no complete PixelData element was found".into());
+    }
+    let obj = match OpenFileOptions::new().open_file(&h.path) {
+        Ok(o) => o,
+        Err(e) => {
+            // Extra bytes after a complete native PixelData element make the parser fail
+            // on the "next element"; dcm2niix, DCMTK and pydicom read such files.
+            if is_native(&h.transfer_syntax) {
+                if let Some(r) = read_native_before_junk(h, need, &mut targets) {
+                    return r;
+                }
+            }
+            return Err(format!(
+                "pixel data unreadable (truncated or corrupt file): {}",
+                one_line(&e.to_string())
+            ));
+        }
+    };
     if is_native(&h.transfer_syntax) {
         let elem = obj
             .element(tags::PIXEL_DATA)

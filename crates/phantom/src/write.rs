@@ -533,10 +533,10 @@ fn encapsulate_jpegls(obj: &mut InMemDicomObject) -> Result<(), String> {
     if jls.len() % 2 == 1 {
         jls.push(0);
     }
-    obj.put(DataElement::new(
+    obj.put(DataElement::<InMemDicomObject>::new(
         tags::PIXEL_DATA,
         VR::OB,
-        dicom_core::value::Value::new_pixel_sequence(Default::default(), vec![jls]),
+        dicom_core::value::Value::from(dicom_core::value::PixelFragmentSequence::new(Vec::<u32>::new(), vec![jls])),
     ));
     Ok(())
 }
