@@ -8,7 +8,7 @@ use std::path::PathBuf;
 /// With no command, runs the demo: generates the bundled phantom study, analyses it and
 /// writes ./cavascope-demo/. A research aid: biopsy decides.
 #[derive(Debug, Parser)]
-#[command(name = "cavascope", version, about, long_about = None, args_conflicts_with_subcommands = true)]
+#[command(name = "cavascope", version, about, long_about = None)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -74,11 +74,12 @@ pub struct AnalysisInputs {
     /// A point inside the mass, patient LPS mm: X,Y,Z.
     #[arg(long, value_name = "X,Y,Z", allow_hyphen_values = true)]
     pub mass_seed: Option<String>,
-    /// IVC label map: NIfTI (.nii/.nii.gz, TotalSegmentator single or multilabel) or DICOM SEG.
-    #[arg(long, value_name = "FILE")]
+    /// IVC label map: NIfTI (.nii/.nii.gz, TotalSegmentator single or multilabel) or DICOM SEG;
+    /// FILE:N takes label N (segment N of a SEG), FILE:NAME a class or segment name.
+    #[arg(long, value_name = "FILE[:N]")]
     pub ivc_mask: Option<PathBuf>,
-    /// Mass label map: NIfTI or DICOM SEG.
-    #[arg(long, value_name = "FILE")]
+    /// Mass label map: NIfTI or DICOM SEG (FILE:N for one label).
+    #[arg(long, value_name = "FILE[:N]")]
     pub mass_mask: Option<PathBuf>,
     /// Override the detected role of a series: SERIES_UID=ROLE (repeatable).
     #[arg(long, value_name = "SERIES_UID=ROLE")]

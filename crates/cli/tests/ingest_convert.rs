@@ -165,3 +165,109 @@ fn walk(d: &Path) -> Vec<PathBuf> {
     v.sort();
     v
 }
+
+/// `convert`'s sidecar against dcm2niix's own (`-b y`), key by key: every BIDS key both
+/// write has the same value (times as time of day within 1 ms, numbers within 1e-6
+/// relative, text and arrays equal), and every key of cavascope's BIDS list that dcm2niix
+/// writes, cavascope writes too. The sidecar reads back (cavascope_volume::bids) to
+/// dcm2niix's values in cavascope's units.
+fn sidecar_matches_dcm2niix(series_dir: &Path) -> Vec<String> {
+    use cavascope_volume::bids;
+    use serde_json::Value;
+    let peer = tempfile::tempdir().unwrap();
+    let st = Command::new("dcm2niix")
+        .args(["-b", "y", "-z", "n", "-f", "%s", "-o"])
+        .arg(peer.path())
+        .arg(series_dir)
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "dcm2niix: {}", String::from_utf8_lossy(&st.stderr));
+    let ours = tempfile::tempdir().unwrap();
+    let st = cavascope()
+        .arg("convert")
+        .arg(series_dir)
+        .arg("--out")
+        .arg(ours.path())
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    let load = |d: &Path| -> serde_json::Map<String, Value> {
+        let j = niftis(d, ".json");
+        assert_eq!(j.len(), 1, "{j:?}");
+        serde_json::from_str(&std::fs::read_to_string(&j[0]).unwrap()).unwrap()
+    };
+    let (a, b) = (load(ours.path()), load(peer.path()));
+    let num_eq = |x: f64, y: f64| (x - y).abs() <= 1e-6 * y.abs().max(1.0);
+    let mut compared = Vec::new();
+    for (key, _) in bids::BIDS_KEYS {
+        let (Some(x), Some(y)) = (a.get(*key), b.get(*key)) else {
+            assert!(
+                !(b.contains_key(*key) && !a.contains_key(*key)),
+                "{}: dcm2niix writes {key} = {}, cavascope does not",
+                series_dir.display(),
+                b[*key]
+            );
+            continue;
+        };
+        if key.starts_with("ConversionSoftware") {
+            continue;
+        }
+        let same = match (x, y) {
+            (Value::String(s), Value::String(t)) if *key == "AcquisitionTime" => {
+                num_eq(bids::parse_time(s).unwrap(), bids::parse_time(t).unwrap()) && s.len() == t.len()
+            }
+            (Value::String(s), Value::String(t)) => s.trim() == t.trim(),
+            (Value::Number(s), Value::Number(t)) => num_eq(s.as_f64().unwrap(), t.as_f64().unwrap()),
+            (Value::Array(s), Value::Array(t)) => {
+                s.len() == t.len()
+                    && s.iter().zip(t).all(|(p, q)| match (p.as_f64(), q.as_f64()) {
+                        (Some(p), Some(q)) => (p - q).abs() < 1e-5,
+                        _ => p == q,
+                    })
+            }
+            _ => false,
+        };
+        assert!(same, "{}: {key}: cavascope {x} vs dcm2niix {y}", series_dir.display());
+        compared.push(key.to_string());
+    }
+    // Read back through the sidecar reader: dcm2niix's file and ours give the same meta.
+    let (ma, mb) = (bids::parse_fields(&a).unwrap(), bids::parse_fields(&b).unwrap());
+    assert_eq!(ma.series_number, mb.series_number);
+    assert_eq!(ma.image_type, mb.image_type);
+    for (p, q) in [
+        (ma.echo_time_ms, mb.echo_time_ms),
+        (ma.repetition_time_ms, mb.repetition_time_ms),
+        (ma.acquisition_time_s, mb.acquisition_time_s),
+    ] {
+        assert_eq!(p.is_some(), q.is_some());
+        if let (Some(p), Some(q)) = (p, q) {
+            assert!(num_eq(p, q), "{p} vs {q}");
+        }
+    }
+    eprintln!("{}: {} keys equal: {compared:?}", series_dir.display(), compared.len());
+    compared
+}
+
+#[test]
+fn bids_sidecars_match_dcm2niix_key_by_key() {
+    let Some(c) = common::corpus() else { return };
+    if !common::have("dcm2niix") {
+        eprintln!("SKIP: dcm2niix not installed");
+        return;
+    }
+    let singles = tempfile::tempdir().unwrap();
+    let single = |name: &str| {
+        let d = singles.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(common::pydicom_files(&c).join(name), d.join(name)).unwrap();
+        d
+    };
+    let mr = sidecar_matches_dcm2niix(&common::mrbias_dir(&c));
+    for k in ["Modality", "SeriesDescription", "ImageType", "SeriesNumber", "AcquisitionTime", "EchoTime", "RepetitionTime", "FlipAngle", "ImageOrientationPatientDICOM"] {
+        assert!(mr.iter().any(|x| x == k), "MR: {k} not compared");
+    }
+    let ct = sidecar_matches_dcm2niix(&common::nekton_ct(&c));
+    assert!(ct.len() >= 5, "CT: {ct:?}");
+    sidecar_matches_dcm2niix(&single("CT_small.dcm"));
+    sidecar_matches_dcm2niix(&single("MR_small.dcm"));
+}

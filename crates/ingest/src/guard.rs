@@ -54,6 +54,10 @@ struct Walker<R: Read + Seek> {
     end: u64,
     syntax: Syntax,
     elements: u64,
+    /// A top-level native PixelData element was passed whole.
+    pixels_done: bool,
+    /// What follows that element is not a valid element (its hazard, as a note).
+    junk_after_pixels: bool,
 }
 
 /// Tag (group, element), VR (explicit syntaxes only) and value length of one element.
@@ -178,6 +182,21 @@ impl<R: Read + Seek> Walker<R> {
                 // Trailing padding shorter than an element header: dicom-rs stops there too.
                 return if until_delim { Err(Stop::Unsure) } else { Ok(()) };
             }
+            let top = depth == 0 && !until_delim;
+            if top && self.pixels_done {
+                // After complete native pixel data, bytes that do not walk as elements are
+                // a stray tail (read past by dcm2niix, DCMTK, pydicom): noted, not refused;
+                // the pixel reader then never lets the parser near them.
+                let save = self.pos;
+                match self.data_set_after_pixels(limit) {
+                    Err(Stop::Hazard(_)) => {
+                        self.junk_after_pixels = true;
+                        self.pos = save;
+                        return Ok(());
+                    }
+                    other => return other,
+                }
+            }
             let (tag, vr, len) = self.header(self.syntax)?;
             if tag == ITEM_DELIM {
                 return if until_delim { Ok(()) } else { Err(Stop::Unsure) };
@@ -203,10 +222,21 @@ impl<R: Read + Seek> Walker<R> {
                     }
                 } else {
                     self.skip(len as u64)?;
+                    if depth == 0 && !until_delim && tag == (0x7FE0, 0x0010) {
+                        self.pixels_done = true;
+                    }
                 }
             }
         }
         Ok(())
+    }
+
+    /// The top-level elements after the pixel data, walked as usual.
+    fn data_set_after_pixels(&mut self, limit: u64) -> Walk {
+        self.pixels_done = false;
+        let r = self.data_set(limit, 0, false);
+        self.pixels_done = true;
+        r
     }
 
     /// Items of a sequence (or fragments) until `limit` or a sequence delimiter.
@@ -243,16 +273,25 @@ impl<R: Read + Seek> Walker<R> {
     }
 }
 
+/// What the walk found that the readers must know.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Findings {
+    /// Native pixel data complete, followed by bytes that are not DICOM elements: the
+    /// pixels must be read without parsing the whole file.
+    pub junk_after_pixels: bool,
+}
+
 /// Walk a file's structure; `Err` carries the reason to skip it. `max_inflated` bounds a
 /// deflated data set once inflated.
-pub fn check_file(path: &Path, max_inflated: u64) -> Result<(), String> {
-    match walk_file(path, max_inflated) {
+pub fn check_file(path: &Path, max_inflated: u64) -> Result<Findings, String> {
+    let mut found = Findings::default();
+    match walk_file(path, max_inflated, &mut found) {
         Err(Stop::Hazard(why)) => Err(why),
-        _ => Ok(()),
+        _ => Ok(found),
     }
 }
 
-fn walk_file(path: &Path, max_inflated: u64) -> Walk {
+fn walk_file(path: &Path, max_inflated: u64, found: &mut Findings) -> Walk {
     let file = File::open(path).map_err(|_| Stop::Unsure)?;
     let end = file.metadata().map_err(|_| Stop::Unsure)?.len();
     let mut r = BufReader::with_capacity(16 << 10, file);
@@ -267,6 +306,8 @@ fn walk_file(path: &Path, max_inflated: u64) -> Walk {
         end,
         syntax: Syntax::ExplicitLe,
         elements: 0,
+        pixels_done: false,
+        junk_after_pixels: false,
     };
     // File meta group: explicit VR little endian, group 0002 only.
     let mut ts = String::new();
@@ -315,12 +356,16 @@ fn walk_file(path: &Path, max_inflated: u64) -> Walk {
                 end: n,
                 syntax: Syntax::ExplicitLe,
                 elements: 0,
+                pixels_done: false,
+                junk_after_pixels: false,
             };
             return d.data_set(n, 0, false);
         }
         _ => {}
     }
-    w.data_set(end, 0, false)
+    let r = w.data_set(end, 0, false);
+    found.junk_after_pixels = w.junk_after_pixels;
+    r
 }
 
 #[cfg(test)]

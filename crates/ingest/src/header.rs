@@ -45,6 +45,9 @@ pub struct FileHeader {
     pub slice_thickness: Option<f64>,
     pub spacing_between_slices: Option<f64>,
     pub echo_number: Option<i64>,
+    /// Bytes that are not DICOM elements follow the complete native pixel data (the
+    /// structure guard saw them): the pixels are read without a full parse.
+    pub junk_after_pixels: bool,
 }
 
 /// Per-frame attributes (for single-frame files, frame 0 from the top-level dataset).
@@ -192,7 +195,7 @@ pub fn read_file(path: &Path, max_file_bytes: u64) -> Result<ParsedFile, String>
     }
     // Refuse hostile structures (declared lengths past the end, deep nesting, deflate
     // bombs) before the parser allocates for them.
-    crate::guard::check_file(path, max_file_bytes)?;
+    let found = crate::guard::check_file(path, max_file_bytes)?;
     let obj = OpenFileOptions::new()
         .read_until(tags::PIXEL_DATA)
         .open_file(path)
@@ -203,7 +206,8 @@ pub fn read_file(path: &Path, max_file_bytes: u64) -> Result<ParsedFile, String>
         .media_storage_sop_class_uid()
         .trim_end_matches('\0')
         .to_string();
-    let header = file_header(&obj, path, file_len, ts, sop_class_uid)?;
+    let mut header = file_header(&obj, path, file_len, ts, sop_class_uid)?;
+    header.junk_after_pixels = found.junk_after_pixels;
     let frames = frame_headers(&obj, &header)?;
     Ok(ParsedFile { header, frames })
 }
@@ -309,6 +313,7 @@ fn file_header(
         slice_thickness: float(obj, tags::SLICE_THICKNESS),
         spacing_between_slices: float(obj, tags::SPACING_BETWEEN_SLICES),
         echo_number: int(obj, tags::ECHO_NUMBERS),
+        junk_after_pixels: false,
     })
 }
 

@@ -263,6 +263,8 @@ fn check_file(pf: header::ParsedFile, opts: &IngestOptions) -> Result<header::Pa
     }
     match TransferSyntaxRegistry.get(&h.transfer_syntax) {
         None => return Err(format!("unknown transfer syntax {}", h.transfer_syntax)),
+        // JPEG-LS: our own decoder (crates/jpegls), whatever dicom-pixeldata was built with.
+        Some(_) if pixels::is_jpegls(&h.transfer_syntax) => {}
         Some(ts) if !ts.can_decode_all() => {
             return Err(format!(
                 "transfer syntax {} ({}) cannot be decoded",

@@ -21,6 +21,8 @@ pub const EXPLICIT_VR_BE: &str = "1.2.840.10008.1.2.2";
 pub const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
 /// JPEG Extended (processes 2 and 4): 8 or 12 bits.
 pub const JPEG_EXTENDED: &str = "1.2.840.10008.1.2.4.51";
+pub const JPEG_LS_LOSSLESS: &str = "1.2.840.10008.1.2.4.80";
+pub const JPEG_LS_NEAR_LOSSLESS: &str = "1.2.840.10008.1.2.4.81";
 
 /// Is the pixel data stored as plain samples (parsed by dicom-object into native values)?
 pub fn is_native(ts: &str) -> bool {
@@ -28,6 +30,11 @@ pub fn is_native(ts: &str) -> bool {
         ts,
         IMPLICIT_VR_LE | EXPLICIT_VR_LE | DEFLATED_EXPLICIT_VR_LE | EXPLICIT_VR_BE
     )
+}
+
+/// JPEG-LS lossless or near-lossless (decoded by crates/jpegls).
+pub fn is_jpegls(ts: &str) -> bool {
+    ts == JPEG_LS_LOSSLESS || ts == JPEG_LS_NEAR_LOSSLESS
 }
 
 /// Bytes of one frame's samples.
@@ -292,6 +299,50 @@ fn open_native_tail(h: &FileHeader, need: usize) -> Option<(std::fs::File, TailH
     ))
 }
 
+/// Native PixelData followed by bytes that are not a DICOM element: the last element
+/// header in the file that is PixelData (OB/OW, or implicit) with exactly `need` bytes
+/// and room for them. `None` when there is none (the file is then reported unreadable).
+fn read_native_before_junk(h: &FileHeader, need: usize, targets: &mut [Target]) -> Option<Result<(), String>> {
+    if h.transfer_syntax == DEFLATED_EXPLICIT_VR_LE || need == 0 {
+        return None;
+    }
+    let data = std::fs::read(&h.path).ok()?;
+    let be = h.transfer_syntax == EXPLICIT_VR_BE;
+    let explicit = h.transfer_syntax != IMPLICIT_VR_LE;
+    let head = if explicit { 12 } else { 8 };
+    let last = data.len().checked_sub(need + head)?;
+    let tag: [u8; 4] = if be { [0x7F, 0xE0, 0x00, 0x10] } else { [0xE0, 0x7F, 0x10, 0x00] };
+    let pos = (0..=last).rev().find(|&p| {
+        let hd = &data[p..p + head];
+        if hd[..4] != tag {
+            return false;
+        }
+        let len = match (be, explicit) {
+            (true, _) => u32::from_be_bytes([hd[8], hd[9], hd[10], hd[11]]),
+            (false, true) => u32::from_le_bytes([hd[8], hd[9], hd[10], hd[11]]),
+            (false, false) => u32::from_le_bytes([hd[4], hd[5], hd[6], hd[7]]),
+        };
+        let vr_ok = !explicit || (&hd[4..6] == b"OW" || &hd[4..6] == b"OB") && hd[6..8] == [0, 0];
+        vr_ok && len as usize == need
+    })?;
+    let ow = explicit && &data[pos + 4..pos + 6] == b"OW";
+    let mut bytes = data[pos + head..pos + head + need].to_vec();
+    if be {
+        match h.bits_allocated {
+            8 if ow => bytes.chunks_exact_mut(2).for_each(|c| c.swap(0, 1)),
+            16 => bytes.chunks_exact_mut(2).for_each(|c| c.reverse()),
+            32 => bytes.chunks_exact_mut(4).for_each(|c| c.reverse()),
+            _ => {}
+        }
+    }
+    let extra = data.len() - (pos + head + need);
+    tracing::warn!(
+        file = %h.path.display(),
+        "{extra} extra byte(s) after the pixel data: ignored, the image is read"
+    );
+    Some(fill_native(h, &bytes, targets))
+}
+
 /// The file of a single-frame native little-endian series slice, opened read-only and
 /// positioned at its PixelData value, when that value is the file's last element, exactly
 /// `need` bytes long (checked from the element header in front of it, as the direct-read
@@ -543,6 +594,51 @@ fn frames_fragment(frags: &[Vec<u8>], frames: u32, f: u32) -> Result<&[u8], Stri
     ))
 }
 
+/// JPEG-LS frames with our own decoder (cavascope-jpegls: Rust alone, no CharLS build).
+/// `None` when the decoder refuses a feature it does not implement and the `charls`
+/// feature is built in: dicom-pixeldata's CharLS then decodes the file.
+fn decode_jpegls(
+    obj: &dicom_object::DefaultDicomObject,
+    h: &FileHeader,
+    targets: &mut [Target],
+) -> Option<Result<(), String>> {
+    let frags = match obj.element(tags::PIXEL_DATA).ok().and_then(|e| e.value().fragments()) {
+        Some(f) => f,
+        None => return Some(Err("JPEG-LS pixel data is not encapsulated".into())),
+    };
+    let whole = (h.frames == 1 && frags.len() > 1).then(|| frags.concat());
+    let result = targets.par_iter_mut().try_for_each(|t| {
+        let data = match &whole {
+            Some(d) => d.as_slice(),
+            None => frames_fragment(frags, h.frames, t.frame).map_err(|e| (false, e))?,
+        };
+        let img = cavascope_jpegls::decode(data, cavascope_jpegls::Limits::exact(h.columns, h.rows, 1))
+            .map_err(|e| {
+                let unsupported = matches!(e, cavascope_jpegls::JlsError::Unsupported(_));
+                (unsupported, format!("cannot decode frame {} (JPEG-LS): {e}", t.frame))
+            })?;
+        let bytes: &[u8] = bytemuck::cast_slice(&img.samples);
+        let out = t.plane.as_slice_mut().ok_or((false, "internal: plane not contiguous".to_string()))?;
+        // The stream's precision can be below BitsStored (never above, for valid files):
+        // its samples are the stored values, masked or sign-extended as native ones.
+        convert_samples(
+            bytes,
+            16,
+            h.bits_stored.min(16),
+            h.pixel_signed,
+            t.slope,
+            t.intercept,
+            out,
+        )
+        .map_err(|e| (false, e))
+    });
+    match result {
+        Ok(()) => Some(Ok(())),
+        Err((true, _)) if cfg!(feature = "charls") => None,
+        Err((_, e)) => Some(Err(e)),
+    }
+}
+
 /// RLE frames with our own decoder (all widths, 32-bit included), one fragment per frame
 /// as the standard requires (a single-frame file may split its frame over fragments).
 fn decode_rle(
@@ -605,12 +701,29 @@ fn decode_file(h: &FileHeader, mut targets: Vec<Target>) -> Result<(), String> {
             return r;
         }
     }
-    let obj = OpenFileOptions::new().open_file(&h.path).map_err(|e| {
-        format!(
-            "pixel data unreadable (truncated or corrupt file): {}",
-            one_line(&e.to_string())
-        )
-    })?;
+    if h.junk_after_pixels && is_native(&h.transfer_syntax) {
+        // The parser would take the junk for elements (and allocate what they declare).
+        if let Some(r) = read_native_before_junk(h, need, &mut targets) {
+            return r;
+        }
+        return Err("pixel data unreadable: bytes after it are not DICOM and no complete PixelData element was found".into());
+    }
+    let obj = match OpenFileOptions::new().open_file(&h.path) {
+        Ok(o) => o,
+        Err(e) => {
+            // Extra bytes after a complete native PixelData element make the parser fail
+            // on the "next element"; dcm2niix, DCMTK and pydicom read such files.
+            if is_native(&h.transfer_syntax) {
+                if let Some(r) = read_native_before_junk(h, need, &mut targets) {
+                    return r;
+                }
+            }
+            return Err(format!(
+                "pixel data unreadable (truncated or corrupt file): {}",
+                one_line(&e.to_string())
+            ));
+        }
+    };
     if is_native(&h.transfer_syntax) {
         let elem = obj
             .element(tags::PIXEL_DATA)
@@ -636,6 +749,11 @@ fn decode_file(h: &FileHeader, mut targets: Vec<Target>) -> Result<(), String> {
     }
     if h.transfer_syntax == JPEG_EXTENDED {
         if let Some(r) = decode_jpeg12(&obj, h, &mut targets) {
+            return r;
+        }
+    }
+    if is_jpegls(&h.transfer_syntax) {
+        if let Some(r) = decode_jpegls(&obj, h, &mut targets) {
             return r;
         }
     }

@@ -62,6 +62,8 @@ pub fn meta_of(files: &[ParsedFile], g: &Group, ordered: &[crate::group::FrameRe
         manufacturer: h.manufacturer.clone(),
         temporal_index: g.key.temporal_index.or(g.phase),
         files: files_used,
+        slice_thickness_mm: h.slice_thickness,
+        acquisition_number: h.acquisition_number,
     }
 }
 

@@ -460,3 +460,92 @@ fn own_decoders_survive_corrupted_pixel_data() {
         eprintln!("{name}: {decoded} corrupted variants decoded, {refused} refused with a reason");
     }
 }
+
+/// Every JPEG-LS file of the corpus (found by transfer syntax, not listed by name): our
+/// decoder (crates/jpegls, Rust alone) gives the same samples as DCMTK's `dcmdjpls`
+/// (CharLS inside), value for value — lossless and near-lossless, 8/12/16-bit, signed,
+/// multi-frame, colour with line and sample interleave. For the grey files the whole
+/// ingest path (rescale, sign extension) is compared too: the JPEG-LS file and DCMTK's
+/// decompressed copy load as the same volume.
+#[test]
+fn jpeg_ls_matches_dcmtk_value_for_value() {
+    use dicom_dictionary_std::tags;
+    let c = corpus_or_skip!();
+    if !have("dcmdjpls") {
+        // .ci/run installs dcmtk; elsewhere this peer check cannot run.
+        eprintln!("SKIP: dcmdjpls (dcmtk) not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mut checked = Vec::new();
+    for entry in walkdir::WalkDir::new(&c).into_iter().filter_map(|e| e.ok()) {
+        let p = entry.path();
+        if !entry.file_type().is_file() || p.starts_with(c.join("dl")) {
+            continue;
+        }
+        let Ok(obj) = dicom_object::OpenFileOptions::new().open_file(p) else {
+            continue;
+        };
+        let ts = obj.meta().transfer_syntax().trim_end_matches('\0').to_string();
+        if ts != "1.2.840.10008.1.2.4.80" && ts != "1.2.840.10008.1.2.4.81" {
+            continue;
+        }
+        let int = |tag| obj.element(tag).unwrap().to_int::<u32>().unwrap();
+        let (rows, cols, spp, ba) = (
+            int(tags::ROWS),
+            int(tags::COLUMNS),
+            int(tags::SAMPLES_PER_PIXEL),
+            int(tags::BITS_ALLOCATED),
+        );
+        let frames = obj
+            .element(tags::NUMBER_OF_FRAMES)
+            .ok()
+            .and_then(|e| e.to_int::<u32>().ok())
+            .unwrap_or(1);
+        let frags = obj.element(tags::PIXEL_DATA).unwrap().value().fragments().unwrap();
+        let streams: Vec<Vec<u8>> = if frags.len() as u32 == frames {
+            frags.to_vec()
+        } else {
+            assert_eq!(frames, 1, "{}", p.display());
+            vec![frags.concat()]
+        };
+        let mut ours = Vec::new();
+        for s in &streams {
+            let img = cavascope_jpegls::decode(s, cavascope_jpegls::Limits::exact(cols, rows, spp as u8))
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            ours.extend(img.samples);
+        }
+        // The peer: dcmdjpls, colour by pixel (our sample order).
+        let out = tmp.path().join(format!("{}.dcm", checked.len()));
+        let st = std::process::Command::new("dcmdjpls")
+            .arg("+px")
+            .arg(p)
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(st.status.success(), "dcmdjpls {}: {}", p.display(), String::from_utf8_lossy(&st.stderr));
+        let peer_obj = dicom_object::OpenFileOptions::new().open_file(&out).unwrap();
+        let raw = peer_obj.element(tags::PIXEL_DATA).unwrap().to_bytes().unwrap();
+        let peer: Vec<u16> = match ba {
+            8 => raw.iter().map(|&b| b as u16).collect(),
+            16 => raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect(),
+            b => panic!("{}: BitsAllocated {b}", p.display()),
+        };
+        let n = (rows * cols * spp * frames) as usize;
+        assert_eq!(ours.len(), n, "{}", p.display());
+        let diff = ours.iter().zip(&peer[..n]).filter(|(a, b)| a != b).count();
+        assert_eq!(diff, 0, "{}: {diff} of {n} samples differ from dcmdjpls", p.display());
+        if spp == 1 {
+            // The same through the ingest pipeline.
+            assert_same(&out, p, 0.0);
+        }
+        checked.push(format!(
+            "{} ({}, {spp}×{ba}-bit, {frames} frame(s))",
+            p.file_name().unwrap().to_string_lossy(),
+            &ts[ts.len() - 2..]
+        ));
+    }
+    eprintln!("JPEG-LS files equal to dcmdjpls: {checked:#?}");
+    // The pinned corpus holds six (test-corpus.md); fewer means the walk missed some.
+    assert!(checked.len() >= 6, "only {} JPEG-LS files found: {checked:?}", checked.len());
+}

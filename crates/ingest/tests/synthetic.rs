@@ -427,3 +427,39 @@ fn corrupted_files_never_panic() {
         assert!(!sk.reason.is_empty());
     }
 }
+
+/// A slice with extra bytes after its complete pixel data (a stray tail left by some
+/// exporters) is read, with a warning, as dcm2niix, DCMTK and pydicom read it: the volume
+/// keeps all its slices and every voxel its value. Explicit and implicit VR; short and
+/// long tails, zeros and junk.
+#[test]
+fn extra_bytes_after_pixel_data_are_read() {
+    for (ts, tail) in [
+        (cavascope_ingest::pixels::EXPLICIT_VR_LE, vec![0x12u8, 0x34, 0x56, 0x78, 0x9A]),
+        (cavascope_ingest::pixels::EXPLICIT_VR_LE, vec![0u8; 3]),
+        (cavascope_ingest::pixels::IMPLICIT_VR_LE, (0..=255u8).collect()),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let slices: Vec<SynthSlice> = (0..6)
+            .map(|k| {
+                let mut s = slice(k, [0.0; 3], [0.0, 0.0, 2.0], AXIAL, 0);
+                s.transfer_syntax = ts.into();
+                s
+            })
+            .collect();
+        for (k, s) in slices.iter().enumerate() {
+            let p = dir.path().join(format!("s{k}.dcm"));
+            write_slice(&p, s).unwrap();
+            if k == 3 {
+                let mut b = std::fs::read(&p).unwrap();
+                b.extend_from_slice(&tail);
+                std::fs::write(&p, b).unwrap();
+            }
+        }
+        let study = load(dir.path());
+        assert!(study.skipped.is_empty(), "{ts} {}: {:?}", tail.len(), study.skipped);
+        let s = primary(&study);
+        assert_eq!(s.dims[2], 6, "{ts}: a slice went missing: {:?}", s.problems);
+        assert_pattern(s, 0, &[]);
+    }
+}

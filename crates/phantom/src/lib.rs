@@ -126,6 +126,7 @@ pub fn generate(case: CaseName, opts: &PhantomOptions) -> PhantomStudy {
                 manufacturer: Some("cavascope phantom".to_string()),
                 temporal_index: None,
                 files: Vec::new(),
+                ..Default::default()
             };
             Volume::new(data, geometry.clone(), meta)
         })

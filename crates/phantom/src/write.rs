@@ -7,8 +7,6 @@ use dicom_core::{DataElement, PrimitiveValue, VR};
 use dicom_dictionary_std::{tags, uids};
 use dicom_object::meta::FileMetaTableBuilder;
 use dicom_object::InMemDicomObject;
-use dicom_pixeldata::Transcode;
-use dicom_transfer_syntax_registry::{TransferSyntaxIndex, TransferSyntaxRegistry};
 use nalgebra::{Point3, Vector3};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -490,30 +488,57 @@ fn image_object(
 }
 
 fn encode(
-    obj: InMemDicomObject,
+    mut obj: InMemDicomObject,
     path: &Path,
     ts: TransferSyntax,
 ) -> Result<dicom_object::FileDicomObject<InMemDicomObject>, PhantomError> {
-    let (first, target) = match ts {
-        TransferSyntax::JpegLsLossless => (uids::EXPLICIT_VR_LITTLE_ENDIAN, Some(ts.uid())),
-        other => (other.uid(), None),
-    };
+    if ts == TransferSyntax::JpegLsLossless {
+        encapsulate_jpegls(&mut obj).map_err(|e| PhantomError::dicom(path, e))?;
+    }
     let meta = FileMetaTableBuilder::new()
-        .transfer_syntax(first)
+        .transfer_syntax(ts.uid())
         .implementation_class_uid(IMPLEMENTATION_CLASS_UID)
         .implementation_version_name("CAVASCOPE_010");
-    let mut file = obj.with_meta(meta).map_err(|e| PhantomError::dicom(path, e))?;
-    if let Some(uid) = target {
-        let ts = TransferSyntaxRegistry
-            .get(uid)
-            .ok_or_else(|| PhantomError::dicom(path, format!("transfer syntax {uid} not available")))?;
-        file.transcode(ts).map_err(|e| PhantomError::dicom(path, e))?;
-        // Single-frame CT/MR images: the transcoder's multi-frame bookkeeping is not part
-        // of these IODs (dciodvfy warns about it).
-        file.remove_element(tags::NUMBER_OF_FRAMES);
-        file.remove_element(tags::ENCAPSULATED_PIXEL_DATA_VALUE_TOTAL_LENGTH);
+    obj.with_meta(meta).map_err(|e| PhantomError::dicom(path, e))
+}
+
+/// Replace the native 16-bit PixelData by one JPEG-LS lossless fragment (our encoder,
+/// crates/jpegls: no CharLS build). Precision is BitsStored for unsigned samples and 16
+/// for signed ones (their two's-complement patterns are coded as unsigned, as CharLS and
+/// DCMTK do).
+fn encapsulate_jpegls(obj: &mut InMemDicomObject) -> Result<(), String> {
+    let u16_of = |tag| {
+        obj.get(tag)
+            .and_then(|e| e.to_int::<u16>().ok())
+            .ok_or_else(|| format!("{tag} missing"))
+    };
+    let (rows, cols, bits, rep) = (
+        u16_of(tags::ROWS)?,
+        u16_of(tags::COLUMNS)?,
+        u16_of(tags::BITS_STORED)?,
+        u16_of(tags::PIXEL_REPRESENTATION)?,
+    );
+    let raw = obj
+        .get(tags::PIXEL_DATA)
+        .and_then(|e| e.to_bytes().ok())
+        .ok_or("no native PixelData")?;
+    let samples: Vec<u16> = raw
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let precision = if rep == 1 { 16 } else { bits as u8 };
+    let mut jls =
+        cavascope_jpegls::encode(&samples, cols as u32, rows as u32, precision, 0).map_err(|e| e.to_string())?;
+    // Fragments have even length; bytes after EOI are ignored by decoders.
+    if jls.len() % 2 == 1 {
+        jls.push(0);
     }
-    Ok(file)
+    obj.put(DataElement::<InMemDicomObject>::new(
+        tags::PIXEL_DATA,
+        VR::OB,
+        dicom_core::value::Value::from(dicom_core::value::PixelFragmentSequence::new(Vec::<u32>::new(), vec![jls])),
+    ));
+    Ok(())
 }
 
 /// Our implementation class UID (2.25 root, fixed).

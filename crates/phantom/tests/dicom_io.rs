@@ -382,3 +382,53 @@ print(json.dumps(out))
         }
     }
 }
+
+/// Our JPEG-LS encoder (crates/jpegls) against the reference decoder: every JPEG-LS
+/// phantom file that DCMTK's `dcmdjpls` (CharLS) decompresses holds exactly the samples of
+/// the same file written uncompressed — CT 12-bit unsigned, CT 16-bit signed, MR 12-bit.
+#[test]
+fn jpegls_files_decode_in_dcmtk_to_the_native_samples() {
+    if !have("dcmdjpls") {
+        eprintln!("NOTICE: dcmdjpls (dcmtk) not installed; JPEG-LS peer check skipped");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mut o = coarse();
+    o.slices = 4;
+    let mut compared = 0;
+    for (case, signed) in [
+        (CaseName::IvcLeiomyosarcoma, false),
+        (CaseName::IvcLeiomyosarcoma, true),
+        (CaseName::MriLeiomyosarcoma, false),
+    ] {
+        let files = |ts: TransferSyntax| {
+            let dir = tmp.path().join(format!("{case}_{signed}_{ts:?}"));
+            let w = WriteOptions {
+                transfer_syntax: ts,
+                signed_ct: signed,
+                ..Default::default()
+            };
+            write(case, &o, &w, &dir).1.series_files
+        };
+        let (jls, native) = (files(TransferSyntax::JpegLsLossless), files(TransferSyntax::ExplicitLE));
+        for (js, ns) in jls.iter().zip(&native) {
+            for (j, n) in js.iter().zip(ns) {
+                let out = j.with_extension("decoded");
+                let st = Command::new("dcmdjpls").arg(j).arg(&out).output().unwrap();
+                assert!(st.status.success(), "{}: {}", j.display(), String::from_utf8_lossy(&st.stderr));
+                let pixels = |p: &Path| {
+                    dicom_object::open_file(p)
+                        .unwrap()
+                        .element(dicom_dictionary_std::tags::PIXEL_DATA)
+                        .unwrap()
+                        .to_bytes()
+                        .unwrap()
+                        .into_owned()
+                };
+                assert!(pixels(&out) == pixels(n), "{}: samples differ", j.display());
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 12, "{compared} files compared");
+}

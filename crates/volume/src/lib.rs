@@ -27,6 +27,7 @@
 //! assert_eq!(v.sample_world(&p), Some(40.0));
 //! ```
 
+pub mod bids;
 pub mod geometry;
 pub mod mask;
 pub mod meta;
@@ -55,6 +56,8 @@ pub enum VolumeError {
     },
     #[error("{path}: NIfTI: {why}")]
     Nifti { path: std::path::PathBuf, why: String },
+    #[error("{path}: JSON sidecar: {why}")]
+    Sidecar { path: std::path::PathBuf, why: String },
 }
 
 /// A 3D image in modality units with its patient geometry and series metadata.

@@ -34,4 +34,10 @@ pub struct VolumeMeta {
     pub temporal_index: Option<i64>,
     /// Files whose pixels went into this volume, in slice order.
     pub files: Vec<PathBuf>,
+    /// SliceThickness (0018,0050), mm (BIDS sidecar `SliceThickness`).
+    #[serde(default)]
+    pub slice_thickness_mm: Option<f64>,
+    /// AcquisitionNumber (0020,0012) of the first image.
+    #[serde(default)]
+    pub acquisition_number: Option<i64>,
 }

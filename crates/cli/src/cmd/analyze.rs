@@ -145,10 +145,13 @@ pub fn parse_inputs(inputs: &AnalysisInputs) -> Result<ParsedInputs, AnalyzeErro
     }
     for (flag, p) in [("ivc-mask", &inputs.ivc_mask), ("mass-mask", &inputs.mass_mask)] {
         if let Some(p) = p {
-            if !p.is_file() {
+            // FILE:N (or FILE:NAME) names a label; the suffix is split off only when the
+            // whole text is not itself a file.
+            let (file, _label) = cavascope_segment::labelmap::parse_spec(p);
+            if !file.is_file() {
                 return Err(AnalyzeError::BadArgument(format!(
                     "--{flag} {}: no such file",
-                    p.display()
+                    file.display()
                 )));
             }
         }

@@ -1,5 +1,7 @@
 //! `cavascope convert STUDY_DIR --out DIR [--uncompressed]`: each volume as NIfTI
-//! (`.nii.gz`, qform = sform = scanner RAS like dcm2niix) plus a JSON sidecar.
+//! (`.nii.gz`, qform = sform = scanner RAS like dcm2niix) plus a JSON sidecar: BIDS keys
+//! as dcm2niix writes them (`cavascope_volume::bids`), then cavascope's own snake_case
+//! keys (`series_instance_uid`, `affine_lps`, `affine_ras`, `slice_positions_mm`, …).
 //!
 //! File names come from the series number and a sanitised description (ASCII letters,
 //! digits, `-` and `_` only), so no text from a DICOM header can name a path outside DIR.
@@ -9,6 +11,7 @@ use crate::args::*;
 use crate::cmd::inspect::series_json;
 use cavascope_ingest::export::plan_study;
 use cavascope_ingest::{IngestOptions, Series};
+use cavascope_volume::bids;
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -70,8 +73,14 @@ pub fn run(_g: &Global, a: ConvertArgs) -> u8 {
             }
         };
         let geometry = s.geometry.as_ref().unwrap_or(geometry);
-        let mut side = series_json(&s);
-        if let Some(o) = side.as_object_mut() {
+        // BIDS keys (dcm2niix's names and units) and cavascope's own snake_case keys.
+        let (r, c) = (geometry.direction(0), geometry.direction(1));
+        let mut side = serde_json::Value::Object(bids::bids_fields(
+            &s.meta,
+            Some([r.x, r.y, r.z, c.x, c.y, c.z]),
+        ));
+        if let (Some(o), serde_json::Value::Object(ours)) = (side.as_object_mut(), series_json(&s)) {
+            o.extend(ours);
             o.insert("affine_ras".into(), serde_json::json!(ras_rows(geometry)));
             o.insert(
                 "slice_positions_mm".into(),

@@ -24,6 +24,13 @@ pub fn init(quiet: bool, verbose: u8) {
             _ => "trace",
         }
     };
+    // The JPEG 2000 codec (jpeg2k over openjp2) logs its progress ("Start to read j2k
+    // main header" …) at INFO once per frame: kept at WARN unless everything is asked for.
+    let default = if verbose >= 2 && !quiet {
+        default.to_string()
+    } else {
+        format!("{default},jpeg2k=warn")
+    };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
