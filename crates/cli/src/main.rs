@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Some(args::Command::Inspect(a)) => cmd::inspect::run(&cli.global, a),
         Some(args::Command::Convert(a)) => cmd::convert::run(&cli.global, a),
         Some(args::Command::Phantom(a)) => cmd::phantom::run(&cli.global, a),
+        Some(args::Command::Listen(a)) => cmd::listen::run(&cli.global, a),
     };
     ExitCode::from(code)
 }

@@ -4,5 +4,6 @@ pub mod batch;
 pub mod convert;
 pub mod demo;
 pub mod inspect;
+pub mod listen;
 pub mod logging;
 pub mod phantom;
