@@ -127,7 +127,11 @@ impl Node {
             if let Some(s) = self.child.try_wait().expect("wait") {
                 return s;
             }
-            assert!(t0.elapsed() < Duration::from_secs(30), "listen ignored Ctrl-C: {}", self.log());
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "listen ignored Ctrl-C: {}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -141,7 +145,11 @@ impl Node {
             .filter(|p| {
                 p.is_dir()
                     && p.file_name()
-                        .map(|n| n.to_string_lossy().chars().all(|c| c.is_ascii_digit() || c == '.'))
+                        .map(|n| {
+                            n.to_string_lossy()
+                                .chars()
+                                .all(|c| c.is_ascii_digit() || c == '.')
+                        })
                         .unwrap_or(false)
             })
             .collect();
@@ -224,8 +232,14 @@ fn dcmtk_echo_allow_and_a_study_analysed() {
             .success()
     };
     assert!(echo("STORESCU", "CAVASCOPE"), "C-ECHO failed: {}", node.log());
-    assert!(!echo("INTRUDER", "CAVASCOPE"), "a calling AE title not in --allow was accepted");
-    assert!(!echo("STORESCU", "SOMEONEELSE"), "a wrong called AE title was accepted");
+    assert!(
+        !echo("INTRUDER", "CAVASCOPE"),
+        "a calling AE title not in --allow was accepted"
+    );
+    assert!(
+        !echo("STORESCU", "SOMEONEELSE"),
+        "a wrong called AE title was accepted"
+    );
     let o = run(Command::new(&storescu)
         .args(["-aet", "STORESCU", "-aec", "CAVASCOPE", "127.0.0.1", &port])
         .args(&files));
@@ -261,7 +275,10 @@ fn burst_of_200_from_two_associations() {
     let files: Vec<PathBuf> = files.into_iter().take(200).collect();
     assert_eq!(files.len(), 200);
     // No analysis during the burst: this measures receiving only.
-    let node = Node::start(tmp.path(), &["--idle", "3600", "--quiet", "--max-associations", "2"]);
+    let node = Node::start(
+        tmp.path(),
+        &["--idle", "3600", "--quiet", "--max-associations", "2"],
+    );
     let port = node.port.to_string();
     let t0 = Instant::now();
     let senders: Vec<Child> = files
@@ -269,7 +286,14 @@ fn burst_of_200_from_two_associations() {
         .enumerate()
         .map(|(i, half)| {
             Command::new(&storescu)
-                .args(["-aet", &format!("BURST{i}"), "-aec", "CAVASCOPE", "127.0.0.1", &port])
+                .args([
+                    "-aet",
+                    &format!("BURST{i}"),
+                    "-aec",
+                    "CAVASCOPE",
+                    "127.0.0.1",
+                    &port,
+                ])
                 .args(half)
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
@@ -279,7 +303,11 @@ fn burst_of_200_from_two_associations() {
         .collect();
     for c in senders {
         let o = c.wait_with_output().expect("storescu");
-        assert!(o.status.success(), "storescu: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "storescu: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     let secs = t0.elapsed().as_secs_f64();
     let study = node.study_dir();
@@ -301,8 +329,14 @@ fn burst_of_200_from_two_associations() {
     let n_files = std::fs::read_dir(&study).unwrap().count();
     assert_eq!((stored, n_files), (200, 200));
     let peak = node.peak_rss_mib();
-    eprintln!("burst: 200 instances ({:.1} MB) from 2 associations in {secs:.1} s; node peak RSS {peak:.1} MiB", 
-        files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum::<u64>() as f64 / 1e6);
+    eprintln!(
+        "burst: 200 instances ({:.1} MB) from 2 associations in {secs:.1} s; node peak RSS {peak:.1} MiB",
+        files
+            .iter()
+            .map(|f| std::fs::metadata(f).unwrap().len())
+            .sum::<u64>() as f64
+            / 1e6
+    );
     // Data streams to disk: memory is a few PDUs and a parse per association, not the study.
     assert!(peak < 120.0, "peak RSS {peak:.1} MiB");
     no_leftovers(&node.out);
@@ -357,8 +391,13 @@ impl Orthanc {
         serde_json::from_slice(&o.stdout).expect("Orthanc answers JSON")
     }
     fn post(&self, path: &str, body: &str) -> Value {
-        let o = run(Command::new(&self.curl).args(["-sf", "-X", "POST", "--data-binary", body, &self.url(path)]));
-        assert!(o.status.success(), "POST {path} failed: {}", String::from_utf8_lossy(&o.stderr));
+        let o =
+            run(Command::new(&self.curl).args(["-sf", "-X", "POST", "--data-binary", body, &self.url(path)]));
+        assert!(
+            o.status.success(),
+            "POST {path} failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         serde_json::from_slice(&o.stdout).unwrap_or(Value::Null)
     }
     fn upload(&self, files: &[PathBuf]) {
@@ -418,7 +457,12 @@ fn orthanc_round_trip() {
         .stderr(std::fs::File::create(&olog).unwrap())
         .spawn()
         .expect("start Orthanc");
-    let orthanc = Orthanc { child, http, dicom, curl };
+    let orthanc = Orthanc {
+        child,
+        http,
+        dicom,
+        curl,
+    };
     wait_port(http, "Orthanc", &olog);
     wait_port(orthanc.dicom, "Orthanc DICOM", &olog);
     orthanc.upload(&files);
@@ -431,7 +475,11 @@ fn orthanc_round_trip() {
         "/modalities/cavascope/store",
         &serde_json::json!({"Resources": [id], "Synchronous": true}).to_string(),
     );
-    assert_eq!(job["InstancesCount"].as_u64(), Some(files.len() as u64), "store: {job}");
+    assert_eq!(
+        job["InstancesCount"].as_u64(),
+        Some(files.len() as u64),
+        "store: {job}"
+    );
     let (report_dir, r) = node.wait_report(Duration::from_secs(600));
     let bad = compare("listen (Orthanc)", &r, &truth, &report_dir);
     assert!(bad.is_empty(), "\n{}", bad.join("\n"));
@@ -439,13 +487,23 @@ fn orthanc_round_trip() {
     // What the node sends back: report/dicom/*.dcm (SEG and SR where `--dicom-out` wrote
     // them), each found in Orthanc afterwards.
     let back: Vec<PathBuf> = std::fs::read_dir(report_dir.join("dicom"))
-        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "dcm")).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "dcm"))
+                .collect()
+        })
         .unwrap_or_default();
     let t0 = Instant::now();
     for f in &back {
         let uid = sop_instance_uid(f);
         while !orthanc.has_instance(&uid) {
-            assert!(t0.elapsed() < Duration::from_secs(60), "{} not found in Orthanc: {}", f.display(), node.log());
+            assert!(
+                t0.elapsed() < Duration::from_secs(60),
+                "{} not found in Orthanc: {}",
+                f.display(),
+                node.log()
+            );
             std::thread::sleep(Duration::from_millis(250));
         }
     }
@@ -461,10 +519,17 @@ fn orthanc_round_trip() {
     .expect("C-STORE to Orthanc");
     assert_eq!((sent.sent, sent.failed.len()), (2, 0), "{:?}", sent.failed);
     for f in &other[..2] {
-        assert!(orthanc.has_instance(&sop_instance_uid(f)), "{} not in Orthanc", f.display());
+        assert!(
+            orthanc.has_instance(&sop_instance_uid(f)),
+            "{} not in Orthanc",
+            f.display()
+        );
     }
     let instances = orthanc.get("/instances");
-    assert_eq!(instances.as_array().map(|a| a.len()), Some(files.len() + back.len() + 2));
+    assert_eq!(
+        instances.as_array().map(|a| a.len()),
+        Some(files.len() + back.len() + 2)
+    );
     assert_eq!(node.interrupt().code(), Some(0));
 }
 
@@ -589,7 +654,11 @@ fn hostile_peers_and_limits() {
     // An unparseable instance: refused (C000) and kept in rejected/ with the reason.
     let status = raw_store(port, "1.2.3.4.5", b"\x08\x00\x18\x00UI\xFF\x7Fnot a data set").unwrap();
     assert_eq!(status, 0xC000);
-    let rejected: Vec<PathBuf> = std::fs::read_dir(node.out.join("rejected")).unwrap().flatten().map(|e| e.path()).collect();
+    let rejected: Vec<PathBuf> = std::fs::read_dir(node.out.join("rejected"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     let reason = rejected
         .iter()
         .find(|p| p.extension().is_some_and(|x| x == "txt"))
@@ -649,9 +718,15 @@ fn hostile_peers_and_limits() {
     let log = node.log.clone();
     assert_eq!(node.interrupt().code(), Some(0));
     no_leftovers(&out);
-    assert!(!out.join(study.file_name().unwrap()).join("1.2.3.4.6.dcm").exists());
+    assert!(!out
+        .join(study.file_name().unwrap())
+        .join("1.2.3.4.6.dcm")
+        .exists());
     let text = std::fs::read_to_string(log).unwrap();
-    assert!(text.contains("no --allow given"), "the accept-all warning: {text}");
+    assert!(
+        text.contains("no --allow given"),
+        "the accept-all warning: {text}"
+    );
     drop(a);
 }
 

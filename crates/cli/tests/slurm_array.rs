@@ -26,7 +26,10 @@ fn slurm_job_array_matches_local_run() {
         Some(77) => eprintln!("SKIPPED: Slurm cannot run on this machine:\n{err}"),
         Some(78) => {
             let ci = matches!(std::env::var("CI").as_deref(), Ok("true") | Ok("1"));
-            assert!(!ci, "CI must provide Slurm (.ci/run installs slurm-wlm, munge): {err}");
+            assert!(
+                !ci,
+                "CI must provide Slurm (.ci/run installs slurm-wlm, munge): {err}"
+            );
             eprintln!("SKIPPED: {err}");
         }
         other => panic!("slurm_test.sh exited {other:?}:\n{err}"),

@@ -86,27 +86,63 @@ fn encode(obj: &InMemDicomObject) -> Vec<u8> {
 
 pub fn echo_rsp(message_id: u16) -> Vec<u8> {
     encode(&InMemDicomObject::command_from_element_iter([
-        DataElement::new(tags::AFFECTED_SOP_CLASS_UID, VR::UI, dicom_value!(Str, "1.2.840.10008.1.1")),
+        DataElement::new(
+            tags::AFFECTED_SOP_CLASS_UID,
+            VR::UI,
+            dicom_value!(Str, "1.2.840.10008.1.1"),
+        ),
         DataElement::new(tags::COMMAND_FIELD, VR::US, dicom_value!(U16, [C_ECHO_RSP])),
-        DataElement::new(tags::MESSAGE_ID_BEING_RESPONDED_TO, VR::US, dicom_value!(U16, [message_id])),
-        DataElement::new(tags::COMMAND_DATA_SET_TYPE, VR::US, dicom_value!(U16, [NO_DATA_SET])),
+        DataElement::new(
+            tags::MESSAGE_ID_BEING_RESPONDED_TO,
+            VR::US,
+            dicom_value!(U16, [message_id]),
+        ),
+        DataElement::new(
+            tags::COMMAND_DATA_SET_TYPE,
+            VR::US,
+            dicom_value!(U16, [NO_DATA_SET]),
+        ),
         DataElement::new(tags::STATUS, VR::US, dicom_value!(U16, [STATUS_SUCCESS])),
     ]))
 }
 
 pub fn store_rsp(rq: &Command, status: u16, comment: Option<&str>) -> Vec<u8> {
     let mut elems = vec![
-        DataElement::new(tags::AFFECTED_SOP_CLASS_UID, VR::UI, dicom_value!(Str, rq.sop_class.as_str())),
+        DataElement::new(
+            tags::AFFECTED_SOP_CLASS_UID,
+            VR::UI,
+            dicom_value!(Str, rq.sop_class.as_str()),
+        ),
         DataElement::new(tags::COMMAND_FIELD, VR::US, dicom_value!(U16, [C_STORE_RSP])),
-        DataElement::new(tags::MESSAGE_ID_BEING_RESPONDED_TO, VR::US, dicom_value!(U16, [rq.message_id])),
-        DataElement::new(tags::COMMAND_DATA_SET_TYPE, VR::US, dicom_value!(U16, [NO_DATA_SET])),
+        DataElement::new(
+            tags::MESSAGE_ID_BEING_RESPONDED_TO,
+            VR::US,
+            dicom_value!(U16, [rq.message_id]),
+        ),
+        DataElement::new(
+            tags::COMMAND_DATA_SET_TYPE,
+            VR::US,
+            dicom_value!(U16, [NO_DATA_SET]),
+        ),
         DataElement::new(tags::STATUS, VR::US, dicom_value!(U16, [status])),
-        DataElement::new(tags::AFFECTED_SOP_INSTANCE_UID, VR::UI, dicom_value!(Str, rq.sop_instance.as_str())),
+        DataElement::new(
+            tags::AFFECTED_SOP_INSTANCE_UID,
+            VR::UI,
+            dicom_value!(Str, rq.sop_instance.as_str()),
+        ),
     ];
     if let Some(c) = comment {
         // Error Comment is at most 64 characters (LO).
-        let c: String = c.chars().filter(|c| !c.is_control() && *c != '\\').take(64).collect();
-        elems.push(DataElement::new(tags::ERROR_COMMENT, VR::LO, dicom_value!(Str, c)));
+        let c: String = c
+            .chars()
+            .filter(|c| !c.is_control() && *c != '\\')
+            .take(64)
+            .collect();
+        elems.push(DataElement::new(
+            tags::ERROR_COMMENT,
+            VR::LO,
+            dicom_value!(Str, c),
+        ));
     }
     encode(&InMemDicomObject::command_from_element_iter(elems))
 }
@@ -119,7 +155,11 @@ pub fn store_rq(message_id: u16, sop_class: &str, sop_instance: &str) -> Vec<u8>
         DataElement::new(tags::PRIORITY, VR::US, dicom_value!(U16, [0x0000])),
         // Any value but 0x0101 says a data set follows.
         DataElement::new(tags::COMMAND_DATA_SET_TYPE, VR::US, dicom_value!(U16, [0x0000])),
-        DataElement::new(tags::AFFECTED_SOP_INSTANCE_UID, VR::UI, dicom_value!(Str, sop_instance)),
+        DataElement::new(
+            tags::AFFECTED_SOP_INSTANCE_UID,
+            VR::UI,
+            dicom_value!(Str, sop_instance),
+        ),
     ]))
 }
 

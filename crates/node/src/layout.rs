@@ -174,7 +174,8 @@ impl Store {
         let dst = dir.join(format!("{base}.dcm"));
         let n = std::fs::metadata(tmp).map(|m| m.len()).unwrap_or(0);
         std::fs::rename(tmp, &dst).map_err(|e| format!("{}: {e}", dst.display()))?;
-        self.used.fetch_add(n + reason.len() as u64 + 1, Ordering::Relaxed);
+        self.used
+            .fetch_add(n + reason.len() as u64 + 1, Ordering::Relaxed);
         Ok(dst)
     }
 }

@@ -31,15 +31,9 @@ pub use scu::{send_files, Peer, SendOutcome};
 #[derive(Debug, Error)]
 pub enum NodeError {
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
+    Bind { addr: String, source: std::io::Error },
     #[error("bad AE title {0:?}: 1 to 16 characters, no backslash or control characters")]
     BadAeTitle(String),
     #[error("bad peer {0:?}: expected AET@HOST:PORT, e.g. ORTHANC@127.0.0.1:4242")]
@@ -165,9 +159,7 @@ impl Node {
             .set_nonblocking(true)
             .map_err(|e| NodeError::io(&cfg.out, e))?;
         if cfg.allow.is_empty() {
-            tracing::warn!(
-                "no --allow given: associations from any calling AE title are accepted"
-            );
+            tracing::warn!("no --allow given: associations from any calling AE title are accepted");
         }
         let store = Arc::new(layout::Store::open(&cfg)?);
         let tracker = studies::Tracker::start(cfg.clone(), store.clone(), analyzer, stop.clone());

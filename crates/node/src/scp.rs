@@ -172,7 +172,10 @@ fn refuse_busy(mut sock: TcpStream) {
     let mut head = [0u8; 6];
     if std::io::Read::read_exact(&mut sock, &mut head).is_ok() {
         let len = u32::from_be_bytes([head[2], head[3], head[4], head[5]]).min(1 << 20);
-        let _ = std::io::copy(&mut std::io::Read::take(&mut sock, len as u64), &mut std::io::sink());
+        let _ = std::io::copy(
+            &mut std::io::Read::take(&mut sock, len as u64),
+            &mut std::io::sink(),
+        );
     }
     let rj = Pdu::AssociationRJ(AssociationRJ {
         result: AssociationRJResult::Transient,
@@ -300,9 +303,7 @@ impl<'a> AssocState<'a> {
                 Pdu::PData { data } => {
                     for pdv in data {
                         if let Some(reply) = self.pdv(assoc, pdv)? {
-                            assoc
-                                .send(&reply)
-                                .map_err(|e| format!("cannot answer: {e}"))?;
+                            assoc.send(&reply).map_err(|e| format!("cannot answer: {e}"))?;
                         }
                     }
                 }
@@ -322,11 +323,7 @@ impl<'a> AssocState<'a> {
     }
 
     /// One presentation data value; the answer to send, if one is due.
-    fn pdv(
-        &mut self,
-        assoc: &ServerAssociation<TcpStream>,
-        pdv: PDataValue,
-    ) -> Result<Option<Pdu>, String> {
+    fn pdv(&mut self, assoc: &ServerAssociation<TcpStream>, pdv: PDataValue) -> Result<Option<Pdu>, String> {
         match pdv.value_type {
             PDataValueType::Command => {
                 if self.incoming.is_some() {
@@ -568,7 +565,10 @@ impl<'a> AssocState<'a> {
                     ),
                     Err(e) => {
                         let _ = std::fs::remove_file(&tmp);
-                        warn!("{}: instance {} rejected: {why}; {e}", self.aet, inc.cmd.sop_instance)
+                        warn!(
+                            "{}: instance {} rejected: {why}; {e}",
+                            self.aet, inc.cmd.sop_instance
+                        )
                     }
                 }
                 (dimse::STATUS_CANNOT_UNDERSTAND, Some(why))

@@ -130,7 +130,10 @@ pub fn send_files(peer: &Peer, calling_ae: &str, files: &[PathBuf]) -> Result<Se
             })
             .cloned();
         let Some(pc) = pc else {
-            out.failed.push((item.path.clone(), format!("SOP class {} not accepted by the peer", item.class)));
+            out.failed.push((
+                item.path.clone(),
+                format!("SOP class {} not accepted by the peer", item.class),
+            ));
             continue;
         };
         let ts_uid = pc.transfer_syntax.trim_end_matches('\0');
@@ -150,14 +153,20 @@ pub fn send_files(peer: &Peer, calling_ae: &str, files: &[PathBuf]) -> Result<Se
                 data: dimse::store_rq(msg_id, &item.class, &item.instance),
             }],
         };
-        assoc.send(&cmd).map_err(|e| err(format!("sending a request: {e}")))?;
+        assoc
+            .send(&cmd)
+            .map_err(|e| err(format!("sending a request: {e}")))?;
         {
             let mut w = assoc.send_pdata(pc.id);
-            w.write_all(&data).map_err(|e| err(format!("sending data: {e}")))?;
+            w.write_all(&data)
+                .map_err(|e| err(format!("sending data: {e}")))?;
             w.finish().map_err(|e| err(format!("sending data: {e}")))?;
         }
         let status = loop {
-            match assoc.receive().map_err(|e| err(format!("waiting for the answer: {e}")))? {
+            match assoc
+                .receive()
+                .map_err(|e| err(format!("waiting for the answer: {e}")))?
+            {
                 Pdu::PData { data } => {
                     let bytes: Vec<u8> = data
                         .iter()
@@ -175,7 +184,10 @@ pub fn send_files(peer: &Peer, calling_ae: &str, files: &[PathBuf]) -> Result<Se
         if status == 0 || (status & 0xF000) == 0xB000 {
             out.sent += 1;
         } else {
-            out.failed.push((item.path.clone(), format!("the peer answered status {status:#06x}")));
+            out.failed.push((
+                item.path.clone(),
+                format!("the peer answered status {status:#06x}"),
+            ));
         }
     }
     let _ = assoc.release();
@@ -204,9 +216,20 @@ mod tests {
     #[test]
     fn peers_parse() {
         let p = Peer::parse("ORTHANC@127.0.0.1:4242").unwrap();
-        assert_eq!((p.ae_title.as_str(), p.host.as_str(), p.port), ("ORTHANC", "127.0.0.1", 4242));
+        assert_eq!(
+            (p.ae_title.as_str(), p.host.as_str(), p.port),
+            ("ORTHANC", "127.0.0.1", 4242)
+        );
         assert_eq!(Peer::parse("PACS@[::1]:104").unwrap().host, "::1");
-        for bad in ["ORTHANC", "@h:1", "A@h", "A@h:x", "A@:1", "A@h:0", "TOOLONGAETITLE1234@h:1"] {
+        for bad in [
+            "ORTHANC",
+            "@h:1",
+            "A@h",
+            "A@h:x",
+            "A@:1",
+            "A@h:0",
+            "TOOLONGAETITLE1234@h:1",
+        ] {
             assert!(Peer::parse(bad).is_err(), "{bad}");
         }
     }

@@ -125,9 +125,7 @@ impl Tracker {
         while !self.inner.stop.load(Ordering::Relaxed) {
             match self.next_due() {
                 Some(study) => {
-                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        self.analyse(&study)
-                    }));
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.analyse(&study)));
                     if r.is_err() {
                         warn!("study {study}: the analysis stage panicked; see the report folder");
                     }
@@ -210,10 +208,7 @@ impl Tracker {
             .map(|rd| {
                 rd.flatten()
                     .map(|e| e.path())
-                    .filter(|p| {
-                        p.is_file()
-                            && p.extension().is_some_and(|x| x.eq_ignore_ascii_case("dcm"))
-                    })
+                    .filter(|p| p.is_file() && p.extension().is_some_and(|x| x.eq_ignore_ascii_case("dcm")))
                     .collect()
             })
             .unwrap_or_default();

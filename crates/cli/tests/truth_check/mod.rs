@@ -71,4 +71,3 @@ pub fn compare(label: &str, r: &Value, t: &Truth, out: &Path) -> Vec<String> {
     }
     bad
 }
-
