@@ -190,6 +190,11 @@ impl Node {
     }
 }
 
+/// A poisoned lock only means a thread panicked while holding it; the data stays usable.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// The stop flag set by Ctrl-C / SIGTERM handlers (the caller installs them).
 pub fn stop_flag() -> Arc<AtomicBool> {
     Arc::new(AtomicBool::new(false))

@@ -9,7 +9,7 @@
 use crate::dimse::{self, Command};
 use crate::layout::{self, Store};
 use crate::studies::Tracker;
-use crate::NodeConfig;
+use crate::{lock, NodeConfig};
 use dicom_object::FileMetaTableBuilder;
 use dicom_ul::association::server::AccessControl;
 use dicom_ul::association::Association;
@@ -93,10 +93,6 @@ pub struct Scp {
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A thread that panicked while holding the lock leaves data that is still usable.
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 impl Scp {
     pub fn new(cfg: Arc<NodeConfig>, store: Arc<Store>, tracker: Tracker) -> Scp {

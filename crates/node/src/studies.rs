@@ -6,7 +6,7 @@
 
 use crate::layout::{self, Store};
 use crate::scu::{self, Peer};
-use crate::{Analyzer, NodeConfig};
+use crate::{lock, Analyzer, NodeConfig};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,9 +34,6 @@ pub struct Tracker {
     inner: Arc<Inner>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 impl Tracker {
     /// Start the analysis thread.

@@ -5,9 +5,28 @@ use crate::args::*;
 use crate::cmd::{analyze, logging};
 use cavascope_node::{Limits, Node, NodeConfig, Peer};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
+
+/// Set by SIGINT / SIGTERM; the node polls it.
+static STOP: LazyLock<Arc<AtomicBool>> = LazyLock::new(cavascope_node::stop_flag);
+
+extern "C" fn on_stop_signal(_: libc::c_int) {
+    // Initialised before the handler is installed: only an atomic store happens here.
+    STOP.store(true, Ordering::Relaxed);
+}
+
+fn install_stop_handlers() {
+    LazyLock::force(&STOP);
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler only stores to an initialised atomic (async-signal-safe).
+        let prev = unsafe { libc::signal(sig, on_stop_signal as libc::sighandler_t) };
+        if prev == libc::SIG_ERR {
+            tracing::warn!("cannot install the handler for signal {sig}: stop with kill -9 only");
+        }
+    }
+}
 
 pub fn run(g: &Global, a: ListenArgs) -> u8 {
     logging::set_show_phi(g.show_phi);
@@ -59,11 +78,8 @@ pub fn run(g: &Global, a: ListenArgs) -> u8 {
         }
         Err(e) => return bad(e.to_string()),
     };
-    let stop = cavascope_node::stop_flag();
-    let s = stop.clone();
-    if let Err(e) = ctrlc::set_handler(move || s.store(true, Ordering::Relaxed)) {
-        tracing::warn!("cannot install the Ctrl-C handler: {e}");
-    }
+    let stop = STOP.clone();
+    install_stop_handlers();
     let analyzer = move |study: &std::path::Path, out: &std::path::Path| {
         analyze::analyze_parsed(study, out, &parsed)
             .map(drop)
