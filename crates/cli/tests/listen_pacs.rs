@@ -317,19 +317,21 @@ fn burst_of_200_from_two_associations() {
     }
     let secs = t0.elapsed().as_secs_f64();
     let study = node.study_dir();
+    // Stored files by the hash of their data set (names are SOP Instance UIDs).
+    let by_hash: std::collections::HashMap<u64, PathBuf> = std::fs::read_dir(&study)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "dcm"))
+        .map(|p| (fnv(&data_set(&p)), p))
+        .collect();
     let mut stored = 0;
     for f in &files {
         let want = data_set(f);
-        let name = std::fs::read_dir(&study)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| {
-                // The file name is the SOP Instance UID; find it by the data set's hash.
-                p.extension().is_some_and(|x| x == "dcm") && fnv(&data_set(p)) == fnv(&want)
-            });
-        let got = name.unwrap_or_else(|| panic!("{} not stored", f.display()));
-        assert_eq!(data_set(&got), want, "{} differs from what was sent", f.display());
+        let got = by_hash
+            .get(&fnv(&want))
+            .unwrap_or_else(|| panic!("{} not stored (no data set with its hash)", f.display()));
+        assert_eq!(data_set(got), want, "{} differs from what was sent", f.display());
         stored += 1;
     }
     let n_files = std::fs::read_dir(&study).unwrap().count();
