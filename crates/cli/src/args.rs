@@ -64,6 +64,10 @@ pub enum Command {
     ///
     /// Example: cavascope bench --draws 3 --out bench/
     Bench(BenchArgs),
+    /// A DICOM node: C-ECHO and C-STORE SCP; each study analysed once complete.
+    ///
+    /// Example: cavascope listen --ae-title CAVASCOPE --port 11112 --out received/ --allow ORTHANC
+    Listen(ListenArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -198,4 +202,43 @@ pub struct BenchArgs {
     /// Keep the generated studies (they are removed after scoring by default).
     #[arg(long)]
     pub keep_studies: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ListenArgs {
+    /// This node's AE title (peers must call it by this name).
+    #[arg(long, default_value = "CAVASCOPE")]
+    pub ae_title: String,
+    /// TCP port.
+    #[arg(long, default_value_t = 11112)]
+    pub port: u16,
+    /// Address to listen on (0.0.0.0: every interface).
+    #[arg(long, default_value = "0.0.0.0")]
+    pub bind: String,
+    /// Folder for received studies: DIR/<StudyInstanceUID>/ and its report/.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Calling AE title allowed to associate (repeatable); without any, all are accepted.
+    #[arg(long, value_name = "AET")]
+    pub allow: Vec<String>,
+    /// Seconds without new instances after which a study is complete and analysed.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub idle: f64,
+    /// Send the report's DICOM files (report/dicom/*.dcm) to this peer by C-STORE.
+    #[arg(long, value_name = "AET@HOST:PORT")]
+    pub send_to: Option<String>,
+    /// Associations served at once (more are rejected: local limit exceeded).
+    #[arg(long, default_value_t = 8)]
+    pub max_associations: usize,
+    /// Largest instance taken, MiB (a larger one is refused with status A700).
+    #[arg(long, default_value_t = 1024)]
+    pub max_instance_mb: u64,
+    /// Disk the node may fill under DIR, GiB (beyond: status A700).
+    #[arg(long, default_value_t = 200.0)]
+    pub max_disk_gb: f64,
+    /// Free space to leave on DIR's file system, MiB (below: status A700).
+    #[arg(long, default_value_t = 1024)]
+    pub min_free_mb: u64,
+    #[command(flatten)]
+    pub inputs: AnalysisInputs,
 }

@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         Some(args::Command::Phantom(a)) => cmd::phantom::run(&cli.global, a),
         Some(args::Command::Score(a)) => cmd::bench::run_score(&cli.global, a),
         Some(args::Command::Bench(a)) => cmd::bench::run(&cli.global, a),
+        Some(args::Command::Listen(a)) => cmd::listen::run(&cli.global, a),
     };
     ExitCode::from(code)
 }

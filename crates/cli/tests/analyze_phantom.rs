@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
+mod truth_check;
+use truth_check::compare;
+
 fn analyze(study: &Path, out: &Path, extra: &[String]) -> Value {
     let o = Command::new(env!("CARGO_BIN_EXE_cavascope"))
         .arg("analyze")
@@ -46,29 +49,6 @@ fn seed_args(t: &Truth) -> Vec<String> {
         a.push(p(m));
     }
     a
-}
-
-/// Everything in `r` that disagrees with the truth, one line each: the checks of
-/// `cavascope score` (the `cavascope-bench` library) and the files of the report folder.
-fn compare(label: &str, r: &Value, t: &Truth, out: &Path) -> Vec<String> {
-    let mut bad: Vec<String> = cavascope_bench::score(r, t)
-        .into_iter()
-        .filter(|c| !c.pass)
-        .map(|c| format!("{label}: {}: {}", c.name, c.detail))
-        .collect();
-    for f in [
-        "report.html",
-        "measurements.csv",
-        "curves.png",
-        "overlays/axial.png",
-        "overlays/coronal.png",
-        "overlays/sagittal.png",
-    ] {
-        if !out.join(f).is_file() {
-            bad.push(format!("{label}: {f} missing"));
-        }
-    }
-    bad
 }
 
 /// A phantom study written once per test process and shared by the tests of its case

@@ -5,5 +5,6 @@ pub mod bench;
 pub mod convert;
 pub mod demo;
 pub mod inspect;
+pub mod listen;
 pub mod logging;
 pub mod phantom;
