@@ -89,13 +89,30 @@ fn compare(label: &str, r: &Value, t: &Truth, out: &Path) -> Vec<String> {
             t.expected_top_diagnosis, r["differential"]
         ));
     }
+    // Every series the truth gives a role must be in the report (counted, so a report
+    // that lists no series cannot pass the role check by having nothing to compare).
+    let mut with_role = 0;
     for s in r["series"].as_array().unwrap_or(&empty) {
         let uid = s["series_instance_uid"].as_str().unwrap_or("");
         if let Some(want) = t.role_of(uid) {
+            with_role += 1;
             if s["role"].as_str() != Some(want) {
                 bad.push(format!("{label}: series {uid} role {}, truth {want}", s["role"]));
             }
         }
+    }
+    if with_role != t.series_roles.len() {
+        bad.push(format!(
+            "{label}: {with_role} report series have a truth role, truth lists {}",
+            t.series_roles.len()
+        ));
+    }
+    if signs.len() != t.expected_signs.len() {
+        bad.push(format!(
+            "{label}: {} signs in the report, truth {}",
+            signs.len(),
+            t.expected_signs.len()
+        ));
     }
     match r["ivc"]["max_equivalent_diameter_mm"].as_f64() {
         Some(d) if (d - t.ivc.max_equivalent_diameter_mm).abs() <= 3.0 => {}
@@ -265,7 +282,9 @@ fn removing_a_phase_makes_its_signs_indeterminate() {
         }
         let out = tmp.path().join(format!("out_without_{role}"));
         let r = analyze(&study, &out, &seed_args(&w.truth));
-        for s in r["signs"].as_array().unwrap() {
+        let signs = r["signs"].as_array().expect("signs array");
+        assert_eq!(signs.len(), w.truth.expected_signs.len(), "without {role}: signs");
+        for s in signs {
             let id = s["id"].as_str().unwrap();
             let got = s["state"].as_str().unwrap();
             let want = if needs.contains(&id) {

@@ -28,23 +28,29 @@ pub fn in_ci() -> bool {
     )
 }
 
-/// The decision for one requirement: `Ok(())` when present; when missing (`Err(why)`),
-/// a panic naming `what` in CI, else a `SKIP` notice and `false`.
+/// The decision for one requirement: `true` when present; when missing (`Err(why)`),
+/// a panic naming `what` in CI, else a `SKIP` notice on stderr and `false`.
 pub fn require(what: &str, probe: Result<(), String>) -> bool {
-    decide(what, probe, in_ci())
+    match decide(what, probe, in_ci()) {
+        Ok(()) => true,
+        Err(skip) => {
+            eprintln!("{skip}");
+            false
+        }
+    }
 }
 
-/// [`require`] with the CI flag given (so the rule itself is testable either way).
-pub fn decide(what: &str, probe: Result<(), String>, ci: bool) -> bool {
+/// The rule with the CI flag given (testable either way, and silent): `Ok(())` when
+/// present; missing, a panic naming `what` in CI, else `Err` with the skip notice.
+pub fn decide(what: &str, probe: Result<(), String>, ci: bool) -> Result<(), String> {
     match probe {
-        Ok(()) => true,
+        Ok(()) => Ok(()),
         Err(why) if ci => panic!(
             "required test peer missing in CI: {what} ({why}); .ci/run must install it"
         ),
-        Err(why) => {
-            eprintln!("SKIP (not CI): {what} not available ({why}); this check did not run");
-            false
-        }
+        Err(why) => Err(format!(
+            "SKIP (not CI): {what} not available ({why}); this check did not run"
+        )),
     }
 }
 
@@ -94,17 +100,46 @@ pub fn require_python(modules: &[&str]) -> bool {
 /// A data set that a fetch produced (`Ok(path)`) or could not (`Err(why)`); see the crate
 /// docs for the rule.
 pub fn require_data(name: &str, fetched: Result<PathBuf, String>) -> Option<PathBuf> {
-    decide_data(name, fetched, in_ci())
-}
-
-/// [`require_data`] with the CI flag given.
-pub fn decide_data(name: &str, fetched: Result<PathBuf, String>, ci: bool) -> Option<PathBuf> {
-    match fetched {
+    match decide_data(name, fetched, in_ci()) {
         Ok(p) => Some(p),
-        Err(why) => {
-            decide(&format!("data set {name}"), Err(why), ci);
+        Err(skip) => {
+            eprintln!("{skip}");
             None
         }
+    }
+}
+
+/// [`require_data`] with the CI flag given (silent: the skip notice is the `Err`).
+pub fn decide_data(name: &str, fetched: Result<PathBuf, String>, ci: bool) -> Result<PathBuf, String> {
+    match fetched {
+        Ok(p) => Ok(p),
+        Err(why) => decide(&format!("data set {name}"), Err(why), ci).map(|()| unreachable!()),
+    }
+}
+
+/// The public DICOM test corpus (`test-data/corpus/fetch.sh`: pinned PyPI packages,
+/// fetched once per process into `$CAVASCOPE_CORPUS`, else `<workspace>/target/corpus-cache`).
+/// When the fetch fails: a panic naming the failure in CI, else `None` with a printed skip.
+pub fn corpus() -> Option<PathBuf> {
+    static DIR: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    let fetched = DIR.get_or_init(fetch_corpus).clone();
+    require_data("public DICOM corpus (test-data/corpus/fetch.sh)", fetched)
+}
+
+fn fetch_corpus() -> Result<PathBuf, String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cache = std::env::var_os("CAVASCOPE_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/corpus-cache"));
+    let script = root.join("test-data/corpus/fetch.sh");
+    match Command::new("bash").arg(&script).arg(&cache).output() {
+        Ok(o) if o.status.success() => Ok(cache),
+        Ok(o) => Err(format!(
+            "{} failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => Err(format!("cannot run {}: {e}", script.display())),
     }
 }
 
@@ -114,8 +149,8 @@ mod tests {
 
     #[test]
     fn present_requirements_pass_either_way() {
-        assert!(decide("x", Ok(()), true));
-        assert!(decide("x", Ok(()), false));
+        assert_eq!(decide("x", Ok(()), true), Ok(()));
+        assert_eq!(decide("x", Ok(()), false), Ok(()));
     }
 
     #[test]
@@ -124,36 +159,38 @@ mod tests {
         let what = "python3 module(s) cavascope_no_such_module_7f3a";
         let probe = probe_python(&["cavascope_no_such_module_7f3a"]);
         assert!(probe.is_err(), "the module must not exist");
-        decide(what, probe, true);
+        let _ = decide(what, probe, true);
     }
 
     #[test]
     #[should_panic(expected = "tool `cavascope-no-such-tool-7f3a`")]
     fn missing_tool_fails_in_ci_naming_it() {
         let probe = probe_tool("cavascope-no-such-tool-7f3a");
-        decide("tool `cavascope-no-such-tool-7f3a`", probe, true);
+        let _ = decide("tool `cavascope-no-such-tool-7f3a`", probe, true);
     }
 
     #[test]
-    fn missing_requirement_outside_ci_is_skipped() {
-        assert!(!decide("tool `nope`", probe_tool("cavascope-no-such-tool-7f3a"), false));
+    fn missing_requirement_outside_ci_is_skipped_with_its_name() {
+        let skip = decide("tool `nope`", probe_tool("cavascope-no-such-tool-7f3a"), false)
+            .expect_err("a missing tool must not pass");
+        assert!(skip.starts_with("SKIP (not CI): tool `nope`"), "{skip}");
     }
 
     #[test]
-    #[should_panic(expected = "data set corpus")]
+    #[should_panic(expected = "data set corpus (download failed)")]
     fn missing_data_set_fails_in_ci() {
-        decide_data("corpus", Err("download failed".into()), true);
+        let _ = decide_data("corpus", Err("download failed".into()), true);
     }
 
     #[test]
     fn data_set_outside_ci() {
-        assert_eq!(decide_data("corpus", Err("offline".into()), false), None);
+        assert!(decide_data("corpus", Err("offline".into()), false).is_err());
         let p = PathBuf::from("/x");
-        assert_eq!(decide_data("corpus", Ok(p.clone()), false), Some(p));
+        assert_eq!(decide_data("corpus", Ok(p.clone()), false), Ok(p));
     }
 
-    /// `require_python` asks the real interpreter: with python3 present, a stdlib module is
-    /// found; the probe must not report a present module as missing.
+    /// With python3 present, a stdlib module is found: the probe must not report a
+    /// present module as missing.
     #[test]
     fn probe_finds_a_stdlib_module() {
         if require_tool("python3") {
