@@ -106,9 +106,18 @@ pub fn score_with(report: &Value, truth: &Truth, ivc_diameter_tol_mm: f64) -> Ve
             )
         },
     ));
+    // Counted, so a report listing no signs or no series cannot pass by having nothing
+    // to compare.
+    out.push(Check::new(
+        "sign_count",
+        signs.len() == truth.expected_signs.len(),
+        format!("{} signs, truth {}", signs.len(), truth.expected_signs.len()),
+    ));
+    let mut with_role = 0;
     for s in report["series"].as_array().unwrap_or(&empty) {
         let uid = s["series_instance_uid"].as_str().unwrap_or("");
         if let Some(want) = truth.role_of(uid) {
+            with_role += 1;
             let got = s["role"].as_str().unwrap_or("null");
             out.push(Check::new(
                 format!("role {uid}"),
@@ -121,6 +130,14 @@ pub fn score_with(report: &Value, truth: &Truth, ivc_diameter_tol_mm: f64) -> Ve
             ));
         }
     }
+    out.push(Check::new(
+        "role_count",
+        with_role == truth.series_roles.len(),
+        format!(
+            "{with_role} report series have a truth role, truth lists {}",
+            truth.series_roles.len()
+        ),
+    ));
     let want_d = truth.ivc.max_equivalent_diameter_mm;
     let c = match ivc_diameter_error_mm(report, truth) {
         Some(e) if e.abs() <= ivc_diameter_tol_mm => {
@@ -255,8 +272,9 @@ impl BenchRow {
 
     /// A row for a study that could not be analysed: every check counts as failed.
     pub fn failed(truth: &Truth, seconds: f64, reason: &str) -> BenchRow {
-        // schema + signs + top diagnosis + roles + calibre + volume, as `score` counts them.
-        let total = 4 + truth.expected_signs.len() + truth.series_roles.len();
+        // schema + signs + sign count + top diagnosis + roles + role count + calibre +
+        // volume, as `score` counts them.
+        let total = 6 + truth.expected_signs.len() + truth.series_roles.len();
         BenchRow {
             case: truth.case.as_str().to_string(),
             seed: truth.seed,

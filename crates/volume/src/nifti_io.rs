@@ -1220,13 +1220,7 @@ mod tests {
     /// Peer check: nibabel must map our voxels to the same RAS points and values.
     #[test]
     fn nibabel_agrees() {
-        let ok = std::process::Command::new("python3")
-            .args(["-c", "import nibabel"])
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        if !ok {
-            eprintln!("SKIP nibabel_agrees: python3 with nibabel not available");
+        if !cavascope_testkit::require_python(&["nibabel"]) {
             return;
         }
         let g = oblique();

@@ -274,15 +274,10 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The cached public DICOM corpus (test-data/corpus/fetch.sh), when present:
-/// `$CAVASCOPE_CORPUS`, else `<repo>/target/corpus-cache`, else `<repo>/.corpus-cache`.
+/// The public DICOM corpus (test-data/corpus/fetch.sh), fetched on first use: required in
+/// CI (`cavascope_testkit::corpus`), a printed skip of the corpus seeds elsewhere.
 pub fn corpus_dir() -> Option<PathBuf> {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    std::env::var_os("CAVASCOPE_CORPUS")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([repo.join("target/corpus-cache"), repo.join(".corpus-cache")])
-        .find(|d| d.is_dir())
+    cavascope_testkit::corpus()
 }
 
 /// A CT phantom study of `case` written as DICOM into `dir`, at a reduced grid that keeps

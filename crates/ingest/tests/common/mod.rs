@@ -5,45 +5,11 @@
 use cavascope_ingest::{load_study, IngestOptions, Study};
 use cavascope_volume::{nifti_io, Array3, Geometry};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
-fn workspace_root() -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.ancestors()
-        .find(|p| p.join("test-data/corpus/fetch.sh").exists())
-        .unwrap_or(here)
-        .to_path_buf()
-}
-
-/// The corpus cache, fetched on first use; `None` (with a printed notice) when the
-/// download is impossible here. CI has registry access, so there it always runs.
+/// The corpus cache, fetched on first use (`cavascope_testkit::corpus`: a panic in CI
+/// when the fetch fails, else `None` with a printed skip).
 pub fn corpus() -> Option<PathBuf> {
-    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let root = workspace_root();
-        let cache = std::env::var_os("CAVASCOPE_CORPUS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join("target/corpus-cache"));
-        let out = std::process::Command::new("bash")
-            .arg(root.join("test-data/corpus/fetch.sh"))
-            .arg(&cache)
-            .output();
-        match out {
-            Ok(o) if o.status.success() => Some(cache),
-            Ok(o) => {
-                eprintln!(
-                    "SKIP corpus tests: fetching the corpus failed: {}",
-                    String::from_utf8_lossy(&o.stderr)
-                );
-                None
-            }
-            Err(e) => {
-                eprintln!("SKIP corpus tests: cannot run fetch.sh: {e}");
-                None
-            }
-        }
-    })
-    .clone()
+    cavascope_testkit::corpus()
 }
 
 pub fn pydicom_files(c: &Path) -> PathBuf {
@@ -80,12 +46,9 @@ pub fn decode_single(path: &Path) -> Result<(Array3<f32>, Geometry), String> {
     Err(format!("{} volumes; {}", vols.len(), why.join("; ")))
 }
 
+/// The peer tool `tool`: required in CI, a printed skip elsewhere.
 pub fn have(tool: &str) -> bool {
-    std::process::Command::new(tool)
-        .arg("-h")
-        .output()
-        .map(|_| true)
-        .unwrap_or(false)
+    cavascope_testkit::require_tool(tool)
 }
 
 /// Run dcm2niix (uncompressed output) on a folder; the NIfTI files it wrote.
