@@ -27,12 +27,14 @@
 //! assert_eq!(v.sample_world(&p), Some(40.0));
 //! ```
 
+pub mod anatomy;
 pub mod geometry;
 pub mod mask;
 pub mod meta;
 pub mod nifti_io;
 pub mod sampling;
 
+pub use anatomy::Anatomy;
 pub use geometry::Geometry;
 pub use mask::Mask;
 pub use meta::VolumeMeta;
