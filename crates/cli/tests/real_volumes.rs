@@ -50,7 +50,10 @@ fn analyze(input: &Path, out: &Path, extra: &[&str]) -> Value {
 }
 
 fn top(r: &Value) -> String {
-    r["differential"][0]["diagnosis"].as_str().unwrap_or("-").to_string()
+    r["differential"][0]["diagnosis"]
+        .as_str()
+        .unwrap_or("-")
+        .to_string()
 }
 
 fn present(r: &Value) -> Vec<String> {
@@ -75,7 +78,11 @@ fn label(path: &Path, id: f32) -> (Array3<f32>, Geometry) {
 /// (trilinear) on a 0.25 mm grid of the plane within 30 mm, counted where ≥ 0.5.
 fn label_area(lab: &(Array3<f32>, Geometry), c: Point3<f64>, t: Vector3<f64>) -> f64 {
     let t = t.normalize();
-    let helper = if t.x.abs() < 0.9 { Vector3::x() } else { Vector3::y() };
+    let helper = if t.x.abs() < 0.9 {
+        Vector3::x()
+    } else {
+        Vector3::y()
+    };
     let u = t.cross(&helper).normalize();
     let v = t.cross(&u);
     let step = 0.25;
@@ -210,7 +217,10 @@ fn ivc_mask_calibre_matches_the_totalsegmentator_label() {
         let cal = calibre_vs_label(&r, &lab);
         row(c.name, "--ivc-mask", &r, Some(cal));
         if cal.0 > 0.5 || cal.2 < 5 {
-            bad.push(format!("{}: median |error| {:.2} mm over {} sections", c.name, cal.0, cal.2));
+            bad.push(format!(
+                "{}: median |error| {:.2} mm over {} sections",
+                c.name, cal.0, cal.2
+            ));
         }
     }
     assert!(bad.is_empty(), "{bad:#?}");
@@ -235,22 +245,30 @@ fn anatomy_gives_the_ivc_from_its_label() {
     let mut bad = Vec::new();
     for (name, input, anatomy, lab) in [
         ("example_ct + multi-label map", &ct, &seg, label(&seg, 63.0)),
-        ("example_ct_sm + structure folder", &ct_sm, &folder, label(&seg_fast, 1.0)),
+        (
+            "example_ct_sm + structure folder",
+            &ct_sm,
+            &folder,
+            label(&seg_fast, 1.0),
+        ),
         ("example_mr_sm + total_mr map", &mr, &mr_seg, label(&mr_seg, 24.0)),
     ] {
         let out = tempfile::tempdir().unwrap();
         let r = analyze(input, out.path(), &["--anatomy", &anatomy.to_string_lossy()]);
         assert_eq!(r["ivc"]["segmentation_source"], "mask", "{name}: {}", r["ivc"]);
         assert!(
-            r["warnings"]
-                .as_array()
-                .is_some_and(|w| w.iter().any(|w| w.as_str().unwrap_or("").starts_with("anatomy context:"))),
+            r["warnings"].as_array().is_some_and(|w| w
+                .iter()
+                .any(|w| w.as_str().unwrap_or("").starts_with("anatomy context:"))),
             "{name}: the anatomy source is named in the warnings"
         );
         let cal = calibre_vs_label(&r, &lab);
         row(name, "--anatomy", &r, Some(cal));
         if cal.0 > 0.5 || cal.2 < 5 {
-            bad.push(format!("{name}: median |error| {:.2} mm over {} sections", cal.0, cal.2));
+            bad.push(format!(
+                "{name}: median |error| {:.2} mm over {} sections",
+                cal.0, cal.2
+            ));
         }
     }
     assert!(bad.is_empty(), "{bad:#?}");
@@ -260,7 +278,9 @@ fn anatomy_gives_the_ivc_from_its_label() {
 /// unenhanced (no sidecar: the role comes from the content), and no contrast sign present.
 #[test]
 fn native_ct_analyses_from_its_nifti() {
-    let Some(ct) = real_fixture::ts_file("example_ct.nii.gz") else { return };
+    let Some(ct) = real_fixture::ts_file("example_ct.nii.gz") else {
+        return;
+    };
     let out = tempfile::tempdir().unwrap();
     let r = analyze(&ct, out.path(), &[]);
     let s = r["series"].as_array().expect("series");
@@ -269,7 +289,11 @@ fn native_ct_analyses_from_its_nifti() {
     assert_eq!(s[0]["dims"], serde_json::json!([122, 101, 112]));
     assert_eq!(s[0]["series_instance_uid"], "example_ct.nii.gz");
     row("example_ct (native CT, 3 mm, NIfTI)", "auto", &r, None);
-    for id in ["heterogeneous_arterial_enhancement", "progressive_delayed_enhancement", "washout"] {
+    for id in [
+        "heterogeneous_arterial_enhancement",
+        "progressive_delayed_enhancement",
+        "washout",
+    ] {
         let st = r["signs"]
             .as_array()
             .and_then(|a| a.iter().find(|x| x["id"] == id))
@@ -310,7 +334,10 @@ fn unshifted_slab_header_is_detected_beside_its_source() {
     assert!((want - got).norm() < 1e-3, "slab origin {got} vs {want}");
     // Alone, the slab cannot be corrected and is read as it says.
     let alone = cavascope_ingest::load_input(&sm, &Default::default()).unwrap();
-    assert!(alone.series[0].problems.iter().all(|p| !p.contains("header error")));
+    assert!(alone.series[0]
+        .problems
+        .iter()
+        .all(|p| !p.contains("header error")));
 }
 
 /// `convert` → `analyze` on the NIfTI folder gives the DICOM report again (phantom

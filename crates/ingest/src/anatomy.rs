@@ -37,15 +37,50 @@ impl Task {
 /// Structures read from a per-structure folder: vessels, organs, bowel and vertebrae of the
 /// abdomen (what the IVC, mass, landmark and collateral measurements can use).
 pub const USED: &[&str] = &[
-    "inferior_vena_cava", "aorta", "portal_vein_and_splenic_vein", "liver", "kidney_left",
-    "kidney_right", "spleen", "pancreas", "gallbladder", "stomach", "duodenum", "small_bowel",
-    "colon", "esophagus", "adrenal_gland_left", "adrenal_gland_right", "urinary_bladder",
-    "iliac_artery_left", "iliac_artery_right", "iliac_vena_left", "iliac_vena_right",
-    "kidney_cyst_left", "kidney_cyst_right", "prostate", "sacrum", "vertebrae_S1",
-    "vertebrae_L5", "vertebrae_L4", "vertebrae_L3", "vertebrae_L2", "vertebrae_L1",
-    "vertebrae_T12", "vertebrae_T11", "vertebrae_T10", "vertebrae_T9", "vertebrae_T8",
-    "vertebrae", "autochthon_left", "autochthon_right", "iliopsoas_left", "iliopsoas_right",
-    "psoas_major_left", "psoas_major_right", "heart",
+    "inferior_vena_cava",
+    "aorta",
+    "portal_vein_and_splenic_vein",
+    "liver",
+    "kidney_left",
+    "kidney_right",
+    "spleen",
+    "pancreas",
+    "gallbladder",
+    "stomach",
+    "duodenum",
+    "small_bowel",
+    "colon",
+    "esophagus",
+    "adrenal_gland_left",
+    "adrenal_gland_right",
+    "urinary_bladder",
+    "iliac_artery_left",
+    "iliac_artery_right",
+    "iliac_vena_left",
+    "iliac_vena_right",
+    "kidney_cyst_left",
+    "kidney_cyst_right",
+    "prostate",
+    "sacrum",
+    "vertebrae_S1",
+    "vertebrae_L5",
+    "vertebrae_L4",
+    "vertebrae_L3",
+    "vertebrae_L2",
+    "vertebrae_L1",
+    "vertebrae_T12",
+    "vertebrae_T11",
+    "vertebrae_T10",
+    "vertebrae_T9",
+    "vertebrae_T8",
+    "vertebrae",
+    "autochthon_left",
+    "autochthon_right",
+    "iliopsoas_left",
+    "iliopsoas_right",
+    "psoas_major_left",
+    "psoas_major_right",
+    "heart",
 ];
 
 /// Read a TotalSegmentator multi-label file or per-structure folder. `task` forces the
@@ -81,7 +116,11 @@ fn read_anatomy_inner(path: &Path, task: Option<Task>, mr: bool) -> Result<Anato
     if max == 0 {
         return Err("the label map is empty".into());
     }
-    let task = task.unwrap_or(if max > 50 || !mr { Task::Total } else { Task::TotalMr });
+    let task = task.unwrap_or(if max > 50 || !mr {
+        Task::Total
+    } else {
+        Task::TotalMr
+    });
     let classes: Vec<(u16, String)> = task
         .table()
         .iter()

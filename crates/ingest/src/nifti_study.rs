@@ -220,8 +220,7 @@ fn read_sidecar(path: &Path) -> Result<VolumeMeta, String> {
     let v: Value = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
     // cavascope convert's own sidecar carries the whole VolumeMeta.
     if let Some(meta) = v.get("meta") {
-        let mut m: VolumeMeta =
-            serde_json::from_value(meta.clone()).map_err(|e| format!("meta: {e}"))?;
+        let mut m: VolumeMeta = serde_json::from_value(meta.clone()).map_err(|e| format!("meta: {e}"))?;
         m.files.clear();
         return Ok(m);
     }
@@ -291,7 +290,12 @@ fn fix_unshifted_slabs(series: &mut [Series]) {
                 let why = format!(
                     "same affine as {} but {ka} of its {kb} slices: the origin may not have been \
                      shifted when this volume was cropped (positions may be wrong)",
-                    series[b].meta.files.first().map(|p| p.display().to_string()).unwrap_or_default()
+                    series[b]
+                        .meta
+                        .files
+                        .first()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
                 );
                 warn!("{why}");
                 series[a].problems.push(why);
@@ -308,7 +312,12 @@ fn fix_unshifted_slabs(series: &mut [Series]) {
             let why = format!(
                 "header error: same affine as {} but its voxels are that volume's slices {off}–{} \
                  (cropped without shifting the origin); origin moved by {:.1} mm",
-                series[b].meta.files.first().map(|p| p.display().to_string()).unwrap_or_default(),
+                series[b]
+                    .meta
+                    .files
+                    .first()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
                 off + ka - 1,
                 shift.norm()
             );

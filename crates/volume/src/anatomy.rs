@@ -86,7 +86,13 @@ impl Anatomy {
                             map[(r, 0)] * x[0] + map[(r, 1)] * x[1] + map[(r, 2)] * x[2] + map[(r, 3)]
                         };
                         let (a, b, c) = (idx(0).round(), idx(1).round(), idx(2).round());
-                        if a >= 0.0 && b >= 0.0 && c >= 0.0 && (a as usize) < si && (b as usize) < sj && (c as usize) < sk {
+                        if a >= 0.0
+                            && b >= 0.0
+                            && c >= 0.0
+                            && (a as usize) < si
+                            && (b as usize) < sj
+                            && (c as usize) < sk
+                        {
                             plane[[j, i]] = src[[c as usize, b as usize, a as usize]];
                         }
                     }

@@ -146,6 +146,8 @@ pub fn parse_inputs(inputs: &AnalysisInputs) -> Result<ParsedInputs, AnalyzeErro
     }
     for (flag, p) in [("ivc-mask", &inputs.ivc_mask), ("mass-mask", &inputs.mass_mask)] {
         if let Some(p) = p {
+            // `FILE:N` / `FILE:NAME` choose a label of a multi-label file.
+            let (p, _) = cavascope_segment::labelmap::parse_spec(p);
             if !p.is_file() {
                 return Err(AnalyzeError::BadArgument(format!(
                     "--{flag} {}: no such file",
@@ -342,7 +344,8 @@ fn phase_files_to_uids(study: &Study, overrides: &mut [(String, Role)]) {
         let hit = study.series.iter().find(|s| {
             s.meta.files.len() == 1
                 && s.meta.files.iter().any(|f| {
-                    f.file_name().is_some_and(|n| n.to_string_lossy() == name.as_str())
+                    f.file_name()
+                        .is_some_and(|n| n.to_string_lossy() == name.as_str())
                         || f.as_os_str() == std::ffi::OsStr::new(name.as_str())
                 })
         });
@@ -355,9 +358,7 @@ fn phase_files_to_uids(study: &Study, overrides: &mut [(String, Role)]) {
 /// Read `--anatomy` and put it on the grid of the study volume it was made from (same grid),
 /// else of the finest volume (nearest neighbour; measurements are in world space anyway).
 fn load_anatomy(path: &Path, volumes: &[Volume]) -> Result<Anatomy, String> {
-    let mr = volumes
-        .iter()
-        .all(|v| v.meta.modality.eq_ignore_ascii_case("MR"));
+    let mr = volumes.iter().all(|v| v.meta.modality.eq_ignore_ascii_case("MR"));
     let a = read_anatomy(path, None, mr).map_err(|e| format!("--anatomy {e}"))?;
     let same = volumes
         .iter()
