@@ -481,3 +481,40 @@ fn real_normal_volumes_read_normal_with_the_ivc_label() {
         vec!["--ivc-mask".into(), format!("{}:{}", c.seg.display(), c.ivc_id)]
     });
 }
+
+/// TotalSegmentator's own files through the anatomy reader: class ids of the `total` and
+/// `total_mr` tables, vertebral levels in anatomical order, the structure folder equal to
+/// the multi-label map it was split from, and a map refused under the wrong task.
+#[test]
+fn anatomy_reader_reads_totalsegmentator_outputs() {
+    use cavascope_ingest::anatomy::{read_anatomy, Task};
+    let ts = real_fixture::ts_file;
+    let (Some(ct_map), Some(mr_map), Some(folder), Some(sm_map)) = (
+        ts("example_seg_fast_force_split.nii.gz"),
+        ts("example_seg_mr.nii.gz"),
+        ts("example_seg_fast"),
+        ts("example_seg_fast.nii.gz"),
+    ) else {
+        return;
+    };
+    let ct = read_anatomy(&ct_map, None, false).unwrap();
+    assert_eq!(ct.id("inferior_vena_cava"), Some(63));
+    assert_eq!(ct.id("aorta"), Some(52));
+    assert_eq!(ct.id("liver"), Some(5));
+    let levels: Vec<String> = ct.vertebra_levels().into_iter().map(|(l, _)| l).collect();
+    assert_eq!(levels, ["T11", "T12", "L1", "L2", "L3", "L4", "L5", "S1"], "head to feet");
+    // The MR map: total_mr ids when the study is MR.
+    let mr = read_anatomy(&mr_map, None, true).unwrap();
+    assert_eq!(mr.id("inferior_vena_cava"), Some(24));
+    // The per-structure folder holds the same IVC voxels as the multi-label map.
+    let f = read_anatomy(&folder, None, false).unwrap();
+    let m = read_anatomy(&sm_map, None, false).unwrap();
+    for name in ["inferior_vena_cava", "aorta", "liver", "kidney_right"] {
+        let a = f.mask(name).map(|x| x.data).expect(name);
+        let b = m.mask(name).map(|x| x.data).expect(name);
+        assert_eq!(a, b, "{name}: folder vs multi-label map");
+    }
+    // Labels above 50 are not total_mr classes.
+    let e = read_anatomy(&ct_map, Some(Task::TotalMr), false).unwrap_err().to_string();
+    assert!(e.contains("not a class") && e.contains("example_seg_fast_force_split"), "{e}");
+}
