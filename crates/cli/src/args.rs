@@ -85,7 +85,12 @@ pub struct AnalysisInputs {
     /// Mass label map: NIfTI or DICOM SEG (FILE:N for one label).
     #[arg(long, value_name = "FILE[:N]")]
     pub mass_mask: Option<PathBuf>,
-    /// Override the detected role of a series: SERIES_UID=ROLE (repeatable).
+    /// Anatomy context: TotalSegmentator's multi-label map (total / total_mr task) or its
+    /// per-structure output folder. Its IVC label is used as --ivc-mask when none is given.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub anatomy: Option<PathBuf>,
+    /// Override the detected role of a series: SERIES_UID=ROLE, or FILE=ROLE for a NIfTI
+    /// study (its file name) (repeatable).
     #[arg(long, value_name = "SERIES_UID=ROLE")]
     pub phase: Vec<String>,
     /// Thresholds table override (TOML).
@@ -98,7 +103,8 @@ pub struct AnalysisInputs {
 
 #[derive(Debug, Args, Clone)]
 pub struct AnalyzeArgs {
-    /// Study folder (any nesting, any file names).
+    /// Study folder (DICOM: any nesting, any file names), a NIfTI file (.nii/.nii.gz), or a
+    /// folder of NIfTI files (one per phase, optional JSON sidecars).
     pub study_dir: PathBuf,
     /// Output folder.
     #[arg(long)]

@@ -34,17 +34,21 @@
 //! # Ok::<(), cavascope_ingest::IngestError>(())
 //! ```
 
+pub mod anatomy;
 pub mod export;
 pub mod group;
 pub mod guard;
 pub mod header;
 pub mod jpeg12;
+pub mod nifti_study;
 pub mod pixels;
 pub mod rle;
 pub mod scan;
 pub mod series_meta;
 pub mod stack;
 pub mod synth;
+
+pub use nifti_study::{is_nifti_input, load_input, load_nifti_study};
 
 use cavascope_volume::{Geometry, Volume, VolumeMeta};
 use rayon::prelude::*;
@@ -60,6 +64,8 @@ pub enum IngestError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: not a folder")]
     NotADirectory { path: PathBuf },
+    #[error("{path}: cannot read the anatomy label map: {why}")]
+    Anatomy { path: PathBuf, why: String },
     #[error("{path}: cannot write the series: {why}")]
     Export { path: PathBuf, why: String },
     /// The series formed no volume; `skipped` lists the files whose pixels failed.

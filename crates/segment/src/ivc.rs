@@ -222,6 +222,19 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
                 return fail(warnings);
             }
         }
+    } else if let Some(m) = opts
+        .anatomy
+        .as_ref()
+        .and_then(|a| a.mask(cavascope_volume::anatomy::names::IVC))
+    {
+        // The IVC label of the anatomy context, read as an `--ivc-mask` would be.
+        match FractionField::from_mask(&m) {
+            Some(f) => (Source::Mask, f),
+            None => {
+                warnings.push("anatomy IVC label is empty".into());
+                return fail(warnings);
+            }
+        }
     } else {
         let (source, seeds) = match opts.ivc_seed {
             Some(s) => (Source::Seed, vec![s]),

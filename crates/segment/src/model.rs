@@ -132,6 +132,11 @@ pub struct SegmentOptions {
     pub mass_mask: Option<PathBuf>,
     /// `series_instance_uid → role` overrides (`--phase`).
     pub phase_overrides: Vec<(String, Role)>,
+    /// Anatomy context from another tool (`--anatomy`, TotalSegmentator labels), on the
+    /// grid of one of the study's volumes. Its IVC label stands in for `ivc_mask` when that
+    /// is not given (calibre still measured here); the other structures are for the mass,
+    /// landmark and collateral measurements.
+    pub anatomy: Option<std::sync::Arc<cavascope_volume::Anatomy>>,
 }
 
 /// Landmarks along the IVC (z in LPS mm).

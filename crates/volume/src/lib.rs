@@ -28,12 +28,14 @@
 //! ```
 
 pub mod bids;
+pub mod anatomy;
 pub mod geometry;
 pub mod mask;
 pub mod meta;
 pub mod nifti_io;
 pub mod sampling;
 
+pub use anatomy::Anatomy;
 pub use geometry::Geometry;
 pub use mask::Mask;
 pub use meta::VolumeMeta;

@@ -8,9 +8,10 @@
 
 use crate::args::*;
 use cavascope_features::{evaluate, Thresholds};
-use cavascope_ingest::{load_study, IngestOptions};
+use cavascope_ingest::{anatomy::read_anatomy, is_nifti_input, load_input, IngestOptions, Study};
 use cavascope_report::{build_report, failed_report, write_outputs, write_report_json, Report};
 use cavascope_segment::{measure, Measurements, Role, SegmentOptions};
+use cavascope_volume::Anatomy;
 use cavascope_volume::{Point3, Volume};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -132,6 +133,8 @@ pub struct ParsedInputs {
     pub thresholds: Thresholds,
     /// Write OUT/dicom/ (SEG + SR) too.
     pub dicom_out: bool,
+    /// `--anatomy` (read once the study's grids are known).
+    pub anatomy: Option<PathBuf>,
 }
 
 /// Check every argument before touching the study (a bad argument is exit 2, always).
@@ -156,6 +159,14 @@ pub fn parse_inputs(inputs: &AnalysisInputs) -> Result<ParsedInputs, AnalyzeErro
             }
         }
     }
+    if let Some(p) = &inputs.anatomy {
+        if !p.exists() {
+            return Err(AnalyzeError::BadArgument(format!(
+                "--anatomy {}: no such file or folder",
+                p.display()
+            )));
+        }
+    }
     seg.ivc_mask = inputs.ivc_mask.clone();
     seg.mass_mask = inputs.mass_mask.clone();
     for p in &inputs.phase {
@@ -170,6 +181,7 @@ pub fn parse_inputs(inputs: &AnalysisInputs) -> Result<ParsedInputs, AnalyzeErro
         segment: seg,
         thresholds,
         dicom_out: inputs.dicom_out,
+        anatomy: inputs.anatomy.clone(),
     })
 }
 
@@ -190,9 +202,9 @@ pub fn analyze_study(
     out: &Path,
     inputs: &AnalysisInputs,
 ) -> Result<AnalysisSummary, AnalyzeError> {
-    if !dir.is_dir() {
+    if !dir.is_dir() && !is_nifti_input(dir) {
         return Err(AnalyzeError::BadArgument(format!(
-            "{}: not a folder (STUDY_DIR must be a folder of DICOM files)",
+            "{}: not a folder or a NIfTI file (STUDY_DIR must be a folder of DICOM files, a .nii/.nii.gz file or a folder of them)",
             dir.display()
         )));
     }
@@ -219,7 +231,7 @@ pub fn analyze_parsed(
     })?;
 
     // 1. Ingest.
-    let mut study = match load_study(dir, &IngestOptions::default()) {
+    let mut study = match load_input(dir, &IngestOptions::default()) {
         Ok(s) => s,
         Err(e) => {
             let reason = e.to_string();
@@ -253,9 +265,19 @@ pub fn analyze_parsed(
         r.error = Some(reason.clone());
         return Err(fail(reason, write_failure(out, &r)));
     }
-    let measured = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        measure(&volumes, &parsed.segment)
-    }));
+    let mut seg = parsed.segment.clone();
+    phase_files_to_uids(&study, &mut seg.phase_overrides);
+    let mut anatomy_note = None;
+    if let Some(p) = &parsed.anatomy {
+        let a = load_anatomy(p, &volumes).map_err(AnalyzeError::BadArgument)?;
+        anatomy_note = Some(format!(
+            "anatomy context: {} ({} structures)",
+            a.source,
+            a.classes.len()
+        ));
+        seg.anatomy = Some(std::sync::Arc::new(a));
+    }
+    let measured = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| measure(&volumes, &seg)));
     let m = match measured {
         Ok(m) => m,
         Err(p) => {
@@ -286,6 +308,7 @@ pub fn analyze_parsed(
         .filter(|s| !s.problems.is_empty() && s.volume.is_some())
         .map(|s| format!("series {}: {}", s.series_instance_uid, s.problems.join("; ")))
         .collect();
+    warnings.extend(anatomy_note);
     if !study.skipped.is_empty() {
         warnings.push(format!(
             "{} file(s) skipped (listed in input.files_skipped)",
@@ -325,6 +348,51 @@ pub fn analyze_parsed(
         files,
         report,
     })
+}
+
+/// `--phase FILE=ROLE` on a NIfTI study: a name that is no series UID but the file name (or
+/// path) of a volume's file names that volume.
+fn phase_files_to_uids(study: &Study, overrides: &mut [(String, Role)]) {
+    for (name, _) in overrides.iter_mut() {
+        if study.series.iter().any(|s| s.series_instance_uid == *name) {
+            continue;
+        }
+        let hit = study.series.iter().find(|s| {
+            s.meta.files.len() == 1
+                && s.meta.files.iter().any(|f| {
+                    f.file_name()
+                        .is_some_and(|n| n.to_string_lossy() == name.as_str())
+                        || f.as_os_str() == std::ffi::OsStr::new(name.as_str())
+                })
+        });
+        if let Some(s) = hit {
+            *name = s.series_instance_uid.clone();
+        }
+    }
+}
+
+/// Read `--anatomy` and put it on the grid of the study volume it was made from (same grid),
+/// else of the finest volume (nearest neighbour; measurements are in world space anyway).
+fn load_anatomy(path: &Path, volumes: &[Volume]) -> Result<Anatomy, String> {
+    let mr = volumes.iter().all(|v| v.meta.modality.eq_ignore_ascii_case("MR"));
+    let a = read_anatomy(path, None, mr).map_err(|e| format!("--anatomy {e}"))?;
+    let same = volumes
+        .iter()
+        .any(|v| v.shape() == a.shape() && v.geometry.max_abs_diff(&a.geometry) < 1e-3);
+    if same {
+        return Ok(a);
+    }
+    let Some(target) = volumes.iter().max_by_key(|v| v.data.len()) else {
+        return Ok(a);
+    };
+    let r = a.resampled_onto(&target.geometry, target.shape());
+    if r.classes.is_empty() {
+        return Err(format!(
+            "--anatomy {}: no labelled voxel falls inside the study's volumes (another patient or frame?)",
+            path.display()
+        ));
+    }
+    Ok(r)
 }
 
 pub fn run(g: &Global, a: AnalyzeArgs) -> u8 {

@@ -43,6 +43,7 @@ pub fn run(g: &Global) -> u8 {
         mass_seed: None,
         ivc_mask: None,
         mass_mask: None,
+        anatomy: None,
         phase: Vec::new(),
         thresholds: None,
         dicom_out: false,

@@ -4,7 +4,7 @@
 //! Patient names and IDs are never read into the output.
 
 use crate::args::*;
-use cavascope_ingest::{load_study, IngestOptions, Series, Study};
+use cavascope_ingest::{load_input, IngestOptions, Series, Study};
 use serde_json::json;
 
 pub fn run(_g: &Global, a: InspectArgs) -> u8 {
@@ -12,7 +12,7 @@ pub fn run(_g: &Global, a: InspectArgs) -> u8 {
         decode_pixels: false,
         ..Default::default()
     };
-    let study = match load_study(&a.study_dir, &opts) {
+    let study = match load_input(&a.study_dir, &opts) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("cavascope inspect: {e}");

@@ -1,0 +1,362 @@
+//! NIfTI volumes in: a `.nii`/`.nii.gz` file, or a folder of them (one per phase), as a
+//! [`Study`] the rest of the pipeline reads exactly like a DICOM one.
+//!
+//! What DICOM headers would say comes from a JSON sidecar beside each file (same stem,
+//! `.json`): `cavascope convert`'s own (its `meta` object round-trips every field), or a
+//! dcm2niix / BIDS sidecar (`Modality`, `SeriesDescription`, `ProtocolName`,
+//! `AcquisitionTime`, `ContrastBolusAgent`, `EchoTime`/`RepetitionTime`/`InversionTime` in
+//! seconds, `FlipAngle`, `SeriesNumber`, `SeriesInstanceUID`, `ImageType`…). Without a
+//! sidecar the series UID is the file name (so `--phase FILE=ROLE` can name it) and the
+//! modality is read from the voxels (Hounsfield air ⇒ CT); the role is then left to the
+//! content rules of the segment stage.
+//!
+//! A real-world header error is caught where it can be: a file whose affine equals a
+//! sibling's while it holds fewer slices, and whose voxels equal a contiguous slab of that
+//! sibling, was cropped without shifting its origin (TotalSegmentator's
+//! `example_ct_sm.nii.gz`); its origin is moved to the slab's true place, with a warning.
+//! A lone file with that error cannot be detected: it is analysed in its own (consistent)
+//! frame. See `docs/ingest.md`.
+
+use crate::{IngestError, IngestOptions, Series, SkippedFile, Study};
+use cavascope_volume::{nifti_io, Array3, Geometry, Volume, VolumeMeta};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use tracing::warn;
+
+/// Whether a path names a NIfTI file by its extension.
+pub fn is_nifti_path(p: &Path) -> bool {
+    let n = p.to_string_lossy().to_ascii_lowercase();
+    n.ends_with(".nii") || n.ends_with(".nii.gz")
+}
+
+/// The NIfTI files directly inside `dir`, sorted, when the folder is a NIfTI study: at least
+/// one `.nii`/`.nii.gz` and nothing else but sidecars (`.json`) and hidden files. `None`
+/// for a DICOM folder (or a mixed one, which is read as DICOM).
+pub fn nifti_folder_files(dir: &Path) -> Option<Vec<PathBuf>> {
+    let rd = std::fs::read_dir(dir).ok()?;
+    let mut nii = Vec::new();
+    for e in rd.flatten() {
+        let p = e.path();
+        let name = e.file_name().to_string_lossy().to_ascii_lowercase();
+        if name.starts_with('.') {
+            continue;
+        }
+        if p.is_dir() {
+            return None;
+        }
+        if is_nifti_path(&p) {
+            nii.push(p);
+        } else if !name.ends_with(".json") {
+            return None;
+        }
+    }
+    nii.sort();
+    (!nii.is_empty()).then_some(nii)
+}
+
+/// Whether `path` is read as NIfTI by [`load_input`].
+pub fn is_nifti_input(path: &Path) -> bool {
+    (path.is_file() && is_nifti_path(path)) || (path.is_dir() && nifti_folder_files(path).is_some())
+}
+
+/// A study from a DICOM folder, a NIfTI file or a NIfTI folder.
+pub fn load_input(path: &Path, opts: &IngestOptions) -> Result<Study, IngestError> {
+    if is_nifti_input(path) {
+        load_nifti_study(path, opts)
+    } else {
+        crate::load_study(path, opts)
+    }
+}
+
+/// Read a NIfTI file or a folder of NIfTI files as a study. A file that cannot be read is a
+/// [`SkippedFile`] with the reason, as for DICOM.
+pub fn load_nifti_study(path: &Path, opts: &IngestOptions) -> Result<Study, IngestError> {
+    let files = if path.is_dir() {
+        nifti_folder_files(path).unwrap_or_default()
+    } else if path.is_file() {
+        vec![path.to_path_buf()]
+    } else {
+        return Err(IngestError::NotADirectory {
+            path: path.to_path_buf(),
+        });
+    };
+    let mut study = Study {
+        root: path.to_path_buf(),
+        files_scanned: files.len(),
+        ..Default::default()
+    };
+    // Each voxel is 4 bytes as f32; the DICOM voxel limit bounds the read too.
+    let max_bytes = opts.max_voxels.saturating_mul(8).min(nifti_io::MAX_READ_BYTES);
+    for f in &files {
+        match read_one(f, max_bytes, opts.decode_pixels) {
+            Ok(s) => study.series.push(s),
+            Err(reason) => study.skipped.push(SkippedFile {
+                path: f.clone(),
+                reason,
+            }),
+        }
+    }
+    fix_unshifted_slabs(&mut study.series);
+    study.files_used = study.series.len();
+    Ok(study)
+}
+
+fn read_one(path: &Path, max_bytes: u64, decode: bool) -> Result<Series, String> {
+    let (data, geometry) = nifti_io::read_nifti_limited(path, max_bytes).map_err(|e| match e {
+        cavascope_volume::VolumeError::Nifti { why, .. } => format!("not a usable NIfTI volume: {why}"),
+        other => other.to_string(),
+    })?;
+    let mut problems = Vec::new();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut meta = match sidecar_path(path) {
+        Some(sc) => match read_sidecar(&sc) {
+            Ok(m) => m,
+            Err(why) => {
+                problems.push(format!("sidecar {} not used: {why}", sc.display()));
+                VolumeMeta::default()
+            }
+        },
+        None => VolumeMeta::default(),
+    };
+    if meta.series_instance_uid.trim().is_empty() {
+        meta.series_instance_uid = name.clone();
+    }
+    if meta.series_description.is_none() {
+        meta.series_description = Some(stem(path));
+    }
+    if meta.modality.trim().is_empty() {
+        meta.modality = modality_from_content(&data).to_string();
+        problems.push(format!(
+            "no sidecar modality: read as {} from the voxel values",
+            meta.modality
+        ));
+    }
+    meta.files = vec![path.to_path_buf()];
+    let (nk, nj, ni) = data.dim();
+    let positions: Vec<f64> = (0..nk)
+        .map(|k| {
+            let p = geometry.index_to_world([0.0, 0.0, k as f64]);
+            p.coords.dot(&geometry.normal())
+        })
+        .collect();
+    let volume = decode.then(|| Volume::new(data, geometry.clone(), meta.clone()));
+    Ok(Series {
+        series_instance_uid: meta.series_instance_uid.clone(),
+        modality: meta.modality.clone(),
+        description: meta.series_description.clone(),
+        dims: [ni, nj, nk],
+        spacing_mm: geometry.spacing(),
+        n_files: 1,
+        problems,
+        volume,
+        meta,
+        tilt_deg: geometry.shear_deg(),
+        geometry: Some(geometry),
+        kind: "primary".into(),
+        slice_positions_mm: positions,
+        duplicates_dropped: 0,
+        transfer_syntaxes: vec!["NIfTI-1".into()],
+    })
+}
+
+fn stem(path: &Path) -> String {
+    let n = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let lower = n.to_ascii_lowercase();
+    for ext in [".nii.gz", ".nii"] {
+        if lower.ends_with(ext) {
+            return n[..n.len() - ext.len()].to_string();
+        }
+    }
+    n
+}
+
+fn sidecar_path(path: &Path) -> Option<PathBuf> {
+    let p = path.with_file_name(format!("{}.json", stem(path)));
+    p.is_file().then_some(p)
+}
+
+/// CT when a real share of the voxels is Hounsfield air (≤ −900): MR magnitudes are ≥ 0
+/// bar noise, and a CT field of view holds air outside the body or in the bowel/lungs.
+const CT_AIR_HU: f32 = -900.0;
+const CT_AIR_FRACTION: f64 = 0.01;
+
+fn modality_from_content(data: &Array3<f32>) -> &'static str {
+    let n = data.len().max(1);
+    let air = data.iter().filter(|&&v| v <= CT_AIR_HU).count();
+    if air as f64 / n as f64 >= CT_AIR_FRACTION {
+        "CT"
+    } else {
+        "MR"
+    }
+}
+
+/// `HH:MM:SS(.ffffff)` or DICOM `HHMMSS(.ffffff)` → seconds since midnight.
+fn parse_time(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let (h, m, sec) = if s.contains(':') {
+        let mut it = s.split(':');
+        (it.next()?, it.next()?, it.next().unwrap_or("0"))
+    } else {
+        if s.len() < 4 || !s.is_char_boundary(2) || !s.is_char_boundary(4) {
+            return None;
+        }
+        (&s[..2], &s[2..4], if s.len() > 4 { &s[4..] } else { "0" })
+    };
+    let h: f64 = h.parse().ok()?;
+    let m: f64 = m.parse().ok()?;
+    let sec: f64 = sec.parse().ok()?;
+    let t = h * 3600.0 + m * 60.0 + sec;
+    (t.is_finite() && (0.0..=86_400.0).contains(&t)).then_some(t)
+}
+
+fn read_sidecar(path: &Path) -> Result<VolumeMeta, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let v: Value = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
+    // cavascope convert's own sidecar carries the whole VolumeMeta.
+    if let Some(meta) = v.get("meta") {
+        let mut m: VolumeMeta = serde_json::from_value(meta.clone()).map_err(|e| format!("meta: {e}"))?;
+        m.files.clear();
+        return Ok(m);
+    }
+    Ok(bids_meta(&v))
+}
+
+/// dcm2niix / BIDS keys. Times of the echo, repetition and inversion are in seconds there.
+fn bids_meta(v: &Value) -> VolumeMeta {
+    let s = |k: &str| v.get(k).and_then(Value::as_str).map(|x| x.trim().to_string());
+    let f = |k: &str| v.get(k).and_then(Value::as_f64).filter(|x| x.is_finite());
+    let ms = |k: &str| f(k).map(|x| x * 1000.0);
+    VolumeMeta {
+        modality: s("Modality").unwrap_or_default(),
+        series_instance_uid: s("SeriesInstanceUID").unwrap_or_default(),
+        study_instance_uid: s("StudyInstanceUID"),
+        frame_of_reference_uid: s("FrameOfReferenceUID"),
+        series_number: v.get("SeriesNumber").and_then(Value::as_i64),
+        series_description: s("SeriesDescription"),
+        protocol_name: s("ProtocolName"),
+        image_type: v
+            .get("ImageType")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .unwrap_or_default(),
+        acquisition_time_s: s("AcquisitionTime")
+            .and_then(|t| parse_time(&t))
+            .or_else(|| s("SeriesTime").and_then(|t| parse_time(&t))),
+        contrast_agent: s("ContrastBolusAgent"),
+        contrast_start_time_s: s("ContrastBolusStartTime").and_then(|t| parse_time(&t)),
+        echo_time_ms: ms("EchoTime"),
+        repetition_time_ms: ms("RepetitionTime"),
+        inversion_time_ms: ms("InversionTime"),
+        flip_angle_deg: f("FlipAngle"),
+        b_value: f("DiffusionBValue"),
+        sequence_name: s("SequenceName"),
+        scanning_sequence: s("ScanningSequence"),
+        manufacturer: s("Manufacturer"),
+        temporal_index: v.get("TemporalPositionIdentifier").and_then(Value::as_i64),
+        files: Vec::new(),
+    }
+}
+
+/// A slab cropped without shifting its affine (see the module note): same affine as a
+/// longer sibling, and voxel-for-voxel equal to a contiguous run of its slices. The origin
+/// is moved to where the slab really lies.
+fn fix_unshifted_slabs(series: &mut [Series]) {
+    let n = series.len();
+    for a in 0..n {
+        for b in 0..n {
+            if a == b {
+                continue;
+            }
+            let (Some(va), Some(vb)) = (series[a].volume.as_ref(), series[b].volume.as_ref()) else {
+                continue;
+            };
+            let (ka, ja, ia) = va.data.dim();
+            let (kb, jb, ib) = vb.data.dim();
+            if ka >= kb || ja != jb || ia != ib || va.geometry.max_abs_diff(&vb.geometry) > 1e-4 {
+                continue;
+            }
+            let Some(off) = (0..=kb - ka).find(|&o| {
+                va.data
+                    .iter()
+                    .zip(vb.data.slice(ndarray::s![o..o + ka, .., ..]).iter())
+                    .all(|(x, y)| x == y)
+            }) else {
+                let why = format!(
+                    "same affine as {} but {ka} of its {kb} slices: the origin may not have been \
+                     shifted when this volume was cropped (positions may be wrong)",
+                    series[b]
+                        .meta
+                        .files
+                        .first()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
+                );
+                warn!("{why}");
+                series[a].problems.push(why);
+                continue;
+            };
+            if off == 0 {
+                continue;
+            }
+            let g = &va.geometry;
+            let shift = g.step(2) * off as f64;
+            let o = g.origin() + shift;
+            let fixed = Geometry::from_columns(g.step(0), g.step(1), g.step(2), o);
+            let Some(fixed) = fixed else { continue };
+            let why = format!(
+                "header error: same affine as {} but its voxels are that volume's slices {off}–{} \
+                 (cropped without shifting the origin); origin moved by {:.1} mm",
+                series[b]
+                    .meta
+                    .files
+                    .first()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                off + ka - 1,
+                shift.norm()
+            );
+            warn!("{why}");
+            let s = &mut series[a];
+            s.problems.push(why);
+            let normal = fixed.normal();
+            s.slice_positions_mm = (0..ka)
+                .map(|k| fixed.index_to_world([0.0, 0.0, k as f64]).coords.dot(&normal))
+                .collect();
+            s.geometry = Some(fixed.clone());
+            if let Some(v) = s.volume.as_mut() {
+                v.geometry = fixed;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_both_forms() {
+        assert_eq!(parse_time("10:30:15.5"), Some(37815.5));
+        assert_eq!(parse_time("103015.5"), Some(37815.5));
+        assert_eq!(parse_time("xx"), None);
+        assert_eq!(parse_time("25:99:00"), None);
+    }
+
+    #[test]
+    fn bids_seconds_become_ms() {
+        let v: Value = serde_json::json!({"Modality": "MR", "EchoTime": 0.09, "RepetitionTime": 2.5,
+            "SeriesDescription": "T2 HASTE", "AcquisitionTime": "10:00:00", "ContrastBolusAgent": "none"});
+        let m = bids_meta(&v);
+        assert_eq!(m.modality, "MR");
+        assert!((m.echo_time_ms.unwrap() - 90.0).abs() < 1e-9);
+        assert!((m.repetition_time_ms.unwrap() - 2500.0).abs() < 1e-9);
+        assert_eq!(m.acquisition_time_s, Some(36000.0));
+        assert_eq!(m.contrast_agent.as_deref(), Some("none"));
+    }
+}
