@@ -18,7 +18,7 @@
 //! frame. See `docs/ingest.md`.
 
 use crate::{IngestError, IngestOptions, Series, SkippedFile, Study};
-use cavascope_volume::{nifti_io, Array3, Geometry, Volume, VolumeMeta};
+use cavascope_volume::{bids, nifti_io, Array3, Geometry, Volume, VolumeMeta};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use tracing::warn;
@@ -158,6 +158,7 @@ fn read_one(path: &Path, max_bytes: u64, decode: bool) -> Result<Series, String>
         kind: "primary".into(),
         slice_positions_mm: positions,
         duplicates_dropped: 0,
+        slice_sources: Vec::new(),
         transfer_syntaxes: vec!["NIfTI-1".into()],
     })
 }
@@ -197,70 +198,27 @@ fn modality_from_content(data: &Array3<f32>) -> &'static str {
 }
 
 /// `HH:MM:SS(.ffffff)` or DICOM `HHMMSS(.ffffff)` → seconds since midnight.
-fn parse_time(s: &str) -> Option<f64> {
-    let s = s.trim();
-    let (h, m, sec) = if s.contains(':') {
-        let mut it = s.split(':');
-        (it.next()?, it.next()?, it.next().unwrap_or("0"))
-    } else {
-        if s.len() < 4 || !s.is_char_boundary(2) || !s.is_char_boundary(4) {
-            return None;
-        }
-        (&s[..2], &s[2..4], if s.len() > 4 { &s[4..] } else { "0" })
-    };
-    let h: f64 = h.parse().ok()?;
-    let m: f64 = m.parse().ok()?;
-    let sec: f64 = sec.parse().ok()?;
-    let t = h * 3600.0 + m * 60.0 + sec;
-    (t.is_finite() && (0.0..=86_400.0).contains(&t)).then_some(t)
-}
-
+/// A sidecar: cavascope `convert`'s own (`meta` holds the whole `VolumeMeta`), else
+/// dcm2niix/BIDS keys read by [`cavascope_volume::bids`] (seconds there, ms here), with
+/// SeriesTime standing in for a missing AcquisitionTime.
 fn read_sidecar(path: &Path) -> Result<VolumeMeta, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let v: Value = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
-    // cavascope convert's own sidecar carries the whole VolumeMeta.
     if let Some(meta) = v.get("meta") {
-        let mut m: VolumeMeta = serde_json::from_value(meta.clone()).map_err(|e| format!("meta: {e}"))?;
+        let mut m: VolumeMeta =
+            serde_json::from_value(meta.clone()).map_err(|e| format!("meta: {e}"))?;
         m.files.clear();
         return Ok(m);
     }
-    Ok(bids_meta(&v))
-}
-
-/// dcm2niix / BIDS keys. Times of the echo, repetition and inversion are in seconds there.
-fn bids_meta(v: &Value) -> VolumeMeta {
-    let s = |k: &str| v.get(k).and_then(Value::as_str).map(|x| x.trim().to_string());
-    let f = |k: &str| v.get(k).and_then(Value::as_f64).filter(|x| x.is_finite());
-    let ms = |k: &str| f(k).map(|x| x * 1000.0);
-    VolumeMeta {
-        modality: s("Modality").unwrap_or_default(),
-        series_instance_uid: s("SeriesInstanceUID").unwrap_or_default(),
-        study_instance_uid: s("StudyInstanceUID"),
-        frame_of_reference_uid: s("FrameOfReferenceUID"),
-        series_number: v.get("SeriesNumber").and_then(Value::as_i64),
-        series_description: s("SeriesDescription"),
-        protocol_name: s("ProtocolName"),
-        image_type: v
-            .get("ImageType")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
-            .unwrap_or_default(),
-        acquisition_time_s: s("AcquisitionTime")
-            .and_then(|t| parse_time(&t))
-            .or_else(|| s("SeriesTime").and_then(|t| parse_time(&t))),
-        contrast_agent: s("ContrastBolusAgent"),
-        contrast_start_time_s: s("ContrastBolusStartTime").and_then(|t| parse_time(&t)),
-        echo_time_ms: ms("EchoTime"),
-        repetition_time_ms: ms("RepetitionTime"),
-        inversion_time_ms: ms("InversionTime"),
-        flip_angle_deg: f("FlipAngle"),
-        b_value: f("DiffusionBValue"),
-        sequence_name: s("SequenceName"),
-        scanning_sequence: s("ScanningSequence"),
-        manufacturer: s("Manufacturer"),
-        temporal_index: v.get("TemporalPositionIdentifier").and_then(Value::as_i64),
-        files: Vec::new(),
+    let o = v.as_object().ok_or("not a JSON object")?;
+    let mut m = bids::parse_fields(o)?;
+    if m.acquisition_time_s.is_none() {
+        m.acquisition_time_s = o
+            .get("SeriesTime")
+            .and_then(Value::as_str)
+            .and_then(bids::parse_time);
     }
+    Ok(m)
 }
 
 /// A slab cropped without shifting its affine (see the module note): same affine as a
@@ -341,18 +299,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_parse_both_forms() {
-        assert_eq!(parse_time("10:30:15.5"), Some(37815.5));
-        assert_eq!(parse_time("103015.5"), Some(37815.5));
-        assert_eq!(parse_time("xx"), None);
-        assert_eq!(parse_time("25:99:00"), None);
-    }
-
-    #[test]
     fn bids_seconds_become_ms() {
         let v: Value = serde_json::json!({"Modality": "MR", "EchoTime": 0.09, "RepetitionTime": 2.5,
             "SeriesDescription": "T2 HASTE", "AcquisitionTime": "10:00:00", "ContrastBolusAgent": "none"});
-        let m = bids_meta(&v);
+        let m = bids::parse_fields(v.as_object().unwrap()).unwrap();
         assert_eq!(m.modality, "MR");
         assert!((m.echo_time_ms.unwrap() - 90.0).abs() < 1e-9);
         assert!((m.repetition_time_ms.unwrap() - 2500.0).abs() < 1e-9);

@@ -51,7 +51,7 @@ pub fn parse_time(t: &str) -> Option<f64> {
     let (hms, frac) = t.split_once('.').unwrap_or((t, ""));
     let parts: Vec<&str> = if hms.contains(':') {
         hms.split(':').collect()
-    } else if hms.len() == 6 {
+    } else if hms.len() == 6 && hms.is_ascii() {
         vec![&hms[..2], &hms[2..4], &hms[4..]]
     } else {
         return None;
