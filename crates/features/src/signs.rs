@@ -218,7 +218,7 @@ fn ivc_gate(c: &Context, ivc: &IvcModel, at_z: Option<f64>, calibre: bool, lumen
         q.blood_opacified.is_some() && q.blood_pool_value.is_some_and(|b| b < t.opacified_blood_min_hu);
     if lumen && unopacified {
         return Some(format!(
-            "the IVC blood measures {:.0} HU on the phase judged, below {:.0} HU: no contrast in the blood, so no lumen can be judged",
+            "the IVC blood measures {:.0} HU on the phase judged, below {:.0} HU: the blood is not opacified, so an absent lumen cannot be told from unopacified blood",
             q.blood_pool_value.unwrap_or(f64::NAN),
             t.opacified_blood_min_hu
         ));
@@ -1299,7 +1299,7 @@ fn contrast_gate(c: &Context) -> Option<String> {
     let q = &c.m.quality;
     match (q.blood_opacified, q.blood_pool_value) {
         (Some(_), Some(b)) if b < c.t.opacified_blood_min_hu => Some(format!(
-            "the blood measures {b:.0} HU on the series called post-contrast, below {:.0} HU: no contrast reached it",
+            "the IVC blood measures {b:.0} HU on the post-contrast series judged, below {:.0} HU: not opacified (an unenhanced or too early series), so enhancement cannot be read against it",
             c.t.opacified_blood_min_hu
         )),
         _ => None,

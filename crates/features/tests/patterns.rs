@@ -861,8 +861,9 @@ fn a_calibre_step_within_2_mm_is_a_leak_not_a_dilated_ivc() {
 #[test]
 fn collaterals_with_a_pathway_not_assessed_are_not_absent() {
     let mut m = normal_case();
-    let not_assessed =
-        vec!["lumbar veins (beside L1–L4): no vertebral level reference (renal-vein inflow not found)".to_string()];
+    let not_assessed = vec![
+        "lumbar veins (beside L1–L4): no vertebral level reference (renal-vein inflow not found)".to_string(),
+    ];
     m.collaterals = Some(Collaterals {
         volume_ml: Some(0.0),
         max_diameter_mm: Some(6.2),
@@ -875,7 +876,11 @@ fn collaterals_with_a_pathway_not_assessed_are_not_absent() {
     });
     let s = sign_of(&m, SignId::ProminentCollaterals);
     assert_eq!(s.state, SignState::Indeterminate, "{}", s.explanation);
-    assert!(s.explanation.contains("no vertebral level reference"), "{}", s.explanation);
+    assert!(
+        s.explanation.contains("no vertebral level reference"),
+        "{}",
+        s.explanation
+    );
     // An enlarged named vein is present whatever else was not assessed.
     m.collaterals = Some(Collaterals {
         volume_ml: Some(5.0),

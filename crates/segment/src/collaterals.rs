@@ -29,7 +29,7 @@
 //!    [`PARAVERTEBRAL_MM`] (median in-plane distance) of the column, in front of the
 //!    spine centre; gonadal — vertical runs farther from the column, in front of the
 //!    vertebral bodies, ≥ 20 mm lateral; lumbar — components running across, along the
-//!    column.
+//!    column, centred in front of the spine centre.
 //! 6. …and by level: a course alone does not make a vein. The level reference is the
 //!    renal-vein inflow (the renal veins join the IVC at L1–L2): gonadal veins run below
 //!    it (they drain into the left renal vein and the IVC just below the right one), lumbar
@@ -685,12 +685,13 @@ impl Levels {
 
     /// z range (mm) where the pathway runs, `None` with no reference.
     fn range(&self, name: &str) -> Option<[f64; 2]> {
-        let r = self.renal_z?;
         if name.ends_with("gonadal") {
-            Some([f64::NEG_INFINITY, r])
+            self.renal_z.map(|r| [f64::NEG_INFINITY, r])
         } else if name == "lumbar" {
-            Some([r - LUMBAR_BELOW_RENAL_MM, r + LUMBAR_ABOVE_RENAL_MM])
+            self.renal_z
+                .map(|r| [r - LUMBAR_BELOW_RENAL_MM, r + LUMBAR_ABOVE_RENAL_MM])
         } else {
+            // Azygos and hemiazygos: paravertebral at every level.
             Some([f64::NEG_INFINITY, f64::INFINITY])
         }
     }
@@ -865,7 +866,9 @@ fn vein_name(
         Some(if right { "azygos" } else { "hemiazygos" })
     } else if vertical && !paravertebral && cen.y < front_y && (cen.x - sx).abs() >= 20.0 {
         Some(if right { "right_gonadal" } else { "left_gonadal" })
-    } else if across && paravertebral && ext.x > 20.0 {
+    } else if across && paravertebral && ext.x > 20.0 && cen.y < sy {
+        // Lumbar veins wrap round the front and sides of the vertebral body; a vessel-like
+        // piece behind the spine centre is in the posterior elements (marrow), not one.
         Some("lumbar")
     } else {
         None
@@ -1019,7 +1022,8 @@ mod tests {
         // A renal vein: across, far from the column; a vertical piece as a component.
         assert_eq!(n([-40.0, 25.0, 0.0], [30.0, 30.0, 10.0], 30.0, false), None);
         assert_eq!(n([-15.0, 30.0, 0.0], [10.0, 10.0, 120.0], 8.0, false), None);
-        // Behind the spine centre (canal, laminae side): not the azygos.
+        // Behind the spine centre (canal, laminae side): not the azygos, not a lumbar vein.
         assert_eq!(n([-15.0, 70.0, 0.0], [10.0, 10.0, 120.0], 8.0, true), None);
+        assert_eq!(n([0.0, 62.0, 0.0], [60.0, 50.0, 10.0], 1.0, false), None);
     }
 }

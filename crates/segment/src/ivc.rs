@@ -457,7 +457,7 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
             quality.blood_opacified = Some(opacified);
             if !opacified {
                 warnings.push(format!(
-                    "IVC blood measures {r:.0} HU on the {} series: no contrast in the blood (opacified from {:.0} HU); lumen not judged",
+                    "IVC blood measures {r:.0} HU on the {} series: not opacified (from {:.0} HU); lumen and enhancement not judged",
                     role.as_str(),
                     lumen::OPACIFIED_BLOOD_MIN_HU
                 ));

@@ -290,9 +290,10 @@ pub struct Quality {
     /// Blood-pool value on the phase the IVC lumen was judged on (CT: HU; the upper
     /// quartile of the IVC's section medians, see `lumen`).
     pub blood_pool_value: Option<f64>,
-    /// `Some(false)` when that CT phase shows no contrast in the blood (blood-pool value
-    /// below `lumen::OPACIFIED_BLOOD_MIN_HU`): a series called post-contrast that is not.
-    /// `None` on MRI or when not measured.
+    /// `Some(false)` when the IVC blood on that CT phase is not opacified (blood-pool value
+    /// below `lumen::OPACIFIED_BLOOD_MIN_HU`): a series called post-contrast that is not,
+    /// or one too early for contrast to reach the IVC (unopacified return mixing at the
+    /// liver). `None` on MRI or when not measured.
     pub blood_opacified: Option<bool>,
     /// z extent (mm) of the IVC's expected course inside the field of view (from the
     /// series' z range, the IVC's own ends where they are anatomical).
