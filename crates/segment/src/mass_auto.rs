@@ -68,7 +68,7 @@
 //! candidates each test rejected).
 
 use crate::enhancement::noise_sd;
-use crate::hull::{convex_hull, in_hull};
+use crate::hull::{bounds, convex_hull, in_hull};
 use crate::model::{IvcModel, Landmarks, PhaseInfo, Role};
 use crate::morph;
 use crate::stack::{dynamic_phases, reference_volume, PhaseStack, FEATURE_SMOOTH_SIGMA_MM};
@@ -277,13 +277,8 @@ fn plausible(stack: &PhaseStack, d: &Detection) -> Result<(), String> {
             continue;
         }
         inside += pts.len();
-        let hull = convex_hull(pts.clone());
-        let (j0, j1) = pts
-            .iter()
-            .fold((i64::MAX, i64::MIN), |a, p| (a.0.min(p.0), a.1.max(p.0)));
-        let (i0, i1) = pts
-            .iter()
-            .fold((i64::MAX, i64::MIN), |a, p| (a.0.min(p.1), a.1.max(p.1)));
+        let ((j0, j1), (i0, i1)) = bounds(&pts);
+        let hull = convex_hull(pts);
         // A convex hull meets each row in one interval.
         for j in j0..=j1 {
             let Some(lo) = (i0..=i1).find(|&i| in_hull(&hull, (j, i))) else {
@@ -1328,12 +1323,7 @@ fn add_enclosed_fat(grid: &Grid, base: usize, mask: &mut Array3<bool>) -> bool {
         if pts.len() < 3 {
             continue;
         }
-        let (j0, j1) = pts
-            .iter()
-            .fold((i64::MAX, i64::MIN), |a, p| (a.0.min(p.0), a.1.max(p.0)));
-        let (i0, i1) = pts
-            .iter()
-            .fold((i64::MAX, i64::MIN), |a, p| (a.0.min(p.1), a.1.max(p.1)));
+        let ((j0, j1), (i0, i1)) = bounds(&pts);
         let hull = convex_hull(pts);
         for j in j0..=j1 {
             for i in i0..=i1 {
