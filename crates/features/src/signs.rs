@@ -172,24 +172,133 @@ fn level_limit(t: &Thresholds, s: Option<IvcSegment>) -> Option<f64> {
     }
 }
 
+/// Largest ratio of equivalent diameters between two sections ≤ 2 mm apart (arc length)
+/// within 10 mm of `z`, and the z where it occurs. Sections without visible lumen are
+/// left out: there the outline is the tumour-filled vein's, bridged by design, and a plug
+/// may expand the vein over a few millimetres.
+fn calibre_step_near(ivc: &IvcModel, z: f64) -> Option<(f64, f64)> {
+    let mut secs: Vec<&Section> = finite_sections(ivc)
+        .filter(|s| (s.z_mm - z).abs() <= 10.0 && s.lumen_visible != Some(false))
+        .collect();
+    secs.sort_by(|a, b| a.s_mm.total_cmp(&b.s_mm));
+    let mut worst: Option<(f64, f64)> = None;
+    for (i, a) in secs.iter().enumerate() {
+        for b in secs[i + 1..].iter().take_while(|b| b.s_mm - a.s_mm <= 2.0) {
+            let (lo, hi) = (
+                a.equivalent_diameter_mm.min(b.equivalent_diameter_mm),
+                a.equivalent_diameter_mm.max(b.equivalent_diameter_mm),
+            );
+            let r = hi / lo;
+            if worst.is_none_or(|w| r > w.0) {
+                worst = Some((r, 0.5 * (a.z_mm + b.z_mm)));
+            }
+        }
+    }
+    worst
+}
+
+/// Quality gate of an IVC sign about to be `present`: the reason it fails, or `None`.
+/// `at_z`: the section whose calibre makes the sign (checked for continuity);
+/// `calibre`: the sign rests on the outline of the vein (walls must be seen);
+/// `lumen`: it rests on opacified blood.
+fn ivc_gate(c: &Context, ivc: &IvcModel, at_z: Option<f64>, calibre: bool, lumen: bool) -> Option<String> {
+    let t = c.t;
+    let q = &c.m.quality;
+    if let Some(f) = q.ivc_coverage_fraction {
+        if f < t.min_ivc_coverage_fraction {
+            return Some(format!(
+                "the IVC model covers {:.0}% of its expected course in the series ({:.0} mm; at least {:.0}% needed): a short track may be another vessel or a leak",
+                f * 100.0,
+                q.ivc_expected_length_mm.unwrap_or(f64::NAN),
+                t.min_ivc_coverage_fraction * 100.0
+            ));
+        }
+    }
+    let unopacified =
+        q.blood_opacified.is_some() && q.blood_pool_value.is_some_and(|b| b < t.opacified_blood_min_hu);
+    if lumen && unopacified {
+        return Some(format!(
+            "the IVC blood measures {:.0} HU on the phase judged, below {:.0} HU: the blood is not opacified, so an absent lumen cannot be told from unopacified blood",
+            q.blood_pool_value.unwrap_or(f64::NAN),
+            t.opacified_blood_min_hu
+        ));
+    }
+    if calibre && ivc.source != cavascope_segment::Source::Mask && (unopacified || !c.has_post_contrast()) {
+        return Some(
+            "without contrast in the blood the IVC wall is not seen where liver, caudate lobe, crus or psoas abut it, so a traced outline may take them in (give --ivc-mask for a calibre from a label)"
+                .into(),
+        );
+    }
+    if let Some(z) = at_z.filter(|_| calibre) {
+        if let Some((r, zs)) = calibre_step_near(ivc, z) {
+            if r > t.max_calibre_step_ratio {
+                return Some(format!(
+                    "the IVC outline is not continuous near z = {z:.1} mm: its equivalent diameter changes ×{r:.2} within 2 mm at z = {zs:.1} mm (more than ×{:.2}), an outline jumping into an abutting structure",
+                    t.max_calibre_step_ratio
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// A sign that would be `present` but whose measurement failed its quality gate:
+/// `indeterminate`, keeping the value and what was measured.
+fn gated(sign: Sign, why: String) -> Sign {
+    Sign {
+        state: SignState::Indeterminate,
+        explanation: format!(
+            "Not judged: {why}. The measurement alone would read present: {}",
+            sign.explanation
+        ),
+        ..sign
+    }
+}
+
+/// `sign` unless it is `present` and the gate fails.
+fn with_gate(sign: Sign, gate: impl FnOnce() -> Option<String>) -> Sign {
+    if sign.state != SignState::Present {
+        return sign;
+    }
+    match gate() {
+        Some(why) => gated(sign, why),
+        None => sign,
+    }
+}
+
 pub(crate) fn dilated_ivc(c: &Context) -> Sign {
+    let (sign, at_z) = dilated_ivc_measured(c);
+    match &c.m.ivc {
+        Some(ivc) => with_gate(sign, || ivc_gate(c, ivc, at_z, true, false)),
+        None => sign,
+    }
+}
+
+/// The dilatation rules on the measurement, and the z of the section that decides.
+fn dilated_ivc_measured(c: &Context) -> (Sign, Option<f64>) {
     let id = SignId::DilatedIvc;
     let t = c.t;
     let thr = t.dilated_equivalent_diameter_mm;
     let Some(ivc) = &c.m.ivc else {
-        return indeterminate(id, Some("mm"), Some(thr), "the IVC was not segmented".into());
+        return (
+            indeterminate(id, Some("mm"), Some(thr), "the IVC was not segmented".into()),
+            None,
+        );
     };
     let Some(widest) =
         finite_sections(ivc).max_by(|a, b| a.equivalent_diameter_mm.total_cmp(&b.equivalent_diameter_mm))
     else {
-        return indeterminate(id, Some("mm"), Some(thr), "the IVC profile is empty".into());
+        return (
+            indeterminate(id, Some("mm"), Some(thr), "the IVC profile is empty".into()),
+            None,
+        );
     };
     let contact = contact_range(c.m, t);
     let own = uninvolved_reference(ivc, contact);
 
     // Rule 1: megacava anywhere.
     if widest.equivalent_diameter_mm >= thr {
-        return mk(
+        return (mk(
             id,
             SignState::Present,
             Some(widest.equivalent_diameter_mm),
@@ -204,7 +313,7 @@ pub(crate) fn dilated_ivc(c: &Context) -> Sign {
                 own.map(|(m, _, _)| format!("; the uninvolved IVC measures {m:.1} mm"))
                     .unwrap_or_default()
             ),
-        );
+        ), Some(widest.z_mm));
     }
     // Rule 2: minimum diameter above the 95th percentile of its level.
     let over_level = finite_sections(ivc)
@@ -212,7 +321,7 @@ pub(crate) fn dilated_ivc(c: &Context) -> Sign {
         .filter(|(s, l)| s.min_diameter_mm > *l)
         .max_by(|a, b| (a.0.min_diameter_mm - a.1).total_cmp(&(b.0.min_diameter_mm - b.1)));
     if let Some((s, l)) = over_level {
-        return mk(
+        return (mk(
             id,
             SignState::Present,
             Some(s.min_diameter_mm),
@@ -225,7 +334,7 @@ pub(crate) fn dilated_ivc(c: &Context) -> Sign {
                 seg_name(s.segment),
                 l
             ),
-        );
+        ), Some(s.z_mm));
     }
     // Rule 3: against the patient's own uninvolved IVC.
     if let (Some((mean, sd, n)), Some(r)) = (own, contact) {
@@ -235,7 +344,7 @@ pub(crate) fn dilated_ivc(c: &Context) -> Sign {
             .max_by(|a, b| a.equivalent_diameter_mm.total_cmp(&b.equivalent_diameter_mm));
         if let Some(s) = widest_contact {
             if s.equivalent_diameter_mm > limit {
-                return mk(
+                return (mk(
                     id,
                     SignState::Present,
                     Some(s.equivalent_diameter_mm),
@@ -245,7 +354,7 @@ pub(crate) fn dilated_ivc(c: &Context) -> Sign {
                         "IVC equivalent diameter {:.1} mm at the mass (z = {:.1} mm) exceeds the patient's own uninvolved IVC ({:.1} ± {:.1} mm over {} sections; limit max(mean + {:.0} SD, {:.2} × mean) = {:.1} mm)",
                         s.equivalent_diameter_mm, s.z_mm, mean, sd, n, t.own_ivc_sd_factor, t.own_ivc_min_ratio, limit
                     ),
-                );
+                ), Some(s.z_mm));
             }
         }
     }
@@ -257,21 +366,24 @@ pub(crate) fn dilated_ivc(c: &Context) -> Sign {
     } else {
         "; IVC levels unknown (no landmarks), level limits not applied".to_string()
     };
-    mk(
-        id,
-        SignState::Absent,
-        Some(widest.equivalent_diameter_mm),
-        Some(thr),
-        Some("mm"),
-        format!(
-            "Widest IVC equivalent diameter {:.1} mm at z = {:.1} mm is below {:.0} mm{}{}",
-            widest.equivalent_diameter_mm,
-            widest.z_mm,
-            thr,
-            level_note,
-            own.map(|(m, s, _)| format!("; uninvolved IVC {m:.1} ± {s:.1} mm"))
-                .unwrap_or_default()
+    (
+        mk(
+            id,
+            SignState::Absent,
+            Some(widest.equivalent_diameter_mm),
+            Some(thr),
+            Some("mm"),
+            format!(
+                "Widest IVC equivalent diameter {:.1} mm at z = {:.1} mm is below {:.0} mm{}{}",
+                widest.equivalent_diameter_mm,
+                widest.z_mm,
+                thr,
+                level_note,
+                own.map(|(m, s, _)| format!("; uninvolved IVC {m:.1} ± {s:.1} mm"))
+                    .unwrap_or_default()
+            ),
         ),
+        None,
     )
 }
 
@@ -312,6 +424,14 @@ fn lumen_runs(ivc: &IvcModel, t: &Thresholds) -> Option<(f64, Vec<[f64; 2]>, usi
 }
 
 pub(crate) fn imperceptible_lumen(c: &Context) -> Sign {
+    let sign = imperceptible_lumen_measured(c);
+    match &c.m.ivc {
+        Some(ivc) => with_gate(sign, || ivc_gate(c, ivc, None, false, true)),
+        None => sign,
+    }
+}
+
+fn imperceptible_lumen_measured(c: &Context) -> Sign {
     let id = SignId::ImperceptibleIvcLumen;
     let thr = c.t.imperceptible_min_length_mm;
     let Some(ivc) = &c.m.ivc else {
@@ -430,6 +550,33 @@ pub(crate) fn prominent_collaterals(c: &Context) -> Sign {
             format!("{name} measures {d:.1} mm, above {l:.0} mm{}", count_note(col)),
         );
     }
+    // No vein above its limit, but a pathway could not be looked at (no level reference,
+    // outside the series): not `absent`.
+    if !col.not_assessed.is_empty() {
+        let seen = if named.is_empty() {
+            "no named collateral measured".to_string()
+        } else {
+            format!(
+                "none above its limit ({})",
+                named
+                    .iter()
+                    .map(|(n, d, l)| format!("{n} {d:.1} mm, limit {l:.0}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        return mk(
+            id,
+            SignState::Indeterminate,
+            named.iter().map(|x| x.1).reduce(f64::max),
+            Some(t.other_collateral_diameter_mm),
+            Some("mm"),
+            format!(
+                "Not judged: {seen}, but not every pathway was assessed: {}",
+                col.not_assessed.join("; ")
+            ),
+        );
+    }
     if !named.is_empty() {
         let list = named
             .iter()
@@ -488,6 +635,14 @@ fn count_note(col: &Collaterals) -> String {
 }
 
 pub(crate) fn extrinsic_compression(c: &Context) -> Sign {
+    let sign = extrinsic_compression_measured(c);
+    match &c.m.ivc {
+        Some(ivc) => with_gate(sign, || ivc_gate(c, ivc, None, true, false)),
+        None => sign,
+    }
+}
+
+fn extrinsic_compression_measured(c: &Context) -> Sign {
     let id = SignId::IvcExtrinsicCompression;
     let t = c.t;
     let unit = Some("ratio");
@@ -1138,16 +1293,30 @@ pub(crate) fn diffusion_restriction(c: &Context) -> Sign {
 }
 
 /// All 13 signs in report order.
+/// Gate of the signs that rest on contrast in the blood (enhancement, tumour inside an
+/// opacified lumen): a CT "post-contrast" series whose blood is not opacified.
+fn contrast_gate(c: &Context) -> Option<String> {
+    let q = &c.m.quality;
+    match (q.blood_opacified, q.blood_pool_value) {
+        (Some(_), Some(b)) if b < c.t.opacified_blood_min_hu => Some(format!(
+            "the IVC blood measures {b:.0} HU on the post-contrast series judged, below {:.0} HU: not opacified (an unenhanced or too early series), so enhancement cannot be read against it",
+            c.t.opacified_blood_min_hu
+        )),
+        _ => None,
+    }
+}
+
 pub(crate) fn all(c: &Context) -> Vec<Sign> {
+    let contrast = |s: Sign| with_gate(s, || contrast_gate(c));
     vec![
         dilated_ivc(c),
         imperceptible_lumen(c),
         prominent_collaterals(c),
         extrinsic_compression(c),
-        intraluminal_extension(c),
-        heterogeneous_arterial(c),
-        progressive(c),
-        washout(c),
+        contrast(intraluminal_extension(c)),
+        contrast(heterogeneous_arterial(c)),
+        contrast(progressive(c)),
+        contrast(washout(c)),
         internal_fat(c),
         calcification(c),
         t1_hypointense(c),

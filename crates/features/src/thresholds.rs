@@ -45,6 +45,22 @@ pub struct Thresholds {
     /// Imperceptible lumen: no opacified lumen over ≥ 10 mm (brief §2, default).
     pub imperceptible_min_length_mm: f64,
 
+    // --- Quality gates (a sign is `present` only from a measurement that passed) ----
+    /// IVC signs need the model to cover at least this fraction of the IVC's expected
+    /// course in the series (segment `ivc::coverage`): a short track is as likely a
+    /// neighbouring vessel or a leak as the IVC, and the level and own-IVC references
+    /// need the IVC beyond a lesion (**default**: half).
+    pub min_ivc_coverage_fraction: f64,
+    /// Calibre continuity: near the section that makes a calibre sign, no two sections
+    /// ≤ 2 mm apart may differ by more than this ratio of equivalent diameters. A vein's
+    /// calibre changes over centimetres (confluences, tumour expansion); a step within
+    /// 2 mm is the outline jumping into an abutting organ (**default**).
+    pub max_calibre_step_ratio: f64,
+    /// CT: the blood pool on the phase judged must reach this (HU) for the lumen to be
+    /// judged: unenhanced blood 35–55 HU, portal-venous 130–200 HU (segment
+    /// `lumen::OPACIFIED_BLOOD_MIN_HU`).
+    pub opacified_blood_min_hu: f64,
+
     // --- Collaterals ---------------------------------------------------------------
     /// Azygos / hemiazygos > 10 mm is the usual CT flag (unverified; Tatar 2008 range 4.3–16 mm).
     pub azygos_diameter_mm: f64,
@@ -107,6 +123,9 @@ impl Default for Thresholds {
             compression_context_mm: 30.0,
             contact_margin_mm: 3.0,
             imperceptible_min_length_mm: 10.0,
+            min_ivc_coverage_fraction: 0.5,
+            max_calibre_step_ratio: 1.25,
+            opacified_blood_min_hu: f64::from(cavascope_segment::lumen::OPACIFIED_BLOOD_MIN_HU),
             // The segment stage counts enlarged veins with the same defaults: one source.
             azygos_diameter_mm: collaterals::AZYGOS_ENLARGED_MM,
             hemiazygos_diameter_mm: collaterals::HEMIAZYGOS_ENLARGED_MM,

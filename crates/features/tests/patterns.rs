@@ -230,6 +230,7 @@ fn collaterals(d: f64) -> Collaterals {
         veins: vec![],
         count: Some(if d > 6.0 { 3 } else { 0 }),
         mask: None,
+        not_assessed: vec![],
     }
 }
 
@@ -712,6 +713,7 @@ fn named_collaterals_use_their_own_limits() {
                 .collect(),
             count: None,
             mask: None,
+            not_assessed: vec![],
         });
         sign_of(&m, ProminentCollaterals)
     };
@@ -758,4 +760,139 @@ fn intraluminal_sign_reports_the_deep_volume() {
     mass.intraluminal_ml = None;
     let s = sign_of(&m, IntraluminalExtension);
     assert_eq!((s.value, s.threshold, s.unit.as_deref()), (Some(1.0), None, None));
+}
+
+// --- Quality gates: `present` only from a measurement that passed ----------------------
+
+fn state(m: &Measurements, id: SignId) -> SignState {
+    sign_of(m, id).state
+}
+
+#[test]
+fn low_ivc_coverage_turns_present_into_indeterminate() {
+    let mut m = lms_case();
+    m.quality.ivc_coverage_fraction = Some(0.3);
+    m.quality.ivc_expected_length_mm = Some(180.0);
+    for id in [SignId::DilatedIvc, SignId::ImperceptibleIvcLumen] {
+        let s = sign_of(&m, id);
+        assert_eq!(s.state, SignState::Indeterminate, "{id:?}: {}", s.explanation);
+        assert!(s.explanation.contains("covers 30%"), "{}", s.explanation);
+        // What was measured stays in the explanation.
+        assert!(s.explanation.contains("would read present"), "{}", s.explanation);
+    }
+    // Enough coverage: the measurement decides.
+    m.quality.ivc_coverage_fraction = Some(0.9);
+    assert_eq!(state(&m, SignId::DilatedIvc), SignState::Present);
+    assert_eq!(state(&m, SignId::ImperceptibleIvcLumen), SignState::Present);
+}
+
+#[test]
+fn unopacified_blood_gates_lumen_and_enhancement_signs() {
+    // A series called portal venous whose blood measures 45 HU: no contrast reached it.
+    let mut m = lms_case();
+    m.quality.blood_pool_value = Some(45.0);
+    m.quality.blood_opacified = Some(false);
+    for id in [
+        SignId::ImperceptibleIvcLumen,
+        SignId::HeterogeneousArterialEnhancement,
+        SignId::IntraluminalExtension,
+        SignId::DilatedIvc,
+    ] {
+        let s = sign_of(&m, id);
+        assert_eq!(s.state, SignState::Indeterminate, "{id:?}: {}", s.explanation);
+    }
+    // Opacified blood: the same measurements are present.
+    m.quality.blood_pool_value = Some(160.0);
+    m.quality.blood_opacified = Some(true);
+    for id in [
+        SignId::ImperceptibleIvcLumen,
+        SignId::HeterogeneousArterialEnhancement,
+        SignId::DilatedIvc,
+    ] {
+        assert_eq!(state(&m, id), SignState::Present, "{id:?}");
+    }
+}
+
+#[test]
+fn traced_calibre_on_native_ct_is_never_present() {
+    // Native CT only, a traced IVC reading 34 mm below the renal veins (the outline ran
+    // into the iliac confluence / abutting tissue): not `present`.
+    let mut m = normal_case();
+    m.phases = vec![PhaseInfo {
+        volume_index: 0,
+        series_instance_uid: "1.2.3.0".into(),
+        role: Role::CtUnenhanced,
+        role_source: RoleSource::Tags,
+    }];
+    m.ivc = Some(ivc(|z| {
+        let d = 20.0 + 14.0 * ((-120.0 - z) / 40.0).clamp(0.0, 1.0);
+        (d, 0.75, true)
+    }));
+    let s = sign_of(&m, SignId::DilatedIvc);
+    assert_eq!(s.state, SignState::Indeterminate, "{}", s.explanation);
+    assert!(s.explanation.contains("without contrast"), "{}", s.explanation);
+    // From a label (--ivc-mask) the calibre is the label's: the rule decides.
+    if let Some(i) = m.ivc.as_mut() {
+        i.source = Source::Mask;
+    }
+    assert_eq!(state(&m, SignId::DilatedIvc), SignState::Present);
+}
+
+#[test]
+fn a_calibre_step_within_2_mm_is_a_leak_not_a_dilated_ivc() {
+    // A 4 mm spike to 30 mm with visible lumen: the outline jumped into a neighbour.
+    let mut m = normal_case();
+    m.ivc = Some(ivc(|z| {
+        if (-72.0..=-69.0).contains(&z) {
+            (30.0, 0.75, true)
+        } else {
+            (20.0, 0.75, true)
+        }
+    }));
+    let s = sign_of(&m, SignId::DilatedIvc);
+    assert_eq!(s.state, SignState::Indeterminate, "{}", s.explanation);
+    assert!(s.explanation.contains("not continuous"), "{}", s.explanation);
+    // The same calibre reached over 30 mm is a dilated IVC.
+    m.ivc = Some(ivc(|z| {
+        let d = 20.0 + 10.0 * ((z + 100.0) / 30.0).clamp(0.0, 1.0);
+        (d, 0.75, true)
+    }));
+    assert_eq!(state(&m, SignId::DilatedIvc), SignState::Present);
+}
+
+#[test]
+fn collaterals_with_a_pathway_not_assessed_are_not_absent() {
+    let mut m = normal_case();
+    let not_assessed = vec![
+        "lumbar veins (beside L1–L4): no vertebral level reference (renal-vein inflow not found)".to_string(),
+    ];
+    m.collaterals = Some(Collaterals {
+        volume_ml: Some(0.0),
+        max_diameter_mm: Some(6.2),
+        veins: vec![NamedVein {
+            name: "hemiazygos".into(),
+            diameter_mm: Some(6.2),
+        }],
+        count: Some(0),
+        not_assessed: not_assessed.clone(),
+    });
+    let s = sign_of(&m, SignId::ProminentCollaterals);
+    assert_eq!(s.state, SignState::Indeterminate, "{}", s.explanation);
+    assert!(
+        s.explanation.contains("no vertebral level reference"),
+        "{}",
+        s.explanation
+    );
+    // An enlarged named vein is present whatever else was not assessed.
+    m.collaterals = Some(Collaterals {
+        volume_ml: Some(5.0),
+        max_diameter_mm: Some(12.0),
+        veins: vec![NamedVein {
+            name: "azygos".into(),
+            diameter_mm: Some(12.0),
+        }],
+        count: Some(1),
+        not_assessed,
+    });
+    assert_eq!(state(&m, SignId::ProminentCollaterals), SignState::Present);
 }

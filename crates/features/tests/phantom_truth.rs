@@ -189,9 +189,11 @@ fn measurements(st: &PhantomStudy) -> Measurements {
                 .collect(),
             count: None,
             mask: None,
+            not_assessed: vec![],
         }),
         warnings: vec![],
         mass_not_searched: None,
+        quality: Default::default(),
     }
 }
 

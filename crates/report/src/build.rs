@@ -201,6 +201,7 @@ pub fn build_report(
                 diameter_mm: fin(v.diameter_mm),
             })
             .collect(),
+        not_assessed: c.not_assessed.clone(),
     });
 
     let signs = findings
@@ -257,6 +258,12 @@ pub fn build_report(
         ivc,
         mass,
         collaterals,
+        quality: Quality {
+            blood_pool_value: fin(m.quality.blood_pool_value),
+            blood_opacified: m.quality.blood_opacified,
+            ivc_expected_length_mm: fin(m.quality.ivc_expected_length_mm),
+            ivc_coverage_fraction: fin(m.quality.ivc_coverage_fraction),
+        },
         signs,
         differential,
         warnings: warn,

@@ -15,6 +15,9 @@ pub struct Report {
     pub ivc: Option<Ivc>,
     pub mass: Option<Mass>,
     pub collaterals: Option<Collaterals>,
+    /// What the quality gates of the signs looked at (blood-pool contrast, IVC coverage).
+    #[serde(default)]
+    pub quality: Quality,
     pub signs: Vec<SignEntry>,
     pub differential: Vec<DiagnosisEntry>,
     pub warnings: Vec<String>,
@@ -152,6 +155,18 @@ pub struct Collaterals {
     pub max_diameter_mm: Option<f64>,
     pub count: Option<usize>,
     pub veins: Vec<Vein>,
+    /// Pathways not assessed, each with the reason.
+    #[serde(default)]
+    pub not_assessed: Vec<String>,
+}
+
+/// Measurement quality behind the signs' gates (docs/signs.md, "Quality gates").
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Quality {
+    pub blood_pool_value: Option<f64>,
+    pub blood_opacified: Option<bool>,
+    pub ivc_expected_length_mm: Option<f64>,
+    pub ivc_coverage_fraction: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -214,6 +214,7 @@ fn study_and_measurements() -> (Study, Measurements) {
         collaterals: None,
         warnings: vec!["collaterals: not assessed (test)".into()],
         mass_not_searched: None,
+        quality: Default::default(),
     };
     (study, m)
 }

@@ -29,14 +29,26 @@
 //!    [`PARAVERTEBRAL_MM`] (median in-plane distance) of the column, in front of the
 //!    spine centre; gonadal — vertical runs farther from the column, in front of the
 //!    vertebral bodies, ≥ 20 mm lateral; lumbar — components running across, along the
-//!    column.
+//!    column, centred in front of the spine centre.
+//! 6. …and by level: a course alone does not make a vein. The level reference is the
+//!    renal-vein inflow (the renal veins join the IVC at L1–L2): gonadal veins run below
+//!    it (they drain into the left renal vein and the IVC just below the right one), lumbar
+//!    veins beside the L1–L4 bodies ([`LUMBAR_ABOVE_RENAL_MM`] above it to
+//!    [`LUMBAR_BELOW_RENAL_MM`] below). With no reference those two pathways are not
+//!    named and `Collaterals::not_assessed` says why; nor where the series does not reach
+//!    their levels. A vessel at T11–T12 is never a "lumbar" or a "gonadal" vein.
+//!
+//! Without an unenhanced phase on CT, marrow (cancellous bone 100–300 HU, the vessel
+//! range) is told apart by its cortex: a voxel enclosed in-plane by dense bone
+//! ([`enclosed_by_bone`]) is not a vessel — the vertebral bodies and ribs otherwise read
+//! as an 11 mm "lumbar vein".
 //!
 //! `max_diameter_mm`, `count` and `volume_ml` cover the named pathways only.
 //!
 //! There is no published cut-off for lumbar or hemiazygos enlargement (research brief
 //! §1b): the diameters are reported and the `features` thresholds decide.
 
-use crate::model::{Collaterals, IvcModel, MassModel, NamedVein, PhaseInfo, Role};
+use crate::model::{Collaterals, IvcModel, Landmarks, MassModel, NamedVein, PhaseInfo, Role};
 use crate::morph;
 use crate::stack::{crop_box_xyz, sample_on};
 use crate::vesselness::{
@@ -99,6 +111,19 @@ const SPINAL_CANAL_HALF_MM: f64 = 25.0;
 pub const MIN_LENGTH_MM: f64 = 15.0;
 /// Components smaller than this (voxels) are noise.
 const MIN_COMPONENT_VOXELS: usize = 8;
+/// Lumbar veins run beside the L1–L4 bodies. The renal veins join the IVC at L1–L2, so
+/// L1 reaches about one vertebral level (body + disc, ~35 mm in an adult lumbar spine)
+/// above the inflow and L4 about three and a half levels below it (**default**: typical
+/// vertebral heights; the image gives the inflow, not the level boundaries).
+pub const LUMBAR_ABOVE_RENAL_MM: f64 = 35.0;
+pub const LUMBAR_BELOW_RENAL_MM: f64 = 120.0;
+/// Marrow test: in-plane rays this long (mm) from a candidate voxel; enclosed when at
+/// least [`ENCLOSED_RAYS`] of [`N_ENCLOSE_RAYS`] meet dense bone (a vertebral body is
+/// ≤ 50 mm across, so from inside every ray meets its cortex within 30 mm; a lumbar vein
+/// beside it sees bone on one side only).
+const ENCLOSE_MM: f64 = 30.0;
+const N_ENCLOSE_RAYS: usize = 8;
+const ENCLOSED_RAYS: usize = 7;
 /// Box around the spine, mm.
 const BOX_HALF_LR_MM: f64 = 90.0;
 const BOX_ANTERIOR_MM: f64 = 90.0;
@@ -336,6 +361,7 @@ pub fn measure_collaterals(
     phases: &[PhaseInfo],
     ivc: Option<&IvcModel>,
     mass: Option<&MassModel>,
+    landmarks: &Landmarks,
 ) -> (Option<Collaterals>, Vec<String>) {
     let mut w = Vec::new();
     let Some((vi, ct)) = post_contrast(phases) else {
@@ -464,12 +490,14 @@ pub fn measure_collaterals(
     if ivc.is_none() {
         w.push("collaterals: no IVC model, so IVC tributaries are only excluded by their size".into());
     }
+    // Marrow has no enhancement to tell it by without a baseline: its cortex does.
+    let marrow_test = ct && base.is_none();
     let bright = ndarray::Zip::indexed(&bright)
         .and(&excl)
         .map_collect(|(k, j, i), &b, &e| {
             let p = world(k, j, i);
             let canal = (p.x - sx).abs() < SPINAL_CANAL_HALF_MM && p.y > sy + 5.0;
-            b && !e && !canal
+            b && !e && !canal && !(marrow_test && enclosed_by_bone(&data, [k, j, i], sp))
         });
     // Components wider than LARGE_STRUCTURE_MM anywhere (aorta, kidneys, spleen, liver,
     // bone) are large structures and go with everything connected to them (renal veins,
@@ -526,6 +554,7 @@ pub fn measure_collaterals(
     lap("column");
     let debug = std::env::var("CAVASCOPE_DEBUG_COLLATERALS").is_ok();
 
+    let levels = Levels::new(landmarks, [lo.z.min(hi.z), lo.z.max(hi.z)]);
     let vox_ml = geom.voxel_volume_mm3() / 1000.0;
     let mut veins: Vec<NamedVein> = Vec::new();
     let (mut max_d, mut n_enl, mut vol) = (None::<f64>, 0usize, 0.0f64);
@@ -598,10 +627,11 @@ pub fn measure_collaterals(
         }
         let mut dists: Vec<f32> = vox.iter().map(|q| column.dist[*q]).collect();
         let to_column = median(&mut dists).map_or(f64::INFINITY, f64::from);
-        let name = vein_name(&cen, &ext, to_column, sx, column.front_y, sy, *run);
+        let course = vein_name(&cen, &ext, to_column, sx, column.front_y, sy, *run);
+        let name = course.filter(|n| levels.allows(n, cen.z));
         if debug {
             eprintln!(
-                "component n={} centre ({:.0},{:.0},{:.0}) ext {:.0?} d {d:.1} v {best_v:.1} to column {to_column:.1} front {:.0} -> {name:?}",
+                "component n={} centre ({:.0},{:.0},{:.0}) ext {:.0?} d {d:.1} v {best_v:.1} to column {to_column:.1} front {:.0} -> {course:?} at level: {name:?}",
                 vox.len(),
                 cen.x,
                 cen.y,
@@ -638,9 +668,105 @@ pub fn measure_collaterals(
             veins,
             count: Some(n_enl),
             mask: Some(Mask::new(enlarged, geom.clone())),
+            not_assessed: levels.not_assessed(),
         }),
         w,
     )
+}
+
+/// The level reference for naming veins ([module docs](self), step 6).
+struct Levels {
+    renal_z: Option<f64>,
+    /// The series' z range, mm.
+    z: [f64; 2],
+}
+
+impl Levels {
+    fn new(lm: &Landmarks, z: [f64; 2]) -> Self {
+        Levels {
+            renal_z: lm.renal_vein_inflow_z_mm.filter(|v| v.is_finite()),
+            z,
+        }
+    }
+
+    /// z range (mm) where the pathway runs, `None` with no reference.
+    fn range(&self, name: &str) -> Option<[f64; 2]> {
+        if name.ends_with("gonadal") {
+            self.renal_z.map(|r| [f64::NEG_INFINITY, r])
+        } else if name == "lumbar" {
+            self.renal_z
+                .map(|r| [r - LUMBAR_BELOW_RENAL_MM, r + LUMBAR_ABOVE_RENAL_MM])
+        } else {
+            // Azygos and hemiazygos: paravertebral at every level.
+            Some([f64::NEG_INFINITY, f64::INFINITY])
+        }
+    }
+
+    /// May a vessel whose centre lies at `z` carry this name?
+    fn allows(&self, name: &str, z: f64) -> bool {
+        self.range(name).is_some_and(|r| z >= r[0] && z <= r[1])
+    }
+
+    /// Pathways this study cannot show, with the reason.
+    fn not_assessed(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (name, what) in [
+            ("lumbar", "lumbar veins (beside L1–L4)"),
+            ("left_gonadal", "gonadal veins (below the renal veins)"),
+        ] {
+            match self.range(name) {
+                None => out.push(format!(
+                    "{what}: no vertebral level reference (renal-vein inflow not found), so none is named"
+                )),
+                Some(r) if r[1] < self.z[0] || r[0] > self.z[1] => out.push(format!(
+                    "{what}: outside the series (z {:.0} to {:.0} mm; renal-vein inflow at z {:.0} mm)",
+                    self.z[0],
+                    self.z[1],
+                    self.renal_z.unwrap_or(f64::NAN)
+                )),
+                Some(_) => {}
+            }
+        }
+        out
+    }
+}
+
+/// A voxel inside bone (marrow): at least [`ENCLOSED_RAYS`] of [`N_ENCLOSE_RAYS`] in-plane
+/// rays from it meet dense bone (≥ [`BONE_MIN_HU`]) within [`ENCLOSE_MM`].
+fn enclosed_by_bone(data: &Array3<f32>, at: [usize; 3], sp: [f64; 3]) -> bool {
+    let (_, nj, ni) = data.dim();
+    let [k, j, i] = at;
+    let step = 0.5 * sp[0].min(sp[1]);
+    let mut hits = 0;
+    for q in 0..N_ENCLOSE_RAYS {
+        let t = q as f64 * std::f64::consts::TAU / N_ENCLOSE_RAYS as f64;
+        let (dx, dy) = (t.cos() * step, t.sin() * step);
+        let mut r = step;
+        let mut hit = false;
+        while r <= ENCLOSE_MM {
+            let n = r / step;
+            let (x, y) = (i as f64 + n * dx / sp[0], j as f64 + n * dy / sp[1]);
+            if x < 0.0 || y < 0.0 {
+                break;
+            }
+            let (xi, yi) = (x.round() as usize, y.round() as usize);
+            if xi >= ni || yi >= nj {
+                break;
+            }
+            if data[[k, yi, xi]] >= BONE_MIN_HU {
+                hit = true;
+                break;
+            }
+            r += step;
+        }
+        if hit {
+            hits += 1;
+        } else if q + 1 - hits > N_ENCLOSE_RAYS - ENCLOSED_RAYS {
+            // Too many rays already escaped.
+            return false;
+        }
+    }
+    hits >= ENCLOSED_RAYS
 }
 
 /// Euclidean distance transform (mm) of `mask` with the grid's first and last slices
@@ -746,7 +872,9 @@ fn vein_name(
         Some(if right { "azygos" } else { "hemiazygos" })
     } else if vertical && !paravertebral && cen.y < front_y && (cen.x - sx).abs() >= 20.0 {
         Some(if right { "right_gonadal" } else { "left_gonadal" })
-    } else if across && paravertebral && ext.x > 20.0 {
+    } else if across && paravertebral && ext.x > 20.0 && cen.y < sy {
+        // Lumbar veins wrap round the front and sides of the vertebral body; a vessel-like
+        // piece behind the spine centre is in the posterior elements (marrow), not one.
         Some("lumbar")
     } else {
         None
@@ -827,6 +955,55 @@ mod tests {
     }
 
     #[test]
+    fn names_need_their_level() {
+        let lm = Landmarks {
+            hepatic_vein_confluence_z_mm: None,
+            renal_vein_inflow_z_mm: Some(-60.0),
+        };
+        let l = Levels::new(&lm, [-250.0, 0.0]);
+        // Gonadal below the renal veins only; lumbar beside L1–L4 only.
+        assert!(l.allows("right_gonadal", -120.0) && !l.allows("right_gonadal", -40.0));
+        assert!(l.allows("lumbar", -85.0) && l.allows("lumbar", -30.0));
+        assert!(!l.allows("lumbar", 0.0) && !l.allows("lumbar", -200.0));
+        assert!(l.allows("azygos", 0.0));
+        assert!(l.not_assessed().is_empty());
+        // No reference: neither lumbar nor gonadal is named, and the report says why.
+        let none = Levels::new(&Landmarks::default(), [-250.0, 0.0]);
+        assert!(!none.allows("lumbar", -85.0) && !none.allows("left_gonadal", -120.0));
+        assert!(none.allows("hemiazygos", -85.0));
+        let why = none.not_assessed();
+        assert_eq!(why.len(), 2, "{why:?}");
+        assert!(why.iter().all(|w| w.contains("no vertebral level reference")));
+        // A series entirely above the lumbar levels (liver level, T11–T12).
+        let high = Levels::new(&lm, [60.0, 100.0]);
+        let why = high.not_assessed();
+        assert_eq!(why.len(), 2, "{why:?}");
+        assert!(why.iter().all(|w| w.contains("outside the series")));
+    }
+
+    #[test]
+    fn marrow_is_enclosed_by_bone_a_vein_beside_it_is_not() {
+        // A 40 mm vertebral body (200 HU marrow, 1.5 mm cortex at 600 HU) at the centre
+        // of a 1 mm grid, and a 140 HU vein 8 mm beside it in fat.
+        let n = 100;
+        let mut d = Array3::<f32>::from_elem((1, n, n), -100.0);
+        for ((_, j, i), x) in d.indexed_iter_mut() {
+            let r = ((i as f64 - 50.0).powi(2) + (j as f64 - 50.0).powi(2)).sqrt();
+            if r <= 20.0 {
+                *x = if r >= 18.5 { 600.0 } else { 200.0 };
+            }
+            let rv = ((i as f64 - 78.0).powi(2) + (j as f64 - 50.0).powi(2)).sqrt();
+            if rv <= 4.0 {
+                *x = 140.0;
+            }
+        }
+        let sp = [1.0, 1.0, 3.0];
+        assert!(enclosed_by_bone(&d, [0, 50, 50], sp));
+        assert!(enclosed_by_bone(&d, [0, 40, 60], sp));
+        assert!(!enclosed_by_bone(&d, [0, 50, 78], sp));
+    }
+
+    #[test]
     fn names_follow_the_course() {
         // Spine at x = 0, y = 50, vertebral bodies' front at y = 33.
         let n = |c: [f64; 3], e: [f64; 3], to: f64, run: bool| {
@@ -851,7 +1028,8 @@ mod tests {
         // A renal vein: across, far from the column; a vertical piece as a component.
         assert_eq!(n([-40.0, 25.0, 0.0], [30.0, 30.0, 10.0], 30.0, false), None);
         assert_eq!(n([-15.0, 30.0, 0.0], [10.0, 10.0, 120.0], 8.0, false), None);
-        // Behind the spine centre (canal, laminae side): not the azygos.
+        // Behind the spine centre (canal, laminae side): not the azygos, not a lumbar vein.
         assert_eq!(n([-15.0, 70.0, 0.0], [10.0, 10.0, 120.0], 8.0, true), None);
+        assert_eq!(n([0.0, 62.0, 0.0], [60.0, 50.0, 10.0], 1.0, false), None);
     }
 }

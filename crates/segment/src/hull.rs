@@ -1,6 +1,14 @@
 //! Convex hull of 2D integer points (a slice's voxels) and the point-in-hull test, for
 //! the slice-wise hulls of a mass region (necrosis and fat lobules enclosed by it).
 
+/// Bounding ranges `((min0, max0), (min1, max1))` of 2D integer points (empty: inverted).
+pub fn bounds(pts: &[(i64, i64)]) -> ((i64, i64), (i64, i64)) {
+    pts.iter()
+        .fold(((i64::MAX, i64::MIN), (i64::MAX, i64::MIN)), |(a, b), p| {
+            ((a.0.min(p.0), a.1.max(p.0)), (b.0.min(p.1), b.1.max(p.1)))
+        })
+}
+
 /// Convex hull (monotone chain) of 2D integer points; counter-clockwise.
 pub fn convex_hull(mut pts: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
     pts.sort_unstable();

@@ -18,7 +18,7 @@
 
 use crate::calibre::{measure_section, FractionField, Plane, SectionShape};
 use crate::centreline::{axial_centres, parallel_transport, smooth_resample, tangents};
-use crate::model::{IvcModel, Landmarks, PhaseInfo, Role, Section, SegmentOptions, Source};
+use crate::model::{IvcModel, Landmarks, PhaseInfo, Quality, Role, Section, SegmentOptions, Source};
 use crate::track::{self, PhaseInput, Tracker};
 use crate::{labelmap, landmarks, lumen};
 use cavascope_volume::{Geometry, Mask, Point3, Vector3, Volume};
@@ -30,6 +30,23 @@ pub struct IvcOutcome {
     pub model: Option<IvcModel>,
     pub landmarks: Landmarks,
     pub warnings: Vec<String>,
+    /// Blood pool, contrast and coverage of the model (the `Quality` IVC fields).
+    pub quality: Quality,
+}
+
+/// The IVC's course below the diaphragm, from the iliac confluence (L4–L5) to the
+/// diaphragm (T10–T11), spans about seven vertebral levels: ~180 mm in an adult
+/// (**default**, from typical vertebral heights of 25–30 mm). A series covering more than
+/// this is expected to hold this much IVC.
+pub const EXPECTED_IVC_LENGTH_MM: f64 = 180.0;
+
+/// Coverage of the IVC's expected course: its z extent over the expected length within
+/// the series' z range (the whole range when shorter than [`EXPECTED_IVC_LENGTH_MM`]).
+pub fn coverage(ivc_z: [f64; 2], series_z: [f64; 2]) -> (f64, f64) {
+    let fov = (series_z[1] - series_z[0]).abs();
+    let expected = fov.min(EXPECTED_IVC_LENGTH_MM).max(1.0);
+    let got = (ivc_z[1] - ivc_z[0]).abs();
+    (expected, (got / expected).min(1.0))
 }
 
 /// Venous-phase preference for the reference series.
@@ -178,6 +195,7 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
         model: None,
         landmarks: Landmarks::default(),
         warnings,
+        quality: Quality::default(),
     };
     if volumes.is_empty() {
         warnings.push("IVC not measured: no volume".into());
@@ -248,7 +266,19 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
             }
         };
         if seeds.is_empty() {
-            warnings.push("IVC not found automatically; give --ivc-seed X,Y,Z or --ivc-mask FILE".into());
+            // Say why: automatic detection looks for an opacified blood pool.
+            let why = if reference.is_none() {
+                "the study has no post-contrast phase, and without contrast the IVC is as dense as the tissue around it"
+                    .to_string()
+            } else {
+                format!(
+                    "no tube of opacified blood (CT 125–400 HU, or enhancing over the unenhanced phase) on the patient's right of the body centre over 3 planes 10 mm apart of the {} series",
+                    ref_role.as_str()
+                )
+            };
+            warnings.push(format!(
+                "IVC not found automatically: {why}; give --ivc-seed X,Y,Z or --ivc-mask FILE"
+            ));
             return fail(warnings);
         }
         // Every other phase of the same kind (CT phases, or T1 phases) joins the edge
@@ -430,10 +460,34 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
         lumen: lum.summary,
         mask,
     };
+    // Quality for the `features` gates: contrast in the blood on the phase judged, and
+    // how much of the expected course the model covers.
+    let mut quality = Quality::default();
+    if let (Some((r, _)), Some(role)) = (lum.reference, lum.role) {
+        quality.blood_pool_value = Some(f64::from(r));
+        if role.as_str().starts_with("ct_") {
+            let opacified = r >= lumen::OPACIFIED_BLOOD_MIN_HU;
+            quality.blood_opacified = Some(opacified);
+            if !opacified {
+                warnings.push(format!(
+                    "IVC blood measures {r:.0} HU on the {} series: not opacified (from {:.0} HU); lumen and enhancement not judged",
+                    role.as_str(),
+                    lumen::OPACIFIED_BLOOD_MIN_HU
+                ));
+            }
+        }
+    }
+    let zmin = zs.iter().copied().fold(f64::INFINITY, f64::min);
+    let zmax = zs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (blo, bhi) = refv.geometry.world_bounds(refv.shape());
+    let (expected, cov) = coverage([zmin, zmax], [blo.z.min(bhi.z), blo.z.max(bhi.z)]);
+    quality.ivc_expected_length_mm = Some(expected);
+    quality.ivc_coverage_fraction = Some(cov);
     IvcOutcome {
         model: Some(model),
         landmarks: lm,
         warnings,
+        quality,
     }
 }
 

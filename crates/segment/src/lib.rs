@@ -83,6 +83,7 @@ pub fn measure(volumes: &[Volume], opts: &SegmentOptions) -> Measurements {
     m.warnings.extend(ivc.warnings);
     m.landmarks = ivc.landmarks;
     m.ivc = ivc.model;
+    m.quality = ivc.quality;
 
     let t = std::time::Instant::now();
     let (mass, w) = mass::build_mass(volumes, &m.phases, m.ivc.as_ref(), &m.landmarks, opts);
@@ -91,7 +92,8 @@ pub fn measure(volumes: &[Volume], opts: &SegmentOptions) -> Measurements {
     m.mass = mass;
 
     let t = std::time::Instant::now();
-    let (col, w) = collaterals::measure_collaterals(volumes, &m.phases, m.ivc.as_ref(), m.mass.as_ref());
+    let (col, w) =
+        collaterals::measure_collaterals(volumes, &m.phases, m.ivc.as_ref(), m.mass.as_ref(), &m.landmarks);
     tracing::debug!(seconds = t.elapsed().as_secs_f64(), "collaterals stage");
     m.warnings.extend(w);
     m.collaterals = col;

@@ -19,6 +19,11 @@ use cavascope_volume::{Point3, Volume};
 pub const MIN_IMPERCEPTIBLE_MM: f64 = 10.0;
 /// A section's lumen is visible when this fraction of its pixels is opacified.
 pub const VISIBLE_FRACTION: f64 = 0.5;
+/// On CT, caval blood at or above this (HU) carries contrast: unenhanced blood measures
+/// 35–55 HU (haematocrit-dependent), portal-venous blood 130–200 HU. Below it the phase
+/// judged shows no contrast in the blood, whatever its role says, and the lumen cannot
+/// be judged (`features` gate).
+pub const OPACIFIED_BLOOD_MIN_HU: f32 = 100.0;
 
 /// Roles in order of preference for judging the lumen.
 const PREFERENCE: [Role; 6] = [
@@ -39,6 +44,8 @@ pub struct LumenResult {
     pub phase: Option<(usize, f32)>,
     /// Blood-pool reference value and the phase's noise SD.
     pub reference: Option<(f32, f32)>,
+    /// The role of the phase judged.
+    pub role: Option<Role>,
 }
 
 /// `pixels[i]`: world points of section i (its filled component); `z[i]`, `s[i]`: the
@@ -70,6 +77,7 @@ pub fn assess(
             warnings,
             phase: None,
             reference: None,
+            role: None,
         };
     };
     if matches!(role, Role::CtArterial | Role::MrT1Arterial) {
@@ -104,6 +112,7 @@ pub fn assess(
             warnings,
             phase: None,
             reference: None,
+            role: None,
         };
     }
     medians.sort_by(f32::total_cmp);
@@ -148,6 +157,7 @@ pub fn assess(
         warnings,
         phase: Some((vi, thr)),
         reference: Some((reference, sd)),
+        role: Some(role),
     }
 }
 

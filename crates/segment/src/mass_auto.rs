@@ -68,7 +68,7 @@
 //! candidates each test rejected).
 
 use crate::enhancement::noise_sd;
-use crate::hull::{convex_hull, in_hull};
+use crate::hull::{bounds, convex_hull, in_hull};
 use crate::model::{IvcModel, Landmarks, PhaseInfo, Role};
 use crate::morph;
 use crate::stack::{dynamic_phases, reference_volume, PhaseStack, FEATURE_SMOOTH_SIGMA_MM};
@@ -233,7 +233,7 @@ pub(crate) fn find_mass(
     };
     // The box is centred on the candidate that `search_center` found; the same rule
     // picks it again here, now whole inside the box.
-    match detect(stack, ivc) {
+    match detect(stack, ivc).and_then(|d| plausible(stack, &d).map(|()| d)) {
         Ok(d) => {
             w.push(format!(
                 "mass (auto): {:.1} ml region of tissue unlike the study's normal tissues, centred at ({:.1}, {:.1}, {:.1}), {:.0} mm from the IVC{}",
@@ -249,6 +249,71 @@ pub(crate) fn find_mass(
             None
         }
     }
+}
+
+/// A mass found automatically fills at least this share of its slice-wise convex hulls:
+/// a tumour is a lump (lobulated, necrotic or fat-containing ones included: their
+/// necrosis and fat are inside the region), while a chain of normal structures —
+/// bowel loops, a vessel with the tissue along it, vertebral bodies with prevertebral
+/// tissue — fills little of its hull (**default**).
+pub const MIN_AUTO_SOLIDITY: f64 = 0.5;
+/// CT: gas (≤ −300 HU on the first phase) in at least this share of a region's
+/// slice-wise hulls makes it bowel: a solid tumour holds no gas (**default**: a
+/// few voxels of partial volume at a bowel wall stay below it).
+pub const MAX_AUTO_GAS_FRACTION: f64 = 0.01;
+
+/// The plausibility gate of an automatic mass (module docs): a lump, without gas inside.
+/// `Err` says why the region is not taken as a mass.
+fn plausible(stack: &PhaseStack, d: &Detection) -> Result<(), String> {
+    let first = stack.phases.first().map(|p| &p.data);
+    let (mut inside, mut hull_n, mut gas) = (0usize, 0usize, 0usize);
+    for (k, sl) in d.mask.outer_iter().enumerate() {
+        let pts: Vec<(i64, i64)> = sl
+            .indexed_iter()
+            .filter(|(_, &b)| b)
+            .map(|((j, i), _)| (j as i64, i as i64))
+            .collect();
+        if pts.is_empty() {
+            continue;
+        }
+        inside += pts.len();
+        let ((j0, j1), (i0, i1)) = bounds(&pts);
+        let hull = convex_hull(pts);
+        // A convex hull meets each row in one interval.
+        for j in j0..=j1 {
+            let Some(lo) = (i0..=i1).find(|&i| in_hull(&hull, (j, i))) else {
+                continue;
+            };
+            let hi = (lo..=i1).rev().find(|&i| in_hull(&hull, (j, i))).unwrap_or(lo);
+            hull_n += (hi - lo + 1) as usize;
+            if let (true, Some(f)) = (stack.ct, first) {
+                gas += (lo..=hi)
+                    .filter(|&i| f[[k, j as usize, i as usize]] <= AIR_MAX_HU)
+                    .count();
+            }
+        }
+    }
+    if inside == 0 || hull_n == 0 {
+        return Err("the region found is empty".into());
+    }
+    let solidity = inside as f64 / hull_n.max(inside) as f64;
+    if solidity < MIN_AUTO_SOLIDITY {
+        return Err(format!(
+            "the {:.0} ml region found fills {:.0}% of its slice-wise convex hulls (a mass fills at least {:.0}%): a chain of normal structures (bowel loops, vessels, vertebral bodies), not a lump",
+            d.volume_ml,
+            solidity * 100.0,
+            MIN_AUTO_SOLIDITY * 100.0
+        ));
+    }
+    let gas_fraction = gas as f64 / hull_n as f64;
+    if gas_fraction >= MAX_AUTO_GAS_FRACTION {
+        return Err(format!(
+            "the {:.0} ml region found holds gas ({:.1}% of its hulls at ≤ {AIR_MAX_HU:.0} HU): bowel, not a solid mass",
+            d.volume_ml,
+            gas_fraction * 100.0
+        ));
+    }
+    Ok(())
 }
 
 /// A detected mass.
@@ -1258,12 +1323,7 @@ fn add_enclosed_fat(grid: &Grid, base: usize, mask: &mut Array3<bool>) -> bool {
         if pts.len() < 3 {
             continue;
         }
-        let (j0, j1) = pts
-            .iter()
-            .fold((i64::MAX, i64::MIN), |a, p| (a.0.min(p.0), a.1.max(p.0)));
-        let (i0, i1) = pts
-            .iter()
-            .fold((i64::MAX, i64::MIN), |a, p| (a.0.min(p.1), a.1.max(p.1)));
+        let ((j0, j1), (i0, i1)) = bounds(&pts);
         let hull = convex_hull(pts);
         for j in j0..=j1 {
             for i in i0..=i1 {
@@ -1339,5 +1399,73 @@ fn debug_line(
             );
         }
         x += 2.0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stack::StackPhase;
+
+    /// A one-phase CT stack of 60³ voxels of 1 mm, soft tissue (40 HU), with `air` set to
+    /// −900 HU.
+    fn stack(air: impl Fn(usize, usize, usize) -> bool) -> PhaseStack {
+        let n = 60;
+        let data = Array3::from_shape_fn((n, n, n), |(k, j, i)| if air(k, j, i) { -900.0 } else { 40.0 });
+        PhaseStack {
+            geometry: Geometry::axial(Point3::origin(), [1.0, 1.0, 1.0]),
+            shape: [n, n, n],
+            reference_index: 0,
+            offset_kji: [0, 0, 0],
+            phases: vec![StackPhase {
+                volume_index: 0,
+                role: Role::CtUnenhanced,
+                shift_mm: Vector3::zeros(),
+                smooth: data.clone(),
+                data,
+            }],
+            ct: true,
+            spine_xy_mm: None,
+        }
+    }
+
+    fn detection(mask: Array3<bool>) -> Detection {
+        let n = mask.iter().filter(|&&b| b).count();
+        Detection {
+            mask,
+            centroid: Point3::origin(),
+            volume_ml: n as f64 / 1000.0,
+            gap_mm: 0.0,
+            fat_added: false,
+        }
+    }
+
+    #[test]
+    fn a_lump_is_plausible_a_chain_or_bowel_is_not() {
+        let ball = Array3::from_shape_fn((60, 60, 60), |(k, j, i)| {
+            let d = |a: usize| a as f64 - 30.0;
+            (d(i).powi(2) + d(j).powi(2) + d(k).powi(2)).sqrt() <= 20.0
+        });
+        assert!(plausible(&stack(|_, _, _| false), &detection(ball.clone())).is_ok());
+        // The same lump with gas inside (a bowel loop's content): not a mass.
+        let gassy = stack(|k, j, i| {
+            let d = |a: usize| a as f64 - 30.0;
+            (d(i).powi(2) + d(j).powi(2) + d(k).powi(2)).sqrt() <= 8.0
+        });
+        let mut shell = ball.clone();
+        for (p, s) in shell.indexed_iter_mut() {
+            if gassy.phases[0].data[p] < -300.0 {
+                *s = false;
+            }
+        }
+        let e = plausible(&gassy, &detection(shell)).unwrap_err();
+        assert!(e.contains("gas"), "{e}");
+        // Two 6 mm tubes in an L on every slice (vessels with the tissue along them):
+        // they fill 37 % of their hull.
+        let chain = Array3::from_shape_fn((60, 60, 60), |(_, j, i)| {
+            ((5..11).contains(&j) && (5..55).contains(&i)) || ((5..11).contains(&i) && (5..55).contains(&j))
+        });
+        let e = plausible(&stack(|_, _, _| false), &detection(chain)).unwrap_err();
+        assert!(e.contains("convex hulls"), "{e}");
     }
 }

@@ -286,6 +286,29 @@ pub struct Collaterals {
     /// search ran on (a box of the post-contrast series); `None` when not assessed.
     #[serde(skip)]
     pub mask: Option<Mask>,
+    /// Pathways that could not be assessed, each with the reason (lumbar and gonadal
+    /// veins are only named at their levels: with no level reference they are not).
+    #[serde(default)]
+    pub not_assessed: Vec<String>,
+}
+
+/// How far the measurements can be trusted: what `features` checks (its quality gates)
+/// before a sign may be `present`. `None` = not measured (the gate then cannot pass).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Quality {
+    /// Blood-pool value on the phase the IVC lumen was judged on (CT: HU; the upper
+    /// quartile of the IVC's section medians, see `lumen`).
+    pub blood_pool_value: Option<f64>,
+    /// `Some(false)` when the IVC blood on that CT phase is not opacified (blood-pool value
+    /// below `lumen::OPACIFIED_BLOOD_MIN_HU`): a series called post-contrast that is not,
+    /// or one too early for contrast to reach the IVC (unopacified return mixing at the
+    /// liver). `None` on MRI or when not measured.
+    pub blood_opacified: Option<bool>,
+    /// z extent (mm) of the IVC's expected course inside the field of view (from the
+    /// series' z range, the IVC's own ends where they are anatomical).
+    pub ivc_expected_length_mm: Option<f64>,
+    /// Fraction of that expected course the IVC model covers (0–1).
+    pub ivc_coverage_fraction: Option<f64>,
 }
 
 /// Everything the stage measured.
@@ -302,6 +325,8 @@ pub struct Measurements {
     /// the mass signs `indeterminate` instead of `absent`. `None` with `mass: None` means
     /// the search ran and found no mass. (Added by the features/report work.)
     pub mass_not_searched: Option<String>,
+    /// Quality of the measurements, for the `features` gates.
+    pub quality: Quality,
 }
 
 impl Measurements {

@@ -8,7 +8,7 @@ mod truth_ivc;
 use cavascope_phantom::{generate, CaseName, PhantomOptions, Truth};
 use cavascope_segment::collaterals::{measure_collaterals, ENLARGED_MM};
 use cavascope_segment::phases::assign_roles;
-use cavascope_segment::{Collaterals, Role};
+use cavascope_segment::{Collaterals, Landmarks, Role};
 use std::sync::OnceLock;
 use truth_ivc::{truth_ivc, truth_mass_mask};
 
@@ -35,7 +35,12 @@ fn run_with(case: CaseName, drop: &[Role]) -> (Collaterals, Truth) {
     let ivc = truth_ivc(&s);
     // Only the mask of the mass matters to this stage.
     let mass = truth_mass_mask(&s);
-    let (c, w) = measure_collaterals(&s.volumes, &phases, Some(&ivc), mass.as_ref());
+    // The true renal-vein level: this test judges the collateral stage, not the landmarks.
+    let lm = Landmarks {
+        hepatic_vein_confluence_z_mm: None,
+        renal_vein_inflow_z_mm: Some(s.truth.ivc.renal_vein_inflow_z_mm),
+    };
+    let (c, w) = measure_collaterals(&s.volumes, &phases, Some(&ivc), mass.as_ref(), &lm);
     let c = c.unwrap_or_else(|| panic!("{case}: not assessed {w:?}"));
     eprintln!("{case}: {c:?}\n  truth {:?}\n  {w:?}", s.truth.collaterals);
     (c, s.truth)
