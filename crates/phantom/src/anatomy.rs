@@ -137,6 +137,7 @@ impl Anatomy {
             rot: u(&mut rng, 0.15, 0.35),
             dilation: None,
             flattening: None,
+            table: None,
         };
         let aorta = (
             u(&mut rng, 13.0, 17.0),
@@ -708,7 +709,7 @@ fn case_key(c: CaseName) -> u64 {
     }
 }
 
-fn ellipsoid_mass(kind: MassKind, c: Point3<f64>, s: [f64; 3], rng: &mut ChaCha8Rng) -> MassModel {
+pub(crate) fn ellipsoid_mass(kind: MassKind, c: Point3<f64>, s: [f64; 3], rng: &mut ChaCha8Rng) -> MassModel {
     MassModel {
         kind,
         center: c,

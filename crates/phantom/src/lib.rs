@@ -25,6 +25,7 @@
 pub mod anatomy;
 pub mod case;
 pub mod error;
+pub mod hybrid;
 pub mod ivc;
 pub mod options;
 pub mod protocol;
@@ -37,6 +38,7 @@ pub mod write;
 
 pub use case::CaseName;
 pub use error::PhantomError;
+pub use hybrid::{generate_hybrid, Background};
 pub use options::{Orientation, PhantomOptions};
 pub use tissue::Tissue;
 pub use truth::Truth;
