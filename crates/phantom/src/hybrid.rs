@@ -775,6 +775,8 @@ pub fn generate_hybrid(case: CaseName, bg: &Background, seed: u64) -> Result<Pha
             [27.0, 21.0, 52.0],
         ),
         body: (0.0, 0.0, 0.0, 0.0),
+        subcut_mm: 0.0,
+        bowel_loops: Vec::new(),
     };
     let paint = Paint {
         an,

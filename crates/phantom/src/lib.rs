@@ -88,7 +88,7 @@ pub(crate) fn uid(rng: &mut ChaCha8Rng) -> String {
 /// [`PhantomOptions::sanitized`]).
 pub fn generate(case: CaseName, opts: &PhantomOptions) -> PhantomStudy {
     let opts = opts.sanitized();
-    let anatomy = anatomy::Anatomy::new(case, opts.seed);
+    let anatomy = anatomy::Anatomy::with_variety(case, opts.seed, opts.variety);
     let specs = if case.is_mri() {
         protocol::mr_protocol()
     } else {
