@@ -58,7 +58,10 @@ fn analyse(study: &Path, out: &Path, t: &Truth, seeds: bool) -> Result<Outcome, 
     }
     let text = std::fs::read_to_string(out.join("report.json")).map_err(|e| e.to_string())?;
     let r: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    let top = r["differential"][0]["diagnosis"].as_str().unwrap_or("none").to_string();
+    let top = r["differential"][0]["diagnosis"]
+        .as_str()
+        .unwrap_or("none")
+        .to_string();
     let mut false_present = Vec::new();
     let mut mismatched = Vec::new();
     for s in r["signs"].as_array().into_iter().flatten() {
@@ -96,7 +99,10 @@ fn main() {
         None => CaseName::all().to_vec(),
     };
     if !binary().is_file() {
-        eprintln!("phantom_draws: {} not found (build the cavascope binary)", binary().display());
+        eprintln!(
+            "phantom_draws: {} not found (build the cavascope binary)",
+            binary().display()
+        );
         std::process::exit(2);
     }
     println!("| case | draw | grid | mode | top diagnosis | right | signs off truth |");
@@ -104,8 +110,9 @@ fn main() {
     let mut n = [0usize; 2];
     let mut right = [0usize; 2];
     let mut normal_false: Vec<String> = Vec::new();
-    for case in &cases {
-        for d in d0..=d1 {
+    // Draw-major, so that a run cut short has covered every case.
+    for d in d0..=d1 {
+        for case in &cases {
             let mut o = PhantomOptions::draw(d);
             if grid == "small" {
                 let s = PhantomOptions::small();
@@ -128,7 +135,9 @@ fn main() {
                 }
             };
             drop(st);
-            let Ok(t) = Truth::load(&w.truth_path) else { continue };
+            let Ok(t) = Truth::load(&w.truth_path) else {
+                continue;
+            };
             for (m, seeds) in [(0usize, false), (1, true)] {
                 let mode = if seeds { "seeded" } else { "auto" };
                 let res = analyse(&study, &dir.join(format!("out_{mode}")), &t, seeds);
@@ -167,6 +176,9 @@ fn main() {
     if normal_false.is_empty() {
         println!("normal draws: no sign present that the truth lacks");
     } else {
-        println!("normal draws with a false present sign: {}", normal_false.join("; "));
+        println!(
+            "normal draws with a false present sign: {}",
+            normal_false.join("; ")
+        );
     }
 }

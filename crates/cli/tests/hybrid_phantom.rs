@@ -232,13 +232,13 @@ fn hybrid_extrinsic_compression_seeds() {
 }
 
 #[test]
-#[ignore = "known gap: auto IVC outline taken around the mass (55.9 mm "dilated"), compression absent, top ivc_leiomyosarcoma, mass 188 of 236 ml (seed 1)"]
+#[ignore = "known gap: auto IVC outline taken around the mass (55.9 mm 'dilated'), compression absent, top ivc_leiomyosarcoma, mass 188 of 236 ml (seed 1)"]
 fn hybrid_extrinsic_compression_auto() {
     run(CaseName::ExtrinsicCompression, false, true);
 }
 
 #[test]
-#[ignore = "known gap: no mass grows from the seed in the fat-containing mass on real anatomy; IVC tracked into the iliac confluence (28.3 mm "dilated") (seed 1)"]
+#[ignore = "known gap: no mass grows from the seed in the fat-containing mass on real anatomy; IVC tracked into the iliac confluence (28.3 mm 'dilated') (seed 1)"]
 fn hybrid_liposarcoma_seeds() {
     run(CaseName::Liposarcoma, true, true);
 }

@@ -166,7 +166,8 @@ impl Anatomy {
         let spleen = (Point3::new(88.0, 28.0, 30.0), [28.0, 38.0, 50.0]);
         let kidney_r = (Point3::new(-72.0, 48.0, renal_z), [27.0, 21.0, 52.0]);
         let kidney_l = (Point3::new(72.0, 48.0, renal_z + 8.0), [27.0, 21.0, 52.0]);
-        let (mut body, mut liver, mut spleen, mut kidney_r, mut kidney_l) = (body, liver, spleen, kidney_r, kidney_l);
+        let (mut body, mut liver, mut spleen, mut kidney_r, mut kidney_l) =
+            (body, liver, spleen, kidney_r, kidney_l);
         let mut subcut_mm = 12.0;
         let mut bowel_loops = Vec::new();
         if variety {
@@ -175,14 +176,15 @@ impl Anatomy {
             body.2 *= sx;
             body.3 *= sy;
             subcut_mm = u(&mut v, 8.0, 12.0 + 150.0 * (sx.min(sy) - 0.95).max(0.0));
-            let jiggle = |v: &mut ChaCha8Rng, c: &mut Point3<f64>, s: &mut [f64; 3], d: f64, lo: f64, hi: f64| {
-                c.x += u(v, -d, d);
-                c.y += u(v, -d, d);
-                c.z += u(v, -d, d);
-                for a in s.iter_mut() {
-                    *a *= u(v, lo, hi);
-                }
-            };
+            let jiggle =
+                |v: &mut ChaCha8Rng, c: &mut Point3<f64>, s: &mut [f64; 3], d: f64, lo: f64, hi: f64| {
+                    c.x += u(v, -d, d);
+                    c.y += u(v, -d, d);
+                    c.z += u(v, -d, d);
+                    for a in s.iter_mut() {
+                        *a *= u(v, lo, hi);
+                    }
+                };
             jiggle(&mut v, &mut liver.0, &mut liver.1, 8.0, 0.9, 1.08);
             jiggle(&mut v, &mut spleen.0, &mut spleen.1, 8.0, 0.85, 1.15);
             for k in [&mut kidney_r, &mut kidney_l] {
@@ -194,7 +196,11 @@ impl Anatomy {
             let n = 4 + (v.random::<u32>() % 5) as usize;
             for _ in 0..n {
                 let r = u(&mut v, 9.0, 16.0);
-                let c = Point3::new(u(&mut v, -90.0, 100.0), u(&mut v, -80.0, -45.0), u(&mut v, -165.0, 5.0));
+                let c = Point3::new(
+                    u(&mut v, -90.0, 100.0),
+                    u(&mut v, -80.0, -45.0),
+                    u(&mut v, -165.0, 5.0),
+                );
                 let th = u(&mut v, 0.0, std::f64::consts::TAU);
                 let half = u(&mut v, 15.0, 40.0);
                 let d = Vector3::new(th.cos(), 0.2 * th.sin(), th.sin()) * half;

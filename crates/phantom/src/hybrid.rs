@@ -13,8 +13,11 @@
 //!   is the phantom's IVC, so the truth profile is exact for what is painted. A lesion
 //!   dilates or flattens the tube as in the analytic phantom (`ivc.rs`).
 //! - **Painted tissue** (tube, renal veins, collaterals, the mass) takes its absolute
-//!   value plus the background's own high-pass residual (background minus its binomial
-//!   blur, rescaled to the noise SD, clipped at ±3.5 SD), so it carries the real noise.
+//!   value plus a residual drawn (by a fixed hash of the voxel) from the background's own
+//!   high-pass residuals inside uniform organs (liver, spleen, muscles: background minus
+//!   its binomial blur, rescaled to white-noise SD, within ±3.5 SD): the real noise
+//!   distribution, without the ghost of the anatomy underneath (the residual in place
+//!   would carry its edges); spatially white.
 //!   Partial volume is the one-voxel ramp of the analytic phantom.
 //! - **Lesions**: `ivc_leiomyosarcoma` (plug filling and dilating the middle-segment IVC,
 //!   an extraluminal part right-posterior of it, enlarged azygos / hemiazygos / gonadal /
@@ -366,7 +369,7 @@ fn blur3(v: &Array3<f32>) -> Array3<f32> {
 /// Robust noise SD (MAD) of the high-pass residual inside uniform organs (interior
 /// voxels of liver, spleen and the labelled muscles: away from edges, whose residual is
 /// structure, not noise); all soft-tissue voxels when those are too few.
-fn noise_sd(bg: &Background, hp: &Array3<f32>) -> f32 {
+fn noise_sd(bg: &Background, hp: &Array3<f32>) -> (f32, Vec<f32>) {
     let uniform = |l: u8| l == ts::LIVER || l == ts::SPLEEN || ts::MUSCLES.contains(&l);
     let (ns, nr, nc) = bg.labels.dim();
     let mut v: Vec<f32> = Vec::new();
@@ -383,7 +386,7 @@ fn noise_sd(bg: &Background, hp: &Array3<f32>) -> f32 {
             (k, j, i + 1),
         ];
         if nb.iter().all(|q| bg.labels[*q] == l) && (-50.0..=150.0).contains(&bg.hu[[k, j, i]]) {
-            v.push(hp[[k, j, i]].abs());
+            v.push(hp[[k, j, i]]);
         }
     }
     if v.len() < 1000 {
@@ -392,16 +395,38 @@ fn noise_sd(bg: &Background, hp: &Array3<f32>) -> f32 {
             .iter()
             .zip(hp.iter())
             .filter(|(b, _)| (-50.0..=100.0).contains(*b))
-            .map(|(_, h)| h.abs())
+            .map(|(_, h)| *h)
             .collect();
     }
     if v.len() < 100 {
-        return 10.0;
+        return (10.0, Vec::new());
     }
-    let m = v.len() / 2;
-    v.select_nth_unstable_by(m, |a, b| a.total_cmp(b));
+    let mut a: Vec<f32> = v.iter().map(|x| x.abs()).collect();
+    let m = a.len() / 2;
+    a.select_nth_unstable_by(m, |x, y| x.total_cmp(y));
     // MAD → SD for a normal distribution; the binomial high-pass keeps 0.896 of white noise.
-    (v[m] * 1.4826 / 0.896).max(1.0)
+    let sd = (a[m] * 1.4826 / 0.896).max(1.0);
+    // The bank of residuals painted tissue draws from: rescaled to white-noise SD,
+    // clipped at ±3.5 SD (an odd edge voxel in an organ is not noise).
+    let bank = v
+        .iter()
+        .map(|x| x / 0.896)
+        .filter(|x| x.abs() <= 3.5 * sd)
+        .collect();
+    (sd, bank)
+}
+
+/// A residual from the bank for one voxel (a fixed hash of its index and the seed).
+#[inline]
+fn bank_at(bank: &[f32], seed: u64, idx: usize) -> f32 {
+    if bank.is_empty() {
+        return 0.0;
+    }
+    let mut x = seed ^ (idx as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^= x >> 31;
+    bank[(x % bank.len() as u64) as usize]
 }
 
 /// Vertebral body of a vertebra label: (centre x, anterior-surface y, centroid z).
@@ -792,13 +817,13 @@ pub fn generate_hybrid(case: CaseName, bg: &Background, seed: u64) -> Result<Pha
         h -= &b;
         h
     };
-    let sd = noise_sd(bg, &hp);
+    let (sd, bank) = noise_sd(bg, &hp);
     notes.push(format!(
-        "background noise SD {sd:.1} HU (MAD of its high-pass residual inside liver, spleen and muscles); painted tissue carries that residual"
+        "background noise SD {sd:.1} HU (MAD of its high-pass residual inside liver, spleen and muscles); painted tissue draws its noise from those residuals"
     ));
     let enh = enhancement(bg);
     let h = sp[0].min(sp[1]);
-    let rendered = paint_volumes(bg, &paint, &specs, &enh, &hp, sd, h);
+    let rendered = paint_volumes(bg, &paint, &specs, &enh, &bank, h);
 
     let mut opts = PhantomOptions::small();
     opts.seed = seed;
@@ -988,14 +1013,12 @@ fn paint_volumes(
     paint: &Paint,
     specs: &[SeriesSpec],
     enh: &[Array3<f32>; 3],
-    hp: &Array3<f32>,
-    sd: f32,
+    bank: &[f32],
     h: f64,
 ) -> Rendered {
     let an = &paint.an;
     let [ns, nr, nc] = bg.shape();
     let nser = specs.len();
-    let clip = 3.5 * sd;
     let fat = base_props(Tissue::Fat);
     let renal = base_props(Tissue::RenalVein);
     let coll = base_props(Tissue::CollateralVein);
@@ -1036,7 +1059,7 @@ fn paint_volumes(
                     let idx = j * nc + i;
                     let p = bg.world(k, j, i);
                     let b = bg.hu[[k, j, i]];
-                    let r = (hp[[k, j, i]] / 0.896).clamp(-clip, clip);
+                    let r = bank_at(bank, an.seed, (k * nr + j) * nc + i);
                     let lab = bg.labels[[k, j, i]];
                     v[0] = b;
                     for ph in 1..nser.min(4) {

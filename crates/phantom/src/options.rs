@@ -283,7 +283,10 @@ mod tests {
         for n in 4..=40 {
             let o = PhantomOptions::draw(n);
             assert!(o.variety && o.noise_texture >= 0.0 && o.noise_texture <= 0.8);
-            assert!(o.cols * o.rows * o.slices <= PhantomOptions::DRAW_MAX_VOXELS, "{o:?}");
+            assert!(
+                o.cols * o.rows * o.slices <= PhantomOptions::DRAW_MAX_VOXELS,
+                "{o:?}"
+            );
             assert!((0.6..=2.0).contains(&o.pixel_spacing_mm), "{o:?}");
             assert!((0.6..=5.0).contains(&o.slice_spacing_mm), "{o:?}");
             let (lo, hi) = o.geometry().world_bounds(o.shape());
@@ -291,7 +294,10 @@ mod tests {
             px.push(o.pixel_spacing_mm);
             ss.push(o.slice_spacing_mm);
         }
-        let span = |v: &[f64]| v.iter().cloned().fold(f64::NEG_INFINITY, f64::max) - v.iter().cloned().fold(f64::INFINITY, f64::min);
+        let span = |v: &[f64]| {
+            v.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+                - v.iter().cloned().fold(f64::INFINITY, f64::min)
+        };
         assert!(span(&px) > 0.8 && span(&ss) > 2.5, "{px:?} {ss:?}");
     }
 

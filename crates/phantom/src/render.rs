@@ -267,7 +267,15 @@ fn add_noise(buf: &mut [f32], sd: f32, rng: &mut ChaCha8Rng, table: &[f32]) {
 
 /// Noise with a texture: white noise blended with its in-plane [1 2 1]² binomial blur
 /// (`t` = blend weight), rescaled to SD `sd` — the grain of a softer kernel.
-fn add_textured_noise(buf: &mut [f32], sd: f32, t: f32, nr: usize, nc: usize, rng: &mut ChaCha8Rng, table: &[f32]) {
+fn add_textured_noise(
+    buf: &mut [f32],
+    sd: f32,
+    t: f32,
+    nr: usize,
+    nc: usize,
+    rng: &mut ChaCha8Rng,
+    table: &[f32],
+) {
     let mut w = vec![0.0f32; buf.len()];
     add_noise(&mut w, 1.0, rng, table);
     let mut tmp = w.clone();
