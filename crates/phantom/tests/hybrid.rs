@@ -288,7 +288,7 @@ fn hybrid_refuses_what_it_cannot_paint() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("IVC label"), "{e}");
-    // Shapes that differ, an oblique grid.
+    // CT and labels of different shapes.
     let small = Array3::<u8>::zeros((10, 20, 20));
     assert!(Background::new(bg.hu.clone(), small, bg.geometry.clone(), String::new()).is_err());
 }
