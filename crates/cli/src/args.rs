@@ -53,6 +53,7 @@ pub enum Command {
     /// Write a phantom study (DICOM) and its truth.json.
     ///
     /// Example: cavascope phantom --case ivc_leiomyosarcoma --out phantom/
+    /// On real anatomy: cavascope phantom --background ct.nii.gz --labels seg.nii.gz --case liposarcoma --out p/
     Phantom(PhantomArgs),
     /// Score a report.json (any tool writing report-v1) against a phantom truth.json.
     ///
@@ -181,6 +182,13 @@ pub struct PhantomArgs {
     /// CT noise SD in HU (MRI noise scales with it).
     #[arg(long)]
     pub noise: Option<f32>,
+    /// A real unenhanced CT (NIfTI) as the background: the hybrid phantom on real anatomy
+    /// (cases normal, ivc_leiomyosarcoma, extrinsic_compression, liposarcoma). Needs --labels.
+    #[arg(long, value_name = "CT.nii.gz", requires = "labels")]
+    pub background: Option<PathBuf>,
+    /// The background's TotalSegmentator label map (task `total`, multi-label NIfTI).
+    #[arg(long, value_name = "SEG.nii.gz", requires = "background")]
+    pub labels: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]

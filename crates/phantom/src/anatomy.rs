@@ -101,6 +101,10 @@ pub struct Anatomy {
     pub spleen: (Point3<f64>, [f64; 3]),
     pub kidney_r: (Point3<f64>, [f64; 3]),
     pub body: (f64, f64, f64, f64),
+    /// Subcutaneous fat thickness, mm (12 in the classic anatomy).
+    pub subcut_mm: f64,
+    /// Bowel loops (drawn anatomy): segment ends, outer radius (3 mm wall), content.
+    pub bowel_loops: Vec<(Point3<f64>, Point3<f64>, f64, Tissue)>,
 }
 
 fn u(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> f64 {
@@ -111,6 +115,16 @@ impl Anatomy {
     /// Build the anatomy. The same seed gives the same body in every case; the case adds
     /// its lesion and the IVC changes that go with it.
     pub fn new(case: CaseName, seed: u64) -> Anatomy {
+        Self::with_variety(case, seed, false)
+    }
+
+    /// As [`Anatomy::new`]; with `variety`, more is drawn from the seed (from its own
+    /// random stream, after the classic draws, so nothing else changes): body habitus
+    /// (width ×0.98–1.15, depth ×0.95–1.15, subcutaneous fat 8 mm up to ~37 mm for the
+    /// largest bodies), liver / spleen / kidney positions (±8 / ±8 / ±6 mm) and sizes
+    /// (×0.9–1.08 / ×0.85–1.15 / ×0.9–1.1), and 4–8 bowel loops (radius 9–16 mm, 3 mm
+    /// wall) anterior in the abdomen holding gas, fluid or positive oral contrast.
+    pub fn with_variety(case: CaseName, seed: u64, variety: bool) -> Anatomy {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut crng = ChaCha8Rng::seed_from_u64(
             seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -137,6 +151,7 @@ impl Anatomy {
             rot: u(&mut rng, 0.15, 0.35),
             dilation: None,
             flattening: None,
+            table: None,
         };
         let aorta = (
             u(&mut rng, 13.0, 17.0),
@@ -151,6 +166,52 @@ impl Anatomy {
         let spleen = (Point3::new(88.0, 28.0, 30.0), [28.0, 38.0, 50.0]);
         let kidney_r = (Point3::new(-72.0, 48.0, renal_z), [27.0, 21.0, 52.0]);
         let kidney_l = (Point3::new(72.0, 48.0, renal_z + 8.0), [27.0, 21.0, 52.0]);
+        let (mut body, mut liver, mut spleen, mut kidney_r, mut kidney_l) =
+            (body, liver, spleen, kidney_r, kidney_l);
+        let mut subcut_mm = 12.0;
+        let mut bowel_loops = Vec::new();
+        if variety {
+            let mut v = ChaCha8Rng::seed_from_u64(seed ^ 0x5641_5249_4554_5921);
+            let (sx, sy) = (u(&mut v, 0.98, 1.15), u(&mut v, 0.95, 1.15));
+            body.2 *= sx;
+            body.3 *= sy;
+            subcut_mm = u(&mut v, 8.0, 12.0 + 150.0 * (sx.min(sy) - 0.95).max(0.0));
+            let jiggle =
+                |v: &mut ChaCha8Rng, c: &mut Point3<f64>, s: &mut [f64; 3], d: f64, lo: f64, hi: f64| {
+                    c.x += u(v, -d, d);
+                    c.y += u(v, -d, d);
+                    c.z += u(v, -d, d);
+                    for a in s.iter_mut() {
+                        *a *= u(v, lo, hi);
+                    }
+                };
+            jiggle(&mut v, &mut liver.0, &mut liver.1, 8.0, 0.9, 1.08);
+            jiggle(&mut v, &mut spleen.0, &mut spleen.1, 8.0, 0.85, 1.15);
+            for k in [&mut kidney_r, &mut kidney_l] {
+                let z = k.0.z;
+                jiggle(&mut v, &mut k.0, &mut k.1, 6.0, 0.9, 1.1);
+                // The renal vein leaves the hilum at the renal level: keep the kidney there.
+                k.0.z = z + (k.0.z - z).clamp(-3.0, 3.0);
+            }
+            let n = 4 + (v.random::<u32>() % 5) as usize;
+            for _ in 0..n {
+                let r = u(&mut v, 9.0, 16.0);
+                let c = Point3::new(
+                    u(&mut v, -90.0, 100.0),
+                    u(&mut v, -80.0, -45.0),
+                    u(&mut v, -165.0, 5.0),
+                );
+                let th = u(&mut v, 0.0, std::f64::consts::TAU);
+                let half = u(&mut v, 15.0, 40.0);
+                let d = Vector3::new(th.cos(), 0.2 * th.sin(), th.sin()) * half;
+                let content = match v.random::<u32>() % 3 {
+                    0 => Tissue::Air,
+                    1 => Tissue::BowelFluid,
+                    _ => Tissue::OralContrast,
+                };
+                bowel_loops.push((c - d, c + d, r, content));
+            }
+        }
 
         // The lesion of the case.
         let enlarged = matches!(case, CaseName::IvcLeiomyosarcoma | CaseName::MriLeiomyosarcoma);
@@ -337,6 +398,8 @@ impl Anatomy {
             spleen,
             kidney_r,
             body,
+            subcut_mm,
+            bowel_loops,
         };
         a.layers = a.build_layers(ra_c, ra_r, kidney_l);
         a
@@ -374,8 +437,8 @@ impl Anatomy {
             Tissue::Muscle,
             bx,
             by,
-            ba - 12.0,
-            bb - 12.0,
+            ba - self.subcut_mm,
+            bb - self.subcut_mm,
             zinf.0,
             zinf.1,
         ));
@@ -384,8 +447,8 @@ impl Anatomy {
             Tissue::Fat,
             bx,
             by,
-            ba - 21.0,
-            bb - 21.0,
+            ba - (self.subcut_mm + 9.0),
+            bb - (self.subcut_mm + 9.0),
             zinf.0,
             zinf.1,
         ));
@@ -399,6 +462,10 @@ impl Anatomy {
             -400.0,
             10.0,
         ));
+        for (a, b, r, content) in &self.bowel_loops {
+            l.push(cap("bowel_wall", Tissue::SoftTissue, *a, *b, *r));
+            l.push(cap("bowel_content", *content, *a, *b, r - 3.0));
+        }
         // Psoas muscles below the renal hila.
         for s in [-1.0, 1.0] {
             l.push(cap(
@@ -708,7 +775,7 @@ fn case_key(c: CaseName) -> u64 {
     }
 }
 
-fn ellipsoid_mass(kind: MassKind, c: Point3<f64>, s: [f64; 3], rng: &mut ChaCha8Rng) -> MassModel {
+pub(crate) fn ellipsoid_mass(kind: MassKind, c: Point3<f64>, s: [f64; 3], rng: &mut ChaCha8Rng) -> MassModel {
     MassModel {
         kind,
         center: c,

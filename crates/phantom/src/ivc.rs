@@ -50,6 +50,36 @@ impl Plug {
     }
 }
 
+/// A centreline and axial section measured from a label map (the hybrid phantom on a
+/// real CT), sampled every `dz` mm from `z0` and linearly interpolated (clamped at the
+/// ends). It replaces the analytic centre, semi-axes and rotation; dilation and
+/// flattening then act on it as on the analytic tube.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct IvcTable {
+    pub z0: f64,
+    pub dz: f64,
+    pub cx: Vec<f64>,
+    pub cy: Vec<f64>,
+    pub a: Vec<f64>,
+    pub b: Vec<f64>,
+    pub rot: Vec<f64>,
+}
+
+impl IvcTable {
+    #[inline]
+    fn lerp(&self, v: &[f64], z: f64) -> f64 {
+        let n = v.len();
+        if n == 0 {
+            return 0.0;
+        }
+        let f = ((z - self.z0) / self.dz.max(1e-9)).clamp(0.0, (n - 1) as f64);
+        let i = (f.floor() as usize).min(n - 1);
+        let j = (i + 1).min(n - 1);
+        let w = f - i as f64;
+        v[i] * (1.0 - w) + v[j] * w
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Ivc {
     /// Iliac confluence (lower end of the IVC), z mm.
@@ -74,6 +104,9 @@ pub struct Ivc {
     pub rot: f64,
     pub dilation: Option<Dilation>,
     pub flattening: Option<Flattening>,
+    /// Measured centreline and section (hybrid phantom); `None` for the analytic tube.
+    #[serde(default)]
+    pub table: Option<IvcTable>,
 }
 
 /// The axial cross-section at one z: centre, semi-axes, rotation.
@@ -122,6 +155,9 @@ impl Ivc {
     /// Centre (x, y) at height z.
     #[inline]
     pub fn center(&self, z: f64) -> (f64, f64) {
+        if let Some(t) = &self.table {
+            return (t.lerp(&t.cx, z), t.lerp(&t.cy, z));
+        }
         let dz = z - self.z_renal;
         let x = self.x0 + self.sway_amp * (2.0 * std::f64::consts::PI * dz / self.sway_wavelength).sin();
         // A smooth (C1) bend at the renal level: slope blends over ±20 mm.
@@ -142,6 +178,13 @@ impl Ivc {
     /// d(center)/dz.
     #[inline]
     pub fn center_deriv(&self, z: f64) -> (f64, f64) {
+        if let Some(t) = &self.table {
+            // Central difference over one table step (the table is piecewise linear).
+            let h = 0.5 * t.dz.max(1e-6);
+            let (x1, y1) = self.center(z + h);
+            let (x0, y0) = self.center(z - h);
+            return ((x1 - x0) / (2.0 * h), (y1 - y0) / (2.0 * h));
+        }
         let dz = z - self.z_renal;
         let k = 2.0 * std::f64::consts::PI / self.sway_wavelength;
         let dx = self.sway_amp * k * (k * dz).cos();
@@ -154,15 +197,30 @@ impl Ivc {
     /// Semi-axes (transverse, AP) of the axial section at z, before flattening.
     #[inline]
     fn semi_unflattened(&self, z: f64) -> (f64, f64) {
+        let (a0, b0) = match &self.table {
+            Some(t) => (t.lerp(&t.a, z), t.lerp(&t.b, z)),
+            None => (self.a0, self.b0),
+        };
         match &self.dilation {
             Some(d) => {
                 let w = crate::shapes::bump(z, d.z_center, d.half_length);
+                // Never narrower than the vein was (a table section may be larger than
+                // the peak somewhere).
                 (
-                    self.a0 + (d.a_peak - self.a0) * w,
-                    self.b0 + (d.b_peak - self.b0) * w,
+                    (a0 + (d.a_peak - a0) * w).max(a0),
+                    (b0 + (d.b_peak - b0) * w).max(b0),
                 )
             }
-            None => (self.a0, self.b0),
+            None => (a0, b0),
+        }
+    }
+
+    /// Rotation of the long axis before any flattening.
+    #[inline]
+    fn rot_base(&self, z: f64) -> f64 {
+        match &self.table {
+            Some(t) => t.lerp(&t.rot, z),
+            None => self.rot,
         }
     }
 
@@ -194,9 +252,9 @@ impl Ivc {
             Some(_) => {
                 let (_, b) = self.semi(z);
                 let (_, b0) = self.semi_unflattened(z);
-                self.rot * (b / b0).clamp(0.0, 1.0).powi(2)
+                self.rot_base(z) * (b / b0).clamp(0.0, 1.0).powi(2)
             }
-            None => self.rot,
+            None => self.rot_base(z),
         }
     }
 
@@ -329,6 +387,7 @@ mod tests {
             rot: 0.3,
             dilation: None,
             flattening: None,
+            table: None,
         }
     }
 

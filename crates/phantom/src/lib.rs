@@ -25,6 +25,7 @@
 pub mod anatomy;
 pub mod case;
 pub mod error;
+pub mod hybrid;
 pub mod ivc;
 pub mod options;
 pub mod protocol;
@@ -37,6 +38,7 @@ pub mod write;
 
 pub use case::CaseName;
 pub use error::PhantomError;
+pub use hybrid::{generate_hybrid, Background};
 pub use options::{Orientation, PhantomOptions};
 pub use tissue::Tissue;
 pub use truth::Truth;
@@ -86,7 +88,7 @@ pub(crate) fn uid(rng: &mut ChaCha8Rng) -> String {
 /// [`PhantomOptions::sanitized`]).
 pub fn generate(case: CaseName, opts: &PhantomOptions) -> PhantomStudy {
     let opts = opts.sanitized();
-    let anatomy = anatomy::Anatomy::new(case, opts.seed);
+    let anatomy = anatomy::Anatomy::with_variety(case, opts.seed, opts.variety);
     let specs = if case.is_mri() {
         protocol::mr_protocol()
     } else {

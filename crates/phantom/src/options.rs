@@ -42,6 +42,15 @@ pub struct PhantomOptions {
     /// z (LPS mm) of the centre of the field of view. The IVC runs from about −160
     /// (iliac confluence) to +60 (right atrium) for seed-average anatomy.
     pub center_z_mm: f64,
+    /// More anatomy drawn from the seed (issue 16): body habitus, organ shapes and
+    /// positions, bowel loops with gas, fluid or oral contrast. Off: the classic anatomy
+    /// of a seed, unchanged.
+    #[serde(default)]
+    pub variety: bool,
+    /// Noise texture: 0 white (classic); up to 1, noise smoothed in-plane (the
+    /// correlated grain of a soft reconstruction kernel) at the same SD.
+    #[serde(default)]
+    pub noise_texture: f32,
 }
 
 impl Default for PhantomOptions {
@@ -67,7 +76,55 @@ impl PhantomOptions {
             noise_sd: 12.0,
             mr_noise_sd: 12.0,
             center_z_mm: -50.0,
+            variety: false,
+            noise_texture: 0.0,
         }
+    }
+
+    /// Voxel budget of one series of a drawn grid ([`PhantomOptions::draw`]).
+    pub const DRAW_MAX_VOXELS: usize = 16_000_000;
+
+    /// Draw `n` of the phantom: draws 1–3 are exactly `small().with_seed(n)` (the
+    /// classic anatomy on the test grid, what the end-to-end tests use); from draw 4 on,
+    /// the anatomy varies more ([`PhantomOptions::variety`]), the noise has a texture
+    /// (0–0.8), and the grid is drawn: pixel 0.6–2 mm, slices 0.6–5 mm (thickness =
+    /// spacing) over the same 384 mm field of view and 250 mm of z. Where a draw exceeds
+    /// [`PhantomOptions::DRAW_MAX_VOXELS`] per series, the slices are made thicker and, past
+    /// 5 mm, the pixels larger, until it fits (fine pixels come with thick slices).
+    pub fn draw(n: u64) -> PhantomOptions {
+        let mut o = Self::small().with_seed(n);
+        if n <= 3 {
+            return o;
+        }
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(n ^ 0x4752_4944_4452_4157);
+        let mut px: f64 = 0.6 + 1.4 * rng.random::<f64>();
+        let mut ss: f64 = 0.6 + 4.4 * rng.random::<f64>();
+        let (fov, zcov) = (384.0, 250.0);
+        let count = |px: f64, ss: f64| {
+            let n = (fov / px).round();
+            n * n * ((zcov / ss).round() + 1.0)
+        };
+        let budget = Self::DRAW_MAX_VOXELS as f64;
+        if count(px, ss) > budget {
+            let plane = (fov / px).round().powi(2);
+            ss = (zcov / (budget / plane - 1.0).max(1.0)).max(ss);
+            if ss > 5.0 {
+                ss = 5.0;
+                let slices = (zcov / ss).round() + 1.0;
+                px = fov / (budget / slices).sqrt().floor();
+            }
+        }
+        // Round to what a scanner would write (0.01 mm pixels, 0.1 mm slices).
+        o.pixel_spacing_mm = (px * 100.0).ceil() / 100.0;
+        o.slice_spacing_mm = (ss * 10.0).ceil() / 10.0;
+        o.cols = (fov / o.pixel_spacing_mm).round() as usize;
+        o.rows = o.cols;
+        o.slices = (zcov / o.slice_spacing_mm).round() as usize + 1;
+        o.slice_thickness_mm = None;
+        o.variety = true;
+        o.noise_texture = (0.8 * rng.random::<f64>()) as f32;
+        o
     }
 
     /// Clinical-like: 512 × 512 at 0.75 mm, 100 slices at 2.5 mm.
@@ -137,6 +194,11 @@ impl PhantomOptions {
                 0.0
             },
             center_z_mm: fin(self.center_z_mm),
+            noise_texture: if self.noise_texture.is_finite() {
+                self.noise_texture.clamp(0.0, 1.0)
+            } else {
+                0.0
+            },
             ..self.clone()
         }
     }
@@ -209,6 +271,34 @@ mod tests {
             about_ap_deg: 10.0,
         };
         assert!(o.geometry().shear_deg() < 1e-9);
+    }
+
+    #[test]
+    fn draws() {
+        for n in 1..=3 {
+            assert_eq!(PhantomOptions::draw(n), PhantomOptions::small().with_seed(n));
+        }
+        let mut px = Vec::new();
+        let mut ss = Vec::new();
+        for n in 4..=40 {
+            let o = PhantomOptions::draw(n);
+            assert!(o.variety && o.noise_texture >= 0.0 && o.noise_texture <= 0.8);
+            assert!(
+                o.cols * o.rows * o.slices <= PhantomOptions::DRAW_MAX_VOXELS,
+                "{o:?}"
+            );
+            assert!((0.6..=2.0).contains(&o.pixel_spacing_mm), "{o:?}");
+            assert!((0.6..=5.0).contains(&o.slice_spacing_mm), "{o:?}");
+            let (lo, hi) = o.geometry().world_bounds(o.shape());
+            assert!(lo.z <= -170.0 && hi.z >= 70.0, "{o:?}");
+            px.push(o.pixel_spacing_mm);
+            ss.push(o.slice_spacing_mm);
+        }
+        let span = |v: &[f64]| {
+            v.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+                - v.iter().cloned().fold(f64::INFINITY, f64::min)
+        };
+        assert!(span(&px) > 0.8 && span(&ss) > 2.5, "{px:?} {ss:?}");
     }
 
     #[test]

@@ -144,7 +144,11 @@ pub fn render(an: &Anatomy, opts: &PhantomOptions, specs: &[SeriesSpec]) -> Rend
                     };
                     let (lo, hi) = kinds[s].value_range();
                     let mut rng = ChaCha8Rng::seed_from_u64(noise_seed(opts.seed, s, k));
-                    add_noise(b, sd, &mut rng, normal);
+                    if opts.noise_texture > 0.0 && sd > 0.0 {
+                        add_textured_noise(b, sd, opts.noise_texture, nr, nc, &mut rng, normal);
+                    } else {
+                        add_noise(b, sd, &mut rng, normal);
+                    }
                     for v in b.iter_mut() {
                         // Round half up via an integer conversion (one instruction; the
                         // offset keeps the operand positive over the stored range).
@@ -261,6 +265,45 @@ fn add_noise(buf: &mut [f32], sd: f32, rng: &mut ChaCha8Rng, table: &[f32]) {
     }
 }
 
+/// Noise with a texture: white noise blended with its in-plane [1 2 1]² binomial blur
+/// (`t` = blend weight), rescaled to SD `sd` — the grain of a softer kernel.
+fn add_textured_noise(
+    buf: &mut [f32],
+    sd: f32,
+    t: f32,
+    nr: usize,
+    nc: usize,
+    rng: &mut ChaCha8Rng,
+    table: &[f32],
+) {
+    let mut w = vec![0.0f32; buf.len()];
+    add_noise(&mut w, 1.0, rng, table);
+    let mut tmp = w.clone();
+    // Rows then columns (edges clamp).
+    for j in 0..nr {
+        for i in 0..nc {
+            let a = w[j * nc + i.saturating_sub(1)];
+            let c = w[j * nc + (i + 1).min(nc - 1)];
+            tmp[j * nc + i] = 0.25 * a + 0.5 * w[j * nc + i] + 0.25 * c;
+        }
+    }
+    let mut bl = tmp.clone();
+    for j in 0..nr {
+        for i in 0..nc {
+            let a = tmp[j.saturating_sub(1) * nc + i];
+            let c = tmp[(j + 1).min(nr - 1) * nc + i];
+            bl[j * nc + i] = 0.25 * a + 0.5 * tmp[j * nc + i] + 0.25 * c;
+        }
+    }
+    // Var of (1−t)·n + t·B n for white n: (1−t)² + 2t(1−t)·w0 + t²·Σw², with the 2D
+    // binomial's centre weight w0 = 1/4 and Σw² = (3/8)².
+    let var = (1.0 - t).powi(2) + 2.0 * t * (1.0 - t) * 0.25 + t * t * 0.140625;
+    let k = sd / var.sqrt();
+    for ((v, n), b) in buf.iter_mut().zip(&w).zip(&bl) {
+        *v += k * ((1.0 - t) * n + t * b);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,5 +326,26 @@ mod tests {
             "{w1} {w2}"
         );
         assert!((inv_normal_cdf(0.975) - 1.959964).abs() < 1e-6);
+    }
+
+    #[test]
+    fn textured_noise_keeps_its_sd_and_correlates_neighbours() {
+        let (nr, nc) = (300, 300);
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut buf = vec![0.0f32; nr * nc];
+        add_textured_noise(&mut buf, 10.0, 0.8, nr, nc, &mut rng, normal_table());
+        let n = buf.len() as f64;
+        let mean = buf.iter().map(|&x| x as f64).sum::<f64>() / n;
+        let var = buf.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
+        assert!((var.sqrt() - 10.0).abs() < 0.3, "{}", var.sqrt());
+        // Neighbour correlation: white noise ~0, this texture clearly positive.
+        let mut c = 0.0;
+        for j in 0..nr {
+            for i in 0..nc - 1 {
+                c += (buf[j * nc + i] as f64 - mean) * (buf[j * nc + i + 1] as f64 - mean);
+            }
+        }
+        let r = c / (nr * (nc - 1)) as f64 / var;
+        assert!(r > 0.3, "{r}");
     }
 }

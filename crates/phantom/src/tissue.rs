@@ -33,10 +33,14 @@ pub enum Tissue {
     MassNecrosis = 17,
     MassFat = 18,
     IliacVein = 19,
+    /// Positive oral contrast in a bowel loop (drawn anatomy, [`crate::PhantomOptions::variety`]).
+    OralContrast = 20,
+    /// Fluid in a bowel loop.
+    BowelFluid = 21,
 }
 
 impl Tissue {
-    pub const COUNT: usize = 20;
+    pub const COUNT: usize = 22;
 
     pub fn from_u8(v: u8) -> Option<Tissue> {
         use Tissue::*;
@@ -61,6 +65,8 @@ impl Tissue {
             MassNecrosis,
             MassFat,
             IliacVein,
+            OralContrast,
+            BowelFluid,
         ];
         ALL.get(v as usize).copied()
     }
@@ -88,6 +94,8 @@ impl Tissue {
             MassNecrosis => "mass_necrosis",
             MassFat => "mass_fat",
             IliacVein => "iliac_vein",
+            OralContrast => "oral_contrast",
+            BowelFluid => "bowel_fluid",
         }
     }
 
@@ -236,6 +244,10 @@ pub fn base_props(t: Tissue) -> Props {
             3.0,
         ),
         Csf => Props::new([15.0; 4], [150.0; 4], 1200.0, 1200.0, 3.0),
+        // Dilute positive oral contrast (barium/iodine, ~250 HU, unchanged by IV
+        // contrast); on MRI a fluid-like signal.
+        OralContrast => Props::new([250.0; 4], [250.0; 4], 1000.0, 900.0, 2.8),
+        BowelFluid => Props::new([10.0; 4], [130.0; 4], 1100.0, 1000.0, 2.9),
         Disc => Props::new(
             [80.0, 80.0, 85.0, 85.0],
             [300.0, 300.0, 320.0, 330.0],

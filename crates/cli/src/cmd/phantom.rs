@@ -34,6 +34,20 @@ pub fn make(
     write_study(&study, out, w)
 }
 
+/// The hybrid phantom: `case` painted on a real CT and its TotalSegmentator labels.
+pub fn make_hybrid(
+    case: CaseName,
+    ct: &Path,
+    labels: &Path,
+    seed: u64,
+    out: &Path,
+    w: &WriteOptions,
+) -> Result<WrittenStudy, cavascope_phantom::PhantomError> {
+    let bg = cavascope_phantom::Background::load(ct, labels)?;
+    let study = cavascope_phantom::generate_hybrid(case, &bg, seed)?;
+    write_study(&study, out, w)
+}
+
 pub fn run(_g: &Global, a: PhantomArgs) -> u8 {
     let Some(case) = CaseName::parse(&a.case) else {
         eprintln!(
@@ -43,6 +57,12 @@ pub fn run(_g: &Global, a: PhantomArgs) -> u8 {
         );
         return 2;
     };
+    if a.background.is_some() && !cavascope_phantom::hybrid::supports(case) {
+        eprintln!(
+            "cavascope phantom: case {case} is not available on a real background (normal, ivc_leiomyosarcoma, extrinsic_compression, liposarcoma are)"
+        );
+        return 2;
+    }
     let Some(mut opts) = options_for_size(&a.size) else {
         eprintln!(
             "cavascope phantom: --size must be small or standard, not {:?}",
@@ -80,7 +100,11 @@ pub fn run(_g: &Global, a: PhantomArgs) -> u8 {
         signed_ct: false,
     };
     let t0 = std::time::Instant::now();
-    match make(case, &opts, &a.out, &w) {
+    let made = match (&a.background, &a.labels) {
+        (Some(ct), Some(seg)) => make_hybrid(case, ct, seg, a.seed, &a.out, &w),
+        _ => make(case, &opts, &a.out, &w),
+    };
+    match made {
         Ok(ws) => {
             let n: usize = ws.series_files.iter().map(|f| f.len()).sum();
             println!(
@@ -120,6 +144,8 @@ mod tests {
             naming: "pacs".into(),
             junk: false,
             noise: Some(0.0),
+            background: None,
+            labels: None,
         }
     }
 

@@ -1,0 +1,250 @@
+//! End to end on real anatomy: the hybrid phantom (a lesion and virtual contrast phases
+//! painted on TotalSegmentator's real native CT, `cavascope phantom --background`) is
+//! written as DICOM and analysed, auto and with the truth's seeds; report.json is
+//! compared with truth.json (issue 16, item 6). Skips (fails in CI) when the real-data
+//! fixture is missing.
+//!
+//! What the analysis does not yet get right on real anatomy is kept as `#[ignore]` tests
+//! that assert the issue's target: every sign state and the top diagnosis as the truth,
+//! IVC calibre MAE ≤ 1.5 mm over ≥ 70 % of the IVC in view, mass volume within 20 %, no
+//! mass on the normal case. `cargo test -p cavascope-cli --test hybrid_phantom --
+//! --include-ignored` shows where it stands.
+
+#[path = "../../phantom/tests/support/real_ts.rs"]
+mod real_ts;
+
+use cavascope_phantom::{CaseName, Truth};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+
+fn cavascope(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cavascope"))
+        .args(args)
+        .output()
+        .expect("run cavascope")
+}
+
+/// The hybrid study of a case (seed 1), written once per test process through the CLI.
+fn written(case: CaseName) -> Option<Arc<(PathBuf, Truth)>> {
+    static STUDIES: OnceLock<Mutex<HashMap<CaseName, Arc<(PathBuf, Truth)>>>> = OnceLock::new();
+    let (ct, seg) = real_ts::ct_and_labels()?;
+    let mut map = STUDIES
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(w) = map.get(&case) {
+        return Some(w.clone());
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("hybrid_phantom")
+        .join(case.as_str());
+    let _ = std::fs::remove_dir_all(&dir);
+    let o = cavascope(&[
+        "phantom".as_ref(),
+        "--quiet".as_ref(),
+        "--case".as_ref(),
+        case.as_str().as_ref(),
+        "--background".as_ref(),
+        ct.as_os_str(),
+        "--labels".as_ref(),
+        seg.as_os_str(),
+        "--out".as_ref(),
+        dir.as_os_str(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "phantom --background failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let truth = Truth::load(&dir.join("truth.json")).expect("truth.json");
+    let w = Arc::new((dir, truth));
+    map.insert(case, w.clone());
+    Some(w)
+}
+
+fn analyze(study: &Path, out: &Path, seeds: Option<&Truth>) -> Value {
+    let p = |v: [f64; 3]| format!("{},{},{}", v[0], v[1], v[2]);
+    let mut args: Vec<String> = vec![
+        "analyze".into(),
+        study.display().to_string(),
+        "--out".into(),
+        out.display().to_string(),
+        "--quiet".into(),
+    ];
+    if let Some(t) = seeds {
+        args.push(format!("--ivc-seed={}", p(t.ivc_seed_mm)));
+        if let Some(m) = t.mass_seed_mm {
+            args.push(format!("--mass-seed={}", p(m)));
+        }
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_cavascope"))
+        .args(&args)
+        .output()
+        .expect("run cavascope");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "analyze {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::fs::read_to_string(out.join("report.json")).expect("report.json");
+    serde_json::from_str(&text).expect("report.json is JSON")
+}
+
+/// What must hold today: the report validates and every series has its role.
+fn basics(label: &str, r: &Value, t: &Truth) -> Vec<String> {
+    let mut bad = Vec::new();
+    for e in cavascope_report::schema::validate(&cavascope_report::schema::schema(), r) {
+        bad.push(format!("{label}: schema: {e}"));
+    }
+    let empty = vec![];
+    let series = r["series"].as_array().unwrap_or(&empty);
+    if series.len() != 4 {
+        bad.push(format!(
+            "{label}: {} series in the report, 4 written",
+            series.len()
+        ));
+    }
+    for s in series {
+        let uid = s["series_instance_uid"].as_str().unwrap_or("");
+        if let Some(want) = t.role_of(uid) {
+            if s["role"].as_str() != Some(want) {
+                bad.push(format!("{label}: series {uid} role {}, truth {want}", s["role"]));
+            }
+        }
+    }
+    bad
+}
+
+/// The issue's target: signs, top diagnosis, calibre, mass volume.
+fn target(label: &str, r: &Value, t: &Truth) -> Vec<String> {
+    let mut bad = Vec::new();
+    let empty = vec![];
+    let signs = r["signs"].as_array().unwrap_or(&empty);
+    for (id, want) in &t.expected_signs {
+        match signs.iter().find(|s| s["id"] == id.as_str()) {
+            Some(s) if s["state"] == want.as_str() => {}
+            Some(s) => bad.push(format!(
+                "{label}: {id} = {}, truth {want}: {}",
+                s["state"], s["explanation"]
+            )),
+            None => bad.push(format!("{label}: {id} missing")),
+        }
+    }
+    let top = r["differential"][0]["diagnosis"].as_str().unwrap_or("none");
+    if top != t.expected_top_diagnosis {
+        bad.push(format!(
+            "{label}: top diagnosis {top}, truth {}",
+            t.expected_top_diagnosis
+        ));
+    }
+    // Calibre: mean |error| of the equivalent diameter over the truth levels the report
+    // covers (nearest report level within 1.5 mm of z), and that coverage.
+    let prof = r["ivc"]["profile"].as_array().unwrap_or(&empty);
+    let mut errs = Vec::new();
+    for p in &t.ivc.profile {
+        let near = prof
+            .iter()
+            .filter_map(|e| Some((e["z_mm"].as_f64()?, e["equivalent_diameter_mm"].as_f64()?)))
+            .filter(|(z, _)| (z - p.z_mm).abs() <= 1.5)
+            .min_by(|a, b| (a.0 - p.z_mm).abs().total_cmp(&(b.0 - p.z_mm).abs()));
+        if let Some((_, d)) = near {
+            errs.push((d - p.equivalent_diameter_mm).abs());
+        }
+    }
+    let cover = errs.len() as f64 / t.ivc.profile.len().max(1) as f64;
+    let mae = errs.iter().sum::<f64>() / errs.len().max(1) as f64;
+    if cover < 0.7 || mae > 1.5 {
+        bad.push(format!(
+            "{label}: IVC calibre MAE {mae:.2} mm over {:.0} % of the IVC in view (target ≤ 1.5 mm over ≥ 70 %)",
+            100.0 * cover
+        ));
+    }
+    match (&t.mass, r["mass"]["volume_ml"].as_f64()) {
+        (None, None) => {}
+        (Some(m), Some(v)) if (v - m.volume_ml).abs() <= 0.2 * m.volume_ml => {}
+        (m, v) => bad.push(format!(
+            "{label}: mass volume {v:?} ml, truth {:?} ml ± 20 %",
+            m.as_ref().map(|m| m.volume_ml)
+        )),
+    }
+    bad
+}
+
+fn run(case: CaseName, seeds: bool, full: bool) {
+    let Some(w) = written(case) else { return };
+    let (study, truth) = (&w.0, &w.1);
+    let label = format!("hybrid {case} ({})", if seeds { "seeds" } else { "auto" });
+    let out = tempfile::tempdir().unwrap();
+    let r = analyze(study, out.path(), seeds.then_some(truth));
+    let mut bad = basics(&label, &r, truth);
+    if full {
+        bad.extend(target(&label, &r, truth));
+    }
+    assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+}
+
+/// Every hybrid case analyses, auto and seeded, to a valid report with the right roles.
+/// The normal case meets the full target today (tests below); the lesions do not yet.
+#[test]
+fn hybrid_cases_analyse_with_the_right_roles() {
+    for case in [
+        CaseName::Normal,
+        CaseName::IvcLeiomyosarcoma,
+        CaseName::ExtrinsicCompression,
+        CaseName::Liposarcoma,
+    ] {
+        run(case, false, false);
+        run(case, true, false);
+    }
+}
+
+#[test]
+fn hybrid_normal_seeds() {
+    run(CaseName::Normal, true, true);
+}
+
+#[test]
+fn hybrid_normal_auto() {
+    run(CaseName::Normal, false, true);
+}
+
+#[test]
+#[ignore = "known gap: IVC calibre measured inside the tumour-expanded IVC on real anatomy (MAE 4.2 mm, seed 1); signs and top diagnosis are right"]
+fn hybrid_ivc_leiomyosarcoma_seeds() {
+    run(CaseName::IvcLeiomyosarcoma, true, true);
+}
+
+#[test]
+#[ignore = "known gap: auto IVC calibre MAE 6.3 mm and auto mass 52 of 86 ml on real anatomy (seed 1); signs and top diagnosis are right"]
+fn hybrid_ivc_leiomyosarcoma_auto() {
+    run(CaseName::IvcLeiomyosarcoma, false, true);
+}
+
+#[test]
+#[ignore = "known gap: seeded extrinsic mass takes in neighbouring tissue: arterial CV 0.43 makes heterogeneous_arterial_enhancement present (seed 1)"]
+fn hybrid_extrinsic_compression_seeds() {
+    run(CaseName::ExtrinsicCompression, true, true);
+}
+
+#[test]
+#[ignore = "known gap: auto IVC outline taken around the mass (55.9 mm 'dilated'), compression absent, top ivc_leiomyosarcoma, mass 188 of 236 ml (seed 1)"]
+fn hybrid_extrinsic_compression_auto() {
+    run(CaseName::ExtrinsicCompression, false, true);
+}
+
+#[test]
+#[ignore = "known gap: no mass grows from the seed in the fat-containing mass on real anatomy; IVC tracked into the iliac confluence (28.3 mm 'dilated') (seed 1)"]
+fn hybrid_liposarcoma_seeds() {
+    run(CaseName::Liposarcoma, true, true);
+}
+
+#[test]
+#[ignore = "known gap: auto mass 17 of 428 ml (fat lobules not grown), compression absent, top ivc_leiomyosarcoma (seed 1)"]
+fn hybrid_liposarcoma_auto() {
+    run(CaseName::Liposarcoma, false, true);
+}
