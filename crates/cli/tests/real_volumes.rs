@@ -502,7 +502,11 @@ fn anatomy_reader_reads_totalsegmentator_outputs() {
     assert_eq!(ct.id("aorta"), Some(52));
     assert_eq!(ct.id("liver"), Some(5));
     let levels: Vec<String> = ct.vertebra_levels().into_iter().map(|(l, _)| l).collect();
-    assert_eq!(levels, ["T11", "T12", "L1", "L2", "L3", "L4", "L5", "S1"], "head to feet");
+    assert_eq!(
+        levels,
+        ["T11", "T12", "L1", "L2", "L3", "L4", "L5", "S1"],
+        "head to feet"
+    );
     // The MR map: total_mr ids when the study is MR.
     let mr = read_anatomy(&mr_map, None, true).unwrap();
     assert_eq!(mr.id("inferior_vena_cava"), Some(24));
@@ -515,6 +519,11 @@ fn anatomy_reader_reads_totalsegmentator_outputs() {
         assert_eq!(a, b, "{name}: folder vs multi-label map");
     }
     // Labels above 50 are not total_mr classes.
-    let e = read_anatomy(&ct_map, Some(Task::TotalMr), false).unwrap_err().to_string();
-    assert!(e.contains("not a class") && e.contains("example_seg_fast_force_split"), "{e}");
+    let e = read_anatomy(&ct_map, Some(Task::TotalMr), false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("not a class") && e.contains("example_seg_fast_force_split"),
+        "{e}"
+    );
 }
