@@ -443,6 +443,66 @@ fn auto_ivc_is_found_on_every_real_volume() {
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
+/// A seed inside the label: the centroid of its voxels on the middle slice of its extent.
+fn seed_in(lab: &(Array3<f32>, Geometry)) -> Option<String> {
+    let ks: Vec<usize> = lab
+        .0
+        .outer_iter()
+        .enumerate()
+        .filter(|(_, p)| p.iter().any(|&v| v > 0.5))
+        .map(|(k, _)| k)
+        .collect();
+    let k = *ks.get(ks.len() / 2)?;
+    let (mut si, mut sj, mut n) = (0.0, 0.0, 0.0);
+    for ((j, i), &v) in lab.0.outer_iter().nth(k)?.indexed_iter() {
+        if v > 0.5 {
+            si += i as f64;
+            sj += j as f64;
+            n += 1.0;
+        }
+    }
+    let p = lab.1.index_to_world([si / n, sj / n, k as f64]);
+    Some(format!("{},{},{}", p.x, p.y, p.z))
+}
+
+/// Seeded inside TotalSegmentator's IVC: the tracked IVC matches the label (calibre within
+/// 1.5 mm over ≥ 70 % of its length) and reads normal.
+#[test]
+#[ignore = "known gap: seeded tracking on real CT/MR stops early or leaks (issue 16 item 4)"]
+fn seeded_ivc_follows_the_label_and_reads_normal() {
+    let Some(cases) = cases() else { return };
+    let mut bad = Vec::new();
+    for c in &cases {
+        let lab = label(&c.seg, c.ivc_id as f32);
+        let seed = seed_in(&lab).expect("label has voxels");
+        let out = tempfile::tempdir().unwrap();
+        let r = analyze(&c.input, out.path(), &[&format!("--ivc-seed={seed}")]);
+        if !r["ivc"].is_object() {
+            row(c.name, "--ivc-seed", &r, None);
+            bad.push(format!("{}: no IVC from the seed {seed}", c.name));
+            continue;
+        }
+        let cal = calibre_vs_label(&r, &lab);
+        row(c.name, "--ivc-seed", &r, Some(cal));
+        if cal.0 > 1.5 || cal.1 < 0.7 {
+            bad.push(format!(
+                "{}: median |error| {:.2} mm over {:.0} % of the label",
+                c.name,
+                cal.0,
+                cal.1 * 100.0
+            ));
+        }
+        let p: Vec<String> = present(&r)
+            .into_iter()
+            .filter(|s| IVC_SIGNS.contains(&s.as_str()))
+            .collect();
+        if !p.is_empty() || top(&r) != "no_mass" {
+            bad.push(format!("{}: {p:?} present, top {}", c.name, top(&r)));
+        }
+    }
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
 fn no_tumour_signs(mode: &str, extra: impl Fn(&Case) -> Vec<String>) {
     let Some(cases) = cases() else { return };
     let mut bad = Vec::new();
