@@ -46,7 +46,24 @@ fn bad_arguments_exit_2() {
             "--ivc-mask",
             "/no/such/mask.nii.gz",
         ],
+        vec![
+            "analyze",
+            s(&study),
+            "--out",
+            s(&out),
+            "--ivc-mask",
+            "/no/such/mask.nii.gz:63",
+        ],
+        vec![
+            "analyze",
+            s(&study),
+            "--out",
+            s(&out),
+            "--anatomy",
+            "/no/such/seg.nii.gz",
+        ],
         vec!["analyze", "/no/such/study", "--out", s(&out)],
+        vec!["analyze", "/no/such/study.nii.gz", "--out", s(&out)],
         vec!["analyze", s(&study)],
     ];
     for args in cases {
@@ -94,4 +111,28 @@ fn empty_study_exits_1_with_reason_in_report() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(names.len(), 1);
+}
+
+/// A broken NIfTI (a file or a NIfTI folder) is a study that cannot be analysed (exit 1),
+/// the file named with its reason in report.json; nothing panics.
+#[test]
+fn broken_nifti_exits_1_naming_the_file() {
+    let d = tempfile::tempdir().unwrap();
+    let folder = d.path().join("nii");
+    std::fs::create_dir(&folder).unwrap();
+    let bad = folder.join("portal.nii.gz");
+    std::fs::write(&bad, "not gzip, not NIfTI").unwrap();
+    std::fs::write(folder.join("portal.json"), "{ not json").unwrap();
+    for input in [&bad, &folder] {
+        let out = d.path().join("out");
+        let o = cavascope(&["analyze", s(input), "--out", s(&out)]);
+        assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+        let skipped = r["input"]["files_skipped"].to_string();
+        assert!(
+            skipped.contains("portal.nii.gz") && skipped.contains("NIfTI"),
+            "{skipped}"
+        );
+    }
 }

@@ -383,35 +383,61 @@ fn convert_then_analyze_nifti_gives_the_dicom_report() {
 /// Two reports of one study agree: roles, every sign state, the differential order, the
 /// IVC peak diameter (0.05 mm: NIfTI stores the affine in float32).
 fn same_report(a: &Value, b: &Value, what: &str) {
-    let roles = |r: &Value| -> Vec<(String, String)> {
-        r["series"]
+    // One string per entry of `r[key]`, made of the named fields.
+    let column = |r: &Value, key: &str, fields: &[&str]| -> Vec<String> {
+        r[key]
             .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| (s["series_instance_uid"].to_string(), s["role"].to_string()))
-            .collect()
+            .map(|a| {
+                a.iter()
+                    .map(|e| {
+                        fields
+                            .iter()
+                            .map(|f| e[*f].to_string())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     };
-    assert_eq!(roles(a), roles(b), "{what}");
-    let states = |r: &Value| -> Vec<(String, String)> {
-        r["signs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| (s["id"].to_string(), s["state"].to_string()))
-            .collect()
-    };
-    assert_eq!(states(a), states(b), "{what}");
-    let order = |r: &Value| -> Vec<String> {
-        r["differential"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["diagnosis"].to_string())
-            .collect()
-    };
-    assert_eq!(order(a), order(b), "{what}");
+    assert_eq!(
+        column(a, "signs", &["id"]).len(),
+        13,
+        "{what}: every sign reported"
+    );
+    assert!(
+        !column(a, "series", &["role"]).is_empty(),
+        "{what}: series listed"
+    );
+    for (key, fields) in [
+        ("series", &["series_instance_uid", "role"][..]),
+        ("signs", &["id", "state"][..]),
+        ("differential", &["diagnosis"][..]),
+    ] {
+        assert_eq!(column(a, key, fields), column(b, key, fields), "{what}: {key}");
+    }
     let d = |r: &Value| r["ivc"]["max_equivalent_diameter_mm"].as_f64().unwrap();
     assert!((d(a) - d(b)).abs() < 0.05, "{what}: IVC {} vs {}", d(a), d(b));
+}
+
+/// The target for auto and seeded modes: IVC found, calibre within 1.5 mm of the label
+/// over ≥ 70 % of its length. Problems are pushed to `bad`.
+fn judge_tracked_ivc(c: &Case, mode: &str, r: &Value, lab: &(Array3<f32>, Geometry), bad: &mut Vec<String>) {
+    if !r["ivc"].is_object() {
+        row(c.name, mode, r, None);
+        bad.push(format!("{}: {mode}: IVC not found", c.name));
+        return;
+    }
+    let cal = calibre_vs_label(r, lab);
+    row(c.name, mode, r, Some(cal));
+    if cal.0 > 1.5 || cal.1 < 0.7 {
+        bad.push(format!(
+            "{}: {mode}: median |error| {:.2} mm over {:.0} % of the label",
+            c.name,
+            cal.0,
+            cal.1 * 100.0
+        ));
+    }
 }
 
 /// Auto mode on every real volume that covers the IVC: found, calibre within 1.5 mm of the
@@ -424,20 +450,52 @@ fn auto_ivc_is_found_on_every_real_volume() {
     for c in &cases {
         let out = tempfile::tempdir().unwrap();
         let r = analyze(&c.input, out.path(), &[]);
-        if !r["ivc"].is_object() {
-            row(c.name, "auto", &r, None);
-            bad.push(format!("{}: IVC not found", c.name));
-            continue;
+        judge_tracked_ivc(c, "auto", &r, &label(&c.seg, c.ivc_id as f32), &mut bad);
+    }
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+/// A seed inside the label: the centroid of its voxels on the middle slice of its extent.
+fn seed_in(lab: &(Array3<f32>, Geometry)) -> Option<String> {
+    let ks: Vec<usize> = lab
+        .0
+        .outer_iter()
+        .enumerate()
+        .filter(|(_, p)| p.iter().any(|&v| v > 0.5))
+        .map(|(k, _)| k)
+        .collect();
+    let k = *ks.get(ks.len() / 2)?;
+    let (mut si, mut sj, mut n) = (0.0, 0.0, 0.0);
+    for ((j, i), &v) in lab.0.outer_iter().nth(k)?.indexed_iter() {
+        if v > 0.5 {
+            si += i as f64;
+            sj += j as f64;
+            n += 1.0;
         }
-        let cal = calibre_vs_label(&r, &label(&c.seg, c.ivc_id as f32));
-        row(c.name, "auto", &r, Some(cal));
-        if cal.0 > 1.5 || cal.1 < 0.7 {
-            bad.push(format!(
-                "{}: median |error| {:.2} mm over {:.0} % of the label",
-                c.name,
-                cal.0,
-                cal.1 * 100.0
-            ));
+    }
+    let p = lab.1.index_to_world([si / n, sj / n, k as f64]);
+    Some(format!("{},{},{}", p.x, p.y, p.z))
+}
+
+/// Seeded inside TotalSegmentator's IVC: the tracked IVC matches the label (calibre within
+/// 1.5 mm over ≥ 70 % of its length) and reads normal.
+#[test]
+#[ignore = "known gap: seeded tracking on real CT/MR stops early or leaks (issue 16 item 4)"]
+fn seeded_ivc_follows_the_label_and_reads_normal() {
+    let Some(cases) = cases() else { return };
+    let mut bad = Vec::new();
+    for c in &cases {
+        let lab = label(&c.seg, c.ivc_id as f32);
+        let seed = seed_in(&lab).expect("label has voxels");
+        let out = tempfile::tempdir().unwrap();
+        let r = analyze(&c.input, out.path(), &[&format!("--ivc-seed={seed}")]);
+        judge_tracked_ivc(c, "--ivc-seed", &r, &lab, &mut bad);
+        let p: Vec<String> = present(&r)
+            .into_iter()
+            .filter(|s| IVC_SIGNS.contains(&s.as_str()))
+            .collect();
+        if !p.is_empty() || top(&r) != "no_mass" {
+            bad.push(format!("{}: {p:?} present, top {}", c.name, top(&r)));
         }
     }
     assert!(bad.is_empty(), "{bad:#?}");
@@ -502,7 +560,11 @@ fn anatomy_reader_reads_totalsegmentator_outputs() {
     assert_eq!(ct.id("aorta"), Some(52));
     assert_eq!(ct.id("liver"), Some(5));
     let levels: Vec<String> = ct.vertebra_levels().into_iter().map(|(l, _)| l).collect();
-    assert_eq!(levels, ["T11", "T12", "L1", "L2", "L3", "L4", "L5", "S1"], "head to feet");
+    assert_eq!(
+        levels,
+        ["T11", "T12", "L1", "L2", "L3", "L4", "L5", "S1"],
+        "head to feet"
+    );
     // The MR map: total_mr ids when the study is MR.
     let mr = read_anatomy(&mr_map, None, true).unwrap();
     assert_eq!(mr.id("inferior_vena_cava"), Some(24));
@@ -515,6 +577,11 @@ fn anatomy_reader_reads_totalsegmentator_outputs() {
         assert_eq!(a, b, "{name}: folder vs multi-label map");
     }
     // Labels above 50 are not total_mr classes.
-    let e = read_anatomy(&ct_map, Some(Task::TotalMr), false).unwrap_err().to_string();
-    assert!(e.contains("not a class") && e.contains("example_seg_fast_force_split"), "{e}");
+    let e = read_anatomy(&ct_map, Some(Task::TotalMr), false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("not a class") && e.contains("example_seg_fast_force_split"),
+        "{e}"
+    );
 }

@@ -104,6 +104,7 @@ pub fn load_nifti_study(path: &Path, opts: &IngestOptions) -> Result<Study, Inge
 fn read_one(path: &Path, max_bytes: u64, decode: bool) -> Result<Series, String> {
     let (data, geometry) = nifti_io::read_nifti_limited(path, max_bytes).map_err(|e| match e {
         cavascope_volume::VolumeError::Nifti { why, .. } => format!("not a usable NIfTI volume: {why}"),
+        cavascope_volume::VolumeError::Io { source, .. } => format!("not a usable NIfTI file: {source}"),
         other => other.to_string(),
     })?;
     let mut problems = Vec::new();
