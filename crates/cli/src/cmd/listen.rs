@@ -21,7 +21,7 @@ fn install_stop_handlers() {
     LazyLock::force(&STOP);
     for sig in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: the handler only stores to an initialised atomic (async-signal-safe).
-        let prev = unsafe { libc::signal(sig, on_stop_signal as libc::sighandler_t) };
+        let prev = unsafe { libc::signal(sig, on_stop_signal as *const () as libc::sighandler_t) };
         if prev == libc::SIG_ERR {
             tracing::warn!("cannot install the handler for signal {sig}: stop with kill -9 only");
         }
