@@ -93,7 +93,6 @@ pub struct Scp {
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
-
 impl Scp {
     pub fn new(cfg: Arc<NodeConfig>, store: Arc<Store>, tracker: Tracker) -> Scp {
         Scp {

@@ -34,7 +34,6 @@ pub struct Tracker {
     inner: Arc<Inner>,
 }
 
-
 impl Tracker {
     /// Start the analysis thread.
     pub fn start(

@@ -80,6 +80,8 @@ pub fn run(g: &Global, a: ListenArgs) -> u8 {
     };
     let stop = STOP.clone();
     install_stop_handlers();
+    // `--send-to` sends report/dicom/*.dcm: the analysis must write the DICOM SEG and SR
+    // there (analyze's `--dicom-out`, from the interchange work) for anything to go back.
     let analyzer = move |study: &std::path::Path, out: &std::path::Path| {
         analyze::analyze_parsed(study, out, &parsed)
             .map(drop)
