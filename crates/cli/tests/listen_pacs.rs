@@ -507,6 +507,13 @@ fn orthanc_round_trip() {
                 .collect()
         })
         .unwrap_or_default();
+    // `--send-to` makes the node write the SEG and the SR (docs/dicom-out.md).
+    assert!(
+        back.len() >= 2,
+        "report/dicom/ holds {} file(s), want the SEG and the SR: {}",
+        back.len(),
+        node.log()
+    );
     let t0 = Instant::now();
     for f in &back {
         let uid = sop_instance_uid(f);

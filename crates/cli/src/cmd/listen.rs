@@ -51,10 +51,13 @@ pub fn run(g: &Global, a: ListenArgs) -> u8 {
         Ok(p) => p,
         Err(e) => return bad(format!("--send-to: {e}")),
     };
-    let parsed = match analyze::parse_inputs(&a.inputs) {
+    let mut parsed = match analyze::parse_inputs(&a.inputs) {
         Ok(p) => p,
         Err(e) => return bad(e.to_string()),
     };
+    // `--send-to` sends report/dicom/*.dcm: the analysis writes the DICOM SEG and SR there
+    // (as `analyze --dicom-out`) whenever there is a peer to send them to.
+    parsed.dicom_out |= send_to.is_some();
     let cfg = NodeConfig {
         ae_title: a.ae_title.clone(),
         bind: SocketAddr::new(ip, a.port),
@@ -80,8 +83,6 @@ pub fn run(g: &Global, a: ListenArgs) -> u8 {
     };
     let stop = STOP.clone();
     install_stop_handlers();
-    // `--send-to` sends report/dicom/*.dcm: the analysis must write the DICOM SEG and SR
-    // there (analyze's `--dicom-out`, from the interchange work) for anything to go back.
     let analyzer = move |study: &std::path::Path, out: &std::path::Path| {
         analyze::analyze_parsed(study, out, &parsed)
             .map(drop)
