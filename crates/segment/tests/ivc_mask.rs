@@ -53,7 +53,10 @@ fn check(
         out.landmarks.renal_vein_inflow_z_mm,
         out.landmarks.hepatic_vein_confluence_z_mm,
     ) else {
-        panic!("{case}: landmarks missing: {:?} {:?}", out.landmarks, out.warnings);
+        panic!(
+            "{case}: landmarks missing: {:?} {:?}",
+            out.landmarks, out.warnings
+        );
     };
     assert!(
         (r - tr).abs() <= 10.0 && (h - th).abs() <= 10.0,

@@ -23,7 +23,11 @@ use std::process::{Command, Stdio};
 /// True when the environment says this is a CI run (`CI=true` or `CI=1`).
 pub fn in_ci() -> bool {
     matches!(
-        std::env::var("CI").ok().as_deref().map(str::to_ascii_lowercase).as_deref(),
+        std::env::var("CI")
+            .ok()
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
         Some("true" | "1")
     )
 }
@@ -45,9 +49,7 @@ pub fn require(what: &str, probe: Result<(), String>) -> bool {
 pub fn decide(what: &str, probe: Result<(), String>, ci: bool) -> Result<(), String> {
     match probe {
         Ok(()) => Ok(()),
-        Err(why) if ci => panic!(
-            "required test peer missing in CI: {what} ({why}); .ci/run must install it"
-        ),
+        Err(why) if ci => panic!("required test peer missing in CI: {what} ({why}); .ci/run must install it"),
         Err(why) => Err(format!(
             "SKIP (not CI): {what} not available ({why}); this check did not run"
         )),
@@ -164,7 +166,10 @@ mod tests {
         let probe = probe_python(&["json", "cavascope_no_such_module_7f3a"]);
         let why = probe.clone().expect_err("the module must not exist");
         // The reason names the missing module only, not the one that imports.
-        assert!(why.starts_with("python3 cannot import cavascope_no_such_module_7f3a ("), "{why}");
+        assert!(
+            why.starts_with("python3 cannot import cavascope_no_such_module_7f3a ("),
+            "{why}"
+        );
         assert!(!why.contains("json"), "{why}");
         let _ = decide(what, probe, true);
     }
