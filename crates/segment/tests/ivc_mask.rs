@@ -44,21 +44,25 @@ fn check(
         .count();
     let dice = 2.0 * inter as f64 / (m.mask.count() + st.labels.ivc.count()) as f64;
     assert!(dice > 0.9, "dice {dice}");
-    // Segments follow the truth landmarks where both were found.
+    // The truth has both landmarks: both must be found, and segments follow them.
     let (tr, th) = (
         st.truth.landmarks.renal_vein_inflow_z_mm,
         st.truth.landmarks.hepatic_vein_confluence_z_mm,
     );
-    if let (Some(r), Some(h)) = (
+    let (Some(r), Some(h)) = (
         out.landmarks.renal_vein_inflow_z_mm,
         out.landmarks.hepatic_vein_confluence_z_mm,
-    ) {
-        assert!(
-            (r - tr).abs() <= 10.0 && (h - th).abs() <= 10.0,
-            "renal {r} vs {tr}, hepatic {h} vs {th}"
+    ) else {
+        panic!(
+            "{case}: landmarks missing: {:?} {:?}",
+            out.landmarks, out.warnings
         );
-        check_segment_labels(&m.profile, tr, th, "mask input");
-    }
+    };
+    assert!(
+        (r - tr).abs() <= 10.0 && (h - th).abs() <= 10.0,
+        "renal {r} vs {tr}, hepatic {h} vs {th}"
+    );
+    check_segment_labels(&m.profile, tr, th, "mask input");
 }
 
 #[test]

@@ -216,6 +216,24 @@ fn coarse(seed: u64) -> PhantomOptions {
     o
 }
 
+// Known gap (docs/measurements.md "Known limits"): on 4 mm in-plane grids auto tracking
+// is not reliable (no wall passes the step threshold in the intrahepatic segment; the
+// normal case is covered over ~56 %). Held to the fine grid's targets, with a 2 mm MAE
+// allowance for the 4 mm voxels.
+#[test]
+#[ignore = "known gap: auto IVC tracking on a 96 × 96 @ 4 mm grid (normal case covered ~56 %, target > 90 %)"]
+fn known_gap_coarse_grid_normal_auto() {
+    let (st, out) = run(CaseName::Normal, &coarse(1), false);
+    check_all(&st, &out, Source::Auto, 2.0);
+}
+
+#[test]
+#[ignore = "known gap: auto IVC tracking on a 96 × 96 @ 4 mm grid, leiomyosarcoma draw 2"]
+fn known_gap_coarse_grid_leiomyosarcoma_auto() {
+    let (st, out) = run(CaseName::IvcLeiomyosarcoma, &coarse(2), false);
+    check_all(&st, &out, Source::Auto, 2.0);
+}
+
 #[test]
 #[ignore]
 fn diagnostics_coarse_grid() {

@@ -66,21 +66,25 @@ fn check_seeded_on(case: CaseName, phantom_seed: u64) {
     let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1e-9);
     assert!(
         rel(m.volume_ml, t.volume_ml) <= 0.10,
-        "{case}: volume {} vs {}",
+        "{case}: volume {:.1} vs {:.1} ml ({:+.1} %, target ±10 %)",
         m.volume_ml,
-        t.volume_ml
+        t.volume_ml,
+        100.0 * (m.volume_ml - t.volume_ml) / t.volume_ml
     );
     assert!(
         rel(m.max_diameter_mm, t.max_diameter_mm) <= 0.10,
-        "{case}: diameter {} vs {}",
+        "{case}: diameter {:.1} vs {:.1} mm ({:+.1} %, target ±10 %)",
         m.max_diameter_mm,
-        t.max_diameter_mm
+        t.max_diameter_mm,
+        100.0 * (m.max_diameter_mm - t.max_diameter_mm) / t.max_diameter_mm
     );
     check_phase_means(&case.to_string(), &m, &s);
     check_pattern_and_fat(&case.to_string(), &m, &s);
-    if let Some(c) = m.calcified_fraction {
-        assert!((c - t.calcified_fraction).abs() <= 0.05, "{case}: calcium {c}");
-    }
+    // These CT cases have an unenhanced phase: the calcified fraction must be measured.
+    let c = m
+        .calcified_fraction
+        .unwrap_or_else(|| panic!("{case}: calcified fraction not measured: {w:?}"));
+    assert!((c - t.calcified_fraction).abs() <= 0.05, "{case}: calcium {c}");
     let c = m.centroid_mm;
     let d = ((c[0] - t.centroid_mm[0]).powi(2)
         + (c[1] - t.centroid_mm[1]).powi(2)
@@ -113,14 +117,38 @@ fn seeded_leiomyosarcoma_phantom_seed_2() {
     check_seeded_on(CaseName::IvcLeiomyosarcoma, 2);
 }
 
+// Known gaps (docs/measurements-mass.md): seeded growth on other phantom draws.
 #[test]
-#[ignore = "diagnostic: other phantom seeds (CASE, SEED env)"]
+#[ignore = "known gap: cholangiocarcinoma mimic draw 2 seeded diameter +11.5 % (target ±10 %)"]
+fn known_gap_seeded_cholangiocarcinoma_mimic_phantom_seed_2() {
+    check_seeded_on(CaseName::CholangiocarcinomaMimic, 2);
+}
+
+#[test]
+#[ignore = "known gap: liposarcoma draw 2 seeded volume −16 % (target ±10 %)"]
+fn known_gap_seeded_liposarcoma_phantom_seed_2() {
+    check_seeded_on(CaseName::Liposarcoma, 2);
+}
+
+#[test]
+#[ignore = "known gap: liposarcoma draw 3 seeded volume −10.6 % (target ±10 %)"]
+fn known_gap_seeded_liposarcoma_phantom_seed_3() {
+    check_seeded_on(CaseName::Liposarcoma, 3);
+}
+
+/// Any other draw: `CASE=… SEED=… cargo test … seeded_other_phantom_seed -- --ignored`
+/// (both required; asserts the same targets).
+#[test]
+#[ignore = "on demand: a chosen phantom draw (CASE, SEED env, both required)"]
 fn seeded_other_phantom_seed() {
-    let case = CaseName::parse(&std::env::var("CASE").unwrap_or("ivc_leiomyosarcoma".into())).unwrap();
+    let case = std::env::var("CASE")
+        .ok()
+        .and_then(|c| CaseName::parse(&c))
+        .expect("CASE=<phantom case> required");
     let seed: u64 = std::env::var("SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
+        .expect("SEED=<phantom seed> required");
     check_seeded_on(case, seed);
 }
 

@@ -106,6 +106,14 @@ fn mri_seeded_mass_volume_phantom_seed_2() {
     assert_eq!(m.pattern, Some(cavascope_segment::Pattern::Progressive));
 }
 
+/// Known gap (docs/measurements-mass.md): drawn with phantom seed 3 the seeded MRI mass
+/// misses the solid rim beside the liver beyond the necrosis (80.9 ml vs 93.9, −13.9 %).
+#[test]
+#[ignore = "known gap: MRI leiomyosarcoma draw 3 seeded volume −13.9 % (target ±10 %)"]
+fn known_gap_mri_seeded_mass_volume_phantom_seed_3() {
+    check_mri_seeded_volume(3);
+}
+
 /// Volume and largest diameter of the seeded MRI mass within 10 % of the truth (the CT
 /// checks' ±5 HU phase means do not apply to MRI signal).
 fn check_mri_seeded_volume(
@@ -116,9 +124,10 @@ fn check_mri_seeded_volume(
     let rel = |a: f64, b: f64| (a - b).abs() / b;
     assert!(
         rel(m.volume_ml, t.volume_ml) <= 0.10,
-        "volume {} vs {}",
+        "volume {:.1} vs {:.1} ml ({:+.1} %, target ±10 %)",
         m.volume_ml,
-        t.volume_ml
+        t.volume_ml,
+        100.0 * (m.volume_ml - t.volume_ml) / t.volume_ml
     );
     assert!(
         rel(m.max_diameter_mm, t.max_diameter_mm) <= 0.10,

@@ -23,7 +23,11 @@ use std::process::{Command, Stdio};
 /// True when the environment says this is a CI run (`CI=true` or `CI=1`).
 pub fn in_ci() -> bool {
     matches!(
-        std::env::var("CI").ok().as_deref().map(str::to_ascii_lowercase).as_deref(),
+        std::env::var("CI")
+            .ok()
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
         Some("true" | "1")
     )
 }
@@ -45,9 +49,7 @@ pub fn require(what: &str, probe: Result<(), String>) -> bool {
 pub fn decide(what: &str, probe: Result<(), String>, ci: bool) -> Result<(), String> {
     match probe {
         Ok(()) => Ok(()),
-        Err(why) if ci => panic!(
-            "required test peer missing in CI: {what} ({why}); .ci/run must install it"
-        ),
+        Err(why) if ci => panic!("required test peer missing in CI: {what} ({why}); .ci/run must install it"),
         Err(why) => Err(format!(
             "SKIP (not CI): {what} not available ({why}); this check did not run"
         )),
@@ -67,20 +69,24 @@ pub fn probe_tool(tool: &str) -> Result<(), String> {
         .map_err(|e| format!("cannot run `{tool}`: {e}"))
 }
 
-/// Whether `python3` imports every module of `modules`.
+/// Whether `python3` imports every module of `modules`; the error names the ones that
+/// do not import, each with Python's reason.
 pub fn probe_python(modules: &[&str]) -> Result<(), String> {
-    let code = format!("import {}", modules.join(", "));
+    const SCRIPT: &str = "import importlib, sys\nbad = []\nfor m in sys.argv[1:]:\n    try:\n        importlib.import_module(m)\n    except Exception as e:\n        bad.append('%s (%s: %s)' % (m, type(e).__name__, e))\nif bad:\n    sys.stderr.write('; '.join(bad))\n    sys.exit(1)\n";
     let out = Command::new("python3")
-        .args(["-c", &code])
+        .arg("-c")
+        .arg(SCRIPT)
+        .args(modules)
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("cannot run python3: {e}"))?;
     if out.status.success() {
         Ok(())
     } else {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let last = err.lines().last().unwrap_or("").trim().to_string();
-        Err(format!("`python3 -c \"{code}\"` failed: {last}"))
+        Err(format!(
+            "python3 cannot import {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
     }
 }
 
@@ -157,8 +163,14 @@ mod tests {
     #[should_panic(expected = "python3 module(s) cavascope_no_such_module_7f3a")]
     fn missing_python_module_fails_in_ci_naming_it() {
         let what = "python3 module(s) cavascope_no_such_module_7f3a";
-        let probe = probe_python(&["cavascope_no_such_module_7f3a"]);
-        assert!(probe.is_err(), "the module must not exist");
+        let probe = probe_python(&["json", "cavascope_no_such_module_7f3a"]);
+        let why = probe.clone().expect_err("the module must not exist");
+        // The reason names the missing module only, not the one that imports.
+        assert!(
+            why.starts_with("python3 cannot import cavascope_no_such_module_7f3a ("),
+            "{why}"
+        );
+        assert!(!why.contains("json"), "{why}");
         let _ = decide(what, probe, true);
     }
 

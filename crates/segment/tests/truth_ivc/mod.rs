@@ -112,11 +112,14 @@ pub fn check_pattern_and_fat(label: &str, m: &MassModel, s: &PhantomStudy) {
         _ => Pattern::None,
     };
     assert_eq!(m.pattern, Some(pattern), "{label}: pattern");
-    if let Some(f) = m.fat_fraction {
-        assert!(
+    // Fat is measured on CT (HU); a CT study must have it, an MRI study has none.
+    let ct = s.truth.series.iter().any(|x| x.role.starts_with("ct_"));
+    match m.fat_fraction {
+        Some(f) => assert!(
             (f - t.fat_fraction).abs() <= 0.05,
             "{label}: fat {f} vs {}",
             t.fat_fraction
-        );
+        ),
+        None => assert!(!ct, "{label}: fat fraction not measured on a CT study"),
     }
 }
