@@ -271,3 +271,32 @@ fn bids_sidecars_match_dcm2niix_key_by_key() {
     sidecar_matches_dcm2niix(&single("CT_small.dcm"));
     sidecar_matches_dcm2niix(&single("MR_small.dcm"));
 }
+
+/// `convert` on a JPEG 2000 series: the codec's progress messages ("Start to read j2k main
+/// header", "Main header has been correctly decoded", once per frame at INFO) stay out of
+/// the log at the default level; `-vv` (everything) still shows them.
+#[test]
+fn jpeg2000_decoder_chatter_is_silent() {
+    let Some(c) = common::corpus() else { return };
+    let d = tempfile::tempdir().unwrap();
+    let study = d.path().join("study");
+    std::fs::create_dir_all(&study).unwrap();
+    std::fs::copy(
+        common::pydicom_files(&c).join("MR_small_jp2klossless.dcm"),
+        study.join("x.dcm"),
+    )
+    .unwrap();
+    let run = |verbose: bool| {
+        let mut cmd = cavascope();
+        cmd.env_remove("RUST_LOG");
+        if verbose {
+            cmd.arg("-vv");
+        }
+        let o = cmd.arg("convert").arg(&study).arg("--out").arg(d.path().join("o")).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).to_lowercase()
+    };
+    let quiet = run(false);
+    assert!(!quiet.contains("main header"), "{quiet}");
+    assert!(run(true).contains("main header"), "-vv shows the codec's messages");
+}
