@@ -66,6 +66,30 @@ pub fn parse_time(t: &str) -> Option<f64> {
     (h < 24.0 && m < 60.0 && s < 61.0).then_some(h * 3600.0 + m * 60.0 + s + f)
 }
 
+/// dcm2niix's vendor names ("SIEMENS" → "Siemens", "GE MEDICAL SYSTEMS" → "GE", …); any
+/// other manufacturer as DICOM gives it.
+pub fn manufacturer(dicom: &str) -> String {
+    let u = dicom.trim().to_ascii_uppercase();
+    const VENDORS: &[(&str, &str)] = &[
+        ("SIEMENS", "Siemens"),
+        ("PHILIPS", "Philips"),
+        ("TOSHIBA", "Toshiba"),
+        ("CANON", "Canon"),
+        ("HITACHI", "Hitachi"),
+        ("BRUKER", "Bruker"),
+        ("MEDISO", "Mediso"),
+        ("UNITED IMAGING", "UIH"),
+        ("UIH", "UIH"),
+    ];
+    if let Some((_, name)) = VENDORS.iter().find(|(k, _)| u.contains(k)) {
+        return name.to_string();
+    }
+    if u == "GE" || u.starts_with("GE ") || u.contains("GE MEDICAL") || u.contains("GE HEALTHCARE") {
+        return "GE".into();
+    }
+    dicom.trim().to_string()
+}
+
 /// The BIDS keys of a series. `orientation` is DICOM ImageOrientationPatient (row then
 /// column direction cosines, LPS), when the volume has a geometry.
 pub fn bids_fields(meta: &VolumeMeta, orientation: Option<[f64; 6]>) -> Map<String, Value> {
@@ -79,7 +103,7 @@ pub fn bids_fields(meta: &VolumeMeta, orientation: Option<[f64; 6]>) -> Map<Stri
     // Milliseconds → seconds, rounded to dcm2niix's precision (µs) so 2.79 ms is 0.00279.
     let secs = |ms: Option<f64>| ms.filter(|v| v.is_finite()).map(|v| json!((v * 1000.0).round() / 1e6));
     put("Modality", (!meta.modality.is_empty()).then(|| json!(meta.modality)));
-    put("Manufacturer", text(&meta.manufacturer));
+    put("Manufacturer", meta.manufacturer.as_deref().map(manufacturer).map(|m| json!(m)));
     put("SeriesDescription", text(&meta.series_description));
     put("ProtocolName", text(&meta.protocol_name));
     put("ScanningSequence", text(&meta.scanning_sequence));
@@ -256,5 +280,9 @@ mod tests {
             Path::new("/a/b/301_ART.json")
         );
         assert_eq!(sidecar_path(Path::new("x.nii")), Path::new("x.json"));
+        assert_eq!(manufacturer("SIEMENS"), "Siemens");
+        assert_eq!(manufacturer("GE MEDICAL SYSTEMS"), "GE");
+        assert_eq!(manufacturer("Philips Medical Systems"), "Philips");
+        assert_eq!(manufacturer("cavascope phantom"), "cavascope phantom");
     }
 }
