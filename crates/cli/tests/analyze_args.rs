@@ -104,7 +104,12 @@ fn global_flags_before_the_subcommand() {
     let study = d.path().join("study");
     std::fs::create_dir(&study).unwrap();
     let out = d.path().join("out");
-    for flags in [vec!["-v"], vec!["--threads", "2"], vec!["--quiet"], vec!["-vv", "--threads", "1"]] {
+    for flags in [
+        vec!["-v"],
+        vec!["--threads", "2"],
+        vec!["--quiet"],
+        vec!["-vv", "--threads", "1"],
+    ] {
         let mut before = flags.clone();
         before.extend(["analyze", s(&study), "--out", s(&out)]);
         let mut after = vec!["analyze", s(&study), "--out", s(&out)];
@@ -171,8 +176,17 @@ fn outputs_follow_the_umask() {
             .arg(&out)
             .output()
             .unwrap();
-        assert_eq!(st.status.code(), Some(1), "{}", String::from_utf8_lossy(&st.stderr));
-        let mode = std::fs::metadata(out.join("report.json")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            st.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+        let mode = std::fs::metadata(out.join("report.json"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, want, "umask {umask}: report.json mode {mode:o}");
     }
 }

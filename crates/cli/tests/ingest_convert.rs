@@ -181,7 +181,11 @@ fn sidecar_matches_dcm2niix(series_dir: &Path) -> Vec<String> {
         .arg(series_dir)
         .output()
         .unwrap();
-    assert!(st.status.success(), "dcm2niix: {}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "dcm2niix: {}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     let ours = tempfile::tempdir().unwrap();
     let st = cavascope()
         .arg("convert")
@@ -227,7 +231,11 @@ fn sidecar_matches_dcm2niix(series_dir: &Path) -> Vec<String> {
             }
             _ => false,
         };
-        assert!(same, "{}: {key}: cavascope {x} vs dcm2niix {y}", series_dir.display());
+        assert!(
+            same,
+            "{}: {key}: cavascope {x} vs dcm2niix {y}",
+            series_dir.display()
+        );
         compared.push(key.to_string());
     }
     // Read back through the sidecar reader: dcm2niix's file and ours give the same meta.
@@ -244,7 +252,11 @@ fn sidecar_matches_dcm2niix(series_dir: &Path) -> Vec<String> {
             assert!(num_eq(p, q), "{p} vs {q}");
         }
     }
-    eprintln!("{}: {} keys equal: {compared:?}", series_dir.display(), compared.len());
+    eprintln!(
+        "{}: {} keys equal: {compared:?}",
+        series_dir.display(),
+        compared.len()
+    );
     compared
 }
 
@@ -263,7 +275,17 @@ fn bids_sidecars_match_dcm2niix_key_by_key() {
         d
     };
     let mr = sidecar_matches_dcm2niix(&common::mrbias_dir(&c));
-    for k in ["Modality", "SeriesDescription", "ImageType", "SeriesNumber", "AcquisitionTime", "EchoTime", "RepetitionTime", "FlipAngle", "ImageOrientationPatientDICOM"] {
+    for k in [
+        "Modality",
+        "SeriesDescription",
+        "ImageType",
+        "SeriesNumber",
+        "AcquisitionTime",
+        "EchoTime",
+        "RepetitionTime",
+        "FlipAngle",
+        "ImageOrientationPatientDICOM",
+    ] {
         assert!(mr.iter().any(|x| x == k), "MR: {k} not compared");
     }
     let ct = sidecar_matches_dcm2niix(&common::nekton_ct(&c));
@@ -292,11 +314,20 @@ fn jpeg2000_decoder_chatter_is_silent() {
         if verbose {
             cmd.arg("-vv");
         }
-        let o = cmd.arg("convert").arg(&study).arg("--out").arg(d.path().join("o")).output().unwrap();
+        let o = cmd
+            .arg("convert")
+            .arg(&study)
+            .arg("--out")
+            .arg(d.path().join("o"))
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8_lossy(&o.stderr).to_lowercase()
     };
     let quiet = run(false);
     assert!(!quiet.contains("main header"), "{quiet}");
-    assert!(run(true).contains("main header"), "-vv shows the codec's messages");
+    assert!(
+        run(true).contains("main header"),
+        "-vv shows the codec's messages"
+    );
 }

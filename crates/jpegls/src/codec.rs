@@ -615,7 +615,13 @@ impl Encoder {
     }
 }
 
-pub(crate) fn encode(samples: &[u16], width: u32, height: u32, precision: u8, near: u8) -> Result<Vec<u8>, JlsError> {
+pub(crate) fn encode(
+    samples: &[u16],
+    width: u32,
+    height: u32,
+    precision: u8,
+    near: u8,
+) -> Result<Vec<u8>, JlsError> {
     if !(2..=16).contains(&precision) {
         return Err(JlsError::Encode(format!("precision {precision} (2–16 allowed)")));
     }
@@ -631,11 +637,15 @@ pub(crate) fn encode(samples: &[u16], width: u32, height: u32, precision: u8, ne
     }
     let maxval = (1i32 << precision) - 1;
     if let Some(v) = samples.iter().find(|&&v| v as i32 > maxval) {
-        return Err(JlsError::Encode(format!("sample {v} above {maxval} ({precision} bits)")));
+        return Err(JlsError::Encode(format!(
+            "sample {v} above {maxval} ({precision} bits)"
+        )));
     }
     let near = near as i32;
     if near > (maxval / 2).min(255) {
-        return Err(JlsError::Encode(format!("NEAR {near} too large for {precision} bits")));
+        return Err(JlsError::Encode(format!(
+            "NEAR {near} too large for {precision} bits"
+        )));
     }
     let mut out = Vec::with_capacity(samples.len() + 64);
     out.extend_from_slice(&[0xFF, 0xD8, 0xFF, 0xF7, 0, 11, precision]);
@@ -667,7 +677,9 @@ mod tests {
         let mut s = seed;
         (0..w * h)
             .map(|i| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 let (x, y) = ((i % w) as f64, (i / w) as f64);
                 // Smooth areas (run mode), edges and noise (regular mode, escapes).
                 let base = if (x as usize / 7 + y as usize / 5) % 3 == 0 {
@@ -675,7 +687,11 @@ mod tests {
                 } else {
                     0.5 + 0.4 * (x * 0.2).sin() * (y * 0.13).cos()
                 };
-                let noise = if i % 11 == 0 { (s >> 40) as f64 / (1u64 << 24) as f64 - 0.5 } else { 0.0 };
+                let noise = if i % 11 == 0 {
+                    (s >> 40) as f64 / (1u64 << 24) as f64 - 0.5
+                } else {
+                    0.0
+                };
                 (((base + noise * 0.6).clamp(0.0, 1.0)) * max as f64) as u16
             })
             .collect()

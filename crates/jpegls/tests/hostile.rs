@@ -31,7 +31,10 @@ fn check(data: &[u8]) {
     if let Ok(img) = decode(data, LIMITS) {
         let f = img.info;
         assert!(img.samples.len() as u64 <= LIMITS.max_samples);
-        assert_eq!(img.samples.len() as u64, f.width as u64 * f.height as u64 * f.components as u64);
+        assert_eq!(
+            img.samples.len() as u64,
+            f.width as u64 * f.height as u64 * f.components as u64
+        );
         let max = (1u32 << f.precision) - 1;
         assert!(img.samples.iter().all(|&v| (v as u32) <= max));
     }
