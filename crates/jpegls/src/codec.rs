@@ -67,6 +67,19 @@ impl Traits {
         }
     }
 
+    /// Context index and sign of sample `x` of a one-component line, and its MED
+    /// prediction (A.3, A.4.1).
+    #[inline]
+    fn neighbourhood(&self, l: &Lines, x: usize) -> (usize, i32, i32) {
+        let (ra, rb, rc, rd) = (l.cur[x - 1], l.prev[x], l.prev[x - 1], l.prev[x + 1]);
+        let (q, sign) = context(
+            self.quantize_gradient(rd - rb),
+            self.quantize_gradient(rb - rc),
+            self.quantize_gradient(rc - ra),
+        );
+        (q, sign, med(ra, rb, rc))
+    }
+
     #[inline]
     fn clamp(&self, v: i32) -> i32 {
         v.clamp(0, self.maxval)
@@ -404,17 +417,9 @@ impl Decoder<'_> {
         let t = self.t;
         let mut x = 1usize;
         while x <= w {
-            let ra = l.cur[x - 1];
-            let rb = l.prev[x];
-            let rc = l.prev[x - 1];
-            let rd = l.prev[x + 1];
-            let (q, sign) = context(
-                t.quantize_gradient(rd - rb),
-                t.quantize_gradient(rb - rc),
-                t.quantize_gradient(rc - ra),
-            );
+            let (q, sign, p) = t.neighbourhood(l, x);
             if q != 0 {
-                l.cur[x] = self.regular(q, sign, med(ra, rb, rc))?;
+                l.cur[x] = self.regular(q, sign, p)?;
                 x += 1;
             } else {
                 x = self.run(l, x, w)?;
@@ -536,19 +541,11 @@ impl Encoder {
         let t = self.t;
         let mut x = 1usize;
         while x <= w {
-            let ra = l.cur[x - 1];
-            let rb = l.prev[x];
-            let rc = l.prev[x - 1];
-            let rd = l.prev[x + 1];
-            let (q, sign) = context(
-                t.quantize_gradient(rd - rb),
-                t.quantize_gradient(rb - rc),
-                t.quantize_gradient(rc - ra),
-            );
+            let (q, sign, p) = t.neighbourhood(l, x);
             let v = src[x - 1] as i32;
             if q != 0 {
                 let k = self.ctx.golomb_k(q);
-                let px = t.clamp(med(ra, rb, rc) + sign * self.ctx.c[q]);
+                let px = t.clamp(p + sign * self.ctx.c[q]);
                 let err = t.error_value(sign * (v - px));
                 let mut e = err;
                 if k == 0 && t.near == 0 && 2 * self.ctx.b[q] <= -self.ctx.n[q] {
