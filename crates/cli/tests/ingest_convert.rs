@@ -206,7 +206,7 @@ fn sidecar_matches_dcm2niix(series_dir: &Path) -> Vec<String> {
     for (key, _) in bids::BIDS_KEYS {
         let (Some(x), Some(y)) = (a.get(*key), b.get(*key)) else {
             assert!(
-                !(b.contains_key(*key) && !a.contains_key(*key)),
+                !b.contains_key(*key) || a.contains_key(*key),
                 "{}: dcm2niix writes {key} = {}, cavascope does not",
                 series_dir.display(),
                 b[*key]

@@ -679,7 +679,7 @@ mod tests {
                     .wrapping_add(1442695040888963407);
                 let (x, y) = ((i % w) as f64, (i / w) as f64);
                 // Smooth areas (run mode), edges and noise (regular mode, escapes).
-                let base = if (x as usize / 7 + y as usize / 5) % 3 == 0 {
+                let base = if (x as usize / 7 + y as usize / 5).is_multiple_of(3) {
                     0.3
                 } else {
                     0.5 + 0.4 * (x * 0.2).sin() * (y * 0.13).cos()

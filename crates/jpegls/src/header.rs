@@ -110,7 +110,7 @@ fn resolve(lse: LsePreset, precision: u8, near: i32) -> Result<Preset, JlsError>
         reset: pick(lse.reset, d.reset),
     };
     // C.2.4.1.1: NEAR+1 ≤ T1 ≤ T2 ≤ T3 ≤ MAXVAL, 3 ≤ RESET ≤ max(255, MAXVAL).
-    if !(near + 1 <= p.t1 && p.t1 <= p.t2 && p.t2 <= p.t3 && p.t3 <= maxval)
+    if !(near < p.t1 && p.t1 <= p.t2 && p.t2 <= p.t3 && p.t3 <= maxval)
         || p.reset < 3
         || p.reset > maxval.max(255)
     {
