@@ -10,7 +10,7 @@ cd "$here"
 secs="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(header_scan pixel_decode volume_assembly)
+[ ${#targets[@]} -gt 0 ] || targets=(header_scan pixel_decode volume_assembly jpegls_decode)
 command -v cargo-fuzz >/dev/null || { echo "install cargo-fuzz: cargo install cargo-fuzz --locked" >&2; exit 2; }
 [ -n "$(ls -A corpus/header_scan 2>/dev/null)" ] || ./seed.sh
 export RUSTC_BOOTSTRAP=1

@@ -7,7 +7,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
 src="${1:-${CAVASCOPE_CORPUS:-$repo/target/corpus-cache}}"
-mkdir -p "$here/corpus/header_scan" "$here/corpus/pixel_decode" "$here/corpus/volume_assembly"
+mkdir -p "$here/corpus/header_scan" "$here/corpus/pixel_decode" "$here/corpus/volume_assembly" "$here/corpus/jpegls_decode"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 if [ -d "$src" ]; then
@@ -17,7 +17,7 @@ else
   : > "$scratch/files"
 fi
 # A phantom study: real-sized slices written by our own writer (cropped by size above).
-if command -v cargo >/dev/null && (cd "$repo" && cargo run -q --release -- phantom --case normal --out "$scratch/phantom" >/dev/null 2>&1); then
+if command -v cargo >/dev/null && (cd "$repo" && cargo run -q --release -- phantom --case normal --transfer-syntax jpegls --out "$scratch/phantom" >/dev/null 2>&1); then
   find "$scratch/phantom" -type f -size -256k >> "$scratch/files"
 fi
 python3 - "$scratch/files" "$here/corpus" <<'PY'
@@ -34,6 +34,14 @@ for p in files:
     data = open(p, "rb").read()
     put("header_scan", data)
     put("pixel_decode", data)
+    # JPEG-LS streams (SOI + SOF55 … EOI) inside encapsulated pixel data.
+    i = data.find(b"\xff\xd8\xff\xf7")
+    while i >= 0:
+        j = data.find(b"\xff\xd9", i)
+        if j < 0:
+            break
+        put("jpegls_decode", data[i:j + 2])
+        i = data.find(b"\xff\xd8\xff\xf7", j)
     by_dir[os.path.dirname(p)].append(data)
 # Volume assembly: up to 4 small files of one folder (usually one series) per input.
 n = 0

@@ -136,3 +136,98 @@ fn broken_nifti_exits_1_naming_the_file() {
         );
     }
 }
+
+/// Global flags work before the subcommand as well as after it (`cavascope -v analyze`,
+/// `--threads`, `--quiet`): the same outcome as the flags placed after it.
+#[test]
+fn global_flags_before_the_subcommand() {
+    let d = tempfile::tempdir().unwrap();
+    let study = d.path().join("study");
+    std::fs::create_dir(&study).unwrap();
+    let out = d.path().join("out");
+    for flags in [
+        vec!["-v"],
+        vec!["--threads", "2"],
+        vec!["--quiet"],
+        vec!["-vv", "--threads", "1"],
+    ] {
+        let mut before = flags.clone();
+        before.extend(["analyze", s(&study), "--out", s(&out)]);
+        let mut after = vec!["analyze", s(&study), "--out", s(&out)];
+        after.extend(flags.iter().copied());
+        let (b, a) = (cavascope(&before), cavascope(&after));
+        let err = String::from_utf8_lossy(&b.stderr);
+        assert!(!err.contains("cannot be used with"), "{before:?}: {err}");
+        // An empty study: exit 1 (cannot be analysed), not 2 (bad arguments).
+        assert_eq!(b.status.code(), Some(1), "{before:?}: {err}");
+        assert_eq!(b.status.code(), a.status.code(), "{before:?} vs {after:?}");
+    }
+    // --quiet before the subcommand still silences INFO lines.
+    let q = cavascope(&["--quiet", "analyze", s(&study), "--out", s(&out)]);
+    assert!(!String::from_utf8_lossy(&q.stderr).contains("INFO"));
+}
+
+/// `--ivc-mask FILE:N` / `--mass-mask FILE:N` name a label; the suffix is split off only
+/// when the whole text is not itself a file, and a missing file is named without it.
+#[test]
+fn mask_file_with_label_suffix() {
+    let d = tempfile::tempdir().unwrap();
+    let study = d.path().join("study");
+    std::fs::create_dir(&study).unwrap();
+    let out = d.path().join("out");
+    let mask = d.path().join("seg.nii.gz");
+    std::fs::write(&mask, b"placeholder").unwrap();
+    let colon = d.path().join("odd:7");
+    std::fs::write(&colon, b"placeholder").unwrap();
+    let with_label = format!("{}:63", mask.display());
+    for (flag, value) in [
+        ("--ivc-mask", with_label.as_str()),
+        ("--mass-mask", &format!("{}:2", mask.display())),
+        ("--ivc-mask", &format!("{}:inferior_vena_cava", mask.display())),
+        ("--ivc-mask", s(&colon)),
+    ] {
+        let o = cavascope(&["analyze", s(&study), "--out", s(&out), flag, value]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("no such file"), "{flag} {value}: {err}");
+        assert_eq!(o.status.code(), Some(1), "{flag} {value}: {err}");
+    }
+    let missing = format!("{}:63", d.path().join("none.nii.gz").display());
+    let o = cavascope(&["analyze", s(&study), "--out", s(&out), "--ivc-mask", &missing]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("none.nii.gz: no such file"), "{err}");
+}
+
+/// Outputs follow the umask (they were 0600 whatever it was): report.json under umask
+/// 022 is 0644, under 002 0664 (a lab group on a shared cluster can read it).
+#[cfg(unix)]
+#[test]
+fn outputs_follow_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let study = d.path().join("study");
+    std::fs::create_dir(&study).unwrap();
+    for (umask, want) in [("022", 0o644), ("002", 0o664), ("077", 0o600)] {
+        let out = d.path().join(format!("out{umask}"));
+        let st = Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask {umask}; exec \"$0\" analyze \"$1\" --out \"$2\""))
+            .arg(env!("CARGO_BIN_EXE_cavascope"))
+            .arg(&study)
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(
+            st.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+        let mode = std::fs::metadata(out.join("report.json"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, want, "umask {umask}: report.json mode {mode:o}");
+    }
+}

@@ -302,7 +302,11 @@ fn open_native_tail(h: &FileHeader, need: usize) -> Option<(std::fs::File, TailH
 /// Native PixelData followed by bytes that are not a DICOM element: the last element
 /// header in the file that is PixelData (OB/OW, or implicit) with exactly `need` bytes
 /// and room for them. `None` when there is none (the file is then reported unreadable).
-fn read_native_before_junk(h: &FileHeader, need: usize, targets: &mut [Target]) -> Option<Result<(), String>> {
+fn read_native_before_junk(
+    h: &FileHeader,
+    need: usize,
+    targets: &mut [Target],
+) -> Option<Result<(), String>> {
     if h.transfer_syntax == DEFLATED_EXPLICIT_VR_LE || need == 0 {
         return None;
     }
@@ -311,7 +315,11 @@ fn read_native_before_junk(h: &FileHeader, need: usize, targets: &mut [Target]) 
     let explicit = h.transfer_syntax != IMPLICIT_VR_LE;
     let head = if explicit { 12 } else { 8 };
     let last = data.len().checked_sub(need + head)?;
-    let tag: [u8; 4] = if be { [0x7F, 0xE0, 0x00, 0x10] } else { [0xE0, 0x7F, 0x10, 0x00] };
+    let tag: [u8; 4] = if be {
+        [0x7F, 0xE0, 0x00, 0x10]
+    } else {
+        [0xE0, 0x7F, 0x10, 0x00]
+    };
     let pos = (0..=last).rev().find(|&p| {
         let hd = &data[p..p + head];
         if hd[..4] != tag {
@@ -602,7 +610,11 @@ fn decode_jpegls(
     h: &FileHeader,
     targets: &mut [Target],
 ) -> Option<Result<(), String>> {
-    let frags = match obj.element(tags::PIXEL_DATA).ok().and_then(|e| e.value().fragments()) {
+    let frags = match obj
+        .element(tags::PIXEL_DATA)
+        .ok()
+        .and_then(|e| e.value().fragments())
+    {
         Some(f) => f,
         None => return Some(Err("JPEG-LS pixel data is not encapsulated".into())),
     };
@@ -615,10 +627,16 @@ fn decode_jpegls(
         let img = cavascope_jpegls::decode(data, cavascope_jpegls::Limits::exact(h.columns, h.rows, 1))
             .map_err(|e| {
                 let unsupported = matches!(e, cavascope_jpegls::JlsError::Unsupported(_));
-                (unsupported, format!("cannot decode frame {} (JPEG-LS): {e}", t.frame))
+                (
+                    unsupported,
+                    format!("cannot decode frame {} (JPEG-LS): {e}", t.frame),
+                )
             })?;
         let bytes: &[u8] = bytemuck::cast_slice(&img.samples);
-        let out = t.plane.as_slice_mut().ok_or((false, "internal: plane not contiguous".to_string()))?;
+        let out = t
+            .plane
+            .as_slice_mut()
+            .ok_or((false, "internal: plane not contiguous".to_string()))?;
         // The stream's precision can be below BitsStored (never above, for valid files):
         // its samples are the stored values, masked or sign-extended as native ones.
         convert_samples(
@@ -706,7 +724,10 @@ fn decode_file(h: &FileHeader, mut targets: Vec<Target>) -> Result<(), String> {
         if let Some(r) = read_native_before_junk(h, need, &mut targets) {
             return r;
         }
-        return Err("pixel data unreadable: bytes after it are not DICOM and no complete PixelData element was found".into());
+        return Err(
+            "pixel data unreadable: bytes after it are not DICOM and no complete PixelData element was found"
+                .into(),
+        );
     }
     let obj = match OpenFileOptions::new().open_file(&h.path) {
         Ok(o) => o,

@@ -495,7 +495,12 @@ fn jpeg_ls_matches_dcmtk_value_for_value() {
             .ok()
             .and_then(|e| e.to_int::<u32>().ok())
             .unwrap_or(1);
-        let frags = obj.element(tags::PIXEL_DATA).unwrap().value().fragments().unwrap();
+        let frags = obj
+            .element(tags::PIXEL_DATA)
+            .unwrap()
+            .value()
+            .fragments()
+            .unwrap();
         let streams: Vec<Vec<u8>> = if frags.len() as u32 == frames {
             frags.to_vec()
         } else {
@@ -516,18 +521,31 @@ fn jpeg_ls_matches_dcmtk_value_for_value() {
             .arg(&out)
             .output()
             .unwrap();
-        assert!(st.status.success(), "dcmdjpls {}: {}", p.display(), String::from_utf8_lossy(&st.stderr));
+        assert!(
+            st.status.success(),
+            "dcmdjpls {}: {}",
+            p.display(),
+            String::from_utf8_lossy(&st.stderr)
+        );
         let peer_obj = dicom_object::OpenFileOptions::new().open_file(&out).unwrap();
         let raw = peer_obj.element(tags::PIXEL_DATA).unwrap().to_bytes().unwrap();
         let peer: Vec<u16> = match ba {
             8 => raw.iter().map(|&b| b as u16).collect(),
-            16 => raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect(),
+            16 => raw
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect(),
             b => panic!("{}: BitsAllocated {b}", p.display()),
         };
         let n = (rows * cols * spp * frames) as usize;
         assert_eq!(ours.len(), n, "{}", p.display());
         let diff = ours.iter().zip(&peer[..n]).filter(|(a, b)| a != b).count();
-        assert_eq!(diff, 0, "{}: {diff} of {n} samples differ from dcmdjpls", p.display());
+        assert_eq!(
+            diff,
+            0,
+            "{}: {diff} of {n} samples differ from dcmdjpls",
+            p.display()
+        );
         if spp == 1 {
             // The same through the ingest pipeline.
             assert_same(&out, p, 0.0);
@@ -540,5 +558,9 @@ fn jpeg_ls_matches_dcmtk_value_for_value() {
     }
     eprintln!("JPEG-LS files equal to dcmdjpls: {checked:#?}");
     // The pinned corpus holds six (test-corpus.md); fewer means the walk missed some.
-    assert!(checked.len() >= 6, "only {} JPEG-LS files found: {checked:?}", checked.len());
+    assert!(
+        checked.len() >= 6,
+        "only {} JPEG-LS files found: {checked:?}",
+        checked.len()
+    );
 }

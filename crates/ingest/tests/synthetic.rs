@@ -435,7 +435,10 @@ fn corrupted_files_never_panic() {
 #[test]
 fn extra_bytes_after_pixel_data_are_read() {
     for (ts, tail) in [
-        (cavascope_ingest::pixels::EXPLICIT_VR_LE, vec![0x12u8, 0x34, 0x56, 0x78, 0x9A]),
+        (
+            cavascope_ingest::pixels::EXPLICIT_VR_LE,
+            vec![0x12u8, 0x34, 0x56, 0x78, 0x9A],
+        ),
         (cavascope_ingest::pixels::EXPLICIT_VR_LE, vec![0u8; 3]),
         (cavascope_ingest::pixels::IMPLICIT_VR_LE, (0..=255u8).collect()),
     ] {
@@ -457,7 +460,12 @@ fn extra_bytes_after_pixel_data_are_read() {
             }
         }
         let study = load(dir.path());
-        assert!(study.skipped.is_empty(), "{ts} {}: {:?}", tail.len(), study.skipped);
+        assert!(
+            study.skipped.is_empty(),
+            "{ts} {}: {:?}",
+            tail.len(),
+            study.skipped
+        );
         let s = primary(&study);
         assert_eq!(s.dims[2], 6, "{ts}: a slice went missing: {:?}", s.problems);
         assert_pattern(s, 0, &[]);

@@ -67,6 +67,19 @@ impl Traits {
         }
     }
 
+    /// Context index and sign of sample `x` of a one-component line, and its MED
+    /// prediction (A.3, A.4.1).
+    #[inline]
+    fn neighbourhood(&self, l: &Lines, x: usize) -> (usize, i32, i32) {
+        let (ra, rb, rc, rd) = (l.cur[x - 1], l.prev[x], l.prev[x - 1], l.prev[x + 1]);
+        let (q, sign) = context(
+            self.quantize_gradient(rd - rb),
+            self.quantize_gradient(rb - rc),
+            self.quantize_gradient(rc - ra),
+        );
+        (q, sign, med(ra, rb, rc))
+    }
+
     #[inline]
     fn clamp(&self, v: i32) -> i32 {
         v.clamp(0, self.maxval)
@@ -404,17 +417,9 @@ impl Decoder<'_> {
         let t = self.t;
         let mut x = 1usize;
         while x <= w {
-            let ra = l.cur[x - 1];
-            let rb = l.prev[x];
-            let rc = l.prev[x - 1];
-            let rd = l.prev[x + 1];
-            let (q, sign) = context(
-                t.quantize_gradient(rd - rb),
-                t.quantize_gradient(rb - rc),
-                t.quantize_gradient(rc - ra),
-            );
+            let (q, sign, p) = t.neighbourhood(l, x);
             if q != 0 {
-                l.cur[x] = self.regular(q, sign, med(ra, rb, rc))?;
+                l.cur[x] = self.regular(q, sign, p)?;
                 x += 1;
             } else {
                 x = self.run(l, x, w)?;
@@ -536,19 +541,11 @@ impl Encoder {
         let t = self.t;
         let mut x = 1usize;
         while x <= w {
-            let ra = l.cur[x - 1];
-            let rb = l.prev[x];
-            let rc = l.prev[x - 1];
-            let rd = l.prev[x + 1];
-            let (q, sign) = context(
-                t.quantize_gradient(rd - rb),
-                t.quantize_gradient(rb - rc),
-                t.quantize_gradient(rc - ra),
-            );
+            let (q, sign, p) = t.neighbourhood(l, x);
             let v = src[x - 1] as i32;
             if q != 0 {
                 let k = self.ctx.golomb_k(q);
-                let px = t.clamp(med(ra, rb, rc) + sign * self.ctx.c[q]);
+                let px = t.clamp(p + sign * self.ctx.c[q]);
                 let err = t.error_value(sign * (v - px));
                 let mut e = err;
                 if k == 0 && t.near == 0 && 2 * self.ctx.b[q] <= -self.ctx.n[q] {
@@ -615,7 +612,13 @@ impl Encoder {
     }
 }
 
-pub(crate) fn encode(samples: &[u16], width: u32, height: u32, precision: u8, near: u8) -> Result<Vec<u8>, JlsError> {
+pub(crate) fn encode(
+    samples: &[u16],
+    width: u32,
+    height: u32,
+    precision: u8,
+    near: u8,
+) -> Result<Vec<u8>, JlsError> {
     if !(2..=16).contains(&precision) {
         return Err(JlsError::Encode(format!("precision {precision} (2–16 allowed)")));
     }
@@ -631,11 +634,15 @@ pub(crate) fn encode(samples: &[u16], width: u32, height: u32, precision: u8, ne
     }
     let maxval = (1i32 << precision) - 1;
     if let Some(v) = samples.iter().find(|&&v| v as i32 > maxval) {
-        return Err(JlsError::Encode(format!("sample {v} above {maxval} ({precision} bits)")));
+        return Err(JlsError::Encode(format!(
+            "sample {v} above {maxval} ({precision} bits)"
+        )));
     }
     let near = near as i32;
     if near > (maxval / 2).min(255) {
-        return Err(JlsError::Encode(format!("NEAR {near} too large for {precision} bits")));
+        return Err(JlsError::Encode(format!(
+            "NEAR {near} too large for {precision} bits"
+        )));
     }
     let mut out = Vec::with_capacity(samples.len() + 64);
     out.extend_from_slice(&[0xFF, 0xD8, 0xFF, 0xF7, 0, 11, precision]);
@@ -667,15 +674,21 @@ mod tests {
         let mut s = seed;
         (0..w * h)
             .map(|i| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 let (x, y) = ((i % w) as f64, (i / w) as f64);
                 // Smooth areas (run mode), edges and noise (regular mode, escapes).
-                let base = if (x as usize / 7 + y as usize / 5) % 3 == 0 {
+                let base = if (x as usize / 7 + y as usize / 5).is_multiple_of(3) {
                     0.3
                 } else {
                     0.5 + 0.4 * (x * 0.2).sin() * (y * 0.13).cos()
                 };
-                let noise = if i % 11 == 0 { (s >> 40) as f64 / (1u64 << 24) as f64 - 0.5 } else { 0.0 };
+                let noise = if i % 11 == 0 {
+                    (s >> 40) as f64 / (1u64 << 24) as f64 - 0.5
+                } else {
+                    0.0
+                };
                 (((base + noise * 0.6).clamp(0.0, 1.0)) * max as f64) as u16
             })
             .collect()

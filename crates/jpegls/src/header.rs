@@ -110,7 +110,7 @@ fn resolve(lse: LsePreset, precision: u8, near: i32) -> Result<Preset, JlsError>
         reset: pick(lse.reset, d.reset),
     };
     // C.2.4.1.1: NEAR+1 ≤ T1 ≤ T2 ≤ T3 ≤ MAXVAL, 3 ≤ RESET ≤ max(255, MAXVAL).
-    if !(near + 1 <= p.t1 && p.t1 <= p.t2 && p.t2 <= p.t3 && p.t3 <= maxval)
+    if !(near < p.t1 && p.t1 <= p.t2 && p.t2 <= p.t3 && p.t3 <= maxval)
         || p.reset < 3
         || p.reset > maxval.max(255)
     {
@@ -195,7 +195,9 @@ pub(crate) fn parse(data: &[u8]) -> Result<Stream, JlsError> {
                 let width = be16(seg, 3);
                 let nf = seg[5];
                 if !(2..=16).contains(&precision) {
-                    return Err(JlsError::Header(format!("sample precision {precision} (2–16 allowed)")));
+                    return Err(JlsError::Header(format!(
+                        "sample precision {precision} (2–16 allowed)"
+                    )));
                 }
                 if nf == 0 || nf > 4 {
                     return Err(JlsError::Unsupported(format!("{nf} components (1–4 supported)")));
@@ -215,7 +217,9 @@ pub(crate) fn parse(data: &[u8]) -> Result<Stream, JlsError> {
                     ids.push(seg[6 + 3 * c]);
                     let hv = seg[6 + 3 * c + 1];
                     if hv != 0x11 {
-                        return Err(JlsError::Unsupported(format!("subsampled component (H/V 0x{hv:02X})")));
+                        return Err(JlsError::Unsupported(format!(
+                            "subsampled component (H/V 0x{hv:02X})"
+                        )));
                     }
                 }
                 frame = Some(FrameInfo {
@@ -235,7 +239,10 @@ pub(crate) fn parse(data: &[u8]) -> Result<Stream, JlsError> {
                     )));
                 }
                 if seg.len() != 11 {
-                    return Err(JlsError::Header(format!("LSE preset segment of {} bytes", seg.len())));
+                    return Err(JlsError::Header(format!(
+                        "LSE preset segment of {} bytes",
+                        seg.len()
+                    )));
                 }
                 lse = LsePreset {
                     maxval: be16(seg, 1) as i32,
@@ -293,7 +300,9 @@ pub(crate) fn parse(data: &[u8]) -> Result<Stream, JlsError> {
                     return Err(JlsError::Header(format!("interleave mode {ilv}")));
                 }
                 if ilv == 0 && ns != 1 {
-                    return Err(JlsError::Header("interleave none with several components in one scan".into()));
+                    return Err(JlsError::Header(
+                        "interleave none with several components in one scan".into(),
+                    ));
                 }
                 if pt != 0 {
                     return Err(JlsError::Unsupported(format!("point transform {pt}")));

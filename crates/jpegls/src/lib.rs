@@ -87,6 +87,12 @@ pub fn decode(data: &[u8], limits: Limits) -> Result<Image, JlsError> {
 
 /// Encode one component (`samples.len() == width × height`, each `< 2^precision`) as a
 /// JPEG-LS stream with default parameters, interleave none, `near` 0 for lossless.
-pub fn encode(samples: &[u16], width: u32, height: u32, precision: u8, near: u8) -> Result<Vec<u8>, JlsError> {
+pub fn encode(
+    samples: &[u16],
+    width: u32,
+    height: u32,
+    precision: u8,
+    near: u8,
+) -> Result<Vec<u8>, JlsError> {
     codec::encode(samples, width, height, precision, near)
 }

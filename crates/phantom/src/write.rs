@@ -527,8 +527,8 @@ fn encapsulate_jpegls(obj: &mut InMemDicomObject) -> Result<(), String> {
         .map(|c| u16::from_le_bytes([c[0], c[1]]))
         .collect();
     let precision = if rep == 1 { 16 } else { bits as u8 };
-    let mut jls =
-        cavascope_jpegls::encode(&samples, cols as u32, rows as u32, precision, 0).map_err(|e| e.to_string())?;
+    let mut jls = cavascope_jpegls::encode(&samples, cols as u32, rows as u32, precision, 0)
+        .map_err(|e| e.to_string())?;
     // Fragments have even length; bytes after EOI are ignored by decoders.
     if jls.len() % 2 == 1 {
         jls.push(0);
@@ -536,7 +536,10 @@ fn encapsulate_jpegls(obj: &mut InMemDicomObject) -> Result<(), String> {
     obj.put(DataElement::<InMemDicomObject>::new(
         tags::PIXEL_DATA,
         VR::OB,
-        dicom_core::value::Value::from(dicom_core::value::PixelFragmentSequence::new(Vec::<u32>::new(), vec![jls])),
+        dicom_core::value::Value::from(dicom_core::value::PixelFragmentSequence::new(
+            Vec::<u32>::new(),
+            vec![jls],
+        )),
     ));
     Ok(())
 }

@@ -405,12 +405,20 @@ fn jpegls_files_decode_in_dcmtk_to_the_native_samples() {
             };
             write(case, &o, &w, &dir).1.series_files
         };
-        let (jls, native) = (files(TransferSyntax::JpegLsLossless), files(TransferSyntax::ExplicitLE));
+        let (jls, native) = (
+            files(TransferSyntax::JpegLsLossless),
+            files(TransferSyntax::ExplicitLE),
+        );
         for (js, ns) in jls.iter().zip(&native) {
             for (j, n) in js.iter().zip(ns) {
                 let out = j.with_extension("decoded");
                 let st = Command::new("dcmdjpls").arg(j).arg(&out).output().unwrap();
-                assert!(st.status.success(), "{}: {}", j.display(), String::from_utf8_lossy(&st.stderr));
+                assert!(
+                    st.status.success(),
+                    "{}: {}",
+                    j.display(),
+                    String::from_utf8_lossy(&st.stderr)
+                );
                 let pixels = |p: &Path| {
                     dicom_object::open_file(p)
                         .unwrap()

@@ -24,7 +24,10 @@ pub const BIDS_KEYS: &[(&str, &str)] = &[
     ("SequenceName", "(0018,0024)"),
     ("ImageType", "(0008,0008), array"),
     ("SeriesNumber", "(0020,0011)"),
-    ("AcquisitionTime", "(0008,0032) of the first slice in time, HH:MM:SS.ffffff"),
+    (
+        "AcquisitionTime",
+        "(0008,0032) of the first slice in time, HH:MM:SS.ffffff",
+    ),
     ("AcquisitionNumber", "(0020,0012)"),
     ("ContrastBolusAgent", "(0018,0010)"),
     ("SliceThickness", "(0018,0050), mm"),
@@ -32,7 +35,10 @@ pub const BIDS_KEYS: &[(&str, &str)] = &[
     ("RepetitionTime", "(0018,0080), s"),
     ("InversionTime", "(0018,0082), s"),
     ("FlipAngle", "(0018,1314), degrees"),
-    ("ImageOrientationPatientDICOM", "(0020,0037) of the volume's row and column axes"),
+    (
+        "ImageOrientationPatientDICOM",
+        "(0020,0037) of the volume's row and column axes",
+    ),
     ("ConversionSoftware", "\"cavascope\""),
     ("ConversionSoftwareVersion", "the crate version"),
 ];
@@ -66,6 +72,30 @@ pub fn parse_time(t: &str) -> Option<f64> {
     (h < 24.0 && m < 60.0 && s < 61.0).then_some(h * 3600.0 + m * 60.0 + s + f)
 }
 
+/// dcm2niix's vendor names ("SIEMENS" → "Siemens", "GE MEDICAL SYSTEMS" → "GE", …); any
+/// other manufacturer as DICOM gives it.
+pub fn manufacturer(dicom: &str) -> String {
+    let u = dicom.trim().to_ascii_uppercase();
+    const VENDORS: &[(&str, &str)] = &[
+        ("SIEMENS", "Siemens"),
+        ("PHILIPS", "Philips"),
+        ("TOSHIBA", "Toshiba"),
+        ("CANON", "Canon"),
+        ("HITACHI", "Hitachi"),
+        ("BRUKER", "Bruker"),
+        ("MEDISO", "Mediso"),
+        ("UNITED IMAGING", "UIH"),
+        ("UIH", "UIH"),
+    ];
+    if let Some((_, name)) = VENDORS.iter().find(|(k, _)| u.contains(k)) {
+        return name.to_string();
+    }
+    if u == "GE" || u.starts_with("GE ") || u.contains("GE MEDICAL") || u.contains("GE HEALTHCARE") {
+        return "GE".into();
+    }
+    dicom.trim().to_string()
+}
+
 /// The BIDS keys of a series. `orientation` is DICOM ImageOrientationPatient (row then
 /// column direction cosines, LPS), when the volume has a geometry.
 pub fn bids_fields(meta: &VolumeMeta, orientation: Option<[f64; 6]>) -> Map<String, Value> {
@@ -77,38 +107,66 @@ pub fn bids_fields(meta: &VolumeMeta, orientation: Option<[f64; 6]>) -> Map<Stri
     };
     let text = |s: &Option<String>| s.as_ref().filter(|s| !s.is_empty()).map(|s| json!(s));
     // Milliseconds → seconds, rounded to dcm2niix's precision (µs) so 2.79 ms is 0.00279.
-    let secs = |ms: Option<f64>| ms.filter(|v| v.is_finite()).map(|v| json!((v * 1000.0).round() / 1e6));
-    put("Modality", (!meta.modality.is_empty()).then(|| json!(meta.modality)));
-    put("Manufacturer", text(&meta.manufacturer));
+    let secs = |ms: Option<f64>| {
+        ms.filter(|v| v.is_finite())
+            .map(|v| json!((v * 1000.0).round() / 1e6))
+    };
+    put(
+        "Modality",
+        (!meta.modality.is_empty()).then(|| json!(meta.modality)),
+    );
+    put(
+        "Manufacturer",
+        meta.manufacturer.as_deref().map(manufacturer).map(|m| json!(m)),
+    );
     put("SeriesDescription", text(&meta.series_description));
     put("ProtocolName", text(&meta.protocol_name));
     put("ScanningSequence", text(&meta.scanning_sequence));
     put("SequenceName", text(&meta.sequence_name));
-    put("ImageType", (!meta.image_type.is_empty()).then(|| json!(meta.image_type)));
+    put(
+        "ImageType",
+        (!meta.image_type.is_empty()).then(|| json!(meta.image_type)),
+    );
     put("SeriesNumber", meta.series_number.map(|n| json!(n)));
     put(
         "AcquisitionTime",
-        meta.acquisition_time_s.filter(|t| t.is_finite() && *t >= 0.0).map(|t| json!(format_time(t))),
+        meta.acquisition_time_s
+            .filter(|t| t.is_finite() && *t >= 0.0)
+            .map(|t| json!(format_time(t))),
     );
     put("AcquisitionNumber", meta.acquisition_number.map(|n| json!(n)));
     put("ContrastBolusAgent", text(&meta.contrast_agent));
-    put("SliceThickness", meta.slice_thickness_mm.filter(|v| v.is_finite()).map(|v| json!(v)));
+    put(
+        "SliceThickness",
+        meta.slice_thickness_mm
+            .filter(|v| v.is_finite())
+            .map(|v| json!(v)),
+    );
     put("EchoTime", secs(meta.echo_time_ms));
     put("RepetitionTime", secs(meta.repetition_time_ms));
     put("InversionTime", secs(meta.inversion_time_ms));
-    put("FlipAngle", meta.flip_angle_deg.filter(|v| v.is_finite()).map(|v| json!(v)));
+    put(
+        "FlipAngle",
+        meta.flip_angle_deg.filter(|v| v.is_finite()).map(|v| json!(v)),
+    );
     put(
         "ImageOrientationPatientDICOM",
         orientation.map(|o| json!(o.map(|v| (v * 1e6).round() / 1e6))),
     );
     put("ConversionSoftware", Some(json!("cavascope")));
-    put("ConversionSoftwareVersion", Some(json!(env!("CARGO_PKG_VERSION"))));
+    put(
+        "ConversionSoftwareVersion",
+        Some(json!(env!("CARGO_PKG_VERSION"))),
+    );
     m
 }
 
 /// The sidecar of a NIfTI file: `x.nii.gz` or `x.nii` → `x.json`.
 pub fn sidecar_path(nifti: &Path) -> PathBuf {
-    let name = nifti.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = nifti
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let stem = name
         .strip_suffix(".nii.gz")
         .or_else(|| name.strip_suffix(".nii"))
@@ -167,7 +225,11 @@ pub fn parse_fields(o: &Map<String, Value>) -> Result<VolumeMeta, String> {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(a)) => a
             .iter()
-            .map(|x| x.as_str().map(str::to_string).ok_or("ImageType: text items expected"))
+            .map(|x| {
+                x.as_str()
+                    .map(str::to_string)
+                    .ok_or("ImageType: text items expected")
+            })
             .collect::<Result<_, _>>()?,
         // A single DICOM-style value "ORIGINAL\PRIMARY\AXIAL".
         Some(Value::String(t)) => t.split('\\').map(str::to_string).collect(),
@@ -256,5 +318,9 @@ mod tests {
             Path::new("/a/b/301_ART.json")
         );
         assert_eq!(sidecar_path(Path::new("x.nii")), Path::new("x.json"));
+        assert_eq!(manufacturer("SIEMENS"), "Siemens");
+        assert_eq!(manufacturer("GE MEDICAL SYSTEMS"), "GE");
+        assert_eq!(manufacturer("Philips Medical Systems"), "Philips");
+        assert_eq!(manufacturer("cavascope phantom"), "cavascope phantom");
     }
 }

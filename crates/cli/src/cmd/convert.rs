@@ -75,10 +75,8 @@ pub fn run(_g: &Global, a: ConvertArgs) -> u8 {
         let geometry = s.geometry.as_ref().unwrap_or(geometry);
         // BIDS keys (dcm2niix's names and units) and cavascope's own snake_case keys.
         let (r, c) = (geometry.direction(0), geometry.direction(1));
-        let mut side = serde_json::Value::Object(bids::bids_fields(
-            &s.meta,
-            Some([r.x, r.y, r.z, c.x, c.y, c.z]),
-        ));
+        let mut side =
+            serde_json::Value::Object(bids::bids_fields(&s.meta, Some([r.x, r.y, r.z, c.x, c.y, c.z])));
         if let (Some(o), serde_json::Value::Object(ours)) = (side.as_object_mut(), series_json(&s)) {
             o.extend(ours);
             o.insert("affine_ras".into(), serde_json::json!(ras_rows(geometry)));
