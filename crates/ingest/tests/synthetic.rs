@@ -119,6 +119,23 @@ fn shuffled_nested_and_reversed_order() {
         assert_eq!(m.series_number, Some(2));
         assert_eq!(m.acquisition_time_s, Some(10.0 * 3600.0 + 15.0 * 60.0));
         assert_eq!(m.files.len(), 12);
+        // Each slice names its source image (what a DICOM SEG references), in volume order.
+        let uids: Vec<&str> = s
+            .slice_sources
+            .iter()
+            .map(|v| {
+                assert_eq!(v.len(), 1);
+                v[0].sop_instance_uid.as_str()
+            })
+            .collect();
+        let want: Vec<String> = (0..12)
+            .map(|k| format!("1.2.826.0.1.3680043.10.1001.3.0.{}", k + 1))
+            .collect();
+        assert_eq!(uids, want);
+        assert!(s
+            .slice_sources
+            .iter()
+            .all(|v| v[0].frame_number.is_none() && v[0].sop_class_uid == "1.2.840.10008.5.1.4.1.1.2"));
     }
 }
 
@@ -181,6 +198,22 @@ fn missing_slice_detected_and_interpolated() {
     );
     assert_geometry(s, origin, step, AXIAL);
     assert_pattern(s, 0, &[5]);
+    // The interpolated slice names both neighbours; the others their own image.
+    let uid = |k: usize| format!("1.2.826.0.1.3680043.10.1001.3.0.{}", k + 1);
+    let src: Vec<Vec<String>> = s
+        .slice_sources
+        .iter()
+        .map(|v| v.iter().map(|x| x.sop_instance_uid.clone()).collect())
+        .collect();
+    assert_eq!(src.len(), 12);
+    assert_eq!(src[4], vec![uid(4)]);
+    assert_eq!(src[5].len(), 2);
+    assert!(
+        src[5].contains(&uid(4)) && src[5].contains(&uid(6)),
+        "{:?}",
+        src[5]
+    );
+    assert_eq!(src[6], vec![uid(6)]);
     // Slice 5 is the mean of 4 and 6 (linear interpolation, said in the problems).
     let v = &s.volume.as_ref().unwrap().data;
     for j in 0..20 {
