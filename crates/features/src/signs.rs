@@ -425,6 +425,15 @@ fn lumen_runs(ivc: &IvcModel, t: &Thresholds) -> Option<(f64, Vec<[f64; 2]>, usi
 
 pub(crate) fn imperceptible_lumen(c: &Context) -> Sign {
     let sign = imperceptible_lumen_measured(c);
+    // Unopacified blood: the lumen is judged against the IVC's own blood, so neither a
+    // visible nor an absent lumen means anything — not `absent` either.
+    if let (Some(why), SignState::Absent) = (contrast_gate(c), sign.state) {
+        return Sign {
+            state: SignState::Indeterminate,
+            explanation: format!("Not judged: {why}. Measured: {}", sign.explanation),
+            ..sign
+        };
+    }
     match &c.m.ivc {
         Some(ivc) => with_gate(sign, || ivc_gate(c, ivc, None, false, true)),
         None => sign,
@@ -1299,7 +1308,7 @@ fn contrast_gate(c: &Context) -> Option<String> {
     let q = &c.m.quality;
     match (q.blood_opacified, q.blood_pool_value) {
         (Some(_), Some(b)) if b < c.t.opacified_blood_min_hu => Some(format!(
-            "the IVC blood measures {b:.0} HU on the post-contrast series judged, below {:.0} HU: not opacified (an unenhanced or too early series), so enhancement cannot be read against it",
+            "the IVC blood measures {b:.0} HU on the post-contrast series judged, below {:.0} HU: not opacified (an unenhanced or too early series)",
             c.t.opacified_blood_min_hu
         )),
         _ => None,

@@ -801,6 +801,10 @@ fn unopacified_blood_gates_lumen_and_enhancement_signs() {
         let s = sign_of(&m, id);
         assert_eq!(s.state, SignState::Indeterminate, "{id:?}: {}", s.explanation);
     }
+    // Nor is an absent lumen said on unopacified blood.
+    let mut n = normal_case();
+    n.quality = m.quality.clone();
+    assert_eq!(state(&n, SignId::ImperceptibleIvcLumen), SignState::Indeterminate);
     // Opacified blood: the same measurements are present.
     m.quality.blood_pool_value = Some(160.0);
     m.quality.blood_opacified = Some(true);

@@ -16,7 +16,7 @@ fn bench(c: &mut Criterion) {
     let mass = truth_ivc::truth_mass_mask(&s);
     let lm = cavascope_segment::Landmarks {
         hepatic_vein_confluence_z_mm: None,
-        renal_vein_inflow_z_mm: Some(s.truth.ivc.renal_vein_inflow_z_mm),
+        renal_vein_inflow_z_mm: Some(s.truth.landmarks.renal_vein_inflow_z_mm),
     };
     let (col, _) = measure_collaterals(&s.volumes, &phases, Some(&ivc), mass.as_ref(), &lm);
     eprintln!("collaterals on 512x512x100: {col:?}");

@@ -38,7 +38,7 @@ fn run_with(case: CaseName, drop: &[Role]) -> (Collaterals, Truth) {
     // The true renal-vein level: this test judges the collateral stage, not the landmarks.
     let lm = Landmarks {
         hepatic_vein_confluence_z_mm: None,
-        renal_vein_inflow_z_mm: Some(s.truth.ivc.renal_vein_inflow_z_mm),
+        renal_vein_inflow_z_mm: Some(s.truth.landmarks.renal_vein_inflow_z_mm),
     };
     let (c, w) = measure_collaterals(&s.volumes, &phases, Some(&ivc), mass.as_ref(), &lm);
     let c = c.unwrap_or_else(|| panic!("{case}: not assessed {w:?}"));
