@@ -874,6 +874,7 @@ pub fn generate_hybrid(case: CaseName, bg: &Background, seed: u64) -> Result<Pha
     })
 }
 
+/// The series metadata the phantom writes for one series (analytic and hybrid alike).
 pub(crate) fn meta_for(s: &SeriesSpec, uid: &str, study_uid: &str, for_uid: &str) -> VolumeMeta {
     VolumeMeta {
         modality: if s.kind.is_ct() { "CT" } else { "MR" }.to_string(),
@@ -897,6 +898,7 @@ pub(crate) fn meta_for(s: &SeriesSpec, uid: &str, study_uid: &str, for_uid: &str
         manufacturer: Some("cavascope phantom".to_string()),
         temporal_index: None,
         files: Vec::new(),
+        ..Default::default()
     }
 }
 
