@@ -44,7 +44,7 @@ pub use tissue::Tissue;
 pub use truth::Truth;
 pub use write::{write_study, Naming, TransferSyntax, WriteOptions, WrittenStudy};
 
-use cavascope_volume::{Geometry, Mask, Volume, VolumeMeta};
+use cavascope_volume::{Geometry, Mask, Volume};
 use ndarray::Array3;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -106,29 +106,7 @@ pub fn generate(case: CaseName, opts: &PhantomOptions) -> PhantomStudy {
         .into_iter()
         .zip(specs.iter().zip(&uids))
         .map(|(data, (s, u))| {
-            let meta = VolumeMeta {
-                modality: if s.kind.is_ct() { "CT" } else { "MR" }.to_string(),
-                series_instance_uid: u.clone(),
-                study_instance_uid: Some(study_uid.clone()),
-                frame_of_reference_uid: Some(for_uid.clone()),
-                series_number: Some(s.series_number),
-                series_description: Some(s.description.clone()),
-                protocol_name: Some(s.protocol_name.clone()),
-                image_type: s.image_type.clone(),
-                acquisition_time_s: Some(s.acquisition_time_s),
-                contrast_agent: s.contrast_agent.clone(),
-                contrast_start_time_s: s.contrast_start_time_s,
-                echo_time_ms: s.echo_time_ms,
-                repetition_time_ms: s.repetition_time_ms,
-                inversion_time_ms: None,
-                flip_angle_deg: s.flip_angle_deg,
-                b_value: s.b_value,
-                sequence_name: s.sequence_name.clone(),
-                scanning_sequence: s.scanning_sequence.clone(),
-                manufacturer: Some("cavascope phantom".to_string()),
-                temporal_index: None,
-                files: Vec::new(),
-            };
+            let meta = hybrid::meta_for(s, u, &study_uid, &for_uid);
             Volume::new(data, geometry.clone(), meta)
         })
         .collect();
