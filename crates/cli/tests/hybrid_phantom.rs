@@ -27,9 +27,12 @@ fn cavascope(args: &[&std::ffi::OsStr]) -> std::process::Output {
         .expect("run cavascope")
 }
 
+/// Written hybrid studies (folder, truth) by case.
+type Studies = Mutex<HashMap<CaseName, Arc<(PathBuf, Truth)>>>;
+
 /// The hybrid study of a case (seed 1), written once per test process through the CLI.
 fn written(case: CaseName) -> Option<Arc<(PathBuf, Truth)>> {
-    static STUDIES: OnceLock<Mutex<HashMap<CaseName, Arc<(PathBuf, Truth)>>>> = OnceLock::new();
+    static STUDIES: OnceLock<Studies> = OnceLock::new();
     let (ct, seg) = real_ts::ct_and_labels()?;
     let mut map = STUDIES
         .get_or_init(|| Mutex::new(HashMap::new()))

@@ -221,53 +221,7 @@ impl Anatomy {
             CaseName::IvcLeiomyosarcoma | CaseName::MriLeiomyosarcoma => {
                 let len = u(&mut crng, 48.0, 62.0);
                 let zc = u(&mut crng, renal_z + 40.0, renal_z + 50.0);
-                let plug = Plug {
-                    z0: zc - len / 2.0,
-                    z1: zc + len / 2.0,
-                    taper_mm: 5.0,
-                };
-                let eqd = u(&mut crng, 33.0, 38.0);
-                // Peak semi-axes keep the normal aspect a bit rounder (tumour pushes out).
-                let ratio: f64 = 1.15;
-                let b_peak = eqd / 2.0 / ratio.sqrt();
-                ivc.dilation = Some(Dilation {
-                    z_center: zc,
-                    half_length: len / 2.0 + 14.0,
-                    a_peak: b_peak * ratio,
-                    b_peak,
-                });
-                let (cx, cy) = ivc.center(zc);
-                let semi = [
-                    u(&mut crng, 24.0, 30.0),
-                    u(&mut crng, 20.0, 25.0),
-                    (len / 2.0 - 6.0).max(12.0),
-                ];
-                // Extraluminal part right-posterior of the IVC, overlapping its wall.
-                let center = Point3::new(cx - 0.8 * semi[0], cy + 0.45 * semi[1], zc);
-                let necrosis = (
-                    center + Vector3::new(-4.0, 2.0, 0.0),
-                    [semi[0] * 0.6, semi[1] * 0.6, semi[2] * 0.65],
-                );
-                let lo = [
-                    (center.x - semi[0]).min(cx - 25.0),
-                    (center.y - semi[1]).min(cy - 25.0),
-                    plug.z0 - plug.taper_mm,
-                ];
-                let hi = [
-                    (center.x + semi[0]).max(cx + 25.0),
-                    (center.y + semi[1]).max(cy + 25.0),
-                    plug.z1 + plug.taper_mm,
-                ];
-                mass = Some(MassModel {
-                    kind: MassKind::Leiomyosarcoma,
-                    center,
-                    semi,
-                    plug: Some(plug),
-                    necrosis: Some(necrosis),
-                    patch: PatchField::new(&mut crng, 28.0, 6),
-                    fat_field: None,
-                    bbox: Aabb::new(lo, hi),
-                });
+                mass = Some(leiomyosarcoma(&mut ivc, zc, len, &mut crng));
             }
             CaseName::CholangiocarcinomaMimic => {
                 let r = u(&mut crng, 24.0, 30.0);
@@ -766,6 +720,60 @@ const DUMMY_AT: IvcAtZ = IvcAtZ {
     cos: 1.0,
     sin: 0.0,
 };
+
+/// The leiomyosarcoma of the IVC: a plug filling the lumen over `len` mm centred at `zc`,
+/// the IVC dilated around it, an extraluminal part right-posterior (necrotic core), and
+/// the patchy enhancement field. Draws from `crng` (eqd, then the extraluminal semi-axes,
+/// then the field), shared by the analytic and the hybrid phantom.
+pub(crate) fn leiomyosarcoma(ivc: &mut Ivc, zc: f64, len: f64, crng: &mut ChaCha8Rng) -> MassModel {
+    let plug = Plug {
+        z0: zc - len / 2.0,
+        z1: zc + len / 2.0,
+        taper_mm: 5.0,
+    };
+    let eqd = u(crng, 33.0, 38.0);
+    // Peak semi-axes keep the normal aspect a bit rounder (tumour pushes out).
+    let ratio: f64 = 1.15;
+    let b_peak = eqd / 2.0 / ratio.sqrt();
+    ivc.dilation = Some(Dilation {
+        z_center: zc,
+        half_length: len / 2.0 + 14.0,
+        a_peak: b_peak * ratio,
+        b_peak,
+    });
+    let (cx, cy) = ivc.center(zc);
+    let semi = [
+        u(crng, 24.0, 30.0),
+        u(crng, 20.0, 25.0),
+        (len / 2.0 - 6.0).max(12.0),
+    ];
+    // Extraluminal part right-posterior of the IVC, overlapping its wall.
+    let center = Point3::new(cx - 0.8 * semi[0], cy + 0.45 * semi[1], zc);
+    let necrosis = (
+        center + Vector3::new(-4.0, 2.0, 0.0),
+        [semi[0] * 0.6, semi[1] * 0.6, semi[2] * 0.65],
+    );
+    let lo = [
+        (center.x - semi[0]).min(cx - 25.0),
+        (center.y - semi[1]).min(cy - 25.0),
+        plug.z0 - plug.taper_mm,
+    ];
+    let hi = [
+        (center.x + semi[0]).max(cx + 25.0),
+        (center.y + semi[1]).max(cy + 25.0),
+        plug.z1 + plug.taper_mm,
+    ];
+    MassModel {
+        kind: MassKind::Leiomyosarcoma,
+        center,
+        semi,
+        plug: Some(plug),
+        necrosis: Some(necrosis),
+        patch: PatchField::new(crng, 28.0, 6),
+        fat_field: None,
+        bbox: Aabb::new(lo, hi),
+    }
+}
 
 /// Both leiomyosarcoma cases share their lesion for a seed (CT and MRI of one patient).
 fn case_key(c: CaseName) -> u64 {

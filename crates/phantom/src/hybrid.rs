@@ -32,10 +32,10 @@
 
 use crate::anatomy::{ellipsoid_mass, Anatomy, MassKind, MassModel, Vein};
 use crate::case::CaseName;
-use crate::ivc::{Dilation, Flattening, Ivc, IvcTable, Plug};
+use crate::ivc::{Flattening, Ivc, IvcTable};
 use crate::options::{Orientation, PhantomOptions};
 use crate::protocol::{ct_protocol, SeriesSpec};
-use crate::shapes::{capsule_sd, coverage, smoothstep, Aabb, PatchField};
+use crate::shapes::{capsule_sd, coverage, smoothstep, PatchField};
 use crate::tissue::{base_props, Props, Tissue};
 use crate::{Labels, PhantomError, PhantomStudy};
 use cavascope_volume::{Geometry, Mask, Volume, VolumeMeta};
@@ -623,51 +623,7 @@ pub fn generate_hybrid(case: CaseName, bg: &Background, seed: u64) -> Result<Pha
                 )));
             }
             let zc = want.clamp(lo, hi);
-            let plug = Plug {
-                z0: zc - len / 2.0,
-                z1: zc + len / 2.0,
-                taper_mm: taper,
-            };
-            let eqd = u(&mut crng, 33.0, 38.0);
-            let ratio: f64 = 1.15;
-            let b_peak = eqd / 2.0 / ratio.sqrt();
-            ivc.dilation = Some(Dilation {
-                z_center: zc,
-                half_length: len / 2.0 + 14.0,
-                a_peak: b_peak * ratio,
-                b_peak,
-            });
-            let (cx, cy) = ivc.center(zc);
-            let semi = [
-                u(&mut crng, 24.0, 30.0),
-                u(&mut crng, 20.0, 25.0),
-                (len / 2.0 - 6.0).max(12.0),
-            ];
-            let center = Point3::new(cx - 0.8 * semi[0], cy + 0.45 * semi[1], zc);
-            let necrosis = (
-                center + Vector3::new(-4.0, 2.0, 0.0),
-                [semi[0] * 0.6, semi[1] * 0.6, semi[2] * 0.65],
-            );
-            let lo = [
-                (center.x - semi[0]).min(cx - 25.0),
-                (center.y - semi[1]).min(cy - 25.0),
-                plug.z0 - plug.taper_mm,
-            ];
-            let hi = [
-                (center.x + semi[0]).max(cx + 25.0),
-                (center.y + semi[1]).max(cy + 25.0),
-                plug.z1 + plug.taper_mm,
-            ];
-            mass = Some(MassModel {
-                kind: MassKind::Leiomyosarcoma,
-                center,
-                semi,
-                plug: Some(plug),
-                necrosis: Some(necrosis),
-                patch: PatchField::new(&mut crng, 28.0, 6),
-                fat_field: None,
-                bbox: Aabb::new(lo, hi),
-            });
+            mass = Some(crate::anatomy::leiomyosarcoma(&mut ivc, zc, len, &mut crng));
             collaterals = collateral_veins(bg, &ivc, renal_z, aorta_at(renal_z));
             if collaterals.is_empty() {
                 return Err(inv(

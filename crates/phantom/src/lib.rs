@@ -44,7 +44,7 @@ pub use tissue::Tissue;
 pub use truth::Truth;
 pub use write::{write_study, Naming, TransferSyntax, WriteOptions, WrittenStudy};
 
-use cavascope_volume::{Geometry, Mask, Volume, VolumeMeta};
+use cavascope_volume::{Geometry, Mask, Volume};
 use ndarray::Array3;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -121,6 +121,17 @@ impl PhantomOptions {
         o.cols = (fov / o.pixel_spacing_mm).round() as usize;
         o.rows = o.cols;
         o.slices = (zcov / o.slice_spacing_mm).round() as usize + 1;
+        // Rounding can leave a draw just over the budget: thicker slices, then larger pixels.
+        while o.cols * o.rows * o.slices > Self::DRAW_MAX_VOXELS {
+            if o.slice_spacing_mm < 5.0 {
+                o.slice_spacing_mm = ((o.slice_spacing_mm + 0.1) * 10.0).round() / 10.0;
+            } else {
+                o.pixel_spacing_mm += 0.01;
+                o.cols = (fov / o.pixel_spacing_mm).round() as usize;
+                o.rows = o.cols;
+            }
+            o.slices = (zcov / o.slice_spacing_mm).round() as usize + 1;
+        }
         o.slice_thickness_mm = None;
         o.variety = true;
         o.noise_texture = (0.8 * rng.random::<f64>()) as f32;
