@@ -497,7 +497,8 @@ pub fn measure_collaterals(
         .map_collect(|(k, j, i), &b, &e| {
             let p = world(k, j, i);
             let canal = (p.x - sx).abs() < SPINAL_CANAL_HALF_MM && p.y > sy + 5.0;
-            b && !e && !canal && !(marrow_test && enclosed_by_bone(&data, [k, j, i], sp))
+            let marrow = marrow_test && b && enclosed_by_bone(&data, [k, j, i], sp);
+            b && !e && !canal && !marrow
         });
     // Components wider than LARGE_STRUCTURE_MM anywhere (aorta, kidneys, spleen, liver,
     // bone) are large structures and go with everything connected to them (renal veins,

@@ -44,7 +44,8 @@ pub const EXPECTED_IVC_LENGTH_MM: f64 = 180.0;
 /// the series' z range (the whole range when shorter than [`EXPECTED_IVC_LENGTH_MM`]).
 pub fn coverage(ivc_z: [f64; 2], series_z: [f64; 2]) -> (f64, f64) {
     let fov = (series_z[1] - series_z[0]).abs();
-    let expected = fov.min(EXPECTED_IVC_LENGTH_MM).max(1.0);
+    // `fov` is finite (world bounds); at least 1 mm so a one-slice series divides safely.
+    let expected = fov.clamp(1.0, EXPECTED_IVC_LENGTH_MM);
     let got = (ivc_z[1] - ivc_z[0]).abs();
     (expected, (got / expected).min(1.0))
 }
