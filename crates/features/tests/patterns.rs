@@ -879,6 +879,7 @@ fn collaterals_with_a_pathway_not_assessed_are_not_absent() {
         }],
         count: Some(0),
         not_assessed: not_assessed.clone(),
+        mask: None,
     });
     let s = sign_of(&m, SignId::ProminentCollaterals);
     assert_eq!(s.state, SignState::Indeterminate, "{}", s.explanation);
@@ -897,6 +898,7 @@ fn collaterals_with_a_pathway_not_assessed_are_not_absent() {
         }],
         count: Some(1),
         not_assessed,
+        mask: None,
     });
     assert_eq!(state(&m, SignId::ProminentCollaterals), SignState::Present);
 }
