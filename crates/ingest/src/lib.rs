@@ -40,6 +40,7 @@ pub mod group;
 pub mod guard;
 pub mod header;
 pub mod jpeg12;
+pub mod labelmap;
 pub mod nifti_study;
 pub mod pixels;
 pub mod rle;
@@ -68,6 +69,9 @@ pub enum IngestError {
     Anatomy { path: PathBuf, why: String },
     #[error("{path}: cannot write the series: {why}")]
     Export { path: PathBuf, why: String },
+    /// A label map (`--ivc-mask`, `--mass-mask`) that cannot be used.
+    #[error("{path}: cannot read label map: {reason}")]
+    MaskRead { path: PathBuf, reason: String },
     /// The series formed no volume; `skipped` lists the files whose pixels failed.
     #[error("series {series_uid}: {why}")]
     NoVolume {

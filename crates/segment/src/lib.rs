@@ -15,44 +15,33 @@
 //! }
 //! ```
 
-pub mod bridge;
-pub mod calibre;
-pub mod centreline;
-pub mod collaterals;
-pub mod enhancement;
-pub mod hull;
-pub mod ivc;
-pub mod labelmap;
-pub mod landmarks;
-pub mod layer;
-pub mod lumen;
-pub mod mass;
-pub mod mass_auto;
-pub mod model;
-pub mod morph;
-pub mod mr;
-pub mod phases;
-pub mod registration;
-pub mod stack;
-pub mod track;
-pub mod vesselness;
+// The stage's parts, each its own crate; re-exported here under their old paths so that
+// callers written against the single crate keep compiling.
+pub use cavascope_collaterals::collaterals;
+pub use cavascope_imaging::{hull, morph, registration, vesselness};
+pub use cavascope_ingest::labelmap;
+pub use cavascope_ivc::{bridge, calibre, centreline, ivc, landmarks, layer, lumen, track};
+pub use cavascope_mass::{enhancement, mass, mass_auto, mr};
+pub use cavascope_measurements as model;
+pub use cavascope_phases::{phases, stack};
 
-pub use model::*;
+pub use cavascope_measurements::*;
 
 use cavascope_volume::Volume;
-use thiserror::Error;
+use std::path::Path;
 
-/// Errors of the segment stage. A measurement that cannot be made is a `None` plus a
-/// warning in [`Measurements::warnings`]; these errors are for unusable inputs.
-#[derive(Debug, Error)]
-pub enum SegmentError {
-    #[error("{path}: cannot read label map: {reason}")]
-    MaskRead {
-        path: std::path::PathBuf,
-        reason: String,
-    },
-    #[error("no usable volume: {0}")]
-    NoVolume(String),
+/// Read `--ivc-mask FILE[:LABEL]` for [`SegmentOptions::ivc_mask`]: a multi-label file
+/// gives TotalSegmentator's IVC label unless another is named.
+pub fn read_ivc_mask(spec: &Path) -> MaskInput {
+    MaskInput::new(
+        spec.to_path_buf(),
+        labelmap::read_label_mask(spec, Some(labelmap::TOTALSEG_V2_IVC)),
+    )
+}
+
+/// Read `--mass-mask FILE[:LABEL]` for [`SegmentOptions::mass_mask`].
+pub fn read_mass_mask(spec: &Path) -> MaskInput {
+    MaskInput::new(spec.to_path_buf(), labelmap::read_label_mask(spec, None))
 }
 
 /// Run every measurement of the stage on a study's volumes: series roles, the IVC model

@@ -1,5 +1,6 @@
 //! The mass stage against the phantom's ground truth (issue 5 accuracy targets).
 
+#[path = "../../mass/tests/truth_ivc/mod.rs"]
 mod truth_ivc;
 use cavascope_phantom::{generate, CaseName, PhantomOptions};
 use cavascope_segment::mass::build_mass;

@@ -37,7 +37,7 @@ pub mod sampling;
 
 pub use anatomy::Anatomy;
 pub use geometry::Geometry;
-pub use mask::Mask;
+pub use mask::{LabelMask, Mask};
 pub use meta::VolumeMeta;
 pub use nalgebra::{Matrix4, Point3, Vector3};
 pub use ndarray::Array3;

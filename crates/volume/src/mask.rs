@@ -95,3 +95,13 @@ impl Mask {
         Some(self.geometry.index_to_world([sx / n, sy / n, sz / n]))
     }
 }
+
+/// A label map read from a file (`--ivc-mask`, `--mass-mask`; see
+/// `cavascope_ingest::labelmap`).
+#[derive(Debug, Clone)]
+pub struct LabelMask {
+    pub mask: Mask,
+    /// What was taken, for the report ("label 63 of …").
+    pub description: String,
+    pub warnings: Vec<String>,
+}

@@ -167,8 +167,8 @@ pub fn parse_inputs(inputs: &AnalysisInputs) -> Result<ParsedInputs, AnalyzeErro
             )));
         }
     }
-    seg.ivc_mask = inputs.ivc_mask.clone();
-    seg.mass_mask = inputs.mass_mask.clone();
+    seg.ivc_mask = inputs.ivc_mask.as_deref().map(cavascope_segment::read_ivc_mask);
+    seg.mass_mask = inputs.mass_mask.as_deref().map(cavascope_segment::read_mass_mask);
     for p in &inputs.phase {
         seg.phase_overrides.push(parse_phase(p)?);
     }

@@ -1,0 +1,11 @@
+//! Venous collaterals: the vertebral column and the named veins beside it (azygos,
+//! hemiazygos, lumbar, gonadal), and their diameters ([`collaterals`]).
+
+pub mod collaterals;
+
+pub use collaterals::measure_collaterals;
+
+// Short paths used inside the module.
+pub(crate) use cavascope_imaging::{morph, vesselness};
+pub(crate) use cavascope_measurements as model;
+pub(crate) use cavascope_phases::stack;

@@ -1,0 +1,9 @@
+//! General image tools with no anatomy in them, shared by the measuring crates:
+//! binary morphology and distance transforms ([`morph`]), the slice-wise convex hull
+//! ([`hull`]), translation-only phase registration ([`registration`]) and Gaussian
+//! smoothing with multi-scale Hessian vesselness ([`vesselness`]).
+
+pub mod hull;
+pub mod morph;
+pub mod registration;
+pub mod vesselness;

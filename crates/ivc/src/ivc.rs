@@ -1,0 +1,542 @@
+//! The IVC model from one of three sources — `auto` (detection and tracking, see
+//! [`crate::track`]), `seed` (`--ivc-seed` starts the tracking) or `mask` (`--ivc-mask`,
+//! read by `cavascope_ingest::labelmap`) — measured the same way whatever the source: the mask as a
+//! continuous occupancy field, a centreline from its axial centres (smoothed, re-centred
+//! on the perpendicular sections once, every 1 mm), perpendicular sections with
+//! rotation-minimising frames ([`crate::calibre`], [`crate::centreline`]), lumen
+//! visibility ([`crate::lumen`]), landmarks and segment labels ([`crate::landmarks`]).
+//!
+//! ```no_run
+//! use cavascope_ivc::build_ivc;
+//! use cavascope_measurements::SegmentOptions;
+//! # let volumes: Vec<cavascope_volume::Volume> = vec![];
+//! # let phases = vec![];
+//! let out = build_ivc(&volumes, &phases, &SegmentOptions::default());
+//! if let Some(m) = &out.model {
+//!     println!("{} sections, max CE diameter {:?}", m.profile.len(), m.max_equivalent_diameter_mm);
+//! }
+//! ```
+
+use crate::calibre::{measure_section, FractionField, Plane, SectionShape};
+use crate::centreline::{axial_centres, parallel_transport, smooth_resample, tangents};
+use crate::model::{IvcModel, Landmarks, PhaseInfo, Quality, Role, Section, SegmentOptions, Source};
+use crate::track::{self, PhaseInput, Tracker};
+use crate::{landmarks, lumen};
+use cavascope_volume::{Geometry, Mask, Point3, Vector3, Volume};
+use ndarray::Array3;
+use rayon::prelude::*;
+
+/// What [`build_ivc`] returns.
+pub struct IvcOutcome {
+    pub model: Option<IvcModel>,
+    pub landmarks: Landmarks,
+    pub warnings: Vec<String>,
+    /// Blood pool, contrast and coverage of the model (the `Quality` IVC fields).
+    pub quality: Quality,
+}
+
+/// The IVC's course below the diaphragm, from the iliac confluence (L4–L5) to the
+/// diaphragm (T10–T11), spans about seven vertebral levels: ~180 mm in an adult
+/// (**default**, from typical vertebral heights of 25–30 mm). A series covering more than
+/// this is expected to hold this much IVC.
+pub const EXPECTED_IVC_LENGTH_MM: f64 = 180.0;
+
+/// Coverage of the IVC's expected course: its z extent over the expected length within
+/// the series' z range (the whole range when shorter than [`EXPECTED_IVC_LENGTH_MM`]).
+pub fn coverage(ivc_z: [f64; 2], series_z: [f64; 2]) -> (f64, f64) {
+    let fov = (series_z[1] - series_z[0]).abs();
+    // `fov` is finite (world bounds); at least 1 mm so a one-slice series divides safely.
+    let expected = fov.clamp(1.0, EXPECTED_IVC_LENGTH_MM);
+    let got = (ivc_z[1] - ivc_z[0]).abs();
+    (expected, (got / expected).min(1.0))
+}
+
+/// Venous-phase preference for the reference series.
+const REFERENCE_ROLES: [Role; 6] = [
+    Role::CtPortalVenous,
+    Role::MrT1PortalVenous,
+    Role::CtDelayed,
+    Role::MrT1Delayed,
+    Role::CtArterial,
+    Role::MrT1Arterial,
+];
+
+/// Centreline smoothing σ, mm: removes the voxel-scale jitter of per-plane centres while
+/// following the caval curvature (radius of curvature ≫ 50 mm).
+const CENTRELINE_SIGMA_MM: f64 = 4.0;
+/// Contour smoothing along z in tracking, mm.
+const CONTOUR_SIGMA_MM: f64 = 2.0;
+/// Pixel of the tracked field, mm.
+const FIELD_PIXEL_MM: f64 = 0.5;
+
+/// One measured section with its geometry.
+pub struct ProfileSection {
+    pub s_mm: f64,
+    pub centre: Point3<f64>,
+    pub tangent: Vector3<f64>,
+    pub shape: SectionShape,
+}
+
+/// Centreline and perpendicular sections of a tubular field running roughly along z.
+/// Sections within `trim_mm` of either end are dropped (their planes leave the tube
+/// through its cut ends).
+pub fn measure_profile(field: &FractionField, trim_mm: f64) -> Vec<ProfileSection> {
+    let sp = field.geometry().spacing();
+    let pixel = sp[0].min(sp[1]).clamp(0.25, 0.5);
+    let raw = axial_centres(field, 1.0, pixel);
+    if raw.len() < 3 {
+        return Vec::new();
+    }
+    let mut cl = smooth_resample(&raw, CENTRELINE_SIGMA_MM, 1.0);
+    // One re-centring pass: axial centroids of a tilted tube lie on its axis, but
+    // branches and the sway bias them slightly; section centroids do not.
+    let first = sections(field, &cl);
+    let moved: Vec<Point3<f64>> = cl
+        .iter()
+        .zip(&first)
+        .map(|(p, s)| s.as_ref().map(|s| s.shape.centroid).unwrap_or(*p))
+        .collect();
+    cl = smooth_resample(&moved, CENTRELINE_SIGMA_MM, 1.0);
+    let secs = sections(field, &cl);
+    let n = secs.len();
+    let mut out: Vec<ProfileSection> = Vec::with_capacity(n);
+    let total = if n > 0 { (n - 1) as f64 } else { 0.0 };
+    for s in secs.into_iter().flatten() {
+        if s.s_mm >= trim_mm && total - s.s_mm >= trim_mm {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn sections(field: &FractionField, cl: &[Point3<f64>]) -> Vec<Option<ProfileSection>> {
+    let t = tangents(cl);
+    let frames = parallel_transport(cl, &t, -Vector3::y());
+    let mut s_acc = vec![0.0; cl.len()];
+    for i in 1..cl.len() {
+        s_acc[i] = s_acc[i - 1] + (cl[i] - cl[i - 1]).norm();
+    }
+    (0..cl.len())
+        .into_par_iter()
+        .map(|i| {
+            let plane = Plane {
+                center: cl[i],
+                normal: t[i],
+                u: frames[i].0,
+                v: frames[i].1,
+            };
+            measure_section(field, &plane, 6.0).map(|shape| ProfileSection {
+                s_mm: s_acc[i],
+                centre: cl[i],
+                tangent: t[i],
+                shape,
+            })
+        })
+        .collect()
+}
+
+/// Nearest-neighbour transfer of a field's 0.5 level onto another grid (only the
+/// field's bounding box is visited).
+pub fn field_to_mask(field: &FractionField, geometry: &Geometry, shape: [usize; 3]) -> Mask {
+    let mut data = Array3::from_elem((shape[0], shape[1], shape[2]), false);
+    let (lo, hi) = field.world_bounds();
+    let mut ilo = [f64::INFINITY; 3];
+    let mut ihi = [f64::NEG_INFINITY; 3];
+    for x in [lo.x, hi.x] {
+        for y in [lo.y, hi.y] {
+            for z in [lo.z, hi.z] {
+                let idx = geometry.world_to_index(&Point3::new(x, y, z));
+                for a in 0..3 {
+                    ilo[a] = ilo[a].min(idx[a]);
+                    ihi[a] = ihi[a].max(idx[a]);
+                }
+            }
+        }
+    }
+    let clampi = |v: f64, n: usize| -> usize { v.clamp(0.0, n as f64 - 1.0) as usize };
+    let (i0, i1) = (clampi(ilo[0].floor(), shape[2]), clampi(ihi[0].ceil(), shape[2]));
+    let (j0, j1) = (clampi(ilo[1].floor(), shape[1]), clampi(ihi[1].ceil(), shape[1]));
+    let (k0, k1) = (clampi(ilo[2].floor(), shape[0]), clampi(ihi[2].ceil(), shape[0]));
+    if shape.iter().all(|&n| n > 0) && ilo.iter().all(|v| v.is_finite()) {
+        data.axis_iter_mut(ndarray::Axis(0))
+            .into_par_iter()
+            .enumerate()
+            .filter(|(k, _)| *k >= k0 && *k <= k1)
+            .for_each(|(k, mut plane)| {
+                for j in j0..=j1 {
+                    for i in i0..=i1 {
+                        let p = geometry.index_to_world([i as f64, j as f64, k as f64]);
+                        if field.sample(&p) >= 0.5 {
+                            plane[[j, i]] = true;
+                        }
+                    }
+                }
+            });
+    }
+    Mask::new(data, geometry.clone())
+}
+
+fn role_index(phases: &[PhaseInfo], role: Role, n: usize) -> Option<usize> {
+    phases
+        .iter()
+        .find(|p| p.role == role && p.volume_index < n)
+        .map(|p| p.volume_index)
+}
+
+/// Build the IVC model. Never panics; what could not be done is a warning.
+pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions) -> IvcOutcome {
+    let mut warnings = Vec::new();
+    let t0 = std::time::Instant::now();
+    let dbg = std::env::var_os("CAVASCOPE_TRACK_DEBUG").is_some();
+    let tick = |what: &str| {
+        if dbg {
+            eprintln!("ivc timing: {what} at {:.3} s", t0.elapsed().as_secs_f64());
+        }
+    };
+    let fail = |warnings: Vec<String>| IvcOutcome {
+        model: None,
+        landmarks: Landmarks::default(),
+        warnings,
+        quality: Quality::default(),
+    };
+    if volumes.is_empty() {
+        warnings.push("IVC not measured: no volume".into());
+        return fail(warnings);
+    }
+    let n = volumes.len();
+    let reference = REFERENCE_ROLES
+        .iter()
+        .find_map(|r| role_index(phases, *r, n).map(|i| (i, *r)));
+    let (ref_idx, ref_role) = match reference {
+        Some(r) => r,
+        None => {
+            warnings.push(
+                "no post-contrast phase among the series roles: the IVC is measured on the first series"
+                    .into(),
+            );
+            (0, Role::Other)
+        }
+    };
+    let refv = &volumes[ref_idx];
+    let is_ct = refv.meta.modality.eq_ignore_ascii_case("CT")
+        || matches!(
+            ref_role,
+            Role::CtPortalVenous | Role::CtDelayed | Role::CtArterial
+        );
+
+    // The field to measure, by source.
+    let (source, field) = if let Some(input) = &opts.ivc_mask {
+        match &input.read {
+            Ok(lm) => {
+                warnings.extend(lm.warnings.iter().cloned());
+                match FractionField::from_mask(&lm.mask) {
+                    Some(f) => (Source::Mask, f),
+                    None => {
+                        warnings.push(format!("IVC mask {} is empty", input.path.display()));
+                        return fail(warnings);
+                    }
+                }
+            }
+            Err(e) => {
+                warnings.push(format!("IVC mask not used: {e}"));
+                return fail(warnings);
+            }
+        }
+    } else if let Some(m) = opts
+        .anatomy
+        .as_ref()
+        .and_then(|a| a.mask(cavascope_volume::anatomy::names::IVC))
+    {
+        // The IVC label of the anatomy context, read as an `--ivc-mask` would be.
+        match FractionField::from_mask(&m) {
+            Some(f) => (Source::Mask, f),
+            None => {
+                warnings.push("anatomy IVC label is empty".into());
+                return fail(warnings);
+            }
+        }
+    } else {
+        let (source, seeds) = match opts.ivc_seed {
+            Some(s) => (Source::Seed, vec![s]),
+            None => {
+                let pre = role_index(phases, Role::CtUnenhanced, n)
+                    .or_else(|| role_index(phases, Role::MrT1Pre, n));
+                (
+                    Source::Auto,
+                    track::locate_candidates(refv, pre.map(|i| &volumes[i]), is_ct),
+                )
+            }
+        };
+        if seeds.is_empty() {
+            // Say why: automatic detection looks for an opacified blood pool.
+            let why = if reference.is_none() {
+                "the study has no post-contrast phase, and without contrast the IVC is as dense as the tissue around it"
+                    .to_string()
+            } else {
+                format!(
+                    "no tube of opacified blood (CT 125–400 HU, or enhancing over the unenhanced phase) on the patient's right of the body centre over 3 planes 10 mm apart of the {} series",
+                    ref_role.as_str()
+                )
+            };
+            warnings.push(format!(
+                "IVC not found automatically: {why}; give --ivc-seed X,Y,Z or --ivc-mask FILE"
+            ));
+            return fail(warnings);
+        }
+        // Every other phase of the same kind (CT phases, or T1 phases) joins the edge
+        // search where the lumen is not opacified.
+        let same_kind = |r: Role| {
+            if is_ct {
+                matches!(
+                    r,
+                    Role::CtUnenhanced | Role::CtArterial | Role::CtPortalVenous | Role::CtDelayed
+                )
+            } else {
+                matches!(
+                    r,
+                    Role::MrT1Pre | Role::MrT1Arterial | Role::MrT1PortalVenous | Role::MrT1Delayed
+                )
+            }
+        };
+        let mut inputs = vec![PhaseInput {
+            volume: refv,
+            noise: track::noise_sd(refv),
+        }];
+        for p in phases {
+            if p.volume_index != ref_idx && p.volume_index < n && same_kind(p.role) {
+                let v = &volumes[p.volume_index];
+                inputs.push(PhaseInput {
+                    volume: v,
+                    noise: track::noise_sd(v),
+                });
+            }
+        }
+        // Phases whose blood value is uniform along the vein (all but the arterial).
+        let mut blood_flags = vec![true];
+        for p in phases {
+            if p.volume_index != ref_idx && p.volume_index < n && same_kind(p.role) {
+                blood_flags.push(!matches!(p.role, Role::CtArterial | Role::MrT1Arterial));
+            }
+        }
+        let Some(mut tracker) = Tracker::new(inputs).map(|t| Tracker {
+            free_on_all_phases: !is_ct,
+            ..t.with_blood_phases(&blood_flags)
+        }) else {
+            warnings.push("IVC tracking could not start".into());
+            return fail(warnings);
+        };
+        // Try the candidates in order; a track shorter than 120 mm (started at a junction
+        // or inside a tumour) gives way to the next, and the longest is kept.
+        tick("inputs");
+        let mut best: Option<Vec<track::Contour>> = None;
+        for seed in &seeds {
+            if let Some(c) = tracker.track(seed) {
+                let len = c.last().map(|l| l.z).unwrap_or(0.0) - c.first().map(|f| f.z).unwrap_or(0.0);
+                let best_len = best
+                    .as_ref()
+                    .map(|b| b.last().map(|l| l.z).unwrap_or(0.0) - b.first().map(|f| f.z).unwrap_or(0.0))
+                    .unwrap_or(-1.0);
+                if len > best_len {
+                    best = Some(c);
+                }
+                if len >= 120.0 {
+                    break;
+                }
+            }
+        }
+        let Some(mut contours) = best else {
+            let seed = seeds[0];
+            warnings.push(format!(
+                "IVC tracking failed from ({:.1}, {:.1}, {:.1}) mm: no vessel wall around the {} point",
+                seed.x,
+                seed.y,
+                seed.z,
+                if source == Source::Seed {
+                    "seed"
+                } else {
+                    "detected"
+                }
+            ));
+            return fail(warnings);
+        };
+        let rebridged = crate::bridge::rebridge(&tracker, &mut contours);
+        if dbg {
+            eprintln!("bridge: {rebridged} planes re-fitted about the vein's course");
+        }
+        let bridged = contours
+            .iter()
+            .filter(|c| c.kind != track::ContourKind::Measured)
+            .count();
+        if bridged > 0 {
+            warnings.push(format!(
+                "IVC wall bridged over {bridged} mm where the lumen is not opacified (shape from the neighbouring sections)"
+            ));
+        }
+        tick("tracked");
+        track::smooth_along_z(&mut contours, CONTOUR_SIGMA_MM);
+        let Some(field) = track::contours_to_field(&contours, FIELD_PIXEL_MM) else {
+            warnings.push("IVC tracking gave too short a vessel".into());
+            return fail(warnings);
+        };
+        (source, field)
+    };
+
+    tick("field");
+    let profile = measure_profile(&field, 2.0);
+    tick("profile");
+    if profile.len() < 3 {
+        warnings.push("IVC too short to measure (fewer than 3 sections)".into());
+        return fail(warnings);
+    }
+    // Lumen visibility.
+    let pixels: Vec<&[Point3<f64>]> = profile.iter().map(|p| p.shape.pixels.as_slice()).collect();
+    let zs: Vec<f64> = profile.iter().map(|p| p.centre.z).collect();
+    let ss: Vec<f64> = profile.iter().map(|p| p.s_mm).collect();
+    let widths: Vec<f64> = profile.iter().map(|p| p.shape.min_feret_mm).collect();
+    let lum = lumen::assess(&pixels, &zs, &ss, &widths, volumes, phases);
+    warnings.extend(lum.warnings.iter().cloned());
+    // Landmarks on the venous phase. Ordered by z for the search.
+    let (lm, lw) = match lum.phase {
+        Some((vi, _)) => {
+            // A branch is as bright as the blood pool: the mean of 5 samples 1 mm apart
+            // (≈ 2.5 independent voxels) within 2.5 of its SDs of the reference, which
+            // keeps enhanced liver (40 HU below blood in the portal phase) out.
+            let thr = match lum.reference {
+                Some((r, sd)) => r - 2.5 * sd / 2.5f32.sqrt(),
+                None => f32::INFINITY,
+            };
+            let mut order: Vec<usize> = (0..profile.len()).collect();
+            order.sort_by(|&a, &b| zs[a].total_cmp(&zs[b]));
+            let centres: Vec<Point3<f64>> = order.iter().map(|&i| profile[i].centre).collect();
+            let counts = landmarks::branch_counts(&field, &centres, &volumes[vi], thr);
+            let z: Vec<f64> = order.iter().map(|&i| zs[i]).collect();
+            let s: Vec<f64> = order.iter().map(|&i| ss[i]).collect();
+            landmarks::find(&counts, &z, &s)
+        }
+        None => (
+            Landmarks::default(),
+            vec!["landmarks not found: no post-contrast phase".to_string()],
+        ),
+    };
+    warnings.extend(lw);
+    tick("lumen+landmarks");
+
+    let sections: Vec<Section> = profile
+        .iter()
+        .zip(&lum.visible)
+        .map(|(p, vis)| Section {
+            s_mm: p.s_mm - profile[0].s_mm,
+            z_mm: p.centre.z,
+            center_mm: [p.centre.x, p.centre.y, p.centre.z],
+            tangent: [p.tangent.x, p.tangent.y, p.tangent.z],
+            area_mm2: p.shape.area_mm2,
+            equivalent_diameter_mm: p.shape.equivalent_diameter_mm,
+            min_diameter_mm: p.shape.min_feret_mm,
+            max_diameter_mm: p.shape.max_feret_mm,
+            ap_diameter_mm: p.shape.ap_mm,
+            transverse_diameter_mm: p.shape.transverse_mm,
+            flattening_ratio: p.shape.flattening_ratio,
+            lumen_visible: *vis,
+            segment: landmarks::segment_of(p.centre.z, &lm),
+        })
+        .collect();
+    let fold = |f: fn(&Section) -> f64, max: bool| -> Option<f64> {
+        sections
+            .iter()
+            .map(f)
+            .filter(|v| v.is_finite())
+            .reduce(|a, b| if max { a.max(b) } else { a.min(b) })
+    };
+    let length = sections.last().map(|s| s.s_mm).unwrap_or(0.0);
+    let mask = field_to_mask(&field, &refv.geometry, refv.shape());
+    tick("mask");
+    let model = IvcModel {
+        source,
+        reference_series: refv.meta.series_instance_uid.clone(),
+        length_mm: length,
+        max_equivalent_diameter_mm: fold(|s| s.equivalent_diameter_mm, true),
+        min_equivalent_diameter_mm: fold(|s| s.equivalent_diameter_mm, false),
+        min_flattening_ratio: fold(|s| s.flattening_ratio, false),
+        centreline: profile.iter().map(|p| p.centre).collect(),
+        profile: sections,
+        lumen: lum.summary,
+        mask,
+    };
+    // Quality for the `features` gates: contrast in the blood on the phase judged, and
+    // how much of the expected course the model covers.
+    let mut quality = Quality::default();
+    if let (Some((r, _)), Some(role)) = (lum.reference, lum.role) {
+        quality.blood_pool_value = Some(f64::from(r));
+        if role.as_str().starts_with("ct_") {
+            let opacified = r >= lumen::OPACIFIED_BLOOD_MIN_HU;
+            quality.blood_opacified = Some(opacified);
+            if !opacified {
+                warnings.push(format!(
+                    "IVC blood measures {r:.0} HU on the {} series: not opacified (from {:.0} HU); lumen and enhancement not judged",
+                    role.as_str(),
+                    lumen::OPACIFIED_BLOOD_MIN_HU
+                ));
+            }
+        }
+    }
+    let zmin = zs.iter().copied().fold(f64::INFINITY, f64::min);
+    let zmax = zs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (blo, bhi) = refv.geometry.world_bounds(refv.shape());
+    let (expected, cov) = coverage([zmin, zmax], [blo.z.min(bhi.z), blo.z.max(bhi.z)]);
+    quality.ivc_expected_length_mm = Some(expected);
+    quality.ivc_coverage_fraction = Some(cov);
+    IvcOutcome {
+        model: Some(model),
+        landmarks: lm,
+        warnings,
+        quality,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RoleSource;
+
+    fn pv(i: usize) -> PhaseInfo {
+        PhaseInfo {
+            volume_index: i,
+            series_instance_uid: format!("uid{i}"),
+            role: Role::CtPortalVenous,
+            role_source: RoleSource::User,
+        }
+    }
+
+    #[test]
+    fn bad_input_is_a_warning_not_a_panic() {
+        let o = SegmentOptions::default();
+        assert!(build_ivc(&[], &[], &o).model.is_none());
+        let g = Geometry::axial(Point3::origin(), [1.0, 1.0, 1.0]);
+        for shape in [[1, 1, 1], [3, 2, 1], [20, 30, 30]] {
+            let v = Volume::filled(shape, g.clone(), 40.0);
+            let out = build_ivc(std::slice::from_ref(&v), &[pv(0)], &o);
+            assert!(out.model.is_none() && !out.warnings.is_empty());
+            // A seed in a uniform volume: no wall anywhere.
+            let so = SegmentOptions {
+                ivc_seed: Some(Point3::new(0.5, 0.5, 0.5)),
+                ..Default::default()
+            };
+            assert!(build_ivc(std::slice::from_ref(&v), &[pv(0)], &so).model.is_none());
+            // A NaN-filled volume and a phase index out of range.
+            let n = Volume::filled(shape, g.clone(), f32::NAN);
+            let _ = build_ivc(&[n], &[pv(3)], &so);
+        }
+        let so = SegmentOptions {
+            ivc_mask: Some(crate::model::MaskInput::new(
+                "/nonexistent/ivc.nii.gz".into(),
+                Err::<cavascope_volume::LabelMask, _>(
+                    "/nonexistent/ivc.nii.gz: cannot read label map: no such file",
+                ),
+            )),
+            ..Default::default()
+        };
+        let v = Volume::filled([4, 4, 4], g, 0.0);
+        let out = build_ivc(&[v], &[pv(0)], &so);
+        assert!(out.model.is_none() && out.warnings.iter().any(|w| w.contains("nonexistent")));
+    }
+}

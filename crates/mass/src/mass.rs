@@ -1,0 +1,2073 @@
+//! The mass: its region (from a seed, a label map, or found automatically), its size and
+//! position, its relation to the IVC, its make-up (fat, calcium) and its enhancement.
+//!
+//! - `seed`: region growing on all dynamic phases together. Every voxel carries its
+//!   smoothed value on each phase (compared in world space on the reference grid, after
+//!   the breathing shifts are removed); a voxel joins when |f_c − μ_c| ≤ tol_c on every
+//!   phase, with tol_c = max(3·SD_c, floor_c); the statistics are re-estimated from the
+//!   region's interior until the region stops growing (ITK's ConfidenceConnected idea,
+//!   on several phases). The boundary is then moved to the midpoint between the local
+//!   inside and outside values (undoing the smoothing's blur), except where the layer it
+//!   adds has the unsmoothed values of an organ alongside (a thin strip of it between the
+//!   mass and fat), and cavities (necrosis) are filled. A last edge layer whose
+//!   unsmoothed values are plainly the mass's (a thin fat plane or a flattened vein next
+//!   to it blurs into the smoothed features) joins. On
+//!   CT, fat
+//!   lobules inside the slice-wise convex hull of the solid part are added when they are
+//!   a real share of it (a fat-containing mass), so a liposarcoma keeps its fat.
+//! - `mask`: a NIfTI / DICOM SEG label map, resampled (nearest) onto the reference grid.
+//! - `auto`: see [`crate::mass_auto`].
+
+use crate::enhancement::{measure_enhancement, noise_sd};
+use crate::hull::{convex_hull, in_hull};
+use crate::model::{IvcModel, IvcSegment, Landmarks, MassModel, PhaseInfo, Role, SegmentOptions, Source};
+use crate::morph;
+use crate::registration;
+use crate::stack::{dynamic_phases, reference_volume, PhaseStack};
+use cavascope_volume::{Mask, Point3, Vector3, Volume};
+use ndarray::Array3;
+use std::collections::VecDeque;
+
+/// Half-size of the box analysed around the mass, mm (the largest retroperitoneal masses
+/// of interest reach 10–20 cm; beyond that the box is clamped to the volume).
+pub const MASS_BOX_HALF_MM: f64 = 110.0;
+/// Radius of the seed neighbourhood whose statistics start the growth, mm.
+pub const SEED_RADIUS_MM: f64 = 5.0;
+/// Tolerance per phase in units of the region's SD.
+pub const GROW_K_SD: f64 = 3.0;
+/// Smallest tolerance on CT, HU: neighbouring tissues may differ from a tumour by only
+/// ~10 HU on their most different phase (unenhanced liver 55 vs tumour 40 HU), so the
+/// floor stays below that; it is raised to 3.5× the smoothed noise when that is larger.
+pub const GROW_FLOOR_CT_HU: f64 = 6.0;
+/// Smallest tolerance on MRI, fraction of the phase's mean signal.
+pub const GROW_FLOOR_MR_FRACTION: f64 = 0.04;
+/// Floors are at least this many times the smoothed image noise.
+pub const GROW_FLOOR_NOISE_FACTOR: f64 = 3.5;
+/// Re-estimation rounds of the growth.
+pub const GROW_MAX_ROUNDS: usize = 30;
+/// Enhancing-rim widening: share of the boundary that must be held back only by
+/// stronger post-contrast enhancement.
+pub const RIM_MIN_BOUNDARY_FRACTION: f64 = 0.5;
+/// Largest excess above a phase's range (in floors) that counts as a gradual front.
+pub const RIM_MAX_STEP_FLOORS: f64 = 3.0;
+/// Largest total widening of a phase's upper bound, in floors (120 HU on CT).
+pub const RIM_MAX_WIDEN_FLOORS: f64 = 20.0;
+/// Widening steps at most.
+pub const RIM_MAX_ROUNDS: usize = 40;
+/// Opening radius (voxels, 6-neighbourhood steps) that cuts thin leaks of the region.
+pub const LEAK_OPENING_VOX: usize = 1;
+/// Eroded parts smaller than this share of the largest are leaks (the opening).
+pub const LEAK_MIN_PART_FRACTION: f64 = 0.1;
+/// Edge layer: a voxel's raw value within this many interior SDs on every phase.
+pub const EDGE_RAW_K_SD: f64 = 2.0;
+/// Necrosis may lie this many voxels beyond the region's slice hulls.
+pub const NECROSIS_HULL_MARGIN_VOX: usize = 4;
+/// Necrosis joins when it lies within this many voxels of the region: the solid–necrosis
+/// transition (partially necrotic tissue, enhancing above the non-enhancing threshold, plus
+/// the features' smoothing) lies between. 3 voxels missed a whole eccentric necrosis on
+/// the MRI leiomyosarcoma drawn with phantom seeds 2 and 3 (its core 4 voxels out). Our
+/// default, no published value.
+pub const NECROSIS_MAX_GAP_VOX: usize = 4;
+/// Necrosis blend: voxels within this many steps of the necrosis, passes at most.
+pub const BLEND_NEAR_NECROSIS_VOX: usize = 4;
+pub const BLEND_MAX_PASSES: usize = 4;
+/// The solid rim beyond a necrosis blend is grown at most this many voxels out.
+pub const RIM_REGROW_MAX_VOX: usize = 4;
+/// The raw-value rim step samples the local outside 2 to this many voxels beyond the
+/// region (beyond a rim up to 4 voxels thick, so the outside is the organ alongside).
+pub const RAW_RIM_OUTSIDE_VOX: usize = 5;
+/// Largest move of the boundary by the midpoint refinement, voxels.
+pub const REFINE_MAX_MOVE_VOX: usize = 3;
+/// Outside tissue (the organ alongside): a voxel whose smoothed value changes by at most
+/// this many floors to each 6-neighbour on every phase is pure tissue, not a blend (the
+/// same test as the automatic search's homogeneous seeds, `mass_auto::SEED_MAX_GRADIENT`).
+pub const ORGAN_MAX_STEP_FLOORS: f64 = 0.25;
+/// Outside tissue lies beyond the growth's range by at least this many floors on some
+/// phase (tissue the growth refused, not more of the mass).
+pub const ORGAN_MIN_OFFSET_FLOORS: f64 = 1.0;
+/// Outside tissue at least this many steps beyond the grown region (its blur zone).
+pub const ORGAN_MIN_DEPTH_VOX: usize = 2;
+/// Outside tissues are collected within this many steps of the grown region (the organs
+/// alongside the mass): a thin strip of an organ may have no pure voxel of its own near
+/// it (the mimic's strip is the liver's edge; its bulk lies on the other side of the
+/// mass). Our default, no published value.
+pub const ORGAN_RADIUS_VOX: usize = 10;
+/// A layer's mean matches an outside tissue when it lies within this many floors of it on
+/// every phase (the layer mean's noise is ~12 HU / √(10–25 voxels) ≈ 3 HU, half a floor,
+/// plus partial volume). Our default, no published value.
+pub const ORGAN_MATCH_FLOORS: f64 = 2.0;
+/// Unsmoothed values of a boundary layer are averaged over the layer's voxels within this
+/// many voxels (box half-size): along the surface only, so noise drops (~5× over a 5 × 5
+/// patch) without blending the mass with the tissue beyond. Our default, no published value.
+pub const LAYER_AVG_RADIUS_VOX: i64 = 2;
+/// Necrosis adding at least this share of the region has its border refined again.
+pub const NECROSIS_REFINE_MIN_FRACTION: f64 = 0.01;
+/// Radius of the neighbourhoods giving the local inside / outside values at the
+/// boundary, voxels.
+pub const REFINE_RADIUS_VOX: i64 = 3;
+/// Closing radius (voxels) under which gaps in a solid rim still enclose a cavity.
+pub const CAVITY_CLOSING_VOX: usize = 4;
+/// Necrosis: post-contrast change below this (HU on CT, % on MRI) is non-enhancing
+/// (ACR: ≤ 10 HU is no enhancement, Herts 2017).
+pub const NECROSIS_MAX_ENHANCEMENT: f64 = 10.0;
+/// Unenhanced CT range of necrotic / cystic tumour tissue, HU (water to low soft tissue;
+/// muscle and liver lie above 45).
+pub const NECROSIS_CT_MIN_HU: f64 = -5.0;
+pub const NECROSIS_CT_MAX_HU: f64 = 45.0;
+/// Passes of the boundary refinement (each moves the boundary by up to two voxels).
+pub const REFINE_MAX_PASSES: usize = 6;
+/// Macroscopic fat on CT: ≤ −10 HU (Park, AJR; research brief §1c).
+pub const FAT_MAX_HU: f32 = -10.0;
+/// Calcification on unenhanced CT: ≥ 130 HU (Agatston; research brief §1c).
+pub const CALCIUM_MIN_HU: f32 = 130.0;
+/// Fat inside the solid part's hull is added to the mass when it is at least this share
+/// of the hull (below it, the hull's fat is the fat plane around a lobulated edge).
+pub const FAT_HULL_MIN_FRACTION: f64 = 0.10;
+/// Distance beyond / inside the IVC wall where mass tissue counts as contact, mm (a fat
+/// plane thinner than ~3 mm is not resolved on CT).
+pub const CONTACT_OUTSIDE_MM: f64 = 3.0;
+pub const CONTACT_INSIDE_MM: f64 = 1.0;
+/// Angular step of the contact probe, degrees.
+pub const CONTACT_STEP_DEG: f64 = 5.0;
+/// Mass lying deeper than [`intraluminal_min_depth_mm`] inside the IVC contour, above
+/// this volume, is intraluminal extension, ml.
+pub const INTRALUMINAL_MIN_ML: f64 = 0.5;
+/// Smallest depth inside the IVC contour (distance to the nearest voxel outside it) at
+/// which mass tissue counts as intraluminal, mm. The IVC and mass outlines are each
+/// uncertain by about a voxel where they meet (partial volume); along a flattened,
+/// compressed IVC a boundary sliver 1–2 voxels deep fills much of the thin lumen
+/// (extrinsic liposarcoma phantom: 0.6 ml within 2.5 mm of the wall, 0.09 ml at ≥ 4 mm,
+/// none at ≥ 5 mm), while a tumour plug fills the lumen to its centre (leiomyosarcoma
+/// phantoms: ~35 ml at ≥ 4 mm). Our default, no published value.
+pub const INTRALUMINAL_MIN_DEPTH_MM: f64 = 4.0;
+/// The depth is at least this many in-plane voxels (coarse grids blur more), voxels.
+pub const INTRALUMINAL_MIN_DEPTH_VOXELS: f64 = 2.0;
+
+/// The depth inside the IVC contour at which mass tissue is intraluminal on a grid of
+/// this in-plane spacing, mm.
+pub fn intraluminal_min_depth_mm(inplane_spacing_mm: f64) -> f64 {
+    INTRALUMINAL_MIN_DEPTH_MM.max(INTRALUMINAL_MIN_DEPTH_VOXELS * inplane_spacing_mm)
+}
+
+/// A seeded region smaller than this after the growth rounds is grown again from the
+/// statistics of the seed's wider neighbourhood, ml (the automatic search's smallest
+/// mass is 5 ml; a region this small means the seed's own statistics held it in a patch).
+pub const SEED_RETRY_MAX_ML: f64 = 5.0;
+/// Radius of that wider neighbourhood, mm (our default, no published value).
+pub const SEED_RETRY_RADIUS_MM: f64 = 10.0;
+
+/// Seed neighbourhood radius over which the fat share is measured, mm.
+pub const SEED_FAT_RADIUS_MM: f64 = 10.0;
+/// A seed neighbourhood with at least this share of fat voxels is a fat-containing
+/// mass: its solid part is grown on fat-excluded features.
+pub const SEED_FAT_MIN_FRACTION: f64 = 0.10;
+/// Normalised convolution: smallest kernel weight of non-fat voxels giving a value.
+const NORMALISED_MIN_WEIGHT: f32 = 0.05;
+
+/// What the region finder returns: the mask on the stack grid.
+pub(crate) struct Region {
+    pub mask: Array3<bool>,
+    pub source: Source,
+}
+
+/// Build the mass model. A mass that cannot be found is `None` with the reason.
+pub fn build_mass(
+    volumes: &[Volume],
+    phases: &[PhaseInfo],
+    ivc: Option<&IvcModel>,
+    landmarks: &Landmarks,
+    opts: &SegmentOptions,
+) -> (Option<MassModel>, Vec<String>) {
+    let mut w: Vec<String> = Vec::new();
+    let Some(ref_idx) = reference_volume(phases, volumes.len()) else {
+        w.push("mass: no volume to measure on".into());
+        return (None, w);
+    };
+    let (ct, dynamic) = dynamic_phases(phases);
+    let dyn_idx: Vec<usize> = dynamic.iter().map(|(_, i)| *i).collect();
+
+    // The external mask, read first: its centroid places the box.
+    let mut external: Option<Mask> = None;
+    if let Some(input) = &opts.mass_mask {
+        match &input.read {
+            Ok(l) => {
+                w.extend(l.warnings.iter().map(|s| format!("mass mask: {s}")));
+                if l.mask.count() == 0 {
+                    w.push(format!("mass mask {}: empty label map", input.path.display()));
+                } else {
+                    external = Some(l.mask.clone());
+                }
+            }
+            Err(e) => w.push(format!("mass mask: {e}")),
+        }
+        if external.is_none() {
+            w.push("mass: the mass mask could not be used; no mass measured".into());
+            return (None, w);
+        }
+    }
+
+    let center: Point3<f64> = if let Some(m) = &external {
+        match m.centroid() {
+            Some(c) => c,
+            None => return (None, w),
+        }
+    } else if let Some(s) = opts.mass_seed {
+        s
+    } else {
+        match crate::mass_auto::search_center(volumes, phases, ivc) {
+            Some(c) => c,
+            None => {
+                w.push("mass: automatic search needs an IVC model or a study centre; none".into());
+                return (None, w);
+            }
+        }
+    };
+
+    let (shifts, notes) = registration::phase_shifts(volumes, &dyn_idx, ref_idx, &center, ct);
+    w.extend(notes);
+    let Some(stack) = PhaseStack::build(volumes, phases, &center, MASS_BOX_HALF_MM, &shifts) else {
+        w.push("mass: the mass region lies outside the reference series".into());
+        return (None, w);
+    };
+
+    let region = if let Some(m) = &external {
+        let r = m.resample_onto(&stack.geometry, stack.shape);
+        if r.count() < m.count() / 2 {
+            w.push("mass mask: less than half of the label map overlaps the analysed box".into());
+        }
+        Some(Region {
+            mask: r.data,
+            source: Source::Mask,
+        })
+    } else if let Some(seed) = opts.mass_seed {
+        match stack.index_of(&seed) {
+            Some(s) => grow_from_seed(&stack, s, &mut w).map(|mask| Region {
+                mask,
+                source: Source::Seed,
+            }),
+            None => {
+                w.push(format!(
+                    "mass seed ({:.1}, {:.1}, {:.1}) lies outside the reference series",
+                    seed.x, seed.y, seed.z
+                ));
+                None
+            }
+        }
+    } else {
+        crate::mass_auto::find_mass(&stack, ivc, landmarks, &mut w).map(|mask| Region {
+            mask,
+            source: Source::Auto,
+        })
+    };
+    let Some(region) = region else {
+        return (None, w);
+    };
+    if !region.mask.iter().any(|&b| b) {
+        w.push("mass: empty region".into());
+        return (None, w);
+    }
+    let model = measure_region(volumes, phases, &stack, region, ivc, landmarks, ref_idx, &mut w);
+    (model, w)
+}
+
+/// Statistics of the smoothed features over a set of voxels.
+fn feature_stats(stack: &PhaseStack, voxels: &[[usize; 3]]) -> Option<(Vec<f64>, Vec<f64>)> {
+    let nc = stack.phases.len();
+    let mut mu = vec![0.0; nc];
+    let mut sd = vec![0.0; nc];
+    for (c, ph) in stack.phases.iter().enumerate() {
+        let v: Vec<f64> = voxels
+            .iter()
+            .map(|&p| ph.smooth[p] as f64)
+            .filter(|x| x.is_finite())
+            .collect();
+        if v.is_empty() {
+            return None;
+        }
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64;
+        mu[c] = m;
+        sd[c] = var.sqrt();
+    }
+    Some((mu, sd))
+}
+
+fn ball(stack: &PhaseStack, seed: [usize; 3], r_mm: f64) -> Vec<[usize; 3]> {
+    let sp = stack.spacing_kji();
+    let n = [0, 1, 2].map(|a| (r_mm / sp[a]).ceil() as i64);
+    let mut out = Vec::new();
+    for dk in -n[0]..=n[0] {
+        for dj in -n[1]..=n[1] {
+            for di in -n[2]..=n[2] {
+                let d2 =
+                    (dk as f64 * sp[0]).powi(2) + (dj as f64 * sp[1]).powi(2) + (di as f64 * sp[2]).powi(2);
+                if d2 > r_mm * r_mm {
+                    continue;
+                }
+                let q = [seed[0] as i64 + dk, seed[1] as i64 + dj, seed[2] as i64 + di];
+                if q.iter()
+                    .zip(stack.shape.iter())
+                    .all(|(&x, &s)| x >= 0 && (x as usize) < s)
+                {
+                    out.push([q[0] as usize, q[1] as usize, q[2] as usize]);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// On CT, a seed in fat (a fat lobule of a liposarcoma, or just outside the mass) is moved
+/// to the nearest soft-tissue voxel within 25 mm, so growth follows the solid part.
+fn soft_tissue_seed(stack: &PhaseStack, seed: [usize; 3]) -> Option<[usize; 3]> {
+    let feat_ok = |p: [usize; 3]| {
+        stack
+            .phases
+            .iter()
+            .all(|ph| ph.smooth[p].is_finite() && ph.smooth[p] > FAT_MAX_HU && ph.smooth[p] < 300.0)
+    };
+    if !stack.ct || feat_ok(seed) {
+        return Some(seed);
+    }
+    let sp = stack.spacing_kji();
+    let mut best: Option<([usize; 3], f64)> = None;
+    for p in ball(stack, seed, 25.0) {
+        if feat_ok(p) {
+            let d = (0..3)
+                .map(|a| ((p[a] as f64 - seed[a] as f64) * sp[a]).powi(2))
+                .sum::<f64>();
+            if best.is_none_or(|(_, bd)| d < bd) {
+                best = Some((p, d));
+            }
+        }
+    }
+    best.map(|(p, _)| p)
+}
+
+/// Seed statistics: the seed ball's voxels near its per-phase median (within twice the
+/// floor on every phase), so that a ball straddling fat lobules or an edge starts from
+/// the tissue at the seed rather than from a blend of two tissues.
+fn seed_stats(stack: &PhaseStack, seed: [usize; 3], floors: &[f64]) -> Option<(Vec<f64>, Vec<f64>)> {
+    let near = ball(stack, seed, SEED_RADIUS_MM);
+    let nc = stack.phases.len();
+    let med: Vec<f64> = (0..nc)
+        .map(|c| {
+            let mut v: Vec<f64> = near
+                .iter()
+                .map(|&p| stack.phases[c].smooth[p] as f64)
+                .filter(|x| x.is_finite())
+                .collect();
+            v.sort_unstable_by(|a, b| a.total_cmp(b));
+            v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+        })
+        .collect();
+    let close: Vec<[usize; 3]> = near
+        .iter()
+        .copied()
+        .filter(|&p| {
+            (0..nc).all(|c| {
+                let v = stack.phases[c].smooth[p] as f64;
+                v.is_finite() && (v - med[c]).abs() <= 2.0 * floors[c]
+            })
+        })
+        .collect();
+    if close.len() >= 7 {
+        feature_stats(stack, &close)
+    } else {
+        feature_stats(stack, &[seed])
+    }
+}
+
+/// Breadth-first 6-connected growth from `seed` over voxels whose smoothed value lies in
+/// `[lo_c, hi_c]` on every phase. Returns the region and its voxel count.
+fn grow_interval(stack: &PhaseStack, seed: [usize; 3], lo: &[f64], hi: &[f64]) -> (Array3<bool>, usize) {
+    let dim = stack.phases[0].smooth.dim();
+    let accept = |p: [usize; 3]| -> bool {
+        stack.phases.iter().enumerate().all(|(c, ph)| {
+            let v = ph.smooth[p] as f64;
+            v.is_finite() && v >= lo[c] && v <= hi[c]
+        })
+    };
+    let mut r = Array3::from_elem(dim, false);
+    let mut q = VecDeque::from([seed]);
+    r[seed] = true;
+    let mut count = 1usize;
+    while let Some(p) = q.pop_front() {
+        for n in morph::neighbours6(p, dim) {
+            if !r[n] && accept(n) {
+                r[n] = true;
+                count += 1;
+                q.push_back(n);
+            }
+        }
+    }
+    (r, count)
+}
+
+/// Does the region reach the faces of the analysed box? A mass is bounded; a region that
+/// runs to the box faces has leaked into something larger (bowel, fat, an organ), unless
+/// the box itself was clamped to the volume.
+fn reaches_box_face(region: &Array3<bool>) -> bool {
+    let (nk, nj, ni) = region.dim();
+    region
+        .indexed_iter()
+        .any(|((k, j, i), &b)| b && (j == 0 || i == 0 || j + 1 == nj || i + 1 == ni || k == 0 || k + 1 == nk))
+}
+
+/// Which post-contrast phases to widen upwards (see [`widen_for_rim`]), or none.
+fn rim_widening(
+    stack: &PhaseStack,
+    region: &Array3<bool>,
+    lo: &[f64],
+    hi: &[f64],
+    floors: &[f64],
+) -> Vec<usize> {
+    let nc = stack.phases.len();
+    let dim = region.dim();
+    let mut boundary = 0usize;
+    let mut enh_blocked = 0usize;
+    let mut by_phase = vec![0usize; nc];
+    let mut seen = Array3::from_elem(dim, false);
+    for ((k, j, i), &b) in region.indexed_iter() {
+        if !b {
+            continue;
+        }
+        for n in morph::neighbours6([k, j, i], dim) {
+            if region[n] || seen[n] {
+                continue;
+            }
+            seen[n] = true;
+            let v: Vec<f64> = stack.phases.iter().map(|ph| ph.smooth[n] as f64).collect();
+            if v.iter().any(|x| !x.is_finite()) {
+                continue;
+            }
+            boundary += 1;
+            // Blocked only by post-contrast phases lying above the range by a few floors
+            // (a gradual front of stronger enhancement), the baseline inside its range.
+            let mut ok = true;
+            let mut fails: Vec<usize> = Vec::new();
+            for c in 0..nc {
+                let post = stack.phases[c].role.is_post_contrast();
+                if v[c] >= lo[c] && v[c] <= hi[c] {
+                    continue;
+                }
+                if post && v[c] > hi[c] && v[c] - hi[c] <= RIM_MAX_STEP_FLOORS * floors[c] {
+                    fails.push(c);
+                } else {
+                    ok = false;
+                }
+            }
+            if ok && !fails.is_empty() {
+                enh_blocked += 1;
+                for c in fails {
+                    by_phase[c] += 1;
+                }
+            }
+        }
+    }
+    if boundary == 0 || (enh_blocked as f64) < RIM_MIN_BOUNDARY_FRACTION * boundary as f64 {
+        return Vec::new();
+    }
+    (0..nc)
+        .filter(|&c| by_phase[c] as f64 >= 0.5 * enh_blocked as f64)
+        .collect()
+}
+
+/// The growth rounds (module docs, "Seed") from starting statistics `mu`, `sd`: the
+/// region, its voxel count and the last bounds.
+fn grow_rounds(
+    stack: &PhaseStack,
+    seed: [usize; 3],
+    mut mu: Vec<f64>,
+    mut sd: Vec<f64>,
+    floors: &[f64],
+    w: &mut Vec<String>,
+) -> (Array3<bool>, usize, (Vec<f64>, Vec<f64>)) {
+    let nc = stack.phases.len();
+    let dim = stack.phases[0].smooth.dim();
+    let mut region = Array3::from_elem(dim, false);
+    let mut prev_count = 0usize;
+    let mut bounds: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
+    for round in 0..GROW_MAX_ROUNDS {
+        let t: Vec<f64> = (0..nc).map(|c| (GROW_K_SD * sd[c]).max(floors[c])).collect();
+        let lo: Vec<f64> = (0..nc).map(|c| mu[c] - t[c]).collect();
+        let hi: Vec<f64> = (0..nc).map(|c| mu[c] + t[c]).collect();
+        let (r, count) = grow_interval(stack, seed, &lo, &hi);
+        // A sudden multi-fold jump, or a region running to the box faces, is a leak into
+        // a neighbouring organ: keep the last region.
+        if round > 0 && prev_count > 50 && (count > 4 * prev_count || reaches_box_face(&r)) {
+            w.push(format!(
+                "mass growth stopped at round {round}: the region would jump from {prev_count} to {count} voxels (leak)"
+            ));
+            break;
+        }
+        region = r;
+        bounds = (lo, hi);
+        let interior = morph::erode(&region, 1);
+        let vox: Vec<[usize; 3]> = {
+            let src = if interior.iter().filter(|&&b| b).count() >= 27 {
+                &interior
+            } else {
+                &region
+            };
+            src.indexed_iter()
+                .filter(|(_, &b)| b)
+                .map(|((k, j, i), _)| [k, j, i])
+                .collect()
+        };
+        if let Some((m, s)) = feature_stats(stack, &vox) {
+            mu = m;
+            sd = s;
+        }
+        if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+            eprintln!("round {round}: {count} voxels, mu {mu:.1?} sd {sd:.1?} tol {t:.1?}");
+        }
+        let change = (count as f64 - prev_count as f64).abs() / count.max(1) as f64;
+        prev_count = count;
+        if change < 0.005 {
+            break;
+        }
+    }
+    (region, prev_count, bounds)
+}
+
+/// Starting statistics from the wider neighbourhood of the seed: per phase the median
+/// and the robust SD (1.4826 × MAD) of the smoothed values within [`SEED_RETRY_RADIUS_MM`].
+/// For a seed in a patch of a heterogeneous tumour that differs from the rest (a strongly
+/// enhancing focus), the seed ball's own statistics are the patch's, and the growth never
+/// leaves it; the wider ball's spread is the tumour's texture.
+fn wide_seed_stats(stack: &PhaseStack, seed: [usize; 3]) -> Option<(Vec<f64>, Vec<f64>)> {
+    let near = ball(stack, seed, SEED_RETRY_RADIUS_MM);
+    let mut mu = Vec::new();
+    let mut sd = Vec::new();
+    for ph in &stack.phases {
+        let mut v: Vec<f64> = near
+            .iter()
+            .map(|&p| ph.smooth[p] as f64)
+            .filter(|x| x.is_finite())
+            .collect();
+        if v.len() < 7 {
+            return None;
+        }
+        v.sort_unstable_by(|a, b| a.total_cmp(b));
+        let med = v[v.len() / 2];
+        let mut dev: Vec<f64> = v.iter().map(|x| (x - med).abs()).collect();
+        dev.sort_unstable_by(|a, b| a.total_cmp(b));
+        mu.push(med);
+        sd.push(1.4826 * dev[dev.len() / 2]);
+    }
+    Some((mu, sd))
+}
+
+/// Seeded multi-phase region growing (module docs), then cavity filling and fat lobules.
+pub(crate) fn grow_from_seed(
+    stack: &PhaseStack,
+    seed: [usize; 3],
+    w: &mut Vec<String>,
+) -> Option<Array3<bool>> {
+    // A seed among fat lobules (a fat-containing mass): the smoothed features blend fat
+    // and solid tissue there, so the solid part is grown on features smoothed over the
+    // non-fat voxels only; the lobules come back from the solid part's hulls at the end.
+    let solid_features;
+    let full_stack = stack;
+    let fat_path = stack.ct && seed_fat_share(stack, seed) >= SEED_FAT_MIN_FRACTION;
+    let stack: &PhaseStack = if fat_path {
+        solid_features = fat_excluded(stack);
+        w.push("mass seed among fat: the solid part is grown on fat-excluded features".into());
+        &solid_features
+    } else {
+        stack
+    };
+    let Some(seed) = soft_tissue_seed(stack, seed) else {
+        w.push("mass seed lies in fat with no soft tissue within 25 mm; no mass grown".into());
+        return None;
+    };
+    // Floors from the smoothed noise of each phase, measured around the seed.
+    let near_mask = {
+        let mut m = Array3::from_elem(stack.phases[0].data.dim(), false);
+        for p in ball(stack, seed, 12.0) {
+            m[p] = true;
+        }
+        m
+    };
+    let sp = stack.geometry.spacing();
+    // Gaussian smoothing divides white noise by Π_a (2√π σ_a)^{1/2} (σ_a in voxels).
+    let reduction: f64 = sp
+        .iter()
+        .map(|s| {
+            let sv = (crate::stack::FEATURE_SMOOTH_SIGMA_MM / s).max(0.5);
+            (2.0 * std::f64::consts::PI.sqrt() * sv).sqrt()
+        })
+        .product();
+    let seed_mu: Vec<f64> = stack.phases.iter().map(|ph| ph.smooth[seed] as f64).collect();
+    let floors: Vec<f64> = stack
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(c, ph)| {
+            let noise = noise_sd(&ph.data, &near_mask).unwrap_or(0.0) / reduction;
+            let base = if stack.ct {
+                GROW_FLOOR_CT_HU
+            } else {
+                GROW_FLOOR_MR_FRACTION * seed_mu[c].abs()
+            };
+            base.max(GROW_FLOOR_NOISE_FACTOR * noise)
+        })
+        .collect();
+    let (mu, sd) = seed_stats(stack, seed, &floors)?;
+    if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+        eprintln!("seed {seed:?}: mu {mu:.1?} sd {sd:.1?} floors {floors:.1?}");
+    }
+
+    let (mut region, mut prev_count, mut bounds) = grow_rounds(stack, seed, mu, sd, &floors, w);
+    let vox_ml = stack.geometry.voxel_volume_mm3() / 1000.0;
+    if (prev_count as f64) * vox_ml < SEED_RETRY_MAX_ML {
+        if let Some((mu2, sd2)) = wide_seed_stats(stack, seed) {
+            let mut w2 = Vec::new();
+            let (r2, c2, b2) = grow_rounds(stack, seed, mu2, sd2, &floors, &mut w2);
+            if c2 > prev_count {
+                w.push(format!(
+                    "mass seed: the region from the seed's own statistics stopped at {:.1} ml; grown again from the statistics within {SEED_RETRY_RADIUS_MM} mm of the seed ({:.1} ml)",
+                    prev_count as f64 * vox_ml,
+                    c2 as f64 * vox_ml
+                ));
+                w.extend(w2);
+                (region, prev_count, bounds) = (r2, c2, b2);
+            }
+        }
+    }
+    if prev_count < 8 {
+        w.push("mass seed: the region around the seed is too small to be a mass".into());
+        return None;
+    }
+    if stack.baseline().is_some() {
+        let (lo, hi) = &bounds;
+        bounds.1 = widen_for_rim(stack, seed, &mut region, prev_count, lo, hi, &floors, w);
+    }
+    let weights: Vec<f64> = floors.iter().map(|f| 1.0 / f.max(1e-6)).collect();
+    let dbg = |name: &str, r: &Array3<bool>| {
+        if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+            let n = r.iter().filter(|&&b| b).count();
+            eprintln!(
+                "after {name}: {n} voxels, diameter {:.1} mm",
+                max_diameter(r, stack)
+            );
+        }
+    };
+    let mut region = morph::fill_holes(&region);
+    dbg("growth", &region);
+    let grown = region.clone();
+    let organ = {
+        let (lo, hi) = &bounds;
+        outside_tissue(stack, &grown, lo, hi, &floors)
+    };
+    for _ in 0..REFINE_MAX_PASSES {
+        if refine_boundary(stack, &mut region, &weights) == 0 {
+            break;
+        }
+    }
+    clamp_refinement(&mut region, &grown, REFINE_MAX_MOVE_VOX);
+    dbg("refine", &region);
+    drop_organ_like(stack, &mut region, &grown, &organ, &floors);
+    dbg("organ check", &region);
+    region = cut_thin_leaks(&region);
+    dbg("opening", &region);
+    let before_necrosis = region.clone();
+    add_necrosis(stack, &mut region);
+    region = fill_cavities(&region);
+    dbg("necrosis", &region);
+    // The necrosis' own border is placed once more; the rest of the outline was placed
+    // already (repeating the refinement creeps outwards along blurred contacts).
+    let added = region
+        .iter()
+        .zip(before_necrosis.iter())
+        .filter(|(&a, &b)| a && !b)
+        .count();
+    let n_before = before_necrosis.iter().filter(|&&b| b).count();
+    let added_mask: Array3<bool> = ndarray::Zip::from(&region)
+        .and(&before_necrosis)
+        .map_collect(|&r, &s| r && !s);
+    let necrosis = added_mask;
+    if added as f64 >= NECROSIS_REFINE_MIN_FRACTION * n_before as f64 {
+        let before = region.clone();
+        for _ in 0..2 {
+            refine_boundary(stack, &mut region, &weights);
+        }
+        clamp_refinement(&mut region, &before, REFINE_MAX_MOVE_VOX);
+        // Only the border near the necrosis moves (elsewhere the refinement would creep
+        // along a blurred contact, e.g. up the IVC past an intraluminal tumour's tip).
+        let near = morph::dilate(&necrosis, REFINE_MAX_MOVE_VOX + 1);
+        ndarray::Zip::from(&mut region)
+            .and(&before)
+            .and(&near)
+            .for_each(|r, &b, &n| {
+                if !n {
+                    *r = b;
+                }
+            });
+    }
+    let necrosis_joined = added as f64 >= NECROSIS_REFINE_MIN_FRACTION * n_before as f64;
+    if necrosis_joined {
+        // Before keeping the seed's component: a necrosis up to NECROSIS_MAX_GAP_VOX out
+        // is bridged by the blend between it and the solid part.
+        let (lo, hi) = &bounds;
+        add_necrosis_blend_and_rim(stack, &mut region, &before_necrosis, lo, hi, &floors);
+        dbg("blend and rim", &region);
+    }
+    region = morph::component_containing(&region, seed);
+    region = morph::fill_holes(&region);
+    dbg("refine 2", &region);
+    if necrosis_joined {
+        // Where the necrosis steps reached: the necrosis, its refined border, the blend.
+        let zone: Array3<bool> = ndarray::Zip::from(&region)
+            .and(&before_necrosis)
+            .map_collect(|&r, &s| r && !s);
+        add_raw_rim(stack, &mut region, &necrosis, &zone);
+        dbg("raw rim", &region);
+    }
+    add_edge_layer(stack, &mut region, &organ, &floors);
+    dbg("edge layer", &region);
+    if stack.ct {
+        add_fat_lobules(full_stack, &mut region, fat_path);
+        dbg("fat", &region);
+    }
+    Some(region)
+}
+
+/// Share of fat voxels (unsmoothed baseline or first phase ≤ [`FAT_MAX_HU`]) within
+/// [`SEED_FAT_RADIUS_MM`] of the seed.
+fn seed_fat_share(stack: &PhaseStack, seed: [usize; 3]) -> f64 {
+    let Some(ph) = stack.baseline().or(stack.phases.first()) else {
+        return 0.0;
+    };
+    let near = ball(stack, seed, SEED_FAT_RADIUS_MM);
+    let (mut fat, mut n) = (0usize, 0usize);
+    for p in near {
+        let v = ph.data[p];
+        if v.is_finite() {
+            n += 1;
+            fat += usize::from(v <= FAT_MAX_HU);
+        }
+    }
+    fat as f64 / n.max(1) as f64
+}
+
+/// The stack with each phase's features smoothed over the non-fat voxels only
+/// (normalised convolution, Knutsson & Westin 1993: G∗(w·x) / G∗w with w = 0 on fat),
+/// NaN on fat and where no non-fat voxel lies within the kernel. Solid tissue between fat
+/// lobules then keeps its own values instead of a fat–tissue blend.
+fn fat_excluded(stack: &PhaseStack) -> PhaseStack {
+    let mut out = stack.clone();
+    let Some(base) = stack.baseline().or(stack.phases.first()) else {
+        return out;
+    };
+    // Fat and its partial-volume layer (one voxel around it) are left out: a half-fat
+    // edge voxel would pull the solid values towards fat.
+    let fat = base.data.mapv(|v| !(v.is_finite() && v > FAT_MAX_HU));
+    let keep: Array3<f32> = morph::dilate(&fat, 1).mapv(|f| if f { 0.0 } else { 1.0 });
+    let sp = stack.geometry.spacing();
+    let norm = crate::vesselness::gaussian_smooth(&keep, sp, crate::stack::FEATURE_SMOOTH_SIGMA_MM);
+    for ph in &mut out.phases {
+        let weighted =
+            ndarray::Zip::from(&ph.data)
+                .and(&keep)
+                .map_collect(|&x, &k| if x.is_finite() { x * k } else { 0.0 });
+        let num = crate::vesselness::gaussian_smooth(&weighted, sp, crate::stack::FEATURE_SMOOTH_SIGMA_MM);
+        ph.smooth = ndarray::Zip::from(&num)
+            .and(&norm)
+            .and(&keep)
+            .and(&ph.data)
+            .map_collect(|&a, &b, &k, &x| {
+                if k > 0.0 && x.is_finite() && b > NORMALISED_MIN_WEIGHT {
+                    a / b
+                } else {
+                    f32::NAN
+                }
+            });
+    }
+    out
+}
+
+/// Between solid tumour and necrosis lies a blend (a few mm of partially necrotic tissue)
+/// that neither the solid's ranges nor the necrosis test accept, and beyond it, on the far
+/// side of an eccentric necrosis, a thin solid rim the growth never reached. Voxels next
+/// to the region near the necrosis join when their smoothed values are one mix of the
+/// solid's and the necrosis' means on every phase (a common weight, residual within
+/// tolerance); then the solid's own ranges are grown from the whole region, at most
+/// [`RIM_REGROW_MAX_VOX`] voxels out (a rim, not a new organ).
+fn add_necrosis_blend_and_rim(
+    stack: &PhaseStack,
+    region: &mut Array3<bool>,
+    solid: &Array3<bool>,
+    lo: &[f64],
+    hi: &[f64],
+    floors: &[f64],
+) {
+    let nc = stack.phases.len();
+    if lo.len() != nc || hi.len() != nc {
+        return;
+    }
+    let necrosis: Array3<bool> = ndarray::Zip::from(&*region)
+        .and(solid)
+        .map_collect(|&r, &s| r && !s);
+    let core = morph::erode(solid, 1);
+    let (Some((s_mu, s_sd)), Some((n_mu, _))) = (
+        stats_of(stack, &core).or_else(|| stats_of(stack, solid)),
+        stats_of(stack, &necrosis),
+    ) else {
+        return;
+    };
+    let tol: Vec<f64> = (0..nc).map(|c| (2.0 * floors[c]).max(2.0 * s_sd[c])).collect();
+    let near = morph::dilate(&necrosis, BLEND_NEAR_NECROSIS_VOX);
+    let hull = slice_hulls(region);
+    let dim = region.dim();
+    for _ in 0..BLEND_MAX_PASSES {
+        let mut add: Vec<[usize; 3]> = Vec::new();
+        for ((k, j, i), &b) in region.indexed_iter() {
+            let p = [k, j, i];
+            if b || !near[p] || !hull[p] || !morph::neighbours6(p, dim).any(|n| region[n]) {
+                continue;
+            }
+            let v: Vec<f64> = stack.phases.iter().map(|ph| ph.smooth[p] as f64).collect();
+            if v.iter().any(|x| !x.is_finite()) {
+                continue;
+            }
+            // Least-squares mixing weight, each phase in units of its tolerance.
+            let (mut num, mut den) = (0.0, 0.0);
+            for c in 0..nc {
+                let d = (n_mu[c] - s_mu[c]) / tol[c];
+                num += (v[c] - s_mu[c]) / tol[c] * d;
+                den += d * d;
+            }
+            if den <= 1e-9 {
+                continue;
+            }
+            let w = (num / den).clamp(0.0, 1.0);
+            if (0..nc).all(|c| (v[c] - (s_mu[c] + w * (n_mu[c] - s_mu[c]))).abs() <= tol[c]) {
+                add.push(p);
+            }
+        }
+        if add.is_empty() {
+            break;
+        }
+        for p in add {
+            region[p] = true;
+        }
+    }
+    // The solid's ranges, grown from the whole region, a few voxels out at most.
+    let limit = morph::dilate(region, RIM_REGROW_MAX_VOX);
+    let mut q: VecDeque<[usize; 3]> = region
+        .indexed_iter()
+        .filter(|(_, &b)| b)
+        .map(|((k, j, i), _)| [k, j, i])
+        .collect();
+    while let Some(p) = q.pop_front() {
+        for n in morph::neighbours6(p, dim) {
+            if region[n] || !limit[n] {
+                continue;
+            }
+            let ok = stack.phases.iter().enumerate().all(|(c, ph)| {
+                let v = ph.smooth[n] as f64;
+                v.is_finite() && v >= lo[c] && v <= hi[c]
+            });
+            if ok {
+                region[n] = true;
+                q.push_back(n);
+            }
+        }
+    }
+    *region = morph::fill_holes(region);
+}
+
+fn stats_of(stack: &PhaseStack, mask: &Array3<bool>) -> Option<(Vec<f64>, Vec<f64>)> {
+    let vox: Vec<[usize; 3]> = mask
+        .indexed_iter()
+        .filter(|(_, &b)| b)
+        .map(|((k, j, i), _)| [k, j, i])
+        .collect();
+    if vox.len() < 8 {
+        return None;
+    }
+    feature_stats(stack, &vox)
+}
+
+/// Mean and SD per phase of the unsmoothed values over a mask; `None` with fewer than 27
+/// voxels.
+fn raw_stats(stack: &PhaseStack, mask: &Array3<bool>) -> Option<(Vec<f64>, Vec<f64>)> {
+    let mut mu = Vec::new();
+    let mut sd = Vec::new();
+    for ph in &stack.phases {
+        let v: Vec<f64> = ph
+            .data
+            .iter()
+            .zip(mask.iter())
+            .filter(|(x, &m)| m && x.is_finite())
+            .map(|(&x, _)| x as f64)
+            .collect();
+        if v.len() < 27 {
+            return None;
+        }
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64;
+        mu.push(m);
+        sd.push(var.sqrt().max(1e-6));
+    }
+    Some((mu, sd))
+}
+
+/// The thin solid rim on the far side of an eccentric necrosis (between it and an organ
+/// alongside): its smoothed features blend necrosis, rim and organ, so neither the growth
+/// nor the blend step takes it, while its own unsmoothed values are plainly tumour. Within
+/// [`RIM_REGROW_MAX_VOX`] + 1 voxels of `zone` (where the necrosis steps added voxels), a
+/// voxel next to the region
+/// joins when its unsmoothed values lie within [`EDGE_RAW_K_SD`] SD of the solid part's or
+/// of the necrosis' on every phase and nearer them than the local outside (median of the
+/// voxels two to three steps out), layer by layer, at most [`RIM_REGROW_MAX_VOX`] layers.
+fn add_raw_rim(stack: &PhaseStack, region: &mut Array3<bool>, necrosis: &Array3<bool>, zone: &Array3<bool>) {
+    let solid: Array3<bool> = ndarray::Zip::from(&*region)
+        .and(necrosis)
+        .map_collect(|&r, &n| r && !n);
+    let (Some((s_mu, s_sd)), Some((n_mu, n_sd))) = (
+        raw_stats(stack, &morph::erode(&solid, 1)),
+        raw_stats(stack, &morph::erode(necrosis, 1)).or_else(|| raw_stats(stack, necrosis)),
+    ) else {
+        return;
+    };
+    let near = morph::dilate(zone, RIM_REGROW_MAX_VOX + 1);
+    let dim = region.dim();
+    let nc = stack.phases.len();
+    let r = RAW_RIM_OUTSIDE_VOX as i64;
+    for _ in 0..RIM_REGROW_MAX_VOX {
+        let d1 = morph::dilate(region, 1);
+        let d3 = morph::dilate(region, RAW_RIM_OUTSIDE_VOX);
+        let mut add: Vec<[usize; 3]> = Vec::new();
+        for ((k, j, i), &b) in region.indexed_iter() {
+            let p = [k, j, i];
+            if b || !near[p] || !morph::neighbours6(p, dim).any(|n| region[n]) {
+                continue;
+            }
+            let raw: Vec<f64> = stack.phases.iter().map(|ph| ph.data[p] as f64).collect();
+            if raw.iter().any(|v| !v.is_finite()) {
+                continue;
+            }
+            let within =
+                |mu: &[f64], sd: &[f64]| (0..nc).all(|c| (raw[c] - mu[c]).abs() <= EDGE_RAW_K_SD * sd[c]);
+            let dist =
+                |mu: &[f64], sd: &[f64]| -> f64 { (0..nc).map(|c| ((raw[c] - mu[c]) / sd[c]).powi(2)).sum() };
+            let d_in = match (within(&s_mu, &s_sd), within(&n_mu, &n_sd)) {
+                (true, true) => dist(&s_mu, &s_sd).min(dist(&n_mu, &n_sd)),
+                (true, false) => dist(&s_mu, &s_sd),
+                (false, true) => dist(&n_mu, &n_sd),
+                (false, false) => continue,
+            };
+            // The local outside, in the same units as the nearer inside class.
+            let sd = if within(&s_mu, &s_sd) { &s_sd } else { &n_sd };
+            let Some(med) = shell_medians(stack, &d1, &d3, p, r) else {
+                continue;
+            };
+            let d_out: f64 = (0..nc).map(|c| ((raw[c] - med[c]) / sd[c]).powi(2)).sum();
+            if d_in < d_out {
+                add.push(p);
+            }
+        }
+        if add.is_empty() {
+            break;
+        }
+        for p in add {
+            region[p] = true;
+        }
+    }
+    *region = morph::fill_holes(region);
+}
+
+/// Per-phase median of the local outside around voxel `p`: the voxels within `r` steps of
+/// it that lie in `d3` (the region dilated) but not in `d1` (its first layer). `None`
+/// when a phase has fewer than five finite values there.
+fn shell_medians(
+    stack: &PhaseStack,
+    d1: &Array3<bool>,
+    d3: &Array3<bool>,
+    p: [usize; 3],
+    r: i64,
+) -> Option<Vec<f64>> {
+    let dim = d1.dim();
+    let mut out: Vec<Vec<f64>> = vec![Vec::new(); stack.phases.len()];
+    for (q, _) in morph::cube(p, r, dim) {
+        if d1[q] || !d3[q] {
+            continue;
+        }
+        for (c, ph) in stack.phases.iter().enumerate() {
+            let v = ph.data[q];
+            if v.is_finite() {
+                out[c].push(v as f64);
+            }
+        }
+    }
+    if out.iter().any(|v| v.len() < 5) {
+        return None;
+    }
+    Some(
+        out.into_iter()
+            .map(|mut v| {
+                v.sort_unstable_by(|a, b| a.total_cmp(b));
+                v[v.len() / 2]
+            })
+            .collect(),
+    )
+}
+
+/// The partial-volume edge layer: the smoothed features blur a thin neighbour (a fat
+/// plane, a flattened vein) into the mass's outer voxels, so the midpoint refinement
+/// leaves out a last layer whose own values are plainly mass. A voxel next to the region
+/// joins when its unsmoothed value on every phase lies within [`EDGE_RAW_K_SD`] SD of the
+/// region's interior (SD of the raw interior: noise and the tumour's own texture), unless
+/// the candidate layer around it is an organ alongside ([`is_organ`] on the layer's mean):
+/// there the voxels passing are the organ's noise, not a layer of mass.
+fn add_edge_layer(stack: &PhaseStack, region: &mut Array3<bool>, organ: &[Vec<f64>], floors: &[f64]) {
+    let interior = morph::erode(region, 2);
+    let nc = stack.phases.len();
+    let Some((mu, sd)) = raw_stats(stack, &interior) else {
+        return;
+    };
+    let tol: Vec<f64> = sd.iter().map(|s| EDGE_RAW_K_SD * s).collect();
+    let dim = region.dim();
+    // The local outside: voxels two to three steps beyond the region.
+    let d1 = morph::dilate(region, 1);
+    let d3 = morph::dilate(region, 3);
+    let r = 3i64;
+    // The candidate layer (voxels next to the region), for its local means.
+    let candidates: Array3<bool> = ndarray::Zip::from(&d1)
+        .and(&*region)
+        .map_collect(|&a, &b| a && !b);
+    let mut add: Vec<[usize; 3]> = Vec::new();
+    for ((k, j, i), &b) in region.indexed_iter() {
+        if b {
+            continue;
+        }
+        let p = [k, j, i];
+        if !morph::neighbours6(p, dim).any(|n| region[n]) {
+            continue;
+        }
+        let raw: Vec<f64> = stack.phases.iter().map(|ph| ph.data[p] as f64).collect();
+        let ok = raw
+            .iter()
+            .enumerate()
+            .all(|(c, &v)| v.is_finite() && (v - mu[c]).abs() <= tol[c]);
+        if !ok {
+            continue;
+        }
+        // Nearer the interior's mean than the local outside's (per-phase median), in
+        // units of each phase's tolerance: a low-contrast neighbour (muscle, bowel) keeps
+        // its own voxels.
+        let Some(med) = shell_medians(stack, &d1, &d3, p, r) else {
+            continue;
+        };
+        let (mut d_in, mut d_out) = (0.0, 0.0);
+        for c in 0..nc {
+            let s = tol[c].max(1e-6);
+            d_in += ((raw[c] - mu[c]) / s).powi(2);
+            d_out += ((raw[c] - med[c]) / s).powi(2);
+        }
+        if d_in >= d_out {
+            continue;
+        }
+        // A candidate layer with an outside tissue's values is that organ's first layer
+        // (the boundary is already placed there); its single voxels pass by noise alone.
+        // Judged only for voxels that would join: two neighbourhood scans per voxel.
+        let organ_layer = !organ.is_empty()
+            && match (
+                layer_mean(stack, &candidates, p),
+                nearest_smoothed(stack, &interior, p, REFINE_RADIUS_VOX),
+            ) {
+                (Some(m), Some(local)) => is_organ(organ, &m, &local, floors),
+                _ => false,
+            };
+        if !organ_layer {
+            add.push(p);
+        }
+    }
+    for p in add {
+        region[p] = true;
+    }
+}
+
+/// The smoothed values of the voxels of `mask` spatially nearest `p` (averaged over ties),
+/// within `r` voxels; `None` when there is none.
+fn nearest_smoothed(stack: &PhaseStack, mask: &Array3<bool>, p: [usize; 3], r: i64) -> Option<Vec<f64>> {
+    let dim = mask.dim();
+    let sp = stack.spacing_kji();
+    let nc = stack.phases.len();
+    let mut best = (f64::INFINITY, vec![0.0; nc], 0usize);
+    for (q, [dk, dj, di]) in morph::cube(p, r, dim) {
+        if !mask[q] {
+            continue;
+        }
+        let v: Vec<f64> = stack.phases.iter().map(|ph| ph.smooth[q] as f64).collect();
+        if v.iter().any(|x| !x.is_finite()) {
+            continue;
+        }
+        let d = (dk as f64 * sp[0]).powi(2) + (dj as f64 * sp[1]).powi(2) + (di as f64 * sp[2]).powi(2);
+        if d < best.0 - 1e-9 {
+            best = (d, v, 1);
+        } else if (d - best.0).abs() <= 1e-9 {
+            for (a, b) in best.1.iter_mut().zip(v) {
+                *a += b;
+            }
+            best.2 += 1;
+        }
+    }
+    (best.2 > 0).then(|| best.1.into_iter().map(|x| x / best.2 as f64).collect())
+}
+
+/// Mean unsmoothed value per phase over the voxels of `p`'s layer (`layer[q] ==
+/// layer[p]`, non-zero) within [`LAYER_AVG_RADIUS_VOX`] of it.
+fn layer_mean<T: PartialEq + Copy + Default>(
+    stack: &PhaseStack,
+    layer: &Array3<T>,
+    p: [usize; 3],
+) -> Option<Vec<f64>> {
+    let dim = layer.dim();
+    let id = layer[p];
+    if id == T::default() {
+        return None;
+    }
+    let r = LAYER_AVG_RADIUS_VOX;
+    let nc = stack.phases.len();
+    let mut sum = vec![0.0; nc];
+    let mut n = 0usize;
+    for (q, _) in morph::cube(p, r, dim) {
+        if layer[q] != id {
+            continue;
+        }
+        // Voxels the features leave out (fat on the fat-excluded path) stay out.
+        if stack.phases.iter().any(|ph| !ph.smooth[q].is_finite()) {
+            continue;
+        }
+        let v: Vec<f64> = stack.phases.iter().map(|ph| ph.data[q] as f64).collect();
+        if v.iter().any(|x| !x.is_finite()) {
+            continue;
+        }
+        for (s, x) in sum.iter_mut().zip(v) {
+            *s += x;
+        }
+        n += 1;
+    }
+    (n > 0).then(|| sum.into_iter().map(|s| s / n as f64).collect())
+}
+
+/// Pure outside tissue around the grown region: voxels at least [`ORGAN_MIN_DEPTH_VOX`]
+/// beyond it, outside the growth's range `[lo, hi]` by [`ORGAN_MIN_OFFSET_FLOORS`] on some
+/// phase, and homogeneous (each 6-neighbour within [`ORGAN_MAX_STEP_FLOORS`] floors on every
+/// phase: tissue, not the blend at an edge). Their smoothed values are the organs'
+/// own values, which a thin strip of the organ keeps on its unsmoothed voxels even where
+/// the smoothing blends it with the mass and the fat beyond.
+fn outside_tissue(
+    stack: &PhaseStack,
+    grown: &Array3<bool>,
+    lo: &[f64],
+    hi: &[f64],
+    floors: &[f64],
+) -> Vec<Vec<f64>> {
+    let dim = grown.dim();
+    let near = morph::dilate(grown, ORGAN_MIN_DEPTH_VOX - 1);
+    let reach = morph::dilate(grown, ORGAN_RADIUS_VOX);
+    // Values binned by a floor per phase: one mean per occupied bin.
+    let mut bins: std::collections::HashMap<Vec<i64>, (Vec<f64>, usize)> = Default::default();
+    for ((k, j, i), &r) in reach.indexed_iter() {
+        let p = [k, j, i];
+        if !r || near[p] {
+            continue;
+        }
+        let mut refused = false;
+        let mut pure = true;
+        let mut v = Vec::with_capacity(floors.len());
+        for (c, ph) in stack.phases.iter().enumerate() {
+            let x = ph.smooth[p] as f64;
+            if !x.is_finite() {
+                pure = false;
+                break;
+            }
+            let f = floors[c];
+            if x < lo[c] - ORGAN_MIN_OFFSET_FLOORS * f || x > hi[c] + ORGAN_MIN_OFFSET_FLOORS * f {
+                refused = true;
+            }
+            let step = ORGAN_MAX_STEP_FLOORS * f;
+            if morph::neighbours6(p, dim).any(|n| {
+                let w = ph.smooth[n] as f64;
+                !w.is_finite() || (w - x).abs() > step
+            }) {
+                pure = false;
+                break;
+            }
+            v.push(x);
+        }
+        if !(refused && pure) {
+            continue;
+        }
+        let key: Vec<i64> = v
+            .iter()
+            .zip(floors)
+            .map(|(x, f)| (x / f.max(1e-6)).floor() as i64)
+            .collect();
+        let e = bins.entry(key).or_insert_with(|| (vec![0.0; v.len()], 0));
+        for (a, x) in e.0.iter_mut().zip(&v) {
+            *a += x;
+        }
+        e.1 += 1;
+    }
+    bins.into_values()
+        .map(|(s, n)| s.into_iter().map(|x| x / n as f64).collect())
+        .collect()
+}
+
+/// Is `v` (a layer's mean unsmoothed values) an outside tissue rather than the mass: within
+/// [`ORGAN_MATCH_FLOORS`] floors of an outside tissue's values ([`outside_tissue`]) on
+/// every phase and nearer it than the mass's local value `mass` (distances in floors),
+/// while not within that tolerance of `mass` on every phase (against a neighbour of low
+/// contrast, a layer straddling both matches both and is left as it is).
+fn is_organ(organ: &[Vec<f64>], v: &[f64], mass: &[f64], floors: &[f64]) -> bool {
+    let within = |o: &[f64]| {
+        o.iter()
+            .zip(v.iter().zip(floors))
+            .all(|(&m, (&x, &f))| (x - m).abs() <= ORGAN_MATCH_FLOORS * f)
+    };
+    let dist = |o: &[f64]| -> f64 {
+        o.iter()
+            .zip(v.iter().zip(floors))
+            .map(|(&m, (&x, &f))| ((x - m) / f.max(1e-6)).powi(2))
+            .sum()
+    };
+    if within(mass) {
+        return false;
+    }
+    let d_mass = dist(mass);
+    organ.iter().any(|o| within(o) && dist(o) < d_mass)
+}
+
+/// The midpoint refinement judges a voxel on smoothed values against the *nearest*
+/// outside voxel; where a strip of an organ 1–3 voxels thick lies between the mass and
+/// fat, that outside is the fat, and the strip's blend of mass, organ and fat lies nearer
+/// the mass (the mimic's liver strip: 6.7 ml, +10 mm of diameter). A voxel the
+/// refinement added is dropped when its layer — the added voxels at the same depth from
+/// the grown region within [`LAYER_AVG_RADIUS_VOX`], their mean unsmoothed values — is an
+/// outside tissue rather than the mass ([`is_organ`]; the mass's local value is the
+/// smoothed value of the nearest voxel of the grown region's interior). Single raw voxels
+/// are too noisy for this (mass and liver differ by ~3 noise SDs over all phases); the
+/// layer's mean is not blended across the edge.
+fn drop_organ_like(
+    stack: &PhaseStack,
+    region: &mut Array3<bool>,
+    grown: &Array3<bool>,
+    organ: &[Vec<f64>],
+    floors: &[f64],
+) {
+    // No outside tissue found: nothing can be judged an organ's layer.
+    if organ.is_empty() {
+        return;
+    }
+    // The local mass value: the nearest voxel of the grown region's interior (as the
+    // midpoint refinement's inside), so a tumour's rim is judged against its rim.
+    let interior = morph::erode(grown, 2);
+    if !interior.iter().any(|&b| b) {
+        return;
+    }
+    // Depth of each added voxel: 6-neighbourhood steps from the grown region.
+    let dim = region.dim();
+    let mut depth = Array3::from_elem(dim, 0u8);
+    let mut reach = grown.clone();
+    for d in 1..=(REFINE_MAX_MOVE_VOX as u8) {
+        reach = morph::dilate(&reach, 1);
+        ndarray::Zip::from(&mut depth)
+            .and(&reach)
+            .and(&*region)
+            .and(grown)
+            .for_each(|dp, &r, &x, &g| {
+                if r && x && !g && *dp == 0 {
+                    *dp = d;
+                }
+            });
+    }
+    let mut drop: Vec<[usize; 3]> = Vec::new();
+    for ((k, j, i), &b) in region.indexed_iter() {
+        let p = [k, j, i];
+        if !b || grown[p] || depth[p] == 0 {
+            continue;
+        }
+        let Some(raw) = layer_mean(stack, &depth, p) else {
+            continue;
+        };
+        let Some(mu) = nearest_smoothed(
+            stack,
+            &interior,
+            p,
+            REFINE_RADIUS_VOX + REFINE_MAX_MOVE_VOX as i64,
+        ) else {
+            continue;
+        };
+        if is_organ(organ, &raw, &mu, floors) {
+            drop.push(p);
+        }
+    }
+    if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+        eprintln!(
+            "organ check: {} outside tissue values, {} refined voxels dropped",
+            organ.len(),
+            drop.len()
+        );
+    }
+    for p in drop {
+        region[p] = false;
+    }
+}
+
+/// Enhancing rim: when most of the region's boundary is held back only by stronger
+/// enhancement on some post-contrast phases (the baseline matching, the excess a few
+/// floors: a gradual front, not an edge to another tissue), the tumour goes on as its
+/// more enhancing periphery (peripheral / centripetal enhancement). Those phases' upper
+/// bounds are raised one floor at a time and the growth repeated, until the boundary is
+/// mostly other tissue (an organ differs on the baseline, or by an edge), the widening
+/// reaches [`RIM_MAX_WIDEN_FLOORS`], or the region leaks.
+#[allow(clippy::too_many_arguments)]
+fn widen_for_rim(
+    stack: &PhaseStack,
+    seed: [usize; 3],
+    region: &mut Array3<bool>,
+    mut count: usize,
+    lo: &[f64],
+    hi: &[f64],
+    floors: &[f64],
+    w: &mut Vec<String>,
+) -> Vec<f64> {
+    let mut hi = hi.to_vec();
+    let start = hi.clone();
+    let count0 = count;
+    for _ in 0..RIM_MAX_ROUNDS {
+        let widen = rim_widening(stack, region, lo, &hi, floors);
+        if widen.is_empty() {
+            break;
+        }
+        let mut h2 = hi.clone();
+        for &c in &widen {
+            h2[c] += floors[c];
+        }
+        if widen
+            .iter()
+            .any(|&c| h2[c] - start[c] > RIM_MAX_WIDEN_FLOORS * floors[c])
+        {
+            break;
+        }
+        let (r, n) = grow_interval(stack, seed, lo, &h2);
+        if n > 4 * count.max(1) || reaches_box_face(&r) {
+            w.push("mass growth: the enhancing-rim widening would leak; stopped".into());
+            break;
+        }
+        *region = r;
+        count = n;
+        hi = h2;
+        if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+            eprintln!("rim widening {widen:?}: {count} voxels, hi {hi:.1?}");
+        }
+    }
+    if count > count0 && std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+        eprintln!("rim widening: {count0} -> {count} voxels");
+    }
+    hi
+}
+
+/// The midpoint refinement corrects the blur of the smoothing (at most about two σ, two
+/// voxels); it may not move the boundary further than [`REFINE_MAX_MOVE_VOX`] from where
+/// it started, so a blurred contact with a vessel is not followed.
+fn clamp_refinement(region: &mut Array3<bool>, start: &Array3<bool>, max_move: usize) {
+    let allowed = morph::dilate(start, max_move);
+    let keep = morph::erode(start, max_move);
+    ndarray::Zip::from(region)
+        .and(&allowed)
+        .and(&keep)
+        .for_each(|r, &a, &k| *r = (*r && a) || k);
+}
+
+/// Morphological opening by [`LEAK_OPENING_VOX`] steps (the largest eroded component,
+/// grown back): tongues of the region thinner than about twice that (a leak along a
+/// blurred contact with bowel or a vessel) are cut; the region's own outline is kept.
+fn cut_thin_leaks(region: &Array3<bool>) -> Array3<bool> {
+    let eroded = morph::erode(region, LEAK_OPENING_VOX);
+    // Every substantial part survives (an intraluminal plug joined to the extraluminal
+    // part through the wall is a neck, not a leak); small eroded pieces are leaks.
+    let (labels, sizes) = morph::label_components(&eroded);
+    let largest = sizes.iter().skip(1).copied().max().unwrap_or(0);
+    let keep: Vec<bool> = sizes
+        .iter()
+        .enumerate()
+        .map(|(l, &n)| l > 0 && n as f64 >= LEAK_MIN_PART_FRACTION * largest as f64)
+        .collect();
+    let core = labels.mapv(|l| keep[l as usize]);
+    if !core.iter().any(|&b| b) {
+        return region.clone();
+    }
+    let back = morph::dilate(&core, LEAK_OPENING_VOX);
+    let mut out = region.clone();
+    ndarray::Zip::from(&mut out)
+        .and(&back)
+        .for_each(|o, &b| *o = *o && b);
+    out
+}
+
+/// Move the boundary to the midpoint between the local inside and outside values: each
+/// voxel within two voxels of the boundary joins (or stays) when its smoothed features are
+/// closer to some nearby interior voxel than to any voxel of the nearby outside band
+/// (distances in units of each phase's tolerance floor). Nearest values, not means: the
+/// band may hold several tissues (fat and liver), and a mean of them matches neither.
+fn refine_boundary(stack: &PhaseStack, region: &mut Array3<bool>, weights: &[f64]) -> usize {
+    let inner = morph::erode(region, 2);
+    let d1 = morph::dilate(region, 2);
+    let d2 = morph::dilate(region, 4);
+    let band: Array3<bool> = ndarray::Zip::from(&d2).and(&d1).map_collect(|&a, &b| a && !b);
+    let shell: Array3<bool> = ndarray::Zip::from(&d1).and(&inner).map_collect(|&a, &b| a && !b);
+    let dim = region.dim();
+    let r = REFINE_RADIUS_VOX + 1;
+    let inv = weights;
+    let feat = |q: [usize; 3]| -> Option<Vec<f64>> {
+        stack
+            .phases
+            .iter()
+            .zip(inv)
+            .map(|(ph, s)| {
+                let v = ph.smooth[q];
+                v.is_finite().then_some(v as f64 * s)
+            })
+            .collect()
+    };
+    let mut changes: Vec<([usize; 3], bool)> = Vec::new();
+    for ((k, j, i), &s) in shell.indexed_iter() {
+        if !s {
+            continue;
+        }
+        let p = [k, j, i];
+        let Some(fp) = feat(p) else { continue };
+        // The spatially nearest interior and band voxels (averaged over ties) give the
+        // local inside and outside values.
+        let sp = stack.spacing_kji();
+        let nc = fp.len();
+        let mut best_in = (f64::INFINITY, vec![0.0; nc], 0usize);
+        let mut best_out = (f64::INFINITY, vec![0.0; nc], 0usize);
+        for dk in -r..=r {
+            for dj in -r..=r {
+                for di in -r..=r {
+                    let q = [k as i64 + dk, j as i64 + dj, i as i64 + di];
+                    if q[0] < 0 || q[1] < 0 || q[2] < 0 {
+                        continue;
+                    }
+                    let q = [q[0] as usize, q[1] as usize, q[2] as usize];
+                    if q[0] >= dim.0 || q[1] >= dim.1 || q[2] >= dim.2 {
+                        continue;
+                    }
+                    let (is_in, is_out) = (inner[q], band[q]);
+                    if !(is_in || is_out) {
+                        continue;
+                    }
+                    let Some(fq) = feat(q) else { continue };
+                    let dist = (dk as f64 * sp[0]).powi(2)
+                        + (dj as f64 * sp[1]).powi(2)
+                        + (di as f64 * sp[2]).powi(2);
+                    let slot = if is_in { &mut best_in } else { &mut best_out };
+                    if dist < slot.0 - 1e-9 {
+                        *slot = (dist, fq, 1);
+                    } else if (dist - slot.0).abs() <= 1e-9 {
+                        for (a, b) in slot.1.iter_mut().zip(&fq) {
+                            *a += b;
+                        }
+                        slot.2 += 1;
+                    }
+                }
+            }
+        }
+        let dist_to = |slot: &(f64, Vec<f64>, usize)| -> f64 {
+            if slot.2 == 0 {
+                return f64::INFINITY;
+            }
+            fp.iter()
+                .zip(&slot.1)
+                .map(|(a, b)| (a - b / slot.2 as f64).powi(2))
+                .sum()
+        };
+        let (din, dout) = (dist_to(&best_in), dist_to(&best_out));
+        if din.is_finite() && dout.is_finite() {
+            let want = din < dout;
+            if want != region[p] {
+                changes.push((p, want));
+            }
+        }
+    }
+    let n = changes.len();
+    for (p, v) in changes {
+        region[p] = v;
+    }
+    n
+}
+
+/// Is voxel `p` non-enhancing tissue (necrosis; test in [`add_necrosis`]), judged on the
+/// smoothed features? `base_mean`: the region's mean baseline value.
+fn non_enhancing(
+    ct: bool,
+    base: &crate::stack::StackPhase,
+    post: &[&crate::stack::StackPhase],
+    p: [usize; 3],
+    base_mean: f64,
+) -> bool {
+    let b = base.smooth[p] as f64;
+    if !b.is_finite() {
+        return false;
+    }
+    let base_ok = if ct {
+        (NECROSIS_CT_MIN_HU..=NECROSIS_CT_MAX_HU).contains(&b)
+    } else {
+        b >= 0.5 * base_mean
+    };
+    base_ok
+        && post.iter().all(|ph| {
+            let v = ph.smooth[p] as f64;
+            let d = if ct {
+                v - b
+            } else {
+                (v - b) / b.abs().max(1e-9) * 100.0
+            };
+            v.is_finite() && d < NECROSIS_MAX_ENHANCEMENT
+        })
+}
+
+/// Non-enhancing tissue (necrosis) within [`NECROSIS_MAX_GAP_VOX`] voxels of the region
+/// joins it: every post-contrast
+/// phase within [`NECROSIS_MAX_ENHANCEMENT`] of the baseline, and a baseline value of
+/// fluid / necrosis (CT −5…45 HU; MRI at least half the region's T1 signal, which keeps
+/// fat-suppressed fat out). A component larger than the region, or reaching the edge of
+/// the analysed box, is something else (bowel, ascites) and stays out.
+fn add_necrosis(stack: &PhaseStack, region: &mut Array3<bool>) {
+    let Some(base) = stack.baseline() else { return };
+    let post: Vec<&crate::stack::StackPhase> = stack
+        .phases
+        .iter()
+        .filter(|p| p.role.is_post_contrast())
+        .collect();
+    if post.is_empty() {
+        return;
+    }
+    let n_region = region.iter().filter(|&&b| b).count();
+    let base_mean = {
+        let v: Vec<f64> = base
+            .smooth
+            .iter()
+            .zip(region.iter())
+            .filter(|(x, &m)| m && x.is_finite())
+            .map(|(&x, _)| x as f64)
+            .collect();
+        if v.is_empty() {
+            return;
+        }
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    // Necrosis lies inside the tumour's outline: within the slice-wise hull, widened by
+    // a few voxels where the growth missed a thin solid rim beyond an eccentric necrosis.
+    let hull = morph::dilate(&slice_hulls(region), NECROSIS_HULL_MARGIN_VOX);
+    let cand: Array3<bool> = ndarray::Zip::indexed(&base.smooth).map_collect(|(k, j, i), _| {
+        let p = [k, j, i];
+        !region[p] && hull[p] && non_enhancing(stack.ct, base, &post, p, base_mean)
+    });
+    if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+        let in_hull = hull.iter().zip(region.iter()).filter(|(&h, &r)| h && !r).count();
+        let base_pass =
+            ndarray::Zip::from(&base.smooth)
+                .and(&hull)
+                .and(&*region)
+                .fold(0usize, |a, &b, &h, &r| {
+                    let b = b as f64;
+                    a + usize::from(
+                        h && !r
+                            && b.is_finite()
+                            && (if stack.ct {
+                                (NECROSIS_CT_MIN_HU..=NECROSIS_CT_MAX_HU).contains(&b)
+                            } else {
+                                b >= 0.5 * base_mean
+                            }),
+                    )
+                });
+        eprintln!("necrosis: hull-only voxels {in_hull}, baseline ok {base_pass}, base mean {base_mean:.1}");
+    }
+    let (labels, sizes) = morph::label_components(&cand);
+    if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+        let mut big: Vec<usize> = sizes.clone();
+        big.sort_unstable_by(|a, b| b.cmp(a));
+        eprintln!(
+            "necrosis candidates: {} voxels, largest components {:?}, region {n_region}",
+            cand.iter().filter(|&&b| b).count(),
+            &big[..big.len().min(5)]
+        );
+    }
+    let dim = region.dim();
+    // The blend between solid tumour and necrosis (a few mm) separates them.
+    let near = morph::dilate(region, NECROSIS_MAX_GAP_VOX);
+    let mut touching = vec![false; sizes.len()];
+    let mut at_edge = vec![false; sizes.len()];
+    for ((k, j, i), &l) in labels.indexed_iter() {
+        if l == 0 {
+            continue;
+        }
+        if near[[k, j, i]] {
+            touching[l as usize] = true;
+        }
+        if k == 0 || j == 0 || i == 0 || k + 1 == dim.0 || j + 1 == dim.1 || i + 1 == dim.2 {
+            at_edge[l as usize] = true;
+        }
+    }
+    for ((k, j, i), &l) in labels.indexed_iter() {
+        let l = l as usize;
+        if l > 0 && touching[l] && !at_edge[l] && sizes[l] <= n_region {
+            region[[k, j, i]] = true;
+        }
+    }
+}
+
+/// Cavities of the region after a closing of [`CAVITY_CLOSING_VOX`] voxels (a necrotic core whose thin
+/// solid rim has a gap still counts as enclosed); only the cavities are added, not the
+/// closing itself.
+fn fill_cavities(region: &Array3<bool>) -> Array3<bool> {
+    let closed = morph::erode(&morph::dilate(region, CAVITY_CLOSING_VOX), CAVITY_CLOSING_VOX);
+    let filled = morph::fill_holes(&closed);
+    let mut out = region.clone();
+    ndarray::Zip::from(&mut out)
+        .and(&filled)
+        .and(&closed)
+        .for_each(|o, &f, &c| {
+            if f && !c {
+                *o = true;
+            }
+        });
+    morph::fill_holes(&out)
+}
+
+/// Per-slice convex hull of a mask (slices along the grid's k axis).
+fn slice_hulls(region: &Array3<bool>) -> Array3<bool> {
+    let (nk, nj, ni) = region.dim();
+    let mut out = Array3::from_elem((nk, nj, ni), false);
+    for k in 0..nk {
+        let pts: Vec<(i64, i64)> = (0..nj)
+            .flat_map(|j| (0..ni).map(move |i| (j, i)))
+            .filter(|&(j, i)| region[[k, j, i]])
+            .map(|(j, i)| (j as i64, i as i64))
+            .collect();
+        if pts.is_empty() {
+            continue;
+        }
+        let (j0, j1) = (
+            pts.iter().map(|p| p.0).min().unwrap_or(0),
+            pts.iter().map(|p| p.0).max().unwrap_or(0),
+        );
+        let (i0, i1) = (
+            pts.iter().map(|p| p.1).min().unwrap_or(0),
+            pts.iter().map(|p| p.1).max().unwrap_or(0),
+        );
+        let h = convex_hull(pts);
+        for j in j0..=j1 {
+            for i in i0..=i1 {
+                if in_hull(&h, (j, i)) {
+                    out[[k, j as usize, i as usize]] = true;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Add the fat voxels (baseline or first phase ≤ −10 HU) inside the region's slice-wise
+/// convex hulls when they make up ≥ [`FAT_HULL_MIN_FRACTION`] of the mass so extended.
+/// `all_axes`: hulls of the axial, coronal and sagittal slices (their union stays inside
+/// the region's 3-D convex hull), so fat lobules at the top and bottom of a fat-containing
+/// mass, which no axial slice of its solid part encloses, join too; else axial only.
+fn add_fat_lobules(stack: &PhaseStack, region: &mut Array3<bool>, all_axes: bool) {
+    let Some(ph) = stack.baseline().or(stack.phases.first()) else {
+        return;
+    };
+    let n_region = region.iter().filter(|&&b| b).count();
+    let mut hull = slice_hulls(region);
+    if all_axes {
+        for axis in [1, 2] {
+            // Put `axis` first, take its slices' hulls, and swap back.
+            let swapped = region.view().permuted_axes(swap_first(axis)).to_owned();
+            let h = slice_hulls(&swapped);
+            let back = h.view().permuted_axes(swap_first(axis)).to_owned();
+            ndarray::Zip::from(&mut hull)
+                .and(&back)
+                .for_each(|a, &b| *a = *a || b);
+        }
+    }
+    let fat_add: Vec<[usize; 3]> = hull
+        .indexed_iter()
+        .filter(|&((k, j, i), &h)| {
+            let p = [k, j, i];
+            h && !region[p] && ph.smooth[p].is_finite() && ph.smooth[p] <= FAT_MAX_HU
+        })
+        .map(|((k, j, i), _)| [k, j, i])
+        .collect();
+    let frac = fat_add.len() as f64 / (fat_add.len() + n_region).max(1) as f64;
+    if frac >= FAT_HULL_MIN_FRACTION {
+        for p in fat_add {
+            region[p] = true;
+        }
+        *region = morph::fill_holes(region);
+    }
+}
+
+/// Axis order that exchanges axis 0 with `axis` (its own inverse).
+fn swap_first(axis: usize) -> [usize; 3] {
+    match axis {
+        1 => [1, 0, 2],
+        2 => [2, 1, 0],
+        _ => [0, 1, 2],
+    }
+}
+
+/// Largest distance between boundary voxel centres, plus the voxel's extent along that
+/// direction (the centres sit half a voxel inside the surface at each end).
+fn max_diameter(mask: &Array3<bool>, stack: &PhaseStack) -> f64 {
+    let dim = mask.dim();
+    let mut pts: Vec<Point3<f64>> = Vec::new();
+    for ((k, j, i), &b) in mask.indexed_iter() {
+        if !b {
+            continue;
+        }
+        let p = [k, j, i];
+        let border = k == 0 || j == 0 || i == 0 || k + 1 == dim.0 || j + 1 == dim.1 || i + 1 == dim.2;
+        if border || morph::neighbours6(p, dim).any(|n| !mask[n]) {
+            pts.push(stack.world(p));
+        }
+    }
+    let stride = (pts.len() / 3000).max(1);
+    let pts: Vec<Point3<f64>> = pts.into_iter().step_by(stride).collect();
+    let mut best = (0.0f64, Vector3::x());
+    for (a, p) in pts.iter().enumerate() {
+        for q in &pts[a + 1..] {
+            let d = (p - q).norm();
+            if d > best.0 {
+                best = (d, (p - q) / d.max(1e-12));
+            }
+        }
+    }
+    let g = &stack.geometry;
+    let extent: f64 = (0..3).map(|a| g.step(a).dot(&best.1).abs()).sum();
+    best.0 + extent
+}
+
+fn segment_at(z: f64, l: &Landmarks) -> Option<IvcSegment> {
+    let (h, r) = (l.hepatic_vein_confluence_z_mm?, l.renal_vein_inflow_z_mm?);
+    Some(if z >= h {
+        IvcSegment::Upper
+    } else if z >= r {
+        IvcSegment::Middle
+    } else {
+        IvcSegment::Lower
+    })
+}
+
+/// Contact arc (degrees, largest over the sections) and the z range of contact, probing
+/// 72 directions per IVC section: the wall is where the IVC mask ends along each ray;
+/// contact where the mass lies 3 mm outside or 1 mm inside it.
+fn contact(ivc: &IvcModel, mass: &Mask) -> (Option<f64>, Option<[f64; 2]>) {
+    let mut best: f64 = 0.0;
+    let mut zr: Option<[f64; 2]> = None;
+    let steps = (360.0 / CONTACT_STEP_DEG).round() as usize;
+    for s in &ivc.profile {
+        let c = Point3::new(s.center_mm[0], s.center_mm[1], s.center_mm[2]);
+        let t = Vector3::new(s.tangent[0], s.tangent[1], s.tangent[2]);
+        let t = if t.norm() > 1e-9 {
+            t.normalize()
+        } else {
+            Vector3::z()
+        };
+        let a = if t.x.abs() < 0.9 {
+            Vector3::x()
+        } else {
+            Vector3::y()
+        };
+        let u = (a - t * a.dot(&t)).normalize();
+        let v = t.cross(&u);
+        let mut hits = 0usize;
+        for n in 0..steps {
+            let th = (n as f64 * CONTACT_STEP_DEG).to_radians();
+            let d = u * th.cos() + v * th.sin();
+            // Walk out of the IVC mask in 0.5 mm steps, up to 40 mm.
+            let mut r = 0.0;
+            let mut inside_seen = false;
+            while r < 40.0 {
+                let p = c + d * r;
+                if ivc.mask.contains_world(&p) {
+                    inside_seen = true;
+                } else if inside_seen {
+                    break;
+                }
+                r += 0.5;
+            }
+            if !inside_seen || r >= 40.0 {
+                continue;
+            }
+            let out = c + d * (r + CONTACT_OUTSIDE_MM);
+            let inn = c + d * (r - CONTACT_INSIDE_MM).max(0.0);
+            if mass.contains_world(&out) || mass.contains_world(&inn) {
+                hits += 1;
+            }
+        }
+        if hits >= 2 {
+            let arc = hits as f64 * CONTACT_STEP_DEG;
+            best = best.max(arc);
+            zr = Some(match zr {
+                Some([lo, hi]) => [lo.min(s.z_mm), hi.max(s.z_mm)],
+                None => [s.z_mm, s.z_mm],
+            });
+        }
+    }
+    (Some(best), zr)
+}
+
+/// Mass tissue deep inside the IVC contour: its volume and z extent.
+struct Intraluminal {
+    volume_ml: f64,
+    z_range_mm: Option<[f64; 2]>,
+}
+
+/// The part of `mass` lying at least [`intraluminal_min_depth_mm`] inside `ivc` (both on
+/// the stack grid): tissue in the lumen, not the partial-volume seam where the two
+/// outlines meet.
+fn intraluminal_part(stack: &PhaseStack, ivc: &Array3<bool>, mass: &Array3<bool>) -> Intraluminal {
+    let sp = stack.geometry.spacing(); // [di, dj, dk]
+    let depth = morph::edt_mm(ivc, [sp[2], sp[1], sp[0]]);
+    let min_depth = intraluminal_min_depth_mm(sp[0].max(sp[1])) as f32;
+    let vox_ml = stack.geometry.voxel_volume_mm3() / 1000.0;
+    let mut n = 0usize;
+    let mut zr: Option<[f64; 2]> = None;
+    for (((k, j, i), &d), &m) in depth.indexed_iter().zip(mass.iter()) {
+        if m && d >= min_depth {
+            n += 1;
+            let z = stack.geometry.index_to_world([i as f64, j as f64, k as f64]).z;
+            zr = Some(match zr {
+                Some([lo, hi]) => [lo.min(z), hi.max(z)],
+                None => [z, z],
+            });
+        }
+    }
+    Intraluminal {
+        volume_ml: n as f64 * vox_ml,
+        z_range_mm: zr,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn measure_region(
+    volumes: &[Volume],
+    phases: &[PhaseInfo],
+    stack: &PhaseStack,
+    region: Region,
+    ivc: Option<&IvcModel>,
+    landmarks: &Landmarks,
+    ref_idx: usize,
+    w: &mut Vec<String>,
+) -> Option<MassModel> {
+    let mask = region.mask;
+    let count = mask.iter().filter(|&&b| b).count();
+    let vox_ml = stack.geometry.voxel_volume_mm3() / 1000.0;
+    let volume_ml = count as f64 * vox_ml;
+    let stack_mask = Mask::new(mask.clone(), stack.geometry.clone());
+    let centroid = stack_mask.centroid()?;
+    let max_diameter_mm = max_diameter(&mask, stack);
+    let ivc_segment = segment_at(centroid.z, landmarks);
+    if ivc_segment.is_none() {
+        w.push("mass: IVC segment not given (hepatic / renal vein landmarks missing)".into());
+    }
+
+    // Fat and calcium on CT.
+    let (mut fat_fraction, mut calcified_fraction) = (None, None);
+    if stack.ct {
+        let fat_phase = stack.baseline().or_else(|| {
+            w.push("mass fat fraction measured on a contrast phase (no unenhanced CT)".into());
+            stack.phases.first()
+        });
+        if let Some(ph) = fat_phase {
+            let vals: Vec<f32> = ph
+                .data
+                .iter()
+                .zip(mask.iter())
+                .filter(|(x, &m)| m && x.is_finite())
+                .map(|(&x, _)| x)
+                .collect();
+            if !vals.is_empty() {
+                let n = vals.len() as f64;
+                fat_fraction = Some(vals.iter().filter(|&&x| x <= FAT_MAX_HU).count() as f64 / n);
+                if ph.role == Role::CtUnenhanced {
+                    calcified_fraction =
+                        Some(vals.iter().filter(|&&x| x >= CALCIUM_MIN_HU).count() as f64 / n);
+                }
+            }
+        }
+        if calcified_fraction.is_none() {
+            w.push("mass calcified fraction needs the unenhanced CT phase; not measured".into());
+        }
+    }
+
+    let enh = measure_enhancement(stack, &mask, volumes);
+    w.extend(enh.warnings.iter().cloned());
+
+    // Full reference grid mask for overlays and later stages.
+    let full = volumes.get(ref_idx).map(|v| v.shape()).unwrap_or(stack.shape);
+    let full_mask = Mask::new(stack.embed(&mask, full), volumes[ref_idx].geometry.clone());
+
+    let (contact_arc_deg, contact_z_range_mm, intraluminal) = match ivc {
+        Some(m) => {
+            let (arc, zr) = contact(m, &stack_mask);
+            let ivc_on_stack = m.mask.resample_onto(&stack.geometry, stack.shape);
+            (arc, zr, Some(intraluminal_part(stack, &ivc_on_stack.data, &mask)))
+        }
+        None => {
+            w.push("mass: no IVC model, so no contact arc or intraluminal extension".into());
+            (None, None, None)
+        }
+    };
+    let intraluminal_extension = intraluminal.as_ref().map(|x| x.volume_ml >= INTRALUMINAL_MIN_ML);
+
+    let mr = if stack.ct {
+        None
+    } else {
+        let (m, notes) = crate::mr::measure_mr(volumes, phases, &full_mask, &centroid);
+        w.extend(notes);
+        Some(m)
+    };
+
+    Some(MassModel {
+        source: region.source,
+        volume_ml,
+        max_diameter_mm,
+        centroid_mm: [centroid.x, centroid.y, centroid.z],
+        ivc_segment,
+        contact_arc_deg,
+        contact_z_range_mm,
+        intraluminal_extension,
+        intraluminal_ml: intraluminal.as_ref().map(|x| x.volume_ml),
+        intraluminal_z_range_mm: intraluminal.and_then(|x| x.z_range_mm),
+        fat_fraction,
+        calcified_fraction,
+        enhancement: enh.phases,
+        pattern: enh.pattern,
+        arterial_heterogeneity_cv: enh.arterial_heterogeneity_cv,
+        centripetal: enh.centripetal,
+        mr,
+        mask: full_mask,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stack::StackPhase;
+    use cavascope_volume::Geometry;
+
+    /// Slabs along the columns: 3 voxels of fat (−100 HU on both phases), 5 of solid
+    /// tissue (32 / 52 HU), noise-free; plain smoothing blends them.
+    fn slab_stack() -> PhaseStack {
+        let shape = [16usize, 16, 32];
+        let fat = |i: usize| i % 8 < 3;
+        let mk = |role: Role, solid: f32| {
+            let data = Array3::from_shape_fn((shape[0], shape[1], shape[2]), |(_, _, i)| {
+                if fat(i) {
+                    -100.0
+                } else {
+                    solid
+                }
+            });
+            let smooth = crate::stack::smooth_nan(&data, [2.0; 3], crate::stack::FEATURE_SMOOTH_SIGMA_MM);
+            StackPhase {
+                volume_index: 0,
+                role,
+                shift_mm: Vector3::zeros(),
+                data,
+                smooth,
+            }
+        };
+        PhaseStack {
+            geometry: Geometry::axial(Point3::origin(), [2.0; 3]),
+            shape,
+            reference_index: 0,
+            offset_kji: [0; 3],
+            phases: vec![mk(Role::CtUnenhanced, 32.0), mk(Role::CtArterial, 52.0)],
+            ct: true,
+            spine_xy_mm: None,
+        }
+    }
+
+    #[test]
+    fn fat_excluded_features_keep_the_solid_values_between_fat_slabs() {
+        let st = slab_stack();
+        let fx = fat_excluded(&st);
+        let p_solid = [8, 8, 5]; // the middle of a 5-voxel solid slab (i 3..8)
+        let p_fat = [8, 8, 9];
+        // Plain smoothing blends fat into the solid slab: the growth would see a blend.
+        assert!(
+            st.phases[0].smooth[p_solid] < 32.0 - 3.0,
+            "{}",
+            st.phases[0].smooth[p_solid]
+        );
+        for (ph, want) in fx.phases.iter().zip([32.0f32, 52.0]) {
+            assert!(
+                (ph.smooth[p_solid] - want).abs() < 1e-3,
+                "{} vs {want}",
+                ph.smooth[p_solid]
+            );
+            assert!(ph.smooth[p_fat].is_nan());
+            // The solid voxel next to fat (partial-volume layer) carries no value either.
+            assert!(ph.smooth[[8, 8, 3]].is_nan());
+        }
+        // 3 of every 8 columns are fat: the seed ball's share is close to 3/8.
+        let share = seed_fat_share(&st, p_solid);
+        assert!((share - 0.375).abs() < 0.08, "{share}");
+    }
+
+    #[test]
+    fn fat_lobules_above_and_below_the_solid_part_join_with_all_axes() {
+        // A solid block with fat caps above and below (k), inside its 3-D outline; the
+        // axial hulls of the solid part cannot enclose the caps, the coronal ones do.
+        let st = slab_stack();
+        let mut s = st.clone();
+        let shape = (12usize, 12, 12);
+        s.shape = [12, 12, 12];
+        for ph in &mut s.phases {
+            ph.data = Array3::from_shape_fn(shape, |(k, j, i)| {
+                let inside = (2..10).contains(&j) && (2..10).contains(&i);
+                match (inside, k) {
+                    (true, 2..=3) | (true, 8..=9) => -100.0,
+                    (true, 4..=7) => 40.0,
+                    _ => 40.0 + 60.0, // another tissue around
+                }
+            });
+            ph.smooth = ph.data.clone();
+        }
+        let solid = Array3::from_shape_fn(shape, |(k, j, i)| {
+            (4..=7).contains(&k) && (2..10).contains(&j) && (2..10).contains(&i)
+        });
+        // Thin solid plates outside the caps (a capsule): no axial slice of the region
+        // holds fat, every coronal and sagittal slice spans the caps.
+        let mut region = solid.clone();
+        for k in [1usize, 10] {
+            for j in 2..10 {
+                for i in 2..10 {
+                    region[[k, j, i]] = true;
+                }
+            }
+        }
+        let mut axial = region.clone();
+        add_fat_lobules(&s, &mut axial, false);
+        let mut all = region.clone();
+        add_fat_lobules(&s, &mut all, true);
+        let caps = |m: &Array3<bool>| {
+            m.indexed_iter()
+                .filter(|&((k, _, _), &b)| b && matches!(k, 2 | 3 | 8 | 9))
+                .count()
+        };
+        assert_eq!(caps(&axial), 0);
+        assert_eq!(caps(&all), 4 * 64);
+    }
+}
