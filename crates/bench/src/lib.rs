@@ -400,7 +400,9 @@ mod tests {
         let c = score(&r, &t);
         // The hand-built report is not schema-complete; every other check passes.
         assert!(c.iter().filter(|c| c.name != "schema").all(|c| c.pass), "{c:?}");
-        assert_eq!(c.len(), 4 + t.expected_signs.len() + t.series_roles.len());
+        // schema, top diagnosis, IVC calibre, mass volume, sign and role counts + one per
+        // sign and role.
+        assert_eq!(c.len(), 6 + t.expected_signs.len() + t.series_roles.len());
         let row = BenchRow::from_report(&r, &t, 1.0);
         assert!((row.ivc_diameter_error_mm.unwrap() - 1.0).abs() < 1e-9);
         assert!((row.mass_volume_error.unwrap() - 0.1).abs() < 1e-9);

@@ -359,7 +359,16 @@ fn walk_file(path: &Path, max_inflated: u64, found: &mut Findings) -> Walk {
                 pixels_done: false,
                 junk_after_pixels: false,
             };
-            return d.data_set(n, 0, false);
+            let r = d.data_set(n, 0, false);
+            // The pixel reader's way past a stray tail reads the file as stored, which a
+            // deflated data set is not: there the tail stays a reason to skip the file.
+            if d.junk_after_pixels {
+                return Err(Stop::Hazard(
+                    "bytes after the pixel data of a deflated data set are not DICOM elements"
+                        .into(),
+                ));
+            }
+            return r;
         }
         _ => {}
     }
