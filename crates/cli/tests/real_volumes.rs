@@ -526,14 +526,12 @@ fn no_tumour_signs(mode: &str, extra: impl Fn(&Case) -> Vec<String>) {
 
 /// Every real normal volume, auto mode: no IVC-tumour sign present, top `no_mass`.
 #[test]
-#[ignore = "known gap: false prominent_collaterals on real CT; on MR a false compression and an auto mass (issue 16 item 5)"]
 fn real_normal_volumes_read_normal_in_auto_mode() {
     no_tumour_signs("auto", |_| Vec::new());
 }
 
 /// The same with TotalSegmentator's IVC label given (`--ivc-mask`).
 #[test]
-#[ignore = "known gap: false prominent_collaterals on real CT; on MR a false compression and an auto mass (issue 16 item 5)"]
 fn real_normal_volumes_read_normal_with_the_ivc_label() {
     no_tumour_signs("--ivc-mask", |c| {
         vec!["--ivc-mask".into(), format!("{}:{}", c.seg.display(), c.ivc_id)]
