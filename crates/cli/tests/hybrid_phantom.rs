@@ -195,7 +195,9 @@ fn run(case: CaseName, seeds: bool, full: bool) {
 /// seeded, has no sign `present` that its truth lacks, and `no_mass` on top.
 #[test]
 fn hybrid_normal_has_no_false_present_sign() {
-    let Some(w) = written(CaseName::Normal) else { return };
+    let Some(w) = written(CaseName::Normal) else {
+        return;
+    };
     let (study, truth) = (&w.0, &w.1);
     for seeds in [false, true] {
         let label = format!("hybrid normal ({})", if seeds { "seeds" } else { "auto" });
@@ -208,12 +210,18 @@ fn hybrid_normal_has_no_false_present_sign() {
             let id = s["id"].as_str().unwrap_or("?");
             let want = truth.expected_signs.get(id).map(String::as_str);
             if s["state"] == "present" && want != Some("present") {
-                bad.push(format!("{label}: {id} present, truth {want:?}: {}", s["explanation"]));
+                bad.push(format!(
+                    "{label}: {id} present, truth {want:?}: {}",
+                    s["explanation"]
+                ));
             }
         }
         let top = r["differential"][0]["diagnosis"].as_str().unwrap_or("none");
         if top != truth.expected_top_diagnosis {
-            bad.push(format!("{label}: top {top}, truth {}", truth.expected_top_diagnosis));
+            bad.push(format!(
+                "{label}: top {top}, truth {}",
+                truth.expected_top_diagnosis
+            ));
         }
         assert!(bad.is_empty(), "\n{}", bad.join("\n"));
     }

@@ -364,8 +364,7 @@ fn walk_file(path: &Path, max_inflated: u64, found: &mut Findings) -> Walk {
             // deflated data set is not: there the tail stays a reason to skip the file.
             if d.junk_after_pixels {
                 return Err(Stop::Hazard(
-                    "bytes after the pixel data of a deflated data set are not DICOM elements"
-                        .into(),
+                    "bytes after the pixel data of a deflated data set are not DICOM elements".into(),
                 ));
             }
             return r;

@@ -206,8 +206,7 @@ fn read_sidecar(path: &Path) -> Result<VolumeMeta, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let v: Value = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
     if let Some(meta) = v.get("meta") {
-        let mut m: VolumeMeta =
-            serde_json::from_value(meta.clone()).map_err(|e| format!("meta: {e}"))?;
+        let mut m: VolumeMeta = serde_json::from_value(meta.clone()).map_err(|e| format!("meta: {e}"))?;
         m.files.clear();
         return Ok(m);
     }

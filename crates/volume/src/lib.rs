@@ -27,8 +27,8 @@
 //! assert_eq!(v.sample_world(&p), Some(40.0));
 //! ```
 
-pub mod bids;
 pub mod anatomy;
+pub mod bids;
 pub mod geometry;
 pub mod mask;
 pub mod meta;
