@@ -54,6 +54,7 @@ use crate::stack::{crop_box_xyz, sample_on};
 use crate::vesselness::{
     gaussian_smooth, sigmas_for_diameters, vesselness_pyramid, VesselnessParams, DIAMETER_PER_SIGMA,
 };
+use cavascope_imaging::stats::upper_median_f32;
 use cavascope_phases::spine::spine_xy;
 use cavascope_volume::{Geometry, Mask, Point3, Vector3, Volume};
 use ndarray::Array3;
@@ -181,7 +182,7 @@ fn local_diameter(v: &Volume, base: Option<&Volume>, peak: &Point3<f64>, radius_
             shell.push(x);
         }
     }
-    let (pk, bg) = (median(&mut core)?, median(&mut shell)?);
+    let (pk, bg) = (upper_median_f32(&mut core)?, upper_median_f32(&mut shell)?);
     if pk <= bg {
         return None;
     }
@@ -226,14 +227,6 @@ fn local_diameter(v: &Volume, base: Option<&Volume>, peak: &Point3<f64>, radius_
         .count();
     let area = count as f64 * h * h * h / (2.0 * slab);
     Some(2.0 * (area / std::f64::consts::PI).sqrt())
-}
-
-fn median(v: &mut [f32]) -> Option<f32> {
-    if v.is_empty() {
-        return None;
-    }
-    let mid = v.len() / 2;
-    Some(*v.select_nth_unstable_by(mid, |a, b| a.total_cmp(b)).1)
 }
 
 /// Where the vertebral column lies, for naming veins by their course.
@@ -287,7 +280,7 @@ fn vertebral_column(bone_src: &Array3<f32>, geom: &Geometry, ct: bool, sx: f64, 
                     .reduce(f32::min)
             })
             .collect();
-        median(&mut fronts).map(f64::from)
+        upper_median_f32(&mut fronts).map(f64::from)
     } else {
         None
     };
@@ -505,7 +498,7 @@ pub fn measure_collaterals(
     let filled = data.mapv(|x| if x.is_finite() { x } else { 0.0 });
     let column = vertebral_column(base.as_ref().unwrap_or(&data), &geom, ct, sx, sy);
     lap("column");
-    let debug = std::env::var("CAVASCOPE_DEBUG_COLLATERALS").is_ok();
+    let debug = tracing::enabled!(tracing::Level::TRACE);
 
     let levels = Levels::new(landmarks, [lo.z.min(hi.z), lo.z.max(hi.z)]);
     let vox_ml = geom.voxel_volume_mm3() / 1000.0;
@@ -538,7 +531,7 @@ pub fn measure_collaterals(
             continue;
         }
         if debug {
-            eprintln!(
+            tracing::trace!(
                 "vesselness for n={} ext {:.0?} run {run}",
                 vox.len(),
                 ext.as_slice()
@@ -566,7 +559,7 @@ pub fn measure_collaterals(
         let cen = sum / vox.len() as f64;
         if best_v < MIN_VESSELNESS {
             if debug {
-                eprintln!("dropped: vesselness {best_v} n {} centre {cen:.0?}", vox.len());
+                tracing::trace!("dropped: vesselness {best_v} n {} centre {cen:.0?}", vox.len());
             }
             continue;
         }
@@ -579,11 +572,11 @@ pub fn measure_collaterals(
             continue;
         }
         let mut dists: Vec<f32> = vox.iter().map(|q| column.dist[*q]).collect();
-        let to_column = median(&mut dists).map_or(f64::INFINITY, f64::from);
+        let to_column = upper_median_f32(&mut dists).map_or(f64::INFINITY, f64::from);
         let course = vein_name(&cen, &ext, to_column, sx, column.front_y, sy, *run);
         let name = course.filter(|n| levels.allows(n, cen.z));
         if debug {
-            eprintln!(
+            tracing::trace!(
                 "component n={} centre ({:.0},{:.0},{:.0}) ext {:.0?} d {d:.1} v {best_v:.1} to column {to_column:.1} front {:.0} -> {course:?} at level: {name:?}",
                 vox.len(),
                 cen.x,

@@ -5,5 +5,8 @@
 
 pub mod hull;
 pub mod morph;
+pub mod noise;
 pub mod registration;
+pub mod smooth;
+pub mod stats;
 pub mod vesselness;

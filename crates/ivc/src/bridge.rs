@@ -427,7 +427,7 @@ fn rebridge_run(tracker: &Tracker, contours: &mut [Contour], a: usize, b: usize)
             PlaneFit { inliers: 0, ..f }
         })
         .collect();
-    let dbg = std::env::var_os("CAVASCOPE_TRACK_DEBUG").is_some();
+    let dbg = tracing::enabled!(tracing::Level::TRACE);
     for (k, (p, f)) in planes.iter().zip(&filled).enumerate() {
         let r: Vec<f64> = thetas
             .iter()
@@ -440,9 +440,15 @@ fn rebridge_run(tracker: &Tracker, contours: &mut [Contour], a: usize, b: usize)
         };
         let c = &mut contours[a + k];
         if dbg {
-            eprintln!(
+            tracing::trace!(
                 "bridge z {:.1} s {:.3} a2 {:.2} b2 {:.2} inl {} centre ({:.1}, {:.1})",
-                p.z, f.s, f.a2, f.b2, f.inliers, p.cx, p.cy
+                p.z,
+                f.s,
+                f.a2,
+                f.b2,
+                f.inliers,
+                p.cx,
+                p.cy
             );
         }
         c.cx = p.cx;

@@ -187,10 +187,10 @@ fn role_index(phases: &[PhaseInfo], role: Role, n: usize) -> Option<usize> {
 pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions) -> IvcOutcome {
     let mut warnings = Vec::new();
     let t0 = std::time::Instant::now();
-    let dbg = std::env::var_os("CAVASCOPE_TRACK_DEBUG").is_some();
+    let dbg = tracing::enabled!(tracing::Level::TRACE);
     let tick = |what: &str| {
         if dbg {
-            eprintln!("ivc timing: {what} at {:.3} s", t0.elapsed().as_secs_f64());
+            tracing::trace!("ivc timing: {what} at {:.3} s", t0.elapsed().as_secs_f64());
         }
     };
     let fail = |warnings: Vec<String>| IvcOutcome {
@@ -361,7 +361,7 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
         };
         let rebridged = crate::bridge::rebridge(&tracker, &mut contours);
         if dbg {
-            eprintln!("bridge: {rebridged} planes re-fitted about the vein's course");
+            tracing::trace!("bridge: {rebridged} planes re-fitted about the vein's course");
         }
         let bridged = contours
             .iter()

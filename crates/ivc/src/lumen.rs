@@ -13,6 +13,7 @@
 
 use crate::model::{LumenSummary, PhaseInfo, Role};
 use crate::track::noise_sd;
+use cavascope_imaging::stats::upper_median_f32;
 use cavascope_volume::{Point3, Volume};
 
 /// Shortest imperceptible stretch that is reported, mm (research brief §2).
@@ -102,7 +103,7 @@ pub fn assess(
     let mut medians: Vec<f32> = values
         .iter()
         .filter(|v| !v.is_empty())
-        .map(|v| median(v))
+        .filter_map(|v| upper_median_f32(&mut v.clone()))
         .collect();
     if medians.len() < 3 {
         warnings.push("lumen visibility not assessed: too few IVC sections inside the phase".to_string());
@@ -159,12 +160,6 @@ pub fn assess(
         reference: Some((reference, sd)),
         role: Some(role),
     }
-}
-
-fn median(v: &[f32]) -> f32 {
-    let mut w = v.to_vec();
-    let m = w.len() / 2;
-    *w.select_nth_unstable_by(m, f32::total_cmp).1
 }
 
 /// Visible fraction, imperceptible stretches (≥ 10 mm, as z ranges) and the longest.

@@ -19,6 +19,8 @@
 //! need no special handling.
 
 use crate::calibre::FractionField;
+pub use cavascope_imaging::noise::volume_noise_sd as noise_sd;
+use cavascope_imaging::smooth::gaussian2d_nan;
 use cavascope_volume::{Geometry, Point3, Vector3, Volume};
 use ndarray::Array3;
 use rayon::prelude::*;
@@ -369,7 +371,7 @@ impl Patch {
                 }
             }
         }
-        gaussian2d(&mut data, n, sigma / pixel);
+        gaussian2d_nan(&mut data, n, sigma / pixel);
         Patch {
             data,
             n,
@@ -397,79 +399,6 @@ impl Patch {
         let b = d[(r + 1) * n + q] * (1.0 - tx) + d[(r + 1) * n + q + 1] * tx;
         a * (1.0 - ty) + b * ty
     }
-}
-
-/// Separable Gaussian (σ in pixels) on an n×n image; NaN (outside the volume) is
-/// excluded from the weights.
-fn gaussian2d(img: &mut [f32], n: usize, sigma: f64) {
-    if sigma < 0.3 || n == 0 {
-        return;
-    }
-    let h = (3.0 * sigma).ceil() as usize;
-    let k: Vec<f32> = (0..=2 * h)
-        .map(|i| {
-            let d = i as f64 - h as f64;
-            (-(d * d) / (2.0 * sigma * sigma)).exp() as f32
-        })
-        .collect();
-    // One pass: the kernel over the in-range taps of each line (index ranges computed per
-    // output, not checked per tap). `stride` 1 runs along rows, n along columns.
-    let pass = |src: &[f32], dst: &mut [f32], stride: usize| {
-        for line in 0..n {
-            let base = if stride == 1 { line * n } else { line };
-            for q in 0..n {
-                let lo = q.saturating_sub(h);
-                let hi = (q + h).min(n - 1);
-                let (mut acc, mut wsum) = (0f32, 0f32);
-                for qq in lo..=hi {
-                    let v = src[base + qq * stride];
-                    if v.is_finite() {
-                        let kw = k[qq + h - q];
-                        acc += kw * v;
-                        wsum += kw;
-                    }
-                }
-                let here = src[base + q * stride];
-                dst[base + q * stride] = if wsum > 0.0 && here.is_finite() {
-                    acc / wsum
-                } else {
-                    f32::NAN
-                };
-            }
-        }
-    };
-    let mut tmp = vec![f32::NAN; n * n];
-    pass(img, &mut tmp, 1);
-    pass(&tmp, img, n);
-}
-
-/// Robust noise SD of a volume: median absolute difference of neighbours along a row
-/// (homogeneous regions dominate), / (0.6745 √2).
-pub fn noise_sd(vol: &Volume) -> f32 {
-    let (nk, nj, ni) = vol.data.dim();
-    if ni < 2 {
-        return 1.0;
-    }
-    let mut d: Vec<f32> = Vec::new();
-    let step_k = (nk / 20).max(1);
-    let step_j = (nj / 64).max(1);
-    for k in (0..nk).step_by(step_k) {
-        for j in (0..nj).step_by(step_j) {
-            for i in 0..ni - 1 {
-                let a = vol.data[[k, j, i]];
-                let b = vol.data[[k, j, i + 1]];
-                if a.is_finite() && b.is_finite() {
-                    d.push((a - b).abs());
-                }
-            }
-        }
-    }
-    if d.is_empty() {
-        return 1.0;
-    }
-    let m = d.len() / 2;
-    let med = *d.select_nth_unstable_by(m, f32::total_cmp).1;
-    (med / (0.6745 * std::f32::consts::SQRT_2)).max(1e-3)
 }
 
 /// Settings of the tracker derived from the reference volume.
@@ -694,7 +623,7 @@ impl<'a> Tracker<'a> {
             min_step: 2.0 * nph as f64 + 36.0,
             min_gap_mm: 1.5,
         };
-        let layer_debug = layered && std::env::var_os("CAVASCOPE_LAYER_DEBUG").is_some();
+        let layer_debug = layered && tracing::enabled!(tracing::Level::TRACE);
         let ns = (RMAX_MM / RAY_STEP_MM) as usize + 1;
         let d = (STEP_HALF_MM / RAY_STEP_MM) as usize;
         let w: Vec<f64> = (0..nph).map(|p| 1.0 / (self.snoise(p) as f64).powi(2)).collect();
@@ -764,7 +693,7 @@ impl<'a> Tracker<'a> {
                         let hi = (best + span).min(ns - 1);
                         let fit = crate::layer::fit_layers(&prof, &w, lo, hi, &layer_set);
                         if layer_debug {
-                            eprintln!(
+                            tracing::trace!(
                                 "layer ray {m}: half {:.2} fit {fit:?}",
                                 self.half_level(&prof, &w, best, d, ns)
                             );
@@ -1261,9 +1190,9 @@ impl<'a> Tracker<'a> {
             }
             // Runaway (deep into the right atrium): stop; the ends are cut afterwards
             // from the whole area profile (see `cut_ends`).
-            if std::env::var_os("CAVASCOPE_TRACK_DEBUG").is_some() {
+            if tracing::enabled!(tracing::Level::TRACE) {
                 let (gx, gy) = c.centroid();
-                eprintln!(
+                tracing::trace!(
                     "track z {:.1} {:?} inl {:.2} area {:.1} ref {:.1} op {} cv {:.0} at ({gx:.1}, {gy:.1})",
                     c.z,
                     c.kind,
@@ -1662,11 +1591,11 @@ fn locate_impl(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<
         // Length counts most; area is capped so a large organ pole cannot win.
         c.pts.len() as f64 * med(c.pts.iter().map(|p| p.3).collect()).min(600.0)
     };
-    if std::env::var_os("CAVASCOPE_TRACK_DEBUG").is_some() {
-        eprintln!("body centre {bcx:.1} {bcy:.1}");
+    if tracing::enabled!(tracing::Level::TRACE) {
+        tracing::trace!("body centre {bcx:.1} {bcy:.1}");
         for c in &chains {
             if c.pts.len() >= 3 {
-                eprintln!(
+                tracing::trace!(
                     "chain n {} score {:.0} first {:?} last {:?}",
                     c.pts.len(),
                     score(c),
@@ -1772,29 +1701,6 @@ mod tests {
     }
 
     #[test]
-    fn gaussian2d_keeps_constants_and_mass_and_skips_nan() {
-        let n = 31;
-        // An impulse in the middle spreads to a normalised, symmetric Gaussian.
-        let mut img = vec![0f32; n * n];
-        img[15 * n + 15] = 1.0;
-        gaussian2d(&mut img, n, 2.0);
-        let sum: f32 = img.iter().sum();
-        assert!((sum - 1.0).abs() < 1e-4, "{sum}");
-        assert!((img[15 * n + 13] - img[15 * n + 17]).abs() < 1e-7);
-        assert!((img[13 * n + 15] - img[15 * n + 13]).abs() < 1e-7);
-        let g = |d: f32| (-(d * d) / 8.0).exp();
-        assert!((img[15 * n + 17] / img[15 * n + 15] - g(2.0)).abs() < 1e-4);
-        // A constant with a NaN region: finite pixels stay constant, NaN stays NaN.
-        let mut c = vec![5f32; n * n];
-        for v in c.iter_mut().take(3 * n) {
-            *v = f32::NAN;
-        }
-        gaussian2d(&mut c, n, 1.5);
-        assert!(c[..3 * n].iter().all(|v| v.is_nan()));
-        assert!(c[3 * n..].iter().all(|v| (v - 5.0).abs() < 1e-4));
-    }
-
-    #[test]
     fn basis_recurrence_matches_direct_harmonics() {
         for i in 0..1000 {
             let t = -10.0 + i as f64 * 0.0201;
@@ -1804,36 +1710,6 @@ mod tests {
                 assert!((b[2 * k - 1] - (kf * t).cos()).abs() < 1e-12);
                 assert!((b[2 * k] - (kf * t).sin()).abs() < 1e-12);
             }
-        }
-    }
-
-    #[test]
-    fn noise_estimate_matches_injected_noise() {
-        use rand::SeedableRng;
-        use rand_distr_free::normal;
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-        let g = Geometry::axial(Point3::origin(), [1.0, 1.0, 1.0]);
-        let mut v = Volume::filled([20, 64, 64], g, 100.0);
-        for x in v.data.iter_mut() {
-            *x += 12.0 * normal(&mut rng);
-        }
-        // A sharp edge through part of the volume must not bias the estimate much.
-        for ((_, _, i), x) in v.data.indexed_iter_mut() {
-            if i > 40 {
-                *x += 300.0;
-            }
-        }
-        let s = noise_sd(&v);
-        assert!((s - 12.0).abs() < 1.0, "{s}");
-    }
-
-    /// Box–Muller without an extra crate.
-    mod rand_distr_free {
-        use rand::Rng;
-        pub fn normal(rng: &mut impl Rng) -> f32 {
-            let u1: f64 = rng.random::<f64>().max(1e-12);
-            let u2: f64 = rng.random::<f64>();
-            ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
         }
     }
 }

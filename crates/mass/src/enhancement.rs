@@ -17,6 +17,8 @@
 use crate::model::{PhaseEnhancement, Role};
 use crate::morph;
 use crate::stack::PhaseStack;
+pub use cavascope_imaging::noise::masked_noise_sd as noise_sd;
+pub use cavascope_imaging::stats::mean_sd_finite as mean_sd;
 use cavascope_volume::Volume;
 use ndarray::Array3;
 
@@ -30,70 +32,6 @@ pub const PROGRESSIVE_MIN_RISE: f64 = 10.0;
 pub const CENTRIPETAL_MIN_RIM_EXCESS: f64 = 10.0;
 /// Number of shells from the boundary inwards (equal fractions of the deepest depth).
 pub const N_SHELLS: usize = 3;
-
-/// Image noise (SD) of `raw` inside `mask`, from the residual against the mean of the six
-/// face neighbours (smooth heterogeneity cancels, white noise stays): the residual's SD is
-/// σ·√(7/6); a robust (MAD) estimate guards against edges.
-pub fn noise_sd(raw: &Array3<f32>, mask: &Array3<bool>) -> Option<f64> {
-    let dim = raw.dim();
-    let mut r: Vec<f64> = Vec::new();
-    for ((k, j, i), &m) in mask.indexed_iter() {
-        if !m {
-            continue;
-        }
-        let p = [k, j, i];
-        let x = raw[p];
-        if !x.is_finite() {
-            continue;
-        }
-        let mut s = 0.0;
-        let mut n = 0;
-        let mut ok = true;
-        for q in morph::neighbours6(p, dim) {
-            if !mask[q] || !raw[q].is_finite() {
-                ok = false;
-                break;
-            }
-            s += raw[q] as f64;
-            n += 1;
-        }
-        if ok && n == 6 {
-            r.push(x as f64 - s / 6.0);
-        }
-    }
-    if r.len() < 30 {
-        return None;
-    }
-    let med = median(&mut r.clone());
-    let mut dev: Vec<f64> = r.iter().map(|v| (v - med).abs()).collect();
-    let mad = median(&mut dev);
-    Some(mad * 1.4826 / (7.0f64 / 6.0).sqrt())
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
-}
-
-/// Mean and SD of finite values.
-pub fn mean_sd(v: &[f32]) -> Option<(f64, f64)> {
-    let f: Vec<f64> = v.iter().filter(|x| x.is_finite()).map(|&x| x as f64).collect();
-    if f.is_empty() {
-        return None;
-    }
-    let n = f.len() as f64;
-    let m = f.iter().sum::<f64>() / n;
-    let var = f.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n;
-    Some((m, var.max(0.0).sqrt()))
-}
 
 /// Shell index (0 = boundary) of every mask voxel, from the inward distance transform:
 /// depth = distance to the outside minus half the smallest spacing (boundary voxels sit
@@ -369,21 +307,5 @@ mod tests {
         assert_eq!(centripetal(&p, true), Some(true));
         // Uniform lesion: no.
         assert_eq!(centripetal(&ct([40.0, 125.0, 88.0, 72.0]), true), Some(false));
-    }
-
-    #[test]
-    fn noise_estimate_ignores_smooth_trends() {
-        use rand::{Rng, SeedableRng};
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        // Ramp of 3 per voxel plus Gaussian noise SD 12 (Box–Muller).
-        let a = Array3::from_shape_fn((20, 20, 20), |(k, j, i)| {
-            let u1: f64 = rng.random::<f64>().max(1e-12);
-            let u2: f64 = rng.random();
-            let g = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
-            (3.0 * (i + j + k) as f64 + 12.0 * g) as f32
-        });
-        let m = Array3::from_elem((20, 20, 20), true);
-        let s = noise_sd(&a, &m).expect("enough voxels");
-        assert!((s - 12.0).abs() < 0.8, "{s}");
     }
 }

@@ -6,6 +6,7 @@ pub mod enhancement;
 pub mod mass;
 pub mod mass_auto;
 pub mod mr;
+pub mod params;
 
 pub use mass::build_mass;
 

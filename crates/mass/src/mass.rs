@@ -28,139 +28,9 @@ use cavascope_volume::{Mask, Point3, Vector3, Volume};
 use ndarray::Array3;
 use std::collections::VecDeque;
 
-/// Half-size of the box analysed around the mass, mm (the largest retroperitoneal masses
-/// of interest reach 10–20 cm; beyond that the box is clamped to the volume).
-pub const MASS_BOX_HALF_MM: f64 = 110.0;
-/// Radius of the seed neighbourhood whose statistics start the growth, mm.
-pub const SEED_RADIUS_MM: f64 = 5.0;
-/// Tolerance per phase in units of the region's SD.
-pub const GROW_K_SD: f64 = 3.0;
-/// Smallest tolerance on CT, HU: neighbouring tissues may differ from a tumour by only
-/// ~10 HU on their most different phase (unenhanced liver 55 vs tumour 40 HU), so the
-/// floor stays below that; it is raised to 3.5× the smoothed noise when that is larger.
-pub const GROW_FLOOR_CT_HU: f64 = 6.0;
-/// Smallest tolerance on MRI, fraction of the phase's mean signal.
-pub const GROW_FLOOR_MR_FRACTION: f64 = 0.04;
-/// Floors are at least this many times the smoothed image noise.
-pub const GROW_FLOOR_NOISE_FACTOR: f64 = 3.5;
-/// Re-estimation rounds of the growth.
-pub const GROW_MAX_ROUNDS: usize = 30;
-/// Enhancing-rim widening: share of the boundary that must be held back only by
-/// stronger post-contrast enhancement.
-pub const RIM_MIN_BOUNDARY_FRACTION: f64 = 0.5;
-/// Largest excess above a phase's range (in floors) that counts as a gradual front.
-pub const RIM_MAX_STEP_FLOORS: f64 = 3.0;
-/// Largest total widening of a phase's upper bound, in floors (120 HU on CT).
-pub const RIM_MAX_WIDEN_FLOORS: f64 = 20.0;
-/// Widening steps at most.
-pub const RIM_MAX_ROUNDS: usize = 40;
-/// Opening radius (voxels, 6-neighbourhood steps) that cuts thin leaks of the region.
-pub const LEAK_OPENING_VOX: usize = 1;
-/// Eroded parts smaller than this share of the largest are leaks (the opening).
-pub const LEAK_MIN_PART_FRACTION: f64 = 0.1;
-/// Edge layer: a voxel's raw value within this many interior SDs on every phase.
-pub const EDGE_RAW_K_SD: f64 = 2.0;
-/// Necrosis may lie this many voxels beyond the region's slice hulls.
-pub const NECROSIS_HULL_MARGIN_VOX: usize = 4;
-/// Necrosis joins when it lies within this many voxels of the region: the solid–necrosis
-/// transition (partially necrotic tissue, enhancing above the non-enhancing threshold, plus
-/// the features' smoothing) lies between. 3 voxels missed a whole eccentric necrosis on
-/// the MRI leiomyosarcoma drawn with phantom seeds 2 and 3 (its core 4 voxels out). Our
-/// default, no published value.
-pub const NECROSIS_MAX_GAP_VOX: usize = 4;
-/// Necrosis blend: voxels within this many steps of the necrosis, passes at most.
-pub const BLEND_NEAR_NECROSIS_VOX: usize = 4;
-pub const BLEND_MAX_PASSES: usize = 4;
-/// The solid rim beyond a necrosis blend is grown at most this many voxels out.
-pub const RIM_REGROW_MAX_VOX: usize = 4;
-/// The raw-value rim step samples the local outside 2 to this many voxels beyond the
-/// region (beyond a rim up to 4 voxels thick, so the outside is the organ alongside).
-pub const RAW_RIM_OUTSIDE_VOX: usize = 5;
-/// Largest move of the boundary by the midpoint refinement, voxels.
-pub const REFINE_MAX_MOVE_VOX: usize = 3;
-/// Outside tissue (the organ alongside): a voxel whose smoothed value changes by at most
-/// this many floors to each 6-neighbour on every phase is pure tissue, not a blend (the
-/// same test as the automatic search's homogeneous seeds, `mass_auto::SEED_MAX_GRADIENT`).
-pub const ORGAN_MAX_STEP_FLOORS: f64 = 0.25;
-/// Outside tissue lies beyond the growth's range by at least this many floors on some
-/// phase (tissue the growth refused, not more of the mass).
-pub const ORGAN_MIN_OFFSET_FLOORS: f64 = 1.0;
-/// Outside tissue at least this many steps beyond the grown region (its blur zone).
-pub const ORGAN_MIN_DEPTH_VOX: usize = 2;
-/// Outside tissues are collected within this many steps of the grown region (the organs
-/// alongside the mass): a thin strip of an organ may have no pure voxel of its own near
-/// it (the mimic's strip is the liver's edge; its bulk lies on the other side of the
-/// mass). Our default, no published value.
-pub const ORGAN_RADIUS_VOX: usize = 10;
-/// A layer's mean matches an outside tissue when it lies within this many floors of it on
-/// every phase (the layer mean's noise is ~12 HU / √(10–25 voxels) ≈ 3 HU, half a floor,
-/// plus partial volume). Our default, no published value.
-pub const ORGAN_MATCH_FLOORS: f64 = 2.0;
-/// Unsmoothed values of a boundary layer are averaged over the layer's voxels within this
-/// many voxels (box half-size): along the surface only, so noise drops (~5× over a 5 × 5
-/// patch) without blending the mass with the tissue beyond. Our default, no published value.
-pub const LAYER_AVG_RADIUS_VOX: i64 = 2;
-/// Necrosis adding at least this share of the region has its border refined again.
-pub const NECROSIS_REFINE_MIN_FRACTION: f64 = 0.01;
-/// Radius of the neighbourhoods giving the local inside / outside values at the
-/// boundary, voxels.
-pub const REFINE_RADIUS_VOX: i64 = 3;
-/// Closing radius (voxels) under which gaps in a solid rim still enclose a cavity.
-pub const CAVITY_CLOSING_VOX: usize = 4;
-/// Necrosis: post-contrast change below this (HU on CT, % on MRI) is non-enhancing
-/// (ACR: ≤ 10 HU is no enhancement, Herts 2017).
-pub const NECROSIS_MAX_ENHANCEMENT: f64 = 10.0;
-/// Unenhanced CT range of necrotic / cystic tumour tissue, HU (water to low soft tissue;
-/// muscle and liver lie above 45).
-pub const NECROSIS_CT_MIN_HU: f64 = -5.0;
-pub const NECROSIS_CT_MAX_HU: f64 = 45.0;
-/// Passes of the boundary refinement (each moves the boundary by up to two voxels).
-pub const REFINE_MAX_PASSES: usize = 6;
-/// Macroscopic fat on CT: ≤ −10 HU (Park, AJR; research brief §1c).
-pub const FAT_MAX_HU: f32 = -10.0;
-/// Calcification on unenhanced CT: ≥ 130 HU (Agatston; research brief §1c).
-pub const CALCIUM_MIN_HU: f32 = 130.0;
-/// Fat inside the solid part's hull is added to the mass when it is at least this share
-/// of the hull (below it, the hull's fat is the fat plane around a lobulated edge).
-pub const FAT_HULL_MIN_FRACTION: f64 = 0.10;
-/// Distance beyond / inside the IVC wall where mass tissue counts as contact, mm (a fat
-/// plane thinner than ~3 mm is not resolved on CT).
-pub const CONTACT_OUTSIDE_MM: f64 = 3.0;
-pub const CONTACT_INSIDE_MM: f64 = 1.0;
-/// Angular step of the contact probe, degrees.
-pub const CONTACT_STEP_DEG: f64 = 5.0;
-/// Mass lying deeper than [`intraluminal_min_depth_mm`] inside the IVC contour, above
-/// this volume, is intraluminal extension, ml.
-pub const INTRALUMINAL_MIN_ML: f64 = 0.5;
-/// Smallest depth inside the IVC contour (distance to the nearest voxel outside it) at
-/// which mass tissue counts as intraluminal, mm. The IVC and mass outlines are each
-/// uncertain by about a voxel where they meet (partial volume); along a flattened,
-/// compressed IVC a boundary sliver 1–2 voxels deep fills much of the thin lumen
-/// (extrinsic liposarcoma phantom: 0.6 ml within 2.5 mm of the wall, 0.09 ml at ≥ 4 mm,
-/// none at ≥ 5 mm), while a tumour plug fills the lumen to its centre (leiomyosarcoma
-/// phantoms: ~35 ml at ≥ 4 mm). Our default, no published value.
-pub const INTRALUMINAL_MIN_DEPTH_MM: f64 = 4.0;
-/// The depth is at least this many in-plane voxels (coarse grids blur more), voxels.
-pub const INTRALUMINAL_MIN_DEPTH_VOXELS: f64 = 2.0;
+pub use crate::params::seeded::*;
+pub use crate::params::shared::*;
 
-/// The depth inside the IVC contour at which mass tissue is intraluminal on a grid of
-/// this in-plane spacing, mm.
-pub fn intraluminal_min_depth_mm(inplane_spacing_mm: f64) -> f64 {
-    INTRALUMINAL_MIN_DEPTH_MM.max(INTRALUMINAL_MIN_DEPTH_VOXELS * inplane_spacing_mm)
-}
-
-/// A seeded region smaller than this after the growth rounds is grown again from the
-/// statistics of the seed's wider neighbourhood, ml (the automatic search's smallest
-/// mass is 5 ml; a region this small means the seed's own statistics held it in a patch).
-pub const SEED_RETRY_MAX_ML: f64 = 5.0;
-/// Radius of that wider neighbourhood, mm (our default, no published value).
-pub const SEED_RETRY_RADIUS_MM: f64 = 10.0;
-
-/// Seed neighbourhood radius over which the fat share is measured, mm.
-pub const SEED_FAT_RADIUS_MM: f64 = 10.0;
-/// A seed neighbourhood with at least this share of fat voxels is a fat-containing
-/// mass: its solid part is grown on fat-excluded features.
-pub const SEED_FAT_MIN_FRACTION: f64 = 0.10;
 /// Normalised convolution: smallest kernel weight of non-fat voxels giving a value.
 const NORMALISED_MIN_WEIGHT: f32 = 0.05;
 
@@ -519,8 +389,8 @@ fn grow_rounds(
             mu = m;
             sd = s;
         }
-        if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
-            eprintln!("round {round}: {count} voxels, mu {mu:.1?} sd {sd:.1?} tol {t:.1?}");
+        if tracing::enabled!(tracing::Level::TRACE) {
+            tracing::trace!("round {round}: {count} voxels, mu {mu:.1?} sd {sd:.1?} tol {t:.1?}");
         }
         let change = (count as f64 - prev_count as f64).abs() / count.max(1) as f64;
         prev_count = count;
@@ -615,8 +485,8 @@ pub(crate) fn grow_from_seed(
         })
         .collect();
     let (mu, sd) = seed_stats(stack, seed, &floors)?;
-    if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
-        eprintln!("seed {seed:?}: mu {mu:.1?} sd {sd:.1?} floors {floors:.1?}");
+    if tracing::enabled!(tracing::Level::TRACE) {
+        tracing::trace!("seed {seed:?}: mu {mu:.1?} sd {sd:.1?} floors {floors:.1?}");
     }
 
     let (mut region, mut prev_count, mut bounds) = grow_rounds(stack, seed, mu, sd, &floors, w);
@@ -646,9 +516,9 @@ pub(crate) fn grow_from_seed(
     }
     let weights: Vec<f64> = floors.iter().map(|f| 1.0 / f.max(1e-6)).collect();
     let dbg = |name: &str, r: &Array3<bool>| {
-        if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+        if tracing::enabled!(tracing::Level::TRACE) {
             let n = r.iter().filter(|&&b| b).count();
-            eprintln!(
+            tracing::trace!(
                 "after {name}: {n} voxels, diameter {:.1} mm",
                 max_diameter(r, stack)
             );
@@ -1308,8 +1178,8 @@ fn drop_organ_like(
             drop.push(p);
         }
     }
-    if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
-        eprintln!(
+    if tracing::enabled!(tracing::Level::TRACE) {
+        tracing::trace!(
             "organ check: {} outside tissue values, {} refined voxels dropped",
             organ.len(),
             drop.len()
@@ -1364,12 +1234,12 @@ fn widen_for_rim(
         *region = r;
         count = n;
         hi = h2;
-        if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
-            eprintln!("rim widening {widen:?}: {count} voxels, hi {hi:.1?}");
+        if tracing::enabled!(tracing::Level::TRACE) {
+            tracing::trace!("rim widening {widen:?}: {count} voxels, hi {hi:.1?}");
         }
     }
-    if count > count0 && std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
-        eprintln!("rim widening: {count0} -> {count} voxels");
+    if count > count0 && tracing::enabled!(tracing::Level::TRACE) {
+        tracing::trace!("rim widening: {count0} -> {count} voxels");
     }
     hi
 }
@@ -1572,7 +1442,7 @@ fn add_necrosis(stack: &PhaseStack, region: &mut Array3<bool>) {
         let p = [k, j, i];
         !region[p] && hull[p] && non_enhancing(stack.ct, base, &post, p, base_mean)
     });
-    if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+    if tracing::enabled!(tracing::Level::TRACE) {
         let in_hull = hull.iter().zip(region.iter()).filter(|(&h, &r)| h && !r).count();
         let base_pass =
             ndarray::Zip::from(&base.smooth)
@@ -1590,13 +1460,15 @@ fn add_necrosis(stack: &PhaseStack, region: &mut Array3<bool>) {
                             }),
                     )
                 });
-        eprintln!("necrosis: hull-only voxels {in_hull}, baseline ok {base_pass}, base mean {base_mean:.1}");
+        tracing::trace!(
+            "necrosis: hull-only voxels {in_hull}, baseline ok {base_pass}, base mean {base_mean:.1}"
+        );
     }
     let (labels, sizes) = morph::label_components(&cand);
-    if std::env::var("CAVASCOPE_DEBUG_MASS").is_ok() {
+    if tracing::enabled!(tracing::Level::TRACE) {
         let mut big: Vec<usize> = sizes.clone();
         big.sort_unstable_by(|a, b| b.cmp(a));
-        eprintln!(
+        tracing::trace!(
             "necrosis candidates: {} voxels, largest components {:?}, region {n_region}",
             cand.iter().filter(|&&b| b).count(),
             &big[..big.len().min(5)]

@@ -80,70 +80,8 @@ use std::collections::VecDeque;
 
 mod mixture;
 
-/// Shortest stretch without opacified lumen taken as tumour filling the IVC, mm (the
-/// imperceptible-lumen rule, research brief §2).
-pub const MIN_FILLED_STRETCH_MM: f64 = 10.0;
-/// Half-size of the first search box around the IVC's middle, mm (the mass box,
-/// [`crate::mass::MASS_BOX_HALF_MM`]; a larger one, 150 mm, doubles the search time and
-/// did not yet find the liposarcoma).
-pub const SEARCH_BOX_HALF_MM: f64 = crate::mass::MASS_BOX_HALF_MM;
-/// The first search box reaches this far beyond the IVC model's ends, mm.
-pub const SEARCH_Z_MARGIN_MM: f64 = 20.0;
-/// Margin around a tumour-filled IVC stretch where the IVC mask is not taken as blood, mm
-/// (the plug tapers over about 5 mm).
-const FILLED_MARGIN_MM: f64 = 10.0;
-/// Smallest candidate accepted as a mass, ml (a lump smaller than a 2 cm sphere is not
-/// the dominant mass of a study).
-pub const MIN_AUTO_ML: f64 = 5.0;
-/// Grid spacing the search runs on, mm (the features are smoothed with σ = 2.5 mm, so a
-/// coarser grid loses nothing).
-pub const SEARCH_SPACING_MM: f64 = 2.0;
-/// Seeds: largest change per voxel on any phase, in units of the phase tolerance.
-pub const SEED_MAX_GRADIENT: f32 = 0.25;
-/// A tissue class needs this many seeds (blends at edges give only a few).
-pub const MIN_CLASS_SEEDS: usize = 4;
-/// Seeds join a class within this distance (units of the phase tolerance).
-pub const CLASS_JOIN_DISTANCE: f32 = 1.0;
-/// Voxels farther than this from every adjacent class stay unassigned.
-pub const MAX_ASSIGN_DISTANCE: f32 = 8.0;
-/// Resolution of the flood's priority (buckets per unit of distance).
-const BUCKETS_PER_UNIT: f32 = 20.0;
-/// A candidate's largest inscribed sphere, radius mm (vessels up to 14 mm across, discs
-/// and bowel wall are thinner).
-pub const MIN_INSCRIBED_MM: f64 = 7.0;
-/// Largest gap between a candidate and the IVC, mm ("next to the IVC": an intrahepatic
-/// mass up to the liver's lateral half, a retroperitoneal mass anywhere around the IVC).
-pub const MAX_GAP_TO_IVC_MM: f64 = 50.0;
-/// A region of the same class this close to the mirrored centroid makes a pair, mm.
-pub const PAIR_RADIUS_MM: f64 = 30.0;
-/// A voxel farther than this from its class and from every blend with a neighbouring
-/// class is unexplained (units of the phase tolerance).
-pub const UNEXPLAINED_DISTANCE: f32 = 1.5;
-/// CT: unenhanced values above this are bone or calcium, or blends with them, HU.
-const SOFT_MAX_HU: f32 = 150.0;
-/// Boundary refinement: band half-width and neighbourhood radius (search-grid voxels),
-/// passes.
-const REFINE_BAND_VOX: usize = 2;
-const REFINE_RADIUS_VOX: usize = 3;
-const REFINE_MAX_PASSES: usize = 4;
-/// CT: above this on any phase is opacified blood (aorta, atrium) or bone, not a soft
-/// tissue mass, HU.
-const BLOOD_MIN_HU: f32 = 200.0;
-/// Opacified lumen beside a candidate: enhancement above the candidate's interior on a
-/// late phase, in tolerances.
-const LUMEN_MARGIN: f32 = 2.0;
-/// Opening radius of the candidate mask, search-grid voxels.
-const OPENING_VOX: usize = 2;
-/// The vertebral body around the spine centre: half-width and half-depth, mm.
-const SPINE_HALF_WIDTH_MM: f64 = 25.0;
-const SPINE_HALF_DEPTH_MM: f64 = 20.0;
-/// Fat enclosed by the candidate joins it when it is at least this share (as
-/// [`crate::mass::FAT_HULL_MIN_FRACTION`]).
-pub const FAT_ENCLOSED_MIN_FRACTION: f64 = 0.10;
-/// CT classes: fat, air, bone (unenhanced or first phase), HU.
-const FAT_MAX_HU: f32 = -10.0;
-const AIR_MAX_HU: f32 = -300.0;
-const BONE_MIN_HU: f32 = 200.0;
+pub use crate::params::auto::*;
+use crate::params::shared::*;
 
 /// The IVC centre at the middle of the longest imperceptible stretch.
 fn filled_ivc_seed(ivc: &IvcModel) -> Option<Point3<f64>> {
@@ -438,7 +376,7 @@ fn tolerances(stack: &PhaseStack, grid: &Grid) -> Vec<f32> {
         .map(|(n, ph)| {
             let noise = noise_sd(&ph.data, &block).unwrap_or(0.0) / reduction;
             let floor = if stack.ct {
-                crate::mass::GROW_FLOOR_CT_HU
+                GROW_FLOOR_CT_HU
             } else {
                 let mut v: Vec<f32> = grid.feats[n]
                     .iter()
@@ -453,10 +391,10 @@ fn tolerances(stack: &PhaseStack, grid: &Grid) -> Vec<f32> {
                     let p99 = v[(v.len() - 1) * 99 / 100];
                     let body: Vec<f32> = v.iter().copied().filter(|&x| x > 0.1 * p99).collect();
                     let med = body.get(body.len() / 2).copied().unwrap_or(p99);
-                    crate::mass::GROW_FLOOR_MR_FRACTION * med.abs() as f64
+                    GROW_FLOOR_MR_FRACTION * med.abs() as f64
                 }
             };
-            floor.max(crate::mass::GROW_FLOOR_NOISE_FACTOR * noise).max(1e-3) as f32
+            floor.max(GROW_FLOOR_NOISE_FACTOR * noise).max(1e-3) as f32
         })
         .collect()
 }
@@ -654,8 +592,8 @@ fn regions(grid: &Grid, labels: &Array3<u32>, residual: &Array3<f32>) -> (Array3
                 || p[1] + 1 == dim.1
                 || p[2] + 1 == dim.2;
             if edge && core(p) {
-                if !r.touches && std::env::var("CAVASCOPE_DEBUG_TOUCH").is_ok() {
-                    eprintln!(
+                if !r.touches && tracing::enabled!(tracing::Level::TRACE) {
+                    tracing::trace!(
                         "region {id} class {} touches the box edge at {p:?} ({:.0?})",
                         r.class,
                         grid.world(p)
@@ -669,8 +607,8 @@ fn regions(grid: &Grid, labels: &Array3<u32>, residual: &Array3<f32>) -> (Array3
                     if !core(p) {
                         continue;
                     }
-                    if !r.touches && std::env::var("CAVASCOPE_DEBUG_TOUCH").is_ok() {
-                        eprintln!(
+                    if !r.touches && tracing::enabled!(tracing::Level::TRACE) {
+                        tracing::trace!(
                             "region {id} class {} touches invalid data at {p:?} ({:.0?})",
                             r.class,
                             grid.world(p)
@@ -700,11 +638,11 @@ struct Rejections {
 
 /// Detect the mass on `stack` (module docs).
 pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, String> {
-    let debug = std::env::var("CAVASCOPE_DEBUG_MASS_AUTO").is_ok();
+    let debug = tracing::enabled!(tracing::Level::TRACE);
     let t0 = std::time::Instant::now();
     let lap = |what: &str| {
         if debug {
-            eprintln!("mass_auto: {what} at {:.2} s", t0.elapsed().as_secs_f64());
+            tracing::trace!("mass_auto: {what} at {:.2} s", t0.elapsed().as_secs_f64());
         }
     };
     if stack.phases.is_empty() {
@@ -760,7 +698,7 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, St
         tolerance: UNEXPLAINED_DISTANCE,
     };
     if debug {
-        eprintln!("blood pool: {:?}", mixer.blood);
+        tracing::trace!("blood pool: {:?}", mixer.blood);
     }
     // Venous blood is normal whatever its arterial value (the IVC between a tumour
     // plug and the atrium is a bounded region of its own class).
@@ -770,7 +708,7 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, St
         .map(|(n, m)| {
             let ct_normal = stack.ct && {
                 let b = m[base];
-                b <= FAT_MAX_HU || b <= AIR_MAX_HU || b >= BONE_MIN_HU
+                b <= FAT_MAX_HU || b <= AIR_MAX_HU || b >= BONE_CLASS_MIN_HU
             };
             ct_normal || (mixer.blood.is_some() && mixer.explains(&[Vertex::Blood], &mixer.means[n]))
         })
@@ -803,7 +741,7 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, St
             if (r.n as f64) * vox_ml >= MIN_AUTO_ML && paired(id) {
                 if debug {
                     let c = reg_centroid(id);
-                    eprintln!(
+                    tracing::trace!(
                         "region {id} ({:.1} ml at {:.0}, {:.0}, {:.0}) paired across the midline",
                         r.n as f64 * vox_ml,
                         c.x,
@@ -856,16 +794,9 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, St
     let cand_mask = ndarray::Zip::from(&opened).and(&raw).map_collect(|&a, &b| a && b);
     let (cand_labels, cand_sizes) = morph::label_components(&cand_mask);
     if debug {
-        debug_line(
-            &grid,
-            &means,
-            &labels,
-            &residual,
-            &map,
-            &regs,
-            &abnormal,
-            &unexplained,
-        );
+        for (n, c) in means.iter().enumerate() {
+            tracing::trace!("class {n}: {c:.0?}");
+        }
     }
 
     // Distance to the IVC on the search grid.
@@ -936,7 +867,7 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, St
         let volume_ml = n as f64 * vox_ml;
         let centroid = Point3::from(sum / n.max(1) as f64);
         if debug {
-            eprintln!(
+            tracing::trace!(
                 "candidate {l}: {volume_ml:.1} ml, r_in {r_in:.1} mm, gap {gap:.1} mm, centroid ({:.0}, {:.0}, {:.0})",
                 centroid.x, centroid.y, centroid.z
             );
@@ -1157,7 +1088,7 @@ fn blood_pool(
 /// tissue outside: each voxel within [`REFINE_BAND_VOX`] of the boundary goes to the
 /// nearer (Euclidean, tolerance units) of the local mean of the candidate's deeper
 /// voxels and the classes of the well-explained outside voxels nearby (within
-/// [`REFINE_RADIUS_VOX`]). Unexplained tissue at the edge of a mass is partly a blend of
+/// [`AUTO_REFINE_RADIUS_VOX`]). Unexplained tissue at the edge of a mass is partly a blend of
 /// the mass with its surroundings; this gives the outer half of the blend back.
 fn refine_midpoint(
     grid: &Grid,
@@ -1169,7 +1100,7 @@ fn refine_midpoint(
 ) {
     let dim = grid.dim;
     let nc = grid.feats.len();
-    let r = REFINE_RADIUS_VOX as i64;
+    let r = AUTO_REFINE_RADIUS_VOX as i64;
     let d2 = |a: &[f32], b: &[f32]| -> f32 {
         a.iter()
             .zip(b)
@@ -1177,7 +1108,7 @@ fn refine_midpoint(
             .map(|((x, y), s)| ((x - y) / s).powi(2))
             .sum()
     };
-    for _ in 0..REFINE_MAX_PASSES {
+    for _ in 0..AUTO_REFINE_MAX_PASSES {
         let deep_in = morph::erode(mask, REFINE_BAND_VOX);
         let near = morph::dilate(mask, REFINE_BAND_VOX);
         let deep_out = morph::dilate(mask, REFINE_BAND_VOX).mapv(|b| !b);
@@ -1359,49 +1290,6 @@ fn upsample(grid: &Grid, m: &Array3<bool>, shape: [usize; 3]) -> Array3<bool> {
         m[q]
     })
 }
-
-/// Debug print along x through `CAVASCOPE_DEBUG_POINT=x,y,z`.
-#[allow(clippy::too_many_arguments)]
-fn debug_line(
-    grid: &Grid,
-    means: &[Vec<f32>],
-    labels: &Array3<u32>,
-    residual: &Array3<f32>,
-    map: &Array3<u32>,
-    regs: &[Region],
-    abnormal: &[bool],
-    unexplained: &Array3<bool>,
-) {
-    let Some(p) = std::env::var("CAVASCOPE_DEBUG_POINT").ok().and_then(|s| {
-        let v: Vec<f64> = s.split(',').filter_map(|x| x.trim().parse().ok()).collect();
-        (v.len() == 3).then(|| Point3::new(v[0], v[1], v[2]))
-    }) else {
-        return;
-    };
-    for (n, m) in means.iter().enumerate() {
-        eprintln!("class {n}: {m:.0?}");
-    }
-    let mut x = -40.0;
-    while x <= 40.0 {
-        let q = p + Vector3::new(x, 0.0, 0.0);
-        if let Some(v) = grid.index_of(&q) {
-            let id = map[v] as usize;
-            eprintln!(
-                "x {:+.0}: f {:.0?} class {} res {:.1} region {id} ({} vox, touches {}) abnormal {} unexplained {}",
-                x,
-                grid.feature(v),
-                labels[v] as i64 - 1,
-                residual[v],
-                regs.get(id).map_or(0, |r| r.n),
-                regs.get(id).is_some_and(|r| r.touches),
-                abnormal.get(id).copied().unwrap_or(false),
-                unexplained[v]
-            );
-        }
-        x += 2.0;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,5 +9,4 @@ pub mod stack;
 pub use phases::assign_roles;
 
 // Short paths used inside the modules.
-pub(crate) use cavascope_imaging::vesselness;
 pub(crate) use cavascope_measurements as model;

@@ -4,7 +4,7 @@
 //! may carry a translation (breathing) found by [`cavascope_imaging::registration`].
 
 use crate::model::{PhaseInfo, Role};
-use crate::vesselness::gaussian_smooth;
+pub use cavascope_imaging::smooth::smooth_nan;
 use cavascope_volume::{sampling, Geometry, Matrix4, Point3, Vector3, Volume};
 use ndarray::Array3;
 
@@ -172,26 +172,6 @@ pub fn shifted(g: &Geometry, shift: &Vector3<f64>) -> Geometry {
 pub fn sample_on(v: &Volume, geom: &Geometry, shape: [usize; 3], shift: &Vector3<f64>) -> Array3<f32> {
     let g = shifted(geom, shift);
     sampling::resample(&v.data, &v.geometry, &g, shape, f32::NAN)
-}
-
-/// Gaussian smoothing that ignores NaN (filled with the finite median first, NaN again
-/// afterwards).
-pub fn smooth_nan(a: &Array3<f32>, spacing_ijk: [f64; 3], sigma_mm: f64) -> Array3<f32> {
-    let mut finite: Vec<f32> = a.iter().copied().filter(|v| v.is_finite()).collect();
-    if finite.is_empty() {
-        return a.clone();
-    }
-    let mid = finite.len() / 2;
-    let (_, m, _) = finite.select_nth_unstable_by(mid, |x, y| x.total_cmp(y));
-    let med = *m;
-    let filled = a.mapv(|v| if v.is_finite() { v } else { med });
-    let mut s = gaussian_smooth(&filled, spacing_ijk, sigma_mm);
-    ndarray::Zip::from(&mut s).and(a).for_each(|o, &v| {
-        if !v.is_finite() {
-            *o = f32::NAN;
-        }
-    });
-    s
 }
 
 impl PhaseStack {
