@@ -30,13 +30,15 @@
 //!    spine centre; gonadal — vertical runs farther from the column, in front of the
 //!    vertebral bodies, ≥ 20 mm lateral; lumbar — components running across, along the
 //!    column, centred in front of the spine centre.
-//! 6. …and by level: a course alone does not make a vein. The level reference is the
-//!    renal-vein inflow (the renal veins join the IVC at L1–L2): gonadal veins run below
-//!    it (they drain into the left renal vein and the IVC just below the right one), lumbar
-//!    veins beside the L1–L4 bodies ([`LUMBAR_ABOVE_RENAL_MM`] above it to
-//!    [`LUMBAR_BELOW_RENAL_MM`] below). With no reference those two pathways are not
-//!    named and `Collaterals::not_assessed` says why; nor where the series does not reach
-//!    their levels. A vessel at T11–T12 is never a "lumbar" or a "gonadal" vein.
+//! 6. …and by level: a course alone does not make a vein ([`crate::levels`]). The level
+//!    reference is the vertebrae when another tool labelled them (`--anatomy`), else the
+//!    renal-vein inflow (the renal veins join the IVC at L1–L2) with typical vertebral
+//!    heights: gonadal veins run below the renal veins (they drain into the left renal
+//!    vein and the IVC just below the right one), lumbar veins beside the L1–L4 bodies
+//!    ([`LUMBAR_ABOVE_RENAL_MM`] above the inflow to [`LUMBAR_BELOW_RENAL_MM`] below). With
+//!    no reference those two pathways are not named and `Collaterals::not_assessed` says
+//!    why; nor where the series does not reach their levels. A vessel at T11–T12 is never
+//!    a "lumbar" or a "gonadal" vein.
 //!
 //! Without an unenhanced phase on CT, marrow (cancellous bone 100–300 HU, the vessel
 //! range) is told apart by its cortex: a voxel enclosed in-plane by dense bone
@@ -48,6 +50,7 @@
 //! There is no published cut-off for lumbar or hemiazygos enlargement (research brief
 //! §1b): the diameters are reported and the `features` thresholds decide.
 
+use crate::levels::{Levels, VertebralLevels};
 use crate::model::{Collaterals, IvcModel, Landmarks, MassModel, NamedVein, PhaseInfo, Role};
 use crate::morph;
 use crate::stack::{crop_box_xyz, sample_on};
@@ -56,7 +59,7 @@ use crate::vesselness::{
 };
 use cavascope_imaging::stats::upper_median_f32;
 use cavascope_phases::spine::spine_xy;
-use cavascope_volume::{Geometry, Mask, Point3, Vector3, Volume};
+use cavascope_volume::{Anatomy, Geometry, Mask, Point3, Vector3, Volume};
 use ndarray::Array3;
 
 /// Enhanced vessel on portal-venous CT, HU (blood pool 130–200 HU; enhancing parenchyma
@@ -113,12 +116,7 @@ const SPINAL_CANAL_HALF_MM: f64 = 25.0;
 pub const MIN_LENGTH_MM: f64 = 15.0;
 /// Components smaller than this (voxels) are noise.
 const MIN_COMPONENT_VOXELS: usize = 8;
-/// Lumbar veins run beside the L1–L4 bodies. The renal veins join the IVC at L1–L2, so
-/// L1 reaches about one vertebral level (body + disc, ~35 mm in an adult lumbar spine)
-/// above the inflow and L4 about three and a half levels below it (**default**: typical
-/// vertebral heights; the image gives the inflow, not the level boundaries).
-pub const LUMBAR_ABOVE_RENAL_MM: f64 = 35.0;
-pub const LUMBAR_BELOW_RENAL_MM: f64 = 120.0;
+pub use crate::levels::{LUMBAR_ABOVE_RENAL_MM, LUMBAR_BELOW_RENAL_MM};
 /// Marrow test: in-plane rays this long (mm) from a candidate voxel; enclosed when at
 /// least [`ENCLOSED_RAYS`] of [`N_ENCLOSE_RAYS`] meet dense bone (a vertebral body is
 /// ≤ 50 mm across, so from inside every ray meets its cortex within 30 mm; a lumbar vein
@@ -300,13 +298,26 @@ fn vertebral_column(bone_src: &Array3<f32>, geom: &Geometry, ct: bool, sx: f64, 
     Column { dist, front_y }
 }
 
-/// Measure enlarged collateral veins (module docs).
+/// Measure enlarged collateral veins (module docs), levels from the renal-vein inflow.
 pub fn measure_collaterals(
     volumes: &[Volume],
     phases: &[PhaseInfo],
     ivc: Option<&IvcModel>,
     mass: Option<&MassModel>,
     landmarks: &Landmarks,
+) -> (Option<Collaterals>, Vec<String>) {
+    measure_collaterals_with(volumes, phases, ivc, mass, landmarks, None)
+}
+
+/// As [`measure_collaterals`], with anatomy context (`--anatomy`): its vertebra labels
+/// give the levels that name lumbar and gonadal veins ([`crate::levels`]).
+pub fn measure_collaterals_with(
+    volumes: &[Volume],
+    phases: &[PhaseInfo],
+    ivc: Option<&IvcModel>,
+    mass: Option<&MassModel>,
+    landmarks: &Landmarks,
+    anatomy: Option<&Anatomy>,
 ) -> (Option<Collaterals>, Vec<String>) {
     let mut w = Vec::new();
     let Some((vi, ct)) = post_contrast(phases) else {
@@ -500,7 +511,9 @@ pub fn measure_collaterals(
     lap("column");
     let debug = tracing::enabled!(tracing::Level::TRACE);
 
-    let levels = Levels::new(landmarks, [lo.z.min(hi.z), lo.z.max(hi.z)]);
+    let vertebrae = anatomy.and_then(VertebralLevels::from_anatomy);
+    let levels = Levels::new(landmarks, [lo.z.min(hi.z), lo.z.max(hi.z)], vertebrae);
+    tracing::debug!(reference = %levels.reference(), "collateral levels");
     let vox_ml = geom.voxel_volume_mm3() / 1000.0;
     let mut veins: Vec<NamedVein> = Vec::new();
     let (mut max_d, mut n_enl, mut vol) = (None::<f64>, 0usize, 0.0f64);
@@ -618,63 +631,6 @@ pub fn measure_collaterals(
         }),
         w,
     )
-}
-
-/// The level reference for naming veins ([module docs](self), step 6).
-struct Levels {
-    renal_z: Option<f64>,
-    /// The series' z range, mm.
-    z: [f64; 2],
-}
-
-impl Levels {
-    fn new(lm: &Landmarks, z: [f64; 2]) -> Self {
-        Levels {
-            renal_z: lm.renal_vein_inflow_z_mm.filter(|v| v.is_finite()),
-            z,
-        }
-    }
-
-    /// z range (mm) where the pathway runs, `None` with no reference.
-    fn range(&self, name: &str) -> Option<[f64; 2]> {
-        if name.ends_with("gonadal") {
-            self.renal_z.map(|r| [f64::NEG_INFINITY, r])
-        } else if name == "lumbar" {
-            self.renal_z
-                .map(|r| [r - LUMBAR_BELOW_RENAL_MM, r + LUMBAR_ABOVE_RENAL_MM])
-        } else {
-            // Azygos and hemiazygos: paravertebral at every level.
-            Some([f64::NEG_INFINITY, f64::INFINITY])
-        }
-    }
-
-    /// May a vessel whose centre lies at `z` carry this name?
-    fn allows(&self, name: &str, z: f64) -> bool {
-        self.range(name).is_some_and(|r| z >= r[0] && z <= r[1])
-    }
-
-    /// Pathways this study cannot show, with the reason.
-    fn not_assessed(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for (name, what) in [
-            ("lumbar", "lumbar veins (beside L1–L4)"),
-            ("left_gonadal", "gonadal veins (below the renal veins)"),
-        ] {
-            match self.range(name) {
-                None => out.push(format!(
-                    "{what}: no vertebral level reference (renal-vein inflow not found), so none is named"
-                )),
-                Some(r) if r[1] < self.z[0] || r[0] > self.z[1] => out.push(format!(
-                    "{what}: outside the series (z {:.0} to {:.0} mm; renal-vein inflow at z {:.0} mm)",
-                    self.z[0],
-                    self.z[1],
-                    self.renal_z.unwrap_or(f64::NAN)
-                )),
-                Some(_) => {}
-            }
-        }
-        out
-    }
 }
 
 /// A voxel inside bone (marrow): at least [`ENCLOSED_RAYS`] of [`N_ENCLOSE_RAYS`] in-plane
@@ -898,33 +854,6 @@ mod tests {
     fn diameter_of_an_oblique_vein() {
         let m = diameter(8.0, 35.0, (-100.0, -100.0), 0.0);
         assert!((m - 8.0).abs() <= 0.6, "8 mm vein tilted 35°: {m:.2}");
-    }
-
-    #[test]
-    fn names_need_their_level() {
-        let lm = Landmarks {
-            hepatic_vein_confluence_z_mm: None,
-            renal_vein_inflow_z_mm: Some(-60.0),
-        };
-        let l = Levels::new(&lm, [-250.0, 0.0]);
-        // Gonadal below the renal veins only; lumbar beside L1–L4 only.
-        assert!(l.allows("right_gonadal", -120.0) && !l.allows("right_gonadal", -40.0));
-        assert!(l.allows("lumbar", -85.0) && l.allows("lumbar", -30.0));
-        assert!(!l.allows("lumbar", 0.0) && !l.allows("lumbar", -200.0));
-        assert!(l.allows("azygos", 0.0));
-        assert!(l.not_assessed().is_empty());
-        // No reference: neither lumbar nor gonadal is named, and the report says why.
-        let none = Levels::new(&Landmarks::default(), [-250.0, 0.0]);
-        assert!(!none.allows("lumbar", -85.0) && !none.allows("left_gonadal", -120.0));
-        assert!(none.allows("hemiazygos", -85.0));
-        let why = none.not_assessed();
-        assert_eq!(why.len(), 2, "{why:?}");
-        assert!(why.iter().all(|w| w.contains("no vertebral level reference")));
-        // A series entirely above the lumbar levels (liver level, T11–T12).
-        let high = Levels::new(&lm, [60.0, 100.0]);
-        let why = high.not_assessed();
-        assert_eq!(why.len(), 2, "{why:?}");
-        assert!(why.iter().all(|w| w.contains("outside the series")));
     }
 
     #[test]

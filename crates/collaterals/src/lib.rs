@@ -2,8 +2,9 @@
 //! hemiazygos, lumbar, gonadal), and their diameters ([`collaterals`]).
 
 pub mod collaterals;
+pub mod levels;
 
-pub use collaterals::measure_collaterals;
+pub use collaterals::{measure_collaterals, measure_collaterals_with};
 
 // Short paths used inside the module.
 pub(crate) use cavascope_imaging::{morph, vesselness};

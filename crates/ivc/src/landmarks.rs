@@ -13,13 +13,21 @@
 
 use crate::calibre::FractionField;
 use crate::model::{IvcSegment, Landmarks};
-use cavascope_volume::{Point3, Volume};
+use cavascope_volume::anatomy::names;
+use cavascope_volume::{Anatomy, Point3, Volume};
 
 const NRAYS: usize = 72;
 /// Ends of the IVC excluded from the search (iliac confluence, right atrium), mm.
 const END_MARGIN_MM: f64 = 12.0;
 /// Fewest branch rays on each side for a renal inflow (5° per ray).
 const MIN_SIDE_RAYS: f64 = 2.0;
+/// The hepatic veins join the IVC at its top: the suprahepatic IVC, from the confluence
+/// to the right atrium, is 1–2 cm long, and the three hepatic veins enter over ~1.5 cm.
+/// An inflow lower than this below the IVC's upper end in view is not the hepatic
+/// confluence (on a series that ends at T12 the strongest high inflow is the renal veins,
+/// with 75 mm of IVC above them). Own phantom: the confluence lies 22–24 mm below the
+/// tracked top.
+pub const HEPATIC_BELOW_TOP_MM: f64 = 35.0;
 
 /// Branch-ray counts on the plane through one centreline point.
 #[derive(Debug, Clone, Copy, Default)]
@@ -109,8 +117,12 @@ pub fn find(counts: &[BranchCounts], z: &[f64], s: &[f64]) -> (Landmarks, Vec<St
     let both = smooth(&counts.iter().map(|c| c.left.min(c.right)).collect::<Vec<_>>(), 2);
     let total = smooth(&counts.iter().map(|c| c.total).collect::<Vec<_>>(), 2);
     // Hepatic: the highest level with a strong inflow (the hepatic veins join just
-    // below the right atrium); within that top cluster, its peak.
-    let cand: Vec<usize> = (0..n).filter(|&i| inside(i) && total[i] >= 6.0).collect();
+    // below the right atrium), within [`HEPATIC_BELOW_TOP_MM`] of the IVC's top; within
+    // that top cluster, its peak.
+    let z_top = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let cand: Vec<usize> = (0..n)
+        .filter(|&i| inside(i) && total[i] >= 6.0 && z_top - z[i] <= HEPATIC_BELOW_TOP_MM)
+        .collect();
     let hepatic = cand
         .iter()
         .copied()
@@ -139,9 +151,80 @@ pub fn find(counts: &[BranchCounts], z: &[f64], s: &[f64]) -> (Landmarks, Vec<St
     match hepatic {
         Some(i) => lm.hepatic_vein_confluence_z_mm = Some(z[i]),
         None => warnings
-            .push("hepatic-vein confluence not found (no venous inflow near the top of the IVC)".into()),
+            .push(format!("hepatic-vein confluence not found (no venous inflow within {HEPATIC_BELOW_TOP_MM:.0} mm of the top of the IVC in view)")),
     }
     (lm, warnings)
+}
+
+/// Per class of a label map: `(slice range, mean z)` of its voxels, `None` when absent.
+fn class_extent(a: &Anatomy, name: &str) -> Option<([usize; 2], f64)> {
+    let id = a.id(name)?;
+    let (mut lo, mut hi, mut sum, mut n) = (usize::MAX, 0usize, 0.0f64, 0usize);
+    for ((k, j, i), &v) in a.labels.indexed_iter() {
+        if v == id {
+            lo = lo.min(k);
+            hi = hi.max(k);
+            sum += a.geometry.index_to_world([i as f64, j as f64, k as f64]).z;
+            n += 1;
+        }
+    }
+    (n > 0).then(|| ([lo, hi], sum / n as f64))
+}
+
+/// Landmarks from another tool's labels (`--anatomy`, TotalSegmentator), where they show:
+/// - **renal-vein inflow**: the renal veins leave the kidneys at the hilum, at mid-kidney,
+///   and run nearly horizontally to the IVC: the mean z of the kidneys' centroids, for
+///   kidneys whole in the map (one cut by the map's first or last slice has its centroid
+///   off its middle);
+/// - **hepatic-vein confluence**: the hepatic veins join the IVC where it leaves the
+///   liver: the highest slice where the IVC label touches the liver label (in-plane
+///   neighbours), only when the liver's dome is in the map (else the confluence may lie
+///   above it).
+///
+/// Returns `(hepatic, renal, notes)`; a landmark the labels cannot give is `None`.
+pub fn from_anatomy(a: &Anatomy) -> (Option<f64>, Option<f64>, Vec<String>) {
+    let nk = a.labels.dim().0;
+    let whole = |r: [usize; 2]| r[0] > 0 && r[1] + 1 < nk;
+    let mut notes = Vec::new();
+    let kidneys: Vec<f64> = [names::KIDNEY_LEFT, names::KIDNEY_RIGHT]
+        .iter()
+        .filter_map(|n| class_extent(a, n))
+        .filter(|(r, _)| whole(*r))
+        .map(|(_, z)| z)
+        .collect();
+    let renal = (!kidneys.is_empty()).then(|| kidneys.iter().sum::<f64>() / kidneys.len() as f64);
+    if renal.is_none() {
+        notes.push(format!("{}: no whole kidney labelled, renal-vein level not taken from it", a.source));
+    }
+    let hepatic = match (a.id(names::IVC), a.id(names::LIVER), class_extent(a, names::LIVER)) {
+        (Some(ivc), Some(liver), Some((r, _))) if r[1] + 1 < nk => {
+            let (_, nj, ni) = a.labels.dim();
+            (0..nk).rev().find_map(|k| {
+                let sl = a.labels.index_axis(ndarray::Axis(0), k);
+                let touches = sl.indexed_iter().any(|((j, i), &v)| {
+                    v == ivc
+                        && [(0i64, 1i64), (0, -1), (1, 0), (-1, 0)].iter().any(|(dj, di)| {
+                            let (jj, ii) = (j as i64 + dj, i as i64 + di);
+                            jj >= 0
+                                && ii >= 0
+                                && (jj as usize) < nj
+                                && (ii as usize) < ni
+                                && sl[[jj as usize, ii as usize]] == liver
+                        })
+                });
+                touches.then(|| a.geometry.index_to_world([0.0, 0.0, k as f64]).z)
+            })
+        }
+        (Some(_), Some(_), Some(_)) => {
+            notes.push(format!(
+                "{}: the liver reaches the top of the labels, hepatic-vein confluence not taken from them",
+                a.source
+            ));
+            None
+        }
+        _ => None,
+    };
+    (hepatic, renal, notes)
 }
 
 /// Segment of a level (z in LPS mm); `None` when the landmark that decides it is missing.
@@ -213,5 +296,80 @@ mod tests {
         assert!((lm.renal_vein_inflow_z_mm.unwrap() - (-90.0)).abs() <= 2.0);
         let h = lm.hepatic_vein_confluence_z_mm.unwrap();
         assert!((h - 18.5).abs() <= 4.0, "{h}");
+    }
+
+    #[test]
+    fn landmarks_from_labels() {
+        use cavascope_volume::Geometry;
+        use ndarray::Array3;
+        // 2 mm slices from z = 0: kidneys at slices 20–40 (centroids z 60) and 24–40
+        // (z 64), liver 50–90 holding the IVC up to slice 85, IVC 0–95.
+        let g = Geometry::axial(Point3::new(0.0, 0.0, 0.0), [1.0, 1.0, 2.0]);
+        let mut l = Array3::<u16>::zeros((100, 10, 10));
+        for k in 0..100 {
+            if k <= 95 {
+                l[[k, 5, 5]] = 63;
+            }
+            if (50..=90).contains(&k) {
+                l[[k, 5, 6]] = 5;
+            }
+            if k > 85 {
+                l[[k, 5, 6]] = 0;
+                if k <= 90 {
+                    l[[k, 8, 8]] = 5;
+                }
+            }
+            if (20..=40).contains(&k) {
+                l[[k, 1, 1]] = 2;
+            }
+            if (24..=40).contains(&k) {
+                l[[k, 1, 8]] = 3;
+            }
+        }
+        let mut a = Anatomy {
+            labels: l,
+            geometry: g,
+            classes: vec![
+                (63, names::IVC.into()),
+                (5, names::LIVER.into()),
+                (2, names::KIDNEY_RIGHT.into()),
+                (3, names::KIDNEY_LEFT.into()),
+            ],
+            source: "test".into(),
+        };
+        let (h, r, notes) = from_anatomy(&a);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert!((h.unwrap() - 170.0).abs() < 1e-9, "{h:?}");
+        assert!((r.unwrap() - 62.0).abs() < 1e-9, "{r:?}");
+        // The liver cut by the top of the labels: no confluence from them.
+        for k in 90..100 {
+            a.labels[[k, 8, 8]] = 5;
+        }
+        let (h, _, notes) = from_anatomy(&a);
+        assert_eq!(h, None);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+    }
+
+    #[test]
+    fn a_high_inflow_far_below_the_top_is_not_hepatic() {
+        // A series that ends at T12 (the hybrid phantom's): the renal veins join 75 mm below
+        // the top of the IVC in view and no hepatic vein is seen. The renal inflow must not
+        // be taken for the hepatic confluence (which would leave no renal level).
+        let mut c = vec![BranchCounts::default(); 160];
+        for x in &mut c[80..=85] {
+            *x = BranchCounts {
+                left: 4.0,
+                right: 4.0,
+                anterior: 1.0,
+                total: 9.0,
+            };
+        }
+        let z: Vec<f64> = (0..160).map(|i| 267.0 + i as f64).collect();
+        let s: Vec<f64> = (0..160).map(|i| i as f64).collect();
+        let (lm, w) = find(&c, &z, &s);
+        assert_eq!(lm.hepatic_vein_confluence_z_mm, None);
+        let r = lm.renal_vein_inflow_z_mm.expect("renal inflow");
+        assert!((r - 349.5).abs() <= 3.0, "{r}");
+        assert_eq!(w.len(), 1, "{w:?}");
     }
 }

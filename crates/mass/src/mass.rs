@@ -84,7 +84,7 @@ pub fn build_mass(
     } else if let Some(s) = opts.mass_seed {
         s
     } else {
-        match crate::mass_auto::search_center(volumes, phases, ivc) {
+        match crate::mass_auto::search_center(volumes, phases, ivc, opts.anatomy.as_deref()) {
             Some(c) => c,
             None => {
                 w.push("mass: automatic search needs an IVC model or a study centre; none".into());
@@ -124,7 +124,7 @@ pub fn build_mass(
             }
         }
     } else {
-        crate::mass_auto::find_mass(&stack, ivc, landmarks, &mut w).map(|mask| Region {
+        crate::mass_auto::find_mass(&stack, ivc, landmarks, opts.anatomy.as_deref(), &mut w).map(|mask| Region {
             mask,
             source: Source::Auto,
         })

@@ -72,7 +72,7 @@ use crate::hull::{bounds, convex_hull, in_hull};
 use crate::model::{IvcModel, Landmarks, PhaseInfo, Role};
 use crate::morph;
 use crate::stack::{dynamic_phases, reference_volume, PhaseStack, FEATURE_SMOOTH_SIGMA_MM};
-use cavascope_volume::{Geometry, Matrix4, Point3, Vector3, Volume};
+use cavascope_volume::{Anatomy, Geometry, Matrix4, Point3, Vector3, Volume};
 use mixture::{BloodPool, Mixer, Vertex};
 use ndarray::Array3;
 use rayon::prelude::*;
@@ -133,6 +133,7 @@ pub fn search_center(
     volumes: &[Volume],
     phases: &[PhaseInfo],
     ivc: Option<&IvcModel>,
+    anatomy: Option<&Anatomy>,
 ) -> Option<Point3<f64>> {
     let ivc = ivc?;
     let mid = ivc_middle(ivc)?;
@@ -152,7 +153,7 @@ pub fn search_center(
     let Some(stack) = PhaseStack::build_xyz(volumes, phases, &mid, half, &shifts) else {
         return Some(mid);
     };
-    match detect(&stack, ivc) {
+    match detect(&stack, ivc, anatomy) {
         Ok(d) => Some(d.centroid),
         Err(_) => Some(mid),
     }
@@ -163,6 +164,7 @@ pub(crate) fn find_mass(
     stack: &PhaseStack,
     ivc: Option<&IvcModel>,
     _landmarks: &Landmarks,
+    anatomy: Option<&Anatomy>,
     w: &mut Vec<String>,
 ) -> Option<Array3<bool>> {
     let Some(ivc) = ivc else {
@@ -171,7 +173,7 @@ pub(crate) fn find_mass(
     };
     // The box is centred on the candidate that `search_center` found; the same rule
     // picks it again here, now whole inside the box.
-    match detect(stack, ivc).and_then(|d| plausible(stack, &d).map(|()| d)) {
+    match detect(stack, ivc, anatomy).and_then(|d| plausible(stack, &d).map(|()| d)) {
         Ok(d) => {
             w.push(format!(
                 "mass (auto): {:.1} ml region of tissue unlike the study's normal tissues, centred at ({:.1}, {:.1}, {:.1}), {:.0} mm from the IVC{}",
@@ -634,10 +636,23 @@ struct Rejections {
     far: usize,
     behind_spine: usize,
     paired: usize,
+    organ: usize,
+}
+
+/// The voxels of the search grid that `anatomy` labels as a normal organ
+/// ([`NORMAL_ORGANS`]); `None` without anatomy or without any such organ.
+fn organ_voxels(grid: &Grid, anatomy: Option<&Anatomy>) -> Option<Array3<bool>> {
+    let a = anatomy?;
+    let ids: Vec<u16> = NORMAL_ORGANS.iter().filter_map(|n| a.id(n)).collect();
+    if ids.is_empty() {
+        return None;
+    }
+    let r = a.resampled_onto(&grid.geometry, [grid.dim.0, grid.dim.1, grid.dim.2]);
+    Some(r.labels.mapv(|v| v != 0 && ids.contains(&v)))
 }
 
 /// Detect the mass on `stack` (module docs).
-pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, String> {
+pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel, anatomy: Option<&Anatomy>) -> Result<Detection, String> {
     let debug = tracing::enabled!(tracing::Level::TRACE);
     let t0 = std::time::Instant::now();
     let lap = |what: &str| {
@@ -826,6 +841,7 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, St
         covers_filled: bool,
     }
     let filled = filled_ivc_seed(ivc);
+    let organs = organ_voxels(&grid, anatomy);
     let mut rej = Rejections {
         paired: n_paired,
         ..Default::default()
@@ -889,6 +905,17 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, St
                 continue;
             }
         }
+        if let Some(o) = &organs {
+            // Mostly a labelled normal organ (liver, kidney, bowel, …): that organ.
+            let inside = ndarray::Zip::from(&comp).and(o).fold(0usize, |n, &c, &o| n + usize::from(c && o));
+            if inside as f64 > MAX_AUTO_ORGAN_FRACTION * n as f64 {
+                if debug {
+                    tracing::trace!("candidate {l}: {:.0} % inside labelled organs", 100.0 * inside as f64 / n.max(1) as f64);
+                }
+                rej.organ += 1;
+                continue;
+            }
+        }
         let covers_filled = filled.is_some_and(|p| grid.index_of(&p).is_some_and(|q| comp[q]));
         cands.push(Cand {
             mask: comp,
@@ -907,13 +934,18 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel) -> Result<Detection, St
     });
     let Some(best) = pick else {
         return Err(format!(
-            "{} tissue classes; no region unlike them qualifies (rejected: {} under {MIN_AUTO_ML} ml, {} thinner than {MIN_INSCRIBED_MM} mm, {} over {MAX_GAP_TO_IVC_MM} mm from the IVC, {} at or behind the spine, {} paired across the midline)",
+            "{} tissue classes; no region unlike them qualifies (rejected: {} under {MIN_AUTO_ML} ml, {} thinner than {MIN_INSCRIBED_MM} mm, {} over {MAX_GAP_TO_IVC_MM} mm from the IVC, {} at or behind the spine, {} paired across the midline{})",
             means.len(),
             rej.small,
             rej.thin,
             rej.far,
             rej.behind_spine,
-            rej.paired
+            rej.paired,
+            if organs.is_some() {
+                format!(", {} mostly a labelled organ", rej.organ)
+            } else {
+                String::new()
+            }
         ));
     };
     let mut mask = best.mask.clone();

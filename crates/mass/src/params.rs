@@ -165,6 +165,31 @@ pub mod auto {
     /// Margin around a tumour-filled IVC stretch where the IVC mask is not taken as blood, mm
     /// (the plug tapers over about 5 mm).
     pub const FILLED_MARGIN_MM: f64 = 10.0;
+    /// With anatomy labels (`--anatomy`), a candidate this share or more of whose voxels
+    /// another tool labelled as one of the normal organs ([`NORMAL_ORGANS`]) is that organ,
+    /// not a mass: "mostly" = more than half (**default**). A mass growing inside an organ
+    /// that the labels take in (a liver tumour inside TotalSegmentator's liver) is then not
+    /// found automatically either: seed it.
+    pub const MAX_AUTO_ORGAN_FRACTION: f64 = 0.5;
+    /// The normal organs of TotalSegmentator's classes (`total` / `total_mr`) that a mass
+    /// found automatically may not mostly be: solid organs, bowel, glands.
+    pub const NORMAL_ORGANS: &[&str] = &[
+        "liver",
+        "spleen",
+        "kidney_left",
+        "kidney_right",
+        "pancreas",
+        "gallbladder",
+        "stomach",
+        "duodenum",
+        "small_bowel",
+        "colon",
+        "esophagus",
+        "urinary_bladder",
+        "adrenal_gland_left",
+        "adrenal_gland_right",
+        "prostate",
+    ];
     /// Smallest candidate accepted as a mass, ml (a lump smaller than a 2 cm sphere is not
     /// the dominant mass of a study).
     pub const MIN_AUTO_ML: f64 = 5.0;

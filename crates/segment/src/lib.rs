@@ -73,6 +73,9 @@ pub fn measure(volumes: &[Volume], opts: &SegmentOptions) -> Measurements {
     m.landmarks = ivc.landmarks;
     m.ivc = ivc.model;
     m.quality = ivc.quality;
+    if let Some(a) = opts.anatomy.as_deref() {
+        anatomy_landmarks(&mut m, a);
+    }
 
     let t = std::time::Instant::now();
     let (mass, w) = mass::build_mass(volumes, &m.phases, m.ivc.as_ref(), &m.landmarks, opts);
@@ -81,10 +84,50 @@ pub fn measure(volumes: &[Volume], opts: &SegmentOptions) -> Measurements {
     m.mass = mass;
 
     let t = std::time::Instant::now();
-    let (col, w) =
-        collaterals::measure_collaterals(volumes, &m.phases, m.ivc.as_ref(), m.mass.as_ref(), &m.landmarks);
+    let (col, w) = collaterals::measure_collaterals_with(
+        volumes,
+        &m.phases,
+        m.ivc.as_ref(),
+        m.mass.as_ref(),
+        &m.landmarks,
+        opts.anatomy.as_deref(),
+    );
     tracing::debug!(seconds = t.elapsed().as_secs_f64(), "collaterals stage");
     m.warnings.extend(w);
     m.collaterals = col;
     m
+}
+
+/// Landmarks from the anatomy context (`--anatomy`) where its labels give them (kidneys →
+/// renal-vein inflow, IVC leaving the liver → hepatic-vein confluence): preferred over
+/// those found along the IVC, which then stand where the labels are silent. The IVC
+/// sections' segments follow.
+fn anatomy_landmarks(m: &mut Measurements, a: &cavascope_volume::Anatomy) {
+    let (hepatic, renal, notes) = landmarks::from_anatomy(a);
+    for n in notes {
+        tracing::info!("{n}");
+    }
+    let lm = &mut m.landmarks;
+    for (got, slot, what) in [
+        (hepatic, &mut lm.hepatic_vein_confluence_z_mm, "hepatic-vein confluence"),
+        (renal, &mut lm.renal_vein_inflow_z_mm, "renal-vein inflow"),
+    ] {
+        if let Some(z) = got {
+            let not_found = format!("{what} not found");
+            m.warnings.retain(|w| !w.starts_with(&not_found));
+            tracing::info!(
+                z_mm = z,
+                found_on_ivc = ?*slot,
+                "{what} from the anatomy labels ({})",
+                a.source
+            );
+            *slot = Some(z);
+        }
+    }
+    let lm = m.landmarks.clone();
+    if let Some(ivc) = m.ivc.as_mut() {
+        for s in &mut ivc.profile {
+            s.segment = landmarks::segment_of(s.z_mm, &lm);
+        }
+    }
 }
