@@ -274,6 +274,52 @@ fn anatomy_gives_the_ivc_from_its_label() {
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
+/// `--anatomy` landmarks on the native CT (no contrast, so none is found along the IVC):
+/// the renal-vein inflow from the kidneys lies at L1–L2 as anatomy has it (between the
+/// centroids of TotalSegmentator's L1 and L2 labels, half a vertebra of slack either
+/// way), and no hepatic-vein confluence is claimed (the liver reaches the series' top).
+#[test]
+fn anatomy_gives_the_renal_level_at_l1_l2() {
+    let ts = real_fixture::ts_file;
+    let (Some(ct), Some(seg)) = (ts("example_ct.nii.gz"), ts("example_seg_fast_force_split.nii.gz")) else {
+        return;
+    };
+    // TotalSegmentator `total` ids: vertebrae_L1 = 31, vertebrae_L2 = 30.
+    let centroid_z = |id: f32| {
+        let (a, g) = label(&seg, id);
+        let (mut s, mut n) = (0.0, 0.0);
+        for ((k, j, i), &v) in a.indexed_iter() {
+            if v > 0.5 {
+                s += g.index_to_world([i as f64, j as f64, k as f64]).z;
+                n += 1.0;
+            }
+        }
+        s / n
+    };
+    let (l1, l2) = (centroid_z(31.0), centroid_z(30.0));
+    let half = 0.5 * (l1 - l2);
+    let out = tempfile::tempdir().unwrap();
+    let r = analyze(&ct, out.path(), &["--anatomy", &seg.to_string_lossy()]);
+    let renal = r["landmarks"]["renal_vein_inflow_z_mm"].as_f64();
+    println!("VALIDATION-LEVELS | example_ct --anatomy | renal {renal:?} | L1 {l1:.1} | L2 {l2:.1} |");
+    assert!(
+        renal.is_some_and(|z| z <= l1 + half && z >= l2 - half),
+        "renal-vein inflow {renal:?}, L1 centroid {l1:.1}, L2 centroid {l2:.1}"
+    );
+    assert!(
+        r["landmarks"]["hepatic_vein_confluence_z_mm"].is_null(),
+        "{}",
+        r["landmarks"]
+    );
+    assert!(
+        !r["warnings"]
+            .as_array()
+            .is_some_and(|w| w.iter().any(|w| w.as_str().unwrap_or("").starts_with("renal-vein inflow not found"))),
+        "{}",
+        r["warnings"]
+    );
+}
+
 /// The native CT analysed straight from its `.nii.gz`: CT read from the voxels, one series,
 /// unenhanced (no sidecar: the role comes from the content), and no contrast sign present.
 #[test]
