@@ -29,13 +29,13 @@ pub const LEVEL_HEIGHT_MM: f64 = 35.0;
 /// Ordinal of a vertebral level along the spine, head to feet: C1 = 1 … C7 = 7, T1 = 8 …
 /// T12 = 19, L1 = 20 … L5 = 24, S1 = 25. `None` for anything else.
 pub fn level_ordinal(name: &str) -> Option<i32> {
-    let (region, n) = name.split_at(1.min(name.len()));
-    let n: i32 = n.parse().ok()?;
+    let region = name.chars().next()?;
+    let n: i32 = name[region.len_utf8()..].parse().ok()?;
     let (base, count) = match region {
-        "C" => (0, 7),
-        "T" => (7, 12),
-        "L" => (19, 5),
-        "S" => (24, 1),
+        'C' => (0, 7),
+        'T' => (7, 12),
+        'L' => (19, 5),
+        'S' => (24, 1),
         _ => return None,
     };
     (1..=count).contains(&n).then_some(base + n)
@@ -246,6 +246,7 @@ mod tests {
         assert_eq!(level_ordinal("T13"), None);
         assert_eq!(level_ordinal("sacrum"), None);
         assert_eq!(level_ordinal(""), None);
+        assert_eq!(level_ordinal("É1"), None);
     }
 
     #[test]
