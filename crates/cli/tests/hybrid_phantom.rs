@@ -313,7 +313,10 @@ fn hybrid_normal_with_anatomy() {
             truth.landmarks.renal_vein_inflow_z_mm
         ));
     }
-    if r["collaterals"]["not_assessed"].as_array().is_none_or(|a| !a.is_empty()) {
+    if r["collaterals"]["not_assessed"]
+        .as_array()
+        .is_none_or(|a| !a.is_empty())
+    {
         bad.push(format!(
             "{label}: collateral pathways not assessed: {}",
             r["collaterals"]["not_assessed"]

@@ -312,9 +312,10 @@ fn anatomy_gives_the_renal_level_at_l1_l2() {
         r["landmarks"]
     );
     assert!(
-        !r["warnings"]
-            .as_array()
-            .is_some_and(|w| w.iter().any(|w| w.as_str().unwrap_or("").starts_with("renal-vein inflow not found"))),
+        !r["warnings"].as_array().is_some_and(|w| w.iter().any(|w| w
+            .as_str()
+            .unwrap_or("")
+            .starts_with("renal-vein inflow not found"))),
         "{}",
         r["warnings"]
     );

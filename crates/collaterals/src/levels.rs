@@ -140,7 +140,10 @@ impl VertebralLevels {
         if ord >= last.0 as f64 {
             return last.1 - (ord - last.0 as f64) * per_level;
         }
-        let w = k.windows(2).find(|w| ord <= w[1].0 as f64).unwrap_or(&k[k.len() - 2..]);
+        let w = k
+            .windows(2)
+            .find(|w| ord <= w[1].0 as f64)
+            .unwrap_or(&k[k.len() - 2..]);
         let t = (ord - w[0].0 as f64) / (w[1].0 - w[0].0) as f64;
         w[0].1 + t * (w[1].1 - w[0].1)
     }

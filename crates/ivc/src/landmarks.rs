@@ -194,9 +194,16 @@ pub fn from_anatomy(a: &Anatomy) -> (Option<f64>, Option<f64>, Vec<String>) {
         .collect();
     let renal = (!kidneys.is_empty()).then(|| kidneys.iter().sum::<f64>() / kidneys.len() as f64);
     if renal.is_none() {
-        notes.push(format!("{}: no whole kidney labelled, renal-vein level not taken from it", a.source));
+        notes.push(format!(
+            "{}: no whole kidney labelled, renal-vein level not taken from it",
+            a.source
+        ));
     }
-    let hepatic = match (a.id(names::IVC), a.id(names::LIVER), class_extent(a, names::LIVER)) {
+    let hepatic = match (
+        a.id(names::IVC),
+        a.id(names::LIVER),
+        class_extent(a, names::LIVER),
+    ) {
         (Some(ivc), Some(liver), Some((r, _))) if r[1] + 1 < nk => {
             let (_, nj, ni) = a.labels.dim();
             (0..nk).rev().find_map(|k| {

@@ -124,9 +124,11 @@ pub fn build_mass(
             }
         }
     } else {
-        crate::mass_auto::find_mass(&stack, ivc, landmarks, opts.anatomy.as_deref(), &mut w).map(|mask| Region {
-            mask,
-            source: Source::Auto,
+        crate::mass_auto::find_mass(&stack, ivc, landmarks, opts.anatomy.as_deref(), &mut w).map(|mask| {
+            Region {
+                mask,
+                source: Source::Auto,
+            }
         })
     };
     let Some(region) = region else {

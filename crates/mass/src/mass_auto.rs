@@ -652,7 +652,11 @@ fn organ_voxels(grid: &Grid, anatomy: Option<&Anatomy>) -> Option<Array3<bool>> 
 }
 
 /// Detect the mass on `stack` (module docs).
-pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel, anatomy: Option<&Anatomy>) -> Result<Detection, String> {
+pub(crate) fn detect(
+    stack: &PhaseStack,
+    ivc: &IvcModel,
+    anatomy: Option<&Anatomy>,
+) -> Result<Detection, String> {
     let debug = tracing::enabled!(tracing::Level::TRACE);
     let t0 = std::time::Instant::now();
     let lap = |what: &str| {
@@ -907,10 +911,15 @@ pub(crate) fn detect(stack: &PhaseStack, ivc: &IvcModel, anatomy: Option<&Anatom
         }
         if let Some(o) = &organs {
             // Mostly a labelled normal organ (liver, kidney, bowel, …): that organ.
-            let inside = ndarray::Zip::from(&comp).and(o).fold(0usize, |n, &c, &o| n + usize::from(c && o));
+            let inside = ndarray::Zip::from(&comp)
+                .and(o)
+                .fold(0usize, |n, &c, &o| n + usize::from(c && o));
             if inside as f64 > MAX_AUTO_ORGAN_FRACTION * n as f64 {
                 if debug {
-                    tracing::trace!("candidate {l}: {:.0} % inside labelled organs", 100.0 * inside as f64 / n.max(1) as f64);
+                    tracing::trace!(
+                        "candidate {l}: {:.0} % inside labelled organs",
+                        100.0 * inside as f64 / n.max(1) as f64
+                    );
                 }
                 rej.organ += 1;
                 continue;

@@ -109,7 +109,11 @@ fn anatomy_landmarks(m: &mut Measurements, a: &cavascope_volume::Anatomy) {
     }
     let lm = &mut m.landmarks;
     for (got, slot, what) in [
-        (hepatic, &mut lm.hepatic_vein_confluence_z_mm, "hepatic-vein confluence"),
+        (
+            hepatic,
+            &mut lm.hepatic_vein_confluence_z_mm,
+            "hepatic-vein confluence",
+        ),
         (renal, &mut lm.renal_vein_inflow_z_mm, "renal-vein inflow"),
     ] {
         if let Some(z) = got {
