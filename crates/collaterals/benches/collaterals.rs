@@ -14,7 +14,7 @@ fn bench(c: &mut Criterion) {
     let phases = assign_roles(&s.volumes, &[]);
     let ivc = truth_ivc::truth_ivc(&s);
     let mass = truth_ivc::truth_mass_mask(&s);
-    let lm = cavascope_segment::Landmarks {
+    let lm = cavascope_measurements::Landmarks {
         hepatic_vein_confluence_z_mm: None,
         renal_vein_inflow_z_mm: Some(s.truth.landmarks.renal_vein_inflow_z_mm),
     };
