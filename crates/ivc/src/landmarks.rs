@@ -199,14 +199,20 @@ pub fn from_anatomy(a: &Anatomy) -> (Option<f64>, Option<f64>, Vec<String>) {
             a.source
         ));
     }
+    // Slices by height, highest first (a grid's slice index may run either way).
+    let slice_z = |k: usize| a.geometry.index_to_world([0.0, 0.0, k as f64]).z;
+    let mut by_height: Vec<usize> = (0..nk).collect();
+    by_height.sort_by(|&p, &q| slice_z(q).total_cmp(&slice_z(p)));
+    let top = by_height.first().copied();
     let hepatic = match (
         a.id(names::IVC),
         a.id(names::LIVER),
         class_extent(a, names::LIVER),
+        top,
     ) {
-        (Some(ivc), Some(liver), Some((r, _))) if r[1] + 1 < nk => {
+        (Some(ivc), Some(liver), Some((r, _)), Some(top)) if top < r[0] || top > r[1] => {
             let (_, nj, ni) = a.labels.dim();
-            (0..nk).rev().find_map(|k| {
+            by_height.iter().find_map(|&k| {
                 let sl = a.labels.index_axis(ndarray::Axis(0), k);
                 let touches = sl.indexed_iter().any(|((j, i), &v)| {
                     v == ivc
@@ -219,10 +225,10 @@ pub fn from_anatomy(a: &Anatomy) -> (Option<f64>, Option<f64>, Vec<String>) {
                                 && sl[[jj as usize, ii as usize]] == liver
                         })
                 });
-                touches.then(|| a.geometry.index_to_world([0.0, 0.0, k as f64]).z)
+                touches.then(|| slice_z(k))
             })
         }
-        (Some(_), Some(_), Some(_)) => {
+        (Some(_), Some(_), Some(_), Some(_)) => {
             notes.push(format!(
                 "{}: the liver reaches the top of the labels, hepatic-vein confluence not taken from them",
                 a.source
@@ -348,6 +354,20 @@ mod tests {
         assert!(notes.is_empty(), "{notes:?}");
         assert!((h.unwrap() - 170.0).abs() < 1e-9, "{h:?}");
         assert!((r.unwrap() - 62.0).abs() < 1e-9, "{r:?}");
+        // The same labels on a grid whose slice index runs head to feet.
+        let mut flipped = a.clone();
+        flipped.labels.invert_axis(ndarray::Axis(0));
+        #[rustfmt::skip]
+        let affine = cavascope_volume::Matrix4::new(
+            1.0, 0.0, 0.0, 0.0,
+            0.0, 1.0, 0.0, 0.0,
+            0.0, 0.0, -2.0, 198.0,
+            0.0, 0.0, 0.0, 1.0,
+        );
+        flipped.geometry = Geometry::from_affine(affine).expect("affine");
+        let (hf, rf, notes) = from_anatomy(&flipped);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!((hf, rf), (h, r));
         // The liver cut by the top of the labels: no confluence from them.
         for k in 90..100 {
             a.labels[[k, 8, 8]] = 5;
