@@ -156,6 +156,17 @@ pub fn find(counts: &[BranchCounts], z: &[f64], s: &[f64]) -> (Landmarks, Vec<St
     (lm, warnings)
 }
 
+/// A landmark as another tool's labels give it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FromLabels {
+    /// At this z (LPS mm).
+    At(f64),
+    /// Above the labels' top (not in view).
+    AboveLabels,
+    /// The labels do not tell.
+    Unknown,
+}
+
 /// Per class of a label map: `(slice range, mean z)` of its voxels, `None` when absent.
 fn class_extent(a: &Anatomy, name: &str) -> Option<([usize; 2], f64)> {
     let id = a.id(name)?;
@@ -178,11 +189,13 @@ fn class_extent(a: &Anatomy, name: &str) -> Option<([usize; 2], f64)> {
 ///   off its middle);
 /// - **hepatic-vein confluence**: the hepatic veins join the IVC where it leaves the
 ///   liver: the highest slice where the IVC label touches the liver label (in-plane
-///   neighbours), only when the liver's dome is in the map (else the confluence may lie
-///   above it).
+///   neighbours), only when the liver's dome is in the map. When the liver reaches the
+///   map's top, the IVC is intrahepatic up to the top of the map (which the caller put on
+///   the series' grid): the confluence lies above the series or at its very top, and the
+///   labels say so ([`FromLabels::AboveLabels`]).
 ///
-/// Returns `(hepatic, renal, notes)`; a landmark the labels cannot give is `None`.
-pub fn from_anatomy(a: &Anatomy) -> (Option<f64>, Option<f64>, Vec<String>) {
+/// Returns `(hepatic, renal, notes)`.
+pub fn from_anatomy(a: &Anatomy) -> (FromLabels, FromLabels, Vec<String>) {
     let nk = a.labels.dim().0;
     let whole = |r: [usize; 2]| r[0] > 0 && r[1] + 1 < nk;
     let mut notes = Vec::new();
@@ -192,8 +205,12 @@ pub fn from_anatomy(a: &Anatomy) -> (Option<f64>, Option<f64>, Vec<String>) {
         .filter(|(r, _)| whole(*r))
         .map(|(_, z)| z)
         .collect();
-    let renal = (!kidneys.is_empty()).then(|| kidneys.iter().sum::<f64>() / kidneys.len() as f64);
-    if renal.is_none() {
+    let renal = if kidneys.is_empty() {
+        FromLabels::Unknown
+    } else {
+        FromLabels::At(kidneys.iter().sum::<f64>() / kidneys.len() as f64)
+    };
+    if renal == FromLabels::Unknown {
         notes.push(format!(
             "{}: no whole kidney labelled, renal-vein level not taken from it",
             a.source
@@ -212,30 +229,33 @@ pub fn from_anatomy(a: &Anatomy) -> (Option<f64>, Option<f64>, Vec<String>) {
     ) {
         (Some(ivc), Some(liver), Some((r, _)), Some(top)) if top < r[0] || top > r[1] => {
             let (_, nj, ni) = a.labels.dim();
-            by_height.iter().find_map(|&k| {
-                let sl = a.labels.index_axis(ndarray::Axis(0), k);
-                let touches = sl.indexed_iter().any(|((j, i), &v)| {
-                    v == ivc
-                        && [(0i64, 1i64), (0, -1), (1, 0), (-1, 0)].iter().any(|(dj, di)| {
-                            let (jj, ii) = (j as i64 + dj, i as i64 + di);
-                            jj >= 0
-                                && ii >= 0
-                                && (jj as usize) < nj
-                                && (ii as usize) < ni
-                                && sl[[jj as usize, ii as usize]] == liver
-                        })
-                });
-                touches.then(|| slice_z(k))
-            })
+            by_height
+                .iter()
+                .find_map(|&k| {
+                    let sl = a.labels.index_axis(ndarray::Axis(0), k);
+                    let touches = sl.indexed_iter().any(|((j, i), &v)| {
+                        v == ivc
+                            && [(0i64, 1i64), (0, -1), (1, 0), (-1, 0)].iter().any(|(dj, di)| {
+                                let (jj, ii) = (j as i64 + dj, i as i64 + di);
+                                jj >= 0
+                                    && ii >= 0
+                                    && (jj as usize) < nj
+                                    && (ii as usize) < ni
+                                    && sl[[jj as usize, ii as usize]] == liver
+                            })
+                    });
+                    touches.then(|| slice_z(k))
+                })
+                .map_or(FromLabels::Unknown, FromLabels::At)
         }
         (Some(_), Some(_), Some(_), Some(_)) => {
             notes.push(format!(
-                "{}: the liver reaches the top of the labels, hepatic-vein confluence not taken from them",
+                "{}: the liver reaches the top of the labels, so the hepatic-vein confluence lies above them",
                 a.source
             ));
-            None
+            FromLabels::AboveLabels
         }
-        _ => None,
+        _ => FromLabels::Unknown,
     };
     (hepatic, renal, notes)
 }
@@ -352,8 +372,8 @@ mod tests {
         };
         let (h, r, notes) = from_anatomy(&a);
         assert!(notes.is_empty(), "{notes:?}");
-        assert!((h.unwrap() - 170.0).abs() < 1e-9, "{h:?}");
-        assert!((r.unwrap() - 62.0).abs() < 1e-9, "{r:?}");
+        assert_eq!(h, FromLabels::At(170.0));
+        assert_eq!(r, FromLabels::At(62.0));
         // The same labels on a grid whose slice index runs head to feet.
         let mut flipped = a.clone();
         flipped.labels.invert_axis(ndarray::Axis(0));
@@ -373,7 +393,7 @@ mod tests {
             a.labels[[k, 8, 8]] = 5;
         }
         let (h, _, notes) = from_anatomy(&a);
-        assert_eq!(h, None);
+        assert_eq!(h, FromLabels::AboveLabels);
         assert_eq!(notes.len(), 1, "{notes:?}");
     }
 

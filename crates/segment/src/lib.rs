@@ -107,6 +107,7 @@ fn anatomy_landmarks(m: &mut Measurements, a: &cavascope_volume::Anatomy) {
     for n in notes {
         tracing::info!("{n}");
     }
+    use landmarks::FromLabels;
     let lm = &mut m.landmarks;
     for (got, slot, what) in [
         (
@@ -116,16 +117,28 @@ fn anatomy_landmarks(m: &mut Measurements, a: &cavascope_volume::Anatomy) {
         ),
         (renal, &mut lm.renal_vein_inflow_z_mm, "renal-vein inflow"),
     ] {
-        if let Some(z) = got {
-            let not_found = format!("{what} not found");
-            m.warnings.retain(|w| !w.starts_with(&not_found));
-            tracing::info!(
-                z_mm = z,
-                found_on_ivc = ?*slot,
-                "{what} from the anatomy labels ({})",
-                a.source
-            );
-            *slot = Some(z);
+        let found_on_ivc = *slot;
+        match got {
+            FromLabels::At(z) => {
+                let not_found = format!("{what} not found");
+                m.warnings.retain(|w| !w.starts_with(&not_found));
+                tracing::info!(
+                    z_mm = z,
+                    ?found_on_ivc,
+                    "{what} from the anatomy labels ({})",
+                    a.source
+                );
+                *slot = Some(z);
+            }
+            FromLabels::AboveLabels => {
+                if let Some(z) = found_on_ivc {
+                    m.warnings.push(format!(
+                        "{what} found along the IVC at z {z:.0} mm dropped: the anatomy labels place it above the series"
+                    ));
+                }
+                *slot = None;
+            }
+            FromLabels::Unknown => {}
         }
     }
     let lm = m.landmarks.clone();
