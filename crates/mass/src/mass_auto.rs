@@ -1486,4 +1486,54 @@ mod tests {
         let e = plausible(&stack(|_, _, _| false), &detection(chain)).unwrap_err();
         assert!(e.contains("convex hulls"), "{e}");
     }
+
+    /// Two-phase CT (unenhanced, portal venous): soft tissue everywhere, a 20 mm ball with
+    /// the given values.
+    fn two_phase(ball_hu: (f32, f32)) -> (PhaseStack, Array3<bool>) {
+        let ball = Array3::from_shape_fn((60, 60, 60), |(k, j, i)| {
+            let d = |a: usize| a as f64 - 30.0;
+            (d(i).powi(2) + d(j).powi(2) + d(k).powi(2)).sqrt() <= 20.0
+        });
+        let mut st = stack(|_, _, _| false);
+        let phase = |role: Role, ball_v: f32, tissue: f32| {
+            let data = ball.mapv(|b| if b { ball_v } else { tissue });
+            StackPhase {
+                volume_index: 0,
+                role,
+                shift_mm: Vector3::zeros(),
+                smooth: data.clone(),
+                data,
+            }
+        };
+        st.phases = vec![
+            phase(Role::CtUnenhanced, ball_hu.0, 40.0),
+            phase(Role::CtPortalVenous, ball_hu.1, 100.0),
+        ];
+        (st, ball)
+    }
+
+    #[test]
+    fn water_that_does_not_enhance_is_fluid_not_a_mass() {
+        // Fluid in a bowel loop or a cyst: water density, no enhancement.
+        let (st, ball) = two_phase((10.0, 14.0));
+        assert!(fluid(&st, &ball).is_some());
+        assert!(plausible(&st, &detection(ball)).is_err());
+        // A solid tumour: soft tissue that enhances.
+        let (st, ball) = two_phase((40.0, 90.0));
+        assert!(fluid(&st, &ball).is_none());
+        assert!(plausible(&st, &detection(ball)).is_ok());
+        // Low density that enhances (a hypodense solid tumour) is not fluid either, nor is
+        // soft tissue that does not enhance (an unenhancing solid mass).
+        assert!(fluid(&two_phase((15.0, 45.0)).0, &two_phase((15.0, 45.0)).1).is_none());
+        assert!(fluid(&two_phase((35.0, 40.0)).0, &two_phase((35.0, 40.0)).1).is_none());
+        // Without a contrast phase nothing can be said.
+        assert!(fluid(&stack(|_, _, _| false), &ball_of(20.0)).is_none());
+    }
+
+    fn ball_of(r: f64) -> Array3<bool> {
+        Array3::from_shape_fn((60, 60, 60), |(k, j, i)| {
+            let d = |a: usize| a as f64 - 30.0;
+            (d(i).powi(2) + d(j).powi(2) + d(k).powi(2)).sqrt() <= r
+        })
+    }
 }
