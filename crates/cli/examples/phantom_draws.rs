@@ -9,7 +9,8 @@
 //! ```
 //! `--grid small` keeps every draw on the 192² × 100 test grid (anatomy, bowel and noise
 //! texture still vary); `--grid drawn` uses the drawn pixel / slice sizes
-//! ([`PhantomOptions::draw`]). `--cases a,b` limits the cases. The `cavascope` binary
+//! ([`PhantomOptions::draw`]). `--cases a,b` limits the cases; `--keep` keeps the
+//! generated studies beside their reports. The `cavascope` binary
 //! beside the example's folder does the analysis.
 
 use cavascope_phantom::{generate, write_study, CaseName, PhantomOptions, Truth, WriteOptions};
@@ -92,6 +93,7 @@ fn main() {
             .cloned()
     };
     let (d0, d1) = parse_range(&get("--draws").unwrap_or_else(|| "1-10".into())).unwrap_or((1, 10));
+    let keep = args.iter().any(|a| a == "--keep");
     let grid = get("--grid").unwrap_or_else(|| "small".into());
     let out = PathBuf::from(get("--out").unwrap_or_else(|| "phantom-draws".into()));
     let cases: Vec<CaseName> = match get("--cases") {
@@ -161,7 +163,9 @@ fn main() {
                 }
             }
             // Keep the disk use small: the studies are rewritten on every run.
-            let _ = std::fs::remove_dir_all(&study);
+            if !keep {
+                let _ = std::fs::remove_dir_all(&study);
+            }
         }
     }
     println!();

@@ -76,6 +76,7 @@ pub fn build_mass(
         }
     }
 
+    let mut auto_start = None;
     let center: Point3<f64> = if let Some(m) = &external {
         match m.centroid() {
             Some(c) => c,
@@ -85,7 +86,7 @@ pub fn build_mass(
         s
     } else {
         match crate::mass_auto::search_center(volumes, phases, ivc, opts.anatomy.as_deref()) {
-            Some(c) => c,
+            Some(c) => auto_start.insert(c).point,
             None => {
                 w.push("mass: automatic search needs an IVC model or a study centre; none".into());
                 return (None, w);
@@ -124,11 +125,13 @@ pub fn build_mass(
             }
         }
     } else {
-        crate::mass_auto::find_mass(&stack, ivc, landmarks, opts.anatomy.as_deref(), &mut w).map(|mask| {
-            Region {
-                mask,
-                source: Source::Auto,
-            }
+        auto_start.as_ref().and_then(|start| {
+            crate::mass_auto::find_mass(&stack, ivc, start, landmarks, opts.anatomy.as_deref(), &mut w).map(
+                |mask| Region {
+                    mask,
+                    source: Source::Auto,
+                },
+            )
         })
     };
     let Some(region) = region else {

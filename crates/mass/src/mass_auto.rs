@@ -72,6 +72,7 @@ use crate::hull::{bounds, convex_hull, in_hull};
 use crate::model::{IvcModel, Landmarks, PhaseInfo, Role};
 use crate::morph;
 use crate::stack::{dynamic_phases, reference_volume, PhaseStack, FEATURE_SMOOTH_SIGMA_MM};
+use cavascope_imaging::stats;
 use cavascope_volume::{Anatomy, Geometry, Matrix4, Point3, Vector3, Volume};
 use mixture::{BloodPool, Mixer, Vertex};
 use ndarray::Array3;
@@ -127,20 +128,34 @@ fn ivc_half_length(ivc: &IvcModel) -> Option<f64> {
     (hi >= lo).then_some(0.5 * (hi - lo))
 }
 
+/// Where the automatic search centres the mass box, and what the first search found.
+#[derive(Debug, Clone)]
+pub struct SearchCenter {
+    /// The centroid of the candidate found in the box around the IVC, else the IVC's
+    /// middle.
+    pub point: Point3<f64>,
+    /// `Err(reason)` when the box around the IVC held no candidate.
+    pub found: Result<(), String>,
+}
+
 /// Where to centre the mass box: the centroid of the candidate found in a box around the
-/// IVC, else the IVC's middle (where `find_mass` then finds nothing again and says why).
+/// IVC, else the IVC's middle (where `find_mass` then reports why nothing was found).
 pub fn search_center(
     volumes: &[Volume],
     phases: &[PhaseInfo],
     ivc: Option<&IvcModel>,
     anatomy: Option<&Anatomy>,
-) -> Option<Point3<f64>> {
+) -> Option<SearchCenter> {
     let ivc = ivc?;
     let mid = ivc_middle(ivc)?;
+    let none = |why: &str| SearchCenter {
+        point: mid,
+        found: Err(why.to_string()),
+    };
     let (ct, dynamic) = dynamic_phases(phases);
     let dyn_idx: Vec<usize> = dynamic.iter().map(|(_, i)| *i).collect();
     let Some(ref_idx) = reference_volume(phases, volumes.len()) else {
-        return Some(mid);
+        return Some(none("no reference series"));
     };
     let (shifts, _) = crate::registration::phase_shifts(volumes, &dyn_idx, ref_idx, &mid, ct);
     // Along z the box covers the whole IVC model and a margin: a mass next to the IVC
@@ -151,18 +166,22 @@ pub fn search_center(
     });
     let half = Vector3::new(SEARCH_BOX_HALF_MM, SEARCH_BOX_HALF_MM, half_z);
     let Some(stack) = PhaseStack::build_xyz(volumes, phases, &mid, half, &shifts) else {
-        return Some(mid);
+        return Some(none("the box around the IVC lies outside the reference series"));
     };
-    match detect(&stack, ivc, anatomy) {
-        Ok(d) => Some(d.centroid),
-        Err(_) => Some(mid),
-    }
+    Some(match detect(&stack, ivc, anatomy, None) {
+        Ok(d) => SearchCenter {
+            point: d.centroid,
+            found: Ok(()),
+        },
+        Err(why) => none(&why),
+    })
 }
 
 /// The mass region on the stack grid, or `None` with the reason pushed to `w`.
 pub(crate) fn find_mass(
     stack: &PhaseStack,
     ivc: Option<&IvcModel>,
+    start: &SearchCenter,
     _landmarks: &Landmarks,
     anatomy: Option<&Anatomy>,
     w: &mut Vec<String>,
@@ -171,9 +190,15 @@ pub(crate) fn find_mass(
         w.push("mass (auto): no IVC model to search along; give --mass-seed or --mass-mask".into());
         return None;
     };
-    // The box is centred on the candidate that `search_center` found; the same rule
-    // picks it again here, now whole inside the box.
-    match detect(stack, ivc, anatomy).and_then(|d| plausible(stack, &d).map(|()| d)) {
+    // The box is centred on the candidate that `search_center` found; here it is taken
+    // again, now whole inside the box. Only that candidate: another one this box shows
+    // was judged normal by the first, larger box (an organ whose pair or continuation
+    // this box cuts off), or the first box held none.
+    let found = start
+        .found
+        .clone()
+        .and_then(|()| detect(stack, ivc, anatomy, Some(start.point)));
+    match found.and_then(|d| plausible(stack, &d).map(|()| d)) {
         Ok(d) => {
             w.push(format!(
                 "mass (auto): {:.1} ml region of tissue unlike the study's normal tissues, centred at ({:.1}, {:.1}, {:.1}), {:.0} mm from the IVC{}",
@@ -253,7 +278,43 @@ fn plausible(stack: &PhaseStack, d: &Detection) -> Result<(), String> {
             gas_fraction * 100.0
         ));
     }
+    if let Some((base, rise)) = fluid(stack, &d.mask) {
+        return Err(format!(
+            "the {:.0} ml region found is fluid ({base:.0} HU unenhanced, at most {rise:+.0} HU after contrast; water ≤ {FLUID_MAX_HU:.0} HU, enhancement ≥ {SOLID_MIN_ENHANCEMENT_HU:.0} HU): bowel content or a cyst, not a solid mass",
+            d.volume_ml
+        ));
+    }
     Ok(())
+}
+
+/// CT with an unenhanced and a contrast phase: `Some((unenhanced median, largest rise of
+/// the median))` when the region is water that does not enhance — fluid in a bowel loop,
+/// a cyst — rather than a solid tumour, which enhances (a necrotic one at its rim, which
+/// the median over the region still shows).
+fn fluid(stack: &PhaseStack, mask: &Array3<bool>) -> Option<(f64, f64)> {
+    if !stack.ct {
+        return None;
+    }
+    let base = stack.phases.iter().position(|p| p.role.is_baseline())?;
+    let median_of = |data: &Array3<f32>| {
+        let mut v: Vec<f64> = data
+            .iter()
+            .zip(mask.iter())
+            .filter(|(x, &m)| m && x.is_finite())
+            .map(|(&x, _)| f64::from(x))
+            .collect();
+        (!v.is_empty()).then(|| stats::median(&mut v))
+    };
+    let b = median_of(&stack.phases[base].data)?;
+    let rise = stack
+        .phases
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| *i != base && !p.role.is_baseline())
+        .filter_map(|(_, p)| median_of(&p.data))
+        .map(|v| v - b)
+        .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))))?;
+    (b <= FLUID_MAX_HU && rise < SOLID_MIN_ENHANCEMENT_HU).then_some((b, rise))
 }
 
 /// A detected mass.
@@ -652,10 +713,14 @@ fn organ_voxels(grid: &Grid, anatomy: Option<&Anatomy>) -> Option<Array3<bool>> 
 }
 
 /// Detect the mass on `stack` (module docs).
+/// `near`: only the candidate whose centroid lies within [`MIN_INSCRIBED_MM`] of it (the
+/// candidate a larger box found, seen whole: its centroid moves less than its own
+/// smallest radius).
 pub(crate) fn detect(
     stack: &PhaseStack,
     ivc: &IvcModel,
     anatomy: Option<&Anatomy>,
+    near: Option<Point3<f64>>,
 ) -> Result<Detection, String> {
     let debug = tracing::enabled!(tracing::Level::TRACE);
     let t0 = std::time::Instant::now();
@@ -712,7 +777,8 @@ pub(crate) fn detect(
             .iter()
             .map(|m| m.iter().zip(&scale).map(|(v, s)| v / s).collect())
             .collect(),
-        blood: blood_pool(&scale, &means, &labels, &residual, &open_lumen, base, arterial),
+        blood: blood_pool(&scale, &means, &labels, &residual, &open_lumen, base, arterial)
+            .or_else(|| lumen_pool(&grid, &scale, &means, &open_lumen, base, arterial)),
         arterial,
         tolerance: UNEXPLAINED_DISTANCE,
     };
@@ -936,12 +1002,22 @@ pub(crate) fn detect(
     }
     lap("candidates measured");
     // The dominant candidate: the one covering a filled IVC stretch, else the largest.
+    let n_cands = cands.len();
+    if let Some(p) = near {
+        cands.retain(|c| (c.centroid - p).norm() <= MIN_INSCRIBED_MM);
+    }
     let pick = cands.iter().max_by(|a, b| {
         (a.covers_filled, a.volume_ml)
             .partial_cmp(&(b.covers_filled, b.volume_ml))
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     let Some(best) = pick else {
+        if let (Some(p), true) = (near, n_cands > 0) {
+            return Err(format!(
+                "the candidate found around the IVC at ({:.1}, {:.1}, {:.1}) is not found again in the box centred on it ({n_cands} other candidates there, judged normal in the larger box)",
+                p.x, p.y, p.z
+            ));
+        }
         return Err(format!(
             "{} tissue classes; no region unlike them qualifies (rejected: {} under {MIN_AUTO_ML} ml, {} thinner than {MIN_INSCRIBED_MM} mm, {} over {MAX_GAP_TO_IVC_MM} mm from the IVC, {} at or behind the spine, {} paired across the midline{})",
             means.len(),
@@ -1110,7 +1186,7 @@ fn blood_pool(
     }
     let (n, &most) = count.iter().enumerate().max_by_key(|(_, &c)| c)?;
     // A few voxels are not a blood pool (an IVC filled by tumour, a mask off the vein).
-    if most < 8 {
+    if most < MIN_POOL_VOXELS {
         return None;
     }
     let mean: Vec<f32> = means[n].iter().zip(scale).map(|(v, s)| v / s).collect();
@@ -1119,6 +1195,57 @@ fn blood_pool(
             let brightest = means.iter().map(|m| m[a]).fold(f32::NEG_INFINITY, f32::max);
             let lo = means[n][base].min(means[n][a]);
             (lo / scale[a], brightest.max(means[n][a]) / scale[a])
+        }
+        None => (0.0, 0.0),
+    };
+    Some(BloodPool { mean, arterial_range })
+}
+
+/// The venous blood pool taken from the open IVC lumen's own values, where no tissue
+/// class forms inside it: blood whose arterial value changes along the vein (renal venous
+/// return opacifies the suprarenal IVC early while the infrarenal blood is still
+/// unenhanced) gives no homogeneous arterial seeds, so no class, and the IVC would
+/// otherwise be tissue no class explains — a false mass along the whole vein. The pool is
+/// the lumen interior's median on every phase; on the non-arterial phases the interior must
+/// be as homogeneous as a class ([`CLASS_JOIN_DISTANCE`] tolerances, robust SD), else it
+/// is not one pool of blood (tumour in the lumen) and there is none. On the arterial phase
+/// the pool spans the interior's [`POOL_ARTERIAL_QUANTILE`] range, widened as
+/// [`blood_pool`] widens it.
+fn lumen_pool(
+    grid: &Grid,
+    scale: &[f32],
+    means: &[Vec<f32>],
+    ivc: &Array3<bool>,
+    base: usize,
+    arterial: Option<usize>,
+) -> Option<BloodPool> {
+    let inner = morph::erode(ivc, 1);
+    let inside: Vec<[usize; 3]> = inner
+        .indexed_iter()
+        .filter(|&((k, j, i), &b)| b && grid.valid[[k, j, i]])
+        .map(|((k, j, i), _)| [k, j, i])
+        .collect();
+    if inside.len() < MIN_POOL_VOXELS {
+        tracing::trace!("lumen pool: {} voxels inside the open lumen", inside.len());
+        return None;
+    }
+    let mut mean = Vec::with_capacity(grid.feats.len());
+    let mut art_lo_hi = (0.0f32, 0.0f32);
+    for (c, f) in grid.feats.iter().enumerate() {
+        let mut v: Vec<f64> = inside.iter().map(|p| f64::from(f[*p])).collect();
+        let med = stats::median(&mut v);
+        if Some(c) == arterial {
+            v.sort_by(f64::total_cmp);
+            let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize] as f32;
+            art_lo_hi = (at(POOL_ARTERIAL_QUANTILE), at(1.0 - POOL_ARTERIAL_QUANTILE));
+        }
+        mean.push(med as f32 / scale[c]);
+    }
+    let arterial_range = match arterial {
+        Some(a) => {
+            let brightest = means.iter().map(|m| m[a]).fold(f32::NEG_INFINITY, f32::max);
+            let lo = (mean[base] * scale[base]).min(art_lo_hi.0);
+            (lo / scale[a], brightest.max(art_lo_hi.1) / scale[a])
         }
         None => (0.0, 0.0),
     };
@@ -1396,5 +1523,55 @@ mod tests {
         });
         let e = plausible(&stack(|_, _, _| false), &detection(chain)).unwrap_err();
         assert!(e.contains("convex hulls"), "{e}");
+    }
+
+    /// Two-phase CT (unenhanced, portal venous): soft tissue everywhere, a 20 mm ball with
+    /// the given values.
+    fn two_phase(ball_hu: (f32, f32)) -> (PhaseStack, Array3<bool>) {
+        let ball = Array3::from_shape_fn((60, 60, 60), |(k, j, i)| {
+            let d = |a: usize| a as f64 - 30.0;
+            (d(i).powi(2) + d(j).powi(2) + d(k).powi(2)).sqrt() <= 20.0
+        });
+        let mut st = stack(|_, _, _| false);
+        let phase = |role: Role, ball_v: f32, tissue: f32| {
+            let data = ball.mapv(|b| if b { ball_v } else { tissue });
+            StackPhase {
+                volume_index: 0,
+                role,
+                shift_mm: Vector3::zeros(),
+                smooth: data.clone(),
+                data,
+            }
+        };
+        st.phases = vec![
+            phase(Role::CtUnenhanced, ball_hu.0, 40.0),
+            phase(Role::CtPortalVenous, ball_hu.1, 100.0),
+        ];
+        (st, ball)
+    }
+
+    #[test]
+    fn water_that_does_not_enhance_is_fluid_not_a_mass() {
+        // Fluid in a bowel loop or a cyst: water density, no enhancement.
+        let (st, ball) = two_phase((10.0, 14.0));
+        assert!(fluid(&st, &ball).is_some());
+        assert!(plausible(&st, &detection(ball)).is_err());
+        // A solid tumour: soft tissue that enhances.
+        let (st, ball) = two_phase((40.0, 90.0));
+        assert!(fluid(&st, &ball).is_none());
+        assert!(plausible(&st, &detection(ball)).is_ok());
+        // Low density that enhances (a hypodense solid tumour) is not fluid either, nor is
+        // soft tissue that does not enhance (an unenhancing solid mass).
+        assert!(fluid(&two_phase((15.0, 45.0)).0, &two_phase((15.0, 45.0)).1).is_none());
+        assert!(fluid(&two_phase((35.0, 40.0)).0, &two_phase((35.0, 40.0)).1).is_none());
+        // Without a contrast phase nothing can be said.
+        assert!(fluid(&stack(|_, _, _| false), &ball_of(20.0)).is_none());
+    }
+
+    fn ball_of(r: f64) -> Array3<bool> {
+        Array3::from_shape_fn((60, 60, 60), |(k, j, i)| {
+            let d = |a: usize| a as f64 - 30.0;
+            (d(i).powi(2) + d(j).powi(2) + d(k).powi(2)).sqrt() <= r
+        })
     }
 }

@@ -240,4 +240,18 @@ pub mod auto {
     pub const FAT_ENCLOSED_MIN_FRACTION: f64 = 0.10;
     pub const AIR_MAX_HU: f32 = -300.0;
     pub const BONE_CLASS_MIN_HU: f32 = 200.0;
+    /// A venous blood pool needs this many voxels inside the open IVC lumen (a few are an
+    /// IVC filled by tumour or a mask off the vein).
+    pub const MIN_POOL_VOXELS: usize = 8;
+    /// Blood pool from the lumen's own values: its arterial range runs from this quantile
+    /// of the lumen interior to its complement (the interior is eroded from the wall; the
+    /// quantiles keep the last wall blends out).
+    pub const POOL_ARTERIAL_QUANTILE: f64 = 0.05;
+    /// CT: a region whose unenhanced median is at most this is water density, HU (simple
+    /// fluid −9…20 HU, Bosniak classification v2019, Silverman et al., Radiology 2019).
+    pub const FLUID_MAX_HU: f64 = 20.0;
+    /// CT: a rise of the median by at least this on a contrast phase is enhancement, HU
+    /// (≥ 20 HU definite, same source and ACR renal white paper, Herts 2017 — features'
+    /// `enhancing_delta_hu`); water that rises less is fluid, not a solid mass.
+    pub const SOLID_MIN_ENHANCEMENT_HU: f64 = 20.0;
 }
