@@ -26,7 +26,9 @@ pub fn locate_by_anatomy(v: &Volume, is_ct: bool) -> Result<Vec<Point3<f64>>, No
     let nx = ((hi.x - lo.x) / GRID_MM).ceil() as usize + 1;
     let ny = ((hi.y - lo.y) / GRID_MM).ceil() as usize + 1;
     if nx * ny > 2_000_000 || nx < 8 || ny < 8 {
-        return Err(format!("the plane ({nx} × {ny} samples of {GRID_MM} mm) is not a body section"));
+        return Err(format!(
+            "the plane ({nx} × {ny} samples of {GRID_MM} mm) is not a body section"
+        ));
     }
     let mut zs = Vec::new();
     let mut z = lo.z + PLANE_STEP_MM / 2.0;
@@ -134,14 +136,7 @@ pub fn locate_by_anatomy(v: &Volume, is_ct: bool) -> Result<Vec<Point3<f64>>, No
 
 /// The homogeneous round cores of one plane inside the IVC window; `None` when the plane
 /// has no body or no spine anchor.
-fn plane_cores(
-    v: &Volume,
-    is_ct: bool,
-    z: f64,
-    lo: Point3<f64>,
-    nx: usize,
-    ny: usize,
-) -> Option<Vec<Core>> {
+fn plane_cores(v: &Volume, is_ct: bool, z: f64, lo: Point3<f64>, nx: usize, ny: usize) -> Option<Vec<Core>> {
     let at = |q: usize, r: usize| (lo.x + q as f64 * GRID_MM, lo.y + r as f64 * GRID_MM);
     let mut img = vec![f32::NAN; nx * ny];
     for r in 0..ny {
@@ -160,7 +155,9 @@ fn plane_cores(
         let k = ((vals.len() as f64 * 0.99) as usize).min(vals.len() - 1);
         0.15 * *vals.select_nth_unstable_by(k, f32::total_cmp).1
     };
-    let body: Vec<bool> = img.iter().map(|&x| x > body_thr).collect();
+    // The body and everything it encloses: on MR flowing blood, gas and cortical bone can
+    // be as dark as the air outside.
+    let body = fill_holes(&img.iter().map(|&x| x > body_thr).collect::<Vec<_>>(), nx, ny);
     let (mut bx, mut bn, mut back) = (0.0, 0.0, f64::NEG_INFINITY);
     for r in 0..ny {
         for q in 0..nx {
@@ -227,13 +224,14 @@ fn plane_cores(
     if body_sd.is_empty() {
         return None;
     }
-    let k = body_sd.len() / 2;
+    let k = ((body_sd.len() as f64 * NOISE_QUANTILE) as usize).min(body_sd.len() - 1);
     let noise = *body_sd.select_nth_unstable_by(k, f32::total_cmp).1;
     let blood_like = |m: f32| {
         if is_ct {
             (CT_BLOOD_MIN_HU..=CT_BLOOD_MAX_HU).contains(&m)
         } else {
-            m > body_thr
+            // MR: bright or dark blood (flow void) alike; homogeneity and shape decide.
+            m.is_finite()
         }
     };
     let core: Vec<bool> = (0..nx * ny)
@@ -255,17 +253,12 @@ fn plane_cores(
             * GRID_MM;
         let compact = area / (std::f64::consts::PI * rmax * rmax);
         let (x, y) = (lo.x + cx * GRID_MM, lo.y + cy * GRID_MM);
-        let in_window = x <= sx + WINDOW_LEFT_MM
+        let in_window = x <= sx - WINDOW_MIN_RIGHT_MM
             && x >= sx - WINDOW_RIGHT_MM
             && y <= sy - WINDOW_ANTERIOR_MIN_MM
             && y >= sy - WINDOW_ANTERIOR_MAX_MM;
         if compact >= CORE_MIN_COMPACTNESS && in_window {
-            out.push(Core {
-                x,
-                y,
-                area,
-                compact,
-            });
+            out.push(Core { x, y, area, compact });
         }
     }
     tracing::trace!(z, spine = ?(sx, sy), noise, cores = out.len(), "anatomical IVC plane");
@@ -308,4 +301,131 @@ fn components4(img: &[bool], nx: usize, ny: usize) -> Vec<Vec<(usize, usize)>> {
         out.push(px);
     }
     out
+}
+
+/// A mask with its holes filled: everything not reachable from the image border through
+/// the background.
+fn fill_holes(mask: &[bool], nx: usize, ny: usize) -> Vec<bool> {
+    let mut outside = vec![false; mask.len()];
+    let mut stack: Vec<usize> = (0..nx)
+        .flat_map(|q| [q, (ny - 1) * nx + q])
+        .chain((0..ny).flat_map(|r| [r * nx, r * nx + nx - 1]))
+        .filter(|&i| !mask[i])
+        .collect();
+    for &i in &stack {
+        outside[i] = true;
+    }
+    while let Some(i) = stack.pop() {
+        let (r, q) = (i / nx, i % nx);
+        let mut go = |j: usize| {
+            if !mask[j] && !outside[j] {
+                outside[j] = true;
+                stack.push(j);
+            }
+        };
+        if q > 0 {
+            go(i - 1);
+        }
+        if q + 1 < nx {
+            go(i + 1);
+        }
+        if r > 0 {
+            go(i - nx);
+        }
+        if r + 1 < ny {
+            go(i + nx);
+        }
+    }
+    outside.iter().map(|&o| !o).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cavascope_volume::{Array3, Geometry, VolumeMeta};
+    use rand::{Rng, SeedableRng};
+
+    /// An axial section every 3 mm, 1.5 mm pixels, 240 mm square, centre at x = y = 0:
+    /// a body of `fill` with a vertebra (bone, CT only) behind the centre, a liver-sized
+    /// block of soft tissue on the right, and `tube` discs (x, y, r, value) on every slice
+    /// whose z index lies in its range; Gaussian noise of SD `noise`.
+    fn volume(
+        fill: f32,
+        bone: f32,
+        tubes: &[(f64, f64, f64, f32, std::ops::Range<usize>)],
+        noise: f32,
+    ) -> Volume {
+        let (n, nz, px) = (160usize, 20usize, 1.5);
+        let g = Geometry::axial(Point3::new(-120.0, -120.0, 0.0), [px, px, 3.0]);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let data = Array3::from_shape_fn((nz, n, n), |(k, j, i)| {
+            let (x, y) = (-120.0 + i as f64 * px, -120.0 + j as f64 * px);
+            let mut v = if (x / 110.0).powi(2) + (y / 80.0).powi(2) <= 1.0 {
+                fill
+            } else {
+                -1000.0
+            };
+            if v > -1000.0 {
+                // Vertebral body and the liver (not a tube: too large).
+                if x.hypot(y - 40.0) <= 16.0 {
+                    v = bone;
+                }
+                if (-95.0..-35.0).contains(&x) && (-70.0..-30.0).contains(&y) {
+                    v = 55.0;
+                }
+                for (tx, ty, r, tv, ks) in tubes {
+                    if ks.contains(&k) && (x - tx).hypot(y - ty) <= *r {
+                        v = *tv;
+                    }
+                }
+                let u: f64 = rng.random::<f64>() + rng.random::<f64>() + rng.random::<f64>() - 1.5;
+                v += noise * u as f32 * 2.0;
+            }
+            v
+        });
+        Volume::new(data, g, VolumeMeta::default())
+    }
+
+    #[test]
+    fn native_ct_tube_beside_the_spine_is_found() {
+        // IVC 40 HU (native blood, as dense as muscle) right-anterior of the spine; the
+        // aorta on the left is not a candidate.
+        let v = volume(
+            -90.0,
+            600.0,
+            &[(-25.0, 5.0, 10.0, 40.0, 0..20), (22.0, 10.0, 9.0, 40.0, 0..20)],
+            8.0,
+        );
+        let c = locate_by_anatomy(&v, true).expect("a tube");
+        assert!(
+            (c[0].x + 25.0).abs() < 4.0 && (c[0].y - 5.0).abs() < 4.0,
+            "{:?}",
+            c[0]
+        );
+        assert!(c.iter().all(|p| p.x < 10.0), "aorta is not a candidate: {c:?}");
+    }
+
+    #[test]
+    fn no_tube_is_not_found_with_the_reason() {
+        // The same body without a vein; a round blob on one slice only is no tube.
+        let v = volume(-90.0, 600.0, &[(-25.0, 5.0, 10.0, 40.0, 9..11)], 8.0);
+        let e = locate_by_anatomy(&v, true).unwrap_err();
+        assert!(e.contains("no homogeneous tube"), "{e}");
+        // Without a spine on CT there is no anchor.
+        let v = volume(-90.0, -90.0, &[(-25.0, 5.0, 10.0, 40.0, 0..20)], 8.0);
+        let e = locate_by_anatomy(&v, true).unwrap_err();
+        assert!(e.contains("spine"), "{e}");
+    }
+
+    #[test]
+    fn mr_flow_void_tube_is_found() {
+        // MR: bright body, dark (flow-void) IVC; no bone signal needed.
+        let v = volume(400.0, 400.0, &[(-20.0, -15.0, 10.0, 30.0, 0..20)], 20.0);
+        let c = locate_by_anatomy(&v, false).expect("a tube");
+        assert!(
+            (c[0].x + 20.0).abs() < 4.0 && (c[0].y + 15.0).abs() < 4.0,
+            "{:?}",
+            c[0]
+        );
+    }
 }

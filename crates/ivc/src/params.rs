@@ -22,8 +22,11 @@ pub const SPINE_FROM_BACK_MM: f64 = 70.0;
 /// (smaller x) by up to this much — it runs beside the right border of the vertebral body
 /// and up to ~40 mm right of the midline at the liver …
 pub const WINDOW_RIGHT_MM: f64 = 70.0;
-/// … and never more than this left of the spine's midline.
-pub const WINDOW_LEFT_MM: f64 = 5.0;
+/// … and at least this much right of the spine's midline: the IVC runs along the right
+/// side of the vertebral body (its centre ≥ ~10 mm right of the midline), the aorta's
+/// centre lies at or left of the midline. A left-sided IVC (≈ 0.2–0.5 % of people) is not
+/// found automatically.
+pub const WINDOW_MIN_RIGHT_MM: f64 = 8.0;
 /// In front of the spine's centroid (mm): at least past the vertebral body's centre …
 pub const WINDOW_ANTERIOR_MIN_MM: f64 = 10.0;
 /// … and at most this far (behind the liver / pancreas head, ≤ ~100 mm in front of the
@@ -34,9 +37,13 @@ pub const WINDOW_ANTERIOR_MAX_MM: f64 = 120.0;
 pub const CT_BLOOD_MIN_HU: f32 = 15.0;
 /// Upper bound: bone and dense contrast above.
 pub const CT_BLOOD_MAX_HU: f32 = 400.0;
-/// A lumen is homogeneous: its local standard deviation (3 × 3 samples) is at most this
-/// many times the plane's median local deviation in the body (the noise), while edges
-/// between tissues are well above it.
+/// The plane's noise: this quantile of the local standard deviation (3 × 3 samples) over
+/// the body. At least a quarter of a body section is homogeneous tissue (fat, muscle,
+/// liver, blood), so the quantile measures noise, not the texture and edges above it
+/// (on MR the median is tissue texture, twice the noise).
+pub const NOISE_QUANTILE: f64 = 0.25;
+/// A lumen is homogeneous: its local standard deviation is at most this many times the
+/// noise, while edges between tissues are well above it.
 pub const HOMOGENEITY_FACTOR: f32 = 1.5;
 /// Cross-section of the homogeneous core (mm²): a normal IVC is 10–30 mm across; the core
 /// inside its edge is ≥ 50 mm²; a core larger than 1000 mm² is an organ (liver, bowel).
