@@ -277,30 +277,30 @@ fn components4(img: &[bool], nx: usize, ny: usize) -> Vec<Vec<(usize, usize)>> {
         let mut stack = vec![start];
         let mut px = Vec::new();
         while let Some(i) = stack.pop() {
-            let (r, q) = (i / nx, i % nx);
-            px.push((q, r));
-            let mut push = |j: usize| {
+            px.push((i % nx, i / nx));
+            for j in neighbours4(i, nx, ny) {
                 if img[j] && !seen[j] {
                     seen[j] = true;
                     stack.push(j);
                 }
-            };
-            if q > 0 {
-                push(i - 1);
-            }
-            if q + 1 < nx {
-                push(i + 1);
-            }
-            if r > 0 {
-                push(i - nx);
-            }
-            if r + 1 < ny {
-                push(i + nx);
             }
         }
         out.push(px);
     }
     out
+}
+
+/// The 4-connected neighbours of sample `i` of an `nx` × `ny` image.
+fn neighbours4(i: usize, nx: usize, ny: usize) -> impl Iterator<Item = usize> {
+    let (r, q) = (i / nx, i % nx);
+    [
+        (q > 0).then(|| i - 1),
+        (q + 1 < nx).then(|| i + 1),
+        (r > 0).then(|| i - nx),
+        (r + 1 < ny).then(|| i + nx),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// A mask with its holes filled: everything not reachable from the image border through
@@ -316,24 +316,11 @@ fn fill_holes(mask: &[bool], nx: usize, ny: usize) -> Vec<bool> {
         outside[i] = true;
     }
     while let Some(i) = stack.pop() {
-        let (r, q) = (i / nx, i % nx);
-        let mut go = |j: usize| {
+        for j in neighbours4(i, nx, ny) {
             if !mask[j] && !outside[j] {
                 outside[j] = true;
                 stack.push(j);
             }
-        };
-        if q > 0 {
-            go(i - 1);
-        }
-        if q + 1 < nx {
-            go(i + 1);
-        }
-        if r > 0 {
-            go(i - nx);
-        }
-        if r + 1 < ny {
-            go(i + nx);
         }
     }
     outside.iter().map(|&o| !o).collect()
