@@ -183,6 +183,26 @@ fn role_index(phases: &[PhaseInfo], role: Role, n: usize) -> Option<usize> {
         .map(|p| p.volume_index)
 }
 
+/// Whether a track from an anatomical candidate can be the IVC (params: calibre, length).
+fn plausible_ivc_track(c: &[track::Contour]) -> Result<(), String> {
+    use crate::params::*;
+    let len = c.last().map(|l| l.z).unwrap_or(0.0) - c.first().map(|f| f.z).unwrap_or(0.0);
+    let mut d: Vec<f64> = c
+        .iter()
+        .map(|k| 2.0 * (k.area() / std::f64::consts::PI).sqrt())
+        .filter(|v| v.is_finite())
+        .collect();
+    if d.is_empty() || len < TRACK_MIN_LENGTH_MM {
+        return Err(format!("{len:.0} mm long"));
+    }
+    d.sort_by(f64::total_cmp);
+    let med = d[d.len() / 2];
+    if !(TRACK_MIN_MEDIAN_DIAMETER_MM..=TRACK_MAX_MEDIAN_DIAMETER_MM).contains(&med) {
+        return Err(format!("median diameter {med:.1} mm over {len:.0} mm"));
+    }
+    Ok(())
+}
+
 /// Build the IVC model. Never panics; what could not be done is a warning.
 pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions) -> IvcOutcome {
     let mut warnings = Vec::new();
@@ -256,15 +276,26 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
             }
         }
     } else {
+        let mut anatomy_why: Option<String> = None;
+        let mut by_anatomy = false;
         let (source, seeds) = match opts.ivc_seed {
             Some(s) => (Source::Seed, vec![s]),
             None => {
                 let pre = role_index(phases, Role::CtUnenhanced, n)
                     .or_else(|| role_index(phases, Role::MrT1Pre, n));
-                (
-                    Source::Auto,
-                    track::locate_candidates(refv, pre.map(|i| &volumes[i]), is_ct),
-                )
+                let mut seeds = track::locate_candidates(refv, pre.map(|i| &volumes[i]), is_ct);
+                if seeds.is_empty() {
+                    // No opacified blood pool: look for the vein by its anatomy instead
+                    // (any phase, native CT and MR included); the tracker verifies it.
+                    match crate::anatomical::locate_by_anatomy(refv, is_ct) {
+                        Ok(s) => {
+                            seeds = s;
+                            by_anatomy = true;
+                        }
+                        Err(why) => anatomy_why = Some(why),
+                    }
+                }
+                (Source::Auto, seeds)
             }
         };
         if seeds.is_empty() {
@@ -277,6 +308,10 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
                     "no tube of opacified blood (CT 125–400 HU, or enhancing over the unenhanced phase) on the patient's right of the body centre over 3 planes 10 mm apart of the {} series",
                     ref_role.as_str()
                 )
+            };
+            let why = match anatomy_why {
+                Some(a) => format!("{why}; and by anatomy: {a}"),
+                None => why,
             };
             warnings.push(format!(
                 "IVC not found automatically: {why}; give --ivc-seed X,Y,Z or --ivc-mask FILE"
@@ -329,8 +364,18 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
         // or inside a tumour) gives way to the next, and the longest is kept.
         tick("inputs");
         let mut best: Option<Vec<track::Contour>> = None;
+        let mut implausible = Vec::new();
         for seed in &seeds {
             if let Some(c) = tracker.track(seed) {
+                // An anatomical candidate is only a place to look: its track must be a
+                // vein of the IVC's calibre and length, or it is not the IVC.
+                if by_anatomy {
+                    if let Err(why) = plausible_ivc_track(&c) {
+                        tracing::debug!(?seed, why, "anatomical candidate rejected");
+                        implausible.push(why);
+                        continue;
+                    }
+                }
                 let len = c.last().map(|l| l.z).unwrap_or(0.0) - c.first().map(|f| f.z).unwrap_or(0.0);
                 let best_len = best
                     .as_ref()
@@ -345,6 +390,14 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
             }
         }
         let Some(mut contours) = best else {
+            if by_anatomy && !implausible.is_empty() {
+                warnings.push(format!(
+                    "IVC not found automatically: no opacified blood pool, and none of the {} tubes found by anatomy (right in front of the spine) tracks as the IVC ({}); give --ivc-seed X,Y,Z or --ivc-mask FILE",
+                    seeds.len(),
+                    implausible.join("; ")
+                ));
+                return fail(warnings);
+            }
             let seed = seeds[0];
             warnings.push(format!(
                 "IVC tracking failed from ({:.1}, {:.1}, {:.1}) mm: no vessel wall around the {} point",

@@ -4,6 +4,7 @@
 //! ([`centreline`]), perpendicular calibre every mm ([`calibre`]), lumen visibility
 //! ([`lumen`]) and the level landmarks ([`landmarks`]).
 
+pub mod anatomical;
 pub mod bridge;
 pub mod calibre;
 pub mod centreline;
@@ -11,6 +12,7 @@ pub mod ivc;
 pub mod landmarks;
 pub mod layer;
 pub mod lumen;
+pub mod params;
 pub mod track;
 
 pub use ivc::{build_ivc, IvcOutcome};
