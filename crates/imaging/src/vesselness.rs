@@ -92,6 +92,22 @@ fn hessian_axes(
     sigma_axes: [f64; 3],
     sigma_norm: f64,
 ) -> [Array3<f32>; 6] {
+    let (mut h, f) = hessian_unscaled(data, spacing_ijk, sigma_axes, sigma_norm);
+    for (c, f) in h.iter_mut().zip(f) {
+        c.par_mapv_inplace(|v| v * f);
+    }
+    h
+}
+
+/// The Hessian's Gaussian-derivative images per voxel step, `[xx, yy, zz, xy, xz, yz]`,
+/// and the factor of each (σ² per mm²) that [`hessian_axes`] multiplies in; the
+/// multi-scale loop applies the factors as it reads, instead of a pass over six images.
+fn hessian_unscaled(
+    data: &Array3<f32>,
+    spacing_ijk: [f64; 3],
+    sigma_axes: [f64; 3],
+    sigma_norm: f64,
+) -> ([Array3<f32>; 6], [f32; 6]) {
     let [si, sj, sk] = spacing_ijk;
     let ki = kernels(sigma_axes[0] / si);
     let kj = kernels(sigma_axes[1] / sj);
@@ -107,29 +123,23 @@ fn hessian_axes(
 
     let z0 = convolve_axis(data, &kk[0], 0);
     let a = convolve_axis(&z0, &kj[0], 1);
-    let mut xx = convolve_axis(&a, &ki[2], 2);
+    let xx = convolve_axis(&a, &ki[2], 2);
     let a = convolve_axis(&z0, &kj[1], 1);
-    let mut xy = convolve_axis(&a, &ki[1], 2);
+    let xy = convolve_axis(&a, &ki[1], 2);
     let a = convolve_axis(&z0, &kj[2], 1);
     drop(z0);
-    let mut yy = convolve_axis(&a, &ki[0], 2);
+    let yy = convolve_axis(&a, &ki[0], 2);
     let z1 = convolve_axis(data, &kk[1], 0);
     let a = convolve_axis(&z1, &kj[0], 1);
-    let mut xz = convolve_axis(&a, &ki[1], 2);
+    let xz = convolve_axis(&a, &ki[1], 2);
     let a = convolve_axis(&z1, &kj[1], 1);
     drop(z1);
-    let mut yz = convolve_axis(&a, &ki[0], 2);
+    let yz = convolve_axis(&a, &ki[0], 2);
     let z2 = convolve_axis(data, &kk[2], 0);
     let a = convolve_axis(&z2, &kj[0], 1);
     drop(z2);
-    let mut zz = convolve_axis(&a, &ki[0], 2);
-    xx.par_mapv_inplace(|v| v * fxx);
-    yy.par_mapv_inplace(|v| v * fyy);
-    zz.par_mapv_inplace(|v| v * fzz);
-    xy.par_mapv_inplace(|v| v * fxy);
-    xz.par_mapv_inplace(|v| v * fxz);
-    yz.par_mapv_inplace(|v| v * fyz);
-    [xx, yy, zz, xy, xz, yz]
+    let zz = convolve_axis(&a, &ki[0], 2);
+    ([xx, yy, zz, xy, xz, yz], [fxx, fyy, fzz, fxy, fxz, fyz])
 }
 
 /// Eigenvalues of a symmetric 3×3 matrix (analytic, Smith 1961), sorted by magnitude.
@@ -162,6 +172,13 @@ pub fn eigenvalues_sym3(a: [f64; 6]) -> [f64; 3] {
 /// ObjectDimension = 1).
 #[inline]
 pub fn objectness(h: [f64; 6], p: &VesselnessParams) -> f64 {
+    // A bright tube needs λ₂, λ₃ < 0 with |λ₁| ≤ |λ₂|, so the trace λ₁ + λ₂ + λ₃ ≤ λ₃ < 0
+    // (by at least the largest |λ|, far beyond the eigen solver's rounding): a trace of
+    // the wrong sign gives 0 without the eigenvalues (the common case off the vessels).
+    let trace = h[0] + h[1] + h[2];
+    if (p.bright && trace >= 0.0) || (!p.bright && trace <= 0.0) {
+        return 0.0;
+    }
     let l = eigenvalues_sym3(h);
     let (a1, a2, a3) = (l[0].abs(), l[1].abs(), l[2].abs());
     let wrong_sign = if p.bright {
@@ -210,8 +227,8 @@ pub fn vesselness(data: &Array3<f32>, spacing_ijk: [f64; 3], params: &Vesselness
         if !(sigma.is_finite() && sigma > 0.0) {
             continue;
         }
-        let hs = hessian(data, spacing_ijk, sigma);
-        objectness_max(&hs, params, sigma as f32, &mut response, &mut sigma_map);
+        let (hs, f) = hessian_unscaled(data, spacing_ijk, [sigma; 3], sigma);
+        objectness_max(&hs, f, params, sigma as f32, &mut response, &mut sigma_map);
     }
     Vesselness {
         response,
@@ -219,10 +236,11 @@ pub fn vesselness(data: &Array3<f32>, spacing_ijk: [f64; 3], params: &Vesselness
     }
 }
 
-/// Objectness of every voxel's Hessian `h` at scale `s` (mm), kept where it beats the
-/// response so far.
+/// Objectness of every voxel's Hessian `h` (component c times `f[c]`, rounded to f32 as
+/// [`hessian`] stores it) at scale `s` (mm), kept where it beats the response so far.
 fn objectness_max(
     h: &[Array3<f32>; 6],
+    f: [f32; 6],
     params: &VesselnessParams,
     s: f32,
     response: &mut Array3<f32>,
@@ -242,12 +260,12 @@ fn objectness_max(
             for n in 0..r.len() {
                 let q = off + n;
                 let hh = [
-                    h[0][q] as f64,
-                    h[1][q] as f64,
-                    h[2][q] as f64,
-                    h[3][q] as f64,
-                    h[4][q] as f64,
-                    h[5][q] as f64,
+                    (h[0][q] * f[0]) as f64,
+                    (h[1][q] * f[1]) as f64,
+                    (h[2][q] * f[2]) as f64,
+                    (h[3][q] * f[3]) as f64,
+                    (h[4][q] * f[4]) as f64,
+                    (h[5][q] * f[5]) as f64,
                 ];
                 let v = objectness(hh, params) as f32;
                 if v > r[n] {
@@ -321,8 +339,8 @@ pub fn vesselness_pyramid(
         // A 2-sample block mean has variance h²/4 along its axis.
         let ax = |h: f64| (sigma * sigma - 0.25 * h * h).max(0.0).sqrt();
         let sig = [ax(spacing_ijk[0]), ax(spacing_ijk[1]), sigma];
-        let hs = hessian_axes(&small, csp, sig, sigma);
-        objectness_max(&hs, params, sigma as f32, &mut resp, &mut smap);
+        let (hs, f) = hessian_unscaled(&small, csp, sig, sigma);
+        objectness_max(&hs, f, params, sigma as f32, &mut resp, &mut smap);
     }
     merge_max(&mut out, &resp, &smap, |k, j, i| [k, j / 2, i / 2]);
     out
