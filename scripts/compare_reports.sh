@@ -8,12 +8,13 @@
 #
 # Studies are generated once with BASE_BIN into WORKDIR/studies; baseline reports are
 # kept in WORKDIR/base and reused when present (delete them to regenerate), candidate
-# reports go to WORKDIR/new (NEW_BIN `none`: only make the baseline). Ignored: tool name/version, input paths. Numbers compare
+# reports go to WORKDIR/new (NEW_BIN `none`: only make the baseline). Ignored: tool name/version, input paths,
+# `timings` (wall seconds, different every run). Numbers compare
 # within a relative/absolute tolerance (default 1e-9); every other value must be equal.
 # Exit status 0 when every report matches, 1 otherwise.
 set -euo pipefail
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 2 ] || usage
 BASE_BIN=$(realpath "$1")
 NEW_BIN=$2
@@ -94,7 +95,7 @@ done
 python3 - "$WORK" "$TOL" "${RUNS[@]}" <<'EOF' || fail=1
 import json, math, sys
 work, tol, runs = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
-IGNORED = {("tool",), ("input", "path")}
+IGNORED = {("tool",), ("input", "path"), ("timings",)}
 
 def diff(a, b, path, out):
     if tuple(k for k in path if isinstance(k, str)) in IGNORED:
@@ -107,6 +108,8 @@ def diff(a, b, path, out):
             out.append(f"{where}: {a!r} != {b!r}")
     elif isinstance(a, dict) and isinstance(b, dict):
         for k in sorted(set(a) | set(b)):
+            if tuple(x for x in path + (k,) if isinstance(x, str)) in IGNORED:
+                continue
             if k not in a or k not in b:
                 out.append(f"{where}.{k}: only in {'base' if k in a else 'new'}")
             else:
