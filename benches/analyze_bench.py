@@ -98,7 +98,8 @@ def main():
     work = os.path.abspath(a.work)
     name = f"{a.case}-{a.size}" + (f"-{a.slices}" if a.slices else "")
     study = os.path.join(work, "studies", name)
-    gen_bin = os.path.abspath(a.base or a.new_bin)
+    # The new binary generates: the baseline may predate `--size clinical`/`--slices`.
+    gen_bin = os.path.abspath(a.new_bin)
     if not os.path.isfile(os.path.join(study, "truth.json")):
         shutil.rmtree(study, ignore_errors=True)
         cmd = [gen_bin, "phantom", "--case", a.case, "--size", a.size, "--out", study]

@@ -146,7 +146,7 @@ fn hessian_unscaled(
     let HessianScratch { h, z, a } = sc;
     let [xx, yy, zz, xy, xz, yz] = h;
     // (z kernel, [(y kernel, x kernel, output)]): 3 + 6 + 6 one-dimensional passes.
-    let plan: [(usize, Vec<(usize, usize, &mut Array3<f32>)>); 3] = [
+    let plan = [
         (0, vec![(0, 2, xx), (1, 1, xy), (2, 0, yy)]),
         (1, vec![(0, 1, xz), (1, 0, yz)]),
         (2, vec![(0, 0, zz)]),
