@@ -92,35 +92,17 @@ for r in "${RUNS[@]}"; do
 done
 
 [ "$NEW_BIN" = none ] && exit $fail
+BENCHES="$(cd "$(dirname "$0")/../benches" && pwd)" \
 python3 - "$WORK" "$TOL" "${RUNS[@]}" <<'EOF' || fail=1
-import json, math, sys
+import json, os, sys
+# One field-by-field comparison for this script and benches/analyze_bench.py (which
+# ignores the same fields: tool, input path, timings).
+sys.path.insert(0, os.environ["BENCHES"])
+from analyze_bench import diff as diff_tol
 work, tol, runs = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
-IGNORED = {("tool",), ("input", "path"), ("timings",)}
 
 def diff(a, b, path, out):
-    if tuple(k for k in path if isinstance(k, str)) in IGNORED:
-        return
-    where = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in path)
-    if isinstance(a, bool) or isinstance(b, bool):
-        if a != b: out.append(f"{where}: {a!r} != {b!r}")
-    elif isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        if not (a == b or math.isclose(a, b, rel_tol=tol, abs_tol=tol)):
-            out.append(f"{where}: {a!r} != {b!r}")
-    elif isinstance(a, dict) and isinstance(b, dict):
-        for k in sorted(set(a) | set(b)):
-            if tuple(x for x in path + (k,) if isinstance(x, str)) in IGNORED:
-                continue
-            if k not in a or k not in b:
-                out.append(f"{where}.{k}: only in {'base' if k in a else 'new'}")
-            else:
-                diff(a[k], b[k], path + (k,), out)
-    elif isinstance(a, list) and isinstance(b, list):
-        if len(a) != len(b):
-            out.append(f"{where}: length {len(a)} != {len(b)}")
-        for i, (x, y) in enumerate(zip(a, b)):
-            diff(x, y, path + (i,), out)
-    elif a != b:
-        out.append(f"{where}: {a!r} != {b!r}")
+    diff_tol(a, b, path, out, tol)
 
 def leaves(v):
     if isinstance(v, dict): return sum(leaves(x) for x in v.values())
