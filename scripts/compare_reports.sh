@@ -8,12 +8,13 @@
 #
 # Studies are generated once with BASE_BIN into WORKDIR/studies; baseline reports are
 # kept in WORKDIR/base and reused when present (delete them to regenerate), candidate
-# reports go to WORKDIR/new (NEW_BIN `none`: only make the baseline). Ignored: tool name/version, input paths. Numbers compare
+# reports go to WORKDIR/new (NEW_BIN `none`: only make the baseline). Ignored: tool name/version, input paths,
+# `timings` (wall seconds, different every run). Numbers compare
 # within a relative/absolute tolerance (default 1e-9); every other value must be equal.
 # Exit status 0 when every report matches, 1 otherwise.
 set -euo pipefail
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 2 ] || usage
 BASE_BIN=$(realpath "$1")
 NEW_BIN=$2
@@ -91,33 +92,17 @@ for r in "${RUNS[@]}"; do
 done
 
 [ "$NEW_BIN" = none ] && exit $fail
+BENCHES="$(cd "$(dirname "$0")/../benches" && pwd)" \
 python3 - "$WORK" "$TOL" "${RUNS[@]}" <<'EOF' || fail=1
-import json, math, sys
+import json, os, sys
+# One field-by-field comparison for this script and benches/analyze_bench.py (which
+# ignores the same fields: tool, input path, timings).
+sys.path.insert(0, os.environ["BENCHES"])
+from analyze_bench import diff as diff_tol
 work, tol, runs = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
-IGNORED = {("tool",), ("input", "path")}
 
 def diff(a, b, path, out):
-    if tuple(k for k in path if isinstance(k, str)) in IGNORED:
-        return
-    where = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in path)
-    if isinstance(a, bool) or isinstance(b, bool):
-        if a != b: out.append(f"{where}: {a!r} != {b!r}")
-    elif isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        if not (a == b or math.isclose(a, b, rel_tol=tol, abs_tol=tol)):
-            out.append(f"{where}: {a!r} != {b!r}")
-    elif isinstance(a, dict) and isinstance(b, dict):
-        for k in sorted(set(a) | set(b)):
-            if k not in a or k not in b:
-                out.append(f"{where}.{k}: only in {'base' if k in a else 'new'}")
-            else:
-                diff(a[k], b[k], path + (k,), out)
-    elif isinstance(a, list) and isinstance(b, list):
-        if len(a) != len(b):
-            out.append(f"{where}: length {len(a)} != {len(b)}")
-        for i, (x, y) in enumerate(zip(a, b)):
-            diff(x, y, path + (i,), out)
-    elif a != b:
-        out.append(f"{where}: {a!r} != {b!r}")
+    diff_tol(a, b, path, out, tol)
 
 def leaves(v):
     if isinstance(v, dict): return sum(leaves(x) for x in v.values())

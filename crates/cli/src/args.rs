@@ -167,9 +167,14 @@ pub struct PhantomArgs {
     /// Random seed (anatomy sizes and noise).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Grid: small (192² at 2 mm, fast) or standard (512² at 0.75 mm).
-    #[arg(long, default_value = "standard", value_name = "small|standard")]
+    /// Grid: small (192² at 2 mm, 100 slices at 2.5 mm, fast), standard (512² at 0.75 mm,
+    /// 100 slices at 2.5 mm) or clinical (512² at 0.75 mm, 300 slices at 1 mm).
+    #[arg(long, default_value = "standard", value_name = "small|standard|clinical")]
     pub size: String,
+    /// Number of slices (default: the size's), at the size's slice spacing, centred on
+    /// the same z.
+    #[arg(long, value_name = "N")]
+    pub slices: Option<usize>,
     /// Transfer syntax: explicit, implicit, deflate, jpegls.
     #[arg(long, default_value = "explicit")]
     pub transfer_syntax: String,

@@ -37,6 +37,33 @@ fn analyze(study: &Path, out: &Path, extra: &[String]) -> Value {
     // --json prints the same report to stdout.
     let printed: Value = serde_json::from_slice(&o.stdout).expect("--json prints JSON");
     assert_eq!(printed, r, "--json output differs from report.json");
+    // Stage timings: every stage a non-negative number of seconds, and the whole run
+    // (total) at least the stages it contains.
+    let t = &r["timings"];
+    let secs = |k: &str| {
+        let v = t[k]
+            .as_f64()
+            .unwrap_or_else(|| panic!("timings.{k} missing: {t}"));
+        assert!(v >= 0.0, "timings.{k} {v}");
+        v
+    };
+    let stages: f64 = [
+        "ingest_s",
+        "phases_s",
+        "ivc_s",
+        "mass_s",
+        "collaterals_s",
+        "features_s",
+        "report_s",
+    ]
+    .iter()
+    .map(|k| secs(k))
+    .sum();
+    assert!(
+        secs("total_s") >= stages,
+        "total {} < stages {stages}",
+        secs("total_s")
+    );
     r
 }
 

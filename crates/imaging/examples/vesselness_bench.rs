@@ -21,6 +21,17 @@ fn write_f32(path: &std::path::Path, data: &[f32]) -> std::io::Result<()> {
     std::fs::rename(tmp, path)
 }
 
+/// User + system CPU seconds of this process so far (Linux `/proc/self/stat`, clock
+/// ticks of 10 ms); `None` elsewhere. The shared machine's load inflates wall time, not this.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let out = std::path::PathBuf::from(
@@ -45,14 +56,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Warm-up (thread pool, page faults), then the timed runs.
     let _ = vesselness(&v.data, sp, &params);
     let mut times = Vec::new();
+    let mut cpu = Vec::new();
     let mut result = None;
     for _ in 0..3 {
+        let c = cpu_seconds();
         let t = Instant::now();
         let r = vesselness(&v.data, sp, &params);
         times.push(t.elapsed().as_secs_f64());
+        if let (Some(a), Some(b)) = (c, cpu_seconds()) {
+            cpu.push(b - a);
+        }
         result = Some(r);
     }
     times.sort_by(|a, b| a.total_cmp(b));
+    cpu.sort_by(|a, b| a.total_cmp(b));
     let r = result.ok_or("no run")?;
     let input: Vec<f32> = v.data.iter().copied().collect();
     let ours: Vec<f32> = r.response.iter().copied().collect();
@@ -65,12 +82,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "alpha": params.alpha, "beta": params.beta, "gamma": params.gamma,
         "seconds_median": times[1],
         "seconds_all": times,
+        "cpu_seconds_median": cpu.get(1),
+        "cpu_seconds_all": cpu,
         "threads": rayon::current_num_threads(),
     });
     std::fs::write(out.join("meta.json"), serde_json::to_string_pretty(&meta)?)?;
     println!(
-        "cavascope vesselness {cols}x{rows}x{slices}: median {:.3} s over 3 runs ({} threads)",
+        "cavascope vesselness {cols}x{rows}x{slices}: median {:.3} s wall, {:.2} s CPU over 3 runs ({} threads)",
         times[1],
+        cpu.get(1).copied().unwrap_or(f64::NAN),
         rayon::current_num_threads()
     );
     Ok(())

@@ -10,7 +10,7 @@
 //! The Gaussian derivatives are separable FIR filters (15 one-dimensional passes per scale
 //! instead of 18), each parallel over slices with rayon.
 
-use crate::smooth::{convolve_axis, kernels};
+use crate::smooth::{convolve_axis_into, kernels};
 pub use crate::smooth::{gaussian_recursive, gaussian_smooth};
 use ndarray::{Array3, Zip};
 use rayon::prelude::*;
@@ -92,6 +92,44 @@ fn hessian_axes(
     sigma_axes: [f64; 3],
     sigma_norm: f64,
 ) -> [Array3<f32>; 6] {
+    let mut sc = HessianScratch::new(data.dim());
+    let f = hessian_unscaled(data, spacing_ijk, sigma_axes, sigma_norm, &mut sc);
+    let mut h = sc.h;
+    for (c, f) in h.iter_mut().zip(f) {
+        c.par_mapv_inplace(|v| v * f);
+    }
+    h
+}
+
+/// The buffers of one Hessian, reused across scales: the six components and two
+/// intermediate passes.
+struct HessianScratch {
+    h: [Array3<f32>; 6],
+    z: Array3<f32>,
+    a: Array3<f32>,
+}
+
+impl HessianScratch {
+    fn new(dim: (usize, usize, usize)) -> Self {
+        let z = || Array3::<f32>::zeros(dim);
+        HessianScratch {
+            h: [z(), z(), z(), z(), z(), z()],
+            z: z(),
+            a: z(),
+        }
+    }
+}
+
+/// The Hessian's Gaussian-derivative images per voxel step into `sc.h`, `[xx, yy, zz,
+/// xy, xz, yz]`; returns the factor of each (σ² per mm²) that [`hessian_axes`] multiplies
+/// in — the multi-scale loop applies them as it reads, instead of a pass over six images.
+fn hessian_unscaled(
+    data: &Array3<f32>,
+    spacing_ijk: [f64; 3],
+    sigma_axes: [f64; 3],
+    sigma_norm: f64,
+    sc: &mut HessianScratch,
+) -> [f32; 6] {
     let [si, sj, sk] = spacing_ijk;
     let ki = kernels(sigma_axes[0] / si);
     let kj = kernels(sigma_axes[1] / sj);
@@ -105,31 +143,22 @@ fn hessian_axes(
     let fxz = s2 / (si * sk) as f32;
     let fyz = s2 / (sj * sk) as f32;
 
-    let z0 = convolve_axis(data, &kk[0], 0);
-    let a = convolve_axis(&z0, &kj[0], 1);
-    let mut xx = convolve_axis(&a, &ki[2], 2);
-    let a = convolve_axis(&z0, &kj[1], 1);
-    let mut xy = convolve_axis(&a, &ki[1], 2);
-    let a = convolve_axis(&z0, &kj[2], 1);
-    drop(z0);
-    let mut yy = convolve_axis(&a, &ki[0], 2);
-    let z1 = convolve_axis(data, &kk[1], 0);
-    let a = convolve_axis(&z1, &kj[0], 1);
-    let mut xz = convolve_axis(&a, &ki[1], 2);
-    let a = convolve_axis(&z1, &kj[1], 1);
-    drop(z1);
-    let mut yz = convolve_axis(&a, &ki[0], 2);
-    let z2 = convolve_axis(data, &kk[2], 0);
-    let a = convolve_axis(&z2, &kj[0], 1);
-    drop(z2);
-    let mut zz = convolve_axis(&a, &ki[0], 2);
-    xx.par_mapv_inplace(|v| v * fxx);
-    yy.par_mapv_inplace(|v| v * fyy);
-    zz.par_mapv_inplace(|v| v * fzz);
-    xy.par_mapv_inplace(|v| v * fxy);
-    xz.par_mapv_inplace(|v| v * fxz);
-    yz.par_mapv_inplace(|v| v * fyz);
-    [xx, yy, zz, xy, xz, yz]
+    let HessianScratch { h, z, a } = sc;
+    let [xx, yy, zz, xy, xz, yz] = h;
+    // (z kernel, [(y kernel, x kernel, output)]): 3 + 6 + 6 one-dimensional passes.
+    let plan = [
+        (0, vec![(0, 2, xx), (1, 1, xy), (2, 0, yy)]),
+        (1, vec![(0, 1, xz), (1, 0, yz)]),
+        (2, vec![(0, 0, zz)]),
+    ];
+    for (dz, outs) in plan {
+        convolve_axis_into(data, &kk[dz], 0, z);
+        for (dy, dx, out) in outs {
+            convolve_axis_into(z, &kj[dy], 1, a);
+            convolve_axis_into(a, &ki[dx], 2, out);
+        }
+    }
+    [fxx, fyy, fzz, fxy, fxz, fyz]
 }
 
 /// Eigenvalues of a symmetric 3×3 matrix (analytic, Smith 1961), sorted by magnitude.
@@ -162,6 +191,13 @@ pub fn eigenvalues_sym3(a: [f64; 6]) -> [f64; 3] {
 /// ObjectDimension = 1).
 #[inline]
 pub fn objectness(h: [f64; 6], p: &VesselnessParams) -> f64 {
+    // A bright tube needs λ₂, λ₃ < 0 with |λ₁| ≤ |λ₂|, so the trace λ₁ + λ₂ + λ₃ ≤ λ₃ < 0
+    // (by at least the largest |λ|, far beyond the eigen solver's rounding): a trace of
+    // the wrong sign gives 0 without the eigenvalues (the common case off the vessels).
+    let trace = h[0] + h[1] + h[2];
+    if (p.bright && trace >= 0.0) || (!p.bright && trace <= 0.0) {
+        return 0.0;
+    }
     let l = eigenvalues_sym3(h);
     let (a1, a2, a3) = (l[0].abs(), l[1].abs(), l[2].abs());
     let wrong_sign = if p.bright {
@@ -206,12 +242,14 @@ pub fn vesselness(data: &Array3<f32>, spacing_ijk: [f64; 3], params: &Vesselness
     let dim = data.dim();
     let mut response = Array3::<f32>::zeros(dim);
     let mut sigma_map = Array3::<f32>::zeros(dim);
+    let mut sc = None;
     for &sigma in &params.sigmas_mm {
         if !(sigma.is_finite() && sigma > 0.0) {
             continue;
         }
-        let hs = hessian(data, spacing_ijk, sigma);
-        objectness_max(&hs, params, sigma as f32, &mut response, &mut sigma_map);
+        let sc = sc.get_or_insert_with(|| HessianScratch::new(dim));
+        let f = hessian_unscaled(data, spacing_ijk, [sigma; 3], sigma, sc);
+        objectness_max(&sc.h, f, params, sigma as f32, &mut response, &mut sigma_map);
     }
     Vesselness {
         response,
@@ -219,10 +257,11 @@ pub fn vesselness(data: &Array3<f32>, spacing_ijk: [f64; 3], params: &Vesselness
     }
 }
 
-/// Objectness of every voxel's Hessian `h` at scale `s` (mm), kept where it beats the
-/// response so far.
+/// Objectness of every voxel's Hessian `h` (component c times `f[c]`, rounded to f32 as
+/// [`hessian`] stores it) at scale `s` (mm), kept where it beats the response so far.
 fn objectness_max(
     h: &[Array3<f32>; 6],
+    f: [f32; 6],
     params: &VesselnessParams,
     s: f32,
     response: &mut Array3<f32>,
@@ -242,13 +281,26 @@ fn objectness_max(
             for n in 0..r.len() {
                 let q = off + n;
                 let hh = [
-                    h[0][q] as f64,
-                    h[1][q] as f64,
-                    h[2][q] as f64,
-                    h[3][q] as f64,
-                    h[4][q] as f64,
-                    h[5][q] as f64,
+                    (h[0][q] * f[0]) as f64,
+                    (h[1][q] * f[1]) as f64,
+                    (h[2][q] * f[2]) as f64,
+                    (h[3][q] * f[3]) as f64,
+                    (h[4][q] * f[4]) as f64,
+                    (h[5][q] * f[5]) as f64,
                 ];
+                // With the |λ₃| scaling the measure is at most |λ₃| ≤ ‖H‖_F (every other
+                // factor is ≤ 1, and rounding a product by a factor ≤ 1 cannot exceed it):
+                // a voxel whose response so far beats the norm (with a margin far above
+                // the eigen solver's rounding) keeps it, exactly as if computed.
+                if params.scale_by_lambda3 && r[n] > 0.0 {
+                    let fro2 = hh[0] * hh[0]
+                        + hh[1] * hh[1]
+                        + hh[2] * hh[2]
+                        + 2.0 * (hh[3] * hh[3] + hh[4] * hh[4] + hh[5] * hh[5]);
+                    if fro2.sqrt() * (1.0 + 1e-6) < r[n] as f64 {
+                        continue;
+                    }
+                }
                 let v = objectness(hh, params) as f32;
                 if v > r[n] {
                     r[n] = v;
@@ -317,12 +369,13 @@ pub fn vesselness_pyramid(
     let csp = [2.0 * spacing_ijk[0], 2.0 * spacing_ijk[1], spacing_ijk[2]];
     let mut resp = Array3::<f32>::zeros((nk, cj, ci));
     let mut smap = Array3::<f32>::zeros((nk, cj, ci));
+    let mut sc = HessianScratch::new((nk, cj, ci));
     for &sigma in &coarse {
         // A 2-sample block mean has variance h²/4 along its axis.
         let ax = |h: f64| (sigma * sigma - 0.25 * h * h).max(0.0).sqrt();
         let sig = [ax(spacing_ijk[0]), ax(spacing_ijk[1]), sigma];
-        let hs = hessian_axes(&small, csp, sig, sigma);
-        objectness_max(&hs, params, sigma as f32, &mut resp, &mut smap);
+        let f = hessian_unscaled(&small, csp, sig, sigma, &mut sc);
+        objectness_max(&sc.h, f, params, sigma as f32, &mut resp, &mut smap);
     }
     merge_max(&mut out, &resp, &smap, |k, j, i| [k, j / 2, i / 2]);
     out

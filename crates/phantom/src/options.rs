@@ -148,6 +148,16 @@ impl PhantomOptions {
         }
     }
 
+    /// A thin-slice clinical study (the benchmark of docs/benchmarks.md): 512 × 512 at
+    /// 0.75 mm, 300 slices at 1 mm (z −199.5 … +99.5 mm: the whole IVC and the pelvis).
+    pub fn clinical() -> Self {
+        PhantomOptions {
+            slices: 300,
+            slice_spacing_mm: 1.0,
+            ..Self::standard()
+        }
+    }
+
     /// Same grid, no noise (for exact value checks).
     pub fn noiseless(mut self) -> Self {
         self.noise_sd = 0.0;

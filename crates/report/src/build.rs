@@ -268,6 +268,7 @@ pub fn build_report(
         differential,
         warnings: warn,
         error: None,
+        timings: None,
     }
 }
 

@@ -31,7 +31,7 @@ pub mod schema;
 pub mod write;
 
 pub use build::{build_report, failed_report};
-pub use model::{Report, SCHEMA_VERSION};
+pub use model::{Report, Timings, SCHEMA_VERSION};
 pub use write::{measurements_csv, write_atomic, write_outputs, write_report_json};
 
 use std::path::PathBuf;

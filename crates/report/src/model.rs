@@ -24,6 +24,33 @@ pub struct Report {
     /// Why the study could not be analysed (exit code 1); `null` when it was.
     #[serde(default)]
     pub error: Option<String>,
+    /// Wall-clock seconds of each stage of this run (optional; absent from reports that
+    /// were not timed). Varies from run to run: not a measurement, and report comparisons
+    /// ignore it (`scripts/compare_reports.sh`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timings: Option<Timings>,
+}
+
+/// `timings`: wall-clock seconds per stage (docs/report.md).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct Timings {
+    /// Reading the study: scanning files, assembling the volumes.
+    pub ingest_s: f64,
+    /// Series roles (phase detection).
+    pub phases_s: f64,
+    /// IVC model and landmarks.
+    pub ivc_s: f64,
+    /// Mass search and measures.
+    pub mass_s: f64,
+    /// Venous collaterals.
+    pub collaterals_s: f64,
+    /// Signs and differential.
+    pub features_s: f64,
+    /// Building the report and writing every output but report.json itself (HTML,
+    /// CSV, overlays, label maps, DICOM SEG/SR when asked).
+    pub report_s: f64,
+    /// From the start of the analysis to the writing of report.json.
+    pub total_s: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -44,15 +44,36 @@ pub fn read_mass_mask(spec: &Path) -> MaskInput {
     MaskInput::new(spec.to_path_buf(), labelmap::read_label_mask(spec, None))
 }
 
+/// Wall-clock seconds of each part of [`measure`] (report.json `timings`, docs/report.md);
+/// 0 for a part that did not run.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimings {
+    /// Series roles and phase assignment.
+    pub phases_s: f64,
+    /// IVC model and landmarks.
+    pub ivc_s: f64,
+    /// Mass search and measures (enhancement, MRI signal).
+    pub mass_s: f64,
+    /// Venous collaterals.
+    pub collaterals_s: f64,
+}
+
 /// Run every measurement of the stage on a study's volumes: series roles, the IVC model
 /// and landmarks, the mass (with its enhancement and, on MRI, T1/T2/ADC), then the
 /// venous collaterals. Never fails: what cannot be measured is `None` with a warning.
 pub fn measure(volumes: &[Volume], opts: &SegmentOptions) -> Measurements {
+    measure_timed(volumes, opts).0
+}
+
+/// [`measure`], with the wall time of each of its stages.
+pub fn measure_timed(volumes: &[Volume], opts: &SegmentOptions) -> (Measurements, StageTimings) {
     let mut m = Measurements::default();
+    let mut times = StageTimings::default();
     if volumes.is_empty() {
         m.warnings.push("no volume to measure".into());
-        return m;
+        return (m, times);
     }
+    let t = std::time::Instant::now();
     m.phases = phases::assign_roles(volumes, &opts.phase_overrides);
     for (uid, _) in &opts.phase_overrides {
         if !m.phases.iter().any(|p| &p.series_instance_uid == uid) {
@@ -64,11 +85,13 @@ pub fn measure(volumes: &[Volume], opts: &SegmentOptions) -> Measurements {
         roles = ?m.phases.iter().map(|p| p.role.as_str()).collect::<Vec<_>>(),
         "series roles"
     );
+    times.phases_s = t.elapsed().as_secs_f64();
 
-    // Stage times at debug level (`RUST_LOG=debug`), for profiling a slow study.
+    // Stage times also at debug level (`RUST_LOG=debug`), for profiling a slow study.
     let t = std::time::Instant::now();
     let ivc = ivc::build_ivc(volumes, &m.phases, opts);
-    tracing::debug!(seconds = t.elapsed().as_secs_f64(), "ivc stage");
+    times.ivc_s = t.elapsed().as_secs_f64();
+    tracing::debug!(seconds = times.ivc_s, "ivc stage");
     m.warnings.extend(ivc.warnings);
     m.landmarks = ivc.landmarks;
     m.ivc = ivc.model;
@@ -79,7 +102,8 @@ pub fn measure(volumes: &[Volume], opts: &SegmentOptions) -> Measurements {
 
     let t = std::time::Instant::now();
     let (mass, w) = mass::build_mass(volumes, &m.phases, m.ivc.as_ref(), &m.landmarks, opts);
-    tracing::debug!(seconds = t.elapsed().as_secs_f64(), "mass stage");
+    times.mass_s = t.elapsed().as_secs_f64();
+    tracing::debug!(seconds = times.mass_s, "mass stage");
     m.warnings.extend(w);
     m.mass = mass;
 
@@ -92,10 +116,11 @@ pub fn measure(volumes: &[Volume], opts: &SegmentOptions) -> Measurements {
         &m.landmarks,
         opts.anatomy.as_deref(),
     );
-    tracing::debug!(seconds = t.elapsed().as_secs_f64(), "collaterals stage");
+    times.collaterals_s = t.elapsed().as_secs_f64();
+    tracing::debug!(seconds = times.collaterals_s, "collaterals stage");
     m.warnings.extend(w);
     m.collaterals = col;
-    m
+    (m, times)
 }
 
 /// Landmarks from the anatomy context (`--anatomy`) where its labels give them (kidneys →

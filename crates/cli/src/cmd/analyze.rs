@@ -9,8 +9,8 @@
 use crate::args::*;
 use cavascope_features::{evaluate, Thresholds};
 use cavascope_ingest::{anatomy::read_anatomy, is_nifti_input, load_input, IngestOptions, Study};
-use cavascope_report::{build_report, failed_report, write_outputs, write_report_json, Report};
-use cavascope_segment::{measure, Measurements, Role, SegmentOptions};
+use cavascope_report::{build_report, failed_report, write_outputs, write_report_json, Report, Timings};
+use cavascope_segment::{measure_timed, Measurements, Role, SegmentOptions};
 use cavascope_volume::Anatomy;
 use cavascope_volume::{Point3, Volume};
 use std::path::{Path, PathBuf};
@@ -230,6 +230,10 @@ pub fn analyze_parsed(
         )
     })?;
 
+    // Stage wall times for report.json `timings`.
+    let started = std::time::Instant::now();
+    let mut timings = Timings::default();
+
     // 1. Ingest.
     let mut study = match load_input(dir, &IngestOptions::default()) {
         Ok(s) => s,
@@ -239,6 +243,7 @@ pub fn analyze_parsed(
             return Err(fail(reason, write_failure(out, &r)));
         }
     };
+    timings.ingest_s = started.elapsed().as_secs_f64();
     info!(
         "{}: {} files scanned, {} used, {} series",
         dir.display(),
@@ -277,9 +282,15 @@ pub fn analyze_parsed(
         ));
         seg.anatomy = Some(std::sync::Arc::new(a));
     }
-    let measured = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| measure(&volumes, &seg)));
+    let measured = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| measure_timed(&volumes, &seg)));
     let m = match measured {
-        Ok(m) => m,
+        Ok((m, t)) => {
+            timings.phases_s = t.phases_s;
+            timings.ivc_s = t.ivc_s;
+            timings.mass_s = t.mass_s;
+            timings.collaterals_s = t.collaterals_s;
+            m
+        }
         Err(p) => {
             let what = p
                 .downcast_ref::<String>()
@@ -299,7 +310,10 @@ pub fn analyze_parsed(
     }
 
     // 3. Signs and differential.
+    let t = std::time::Instant::now();
     let findings = evaluate(&m, &parsed.thresholds);
+    timings.features_s = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
 
     // 4. Report.
     let mut warnings: Vec<String> = study
@@ -338,6 +352,9 @@ pub fn analyze_parsed(
             report.warnings.push(w);
         }
     }
+    timings.report_s = t.elapsed().as_secs_f64();
+    timings.total_s = started.elapsed().as_secs_f64();
+    report.timings = Some(timings);
     let report_json =
         write_report_json(out, &report).map_err(|e| fail(format!("cannot write report.json: {e}"), None))?;
     files.push(report_json.clone());

@@ -10,6 +10,7 @@ pub fn options_for_size(size: &str) -> Option<PhantomOptions> {
     match size.trim().to_ascii_lowercase().as_str() {
         "small" => Some(PhantomOptions::small()),
         "standard" => Some(PhantomOptions::standard()),
+        "clinical" => Some(PhantomOptions::clinical()),
         _ => None,
     }
 }
@@ -65,7 +66,7 @@ pub fn run(_g: &Global, a: PhantomArgs) -> u8 {
     }
     let Some(mut opts) = options_for_size(&a.size) else {
         eprintln!(
-            "cavascope phantom: --size must be small or standard, not {:?}",
+            "cavascope phantom: --size must be small, standard or clinical, not {:?}",
             a.size
         );
         return 2;
@@ -85,6 +86,23 @@ pub fn run(_g: &Global, a: PhantomArgs) -> u8 {
         return 2;
     };
     opts.seed = a.seed;
+    if let Some(n) = a.slices {
+        if a.background.is_some() {
+            eprintln!(
+                "cavascope phantom: --slices does not apply to --background (the real CT's grid is kept)"
+            );
+            return 2;
+        }
+        if n == 0 || opts.cols * opts.rows * n > PhantomOptions::MAX_VOXELS {
+            eprintln!(
+                "cavascope phantom: --slices must be 1 to {} on this grid, not {n}",
+                PhantomOptions::MAX_VOXELS / (opts.cols * opts.rows)
+            );
+            return 2;
+        }
+        // Same z coverage centre; the slice spacing stays the preset's.
+        opts.slices = n;
+    }
     if let Some(n) = a.noise {
         if !(n.is_finite() && n >= 0.0) {
             eprintln!("cavascope phantom: --noise must be a non-negative number");
@@ -144,6 +162,7 @@ mod tests {
             naming: "pacs".into(),
             junk: false,
             noise: Some(0.0),
+            slices: None,
             background: None,
             labels: None,
         }
@@ -176,5 +195,20 @@ mod tests {
         let mut a = args("normal", &out);
         a.size = "huge".into();
         assert_eq!(run(&global(), a), 2);
+        // --slices: the grid's slice count, the preset's spacing and centre.
+        let thin = tmp.path().join("thin");
+        let mut a = args("normal", &thin);
+        a.slices = Some(24);
+        assert_eq!(run(&global(), a), 0);
+        let t = cavascope_phantom::Truth::load(&thin.join("truth.json")).unwrap();
+        assert_eq!(t.grid.dims, [192, 192, 24]);
+        for bad in [0, PhantomOptions::MAX_VOXELS] {
+            let mut a = args("normal", &thin);
+            a.slices = Some(bad);
+            assert_eq!(run(&global(), a), 2, "--slices {bad}");
+        }
+        let c = options_for_size("clinical").unwrap();
+        assert_eq!((c.cols, c.rows, c.slices), (512, 512, 300));
+        assert_eq!((c.pixel_spacing_mm, c.slice_spacing_mm), (0.75, 1.0));
     }
 }
