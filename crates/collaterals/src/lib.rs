@@ -3,7 +3,7 @@
 
 pub mod collaterals;
 
-pub use collaterals::measure_collaterals;
+pub use collaterals::{measure_collaterals, CollateralsOutcome};
 
 // Short paths used inside the module.
 pub(crate) use cavascope_imaging::{morph, vesselness};

@@ -10,7 +10,7 @@
 //!
 //! ```
 //! use cavascope_features::{evaluate, SignState, Thresholds};
-//! let m = cavascope_segment::Measurements::default();
+//! let m = cavascope_measurements::Measurements::default();
 //! let findings = evaluate(&m, &Thresholds::default());
 //! // Every sign is listed; with nothing measured, none can be judged.
 //! assert_eq!(findings.signs.len(), 13);
@@ -18,10 +18,12 @@
 //! assert_eq!(findings.differential.len(), 6);
 //! ```
 
+pub mod decided;
 pub mod differential;
 pub mod signs;
 pub mod thresholds;
 
+pub use decided::{Decided, EnlargedCollaterals};
 pub use differential::{differential, DIAGNOSES, LIKELIHOODS};
 pub use thresholds::Thresholds;
 
@@ -143,6 +145,10 @@ pub struct Findings {
     pub signs: Vec<Sign>,
     pub differential: Vec<DiagnosisScore>,
     pub warnings: Vec<String>,
+    /// The values beside the signs that the thresholds decide (intraluminal extension,
+    /// enlarged collaterals): the report shows these, not a stage's own cut-off.
+    #[serde(default)]
+    pub decided: Decided,
 }
 
 impl Findings {
@@ -154,7 +160,7 @@ impl Findings {
 
 /// Measurements → findings: all 13 signs and the sorted differential. Indeterminate
 /// signs carry their reason in `warnings` too.
-pub fn evaluate(m: &cavascope_segment::Measurements, t: &Thresholds) -> Findings {
+pub fn evaluate(m: &cavascope_measurements::Measurements, t: &Thresholds) -> Findings {
     let ctx = signs::Context { m, t };
     let signs = signs::all(&ctx);
     let warnings = signs
@@ -167,5 +173,6 @@ pub fn evaluate(m: &cavascope_segment::Measurements, t: &Thresholds) -> Findings
         signs,
         differential,
         warnings,
+        decided: decided::decide(m, t),
     }
 }

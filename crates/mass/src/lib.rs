@@ -8,7 +8,7 @@ pub mod mass_auto;
 pub mod mr;
 pub mod params;
 
-pub use mass::build_mass;
+pub use mass::{build_mass, MassOutcome};
 
 // Short paths used inside the modules.
 pub(crate) use cavascope_imaging::{hull, morph, registration, vesselness};

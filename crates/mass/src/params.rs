@@ -1,6 +1,6 @@
 //! The mass's tuning numbers, one place: those shared by the seeded and the automatic
-//! search, then each search's own. (`INTRALUMINAL_MIN_ML` decides a sign and is still
-//! here; it belongs in `features`' thresholds table.) Two searches that use a number differently give it two
+//! search, then each search's own. (The intraluminal volume that makes the sign is
+//! `features`' `intraluminal_min_ml`; here only the depth that defines the volume.) Two searches that use a number differently give it two
 //! names (`REFINE_MAX_PASSES` 6 seeded, `AUTO_REFINE_MAX_PASSES` 4 automatic; bone at
 //! 200 HU for the automatic tissue classes, `BONE_CLASS_MIN_HU`).
 
@@ -114,9 +114,6 @@ pub mod seeded {
     pub const CONTACT_INSIDE_MM: f64 = 1.0;
     /// Angular step of the contact probe, degrees.
     pub const CONTACT_STEP_DEG: f64 = 5.0;
-    /// Mass lying deeper than [`intraluminal_min_depth_mm`] inside the IVC contour, above
-    /// this volume, is intraluminal extension, ml.
-    pub const INTRALUMINAL_MIN_ML: f64 = 0.5;
     /// Smallest depth inside the IVC contour (distance to the nearest voxel outside it) at
     /// which mass tissue counts as intraluminal, mm. The IVC and mass outlines are each
     /// uncertain by about a voxel where they meet (partial volume); along a flattened,

@@ -270,9 +270,9 @@ pub struct MassModel {
     pub contact_arc_deg: Option<f64>,
     /// z range (LPS mm) over which the mass touches the IVC.
     pub contact_z_range_mm: Option<[f64; 2]>,
-    /// Mass tissue deep inside the IVC contour (not the seam where the outlines meet).
-    pub intraluminal_extension: Option<bool>,
-    /// Volume of that intraluminal tissue, ml.
+    /// Volume of mass tissue deep inside the IVC contour (not the seam where the outlines
+    /// meet), ml; `None` when not measured (no IVC model). Whether it makes an
+    /// intraluminal extension is `features`' decision (`intraluminal_min_ml`).
     pub intraluminal_ml: Option<f64>,
     /// Its z extent (LPS mm).
     pub intraluminal_z_range_mm: Option<[f64; 2]>,
@@ -294,23 +294,59 @@ pub struct NamedVein {
     pub diameter_mm: Option<f64>,
 }
 
-/// Venous collaterals.
+/// One vessel on a named collateral pathway: a component (veins running across) or a
+/// vertical run, with its diameter. Whether it is enlarged is `features`' decision.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CollateralVessel {
+    /// Its pathway (`azygos`, `hemiazygos`, `lumbar`, `left_gonadal`, `right_gonadal`).
+    pub name: String,
+    /// Diameter at its vesselness peak, mm.
+    pub diameter_mm: f64,
+    /// Volume of its voxels, ml.
+    pub volume_ml: f64,
+    /// Its voxels `[slice, row, column]` on [`Collaterals::grid`] (vessels may overlap: a
+    /// vertical run lies inside a component).
+    #[serde(skip)]
+    pub voxels: Vec<[usize; 3]>,
+}
+
+/// Venous collaterals, as measured: every vessel on a named pathway with its diameter.
+/// Which are enlarged (the count and volume in the report) is decided in `features`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Collaterals {
-    /// Volume of enlarged collateral vessels, ml.
-    pub volume_ml: Option<f64>,
+    /// Widest vessel on a named pathway, mm.
     pub max_diameter_mm: Option<f64>,
+    /// The widest vessel of each pathway.
     pub veins: Vec<NamedVein>,
-    /// Count of enlarged collateral vessel components.
-    pub count: Option<usize>,
-    /// The enlarged collateral veins counted in `count` and `volume_ml`, on the grid the
-    /// search ran on (a box of the post-contrast series); `None` when not assessed.
+    /// Every vessel measured on a named pathway, in the order found.
+    #[serde(default)]
+    pub vessels: Vec<CollateralVessel>,
+    /// The grid the search ran on (a box of the post-contrast series) and its shape
+    /// `[slices, rows, columns]`: where [`CollateralVessel::voxels`] lie. `None` when not
+    /// assessed.
     #[serde(skip)]
-    pub mask: Option<Mask>,
+    pub grid: Option<(cavascope_volume::Geometry, [usize; 3])>,
     /// Pathways that could not be assessed, each with the reason (lumbar and gonadal
     /// veins are only named at their levels: with no level reference they are not).
     #[serde(default)]
     pub not_assessed: Vec<String>,
+}
+
+impl Collaterals {
+    /// The voxels of the vessels with these indices (into [`Collaterals::vessels`]) as a
+    /// mask on [`Collaterals::grid`]; `None` without a grid.
+    pub fn mask_of(&self, vessels: &[usize]) -> Option<Mask> {
+        let (geometry, shape) = self.grid.as_ref()?;
+        let mut data = ndarray::Array3::from_elem(*shape, false);
+        for v in vessels.iter().filter_map(|&i| self.vessels.get(i)) {
+            for q in &v.voxels {
+                if let Some(x) = data.get_mut(*q) {
+                    *x = true;
+                }
+            }
+        }
+        Some(Mask::new(data, geometry.clone()))
+    }
 }
 
 /// How far the measurements can be trusted: what `features` checks (its quality gates)

@@ -3,7 +3,7 @@
 use crate::model::*;
 use cavascope_features::Findings;
 use cavascope_ingest::Study;
-use cavascope_segment::{IvcSegment, Measurements};
+use cavascope_measurements::{IvcSegment, Measurements};
 use serde::Serialize;
 
 /// The snake_case name serde gives a unit enum variant.
@@ -160,7 +160,7 @@ pub fn build_report(
         centroid_mm: x.centroid_mm.map(num),
         ivc_segment: seg(x.ivc_segment),
         contact_arc_deg: fin(x.contact_arc_deg),
-        intraluminal_extension: x.intraluminal_extension,
+        intraluminal_extension: findings.decided.intraluminal_extension,
         intraluminal_ml: fin(x.intraluminal_ml),
         fat_fraction: fin(x.fat_fraction),
         calcified_fraction: fin(x.calcified_fraction),
@@ -189,10 +189,12 @@ pub fn build_report(
         centripetal: x.centripetal,
     });
 
+    // The count and volume of enlarged vessels as the thresholds decided them.
+    let enlarged = findings.decided.enlarged_collaterals.as_ref();
     let collaterals = m.collaterals.as_ref().map(|c| Collaterals {
-        volume_ml: fin(c.volume_ml),
+        volume_ml: fin(enlarged.map(|e| e.volume_ml)),
         max_diameter_mm: fin(c.max_diameter_mm),
-        count: c.count,
+        count: enlarged.map(|e| e.count),
         veins: c
             .veins
             .iter()

@@ -15,18 +15,13 @@
 //! }
 //! ```
 
-// The stage's parts, each its own crate; re-exported here under their old paths so that
-// callers written against the single crate keep compiling.
-pub use cavascope_collaterals::collaterals;
-pub use cavascope_imaging::{hull, morph, registration, vesselness};
-pub use cavascope_ingest::labelmap;
-pub use cavascope_ivc::{bridge, calibre, centreline, ivc, landmarks, layer, lumen, track};
-pub use cavascope_mass::{enhancement, mass, mass_auto, mr};
-pub use cavascope_measurements as model;
-pub use cavascope_phases::{phases, stack};
-
 pub use cavascope_measurements::*;
 
+use cavascope_collaterals::{measure_collaterals, CollateralsOutcome};
+use cavascope_ingest::labelmap;
+use cavascope_ivc::build_ivc;
+use cavascope_mass::{build_mass, MassOutcome};
+use cavascope_phases::assign_roles;
 use cavascope_volume::Volume;
 use std::path::Path;
 
@@ -53,7 +48,7 @@ pub fn measure(volumes: &[Volume], opts: &SegmentOptions) -> Measurements {
         m.warnings.push("no volume to measure".into());
         return m;
     }
-    m.phases = phases::assign_roles(volumes, &opts.phase_overrides);
+    m.phases = assign_roles(volumes, &opts.phase_overrides);
     for (uid, _) in &opts.phase_overrides {
         if !m.phases.iter().any(|p| &p.series_instance_uid == uid) {
             m.warnings
@@ -67,7 +62,7 @@ pub fn measure(volumes: &[Volume], opts: &SegmentOptions) -> Measurements {
 
     // Stage times at debug level (`RUST_LOG=debug`), for profiling a slow study.
     let t = std::time::Instant::now();
-    let ivc = ivc::build_ivc(volumes, &m.phases, opts);
+    let ivc = build_ivc(volumes, &m.phases, opts);
     tracing::debug!(seconds = t.elapsed().as_secs_f64(), "ivc stage");
     m.warnings.extend(ivc.warnings);
     m.landmarks = ivc.landmarks;
@@ -75,16 +70,23 @@ pub fn measure(volumes: &[Volume], opts: &SegmentOptions) -> Measurements {
     m.quality = ivc.quality;
 
     let t = std::time::Instant::now();
-    let (mass, w) = mass::build_mass(volumes, &m.phases, m.ivc.as_ref(), &m.landmarks, opts);
+    let MassOutcome {
+        model,
+        not_searched,
+        warnings,
+    } = build_mass(volumes, &m.phases, m.ivc.as_ref(), &m.landmarks, opts);
     tracing::debug!(seconds = t.elapsed().as_secs_f64(), "mass stage");
-    m.warnings.extend(w);
-    m.mass = mass;
+    m.warnings.extend(warnings);
+    m.mass = model;
+    m.mass_not_searched = not_searched;
 
     let t = std::time::Instant::now();
-    let (col, w) =
-        collaterals::measure_collaterals(volumes, &m.phases, m.ivc.as_ref(), m.mass.as_ref(), &m.landmarks);
+    let CollateralsOutcome {
+        collaterals,
+        warnings,
+    } = measure_collaterals(volumes, &m.phases, m.ivc.as_ref(), m.mass.as_ref(), &m.landmarks);
     tracing::debug!(seconds = t.elapsed().as_secs_f64(), "collaterals stage");
-    m.warnings.extend(w);
-    m.collaterals = col;
+    m.warnings.extend(warnings);
+    m.collaterals = collaterals;
     m
 }

@@ -154,7 +154,6 @@ mod tests {
             threads: None,
             quiet: true,
             verbose: 0,
-            show_phi: false,
         }
     }
 
