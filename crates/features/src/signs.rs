@@ -604,9 +604,9 @@ pub(crate) fn prominent_collaterals(c: &Context) -> Sign {
             Some(l),
             Some("mm"),
             format!(
-                "Widest collateral vein {d:.1} mm {} {l:.0} mm{}{}",
+                "Widest collateral vein {d:.1} mm {} {l:.0} mm; collateral volume {:.1} ml{}",
                 if d > l { "exceeds" } else { "is within" },
-                format!("; collateral volume {:.1} ml", enlarged.volume_ml),
+                enlarged.volume_ml,
                 count_note(col, t)
             ),
         ),

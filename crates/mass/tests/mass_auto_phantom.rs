@@ -34,7 +34,7 @@ fn assert_found(case: CaseName, min_dice: f64, volume_tol: f64) {
     assert!(e <= 10.0, "{case}: centroid {e:.1} mm from the truth");
     let t = f.truth_intraluminal.expect("truth");
     assert_eq!(
-        intraluminal_extension(&m),
+        intraluminal_extension(m),
         Some(t),
         "{case}: intraluminal extension"
     );
