@@ -64,10 +64,12 @@ use ndarray::Array3;
 /// Enhanced vessel on portal-venous CT, HU (blood pool 130–200 HU; enhancing parenchyma
 /// stays mostly lower, bone higher).
 pub const VESSEL_MIN_HU: f32 = 100.0;
+/// Upper end of the enhanced-vessel range on CT, HU (bone lies higher).
 pub const VESSEL_MAX_HU: f32 = 300.0;
 /// A vessel enhances: portal-venous minus unenhanced ≥ 60 HU on CT (venous blood goes
 /// from ~40 to 130–200 HU), or +50 % signal on T1 MRI.
 pub const VESSEL_MIN_ENHANCEMENT_HU: f32 = 60.0;
+/// The same on T1 MRI: relative signal rise against the baseline.
 pub const VESSEL_MIN_ENHANCEMENT_MR: f32 = 0.5;
 /// Bone on CT, HU (locating the spine).
 pub use cavascope_phases::spine::BONE_MIN_HU;
@@ -101,6 +103,7 @@ const MIN_COMPONENT_VOXELS: usize = 8;
 /// above the inflow and L4 about three and a half levels below it (**default**: typical
 /// vertebral heights; the image gives the inflow, not the level boundaries).
 pub const LUMBAR_ABOVE_RENAL_MM: f64 = 35.0;
+/// Lumbar veins reach this far below the renal-vein inflow, mm (L4).
 pub const LUMBAR_BELOW_RENAL_MM: f64 = 120.0;
 /// Marrow test: in-plane rays this long (mm) from a candidate voxel; enclosed when at
 /// least [`ENCLOSED_RAYS`] of [`N_ENCLOSE_RAYS`] meet dense bone (a vertebral body is
@@ -289,6 +292,7 @@ fn vertebral_column(bone_src: &Array3<f32>, geom: &Geometry, ct: bool, sx: f64, 
 pub struct CollateralsOutcome {
     /// `None` when the collaterals could not be assessed (the reason is a warning).
     pub collaterals: Option<Collaterals>,
+    /// What could not be assessed, and why.
     pub warnings: Vec<String>,
 }
 

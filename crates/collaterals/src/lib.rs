@@ -1,6 +1,8 @@
 //! Venous collaterals: the vertebral column and the named veins beside it (azygos,
 //! hemiazygos, lumbar, gonadal), and their diameters ([`collaterals`]).
 
+#![warn(missing_docs)]
+
 pub mod collaterals;
 
 pub use collaterals::{measure_collaterals, CollateralsOutcome};

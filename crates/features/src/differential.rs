@@ -31,6 +31,7 @@ pub struct Likelihood {
     pub evidence: &'static str,
     /// P(evidence present | diagnosis), in [`DIAGNOSES`] order.
     pub p: [f64; 6],
+    /// Where the probabilities come from.
     pub source: &'static str,
 }
 

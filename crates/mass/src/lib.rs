@@ -2,6 +2,8 @@
 //! [`mass_auto`]), its size, position and relation to the IVC, its enhancement across
 //! the dynamic phases ([`enhancement`]) and, on MRI, its signal ratios and ADC ([`mr`]).
 
+#![warn(missing_docs)]
+
 pub mod enhancement;
 pub mod mass;
 pub mod mass_auto;

@@ -49,6 +49,7 @@ pub struct MassOutcome {
     /// no search centre…): `Measurements::mass_not_searched`. `None` with `model: None`
     /// means the automatic search ran and found no mass.
     pub not_searched: Option<String>,
+    /// What could not be measured, and why.
     pub warnings: Vec<String>,
 }
 
@@ -163,26 +164,22 @@ pub fn build_mass(
     // The automatic search ran and found nothing: no mass. A seed or a mask that gives no
     // region: the mass the user pointed at could not be measured.
     let auto = external.is_none() && opts.mass_seed.is_none();
-    let Some(region) = region else {
-        return if auto {
+    let no_region = |w: Vec<String>| {
+        if auto {
             MassOutcome {
                 warnings: w,
                 ..Default::default()
             }
         } else {
             MassOutcome::not_searched(w)
-        };
+        }
+    };
+    let Some(region) = region else {
+        return no_region(w);
     };
     if !region.mask.iter().any(|&b| b) {
         w.push("mass: empty region".into());
-        return if auto {
-            MassOutcome {
-                warnings: w,
-                ..Default::default()
-            }
-        } else {
-            MassOutcome::not_searched(w)
-        };
+        return no_region(w);
     }
     let model = measure_region(volumes, phases, &stack, region, ivc, landmarks, ref_idx, &mut w);
     MassOutcome {

@@ -15,6 +15,8 @@
 //! }
 //! ```
 
+#![warn(missing_docs)]
+
 pub use cavascope_measurements::*;
 
 use cavascope_collaterals::{measure_collaterals, CollateralsOutcome};

@@ -9,6 +9,7 @@ use ndarray::Array3;
 pub struct Mask {
     /// `[slice, row, column]`.
     pub data: Array3<bool>,
+    /// The grid the mask lies on.
     pub geometry: Geometry,
 }
 
@@ -21,10 +22,12 @@ impl Mask {
         }
     }
 
+    /// A mask of `data` on `geometry`.
     pub fn new(data: Array3<bool>, geometry: Geometry) -> Self {
         Mask { data, geometry }
     }
 
+    /// `[slices, rows, columns]`.
     pub fn shape(&self) -> [usize; 3] {
         let s = self.data.shape();
         [s[0], s[1], s[2]]
@@ -100,9 +103,11 @@ impl Mask {
 /// `cavascope_ingest::labelmap`).
 #[derive(Debug, Clone)]
 pub struct LabelMask {
+    /// The voxels taken.
     pub mask: Mask,
     /// What was taken, for the report ("label 63 of …").
     pub description: String,
+    /// What was odd about the file (resampled, labels ignored…).
     pub warnings: Vec<String>,
 }
 /// Pack booleans bit by bit, least significant bit first, and pad to an even length: the
@@ -120,7 +125,6 @@ pub fn pack_bits(bits: &[bool]) -> Vec<u8> {
     }
     bytes
 }
-
 
 #[cfg(test)]
 mod tests {
