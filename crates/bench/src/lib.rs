@@ -8,6 +8,8 @@
 //! diameter and the mass volume. `cavascope score` prints them; `cavascope bench` tabulates
 //! them over the phantom suite ([`BenchRow`], [`write_csv`], [`table`]).
 
+#![warn(missing_docs)]
+
 use cavascope_phantom::Truth;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -25,14 +27,38 @@ pub const MASS_VOLUME_TOLERANCE: f64 = 0.25;
 /// Errors reading the inputs of a score or writing a benchmark.
 #[derive(Debug, Error)]
 pub enum BenchError {
+    /// A file could not be read.
     #[error("{path}: cannot read: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A report is not JSON.
     #[error("{path}: not JSON: {reason}")]
-    Json { path: PathBuf, reason: String },
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        reason: String,
+    },
+    /// A truth file is not a phantom's truth.json.
     #[error("{path}: not a phantom truth.json: {reason}")]
-    Truth { path: PathBuf, reason: String },
+    Truth {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        reason: String,
+    },
+    /// An output could not be written.
     #[error("{path}: cannot write: {reason}")]
-    Write { path: PathBuf, reason: String },
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// One check of a report against the truth.
@@ -40,6 +66,7 @@ pub enum BenchError {
 pub struct Check {
     /// Short name, e.g. `sign dilated_ivc`, `top_diagnosis`, `ivc_max_diameter`.
     pub name: String,
+    /// Whether the report agrees with the truth.
     pub pass: bool,
     /// What was found against what was expected.
     pub detail: String,
@@ -221,18 +248,27 @@ pub fn read_truth(path: &Path) -> Result<Truth, BenchError> {
 /// One study of a benchmark run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BenchRow {
+    /// The phantom case.
     pub case: String,
+    /// The phantom draw.
     pub seed: u64,
+    /// Checks that passed.
     pub checks_passed: usize,
+    /// Checks made.
     pub checks_total: usize,
     /// Every check passed (the e2e tests' verdict).
     pub pass: bool,
+    /// Largest IVC equivalent diameter, reported − truth, mm.
     pub ivc_diameter_error_mm: Option<f64>,
+    /// Mass volume, (reported − truth) / truth.
     pub mass_volume_error: Option<f64>,
+    /// The most probable diagnosis reported.
     pub top_diagnosis: Option<String>,
+    /// The phantom's expected top diagnosis.
     pub expected_top_diagnosis: String,
     /// sign id → state reported.
     pub sign_states: std::collections::BTreeMap<String, String>,
+    /// Wall-clock time of the analysis, s.
     pub seconds: f64,
     /// The checks that failed, or why the study could not be analysed.
     pub failures: Vec<String>,

@@ -27,9 +27,6 @@ pub struct Global {
     /// More log output (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Show patient names and IDs in logs (hidden by default).
-    #[arg(long, global = true)]
-    pub show_phi: bool,
 }
 
 #[derive(Debug, Subcommand)]

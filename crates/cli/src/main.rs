@@ -19,7 +19,6 @@ fn main() -> ExitCode {
     };
     cmd::logging::init(cli.global.quiet, cli.global.verbose);
     // Patient names and IDs stay out of logs unless asked for.
-    cmd::logging::set_show_phi(cli.global.show_phi);
     if let Some(n) = cli.global.threads {
         // Every parallel stage runs on rayon's global pool.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -35,7 +34,7 @@ fn main() -> ExitCode {
         Some(args::Command::Phantom(a)) => cmd::phantom::run(&cli.global, a),
         Some(args::Command::Score(a)) => cmd::bench::run_score(&cli.global, a),
         Some(args::Command::Bench(a)) => cmd::bench::run(&cli.global, a),
-        Some(args::Command::Listen(a)) => cmd::listen::run(&cli.global, a),
+        Some(args::Command::Listen(a)) => cmd::listen::run(a),
     };
     ExitCode::from(code)
 }

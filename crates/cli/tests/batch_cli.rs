@@ -211,7 +211,7 @@ fn batch_with_a_broken_study_and_hostile_names() {
     );
     assert_eq!(n["study"], "normal");
     assert_ne!(n["study"], l["study"]);
-    // No patient names or IDs in logs by default (the phantom writes PHANTOM^<CASE>).
+    // No patient names or IDs in logs (the phantom writes PHANTOM^<CASE>).
     assert!(!stderr.contains("PHANTOM^"), "patient name logged:\n{stderr}");
     assert!(
         !stderr.contains("CAVASCOPE-normal"),

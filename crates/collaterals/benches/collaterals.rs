@@ -18,8 +18,11 @@ fn bench(c: &mut Criterion) {
         hepatic_vein_confluence_z_mm: None,
         renal_vein_inflow_z_mm: Some(s.truth.landmarks.renal_vein_inflow_z_mm),
     };
-    let (col, _) = measure_collaterals(&s.volumes, &phases, Some(&ivc), mass.as_ref(), &lm);
-    eprintln!("collaterals on 512x512x100: {col:?}");
+    let col = measure_collaterals(&s.volumes, &phases, Some(&ivc), mass.as_ref(), &lm);
+    eprintln!(
+        "collaterals on 512x512x100: {:?}",
+        col.collaterals.as_ref().map(|c| &c.veins)
+    );
     let mut g = c.benchmark_group("collaterals");
     g.sample_size(10);
     g.bench_function("lms_512x512x100_4_phases", |b| {

@@ -45,13 +45,15 @@
 //! ([`enclosed_by_bone`]) is not a vessel — the vertebral bodies and ribs otherwise read
 //! as an 11 mm "lumbar vein".
 //!
-//! `max_diameter_mm`, `count` and `volume_ml` cover the named pathways only.
-//!
-//! There is no published cut-off for lumbar or hemiazygos enlargement (research brief
-//! §1b): the diameters are reported and the `features` thresholds decide.
+//! Every vessel on a named pathway is reported with its diameter and volume
+//! (`Collaterals::vessels`); unnamed ones are not. Which are enlarged — the sign, and the
+//! count and volume beside it — is decided by the `features` thresholds (there is no
+//! published cut-off for lumbar or hemiazygos enlargement, research brief §1b).
 
 use crate::levels::{Levels, VertebralLevels};
-use crate::model::{Collaterals, IvcModel, Landmarks, MassModel, NamedVein, PhaseInfo, Role};
+use crate::model::{
+    CollateralVessel, Collaterals, IvcModel, Landmarks, MassModel, NamedVein, PhaseInfo, Role,
+};
 use crate::morph;
 use crate::stack::{crop_box_xyz, sample_on};
 use crate::vesselness::{
@@ -59,16 +61,18 @@ use crate::vesselness::{
 };
 use cavascope_imaging::stats::upper_median_f32;
 use cavascope_phases::spine::spine_xy;
-use cavascope_volume::{Anatomy, Geometry, Mask, Point3, Vector3, Volume};
+use cavascope_volume::{Anatomy, Geometry, Point3, Vector3, Volume};
 use ndarray::Array3;
 
 /// Enhanced vessel on portal-venous CT, HU (blood pool 130–200 HU; enhancing parenchyma
 /// stays mostly lower, bone higher).
 pub const VESSEL_MIN_HU: f32 = 100.0;
+/// Upper end of the enhanced-vessel range on CT, HU (bone lies higher).
 pub const VESSEL_MAX_HU: f32 = 300.0;
 /// A vessel enhances: portal-venous minus unenhanced ≥ 60 HU on CT (venous blood goes
 /// from ~40 to 130–200 HU), or +50 % signal on T1 MRI.
 pub const VESSEL_MIN_ENHANCEMENT_HU: f32 = 60.0;
+/// The same on T1 MRI: relative signal rise against the baseline.
 pub const VESSEL_MIN_ENHANCEMENT_MR: f32 = 0.5;
 /// Bone on CT, HU (locating the spine).
 pub use cavascope_phases::spine::BONE_MIN_HU;
@@ -76,25 +80,6 @@ pub use cavascope_phases::spine::BONE_MIN_HU;
 pub const LARGE_STRUCTURE_MM: f64 = 12.5;
 /// Smallest Frangi response (image units after σ² normalisation) of a tubular component.
 pub const MIN_VESSELNESS: f32 = 5.0;
-/// Collateral diameter counted as enlarged, mm (gonadal vein ≥ 6 mm, PMC6445463; no
-/// published value for lumbar veins — the same default is used).
-pub const ENLARGED_MM: f64 = 6.0;
-/// The azygos is enlarged from 10 mm (the usual CT flag, unverified; Tatar 2008 normal
-/// range 4.3–16 mm) and the hemiazygos from 7 mm (no published cut-off): a normal azygos
-/// of 6–9 mm is not an enlarged collateral. The `features` thresholds table takes its
-/// defaults from these constants and decides the sign; here they define `count` and
-/// `volume_ml`.
-pub const AZYGOS_ENLARGED_MM: f64 = 10.0;
-pub const HEMIAZYGOS_ENLARGED_MM: f64 = 7.0;
-
-/// Diameter from which the named vein counts as enlarged, mm.
-pub fn enlarged_mm(name: &str) -> f64 {
-    match name {
-        "azygos" => AZYGOS_ENLARGED_MM,
-        "hemiazygos" => HEMIAZYGOS_ENLARGED_MM,
-        _ => ENLARGED_MM,
-    }
-}
 /// Share of the box's brightest enhancement (99.5th percentile: aorta, renal cortex,
 /// veins) a vessel voxel reaches on the smoothed enhancement. Venous blood on the portal
 /// phase enhances ~2× as much as liver, spleen or pancreas (blood +100–150 HU, liver
@@ -298,14 +283,34 @@ fn vertebral_column(bone_src: &Array3<f32>, geom: &Geometry, ct: bool, sx: f64, 
     Column { dist, front_y }
 }
 
-/// Measure enlarged collateral veins (module docs), levels from the renal-vein inflow.
+/// What [`measure_collaterals`] returns (the stages' one shape: what was measured, then
+/// warnings).
+#[derive(Debug, Clone, Default)]
+pub struct CollateralsOutcome {
+    /// `None` when the collaterals could not be assessed (the reason is a warning).
+    pub collaterals: Option<Collaterals>,
+    /// What could not be assessed, and why.
+    pub warnings: Vec<String>,
+}
+
+impl CollateralsOutcome {
+    fn not_assessed(warnings: Vec<String>) -> Self {
+        CollateralsOutcome {
+            collaterals: None,
+            warnings,
+        }
+    }
+}
+
+/// Measure the collateral veins on named pathways (module docs), levels from the
+/// renal-vein inflow.
 pub fn measure_collaterals(
     volumes: &[Volume],
     phases: &[PhaseInfo],
     ivc: Option<&IvcModel>,
     mass: Option<&MassModel>,
     landmarks: &Landmarks,
-) -> (Option<Collaterals>, Vec<String>) {
+) -> CollateralsOutcome {
     measure_collaterals_with(volumes, phases, ivc, mass, landmarks, None)
 }
 
@@ -318,19 +323,19 @@ pub fn measure_collaterals_with(
     mass: Option<&MassModel>,
     landmarks: &Landmarks,
     anatomy: Option<&Anatomy>,
-) -> (Option<Collaterals>, Vec<String>) {
+) -> CollateralsOutcome {
     let mut w = Vec::new();
     let Some((vi, ct)) = post_contrast(phases) else {
         w.push("collaterals: no post-contrast series; not assessed".into());
-        return (None, w);
+        return CollateralsOutcome::not_assessed(w);
     };
     let Some(v) = volumes.get(vi) else {
         w.push("collaterals: post-contrast series missing; not assessed".into());
-        return (None, w);
+        return CollateralsOutcome::not_assessed(w);
     };
     let Some((sx, sy)) = spine_xy(v, ct) else {
         w.push("collaterals: body / spine not found; not assessed".into());
-        return (None, w);
+        return CollateralsOutcome::not_assessed(w);
     };
     let (lo, hi) = v.geometry.world_bounds(v.shape());
     let zc = 0.5 * (lo.z + hi.z);
@@ -345,7 +350,7 @@ pub fn measure_collaterals_with(
     );
     let Some((geom, shape, _)) = crop_box_xyz(v, &Point3::new(sx, cy, zc), half) else {
         w.push("collaterals: the paravertebral box lies outside the series".into());
-        return (None, w);
+        return CollateralsOutcome::not_assessed(w);
     };
     // Sub-stage timings at debug level (RUST_LOG=cavascope_collaterals=debug).
     let t0 = std::time::Instant::now();
@@ -362,7 +367,7 @@ pub fn measure_collaterals_with(
     } else {
         let mut s: Vec<f32> = data.iter().copied().filter(|x| x.is_finite()).collect();
         if s.is_empty() {
-            return (None, w);
+            return CollateralsOutcome::not_assessed(w);
         }
         s.sort_by(|a, b| a.total_cmp(b));
         let med = s[s.len() / 2];
@@ -516,9 +521,8 @@ pub fn measure_collaterals_with(
     tracing::debug!(reference = %levels.reference(), "collateral levels");
     let vox_ml = geom.voxel_volume_mm3() / 1000.0;
     let mut veins: Vec<NamedVein> = Vec::new();
-    let (mut max_d, mut n_enl, mut vol) = (None::<f64>, 0usize, 0.0f64);
-    // The voxels behind `vol`, for label maps and DICOM SEG.
-    let mut enlarged = Array3::from_elem(shape, false);
+    let mut vessels: Vec<CollateralVessel> = Vec::new();
+    let mut max_d = None::<f64>;
     for (vox, run) in members.iter().filter(|m| !m.0.is_empty()) {
         let (mut plo, mut phi) = (
             world(vox[0][0], vox[0][1], vox[0][2]),
@@ -603,13 +607,12 @@ pub fn measure_collaterals_with(
         // as likely a stump of a large vessel as a collateral.
         if let Some(n) = name {
             max_d = Some(max_d.map_or(d, |m: f64| m.max(d)));
-            if d >= enlarged_mm(n) {
-                n_enl += 1;
-                vol += vox.len() as f64 * vox_ml;
-                for q in vox {
-                    enlarged[*q] = true;
-                }
-            }
+            vessels.push(CollateralVessel {
+                name: n.to_string(),
+                diameter_mm: d,
+                volume_ml: vox.len() as f64 * vox_ml,
+                voxels: vox.clone(),
+            });
             match veins.iter_mut().find(|x| x.name == n) {
                 Some(x) => x.diameter_mm = Some(x.diameter_mm.map_or(d, |o| o.max(d))),
                 None => veins.push(NamedVein {
@@ -620,17 +623,16 @@ pub fn measure_collaterals_with(
         }
     }
     lap("per component");
-    (
-        Some(Collaterals {
-            volume_ml: Some(vol),
+    CollateralsOutcome {
+        collaterals: Some(Collaterals {
             max_diameter_mm: max_d,
             veins,
-            count: Some(n_enl),
-            mask: Some(Mask::new(enlarged, geom.clone())),
+            vessels,
+            grid: Some((geom.clone(), shape)),
             not_assessed: levels.not_assessed(),
         }),
-        w,
-    )
+        warnings: w,
+    }
 }
 
 /// A voxel inside bone (marrow): at least [`ENCLOSED_RAYS`] of [`N_ENCLOSE_RAYS`] in-plane

@@ -21,6 +21,7 @@ use cavascope_volume::Anatomy;
 /// above the inflow and L4 about three and a half levels below it (**default**: typical
 /// vertebral heights; used when the vertebrae themselves are not known).
 pub const LUMBAR_ABOVE_RENAL_MM: f64 = 35.0;
+/// Lumbar veins reach this far below the renal-vein inflow, mm (L4).
 pub const LUMBAR_BELOW_RENAL_MM: f64 = 120.0;
 /// One vertebral level (body + disc) of an adult lumbar spine, mm: the spacing used to
 /// extrapolate from a single known vertebra (**default**, as above).
@@ -164,6 +165,8 @@ pub struct Levels {
 }
 
 impl Levels {
+    /// The level reference of a series spanning `z` (mm): vertebrae from the anatomy
+    /// labels where given, else the renal-vein inflow among `lm`.
     pub fn new(lm: &Landmarks, z: [f64; 2], vertebrae: Option<VertebralLevels>) -> Self {
         Levels {
             renal_z: lm.renal_vein_inflow_z_mm.filter(|v| v.is_finite()),

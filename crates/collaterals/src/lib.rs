@@ -1,10 +1,12 @@
 //! Venous collaterals: the vertebral column and the named veins beside it (azygos,
 //! hemiazygos, lumbar, gonadal), and their diameters ([`collaterals`]).
 
+#![warn(missing_docs)]
+
 pub mod collaterals;
 pub mod levels;
 
-pub use collaterals::{measure_collaterals, measure_collaterals_with};
+pub use collaterals::{measure_collaterals, measure_collaterals_with, CollateralsOutcome};
 
 // Short paths used inside the module.
 pub(crate) use cavascope_imaging::{morph, vesselness};

@@ -6,12 +6,21 @@
 
 #[path = "../../mass/tests/truth_ivc/mod.rs"]
 mod truth_ivc;
-use cavascope_collaterals::collaterals::{measure_collaterals, ENLARGED_MM};
+use cavascope_collaterals::{measure_collaterals, CollateralsOutcome};
+use cavascope_features::{decided::enlarged_collaterals, Thresholds};
 use cavascope_measurements::{Collaterals, Landmarks, Role};
 use cavascope_phantom::{generate, CaseName, PhantomOptions, Truth};
 use cavascope_phases::assign_roles;
 use std::sync::OnceLock;
 use truth_ivc::{truth_ivc, truth_mass_mask};
+
+/// The default limit of a gonadal, lumbar or other collateral, mm.
+const ENLARGED_MM: f64 = 6.0;
+
+/// Enlarged vessels under the default thresholds (the `features` decision).
+fn enlarged_count(c: &Collaterals) -> usize {
+    enlarged_collaterals(c, &Thresholds::default()).count
+}
 
 fn run(case: CaseName) -> (Collaterals, Truth) {
     run_with(case, &[])
@@ -41,7 +50,10 @@ fn run_with(case: CaseName, drop: &[Role]) -> (Collaterals, Truth) {
         hepatic_vein_confluence_z_mm: None,
         renal_vein_inflow_z_mm: Some(s.truth.landmarks.renal_vein_inflow_z_mm),
     };
-    let (c, w) = measure_collaterals(&s.volumes, &phases, Some(&ivc), mass.as_ref(), &lm);
+    let CollateralsOutcome {
+        collaterals: c,
+        warnings: w,
+    } = measure_collaterals(&s.volumes, &phases, Some(&ivc), mass.as_ref(), &lm);
     let c = c.unwrap_or_else(|| panic!("{case}: not assessed {w:?}"));
     eprintln!("{case}: {c:?}\n  truth {:?}\n  {w:?}", s.truth.collaterals);
     (c, s.truth)
@@ -82,7 +94,7 @@ fn check_named(case: CaseName, c: &Collaterals, t: &Truth, tol: f64) {
 fn enlarged_collaterals_in_leiomyosarcoma_not_in_normal() {
     let (normal, t) = run(CaseName::Normal);
     assert!(!t.collaterals.present);
-    assert_eq!(normal.count, Some(0), "normal: no enlarged collateral");
+    assert_eq!(enlarged_count(&normal), 0, "normal: no enlarged collateral");
     assert!(normal.max_diameter_mm.unwrap_or(0.0) < ENLARGED_MM);
 
     let (lms, t) = lms();
@@ -92,7 +104,7 @@ fn enlarged_collaterals_in_leiomyosarcoma_not_in_normal() {
         d >= ENLARGED_MM && d <= t.collaterals.max_diameter_mm * 1.15,
         "LMS max diameter {d}"
     );
-    assert!(lms.count.unwrap_or(0) >= 1);
+    assert!(enlarged_count(lms) >= 1);
 }
 
 #[test]
@@ -121,7 +133,7 @@ fn named_veins_in_leiomyosarcoma_match_truth() {
     check_named(CaseName::IvcLeiomyosarcoma, lms, t, 1.5);
 }
 
-/// Enlarged collaterals (`collaterals::enlarged_mm`, the `prominent_collaterals` evidence) found
+/// Enlarged collaterals (under the default `features` thresholds, the `prominent_collaterals` evidence) found
 /// exactly where the truth has them, and every named vein the right size, in every case.
 #[test]
 fn prominent_collaterals_match_truth_in_every_case() {
@@ -134,11 +146,11 @@ fn prominent_collaterals_match_truth_in_every_case() {
         CaseName::MriLeiomyosarcoma,
     ] {
         let (c, t) = run(case);
-        let enlarged = c.count.unwrap_or(0) > 0;
+        let enlarged = enlarged_count(&c) > 0;
         assert_eq!(
             enlarged, t.collaterals.present,
-            "{case}: enlarged collaterals {enlarged} ({c:?}) vs truth {}",
-            t.collaterals.present
+            "{case}: enlarged collaterals {enlarged} ({:?}) vs truth {}",
+            c.veins, t.collaterals.present
         );
         check_named(case, &c, &t, 1.5);
     }
@@ -150,8 +162,8 @@ fn prominent_collaterals_match_truth_in_every_case() {
 #[test]
 fn without_the_unenhanced_phase() {
     let (normal, _) = run_with(CaseName::Normal, &[Role::CtUnenhanced]);
-    assert_eq!(normal.count, Some(0), "normal: {normal:?}");
+    assert_eq!(enlarged_count(&normal), 0, "normal: {:?}", normal.veins);
     let (lms, t) = run_with(CaseName::IvcLeiomyosarcoma, &[Role::CtUnenhanced]);
-    assert!(lms.count.unwrap_or(0) >= 1, "LMS: {lms:?}");
+    assert!(enlarged_count(&lms) >= 1, "LMS: {:?}", lms.veins);
     check_named(CaseName::IvcLeiomyosarcoma, &lms, &t, 1.5);
 }

@@ -12,9 +12,10 @@ pub mod elem;
 pub mod seg;
 pub mod sr;
 
+use cavascope_features::Thresholds;
 use cavascope_ingest::{Series, SourceImage, Study};
+use cavascope_measurements::Measurements;
 use cavascope_report::Report;
-use cavascope_segment::Measurements;
 use cavascope_volume::{Mask, Volume};
 use dicom_dictionary_std::tags;
 use dicom_object::OpenFileOptions;
@@ -186,11 +187,13 @@ pub struct Written {
     pub segments: Vec<SegmentInfo>,
 }
 
-/// Write `out/seg.dcm` (when any label has voxels) and `out/sr.dcm`.
+/// Write `out/seg.dcm` (when any label has voxels) and `out/sr.dcm`. `t` are the
+/// thresholds the report was judged with (they decide which collateral veins are enlarged).
 pub fn write_dicom(
     out: &Path,
     study: &Study,
     m: &Measurements,
+    t: &Thresholds,
     report: &Report,
 ) -> Result<Written, DicomOutError> {
     let r = reference(study, m).ok_or(DicomOutError::NoSourceSeries)?;
@@ -201,7 +204,8 @@ pub fn write_dicom(
         .ok_or(DicomOutError::NoSourceSeries)?;
     let attrs = StudyAttributes::read(&first)?;
     let tool_version = report.tool.version.as_str();
-    let seg = seg::build(&r, &attrs, m, tool_version);
+    let collaterals = cavascope_report::enlarged_collaterals_mask(m, t);
+    let seg = seg::build(&r, &attrs, m, collaterals.as_ref(), tool_version);
     let mut seg_path = None;
     let mut segments = Vec::new();
     let mut seg_ref = None;

@@ -7,7 +7,7 @@
 use crate::codes::{self, Code};
 use crate::elem::*;
 use crate::{on_grid, DicomOutError, Reference, SegmentInfo, StudyAttributes};
-use cavascope_segment::{Measurements, Source};
+use cavascope_measurements::{Measurements, Source};
 use cavascope_volume::Mask;
 use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::tags;
@@ -125,8 +125,15 @@ fn put_at(o: &mut Obj, tag: Tag, v: Tag) {
     ));
 }
 
-/// Build the Segmentation; `None` when no structure has a voxel.
-pub fn build(r: &Reference, attrs: &StudyAttributes, m: &Measurements, tool_version: &str) -> Option<Seg> {
+/// Build the Segmentation; `None` when no structure has a voxel. `collaterals`: the
+/// enlarged collateral veins (`cavascope_report::enlarged_collaterals_mask`).
+pub fn build(
+    r: &Reference,
+    attrs: &StudyAttributes,
+    m: &Measurements,
+    collaterals: Option<&Mask>,
+    tool_version: &str,
+) -> Option<Seg> {
     let vol = r.volume;
     let mut structures: Vec<Structure> = Vec::new();
     let mut add = |label, category, kind, source, rgb, mask: Option<&Mask>| {
@@ -166,7 +173,7 @@ pub fn build(r: &Reference, attrs: &StudyAttributes, m: &Measurements, tool_vers
         codes::vein(),
         Some(Source::Auto),
         [0, 200, 80],
-        m.collaterals.as_ref().and_then(|c| c.mask.as_ref()),
+        collaterals,
     );
     if structures.is_empty() {
         return None;
@@ -383,15 +390,7 @@ pub fn build(r: &Reference, attrs: &StudyAttributes, m: &Measurements, tool_vers
     put_seq(&mut o, tags::REFERENCED_SERIES_SEQUENCE, vec![rs]);
 
     // Pixel data: frames packed bit by bit, no padding between frames (PS3.5 8.1.1).
-    let mut bytes = vec![0u8; bits.len().div_ceil(8)];
-    for (n, b) in bits.iter().enumerate() {
-        if *b {
-            bytes[n / 8] |= 1 << (n % 8);
-        }
-    }
-    if bytes.len() % 2 == 1 {
-        bytes.push(0);
-    }
+    let bytes = cavascope_volume::mask::pack_bits(&bits);
     o.put(DataElement::new(
         tags::PIXEL_DATA,
         VR::OB,

@@ -11,7 +11,7 @@
 //! the scores are over-confident: read them as a ranking with reasons, not as probabilities.
 
 use crate::{DiagnosisScore, Sign, SignId, SignState};
-use cavascope_segment::{IvcSegment, Measurements};
+use cavascope_measurements::{IvcSegment, Measurements};
 
 /// The diagnoses in table column order.
 pub const DIAGNOSES: [&str; 6] = [
@@ -31,6 +31,7 @@ pub struct Likelihood {
     pub evidence: &'static str,
     /// P(evidence present | diagnosis), in [`DIAGNOSES`] order.
     pub p: [f64; 6],
+    /// Where the probabilities come from.
     pub source: &'static str,
 }
 

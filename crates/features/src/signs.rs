@@ -3,9 +3,10 @@
 //! A sign is `indeterminate` whenever the series or the measurement it needs is missing:
 //! an `absent` is only ever said when the evidence was looked at and not found.
 
+use crate::decided::{collateral_limit, enlarged_collaterals, intraluminal_extension as deep_enough};
 use crate::thresholds::Thresholds;
 use crate::{Sign, SignId, SignState};
-use cavascope_segment::{
+use cavascope_measurements::{
     Collaterals, IvcModel, IvcSegment, MassModel, Measurements, PhaseEnhancement, Role, Section,
 };
 
@@ -223,7 +224,10 @@ fn ivc_gate(c: &Context, ivc: &IvcModel, at_z: Option<f64>, calibre: bool, lumen
             t.opacified_blood_min_hu
         ));
     }
-    if calibre && ivc.source != cavascope_segment::Source::Mask && (unopacified || !c.has_post_contrast()) {
+    if calibre
+        && ivc.source != cavascope_measurements::Source::Mask
+        && (unopacified || !c.has_post_contrast())
+    {
         return Some(
             "without contrast in the blood the IVC wall is not seen where liver, caudate lobe, crus or psoas abut it, so a traced outline may take them in (give --ivc-mask for a calibre from a label)"
                 .into(),
@@ -512,19 +516,6 @@ fn imperceptible_lumen_measured(c: &Context) -> Sign {
     )
 }
 
-fn collateral_limit(t: &Thresholds, name: &str) -> f64 {
-    let n = name.to_ascii_lowercase();
-    if n.contains("hemiazygos") {
-        t.hemiazygos_diameter_mm
-    } else if n.contains("azygos") {
-        t.azygos_diameter_mm
-    } else if n.contains("gonadal") || n.contains("ovarian") || n.contains("testicular") {
-        t.gonadal_diameter_mm
-    } else {
-        t.other_collateral_diameter_mm
-    }
-}
-
 pub(crate) fn prominent_collaterals(c: &Context) -> Sign {
     let id = SignId::ProminentCollaterals;
     let t = c.t;
@@ -556,7 +547,7 @@ pub(crate) fn prominent_collaterals(c: &Context) -> Sign {
             Some(*d),
             Some(*l),
             Some("mm"),
-            format!("{name} measures {d:.1} mm, above {l:.0} mm{}", count_note(col)),
+            format!("{name} measures {d:.1} mm, above {l:.0} mm{}", count_note(col, t)),
         );
     }
     // No vein above its limit, but a pathway could not be looked at (no level reference,
@@ -599,12 +590,13 @@ pub(crate) fn prominent_collaterals(c: &Context) -> Sign {
             Some(widest),
             None,
             Some("mm"),
-            format!("No collateral above its limit: {list}{}", count_note(col)),
+            format!("No collateral above its limit: {list}{}", count_note(col, t)),
         );
     }
     // Unnamed collateral vessels: the generic limit.
     let l = t.other_collateral_diameter_mm;
-    match (col.max_diameter_mm, col.count) {
+    let enlarged = enlarged_collaterals(col, t);
+    match (col.max_diameter_mm, enlarged.count) {
         (Some(d), _) if d.is_finite() => mk(
             id,
             present_if(d > l),
@@ -612,15 +604,13 @@ pub(crate) fn prominent_collaterals(c: &Context) -> Sign {
             Some(l),
             Some("mm"),
             format!(
-                "Widest collateral vein {d:.1} mm {} {l:.0} mm{}{}",
+                "Widest collateral vein {d:.1} mm {} {l:.0} mm; collateral volume {:.1} ml{}",
                 if d > l { "exceeds" } else { "is within" },
-                col.volume_ml
-                    .map(|v| format!("; collateral volume {v:.1} ml"))
-                    .unwrap_or_default(),
-                count_note(col)
+                enlarged.volume_ml,
+                count_note(col, t)
             ),
         ),
-        (_, Some(0)) => mk(
+        (_, 0) => mk(
             id,
             SignState::Absent,
             None,
@@ -637,10 +627,11 @@ pub(crate) fn prominent_collaterals(c: &Context) -> Sign {
     }
 }
 
-fn count_note(col: &Collaterals) -> String {
-    col.count
-        .map(|n| format!("; {n} enlarged collateral vessel(s)"))
-        .unwrap_or_default()
+fn count_note(col: &Collaterals, t: &Thresholds) -> String {
+    format!(
+        "; {} enlarged collateral vessel(s)",
+        enlarged_collaterals(col, t).count
+    )
 }
 
 pub(crate) fn extrinsic_compression(c: &Context) -> Sign {
@@ -864,18 +855,15 @@ pub(crate) fn intraluminal_extension(c: &Context) -> Sign {
     let Some(mass) = &c.m.mass else {
         return no_mass_sign(c, id, None, None);
     };
-    // The value is the volume lying deep inside the IVC contour when the stage measured
-    // it (threshold: segment's limit); a bare yes/no (1/0) otherwise.
+    // The value is the volume lying deep inside the IVC contour, against the limit.
     let value = mass.intraluminal_ml;
-    let (threshold, unit) = match value {
-        Some(_) => (Some(cavascope_segment::mass::INTRALUMINAL_MIN_ML), Some("ml")),
-        None => (None, None),
-    };
-    match mass.intraluminal_extension {
+    let threshold = Some(c.t.intraluminal_min_ml);
+    let unit = Some("ml");
+    match deep_enough(mass, c.t) {
         Some(true) => mk(
             id,
             SignState::Present,
-            value.or(Some(1.0)),
+            value,
             threshold,
             unit,
             format!(
@@ -892,13 +880,13 @@ pub(crate) fn intraluminal_extension(c: &Context) -> Sign {
         Some(false) => mk(
             id,
             SignState::Absent,
-            value.or(Some(0.0)),
+            value,
             threshold,
             unit,
             match mass.intraluminal_ml {
                 Some(v) if v > 0.0 => format!(
                     "No mass tissue inside the IVC lumen ({v:.2} ml deep inside its contour, under the {} ml limit: the seam where the outlines meet)",
-                    cavascope_segment::mass::INTRALUMINAL_MIN_ML
+                    c.t.intraluminal_min_ml
                 ),
                 _ => "No mass tissue inside the IVC lumen".into(),
             },
@@ -1188,7 +1176,7 @@ fn mr_value(
     unit: &str,
     thr: f64,
     role_needed: &[Role],
-    get: impl Fn(&cavascope_segment::MrMeasures) -> Option<f64>,
+    get: impl Fn(&cavascope_measurements::MrMeasures) -> Option<f64>,
 ) -> Result<(f64, String), Sign> {
     if !c.has_role(|r| role_needed.contains(&r)) {
         let names = role_needed

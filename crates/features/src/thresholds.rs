@@ -4,7 +4,6 @@
 //! keys it names (`#[serde(default)]`). `docs/signs.md` mirrors this table: keep both in step.
 
 use crate::FeaturesError;
-use cavascope_segment::collaterals;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -57,12 +56,19 @@ pub struct Thresholds {
     /// 2 mm is the outline jumping into an abutting organ (**default**).
     pub max_calibre_step_ratio: f64,
     /// CT: the blood pool on the phase judged must reach this (HU) for the lumen to be
-    /// judged: unenhanced blood 35–55 HU, portal-venous 130–200 HU (segment
-    /// `lumen::OPACIFIED_BLOOD_MIN_HU`).
+    /// judged: unenhanced blood 35–55 HU, portal-venous 130–200 HU (the IVC stage judges
+    /// the lumen with the same default, `cavascope_ivc::lumen::OPACIFIED_BLOOD_MIN_HU`).
     pub opacified_blood_min_hu: f64,
 
+    // --- Mass relation to the lumen --------------------------------------------------
+    /// Intraluminal extension: at least this volume (ml) of mass tissue lying deep inside
+    /// the IVC contour (the mass stage's `INTRALUMINAL_MIN_DEPTH_MM`); less is the seam
+    /// where the two outlines meet (**default**; no published value).
+    pub intraluminal_min_ml: f64,
+
     // --- Collaterals ---------------------------------------------------------------
-    /// Azygos / hemiazygos > 10 mm is the usual CT flag (unverified; Tatar 2008 range 4.3–16 mm).
+    /// Azygos / hemiazygos > 10 mm is the usual CT flag (unverified; Tatar 2008 range
+    /// 4.3–16 mm): a normal azygos of 6–9 mm is not an enlarged collateral.
     pub azygos_diameter_mm: f64,
     /// Hemiazygos: no published cut-off; default 7 mm, between its usual calibre (smaller
     /// than the azygos) and the azygos flag.
@@ -125,12 +131,12 @@ impl Default for Thresholds {
             imperceptible_min_length_mm: 10.0,
             min_ivc_coverage_fraction: 0.5,
             max_calibre_step_ratio: 1.25,
-            opacified_blood_min_hu: f64::from(cavascope_segment::lumen::OPACIFIED_BLOOD_MIN_HU),
-            // The segment stage counts enlarged veins with the same defaults: one source.
-            azygos_diameter_mm: collaterals::AZYGOS_ENLARGED_MM,
-            hemiazygos_diameter_mm: collaterals::HEMIAZYGOS_ENLARGED_MM,
-            gonadal_diameter_mm: collaterals::ENLARGED_MM,
-            other_collateral_diameter_mm: collaterals::ENLARGED_MM,
+            opacified_blood_min_hu: 100.0,
+            intraluminal_min_ml: 0.5,
+            azygos_diameter_mm: 10.0,
+            hemiazygos_diameter_mm: 7.0,
+            gonadal_diameter_mm: 6.0,
+            other_collateral_diameter_mm: 6.0,
             enhancing_delta_hu: 20.0,
             enhancing_delta_mr_percent: 15.0,
             heterogeneous_arterial_cv: 0.2,
@@ -199,6 +205,16 @@ mod tests {
         assert!(Thresholds::from_toml_str("dilated_diameter = 30\n").is_err());
         assert!(Thresholds::from_toml_str("fat_fraction = -1.0\n").is_err());
         assert!(Thresholds::from_toml_str("fat_fraction = \"x\"\n").is_err());
+    }
+
+    #[test]
+    fn the_lumen_default_is_the_ivc_stage_s() {
+        // The IVC stage judges the lumen against its own constant; the gate here must
+        // start from the same number.
+        assert_eq!(
+            Thresholds::default().opacified_blood_min_hu,
+            f64::from(cavascope_ivc::lumen::OPACIFIED_BLOOD_MIN_HU)
+        );
     }
 
     #[test]

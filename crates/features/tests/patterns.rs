@@ -4,7 +4,7 @@
 //! rule or a likelihood goes wrong.
 
 use cavascope_features::{evaluate, SignId, SignState, Thresholds};
-use cavascope_segment::*;
+use cavascope_measurements::*;
 use cavascope_volume::{Geometry, Mask, Point3};
 use ndarray::Array3;
 
@@ -209,8 +209,8 @@ fn mass(
         ivc_segment: Some(segment),
         contact_arc_deg: contact.map(|_| 120.0),
         contact_z_range_mm: contact,
-        intraluminal_extension: Some(intraluminal),
-        intraluminal_ml: None,
+        // A plug of 5 ml, or none at all.
+        intraluminal_ml: Some(if intraluminal { 5.0 } else { 0.0 }),
         intraluminal_z_range_mm: None,
         fat_fraction: Some(fat),
         calcified_fraction: Some(0.0),
@@ -225,12 +225,33 @@ fn mass(
 
 fn collaterals(d: f64) -> Collaterals {
     Collaterals {
-        volume_ml: Some(if d > 6.0 { 15.0 } else { 1.0 }),
         max_diameter_mm: Some(d),
-        veins: vec![],
-        count: Some(if d > 6.0 { 3 } else { 0 }),
-        mask: None,
-        not_assessed: vec![],
+        ..Default::default()
+    }
+}
+
+/// Collaterals as the stage reports them: one vessel per `(name, diameter)`, 2 ml each.
+fn named_collaterals(vessels: &[(&str, f64)], not_assessed: Vec<String>) -> Collaterals {
+    Collaterals {
+        max_diameter_mm: vessels.iter().map(|v| v.1).reduce(f64::max),
+        veins: vessels
+            .iter()
+            .map(|(n, d)| NamedVein {
+                name: n.to_string(),
+                diameter_mm: Some(*d),
+            })
+            .collect(),
+        vessels: vessels
+            .iter()
+            .map(|(n, d)| CollateralVessel {
+                name: n.to_string(),
+                diameter_mm: *d,
+                volume_ml: 2.0,
+                voxels: vec![],
+            })
+            .collect(),
+        grid: None,
+        not_assessed,
     }
 }
 
@@ -612,7 +633,7 @@ fn missing_measurements_never_give_absent() {
     if let Some(x) = m.mass.as_mut() {
         x.fat_fraction = None;
         x.calcified_fraction = None;
-        x.intraluminal_extension = None;
+        x.intraluminal_ml = None;
         x.arterial_heterogeneity_cv = None;
         x.enhancement.clear();
     }
@@ -701,20 +722,7 @@ fn flattening_far_beyond_the_mass_is_a_flat_cava() {
 fn named_collaterals_use_their_own_limits() {
     let with = |veins: &[(&str, f64)]| {
         let mut m = normal_case();
-        m.collaterals = Some(Collaterals {
-            volume_ml: None,
-            max_diameter_mm: veins.iter().map(|v| v.1).reduce(f64::max),
-            veins: veins
-                .iter()
-                .map(|(n, d)| NamedVein {
-                    name: n.to_string(),
-                    diameter_mm: Some(*d),
-                })
-                .collect(),
-            count: None,
-            mask: None,
-            not_assessed: vec![],
-        });
+        m.collaterals = Some(named_collaterals(veins, vec![]));
         sign_of(&m, ProminentCollaterals)
     };
     // 8 mm: enlarged for a hemiazygos (7), normal for an azygos (10).
@@ -729,7 +737,7 @@ fn named_collaterals_use_their_own_limits() {
 
 #[test]
 fn intraluminal_sign_reports_the_deep_volume() {
-    // Measured volume: the sign carries it against segment's limit, whichever state.
+    // Measured volume: the sign carries it against the thresholds' limit, whichever state.
     let mut m = lms_case();
     let mass = m.mass.as_mut().unwrap();
     mass.intraluminal_ml = Some(30.1);
@@ -737,7 +745,7 @@ fn intraluminal_sign_reports_the_deep_volume() {
     let s = sign_of(&m, IntraluminalExtension);
     assert_eq!(s.state, SignState::Present);
     assert_eq!(s.value, Some(30.1));
-    assert_eq!(s.threshold, Some(cavascope_segment::mass::INTRALUMINAL_MIN_ML));
+    assert_eq!(s.threshold, Some(Thresholds::default().intraluminal_min_ml));
     assert_eq!(s.unit.as_deref(), Some("ml"));
     assert!(
         s.explanation.contains("30.1 ml") && s.explanation.contains("-58.8"),
@@ -747,19 +755,66 @@ fn intraluminal_sign_reports_the_deep_volume() {
 
     // A seam under the limit: absent, and the explanation says how much and why.
     let mass = m.mass.as_mut().unwrap();
-    mass.intraluminal_extension = Some(false);
     mass.intraluminal_ml = Some(0.09);
     let s = sign_of(&m, IntraluminalExtension);
     assert_eq!(s.state, SignState::Absent);
     assert_eq!(s.value, Some(0.09));
     assert!(s.explanation.contains("0.09 ml"), "{}", s.explanation);
 
-    // Not measured: a bare yes/no without a unit.
+    // Not measured (no IVC model): indeterminate, never a guess.
     let mass = m.mass.as_mut().unwrap();
-    mass.intraluminal_extension = Some(true);
     mass.intraluminal_ml = None;
     let s = sign_of(&m, IntraluminalExtension);
-    assert_eq!((s.value, s.threshold, s.unit.as_deref()), (Some(1.0), None, None));
+    assert_eq!(s.state, SignState::Indeterminate, "{}", s.explanation);
+}
+
+#[test]
+fn an_intraluminal_override_moves_the_sign_and_the_decided_value() {
+    let mut m = lms_case();
+    m.mass.as_mut().unwrap().intraluminal_ml = Some(0.8);
+    let f = evaluate(&m, &Thresholds::default());
+    assert_eq!(f.sign(IntraluminalExtension).unwrap().state, SignState::Present);
+    assert_eq!(f.decided.intraluminal_extension, Some(true));
+    let t = Thresholds::from_toml_str("intraluminal_min_ml = 1.0\n").unwrap();
+    let f = evaluate(&m, &t);
+    let s = f.sign(IntraluminalExtension).unwrap();
+    assert_eq!((s.state, s.threshold), (SignState::Absent, Some(1.0)));
+    assert_eq!(f.decided.intraluminal_extension, Some(false));
+}
+
+#[test]
+fn a_collateral_override_moves_the_sign_and_the_count_beside_it() {
+    // An 8 mm azygos (limit 10) and a 7 mm lumbar vein (limit 6), 2 ml each.
+    let mut m = normal_case();
+    m.collaterals = Some(named_collaterals(&[("azygos", 8.0), ("lumbar", 7.0)], vec![]));
+    let f = evaluate(&m, &Thresholds::default());
+    let e = f.decided.enlarged_collaterals.clone().unwrap();
+    assert_eq!((e.count, e.volume_ml, e.vessels.clone()), (1, 2.0, vec![1]));
+    let s = f.sign(ProminentCollaterals).unwrap();
+    assert_eq!(s.state, SignState::Present);
+    assert!(
+        s.explanation.contains("1 enlarged collateral"),
+        "{}",
+        s.explanation
+    );
+
+    // Azygos limit lowered to 7.5 mm: both enlarged, counted and summed.
+    let t = Thresholds::from_toml_str("azygos_diameter_mm = 7.5\n").unwrap();
+    let f = evaluate(&m, &t);
+    let e = f.decided.enlarged_collaterals.clone().unwrap();
+    assert_eq!((e.count, e.volume_ml, e.vessels.clone()), (2, 4.0, vec![0, 1]));
+    assert!(f
+        .sign(ProminentCollaterals)
+        .unwrap()
+        .explanation
+        .contains("2 enlarged collateral"));
+
+    // Every limit raised above both: absent, and none counted.
+    let t =
+        Thresholds::from_toml_str("azygos_diameter_mm = 12.0\nother_collateral_diameter_mm = 9.0\n").unwrap();
+    let f = evaluate(&m, &t);
+    assert_eq!(f.decided.enlarged_collaterals.as_ref().unwrap().count, 0);
+    assert_eq!(f.sign(ProminentCollaterals).unwrap().state, SignState::Absent);
 }
 
 // --- Quality gates: `present` only from a measurement that passed ----------------------
@@ -870,17 +925,7 @@ fn collaterals_with_a_pathway_not_assessed_are_not_absent() {
     let not_assessed = vec![
         "lumbar veins (beside L1–L4): no vertebral level reference (renal-vein inflow not found)".to_string(),
     ];
-    m.collaterals = Some(Collaterals {
-        volume_ml: Some(0.0),
-        max_diameter_mm: Some(6.2),
-        veins: vec![NamedVein {
-            name: "hemiazygos".into(),
-            diameter_mm: Some(6.2),
-        }],
-        count: Some(0),
-        not_assessed: not_assessed.clone(),
-        mask: None,
-    });
+    m.collaterals = Some(named_collaterals(&[("hemiazygos", 6.2)], not_assessed.clone()));
     let s = sign_of(&m, SignId::ProminentCollaterals);
     assert_eq!(s.state, SignState::Indeterminate, "{}", s.explanation);
     assert!(
@@ -889,16 +934,6 @@ fn collaterals_with_a_pathway_not_assessed_are_not_absent() {
         s.explanation
     );
     // An enlarged named vein is present whatever else was not assessed.
-    m.collaterals = Some(Collaterals {
-        volume_ml: Some(5.0),
-        max_diameter_mm: Some(12.0),
-        veins: vec![NamedVein {
-            name: "azygos".into(),
-            diameter_mm: Some(12.0),
-        }],
-        count: Some(1),
-        not_assessed,
-        mask: None,
-    });
+    m.collaterals = Some(named_collaterals(&[("azygos", 12.0)], not_assessed));
     assert_eq!(state(&m, SignId::ProminentCollaterals), SignState::Present);
 }

@@ -4,8 +4,8 @@
 //! independently of the segment stage.
 
 use cavascope_features::{evaluate, Thresholds};
+use cavascope_measurements::*;
 use cavascope_phantom::{generate, CaseName, PhantomOptions, PhantomStudy};
-use cavascope_segment::*;
 
 fn seg(s: &str) -> Option<IvcSegment> {
     match s {
@@ -148,8 +148,13 @@ fn measurements(st: &PhantomStudy) -> Measurements {
             ivc_segment: seg(&m.ivc_segment),
             contact_arc_deg: Some(m.contact_arc_deg),
             contact_z_range_mm: if m.ivc_contact { contact_range(st) } else { None },
-            intraluminal_extension: Some(m.intraluminal_extension),
-            intraluminal_ml: None,
+            // The truth says whether a plug lies in the lumen, not its volume: the mass's
+            // volume stands in for it (far above any limit), 0 for none.
+            intraluminal_ml: Some(if m.intraluminal_extension {
+                m.volume_ml
+            } else {
+                0.0
+            }),
             intraluminal_z_range_mm: None,
             fat_fraction: if is_mr { None } else { Some(m.fat_fraction) },
             calcified_fraction: if is_mr { None } else { Some(m.calcified_fraction) },
@@ -176,7 +181,6 @@ fn measurements(st: &PhantomStudy) -> Measurements {
         ivc: Some(ivc),
         mass,
         collaterals: Some(Collaterals {
-            volume_ml: None,
             max_diameter_mm: Some(t.collaterals.max_diameter_mm),
             veins: t
                 .collaterals
@@ -187,9 +191,7 @@ fn measurements(st: &PhantomStudy) -> Measurements {
                     diameter_mm: Some(v.diameter_mm),
                 })
                 .collect(),
-            count: None,
-            mask: None,
-            not_assessed: vec![],
+            ..Default::default()
         }),
         warnings: vec![],
         mass_not_searched: None,

@@ -3,6 +3,8 @@
 //! ([`hull`]), translation-only phase registration ([`registration`]) and Gaussian
 //! smoothing with multi-scale Hessian vesselness ([`vesselness`]).
 
+#![warn(missing_docs)]
+
 pub mod hull;
 pub mod morph;
 pub mod noise;

@@ -1,7 +1,7 @@
 //! Grouping frames into volumes: a composite key, orientation clusters, duplicate removal
 //! and separation of phases that share one Series Instance UID.
 
-use crate::header::{FrameHeader, ParsedFile};
+use crate::header::{normal_of, FrameHeader, ParsedFile};
 use nalgebra::Vector3;
 use std::collections::{BTreeMap, HashMap};
 
@@ -91,22 +91,6 @@ fn key_of(pf: &ParsedFile, fr: &FrameHeader) -> GroupKey {
             .map(|p| [(p[0] * 1000.0).round() as i64, (p[1] * 1000.0).round() as i64]),
         stack_id: fr.stack_id.clone(),
         has_geometry: fr.ipp.is_some() && fr.iop.is_some(),
-    }
-}
-
-/// Unit normal of an IOP (row × column), `None` when degenerate.
-pub fn normal_of(iop: &[f64; 6]) -> Option<Vector3<f64>> {
-    let r = Vector3::new(iop[0], iop[1], iop[2]);
-    let c = Vector3::new(iop[3], iop[4], iop[5]);
-    if (r.norm() - 1.0).abs() > 0.01 || (c.norm() - 1.0).abs() > 0.01 || r.dot(&c).abs() > 0.01 {
-        return None;
-    }
-    let n = r.cross(&c);
-    let len = n.norm();
-    if len < 0.5 {
-        None
-    } else {
-        Some(n / len)
     }
 }
 

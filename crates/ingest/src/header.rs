@@ -6,6 +6,7 @@ use dicom_object::{InMemDicomObject, OpenFileOptions};
 use std::path::{Path, PathBuf};
 
 use dicom_core::{Tag, VR};
+use nalgebra::Vector3;
 
 /// Per-file attributes (shared by all frames of the file).
 #[derive(Debug, Clone)]
@@ -435,7 +436,7 @@ fn frame_headers(obj: &InMemDicomObject, h: &FileHeader) -> Result<Vec<FrameHead
 /// RT Dose grid places frame k at `IPP + normal · GridFrameOffsetVector[k]`.
 fn legacy_frames(obj: &InMemDicomObject, h: &FileHeader, top: FrameHeader) -> Vec<FrameHeader> {
     let offsets = floats(obj, Tag(0x3004, 0x000C)).filter(|o| o.len() == h.frames as usize);
-    let normal = top.iop.and_then(|iop| crate::group::normal_of(&iop));
+    let normal = top.iop.and_then(|iop| normal_of(&iop));
     (0..h.frames)
         .map(|f| {
             let mut fr = top.clone();
@@ -447,6 +448,22 @@ fn legacy_frames(obj: &InMemDicomObject, h: &FileHeader, top: FrameHeader) -> Ve
             fr
         })
         .collect()
+}
+
+/// Unit normal of an IOP (row × column), `None` when degenerate.
+pub fn normal_of(iop: &[f64; 6]) -> Option<Vector3<f64>> {
+    let r = Vector3::new(iop[0], iop[1], iop[2]);
+    let c = Vector3::new(iop[3], iop[4], iop[5]);
+    if (r.norm() - 1.0).abs() > 0.01 || (c.norm() - 1.0).abs() > 0.01 || r.dot(&c).abs() > 0.01 {
+        return None;
+    }
+    let n = r.cross(&c);
+    let len = n.norm();
+    if len < 0.5 {
+        None
+    } else {
+        Some(n / len)
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Spatial sort and volume geometry of one group: slice order along the normal, spacing
 //! from positions, uneven spacing / missing slices, gantry tilt (sheared affine).
 
-use crate::group::{normal_of, FrameRef, Group};
+use crate::group::{FrameRef, Group};
+use crate::header::normal_of;
 use crate::header::ParsedFile;
 use cavascope_volume::Geometry;
 use nalgebra::{Point3, Vector3};

@@ -6,7 +6,9 @@ use crate::JlsError;
 /// The frame header (SOF55).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameInfo {
+    /// Samples per line, X.
     pub width: u32,
+    /// Lines, Y.
     pub height: u32,
     /// Nf, 1–4 here.
     pub components: u8,
@@ -17,20 +19,28 @@ pub struct FrameInfo {
 /// Coding parameters in force for a scan (LSE id 1 or the defaults of C.2.4.1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Preset {
+    /// MAXVAL: the largest sample value.
     pub maxval: i32,
+    /// T1: first gradient threshold of the context quantisation.
     pub t1: i32,
+    /// T2: second gradient threshold.
     pub t2: i32,
+    /// T3: third gradient threshold.
     pub t3: i32,
+    /// RESET: how often the context counters are halved.
     pub reset: i32,
 }
 
 /// One scan: its components (indices into the frame's), NEAR, interleave and coded data.
 #[derive(Debug, Clone)]
 pub struct ScanInfo {
+    /// The components coded in this scan.
     pub components: Vec<usize>,
+    /// NEAR: the largest error allowed (0 lossless).
     pub near: i32,
     /// 0 none, 1 line, 2 sample.
     pub ilv: u8,
+    /// The coding parameters in force.
     pub preset: Preset,
     /// Byte range of the entropy-coded data in the stream.
     pub data: (usize, usize),

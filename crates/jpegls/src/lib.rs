@@ -19,6 +19,8 @@
 //! as CharLS implements them — the test suite compares with CharLS/DCMTK sample for
 //! sample.
 
+#![warn(missing_docs)]
+
 mod bits;
 mod codec;
 mod header;
@@ -74,9 +76,11 @@ impl Limits {
 /// PlanarConfiguration 0), each in `0..=maxval`.
 #[derive(Debug, Clone)]
 pub struct Image {
+    /// The frame header.
     pub info: FrameInfo,
     /// NEAR of the (first) scan: 0 for lossless.
     pub near: u8,
+    /// The samples.
     pub samples: Vec<u16>,
 }
 

@@ -56,11 +56,15 @@ pub fn shells(mask: &Array3<bool>, spacing_kji: [f64; 3], n: usize) -> Array3<u8
 /// What [`measure_enhancement`] found.
 #[derive(Debug, Clone, Default)]
 pub struct EnhancementResult {
+    /// Enhancement on each dynamic phase, in time order.
     pub phases: Vec<PhaseEnhancement>,
     /// Noise-corrected SD / |mean| on the arterial phase.
     pub arterial_heterogeneity_cv: Option<f64>,
+    /// Enhancement pattern over the phases.
     pub pattern: Option<crate::model::Pattern>,
+    /// Rim enhances before the core, which fills in by the delayed phase.
     pub centripetal: Option<bool>,
+    /// What could not be measured, and why.
     pub warnings: Vec<String>,
 }
 

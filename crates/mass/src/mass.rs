@@ -40,6 +40,35 @@ pub(crate) struct Region {
     pub source: Source,
 }
 
+/// What [`build_mass`] returns (the stages' one shape: what was measured, then warnings).
+#[derive(Debug, Clone, Default)]
+pub struct MassOutcome {
+    /// The mass, `None` when none was found or none could be measured.
+    pub model: Option<MassModel>,
+    /// Why the search could not run or failed (no usable mask, a seed that grows nothing,
+    /// no search centre…): `Measurements::mass_not_searched`. `None` with `model: None`
+    /// means the automatic search ran and found no mass.
+    pub not_searched: Option<String>,
+    /// What could not be measured, and why.
+    pub warnings: Vec<String>,
+}
+
+impl MassOutcome {
+    /// The search could not run or failed; the reason is the last warning.
+    fn not_searched(warnings: Vec<String>) -> Self {
+        MassOutcome {
+            model: None,
+            not_searched: Some(
+                warnings
+                    .last()
+                    .cloned()
+                    .unwrap_or_else(|| "the mass search could not run".into()),
+            ),
+            warnings,
+        }
+    }
+}
+
 /// Build the mass model. A mass that cannot be found is `None` with the reason.
 pub fn build_mass(
     volumes: &[Volume],
@@ -47,11 +76,11 @@ pub fn build_mass(
     ivc: Option<&IvcModel>,
     landmarks: &Landmarks,
     opts: &SegmentOptions,
-) -> (Option<MassModel>, Vec<String>) {
+) -> MassOutcome {
     let mut w: Vec<String> = Vec::new();
     let Some(ref_idx) = reference_volume(phases, volumes.len()) else {
         w.push("mass: no volume to measure on".into());
-        return (None, w);
+        return MassOutcome::not_searched(w);
     };
     let (ct, dynamic) = dynamic_phases(phases);
     let dyn_idx: Vec<usize> = dynamic.iter().map(|(_, i)| *i).collect();
@@ -72,7 +101,7 @@ pub fn build_mass(
         }
         if external.is_none() {
             w.push("mass: the mass mask could not be used; no mass measured".into());
-            return (None, w);
+            return MassOutcome::not_searched(w);
         }
     }
 
@@ -80,7 +109,10 @@ pub fn build_mass(
     let center: Point3<f64> = if let Some(m) = &external {
         match m.centroid() {
             Some(c) => c,
-            None => return (None, w),
+            None => {
+                w.push("mass mask: no centroid; no mass measured".into());
+                return MassOutcome::not_searched(w);
+            }
         }
     } else if let Some(s) = opts.mass_seed {
         s
@@ -89,7 +121,7 @@ pub fn build_mass(
             Some(c) => auto_start.insert(c).point,
             None => {
                 w.push("mass: automatic search needs an IVC model or a study centre; none".into());
-                return (None, w);
+                return MassOutcome::not_searched(w);
             }
         }
     };
@@ -98,7 +130,7 @@ pub fn build_mass(
     w.extend(notes);
     let Some(stack) = PhaseStack::build(volumes, phases, &center, MASS_BOX_HALF_MM, &shifts) else {
         w.push("mass: the mass region lies outside the reference series".into());
-        return (None, w);
+        return MassOutcome::not_searched(w);
     };
 
     let region = if let Some(m) = &external {
@@ -134,15 +166,32 @@ pub fn build_mass(
             )
         })
     };
+    // The automatic search ran and found nothing: no mass. A seed or a mask that gives no
+    // region: the mass the user pointed at could not be measured.
+    let auto = external.is_none() && opts.mass_seed.is_none();
+    let no_region = |w: Vec<String>| {
+        if auto {
+            MassOutcome {
+                warnings: w,
+                ..Default::default()
+            }
+        } else {
+            MassOutcome::not_searched(w)
+        }
+    };
     let Some(region) = region else {
-        return (None, w);
+        return no_region(w);
     };
     if !region.mask.iter().any(|&b| b) {
         w.push("mass: empty region".into());
-        return (None, w);
+        return no_region(w);
     }
     let model = measure_region(volumes, phases, &stack, region, ivc, landmarks, ref_idx, &mut w);
-    (model, w)
+    MassOutcome {
+        model,
+        not_searched: None,
+        warnings: w,
+    }
 }
 
 /// Statistics of the smoothed features over a set of voxels.
@@ -1805,7 +1854,6 @@ fn measure_region(
             (None, None, None)
         }
     };
-    let intraluminal_extension = intraluminal.as_ref().map(|x| x.volume_ml >= INTRALUMINAL_MIN_ML);
 
     let mr = if stack.ct {
         None
@@ -1823,7 +1871,6 @@ fn measure_region(
         ivc_segment,
         contact_arc_deg,
         contact_z_range_mm,
-        intraluminal_extension,
         intraluminal_ml: intraluminal.as_ref().map(|x| x.volume_ml),
         intraluminal_z_range_mm: intraluminal.and_then(|x| x.z_range_mm),
         fat_fraction,

@@ -1,6 +1,6 @@
 //! The mass's tuning numbers, one place: those shared by the seeded and the automatic
-//! search, then each search's own. (`INTRALUMINAL_MIN_ML` decides a sign and is still
-//! here; it belongs in `features`' thresholds table.) Two searches that use a number differently give it two
+//! search, then each search's own. (The intraluminal volume that makes the sign is
+//! `features`' `intraluminal_min_ml`; here only the depth that defines the volume.) Two searches that use a number differently give it two
 //! names (`REFINE_MAX_PASSES` 6 seeded, `AUTO_REFINE_MAX_PASSES` 4 automatic; bone at
 //! 200 HU for the automatic tissue classes, `BONE_CLASS_MIN_HU`).
 
@@ -57,6 +57,7 @@ pub mod seeded {
     pub const NECROSIS_MAX_GAP_VOX: usize = 4;
     /// Necrosis blend: voxels within this many steps of the necrosis, passes at most.
     pub const BLEND_NEAR_NECROSIS_VOX: usize = 4;
+    /// Necrosis blend: passes at most (with [`BLEND_NEAR_NECROSIS_VOX`]).
     pub const BLEND_MAX_PASSES: usize = 4;
     /// The solid rim beyond a necrosis blend is grown at most this many voxels out.
     pub const RIM_REGROW_MAX_VOX: usize = 4;
@@ -100,6 +101,7 @@ pub mod seeded {
     /// Unenhanced CT range of necrotic / cystic tumour tissue, HU (water to low soft tissue;
     /// muscle and liver lie above 45).
     pub const NECROSIS_CT_MIN_HU: f64 = -5.0;
+    /// Upper end of the CT necrosis range, HU (with [`NECROSIS_CT_MIN_HU`]).
     pub const NECROSIS_CT_MAX_HU: f64 = 45.0;
     /// Passes of the boundary refinement (each moves the boundary by up to two voxels).
     pub const REFINE_MAX_PASSES: usize = 6;
@@ -111,12 +113,10 @@ pub mod seeded {
     /// Distance beyond / inside the IVC wall where mass tissue counts as contact, mm (a fat
     /// plane thinner than ~3 mm is not resolved on CT).
     pub const CONTACT_OUTSIDE_MM: f64 = 3.0;
+    /// Distance inside the IVC wall where mass tissue counts as contact, mm.
     pub const CONTACT_INSIDE_MM: f64 = 1.0;
     /// Angular step of the contact probe, degrees.
     pub const CONTACT_STEP_DEG: f64 = 5.0;
-    /// Mass lying deeper than [`intraluminal_min_depth_mm`] inside the IVC contour, above
-    /// this volume, is intraluminal extension, ml.
-    pub const INTRALUMINAL_MIN_ML: f64 = 0.5;
     /// Smallest depth inside the IVC contour (distance to the nearest voxel outside it) at
     /// which mass tissue counts as intraluminal, mm. The IVC and mass outlines are each
     /// uncertain by about a voxel where they meet (partial volume); along a flattened,
@@ -222,7 +222,9 @@ pub mod auto {
     /// Boundary refinement: band half-width and neighbourhood radius (search-grid voxels),
     /// passes.
     pub const REFINE_BAND_VOX: usize = 2;
+    /// Boundary refinement: neighbourhood radius, search-grid voxels.
     pub const AUTO_REFINE_RADIUS_VOX: usize = 3;
+    /// Boundary refinement: passes at most.
     pub const AUTO_REFINE_MAX_PASSES: usize = 4;
     /// CT: above this on any phase is opacified blood (aorta, atrium) or bone, not a soft
     /// tissue mass, HU.
@@ -234,11 +236,16 @@ pub mod auto {
     pub const OPENING_VOX: usize = 2;
     /// The vertebral body around the spine centre: half-width and half-depth, mm.
     pub const SPINE_HALF_WIDTH_MM: f64 = 25.0;
+    /// The vertebral body's half-depth, mm (with [`SPINE_HALF_WIDTH_MM`]).
     pub const SPINE_HALF_DEPTH_MM: f64 = 20.0;
     /// Fat enclosed by the candidate joins it when it is at least this share (as
     /// [`super::seeded::FAT_HULL_MIN_FRACTION`]).
     pub const FAT_ENCLOSED_MIN_FRACTION: f64 = 0.10;
+    /// CT: a tissue class whose unenhanced mean is at or below this is air (bowel gas,
+    /// lung), a normal class; a candidate holding it is bowel, HU.
     pub const AIR_MAX_HU: f32 = -300.0;
+    /// CT: a tissue class whose unenhanced mean is at or above this is bone, a normal
+    /// class, HU (a class mean, so lower than the 250 HU voxel threshold of the spine).
     pub const BONE_CLASS_MIN_HU: f32 = 200.0;
     /// A venous blood pool needs this many voxels inside the open IVC lumen (a few are an
     /// IVC filled by tumour or a mask off the vein).

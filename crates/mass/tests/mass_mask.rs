@@ -5,13 +5,15 @@
 mod truth_ivc;
 
 use cavascope_ingest::labelmap::read_label_mask;
-use cavascope_mass::build_mass;
+use cavascope_mass::{build_mass, MassOutcome};
 use cavascope_measurements::{MaskInput, SegmentOptions, Source};
 use cavascope_phantom::{generate, seg::write_seg, CaseName, PhantomOptions, PhantomStudy};
 use cavascope_phases::assign_roles;
 use cavascope_volume::nifti_io;
 use std::path::{Path, PathBuf};
-use truth_ivc::{check_pattern_and_fat, check_phase_means, truth_ivc, truth_landmarks};
+use truth_ivc::{
+    check_pattern_and_fat, check_phase_means, intraluminal_extension, truth_ivc, truth_landmarks,
+};
 
 fn check(case: CaseName, write: impl Fn(&PhantomStudy, &Path) -> PathBuf) {
     let s = generate(case, &PhantomOptions::small());
@@ -24,7 +26,11 @@ fn check(case: CaseName, write: impl Fn(&PhantomStudy, &Path) -> PathBuf) {
         ..Default::default()
     };
     let ivc = truth_ivc(&s);
-    let (m, w) = build_mass(&s.volumes, &phases, Some(&ivc), &truth_landmarks(&s), &opts);
+    let MassOutcome {
+        model: m,
+        warnings: w,
+        ..
+    } = build_mass(&s.volumes, &phases, Some(&ivc), &truth_landmarks(&s), &opts);
     let m = m.unwrap_or_else(|| panic!("{case}: no mass from the mask: {w:?}"));
     eprintln!(
         "{case}: volume {:.1} ml (truth {:.1}), max diameter {:.1} mm (truth {:.1}), pattern {:?} (truth {})",
@@ -45,7 +51,7 @@ fn check(case: CaseName, write: impl Fn(&PhantomStudy, &Path) -> PathBuf) {
     check_phase_means(&case.to_string(), &m, &s);
     check_pattern_and_fat(&case.to_string(), &m, &s);
     assert_eq!(
-        m.intraluminal_extension,
+        intraluminal_extension(&m),
         Some(t.intraluminal_extension),
         "{case}: intraluminal"
     );
@@ -85,8 +91,16 @@ fn unusable_mask_is_a_warning() {
             mass_mask: Some(MaskInput::new(path.clone(), read_label_mask(&path, None))),
             ..Default::default()
         };
-        let (m, w) = build_mass(&s.volumes, &phases, None, &truth_landmarks(&s), &opts);
+        let MassOutcome {
+            model: m,
+            not_searched,
+            warnings: w,
+        } = build_mass(&s.volumes, &phases, None, &truth_landmarks(&s), &opts);
         assert!(m.is_none(), "{}: a mass from an unusable mask", path.display());
+        // Not "no mass": the mass the user pointed at could not be measured, so the mass
+        // signs become indeterminate rather than absent.
+        let why = not_searched.unwrap_or_else(|| panic!("{}: not_searched unset", path.display()));
+        assert!(why.contains("mass mask"), "{}: {why}", path.display());
         assert!(
             w.iter().any(|x| x.contains("mass mask")),
             "{}: no warning naming the mask: {w:?}",

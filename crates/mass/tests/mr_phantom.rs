@@ -41,7 +41,7 @@ fn mri_seeded() -> (cavascope_measurements::MassModel, cavascope_phantom::Phanto
 
 /// As [`mri_seeded`] on the phantom drawn with `phantom_seed` (other noise, sizes, texture).
 fn mri_seeded_on(phantom_seed: u64) -> (cavascope_measurements::MassModel, cavascope_phantom::PhantomStudy) {
-    use cavascope_mass::build_mass;
+    use cavascope_mass::{build_mass, MassOutcome};
     use cavascope_measurements::SegmentOptions;
     let s = generate(
         CaseName::MriLeiomyosarcoma,
@@ -53,7 +53,11 @@ fn mri_seeded_on(phantom_seed: u64) -> (cavascope_measurements::MassModel, cavas
         mass_seed: Some(Point3::new(seed[0], seed[1], seed[2])),
         ..Default::default()
     };
-    let (m, w) = build_mass(&s.volumes, &phases, None, &Default::default(), &opts);
+    let MassOutcome {
+        model: m,
+        warnings: w,
+        ..
+    } = build_mass(&s.volumes, &phases, None, &Default::default(), &opts);
     let m = m.unwrap_or_else(|| panic!("no mass: {w:?}"));
     let t = s.truth.mass.as_ref().expect("mass");
     eprintln!(

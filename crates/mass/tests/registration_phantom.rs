@@ -5,7 +5,7 @@
 mod truth_ivc;
 
 use cavascope_ingest::labelmap::read_label_mask;
-use cavascope_mass::build_mass;
+use cavascope_mass::{build_mass, MassOutcome};
 use cavascope_measurements::{MaskInput, SegmentOptions, Source};
 use cavascope_phantom::{generate, CaseName, PhantomOptions};
 use cavascope_phases::assign_roles;
@@ -55,7 +55,11 @@ fn breathing_shifts_are_found_and_undone() {
     };
     let lm = truth_landmarks(&s);
     let ivc = truth_ivc(&s);
-    let (m, w) = build_mass(&s.volumes, &phases, Some(&ivc), &lm, &opts);
+    let MassOutcome {
+        model: m,
+        warnings: w,
+        ..
+    } = build_mass(&s.volumes, &phases, Some(&ivc), &lm, &opts);
     let m = m.unwrap_or_else(|| panic!("no mass: {w:?}"));
     assert_eq!(m.source, Source::Mask);
     for (role, d) in &moves {

@@ -11,6 +11,8 @@
 //! carries a final name: instances and reports are written under a temporary name and
 //! renamed. Log lines carry UIDs and AE titles, never patient names or IDs.
 
+#![warn(missing_docs)]
+
 mod dimse;
 mod layout;
 mod scp;
@@ -30,18 +32,44 @@ pub use scu::{send_files, Peer, SendOutcome};
 /// errors of the node: they are logged, answered with a DIMSE status and the node goes on.
 #[derive(Debug, Error)]
 pub enum NodeError {
+    /// A file or folder of the node could not be read or written.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The listening socket could not be opened.
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        /// The address asked for.
+        addr: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// An AE title that DICOM does not allow.
     #[error("bad AE title {0:?}: 1 to 16 characters, no backslash or control characters")]
     BadAeTitle(String),
+    /// A peer not written `AET@HOST:PORT`.
     #[error("bad peer {0:?}: expected AET@HOST:PORT, e.g. ORTHANC@127.0.0.1:4242")]
     BadPeer(String),
+    /// The association with the peer failed.
     #[error("sending to {peer}: {reason}")]
-    Send { peer: String, reason: String },
+    Send {
+        /// The peer.
+        peer: String,
+        /// Why.
+        reason: String,
+    },
+    /// A file to send could not be read as DICOM.
     #[error("{path}: {reason}")]
-    File { path: PathBuf, reason: String },
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl NodeError {
@@ -99,14 +127,19 @@ impl Default for Limits {
 /// What the node does.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
+    /// The node's own AE title.
     pub ae_title: String,
+    /// Address and port to listen on.
     pub bind: SocketAddr,
+    /// Folder the studies are filed into.
     pub out: PathBuf,
     /// Calling AE titles accepted; empty: any.
     pub allow: Vec<String>,
     /// A study is complete after this long without new instances.
     pub idle: Duration,
+    /// Where to send the results of each analysis (C-STORE), if anywhere.
     pub send_to: Option<Peer>,
+    /// Limits on associations and sizes.
     pub limits: Limits,
 }
 
@@ -141,6 +174,7 @@ impl Node {
         })
     }
 
+    /// The address the node listens on (the port chosen when 0 was asked for).
     pub fn local_addr(&self) -> Result<SocketAddr, NodeError> {
         self.listener.local_addr().map_err(|source| NodeError::Bind {
             addr: self.cfg.bind.to_string(),

@@ -18,12 +18,16 @@ const IMPLICIT_LE: &str = "1.2.840.10008.1.2";
 /// `AET@HOST:PORT`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peer {
+    /// The peer's AE title.
     pub ae_title: String,
+    /// Host name or IP address.
     pub host: String,
+    /// TCP port.
     pub port: u16,
 }
 
 impl Peer {
+    /// Read `AET@HOST:PORT`.
     pub fn parse(s: &str) -> Result<Peer, NodeError> {
         let bad = || NodeError::BadPeer(s.to_string());
         let (aet, addr) = s.split_once('@').ok_or_else(bad)?;
@@ -50,7 +54,9 @@ impl fmt::Display for Peer {
 /// What a send did: files accepted by the peer, and those that were not, with why.
 #[derive(Debug, Default)]
 pub struct SendOutcome {
+    /// Files the peer accepted.
     pub sent: usize,
+    /// Files it did not accept, each with why.
     pub failed: Vec<(PathBuf, String)>,
 }
 

@@ -190,15 +190,7 @@ pub fn write_seg(path: &Path, mask: &Mask, label: &str) -> Result<(), PhantomErr
         VR::SQ,
         DataSetSequence::from(per_frame),
     ));
-    let mut bytes = vec![0u8; bits.len().div_ceil(8)];
-    for (n, b) in bits.iter().enumerate() {
-        if *b {
-            bytes[n / 8] |= 1 << (n % 8);
-        }
-    }
-    if bytes.len() % 2 == 1 {
-        bytes.push(0);
-    }
+    let bytes = cavascope_volume::mask::pack_bits(&bits);
     obj.put(DataElement::new(
         tags::PIXEL_DATA,
         VR::OB,

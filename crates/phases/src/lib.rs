@@ -2,6 +2,8 @@
 //! dynamic phases resampled onto one grid of the reference series ([`stack`]), with the
 //! spine position the mass and collateral searches start from ([`spine`]).
 
+#![warn(missing_docs)]
+
 pub mod phases;
 pub mod spine;
 pub mod stack;

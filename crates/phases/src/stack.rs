@@ -16,7 +16,9 @@ pub const FEATURE_SMOOTH_SIGMA_MM: f64 = 2.5;
 /// One phase on the stack grid.
 #[derive(Debug, Clone)]
 pub struct StackPhase {
+    /// Index of the phase's volume in the study's volumes.
     pub volume_index: usize,
+    /// Its role.
     pub role: Role,
     /// World translation applied when sampling: the value at stack point p is the
     /// phase's value at p + shift.
@@ -32,6 +34,7 @@ pub struct StackPhase {
 pub struct PhaseStack {
     /// Grid of the stack (a box of the reference volume's grid).
     pub geometry: Geometry,
+    /// Shape of the stack grid `[slices, rows, columns]`.
     pub shape: [usize; 3],
     /// Volume whose grid the stack uses.
     pub reference_index: usize,
@@ -46,13 +49,14 @@ pub struct PhaseStack {
     pub spine_xy_mm: Option<(f64, f64)>,
 }
 
-/// Dynamic roles in time order.
+/// The CT dynamic phases, in time order.
 pub const CT_DYNAMIC: [Role; 4] = [
     Role::CtUnenhanced,
     Role::CtArterial,
     Role::CtPortalVenous,
     Role::CtDelayed,
 ];
+/// The MRI T1 dynamic phases, in time order.
 pub const MR_DYNAMIC: [Role; 4] = [
     Role::MrT1Pre,
     Role::MrT1Arterial,

@@ -10,7 +10,7 @@
 //!
 //! ```
 //! use cavascope_report::{build_report, write_report_json};
-//! let m = cavascope_segment::Measurements::default();
+//! let m = cavascope_measurements::Measurements::default();
 //! let f = cavascope_features::evaluate(&m, &Default::default());
 //! let study = cavascope_ingest::Study::default();
 //! let r = build_report(&study, &m, &f, "0.1.0", &[]);
@@ -32,7 +32,9 @@ pub mod write;
 
 pub use build::{build_report, failed_report};
 pub use model::{Report, Timings, SCHEMA_VERSION};
-pub use write::{measurements_csv, write_atomic, write_outputs, write_report_json};
+pub use write::{
+    enlarged_collaterals_mask, measurements_csv, write_atomic, write_outputs, write_report_json,
+};
 
 use std::path::PathBuf;
 use thiserror::Error;

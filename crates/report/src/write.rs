@@ -4,7 +4,7 @@
 use crate::model::Report;
 use crate::{html, overlay, plots, ReportError};
 use cavascope_features::Thresholds;
-use cavascope_segment::Measurements;
+use cavascope_measurements::Measurements;
 use cavascope_volume::{nifti_io, Mask, Point3, Volume};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -108,7 +108,7 @@ pub fn reference_volume<'a>(volumes: &[&'a Volume], m: &Measurements) -> Option<
             return Some(v);
         }
     }
-    let by_role = |pred: fn(cavascope_segment::Role) -> bool| {
+    let by_role = |pred: fn(cavascope_measurements::Role) -> bool| {
         m.phases
             .iter()
             .find(|p| pred(p.role))
@@ -117,7 +117,7 @@ pub fn reference_volume<'a>(volumes: &[&'a Volume], m: &Measurements) -> Option<
     by_role(|r| {
         matches!(
             r,
-            cavascope_segment::Role::CtPortalVenous | cavascope_segment::Role::MrT1PortalVenous
+            cavascope_measurements::Role::CtPortalVenous | cavascope_measurements::Role::MrT1PortalVenous
         )
     })
     .or_else(|| by_role(|r| r.is_post_contrast()))
@@ -140,6 +140,13 @@ fn view_centre(m: &Measurements, vol: &Volume) -> Point3<f64> {
     }
     let (lo, hi) = vol.geometry.world_bounds(vol.shape());
     Point3::from((lo.coords + hi.coords) / 2.0)
+}
+
+/// The enlarged collateral vessels (those the thresholds count) as a mask on the grid the
+/// collateral search ran on; `None` when the collaterals were not assessed.
+pub fn enlarged_collaterals_mask(m: &Measurements, t: &Thresholds) -> Option<Mask> {
+    let c = m.collaterals.as_ref()?;
+    c.mask_of(&cavascope_features::decided::enlarged_collaterals(c, t).vessels)
 }
 
 /// Everything the analysis writes besides report.json. Returns the written paths.
@@ -213,9 +220,9 @@ pub fn write_outputs(
         }
     }
 
-    if let Some(mask) = m.collaterals.as_ref().and_then(|c| c.mask.as_ref()) {
+    if let Some(mask) = enlarged_collaterals_mask(m, t) {
         let p = dir.join("collaterals_mask.nii.gz");
-        match nifti_io::write_mask_nifti(&p, mask) {
+        match nifti_io::write_mask_nifti(&p, &mask) {
             Ok(()) => written.push(p),
             Err(e) => warnings.push(format!(
                 "{}: cannot write collaterals label map: {e}",

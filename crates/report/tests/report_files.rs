@@ -5,9 +5,9 @@
 
 use cavascope_features::{evaluate, Thresholds};
 use cavascope_ingest::{Series, SkippedFile, Study};
+use cavascope_measurements::*;
 use cavascope_report::schema::{schema, validate};
 use cavascope_report::*;
-use cavascope_segment::*;
 use cavascope_volume::{Geometry, Mask, Point3, Volume, VolumeMeta};
 use ndarray::Array3;
 use std::process::Command;
@@ -178,8 +178,7 @@ fn study_and_measurements() -> (Study, Measurements) {
             ivc_segment: Some(IvcSegment::Middle),
             contact_arc_deg: Some(60.0),
             contact_z_range_mm: Some([-50.0, -30.0]),
-            intraluminal_extension: Some(false),
-            intraluminal_ml: None,
+            intraluminal_ml: Some(0.0),
             intraluminal_z_range_mm: None,
             fat_fraction: Some(0.0),
             calcified_fraction: Some(0.0),
@@ -412,4 +411,50 @@ fn failed_report_validates() {
     assert_eq!(v["error"], "not a folder");
     assert!(r.signs.iter().all(|s| s.state == "indeterminate"));
     assert!(r.warnings.iter().any(|w| w.contains("not a folder")));
+}
+
+/// A thresholds override moves the collateral count, volume and label map beside the sign,
+/// and the intraluminal flag beside its sign: the report shows what `features` decided.
+#[test]
+fn overrides_move_the_counts_beside_the_signs() {
+    let (study, mut m) = study_and_measurements();
+    let g = geometry();
+    let vessel = |name: &str, d: f64, voxels: Vec<[usize; 3]>| CollateralVessel {
+        name: name.into(),
+        diameter_mm: d,
+        volume_ml: voxels.len() as f64 * g.voxel_volume_mm3() / 1000.0,
+        voxels,
+    };
+    // An 8 mm azygos (limit 10 mm) of 3 voxels, a 7 mm lumbar vein (limit 6 mm) of 2.
+    m.collaterals = Some(Collaterals {
+        max_diameter_mm: Some(8.0),
+        veins: vec![],
+        vessels: vec![
+            vessel("azygos", 8.0, vec![[1, 1, 1], [2, 1, 1], [3, 1, 1]]),
+            vessel("lumbar", 7.0, vec![[5, 5, 5], [5, 5, 6]]),
+        ],
+        grid: Some((g.clone(), [20, 20, 20])),
+        not_assessed: vec![],
+    });
+    m.mass.as_mut().unwrap().intraluminal_ml = Some(0.8);
+    let report_with = |toml: &str| {
+        let t = Thresholds::from_toml_str(toml).unwrap();
+        let f = evaluate(&m, &t);
+        let r = build_report(&study, &m, &f, "0.1.0", &[]);
+        let voxels = enlarged_collaterals_mask(&m, &t).unwrap().count();
+        (r, voxels)
+    };
+    let (r, voxels) = report_with("");
+    let c = r.collaterals.as_ref().unwrap();
+    assert_eq!((c.count, voxels), (Some(1), 2));
+    assert_eq!(r.mass.as_ref().unwrap().intraluminal_extension, Some(true));
+
+    let (r, voxels) = report_with("azygos_diameter_mm = 7.5\nintraluminal_min_ml = 1.0\n");
+    let c = r.collaterals.as_ref().unwrap();
+    assert_eq!((c.count, voxels), (Some(2), 5));
+    let ml = 5.0 * g.voxel_volume_mm3() / 1000.0;
+    assert!((c.volume_ml.unwrap() - ml).abs() < 1e-12, "{:?}", c.volume_ml);
+    assert_eq!(r.mass.as_ref().unwrap().intraluminal_extension, Some(false));
+    let sign = |id: &str| r.signs.iter().find(|s| s.id == id).unwrap().state.clone();
+    assert_eq!(sign("intraluminal_extension"), "absent");
 }

@@ -15,18 +15,16 @@
 //! }
 //! ```
 
-// The stage's parts, each its own crate; re-exported here under their old paths so that
-// callers written against the single crate keep compiling.
-pub use cavascope_collaterals::collaterals;
-pub use cavascope_imaging::{hull, morph, registration, vesselness};
-pub use cavascope_ingest::labelmap;
-pub use cavascope_ivc::{bridge, calibre, centreline, ivc, landmarks, layer, lumen, track};
-pub use cavascope_mass::{enhancement, mass, mass_auto, mr};
-pub use cavascope_measurements as model;
-pub use cavascope_phases::{phases, stack};
+#![warn(missing_docs)]
 
 pub use cavascope_measurements::*;
 
+use cavascope_collaterals::{measure_collaterals_with, CollateralsOutcome};
+use cavascope_ingest::labelmap;
+use cavascope_ivc::build_ivc;
+use cavascope_ivc::landmarks;
+use cavascope_mass::{build_mass, MassOutcome};
+use cavascope_phases::assign_roles;
 use cavascope_volume::Volume;
 use std::path::Path;
 
@@ -74,7 +72,7 @@ pub fn measure_timed(volumes: &[Volume], opts: &SegmentOptions) -> (Measurements
         return (m, times);
     }
     let t = std::time::Instant::now();
-    m.phases = phases::assign_roles(volumes, &opts.phase_overrides);
+    m.phases = assign_roles(volumes, &opts.phase_overrides);
     for (uid, _) in &opts.phase_overrides {
         if !m.phases.iter().any(|p| &p.series_instance_uid == uid) {
             m.warnings
@@ -89,7 +87,7 @@ pub fn measure_timed(volumes: &[Volume], opts: &SegmentOptions) -> (Measurements
 
     // Stage times also at debug level (`RUST_LOG=debug`), for profiling a slow study.
     let t = std::time::Instant::now();
-    let ivc = ivc::build_ivc(volumes, &m.phases, opts);
+    let ivc = build_ivc(volumes, &m.phases, opts);
     times.ivc_s = t.elapsed().as_secs_f64();
     tracing::debug!(seconds = times.ivc_s, "ivc stage");
     m.warnings.extend(ivc.warnings);
@@ -101,14 +99,22 @@ pub fn measure_timed(volumes: &[Volume], opts: &SegmentOptions) -> (Measurements
     }
 
     let t = std::time::Instant::now();
-    let (mass, w) = mass::build_mass(volumes, &m.phases, m.ivc.as_ref(), &m.landmarks, opts);
+    let MassOutcome {
+        model,
+        not_searched,
+        warnings,
+    } = build_mass(volumes, &m.phases, m.ivc.as_ref(), &m.landmarks, opts);
     times.mass_s = t.elapsed().as_secs_f64();
     tracing::debug!(seconds = times.mass_s, "mass stage");
-    m.warnings.extend(w);
-    m.mass = mass;
+    m.warnings.extend(warnings);
+    m.mass = model;
+    m.mass_not_searched = not_searched;
 
     let t = std::time::Instant::now();
-    let (col, w) = collaterals::measure_collaterals_with(
+    let CollateralsOutcome {
+        collaterals,
+        warnings,
+    } = measure_collaterals_with(
         volumes,
         &m.phases,
         m.ivc.as_ref(),
@@ -118,8 +124,8 @@ pub fn measure_timed(volumes: &[Volume], opts: &SegmentOptions) -> (Measurements
     );
     times.collaterals_s = t.elapsed().as_secs_f64();
     tracing::debug!(seconds = times.collaterals_s, "collaterals stage");
-    m.warnings.extend(w);
-    m.collaterals = col;
+    m.warnings.extend(warnings);
+    m.collaterals = collaterals;
     (m, times)
 }
 

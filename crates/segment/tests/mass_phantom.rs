@@ -2,12 +2,14 @@
 
 #[path = "../../mass/tests/truth_ivc/mod.rs"]
 mod truth_ivc;
+use cavascope_mass::{build_mass, MassOutcome};
 use cavascope_phantom::{generate, CaseName, PhantomOptions};
-use cavascope_segment::mass::build_mass;
-use cavascope_segment::phases::assign_roles;
+use cavascope_phases::assign_roles;
 use cavascope_segment::{SegmentOptions, Source};
 use cavascope_volume::Point3;
-use truth_ivc::{check_pattern_and_fat, check_phase_means, truth_ivc, truth_landmarks};
+use truth_ivc::{
+    check_pattern_and_fat, check_phase_means, intraluminal_extension, truth_ivc, truth_landmarks,
+};
 
 fn check_seeded(case: CaseName) {
     check_seeded_on(case, 1);
@@ -33,7 +35,11 @@ fn check_seeded_on(case: CaseName, phantom_seed: u64) {
         ..Default::default()
     };
     let ivc = truth_ivc(&s);
-    let (m, w) = build_mass(&s.volumes, &phases, Some(&ivc), &truth_landmarks(&s), &opts);
+    let MassOutcome {
+        model: m,
+        warnings: w,
+        ..
+    } = build_mass(&s.volumes, &phases, Some(&ivc), &truth_landmarks(&s), &opts);
     let m = m.unwrap_or_else(|| panic!("{case}: no mass: {w:?}"));
     eprintln!(
         "{case}: volume {:.1} ml (truth {:.1}), max diameter {:.1} mm (truth {:.1}), fat {:?} (truth {:.3}), pattern {:?} (truth {}), het {:?} (truth {:.3}), arc {:?} (truth {:.0}), intraluminal {:?} (truth {}), centripetal {:?}\n  warnings {w:?}",
@@ -49,7 +55,7 @@ fn check_seeded_on(case: CaseName, phantom_seed: u64) {
         t.arterial_heterogeneity_cv,
         m.contact_arc_deg,
         t.contact_arc_deg,
-        m.intraluminal_extension,
+        intraluminal_extension(&m),
         t.intraluminal_extension,
         m.centripetal
     );
@@ -93,7 +99,7 @@ fn check_seeded_on(case: CaseName, phantom_seed: u64) {
     .sqrt();
     assert!(d <= 5.0, "{case}: centroid off by {d} mm");
     assert_eq!(
-        m.intraluminal_extension,
+        intraluminal_extension(&m),
         Some(t.intraluminal_extension),
         "{case}: intraluminal"
     );
@@ -168,97 +174,6 @@ fn seeded_hcc() {
     check_seeded(CaseName::HccWashout);
 }
 
-#[test]
-#[ignore]
-fn debug_overlap() {
-    let case = std::env::var("CASE")
-        .ok()
-        .and_then(|c| CaseName::parse(&c))
-        .unwrap_or(CaseName::IvcLeiomyosarcoma);
-    let pseed: u64 = std::env::var("SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
-    let s = generate(case, &PhantomOptions::small().with_seed(pseed));
-    let phases = assign_roles(&s.volumes, &[]);
-    let seed = s.truth.mass_seed_mm.expect("seed");
-    let opts = SegmentOptions {
-        mass_seed: Some(Point3::new(seed[0], seed[1], seed[2])),
-        ..Default::default()
-    };
-    let (m, w) = build_mass(&s.volumes, &phases, None, &truth_landmarks(&s), &opts);
-    let m = m.expect("mass");
-    eprintln!("{w:?}");
-    let truth = s.labels.mass.as_ref().expect("mass");
-    let mut fn_by = std::collections::BTreeMap::new();
-    let mut fp_by = std::collections::BTreeMap::new();
-    for ((idx, &t), &g) in truth.data.indexed_iter().zip(m.mask.data.iter()) {
-        let tis = s.labels.tissue[idx];
-        if t && !g {
-            *fn_by.entry(tis).or_insert(0usize) += 1;
-        }
-        if g && !t {
-            *fp_by.entry(tis).or_insert(0usize) += 1;
-        }
-    }
-    // Where the false positives lie: distance from the truth centroid, by slice.
-    let tc = s.truth.mass.as_ref().expect("t").centroid_mm;
-    let mut far: Vec<(f64, [usize; 3])> = Vec::new();
-    for ((k, j, i), (t, &g)) in truth
-        .data
-        .indexed_iter()
-        .zip(m.mask.data.iter())
-        .map(|(a, b)| (a.0, (*a.1, b)))
-    {
-        if g && !t {
-            let p = s.labels.geometry.index_to_world([i as f64, j as f64, k as f64]);
-            let d = ((p.x - tc[0]).powi(2) + (p.y - tc[1]).powi(2) + (p.z - tc[2]).powi(2)).sqrt();
-            far.push((d, [k, j, i]));
-        }
-    }
-    far.sort_by(|a, b| b.0.total_cmp(&a.0));
-    eprintln!(
-        "farthest false positives (mm from truth centroid, kji): {:?}",
-        &far[..far.len().min(8)]
-    );
-    eprintln!(
-        "truth {} ours {} FN by tissue {fn_by:?} FP by tissue {fp_by:?}",
-        truth.count(),
-        m.mask.count()
-    );
-    let c = s.truth.mass.as_ref().expect("t").centroid_mm;
-    let idx = s.labels.geometry.world_to_index(&Point3::new(c[0], c[1], c[2]));
-    // `FAR=1` centres the print on the farthest false positive instead of the centroid.
-    let (k, j0, i0) = match (std::env::var("FAR").is_ok(), far.first()) {
-        (true, Some((_, [k, j, i]))) => (*k, *j, *i),
-        _ => (
-            idx[2].round() as usize,
-            idx[1].round() as usize,
-            idx[0].round() as usize,
-        ),
-    };
-    for j in j0.saturating_sub(22)..(j0 + 22) {
-        let mut line = String::new();
-        for i in i0.saturating_sub(30)..(i0 + 30) {
-            let t = s.labels.tissue[[k, j, i]];
-            let g = m.mask.data[[k, j, i]];
-            let ch = match (t, g) {
-                (16, true) => 'M',
-                (16, false) => 'm',
-                (17, true) => 'N',
-                (17, false) => 'n',
-                (_, true) => '+',
-                (9, false) => 'i',
-                (5, false) => 'l',
-                (1, false) => ' ',
-                _ => '.',
-            };
-            line.push(ch);
-        }
-        eprintln!("{line}");
-    }
-}
-
 /// The phantom's truth IVC with its truth lumen ranges: auto mode finds the tumour that
 /// fills the IVC, and nothing in `normal`.
 fn auto_case(case: CaseName) -> Option<cavascope_segment::MassModel> {
@@ -266,7 +181,11 @@ fn auto_case(case: CaseName) -> Option<cavascope_segment::MassModel> {
     let phases = assign_roles(&s.volumes, &[]);
     let mut ivc = truth_ivc(&s);
     ivc.lumen.imperceptible_ranges_z_mm = s.truth.ivc.lumen.imperceptible_ranges_z_mm.clone();
-    let (m, w) = build_mass(
+    let MassOutcome {
+        model: m,
+        warnings: w,
+        ..
+    } = build_mass(
         &s.volumes,
         &phases,
         Some(&ivc),
@@ -290,30 +209,6 @@ fn auto_case(case: CaseName) -> Option<cavascope_segment::MassModel> {
 fn auto_finds_the_tumour_filling_the_ivc_and_nothing_in_normal() {
     assert!(auto_case(CaseName::Normal).is_none());
     assert!(auto_case(CaseName::IvcLeiomyosarcoma).is_some());
-}
-
-/// The whole stage (roles → IVC → mass auto → collaterals) on the LMS phantom; printed,
-/// for the record (`-- --ignored --nocapture`).
-#[test]
-#[ignore = "diagnostic print of the whole stage"]
-fn measure_end_to_end_print() {
-    for case in [
-        CaseName::IvcLeiomyosarcoma,
-        CaseName::Normal,
-        CaseName::MriLeiomyosarcoma,
-    ] {
-        let s = generate(case, &PhantomOptions::small());
-        let m = cavascope_segment::measure(&s.volumes, &SegmentOptions::default());
-        eprintln!(
-            "{case}: ivc {} mass {:?} ml pattern {:?} mr {:?} collaterals {:?}\n  warnings {:?}",
-            m.ivc.is_some(),
-            m.mass.as_ref().map(|x| x.volume_ml),
-            m.mass.as_ref().and_then(|x| x.pattern),
-            m.mass.as_ref().and_then(|x| x.mr.clone()),
-            m.collaterals.as_ref().map(|c| (c.max_diameter_mm, c.count)),
-            m.warnings
-        );
-    }
 }
 
 /// The whole stage with both seeds (the IVC from the tracker, not the truth): the seeded

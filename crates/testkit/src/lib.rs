@@ -17,6 +17,8 @@
 //!
 //! This crate is for tests only: it prints to stderr and panics by design.
 
+#![warn(missing_docs)]
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 

@@ -9,13 +9,21 @@ use rayon::prelude::*;
 
 /// TotalSegmentator class names the pipeline asks for by name.
 pub mod names {
+    /// The inferior vena cava.
     pub const IVC: &str = "inferior_vena_cava";
+    /// The aorta.
     pub const AORTA: &str = "aorta";
+    /// The portal and splenic veins (one class).
     pub const PORTAL_SPLENIC_VEIN: &str = "portal_vein_and_splenic_vein";
+    /// The liver.
     pub const LIVER: &str = "liver";
+    /// The left kidney.
     pub const KIDNEY_LEFT: &str = "kidney_left";
+    /// The right kidney.
     pub const KIDNEY_RIGHT: &str = "kidney_right";
+    /// The spleen.
     pub const SPLEEN: &str = "spleen";
+    /// The pancreas.
     pub const PANCREAS: &str = "pancreas";
     /// Vertebra class names are `vertebrae_<LEVEL>` (`vertebrae_L1`, `vertebrae_T12`, `vertebrae_S1`).
     pub const VERTEBRA_PREFIX: &str = "vertebrae_";
@@ -26,6 +34,7 @@ pub mod names {
 pub struct Anatomy {
     /// Label values, `[slice, row, column]`; 0 is background.
     pub labels: Array3<u16>,
+    /// The grid of the labels.
     pub geometry: Geometry,
     /// `(label value, class name)` of every label present.
     pub classes: Vec<(u16, String)>,
@@ -34,6 +43,7 @@ pub struct Anatomy {
 }
 
 impl Anatomy {
+    /// `[slices, rows, columns]`.
     pub fn shape(&self) -> [usize; 3] {
         let (k, j, i) = self.labels.dim();
         [k, j, i]

@@ -80,10 +80,12 @@ impl Geometry {
         Self::from_axes(origin, Vector3::x(), Vector3::y(), Vector3::z(), spacing)
     }
 
+    /// The 4×4 affine, voxel index `[i, j, k, 1]` → LPS mm.
     pub fn affine(&self) -> &Matrix4<f64> {
         &self.affine
     }
 
+    /// Its inverse, LPS mm → voxel index.
     pub fn inverse(&self) -> &Matrix4<f64> {
         &self.inverse
     }

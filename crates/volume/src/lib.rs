@@ -27,6 +27,8 @@
 //! assert_eq!(v.sample_world(&p), Some(40.0));
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod anatomy;
 pub mod bids;
 pub mod geometry;
@@ -47,19 +49,41 @@ use thiserror::Error;
 /// Errors of the volume crate.
 #[derive(Debug, Error)]
 pub enum VolumeError {
+    /// The axes or spacing give no invertible affine.
     #[error("geometry is degenerate: {0}")]
     DegenerateGeometry(String),
+    /// The array does not fit the geometry or the other arrays.
     #[error("array shape {shape:?} does not match geometry: {why}")]
-    ShapeMismatch { shape: [usize; 3], why: String },
+    ShapeMismatch {
+        /// The array's shape.
+        shape: [usize; 3],
+        /// What it should be.
+        why: String,
+    },
+    /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: std::path::PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// A NIfTI file that cannot be read or written.
     #[error("{path}: NIfTI: {why}")]
-    Nifti { path: std::path::PathBuf, why: String },
+    Nifti {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        why: String,
+    },
+    /// A BIDS JSON sidecar that cannot be read or written.
     #[error("{path}: JSON sidecar: {why}")]
-    Sidecar { path: std::path::PathBuf, why: String },
+    Sidecar {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        why: String,
+    },
 }
 
 /// A 3D image in modality units with its patient geometry and series metadata.

@@ -9,6 +9,7 @@ use ndarray::Array3;
 pub struct Mask {
     /// `[slice, row, column]`.
     pub data: Array3<bool>,
+    /// The grid the mask lies on.
     pub geometry: Geometry,
 }
 
@@ -21,10 +22,12 @@ impl Mask {
         }
     }
 
+    /// A mask of `data` on `geometry`.
     pub fn new(data: Array3<bool>, geometry: Geometry) -> Self {
         Mask { data, geometry }
     }
 
+    /// `[slices, rows, columns]`.
     pub fn shape(&self) -> [usize; 3] {
         let s = self.data.shape();
         [s[0], s[1], s[2]]
@@ -100,8 +103,42 @@ impl Mask {
 /// `cavascope_ingest::labelmap`).
 #[derive(Debug, Clone)]
 pub struct LabelMask {
+    /// The voxels taken.
     pub mask: Mask,
     /// What was taken, for the report ("label 63 of …").
     pub description: String,
+    /// What was odd about the file (resampled, labels ignored…).
     pub warnings: Vec<String>,
+}
+/// Pack booleans bit by bit, least significant bit first, and pad to an even length: the
+/// pixel data of a DICOM binary Segmentation (frames back to back, no padding between
+/// them, PS3.5 8.1.1; a value of odd length gets one zero byte, PS3.5 7.1).
+pub fn pack_bits(bits: &[bool]) -> Vec<u8> {
+    let mut bytes = vec![0u8; bits.len().div_ceil(8)];
+    for (n, b) in bits.iter().enumerate() {
+        if *b {
+            bytes[n / 8] |= 1 << (n % 8);
+        }
+    }
+    if bytes.len() % 2 == 1 {
+        bytes.push(0);
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pack_bits_is_lsb_first_and_even() {
+        // Bits 0 and 8 of nine set: 0x01, 0x01 (even already).
+        let mut b = vec![false; 9];
+        b[0] = true;
+        b[8] = true;
+        assert_eq!(pack_bits(&b), vec![0x01, 0x01]);
+        // 1, 0, 1 → 0b101, then one zero byte to an even length.
+        assert_eq!(pack_bits(&[true, false, true]), vec![0x05, 0x00]);
+        assert!(pack_bits(&[]).is_empty());
+    }
 }

@@ -154,7 +154,10 @@ impl VoxelType {
 #[derive(Debug, Clone, PartialEq)]
 pub enum EncodeError {
     /// A value is not an integer in int16 range: the caller must restart as float32.
-    NotInt16 { value: f32 },
+    NotInt16 {
+        /// The first value that does not fit.
+        value: f32,
+    },
     /// gzip failed (out of memory).
     Gzip(String),
 }

@@ -150,7 +150,7 @@ pub fn parse_inputs(inputs: &AnalysisInputs) -> Result<ParsedInputs, AnalyzeErro
         if let Some(p) = p {
             // FILE:N (or FILE:NAME) names a label; the suffix is split off only when the
             // whole text is not itself a file.
-            let (file, _label) = cavascope_segment::labelmap::parse_spec(p);
+            let (file, _label) = cavascope_ingest::labelmap::parse_spec(p);
             if !file.is_file() {
                 return Err(AnalyzeError::BadArgument(format!(
                     "--{flag} {}: no such file",
@@ -339,7 +339,7 @@ pub fn analyze_parsed(
         // DICOM SEG + SR beside the report; one that cannot be made is a warning in
         // report.json (e.g. a study whose series carry no SOP Instance UIDs).
         let ddir = out.join("dicom");
-        match cavascope_dicomout::write_dicom(&ddir, &study, &m, &report) {
+        match cavascope_dicomout::write_dicom(&ddir, &study, &m, &parsed.thresholds, &report) {
             Ok(w) => {
                 files.extend(w.seg);
                 files.push(w.sr);

@@ -40,7 +40,6 @@ pub enum BatchError {
 pub type Analyzer<'a> = dyn Fn(&Path, &Path) -> Result<(), String> + 'a;
 
 pub fn run(g: &Global, a: BatchArgs) -> u8 {
-    logging::set_show_phi(g.show_phi);
     let shard = match a.shard.as_deref().map(plan::Shard::parse).transpose() {
         Ok(s) => s,
         Err(e) => {

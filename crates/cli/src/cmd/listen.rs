@@ -2,7 +2,7 @@
 //! as `cavascope analyze` does. Ctrl-C / SIGTERM stop it cleanly (exit 0).
 
 use crate::args::*;
-use crate::cmd::{analyze, logging};
+use crate::cmd::analyze;
 use cavascope_node::{Limits, Node, NodeConfig, Peer};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,8 +28,7 @@ fn install_stop_handlers() {
     }
 }
 
-pub fn run(g: &Global, a: ListenArgs) -> u8 {
-    logging::set_show_phi(g.show_phi);
+pub fn run(a: ListenArgs) -> u8 {
     let bad = |m: String| {
         eprintln!("cavascope listen: {m}");
         2

@@ -1,15 +1,13 @@
 //! Logging: `tracing` to stderr, `RUST_LOG` honoured; warnings only with `--quiet`.
 //!
 //! Progress bars and log lines share stderr: while a bar is shown, every log line is
-//! written with the bars suspended, so lines never tear a bar apart. Patient names and
-//! IDs go through [`phi`], which hides them unless `--show-phi` was given.
+//! written with the bars suspended, so lines never tear a bar apart. No command logs
+//! patient names or IDs from the DICOM headers (studies are named by folder).
 
 use indicatif::MultiProgress;
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-static SHOW_PHI: AtomicBool = AtomicBool::new(false);
 /// The bars currently drawn, if any (one batch or one study at a time).
 static BARS: OnceLock<Mutex<Option<MultiProgress>>> = OnceLock::new();
 
@@ -41,22 +39,6 @@ pub fn init(quiet: bool, verbose: u8) {
         .try_init();
 }
 
-/// Allow patient names and IDs in log lines (`--show-phi`).
-pub fn set_show_phi(show: bool) {
-    SHOW_PHI.store(show, Ordering::Relaxed);
-}
-
-/// A patient name, ID or other identifying text for a log line: `<hidden>` unless
-/// `--show-phi` was given.
-#[allow(dead_code)] // for commands that log DICOM text (inspect, analyze)
-pub fn phi(text: &str) -> &str {
-    if SHOW_PHI.load(Ordering::Relaxed) {
-        text
-    } else {
-        "<hidden>"
-    }
-}
-
 /// Whether progress bars should be drawn: stderr is a terminal and `--quiet` is off.
 pub fn bars_wanted(quiet: bool) -> bool {
     !quiet && std::io::stderr().is_terminal()
@@ -86,19 +68,5 @@ impl Write for BarAwareStderr {
 
     fn flush(&mut self) -> std::io::Result<()> {
         std::io::stderr().flush()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn phi_hidden_unless_allowed() {
-        set_show_phi(false);
-        assert_eq!(phi("DOE^JANE"), "<hidden>");
-        set_show_phi(true);
-        assert_eq!(phi("DOE^JANE"), "DOE^JANE");
-        set_show_phi(false);
     }
 }

@@ -173,7 +173,6 @@ mod tests {
             threads: None,
             quiet: true,
             verbose: 0,
-            show_phi: false,
         }
     }
 

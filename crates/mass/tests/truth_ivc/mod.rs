@@ -8,6 +8,12 @@ use cavascope_measurements::{IvcModel, Landmarks, LumenSummary, MassModel, Patte
 use cavascope_phantom::PhantomStudy;
 use cavascope_volume::Point3;
 
+/// Intraluminal extension as `features` decides it under the default thresholds (the
+/// stage reports the deep volume only).
+pub fn intraluminal_extension(m: &MassModel) -> Option<bool> {
+    cavascope_features::decided::intraluminal_extension(m, &cavascope_features::Thresholds::default())
+}
+
 /// An IVC model straight from the phantom's truth.
 pub fn truth_ivc(s: &PhantomStudy) -> IvcModel {
     let profile = s
@@ -66,7 +72,6 @@ pub fn truth_mass_mask(s: &PhantomStudy) -> Option<MassModel> {
         ivc_segment: None,
         contact_arc_deg: None,
         contact_z_range_mm: None,
-        intraluminal_extension: None,
         intraluminal_ml: None,
         intraluminal_z_range_mm: None,
         fat_fraction: None,

@@ -1,12 +1,16 @@
-//! Debug printouts (ignored).
+//! Diagnostic printouts of the IVC tracker on a phantom (not tests: they assert nothing).
+//!
+//! `cargo run -p cavascope-ivc --example ivc_debug -- NAME`, NAME one of the functions
+//! below without `debug_` (`track`, `rays_noiseless`, …); `CASE=<phantom case>`, `Z=<mm>`
+//! and the other environment variables each one reads pick what to print.
+
+#[path = "../tests/ivc_common/mod.rs"]
 mod ivc_common;
 use cavascope_ivc::track::{self, PhaseInput, Tracker};
 use cavascope_phantom::{CaseName, PhantomOptions};
 use cavascope_volume::Point3;
 use ivc_common::*;
 
-#[test]
-#[ignore]
 fn debug_track() {
     let case = match std::env::var("CASE").ok().as_deref() {
         Some(c) => CaseName::parse(c).unwrap(),
@@ -87,8 +91,6 @@ fn debug_track() {
     }
 }
 
-#[test]
-#[ignore]
 fn debug_rays_noiseless() {
     use cavascope_phantom::anatomy::Anatomy;
     let opts = PhantomOptions::small().noiseless();
@@ -179,8 +181,6 @@ fn debug_rays_noiseless() {
     }
 }
 
-#[test]
-#[ignore]
 fn debug_locate() {
     let case = match std::env::var("CASE").ok().as_deref() {
         Some(c) => CaseName::parse(c).unwrap(),
@@ -202,8 +202,6 @@ fn debug_locate() {
     println!("located {:?} truth seed {:?}", s, st.truth.ivc_seed_mm);
 }
 
-#[test]
-#[ignore]
 fn debug_timing() {
     let case = match std::env::var("CASE").ok().as_deref() {
         Some(c) => CaseName::parse(c).unwrap(),
@@ -222,8 +220,6 @@ fn debug_timing() {
 
 /// Rays in the tumour-filled stretch of the leiomyosarcoma against the true outline:
 /// what the walls on all phases say (set Z, CASE).
-#[test]
-#[ignore]
 fn debug_rays_plug() {
     use cavascope_phantom::anatomy::Anatomy;
     let case = match std::env::var("CASE").ok().as_deref() {
@@ -314,8 +310,6 @@ fn debug_rays_plug() {
 }
 
 /// Values along one ray from the true centre on every phase (set Z, M, CASE).
-#[test]
-#[ignore]
 fn debug_profile_ray() {
     use cavascope_phantom::anatomy::Anatomy;
     let case = match std::env::var("CASE").ok().as_deref() {
@@ -363,8 +357,6 @@ fn debug_profile_ray() {
 
 /// Contours chained from plane to plane at the true centres (the prior's effect), against
 /// free fits without a prior (set CASE, Z0, Z1).
-#[test]
-#[ignore]
 fn debug_chain_true_centres() {
     use cavascope_phantom::anatomy::Anatomy;
     let case = match std::env::var("CASE").ok().as_deref() {
@@ -420,11 +412,9 @@ fn debug_chain_true_centres() {
 
 /// IVC–mass contact with seeds (CASE): the measured mass against the measured IVC, and
 /// the distance from the measured IVC outline to the true and the measured mass.
-#[test]
-#[ignore]
 fn debug_contact() {
     use cavascope_ivc::build_ivc;
-    use cavascope_mass::build_mass;
+    use cavascope_mass::{build_mass, MassOutcome};
     use cavascope_measurements::SegmentOptions;
     let case = match std::env::var("CASE").ok().as_deref() {
         Some(c) => CaseName::parse(c).unwrap(),
@@ -440,7 +430,11 @@ fn debug_contact() {
     }
     let out = build_ivc(&st.volumes, &phases, &so);
     let ivc = out.model.as_ref().unwrap();
-    let (mass, w) = build_mass(&st.volumes, &phases, Some(ivc), &out.landmarks, &so);
+    let MassOutcome {
+        model: mass,
+        warnings: w,
+        ..
+    } = build_mass(&st.volumes, &phases, Some(ivc), &out.landmarks, &so);
     let mass = mass.unwrap();
     println!(
         "mass {:.1} ml contact arc {:?} z {:?} warnings {w:?}",
@@ -477,8 +471,6 @@ fn debug_contact() {
 }
 
 /// Rays and the first contour at a point on the 96 × 96 @ 4 mm grid (X, Y, Z, CASE, SEED).
-#[test]
-#[ignore]
 fn debug_coarse_point() {
     let case = match std::env::var("CASE").ok().as_deref() {
         Some(c) => CaseName::parse(c).unwrap(),
@@ -541,8 +533,6 @@ fn debug_coarse_point() {
 /// Bridged planes of the real track (CASE, SEED_MODE=1 for the truth seed, Z0, Z1, STEP):
 /// walls on all phases without and with the layer model, against the true radius seen
 /// from the bridge's centre.
-#[test]
-#[ignore]
 fn debug_bridge_walls() {
     use cavascope_phantom::anatomy::Anatomy;
     let case = match std::env::var("CASE").ok().as_deref() {
@@ -614,5 +604,25 @@ fn debug_bridge_walls() {
             );
         }
         println!("z {:.1} (plain/layered/fit/truth):{line}", c.z);
+    }
+}
+
+fn main() {
+    let which = std::env::args().nth(1).unwrap_or_default();
+    match which.as_str() {
+        "track" => debug_track(),
+        "rays_noiseless" => debug_rays_noiseless(),
+        "locate" => debug_locate(),
+        "timing" => debug_timing(),
+        "rays_plug" => debug_rays_plug(),
+        "profile_ray" => debug_profile_ray(),
+        "chain_true_centres" => debug_chain_true_centres(),
+        "contact" => debug_contact(),
+        "coarse_point" => debug_coarse_point(),
+        "bridge_walls" => debug_bridge_walls(),
+        _ => {
+            eprintln!("usage: ivc_debug NAME, NAME one of: track, rays_noiseless, locate, timing, rays_plug, profile_ray, chain_true_centres, contact, coarse_point, bridge_walls");
+            std::process::exit(2);
+        }
     }
 }
