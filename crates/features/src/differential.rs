@@ -4,7 +4,8 @@
 //! present when the diagnosis is true ([`LIKELIHOODS`], sources beside each row). A present
 //! sign multiplies a diagnosis by `p`, an absent one by `1 − p`; an indeterminate sign
 //! changes nothing. Priors are uniform (the tool is run on a study where a mass near the
-//! IVC is in question). The posteriors sum to 1, lie in [0, 1] and are sorted. Each score
+//! IVC is in question). The posteriors sum to 1, lie in [0, 1] and are sorted (equal scores:
+//! `no_mass` first, then table order). Each score
 //! lists the evidence that moved it most, against the other diagnoses.
 //!
 //! Signs are not independent (e.g. dilated IVC and imperceptible lumen travel together), so
@@ -217,7 +218,14 @@ pub fn differential(m: &Measurements, signs: &[Sign]) -> Vec<DiagnosisScore> {
             }
         })
         .collect();
-    out.sort_by(|a, b| b.score.total_cmp(&a.score));
+    // Equal scores (no evidence tells them apart — a study where neither the IVC nor a
+    // mass could be looked for) list `no_mass` first: the order among equals is not a
+    // finding, and a tumour at the top of it would read as one.
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| (b.diagnosis == "no_mass").cmp(&(a.diagnosis == "no_mass")))
+    });
     out
 }
 
@@ -246,5 +254,8 @@ mod tests {
         for s in &d {
             assert!((s.score - 1.0 / 6.0).abs() < 1e-12);
         }
+        // A tie names no tumour first.
+        assert_eq!(d[0].diagnosis, "no_mass");
+        assert_eq!(d[1].diagnosis, "ivc_leiomyosarcoma");
     }
 }

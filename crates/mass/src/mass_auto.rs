@@ -713,8 +713,9 @@ fn organ_voxels(grid: &Grid, anatomy: Option<&Anatomy>) -> Option<Array3<bool>> 
 }
 
 /// Detect the mass on `stack` (module docs).
-/// `near`: only the candidate whose centroid lies within [`MIN_INSCRIBED_MM`] of it (the
-/// candidate a larger box found, seen whole: its centroid moves less than its own
+/// `near`: only a candidate that holds it or whose centroid lies within
+/// [`MIN_INSCRIBED_MM`] of it (the candidate a larger box found, seen whole: it still
+/// holds the centroid of the part that box saw, or its centroid moved less than its own
 /// smallest radius).
 pub(crate) fn detect(
     stack: &PhaseStack,
@@ -1004,7 +1005,8 @@ pub(crate) fn detect(
     // The dominant candidate: the one covering a filled IVC stretch, else the largest.
     let n_cands = cands.len();
     if let Some(p) = near {
-        cands.retain(|c| (c.centroid - p).norm() <= MIN_INSCRIBED_MM);
+        let at = grid.index_of(&p);
+        cands.retain(|c| at.is_some_and(|q| c.mask[q]) || (c.centroid - p).norm() <= MIN_INSCRIBED_MM);
     }
     let pick = cands.iter().max_by(|a, b| {
         (a.covers_filled, a.volume_ml)
