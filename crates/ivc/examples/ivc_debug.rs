@@ -607,6 +607,40 @@ fn debug_bridge_walls() {
     }
 }
 
+/// Every case, auto and seeded, one line each against the truth (`CASE=` one case).
+fn debug_all_cases() {
+    // CASE=name restricts the run to one case.
+    let only = std::env::var("CASE").ok().and_then(|c| CaseName::parse(&c));
+    for &case in CaseName::all() {
+        if only.is_some_and(|o| o != case) {
+            continue;
+        }
+        for seed in [false, true] {
+            let (st, out) = run(case, &PhantomOptions::small(), seed);
+            println!("seed={seed} {}", describe(&st, &out));
+        }
+    }
+}
+
+/// The coarse 4 mm grid, auto and seeded.
+fn debug_coarse_grid() {
+    for (case, seed) in [
+        (CaseName::Normal, 1),
+        (CaseName::IvcLeiomyosarcoma, 2),
+        (CaseName::IvcLeiomyosarcoma, 1),
+    ] {
+        for ivc_seed in [false, true] {
+            let t = std::time::Instant::now();
+            let (st, out) = run(case, &coarse(seed), ivc_seed);
+            println!(
+                "anatomy seed {seed} ivc seed={ivc_seed} ({:.1} s) {}",
+                t.elapsed().as_secs_f64(),
+                describe(&st, &out)
+            );
+        }
+    }
+}
+
 fn main() {
     let which = std::env::args().nth(1).unwrap_or_default();
     match which.as_str() {
@@ -620,8 +654,10 @@ fn main() {
         "contact" => debug_contact(),
         "coarse_point" => debug_coarse_point(),
         "bridge_walls" => debug_bridge_walls(),
+        "all_cases" => debug_all_cases(),
+        "coarse_grid" => debug_coarse_grid(),
         _ => {
-            eprintln!("usage: ivc_debug NAME, NAME one of: track, rays_noiseless, locate, timing, rays_plug, profile_ray, chain_true_centres, contact, coarse_point, bridge_walls");
+            eprintln!("usage: ivc_debug NAME, NAME one of: track, rays_noiseless, locate, timing, rays_plug, profile_ray, chain_true_centres, contact, coarse_point, bridge_walls, all_cases, coarse_grid");
             std::process::exit(2);
         }
     }

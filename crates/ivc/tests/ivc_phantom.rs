@@ -3,40 +3,10 @@
 
 mod ivc_common;
 
-use cavascope_ivc::{build_ivc, IvcOutcome};
-use cavascope_measurements::{SegmentOptions, Source};
+use cavascope_ivc::IvcOutcome;
+use cavascope_measurements::Source;
 use cavascope_phantom::{CaseName, Orientation, PhantomOptions, PhantomStudy};
-use cavascope_volume::Point3;
 use ivc_common::*;
-
-fn run(case: CaseName, opts: &PhantomOptions, seed: bool) -> (PhantomStudy, IvcOutcome) {
-    let st = study(case, opts);
-    let phases = phases_from_truth(&st);
-    let mut so = SegmentOptions::default();
-    if seed {
-        let s = st.truth.ivc_seed_mm;
-        so.ivc_seed = Some(Point3::new(s[0], s[1], s[2]));
-    }
-    let out = build_ivc(&st.volumes, &phases, &so);
-    (st, out)
-}
-
-fn describe(st: &PhantomStudy, out: &IvcOutcome) -> String {
-    let Some(m) = &out.model else {
-        return format!("{}: no model: {:?}", st.case, out.warnings);
-    };
-    let sc = score(m, st);
-    let t = &st.truth;
-    format!(
-        "{}: MAE {:.2} max {:.2} coverage {:.2} | len {:.0} vs {:.0} | maxCE {:?} vs {:.1} | imperceptible {:?} vs {:?} | renal {:?} vs {:.1} | hepatic {:?} vs {:.1} | worst {:?} | warnings {:?}",
-        st.case, sc.mae_eqd, sc.max_err_eqd, sc.coverage, m.length_mm, t.ivc.length_mm,
-        m.max_equivalent_diameter_mm, t.ivc.max_equivalent_diameter_mm,
-        m.lumen.imperceptible_ranges_z_mm, t.ivc.lumen.imperceptible_ranges_z_mm,
-        out.landmarks.renal_vein_inflow_z_mm, t.landmarks.renal_vein_inflow_z_mm,
-        out.landmarks.hepatic_vein_confluence_z_mm, t.landmarks.hepatic_vein_confluence_z_mm,
-        sc.worst, out.warnings
-    )
-}
 
 /// Calibre, coverage, landmarks (±10 mm), segment labels and lumen ranges vs truth.
 fn check_all(st: &PhantomStudy, out: &IvcOutcome, expect: Source, max_mae: f64) {
@@ -65,22 +35,6 @@ fn check_all(st: &PhantomStudy, out: &IvcOutcome, expect: Source, max_mae: f64) 
         assert!(m.lumen.visible_fraction.expect(&msg) > 0.95, "{msg}");
     } else {
         assert!(iou >= 0.8, "IoU {iou}: {msg}");
-    }
-}
-
-#[test]
-#[ignore]
-fn diagnostics_all_cases() {
-    // CASE=name restricts the run to one case.
-    let only = std::env::var("CASE").ok().and_then(|c| CaseName::parse(&c));
-    for &case in CaseName::all() {
-        if only.is_some_and(|o| o != case) {
-            continue;
-        }
-        for seed in [false, true] {
-            let (st, out) = run(case, &PhantomOptions::small(), seed);
-            println!("seed={seed} {}", describe(&st, &out));
-        }
     }
 }
 
@@ -206,16 +160,6 @@ fn mri_leiomyosarcoma_whole_ivc() {
 }
 
 /// The 96 × 96 @ 4 mm grid (50 slices @ 5 mm) of the batch tests, other anatomy seeds.
-fn coarse(seed: u64) -> PhantomOptions {
-    let mut o = PhantomOptions::small().with_seed(seed);
-    o.cols = 96;
-    o.rows = 96;
-    o.pixel_spacing_mm = 4.0;
-    o.slices = 50;
-    o.slice_spacing_mm = 5.0;
-    o
-}
-
 // Known gap (docs/measurements.md "Known limits"): on 4 mm in-plane grids auto tracking
 // is not reliable (no wall passes the step threshold in the intrahepatic segment; the
 // normal case is covered over ~56 %). Held to the fine grid's targets, with a 2 mm MAE
@@ -232,24 +176,4 @@ fn known_gap_coarse_grid_normal_auto() {
 fn known_gap_coarse_grid_leiomyosarcoma_auto() {
     let (st, out) = run(CaseName::IvcLeiomyosarcoma, &coarse(2), false);
     check_all(&st, &out, Source::Auto, 2.0);
-}
-
-#[test]
-#[ignore]
-fn diagnostics_coarse_grid() {
-    for (case, seed) in [
-        (CaseName::Normal, 1),
-        (CaseName::IvcLeiomyosarcoma, 2),
-        (CaseName::IvcLeiomyosarcoma, 1),
-    ] {
-        for ivc_seed in [false, true] {
-            let t = std::time::Instant::now();
-            let (st, out) = run(case, &coarse(seed), ivc_seed);
-            println!(
-                "anatomy seed {seed} ivc seed={ivc_seed} ({:.1} s) {}",
-                t.elapsed().as_secs_f64(),
-                describe(&st, &out)
-            );
-        }
-    }
 }

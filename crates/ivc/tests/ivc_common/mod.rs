@@ -1,8 +1,10 @@
 //! Shared helpers for the IVC tests against phantom truth.
 #![allow(dead_code)]
 
-use cavascope_measurements::{IvcModel, IvcSegment, PhaseInfo, Role, RoleSource, Section};
+use cavascope_ivc::{build_ivc, IvcOutcome};
+use cavascope_measurements::{IvcModel, IvcSegment, PhaseInfo, Role, RoleSource, Section, SegmentOptions};
 use cavascope_phantom::{generate, CaseName, PhantomOptions, PhantomStudy};
+use cavascope_volume::Point3;
 
 pub fn phases_from_truth(study: &PhantomStudy) -> Vec<PhaseInfo> {
     study
@@ -116,4 +118,46 @@ pub fn check_segment_labels(profile: &[Section], tr: f64, th: f64, msg: &str) {
             assert_eq!(s.segment, Some(truth), "z {}: {msg}", s.z_mm);
         }
     }
+}
+
+/// The IVC stage on a phantom study, auto or from the truth's seed.
+pub fn run(case: CaseName, opts: &PhantomOptions, seed: bool) -> (PhantomStudy, IvcOutcome) {
+    let st = study(case, opts);
+    let phases = phases_from_truth(&st);
+    let mut so = SegmentOptions::default();
+    if seed {
+        let s = st.truth.ivc_seed_mm;
+        so.ivc_seed = Some(Point3::new(s[0], s[1], s[2]));
+    }
+    let out = build_ivc(&st.volumes, &phases, &so);
+    (st, out)
+}
+
+/// One line: calibre, coverage, length, peak, lumen and landmarks against the truth.
+pub fn describe(st: &PhantomStudy, out: &IvcOutcome) -> String {
+    let Some(m) = &out.model else {
+        return format!("{}: no model: {:?}", st.case, out.warnings);
+    };
+    let sc = score(m, st);
+    let t = &st.truth;
+    format!(
+        "{}: MAE {:.2} max {:.2} coverage {:.2} | len {:.0} vs {:.0} | maxCE {:?} vs {:.1} | imperceptible {:?} vs {:?} | renal {:?} vs {:.1} | hepatic {:?} vs {:.1} | worst {:?} | warnings {:?}",
+        st.case, sc.mae_eqd, sc.max_err_eqd, sc.coverage, m.length_mm, t.ivc.length_mm,
+        m.max_equivalent_diameter_mm, t.ivc.max_equivalent_diameter_mm,
+        m.lumen.imperceptible_ranges_z_mm, t.ivc.lumen.imperceptible_ranges_z_mm,
+        out.landmarks.renal_vein_inflow_z_mm, t.landmarks.renal_vein_inflow_z_mm,
+        out.landmarks.hepatic_vein_confluence_z_mm, t.landmarks.hepatic_vein_confluence_z_mm,
+        sc.worst, out.warnings
+    )
+}
+
+/// A coarse 96 × 96 @ 4 mm, 5 mm-slice grid of the small phantom.
+pub fn coarse(seed: u64) -> PhantomOptions {
+    let mut o = PhantomOptions::small().with_seed(seed);
+    o.cols = 96;
+    o.rows = 96;
+    o.pixel_spacing_mm = 4.0;
+    o.slices = 50;
+    o.slice_spacing_mm = 5.0;
+    o
 }
