@@ -115,16 +115,11 @@ fn main() {
     // Draw-major, so that a run cut short has covered every case.
     for d in d0..=d1 {
         for case in &cases {
-            let mut o = PhantomOptions::draw(d);
-            if grid == "small" {
-                let s = PhantomOptions::small();
-                o.cols = s.cols;
-                o.rows = s.rows;
-                o.slices = s.slices;
-                o.pixel_spacing_mm = s.pixel_spacing_mm;
-                o.slice_spacing_mm = s.slice_spacing_mm;
-                o.slice_thickness_mm = None;
-            }
+            let o = if grid == "small" {
+                PhantomOptions::draw_on_small_grid(d)
+            } else {
+                PhantomOptions::draw(d)
+            };
             let dir = out.join(format!("{case}_{d}"));
             let _ = std::fs::remove_dir_all(&dir);
             let study = dir.join("study");

@@ -15,14 +15,7 @@ use serde_json::Value;
 use std::process::Command;
 
 fn normal_draw_reads_normal(draw: u64) {
-    let mut o = PhantomOptions::draw(draw);
-    let s = PhantomOptions::small();
-    o.cols = s.cols;
-    o.rows = s.rows;
-    o.slices = s.slices;
-    o.pixel_spacing_mm = s.pixel_spacing_mm;
-    o.slice_spacing_mm = s.slice_spacing_mm;
-    o.slice_thickness_mm = None;
+    let o = PhantomOptions::draw_on_small_grid(draw);
     let dir = tempfile::tempdir().expect("tempdir");
     let study = dir.path().join("study");
     let w = write_study(&generate(CaseName::Normal, &o), &study, &WriteOptions::default())

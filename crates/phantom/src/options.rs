@@ -84,6 +84,20 @@ impl PhantomOptions {
     /// Voxel budget of one series of a drawn grid ([`PhantomOptions::draw`]).
     pub const DRAW_MAX_VOXELS: usize = 16_000_000;
 
+    /// Draw `n` (anatomy, bowel, noise texture) kept on the [`PhantomOptions::small`] test
+    /// grid: what the draw-variety tests and the `phantom_draws` example analyse.
+    pub fn draw_on_small_grid(n: u64) -> PhantomOptions {
+        let mut o = Self::draw(n);
+        let s = Self::small();
+        o.cols = s.cols;
+        o.rows = s.rows;
+        o.slices = s.slices;
+        o.pixel_spacing_mm = s.pixel_spacing_mm;
+        o.slice_spacing_mm = s.slice_spacing_mm;
+        o.slice_thickness_mm = None;
+        o
+    }
+
     /// Draw `n` of the phantom: draws 1–3 are exactly `small().with_seed(n)` (the
     /// classic anatomy on the test grid, what the end-to-end tests use); from draw 4 on,
     /// the anatomy varies more ([`PhantomOptions::variety`]), the noise has a texture
