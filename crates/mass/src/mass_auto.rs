@@ -778,8 +778,12 @@ pub(crate) fn detect(
             .iter()
             .map(|m| m.iter().zip(&scale).map(|(v, s)| v / s).collect())
             .collect(),
-        blood: blood_pool(&scale, &means, &labels, &residual, &open_lumen, base, arterial)
-            .or_else(|| lumen_pool(&grid, &scale, &means, &open_lumen, base, arterial)),
+        blood: {
+            // The open lumen away from the wall, shared by both ways of finding the pool.
+            let inner = morph::erode(&open_lumen, 1);
+            blood_pool(&scale, &means, &labels, &residual, &inner, base, arterial)
+                .or_else(|| lumen_pool(&grid, &scale, &means, &inner, base, arterial))
+        },
         arterial,
         tolerance: UNEXPLAINED_DISTANCE,
     };
@@ -1166,7 +1170,7 @@ fn unexplained_voxels(
 }
 
 /// The venous blood pool (module [`mixture`]): the class of most well-explained voxels
-/// inside the open IVC lumen `ivc` (eroded, away from the wall), scaled to tolerance
+/// inside the open IVC lumen's interior `inner` (eroded, away from the wall), scaled to tolerance
 /// units; on the arterial phase anything from that class's unenhanced value to the
 /// brightest class's arterial value.
 fn blood_pool(
@@ -1174,11 +1178,10 @@ fn blood_pool(
     means: &[Vec<f32>],
     labels: &Array3<u32>,
     residual: &Array3<f32>,
-    ivc: &Array3<bool>,
+    inner: &Array3<bool>,
     base: usize,
     arterial: Option<usize>,
 ) -> Option<BloodPool> {
-    let inner = morph::erode(ivc, 1);
     let mut count = vec![0usize; means.len()];
     for ((p, &inside), (&l, &res)) in inner.indexed_iter().zip(labels.iter().zip(residual.iter())) {
         let _ = p;
@@ -1192,14 +1195,13 @@ fn blood_pool(
         return None;
     }
     let mean: Vec<f32> = means[n].iter().zip(scale).map(|(v, s)| v / s).collect();
-    let arterial_range = match arterial {
-        Some(a) => {
-            let brightest = means.iter().map(|m| m[a]).fold(f32::NEG_INFINITY, f32::max);
-            let lo = means[n][base].min(means[n][a]);
-            (lo / scale[a], brightest.max(means[n][a]) / scale[a])
-        }
-        None => (0.0, 0.0),
-    };
+    let arterial_range = arterial_range(
+        scale,
+        means,
+        arterial,
+        means[n][base],
+        arterial.map(|a| (means[n][a], means[n][a])),
+    );
     Some(BloodPool { mean, arterial_range })
 }
 
@@ -1217,11 +1219,10 @@ fn lumen_pool(
     grid: &Grid,
     scale: &[f32],
     means: &[Vec<f32>],
-    ivc: &Array3<bool>,
+    inner: &Array3<bool>,
     base: usize,
     arterial: Option<usize>,
 ) -> Option<BloodPool> {
-    let inner = morph::erode(ivc, 1);
     let inside: Vec<[usize; 3]> = inner
         .indexed_iter()
         .filter(|&((k, j, i), &b)| b && grid.valid[[k, j, i]])
@@ -1243,15 +1244,28 @@ fn lumen_pool(
         }
         mean.push(med as f32 / scale[c]);
     }
-    let arterial_range = match arterial {
-        Some(a) => {
-            let brightest = means.iter().map(|m| m[a]).fold(f32::NEG_INFINITY, f32::max);
-            let lo = (mean[base] * scale[base]).min(art_lo_hi.0);
-            (lo / scale[a], brightest.max(art_lo_hi.1) / scale[a])
-        }
-        None => (0.0, 0.0),
-    };
+    let arterial_range = arterial_range(scale, means, arterial, mean[base] * scale[base], Some(art_lo_hi));
     Some(BloodPool { mean, arterial_range })
+}
+
+/// The blood pool's span on the arterial phase (tolerance units): from the lower of its
+/// unenhanced value and its own arterial low to the higher of its arterial high and the
+/// brightest class's arterial value — every vein carries its own mix of opacified and
+/// unopacified blood there. `(0, 0)` without an arterial phase.
+fn arterial_range(
+    scale: &[f32],
+    means: &[Vec<f32>],
+    arterial: Option<usize>,
+    unenhanced: f32,
+    own: Option<(f32, f32)>,
+) -> (f32, f32) {
+    match (arterial, own) {
+        (Some(a), Some((low, high))) => {
+            let brightest = means.iter().map(|m| m[a]).fold(f32::NEG_INFINITY, f32::max);
+            (unenhanced.min(low) / scale[a], brightest.max(high) / scale[a])
+        }
+        _ => (0.0, 0.0),
+    }
 }
 
 /// Move the candidate's boundary to the midpoint between the tissue inside and the
