@@ -7,6 +7,8 @@
 //!
 //! - [`seg`]: the Segmentation; [`sr`]: the report; [`codes`]: the coded concepts.
 
+#![warn(missing_docs)]
+
 pub mod codes;
 pub mod elem;
 pub mod seg;
@@ -146,7 +148,7 @@ impl Reference<'_> {
 /// The reference: the series the IVC was measured on, else the one report's overlays use.
 pub fn reference<'a>(study: &'a Study, m: &Measurements) -> Option<Reference<'a>> {
     let vols: Vec<&Volume> = study.volumes().collect();
-    let v = cavascope_report::write::reference_volume(&vols, m)?;
+    let v = cavascope_report::reference_volume(&vols, m)?;
     let series = study
         .series
         .iter()

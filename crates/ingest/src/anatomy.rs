@@ -20,12 +20,14 @@ pub enum Task {
 }
 
 impl Task {
+    /// Label value → TotalSegmentator class name, for this task.
     pub fn table(self) -> &'static [(u16, &'static str)] {
         match self {
             Task::Total => TOTAL,
             Task::TotalMr => TOTAL_MR,
         }
     }
+    /// The task's name as TotalSegmentator spells it.
     pub fn name(self) -> &'static str {
         match self {
             Task::Total => "total",

@@ -34,7 +34,6 @@ pub struct FileHeader {
     pub bits_allocated: u16,
     pub bits_stored: u16,
     pub pixel_signed: bool,
-    pub photometric: String,
     pub series_time_s: Option<f64>,
     pub contrast_agent: Option<String>,
     pub contrast_start_time_s: Option<f64>,
@@ -300,7 +299,6 @@ fn file_header(
         bits_allocated,
         bits_stored,
         pixel_signed: int(obj, tags::PIXEL_REPRESENTATION) == Some(1),
-        photometric: text(obj, tags::PHOTOMETRIC_INTERPRETATION).unwrap_or_default(),
         series_time_s: time(obj, tags::SERIES_TIME),
         contrast_agent: text(obj, tags::CONTRAST_BOLUS_AGENT).or_else(|| {
             seq_first(obj, tags::CONTRAST_BOLUS_AGENT_SEQUENCE).and_then(|s| text(s, tags::CODE_MEANING))

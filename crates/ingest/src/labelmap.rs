@@ -201,7 +201,7 @@ fn first_item(o: &InMemDicomObject, tag: dicom_core::Tag) -> Option<&InMemDicomO
 /// Read a DICOM SEG. Frames are placed by their per-frame PlanePositionSequence along
 /// the shared (or per-frame) PlaneOrientationSequence, with PixelMeasuresSequence spacing;
 /// frames the SEG omits (empty slices are often left out) stay empty.
-pub fn read_seg(path: &Path, choice: Option<LabelChoice>) -> Result<LabelMask, IngestError> {
+pub(crate) fn read_seg(path: &Path, choice: Option<LabelChoice>) -> Result<LabelMask, IngestError> {
     let err = |reason: String| IngestError::MaskRead {
         path: path.to_path_buf(),
         reason,

@@ -6,11 +6,13 @@
 //! decodes pixel data straight into preallocated volumes in LPS millimetres.
 //! A bad file is data ([`SkippedFile`]), never the end of a study.
 //!
-//! Modules: [`scan`] (folder walk), [`header`] (header-only pass), [`group`] (composite
-//! key, duplicates, phases), [`stack`] (sort, spacing, tilt → geometry), [`pixels`]
-//! (decoding into the volume), [`series_meta`] (what later stages read), [`synth`] (small
-//! synthetic DICOM series for tests and benchmarks). The policies are
-//! described in `docs/ingest.md`.
+//! Inside, one module per step: `scan` (folder walk), `header` (header-only pass), `group`
+//! (composite key, duplicates, phases), `stack` (sort, spacing, tilt → geometry),
+//! [`pixels`] (decoding into the volume), `series_meta` (what later stages read). Public
+//! beside [`load_study`]: [`load_input`] (DICOM or NIfTI), [`labelmap`] (external masks),
+//! [`anatomy`] (TotalSegmentator label maps), [`export`] (`convert`), [`synth`] (small
+//! synthetic DICOM series for tests and benchmarks). The policies are described in
+//! `docs/ingest.md`.
 //!
 //! ```
 //! use cavascope_ingest::synth::{write_slice, SynthSlice};
@@ -34,19 +36,21 @@
 //! # Ok::<(), cavascope_ingest::IngestError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod anatomy;
 pub mod export;
-pub mod group;
-pub mod guard;
-pub mod header;
-pub mod jpeg12;
+mod group;
+mod guard;
+mod header;
+mod jpeg12;
 pub mod labelmap;
-pub mod nifti_study;
+mod nifti_study;
 pub mod pixels;
-pub mod rle;
-pub mod scan;
-pub mod series_meta;
-pub mod stack;
+mod rle;
+mod scan;
+mod series_meta;
+mod stack;
 pub mod synth;
 
 pub use nifti_study::{is_nifti_input, load_input, load_nifti_study};
@@ -61,22 +65,52 @@ use thiserror::Error;
 /// Errors that stop a whole study (a bad *file* never does: it becomes a [`SkippedFile`]).
 #[derive(Debug, Error)]
 pub enum IngestError {
+    /// The study folder (or a file in it) cannot be listed or read.
     #[error("{path}: cannot read study folder: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The folder or file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The study path is a file where a folder was expected.
     #[error("{path}: not a folder")]
-    NotADirectory { path: PathBuf },
+    NotADirectory {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// A TotalSegmentator label map that cannot be used as anatomy.
     #[error("{path}: cannot read the anatomy label map: {why}")]
-    Anatomy { path: PathBuf, why: String },
+    Anatomy {
+        /// The label map.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A series that cannot be written out (`convert`).
     #[error("{path}: cannot write the series: {why}")]
-    Export { path: PathBuf, why: String },
+    Export {
+        /// The output file.
+        path: PathBuf,
+        /// What failed.
+        why: String,
+    },
     /// A label map (`--ivc-mask`, `--mass-mask`) that cannot be used.
     #[error("{path}: cannot read label map: {reason}")]
-    MaskRead { path: PathBuf, reason: String },
+    MaskRead {
+        /// The label map file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The series formed no volume; `skipped` lists the files whose pixels failed.
     #[error("series {series_uid}: {why}")]
     NoVolume {
+        /// Series Instance UID of the series.
         series_uid: String,
+        /// Why no volume could be formed.
         why: String,
+        /// The files whose pixels failed, each with its reason.
         skipped: Vec<SkippedFile>,
     },
 }
@@ -105,20 +139,26 @@ impl Default for IngestOptions {
 /// A file that was not used, with the reason.
 #[derive(Debug, Clone, Serialize)]
 pub struct SkippedFile {
+    /// The file.
     pub path: PathBuf,
+    /// Why it was not used (one line).
     pub reason: String,
 }
 
 /// One volume formed from a group of images.
 #[derive(Debug, Clone)]
 pub struct Series {
+    /// Series Instance UID (several volumes may share one: the group key decides).
     pub series_instance_uid: String,
+    /// Modality (0008,0060), e.g. `CT`, `MR`.
     pub modality: String,
+    /// Series Description (0008,103E), when present.
     pub description: Option<String>,
     /// `[columns, rows, slices]`.
     pub dims: [usize; 3],
     /// `[column spacing, row spacing, slice spacing]` mm.
     pub spacing_mm: [f64; 3],
+    /// Image files that went into the series.
     pub n_files: usize,
     /// Problems found while forming the volume (uneven spacing, missing slices, tilt…).
     pub problems: Vec<String>,
@@ -148,20 +188,28 @@ pub struct Series {
 /// One source image (or one frame of a multi-frame image) of a volume slice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceImage {
+    /// SOP Class UID of the source image.
     pub sop_class_uid: String,
+    /// SOP Instance UID of the source image.
     pub sop_instance_uid: String,
     /// 1-based frame number inside a multi-frame file; `None` for single-frame files.
     pub frame_number: Option<u32>,
+    /// The file it was read from.
     pub path: PathBuf,
 }
 
 /// Everything ingest found in a folder.
 #[derive(Debug, Clone, Default)]
 pub struct Study {
+    /// The folder (or NIfTI file) read.
     pub root: PathBuf,
+    /// Files found under `root`.
     pub files_scanned: usize,
+    /// Files that went into a series.
     pub files_used: usize,
+    /// Files not used, each with its reason.
     pub skipped: Vec<SkippedFile>,
+    /// The series formed, one volume each.
     pub series: Vec<Series>,
 }
 

@@ -14,18 +14,25 @@ use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+/// Implicit VR Little Endian, the DICOM default.
 pub const IMPLICIT_VR_LE: &str = "1.2.840.10008.1.2";
+/// Explicit VR Little Endian.
 pub const EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1";
+/// Deflated Explicit VR Little Endian (the whole dataset zlib-compressed).
 pub const DEFLATED_EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1.99";
+/// Explicit VR Big Endian (retired, still found in old archives).
 pub const EXPLICIT_VR_BE: &str = "1.2.840.10008.1.2.2";
+/// RLE Lossless (PackBits per byte plane).
 pub const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
 /// JPEG Extended (processes 2 and 4): 8 or 12 bits.
 pub const JPEG_EXTENDED: &str = "1.2.840.10008.1.2.4.51";
+/// JPEG-LS Lossless.
 pub const JPEG_LS_LOSSLESS: &str = "1.2.840.10008.1.2.4.80";
+/// JPEG-LS near-lossless (bounded error per sample).
 pub const JPEG_LS_NEAR_LOSSLESS: &str = "1.2.840.10008.1.2.4.81";
 
 /// Is the pixel data stored as plain samples (parsed by dicom-object into native values)?
-pub fn is_native(ts: &str) -> bool {
+pub(crate) fn is_native(ts: &str) -> bool {
     matches!(
         ts,
         IMPLICIT_VR_LE | EXPLICIT_VR_LE | DEFLATED_EXPLICIT_VR_LE | EXPLICIT_VR_BE
@@ -33,12 +40,12 @@ pub fn is_native(ts: &str) -> bool {
 }
 
 /// JPEG-LS lossless or near-lossless (decoded by crates/jpegls).
-pub fn is_jpegls(ts: &str) -> bool {
+pub(crate) fn is_jpegls(ts: &str) -> bool {
     ts == JPEG_LS_LOSSLESS || ts == JPEG_LS_NEAR_LOSSLESS
 }
 
 /// Bytes of one frame's samples.
-pub fn frame_bytes(h: &FileHeader) -> u64 {
+pub(crate) fn frame_bytes(h: &FileHeader) -> u64 {
     h.rows as u64 * h.columns as u64 * (h.bits_allocated as u64 / 8)
 }
 
@@ -157,7 +164,7 @@ fn alloc_zeroed(shape: (usize, usize, usize)) -> Array3<f32> {
 
 /// Decode the planned frames into a new volume. `Err` lists the files (index, reason)
 /// whose pixels could not be decoded.
-pub fn assemble(files: &[ParsedFile], plan: &StackPlan) -> Result<Array3<f32>, Vec<(usize, String)>> {
+pub(crate) fn assemble(files: &[ParsedFile], plan: &StackPlan) -> Result<Array3<f32>, Vec<(usize, String)>> {
     let h0 = &files[plan.frames[0].file].header;
     let (rows, cols) = (h0.rows as usize, h0.columns as usize);
     let n_in = plan.frames.len();

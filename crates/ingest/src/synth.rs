@@ -17,23 +17,39 @@ pub const MR_IMAGE_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.4";
 /// One single-frame slice to write.
 #[derive(Debug, Clone)]
 pub struct SynthSlice {
+    /// Modality (0008,0060).
     pub modality: String,
+    /// Rows (0028,0010).
     pub rows: u16,
+    /// Columns (0028,0011).
     pub cols: u16,
+    /// Image Position (Patient), LPS mm.
     pub ipp: [f64; 3],
+    /// Image Orientation (Patient): row then column direction cosines.
     pub iop: [f64; 6],
     /// `[row spacing, column spacing]`.
     pub pixel_spacing: [f64; 2],
+    /// Study Instance UID.
     pub study_uid: String,
+    /// Series Instance UID.
     pub series_uid: String,
+    /// SOP Instance UID (unique per slice unless a duplicate is the point of the test).
     pub sop_uid: String,
+    /// Series Number (0020,0011).
     pub series_number: i64,
+    /// Instance Number (0020,0013).
     pub instance_number: i64,
+    /// Image Type (0008,0008), backslash-separated.
     pub image_type: String,
+    /// Acquisition Number (0020,0012); `None` leaves it out.
     pub acquisition_number: Option<i64>,
+    /// Acquisition Time (0008,0032) as `HHMMSS.frac`; `None` leaves it out.
     pub acquisition_time: Option<String>,
+    /// Temporal Position Identifier (0020,0100); `None` leaves it out.
     pub temporal_position: Option<i64>,
+    /// Rescale Slope.
     pub slope: f64,
+    /// Rescale Intercept.
     pub intercept: f64,
     /// Stored values, row-major (the 16 bits as written; bits above `bits_stored` are
     /// kept, so junk there can be tested).
@@ -42,7 +58,9 @@ pub struct SynthSlice {
     pub bits_stored: u16,
     /// PixelRepresentation 1 (two's complement) or 0 (unsigned).
     pub signed: bool,
+    /// Transfer syntax UID the file is written in.
     pub transfer_syntax: String,
+    /// Series Description.
     pub description: String,
 }
 

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 
 /// Shape of one painted layer.
 #[derive(Debug, Clone)]
-pub enum Shape {
+pub(crate) enum Shape {
     /// Elliptic cylinder along z, capped at `z0`/`z1`.
     CylZ {
         cx: f64,
@@ -38,7 +38,7 @@ pub enum Shape {
 
 /// One painted layer.
 #[derive(Debug, Clone)]
-pub struct Layer {
+pub(crate) struct Layer {
     pub name: &'static str,
     pub tissue: Tissue,
     pub shape: Shape,
@@ -48,7 +48,7 @@ pub struct Layer {
 
 /// What kind of mass a case has; decides the mass's values by position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MassKind {
+pub(crate) enum MassKind {
     Leiomyosarcoma,
     Cholangiocarcinoma,
     Extrinsic,
@@ -58,7 +58,7 @@ pub enum MassKind {
 
 /// The mass: its shape and internal make-up.
 #[derive(Debug, Clone)]
-pub struct MassModel {
+pub(crate) struct MassModel {
     pub kind: MassKind,
     /// Main (extraluminal) ellipsoid.
     pub center: Point3<f64>,
@@ -76,7 +76,7 @@ pub struct MassModel {
 
 /// A named collateral vein (a chain of capsules).
 #[derive(Debug, Clone)]
-pub struct Vein {
+pub(crate) struct Vein {
     pub name: &'static str,
     pub points: Vec<Point3<f64>>,
     pub radius: f64,
@@ -85,26 +85,27 @@ pub struct Vein {
 /// The whole analytic abdomen.
 #[derive(Debug, Clone)]
 pub struct Anatomy {
-    pub case: CaseName,
-    pub seed: u64,
+    pub(crate) case: CaseName,
+    pub(crate) seed: u64,
+    /// The IVC: centreline, cross-sections, and the case's dilation or flattening.
     pub ivc: Ivc,
-    pub mass: Option<MassModel>,
-    pub collaterals: Vec<Vein>,
-    pub collaterals_enlarged: bool,
-    pub hepatic_z: f64,
-    pub renal_z: f64,
-    pub aorta: (f64, f64, f64),
-    pub layers: Vec<Layer>,
+    pub(crate) mass: Option<MassModel>,
+    pub(crate) collaterals: Vec<Vein>,
+    pub(crate) collaterals_enlarged: bool,
+    pub(crate) hepatic_z: f64,
+    pub(crate) renal_z: f64,
+    pub(crate) aorta: (f64, f64, f64),
+    pub(crate) layers: Vec<Layer>,
     /// Paraspinal muscle centre (right), where an MRI muscle ROI belongs.
-    pub muscle_center_xy: (f64, f64),
-    pub liver: (Point3<f64>, [f64; 3]),
-    pub spleen: (Point3<f64>, [f64; 3]),
-    pub kidney_r: (Point3<f64>, [f64; 3]),
-    pub body: (f64, f64, f64, f64),
+    pub(crate) muscle_center_xy: (f64, f64),
+    pub(crate) liver: (Point3<f64>, [f64; 3]),
+    pub(crate) spleen: (Point3<f64>, [f64; 3]),
+    pub(crate) kidney_r: (Point3<f64>, [f64; 3]),
+    pub(crate) body: (f64, f64, f64, f64),
     /// Subcutaneous fat thickness, mm (12 in the classic anatomy).
-    pub subcut_mm: f64,
+    pub(crate) subcut_mm: f64,
     /// Bowel loops (drawn anatomy): segment ends, outer radius (3 mm wall), content.
-    pub bowel_loops: Vec<(Point3<f64>, Point3<f64>, f64, Tissue)>,
+    pub(crate) bowel_loops: Vec<(Point3<f64>, Point3<f64>, f64, Tissue)>,
 }
 
 fn u(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> f64 {
@@ -577,7 +578,7 @@ impl Anatomy {
 
     /// Signed distance to a layer's shape.
     #[inline]
-    pub fn layer_sd(&self, layer: &Layer, p: &Point3<f64>) -> f64 {
+    pub(crate) fn layer_sd(&self, layer: &Layer, p: &Point3<f64>) -> f64 {
         match layer.shape {
             Shape::Ivc | Shape::Mass => self.layer_sd_at(layer, p, &self.ivc.at_z(p.z)),
             _ => self.layer_sd_at(layer, p, &DUMMY_AT),
@@ -586,7 +587,7 @@ impl Anatomy {
 
     /// As [`Anatomy::layer_sd`] with the IVC level precomputed (`at.z == p.z`).
     #[inline]
-    pub fn layer_sd_at(&self, layer: &Layer, p: &Point3<f64>, at: &IvcAtZ) -> f64 {
+    pub(crate) fn layer_sd_at(&self, layer: &Layer, p: &Point3<f64>, at: &IvcAtZ) -> f64 {
         match &layer.shape {
             Shape::CylZ { cx, cy, a, b, z0, z1 } => {
                 ellipse_sd(p.x - cx, p.y - cy, *a, *b).max(z0 - p.z).max(p.z - z1)
@@ -600,7 +601,7 @@ impl Anatomy {
 
     /// The tissue (for labels) and values of a layer at p.
     #[inline]
-    pub fn layer_props(&self, layer: &Layer, p: &Point3<f64>) -> (Tissue, Props) {
+    pub(crate) fn layer_props(&self, layer: &Layer, p: &Point3<f64>) -> (Tissue, Props) {
         match layer.shape {
             Shape::Ivc => (Tissue::IvcBlood, self.ivc_blood(p.z)),
             Shape::Mass => self.mass_props(p),
@@ -611,7 +612,7 @@ impl Anatomy {
     /// IVC blood: on the arterial phase, unopacified infrarenal blood mixes with the
     /// opacified renal return above the renal veins.
     #[inline]
-    pub fn ivc_blood(&self, z: f64) -> Props {
+    pub(crate) fn ivc_blood(&self, z: f64) -> Props {
         let mut pr = base_props(Tissue::IvcBlood);
         let w = smoothstep(self.renal_z - 12.0, self.renal_z + 12.0, z) as f32;
         pr.ct[1] = 50.0 + (pr.ct[1] - 50.0) * w;
@@ -630,7 +631,7 @@ impl Anatomy {
 
     /// As [`Anatomy::mass_sd`] with the IVC level precomputed (`at.z == p.z`).
     #[inline]
-    pub fn mass_sd_at(&self, p: &Point3<f64>, at: &IvcAtZ) -> f64 {
+    pub(crate) fn mass_sd_at(&self, p: &Point3<f64>, at: &IvcAtZ) -> f64 {
         let Some(m) = &self.mass else {
             return f64::INFINITY;
         };
@@ -647,7 +648,7 @@ impl Anatomy {
     }
 
     /// The mass's tissue and values at p (p inside or near the mass).
-    pub fn mass_props(&self, p: &Point3<f64>) -> (Tissue, Props) {
+    pub(crate) fn mass_props(&self, p: &Point3<f64>) -> (Tissue, Props) {
         let Some(m) = &self.mass else {
             return (Tissue::Mass, base_props(Tissue::Mass));
         };
@@ -705,7 +706,7 @@ impl Anatomy {
     }
 
     /// Does the mass occupy the IVC lumen?
-    pub fn intraluminal(&self) -> bool {
+    pub(crate) fn intraluminal(&self) -> bool {
         self.mass.as_ref().is_some_and(|m| m.plug.is_some())
     }
 }

@@ -26,6 +26,7 @@ pub enum CaseName {
 }
 
 impl CaseName {
+    /// The snake_case name used on the command line and in truth.json.
     pub fn as_str(&self) -> &'static str {
         match self {
             CaseName::Normal => "normal",
@@ -44,6 +45,7 @@ impl CaseName {
         Self::all().iter().copied().find(|c| c.as_str() == n)
     }
 
+    /// Every case, in the order the benchmark lists them.
     pub fn all() -> &'static [CaseName] {
         &[
             CaseName::Normal,

@@ -48,6 +48,7 @@ use std::path::Path;
 
 /// TotalSegmentator `total` task class ids used here (`map_to_binary.py` of
 /// totalsegmentator 2.18.0, class map "total").
+#[allow(missing_docs)] // each name is the TotalSegmentator class it numbers
 pub mod ts {
     pub const SPLEEN: u8 = 1;
     pub const KIDNEY_RIGHT: u8 = 2;
@@ -145,8 +146,11 @@ fn tissue_by_hu(hu: f32) -> Tissue {
 /// (patient LPS, slice axis towards the head).
 #[derive(Debug, Clone)]
 pub struct Background {
+    /// The CT, HU, `[slice, row, column]`.
     pub hu: Array3<f32>,
+    /// TotalSegmentator `total` labels on the same grid ([`ts`]).
     pub labels: Array3<u8>,
+    /// The shared grid.
     pub geometry: Geometry,
     /// Where it came from (file names), for the truth's notes.
     pub source: String,

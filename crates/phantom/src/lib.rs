@@ -22,19 +22,21 @@
 //! assert_eq!(study.truth.expected_signs["imperceptible_ivc_lumen"], "present");
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod anatomy;
-pub mod case;
-pub mod error;
+mod case;
+mod error;
 pub mod hybrid;
-pub mod ivc;
-pub mod options;
+mod ivc;
+mod options;
 pub mod protocol;
-pub mod render;
+mod render;
 pub mod seg;
-pub mod shapes;
-pub mod tissue;
+mod shapes;
+mod tissue;
 pub mod truth;
-pub mod write;
+mod write;
 
 pub use case::CaseName;
 pub use error::PhantomError;
@@ -52,11 +54,13 @@ use rand_chacha::ChaCha8Rng;
 /// Label maps on the grid every series shares.
 #[derive(Debug, Clone)]
 pub struct Labels {
+    /// The grid of every label map (and every series).
     pub geometry: Geometry,
     /// IVC contour, tumour inside it included.
     pub ivc: Mask,
     /// Flowing, opacifiable blood inside the IVC.
     pub lumen: Mask,
+    /// The mass; `None` in the normal case.
     pub mass: Option<Mask>,
     /// [`Tissue`] per voxel (`Tissue as u8`), for debugging and overlays.
     pub tissue: Array3<u8>,
@@ -65,12 +69,17 @@ pub struct Labels {
 /// A generated study: volumes (one per series), labels and truth.
 #[derive(Debug, Clone)]
 pub struct PhantomStudy {
+    /// The case drawn.
     pub case: CaseName,
+    /// One volume per series, in protocol order.
     pub volumes: Vec<Volume>,
+    /// Exact label maps on the shared grid.
     pub labels: Labels,
+    /// What an analysis should find.
     pub truth: Truth,
     /// Study-level identifiers used when writing DICOM.
     pub study_instance_uid: String,
+    /// Frame of Reference UID shared by every series.
     pub frame_of_reference_uid: String,
     /// The options actually used (after sanitising).
     pub options: PhantomOptions,

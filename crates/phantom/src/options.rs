@@ -12,10 +12,18 @@ pub enum Orientation {
     Axial,
     /// Axial rotated about the left–right axis, then about the anterior–posterior axis
     /// (degrees). Slices stay orthogonal to the image plane.
-    Oblique { about_lr_deg: f64, about_ap_deg: f64 },
+    Oblique {
+        /// First rotation, about the left–right axis.
+        about_lr_deg: f64,
+        /// Second rotation, about the anterior–posterior axis.
+        about_ap_deg: f64,
+    },
     /// CT gantry tilt: the image plane is tilted about the left–right axis by `deg`,
     /// but slice positions advance along the table (z), so the grid is sheared.
-    GantryTilt { deg: f64 },
+    GantryTilt {
+        /// Tilt angle, degrees.
+        deg: f64,
+    },
 }
 
 /// Phantom grid and noise. [`PhantomOptions::small`] is what tests use.
@@ -23,8 +31,11 @@ pub enum Orientation {
 pub struct PhantomOptions {
     /// Anatomy sizes and noise derive from this seed.
     pub seed: u64,
+    /// Image columns.
     pub cols: usize,
+    /// Image rows.
     pub rows: usize,
+    /// Slices per series.
     pub slices: usize,
     /// In-plane spacing (rows and columns), mm.
     pub pixel_spacing_mm: f64,
@@ -32,6 +43,7 @@ pub struct PhantomOptions {
     pub slice_spacing_mm: f64,
     /// Nominal slice thickness written to DICOM, mm (`None`: the slice spacing).
     pub slice_thickness_mm: Option<f64>,
+    /// How the grid lies in the patient.
     pub orientation: Orientation,
     /// Slice index 0 at the head end (slice axis pointing to the feet).
     pub reversed_slices: bool,
@@ -179,6 +191,7 @@ impl PhantomOptions {
         self
     }
 
+    /// The same options with another seed (another body and noise).
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self

@@ -11,6 +11,7 @@ pub enum SeriesKind {
     Ct(usize),
     /// T1 fat-suppressed GRE, 0 pre, 1 arterial, 2 portal venous, 3 delayed.
     MrT1(usize),
+    /// T2-weighted single-shot fast spin echo (HASTE).
     MrT2,
     /// Diffusion-weighted trace image at this b-value (s/mm²).
     MrDwi(f64),
@@ -31,6 +32,7 @@ impl SeriesKind {
         }
     }
 
+    /// A CT series (values in HU)?
     pub fn is_ct(&self) -> bool {
         matches!(self, SeriesKind::Ct(_))
     }
@@ -50,9 +52,13 @@ impl SeriesKind {
 pub struct SeriesSpec {
     /// report-v1 role this series should be given.
     pub role: String,
+    /// Which image the series holds.
     pub kind: SeriesKind,
+    /// SeriesDescription, as a scanner would write it.
     pub description: String,
+    /// ProtocolName.
     pub protocol_name: String,
+    /// SeriesNumber.
     pub series_number: i64,
     /// AcquisitionTime, seconds since midnight.
     pub acquisition_time_s: f64,
@@ -60,12 +66,19 @@ pub struct SeriesSpec {
     pub contrast_agent: Option<String>,
     /// ContrastBolusStartTime, seconds since midnight (with the agent only).
     pub contrast_start_time_s: Option<f64>,
+    /// EchoTime (MR only).
     pub echo_time_ms: Option<f64>,
+    /// RepetitionTime (MR only).
     pub repetition_time_ms: Option<f64>,
+    /// FlipAngle (MR only).
     pub flip_angle_deg: Option<f64>,
+    /// Diffusion b-value, s/mm² (DWI only).
     pub b_value: Option<f64>,
+    /// SequenceName (MR only), e.g. `*fl3d1`.
     pub sequence_name: Option<String>,
+    /// ScanningSequence (MR only), e.g. `GR`, `SE`, `EP`.
     pub scanning_sequence: Option<String>,
+    /// ImageType values (`ORIGINAL\\PRIMARY\\AXIAL`, `DERIVED` for the ADC map).
     pub image_type: Vec<String>,
 }
 

@@ -16,12 +16,6 @@ impl Aabb {
     pub fn new(lo: [f64; 3], hi: [f64; 3]) -> Self {
         Aabb { lo, hi }
     }
-    pub fn everything() -> Self {
-        Aabb {
-            lo: [f64::NEG_INFINITY; 3],
-            hi: [f64::INFINITY; 3],
-        }
-    }
     pub fn around(c: Point3<f64>, r: [f64; 3]) -> Self {
         Aabb {
             lo: [c.x - r[0], c.y - r[1], c.z - r[2]],
@@ -32,12 +26,6 @@ impl Aabb {
         Aabb {
             lo: [self.lo[0] - m, self.lo[1] - m, self.lo[2] - m],
             hi: [self.hi[0] + m, self.hi[1] + m, self.hi[2] + m],
-        }
-    }
-    pub fn union(&self, o: &Aabb) -> Self {
-        Aabb {
-            lo: [0, 1, 2].map(|a| self.lo[a].min(o.lo[a])),
-            hi: [0, 1, 2].map(|a| self.hi[a].max(o.hi[a])),
         }
     }
     #[inline]

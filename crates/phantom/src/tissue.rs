@@ -13,25 +13,45 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 #[repr(u8)]
 pub enum Tissue {
+    /// Outside the body, or gas in a bowel loop.
     Air = 0,
+    /// Subcutaneous and retroperitoneal fat.
     Fat = 1,
+    /// Muscle (body wall, psoas, paraspinal).
     Muscle = 2,
+    /// Vertebral bone.
     Bone = 3,
+    /// Unnamed soft tissue (abdominal contents, bowel wall).
     SoftTissue = 4,
+    /// Liver parenchyma.
     Liver = 5,
+    /// Spleen.
     Spleen = 6,
+    /// Kidney parenchyma.
     Kidney = 7,
+    /// Blood in the aorta.
     ArterialBlood = 8,
+    /// Flowing blood in the IVC lumen.
     IvcBlood = 9,
+    /// Blood in a renal vein.
     RenalVein = 10,
+    /// Blood in a hepatic vein.
     HepaticVein = 11,
+    /// Blood in a collateral vein.
     CollateralVein = 12,
+    /// Blood in the right atrium.
     RightAtrium = 13,
+    /// Cerebrospinal fluid in the spinal canal.
     Csf = 14,
+    /// Intervertebral disc.
     Disc = 15,
+    /// Viable mass tissue.
     Mass = 16,
+    /// Necrotic mass core.
     MassNecrosis = 17,
+    /// Fat inside a mass (liposarcoma lobules).
     MassFat = 18,
+    /// Blood in an iliac vein.
     IliacVein = 19,
     /// Positive oral contrast in a bowel loop (drawn anatomy, [`crate::PhantomOptions::variety`]).
     OralContrast = 20,
@@ -40,8 +60,10 @@ pub enum Tissue {
 }
 
 impl Tissue {
+    /// Number of tissues (label values `0..COUNT`).
     pub const COUNT: usize = 22;
 
+    /// The tissue with this label value.
     pub fn from_u8(v: u8) -> Option<Tissue> {
         use Tissue::*;
         const ALL: [Tissue; Tissue::COUNT] = [
@@ -71,6 +93,7 @@ impl Tissue {
         ALL.get(v as usize).copied()
     }
 
+    /// snake_case name, as in truth.json probes.
     pub fn name(&self) -> &'static str {
         use Tissue::*;
         match self {

@@ -19,61 +19,88 @@ use std::path::Path;
 /// of the IVC section (the tumour plug tapers over 5 mm at each end).
 pub const LUMEN_VISIBLE_MIN_FRACTION: f64 = 0.5;
 
+/// IVC landmarks, z in LPS mm.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Landmarks {
+    /// Where the hepatic veins join the IVC (upper/middle segment boundary).
     pub hepatic_vein_confluence_z_mm: f64,
+    /// Where the renal veins join the IVC (middle/lower segment boundary).
     pub renal_vein_inflow_z_mm: f64,
 }
 
 /// One level of the true IVC profile (every 1 mm of z).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ProfilePoint {
+    /// Level, LPS z mm.
     pub z_mm: f64,
     /// Arc length from the lowest profile point, mm.
     pub s_mm: f64,
+    /// Centreline point, LPS mm.
     pub center_mm: [f64; 3],
+    /// Unit centreline direction.
     pub tangent: [f64; 3],
     /// Section perpendicular to the centreline.
     pub area_mm2: f64,
+    /// Diameter of the circle with the section's area.
     pub equivalent_diameter_mm: f64,
-    /// Minimum and maximum Feret diameters (ellipse axes).
+    /// Minimum Feret diameter (the ellipse's short axis).
     pub min_diameter_mm: f64,
+    /// Maximum Feret diameter (the ellipse's long axis).
     pub max_diameter_mm: f64,
+    /// Anterior–posterior extent of the section.
     pub ap_diameter_mm: f64,
+    /// Left–right extent of the section.
     pub transverse_diameter_mm: f64,
+    /// Minimum over maximum Feret diameter (1 = round).
     pub flattening_ratio: f64,
     /// Area of the axial (z = const) section, what an axial label map holds.
     pub axial_area_mm2: f64,
     /// Flowing (opacifiable) lumen in the perpendicular section.
     pub lumen_area_mm2: f64,
+    /// Flowing lumen ≥ `LUMEN_VISIBLE_MIN_FRACTION` of the section.
     pub lumen_visible: bool,
+    /// `upper` (above the hepatic veins), `middle` or `lower` (below the renal veins).
     pub segment: String,
 }
 
+/// How much of the IVC shows a flowing, opacifiable lumen.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LumenTruth {
+    /// Fraction of profile levels with a visible lumen.
     pub visible_fraction: f64,
+    /// Longest run of levels without a visible lumen, mm of z.
     pub longest_imperceptible_mm: f64,
+    /// Each run without a visible lumen, `[z low, z high]`.
     pub imperceptible_ranges_z_mm: Vec<[f64; 2]>,
 }
 
+/// The true IVC: centreline, calibre along it, and its lumen.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct IvcTruth {
     /// Centreline points every 1 mm of z inside the field of view, LPS mm.
     pub centreline_mm: Vec<[f64; 3]>,
+    /// Centreline length in the field of view.
     pub length_mm: f64,
+    /// Largest equivalent diameter along the profile.
     pub max_equivalent_diameter_mm: f64,
+    /// Smallest equivalent diameter along the profile.
     pub min_equivalent_diameter_mm: f64,
+    /// Smallest flattening ratio along the profile.
     pub min_flattening_ratio: f64,
     /// Largest AP diameter where the IVC is flattened least / most (for the flat-cava rule).
     pub min_ap_diameter_mm: f64,
+    /// One section per 1 mm of z.
     pub profile: Vec<ProfilePoint>,
+    /// Where the lumen is visible.
     pub lumen: LumenTruth,
 }
 
+/// MRI values of the mass (MRI cases only).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct MrTruth {
+    /// Mass over muscle signal on the unenhanced T1.
     pub t1_ratio_to_muscle: f64,
+    /// Mass over muscle signal on T2.
     pub t2_ratio_to_muscle: f64,
     /// 1e-3 mm²/s.
     pub adc_mean: f64,
@@ -83,95 +110,146 @@ pub struct MrTruth {
     pub muscle_roi_center_mm: [f64; 3],
 }
 
+/// The true mass: size, position, make-up and enhancement.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct MassTruth {
+    /// Histology drawn, e.g. `leiomyosarcoma`, `retroperitoneal_soft_tissue`.
     pub kind: String,
+    /// Volume, ml.
     pub volume_ml: f64,
+    /// Largest extent, mm.
     pub max_diameter_mm: f64,
+    /// Centroid, LPS mm.
     pub centroid_mm: [f64; 3],
+    /// IVC segment at the centroid level (`upper`, `middle`, `lower`).
     pub ivc_segment: String,
+    /// Fraction of the mass that is fat.
     pub fat_fraction: f64,
+    /// Fraction that is calcified (0: no case draws calcification).
     pub calcified_fraction: f64,
+    /// Tumour grows inside the IVC lumen.
     pub intraluminal_extension: bool,
+    /// The mass touches the IVC wall.
     pub ivc_contact: bool,
+    /// Arc of the IVC circumference the mass touches, degrees.
     pub contact_arc_deg: f64,
     /// Noise-free mean value inside the mass per series role (DWI: `mr_dwi_b0`,
     /// `mr_dwi_b800`).
     pub mean_by_role: BTreeMap<String, f64>,
+    /// Noise-free SD inside the mass per series role.
     pub sd_by_role: BTreeMap<String, f64>,
+    /// Enhancement pattern: `none`, `progressive`, `washout` or `plateau` (rule in `notes`).
     pub pattern: String,
+    /// Coefficient of variation inside the mass on the arterial phase.
     pub arterial_heterogeneity_cv: f64,
+    /// `arterial_heterogeneity_cv` ≥ 0.2.
     pub heterogeneous_arterial: bool,
+    /// MRI values (MRI cases only).
     pub mr: Option<MrTruth>,
 }
 
+/// One collateral vein.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct VeinTruth {
+    /// Which vein (anatomical name).
     pub name: String,
+    /// Its diameter, mm.
     pub diameter_mm: f64,
 }
 
+/// The collateral veins drawn.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CollateralTruth {
     /// Enlarged collaterals present (the `prominent_collaterals` sign).
     pub present: bool,
+    /// Largest collateral diameter, mm.
     pub max_diameter_mm: f64,
+    /// Every collateral drawn.
     pub veins: Vec<VeinTruth>,
 }
 
 /// A point with known noise-free values per role.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Probe {
+    /// What the point is (e.g. `aorta`, `liver`).
     pub name: String,
+    /// [`crate::Tissue`] name at the point.
     pub tissue: String,
+    /// The point, LPS mm.
     pub point_mm: [f64; 3],
+    /// Noise-free value per series role.
     pub values: BTreeMap<String, f64>,
 }
 
 /// Description of one written series.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SeriesTruth {
+    /// Series Instance UID written.
     pub series_instance_uid: String,
+    /// report-v1 role the series should be given.
     pub role: String,
+    /// SeriesDescription written.
     pub description: String,
+    /// `CT` or `MR`.
     pub modality: String,
+    /// AcquisitionTime, seconds since midnight.
     pub acquisition_time_s: f64,
+    /// Diffusion b-value, s/mm² (DWI only).
     pub b_value: Option<f64>,
 }
 
+/// The grid every series shares.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct GridTruth {
     /// `[columns, rows, slices]`.
     pub dims: [usize; 3],
+    /// `[column, row, slice]` spacing, mm.
     pub spacing_mm: [f64; 3],
     /// Index `[i, j, k]` → LPS mm, row-major 4×4.
     pub affine: [[f64; 4]; 4],
+    /// How the grid lies in the patient.
     pub orientation: crate::Orientation,
+    /// Slice 0 at the head end.
     pub reversed_slices: bool,
 }
 
 /// Ground truth of one phantom study.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Truth {
+    /// Version of this file's layout.
     pub schema_version: u32,
+    /// The case drawn.
     pub case: CaseName,
+    /// Seed of the anatomy and noise.
     pub seed: u64,
+    /// `CT` or `MR`.
     pub modality: String,
+    /// The shared grid.
     pub grid: GridTruth,
+    /// IVC landmarks.
     pub landmarks: Landmarks,
+    /// The IVC.
     pub ivc: IvcTruth,
+    /// The mass; `None` in the normal case.
     pub mass: Option<MassTruth>,
+    /// Collateral veins.
     pub collaterals: CollateralTruth,
     /// Every report-v1 sign id → "present" | "absent" | "indeterminate" (cannot be judged
     /// from this study's series, e.g. MRI signs on a CT study).
     pub expected_signs: BTreeMap<String, String>,
+    /// Diagnosis the differential should rank first.
     pub expected_top_diagnosis: String,
+    /// A point inside the IVC, for a seeded analysis (LPS mm).
     pub ivc_seed_mm: [f64; 3],
+    /// A point inside the mass, for a seeded analysis (LPS mm).
     pub mass_seed_mm: Option<[f64; 3]>,
     /// series_instance_uid → report-v1 role.
     pub series_roles: BTreeMap<String, String>,
+    /// Every series written, in order.
     pub series: Vec<SeriesTruth>,
+    /// Points with known noise-free values.
     pub probes: Vec<Probe>,
+    /// How the truth was computed (sampling steps, rules).
     pub notes: Vec<String>,
 }
 

@@ -18,9 +18,13 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransferSyntax {
+    /// Explicit VR Little Endian.
     ExplicitLE,
+    /// Implicit VR Little Endian.
     ImplicitLE,
+    /// Deflated Explicit VR Little Endian.
     Deflate,
+    /// JPEG-LS Lossless (the project's own encoder).
     JpegLsLossless,
 }
 
@@ -34,9 +38,12 @@ pub enum Naming {
     PacsRandomNested,
 }
 
+/// How a study is written as DICOM files.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WriteOptions {
+    /// Encoding of every image file.
     pub transfer_syntax: TransferSyntax,
+    /// Folder and file names.
     pub naming: Naming,
     /// Add non-DICOM files, a truncated file, a duplicate and a localizer.
     pub junk: bool,
@@ -46,6 +53,7 @@ pub struct WriteOptions {
 }
 
 impl TransferSyntax {
+    /// The transfer syntax UID.
     pub fn uid(&self) -> &'static str {
         match self {
             TransferSyntax::ExplicitLE => uids::EXPLICIT_VR_LITTLE_ENDIAN,
@@ -55,6 +63,7 @@ impl TransferSyntax {
         }
     }
 
+    /// Parse a command-line name (`explicit`, `implicit`, `deflate`, `jpegls`).
     pub fn parse(s: &str) -> Option<TransferSyntax> {
         match s.trim().to_ascii_lowercase().replace(['-', '_'], "").as_str() {
             "explicit" | "explicitle" | "explicitvrle" => Some(TransferSyntax::ExplicitLE),
@@ -67,6 +76,7 @@ impl TransferSyntax {
 }
 
 impl Naming {
+    /// Parse a command-line name (`ordered`, `pacs`).
     pub fn parse(s: &str) -> Option<Naming> {
         match s.trim().to_ascii_lowercase().replace(['-', '_'], "").as_str() {
             "ordered" => Some(Naming::Ordered),
@@ -90,7 +100,9 @@ impl Default for WriteOptions {
 /// What was written.
 #[derive(Debug, Clone, Serialize)]
 pub struct WrittenStudy {
+    /// The study folder.
     pub dir: PathBuf,
+    /// `truth.json` in it.
     pub truth_path: PathBuf,
     /// Image files per series (same order as the study's volumes), in slice order.
     pub series_files: Vec<Vec<PathBuf>>,

@@ -2,9 +2,10 @@
 //! `shared/spec/report-v1.md`), a self-contained `report.html`, `measurements.csv`,
 //! `overlays/*.png`, `curves.png` and the IVC and mass label maps as NIfTI.
 //!
-//! - [`model`]: the serde structs of report.json; [`build`]: assembling them.
-//! - [`overlay`]: axial/coronal/sagittal views with outlines; [`plots`]: charts.
-//! - [`html`]: the page; [`write`]: atomic writes of the whole folder.
+//! - [`model`]: the serde structs of report.json; [`build_report`]: assembling them;
+//!   [`schema`]: the JSON Schema and a validator.
+//! - Inside: `overlay` (axial/coronal/sagittal views with outlines), `plots` (charts),
+//!   `html` (the page), `write` ([`write_outputs`]: atomic writes of the whole folder).
 //!
 //! A research aid: biopsy decides.
 //!
@@ -22,18 +23,22 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod build;
-pub mod html;
+#![warn(missing_docs)]
+
+mod build;
+mod html;
 pub mod model;
-pub mod overlay;
-pub mod plots;
+mod overlay;
+mod plots;
 pub mod schema;
-pub mod write;
+mod write;
 
 pub use build::{build_report, failed_report};
 pub use model::{Report, Timings, SCHEMA_VERSION};
+pub use overlay::{IVC_COLOUR, MASS_COLOUR};
 pub use write::{
-    enlarged_collaterals_mask, measurements_csv, write_atomic, write_outputs, write_report_json,
+    enlarged_collaterals_mask, measurements_csv, reference_volume, write_atomic, write_outputs,
+    write_report_json,
 };
 
 use std::path::PathBuf;
@@ -42,10 +47,26 @@ use thiserror::Error;
 /// Errors writing the output folder.
 #[derive(Debug, Error)]
 pub enum ReportError {
+    /// A file or folder that cannot be written.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The report cannot be turned into JSON.
     #[error("{path}: cannot serialise report: {reason}")]
-    Json { path: PathBuf, reason: String },
+    Json {
+        /// The file being written.
+        path: PathBuf,
+        /// What serde said.
+        reason: String,
+    },
+    /// measurements.csv cannot be written.
     #[error("measurements.csv: {reason}")]
-    Csv { reason: String },
+    Csv {
+        /// What the CSV writer said.
+        reason: String,
+    },
 }

@@ -366,8 +366,8 @@ fn full_output_folder() {
     // Overlays: the IVC outline colour and the mass outline colour both appear in the axial view.
     let ax = image::open(out.join("overlays/axial.png")).unwrap().to_rgb8();
     let has = |c: image::Rgb<u8>| ax.pixels().any(|p| *p == c);
-    assert!(has(cavascope_report::overlay::IVC_COLOUR));
-    assert!(has(cavascope_report::overlay::MASS_COLOUR));
+    assert!(has(cavascope_report::IVC_COLOUR));
+    assert!(has(cavascope_report::MASS_COLOUR));
 }
 
 #[test]
