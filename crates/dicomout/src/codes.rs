@@ -4,12 +4,15 @@
 /// A coded concept (Code Value, Coding Scheme Designator, Code Meaning).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Code {
+    /// Code Value (0008,0100).
     pub value: String,
+    /// Coding Scheme Designator (0008,0102): `DCM`, `SCT`, `UCUM` or [`PRIVATE_SCHEME`].
     pub scheme: String,
+    /// Code Meaning (0008,0104).
     pub meaning: String,
 }
 
-pub fn code(value: &str, scheme: &str, meaning: &str) -> Code {
+pub(crate) fn code(value: &str, scheme: &str, meaning: &str) -> Code {
     Code {
         value: value.into(),
         scheme: scheme.into(),
@@ -19,56 +22,56 @@ pub fn code(value: &str, scheme: &str, meaning: &str) -> Code {
 
 /// Private coding scheme designator ("99" prefix: local scheme, PS3.16 §8.2).
 pub const PRIVATE_SCHEME: &str = "99CAVASCOPE";
-pub const PRIVATE_SCHEME_NAME: &str = "cavascope measurement and sign codes";
+pub(crate) const PRIVATE_SCHEME_NAME: &str = "cavascope measurement and sign codes";
 
-pub fn dcm(v: &str, m: &str) -> Code {
+pub(crate) fn dcm(v: &str, m: &str) -> Code {
     code(v, "DCM", m)
 }
-pub fn sct(v: &str, m: &str) -> Code {
+pub(crate) fn sct(v: &str, m: &str) -> Code {
     code(v, "SCT", m)
 }
-pub fn ucum(v: &str, m: &str) -> Code {
+pub(crate) fn ucum(v: &str, m: &str) -> Code {
     code(v, "UCUM", m)
 }
-pub fn private(v: &str, m: &str) -> Code {
+pub(crate) fn private(v: &str, m: &str) -> Code {
     code(v, PRIVATE_SCHEME, m)
 }
 
-pub fn mm() -> Code {
+pub(crate) fn mm() -> Code {
     ucum("mm", "millimeter")
 }
-pub fn ml() -> Code {
+pub(crate) fn ml() -> Code {
     ucum("ml", "milliliter")
 }
-pub fn degree() -> Code {
+pub(crate) fn degree() -> Code {
     ucum("deg", "degree")
 }
-pub fn hounsfield() -> Code {
+pub(crate) fn hounsfield() -> Code {
     ucum("[hnsf'U]", "Hounsfield unit")
 }
-pub fn no_units() -> Code {
+pub(crate) fn no_units() -> Code {
     ucum("1", "no units")
 }
-pub fn percent() -> Code {
+pub(crate) fn percent() -> Code {
     ucum("%", "percent")
 }
-pub fn count() -> Code {
+pub(crate) fn count() -> Code {
     ucum("{count}", "count")
 }
 
-pub fn ivc() -> Code {
+pub(crate) fn ivc() -> Code {
     sct("64131007", "Inferior vena cava")
 }
-pub fn mass() -> Code {
+pub(crate) fn mass() -> Code {
     sct("4147007", "Mass")
 }
-pub fn vein() -> Code {
+pub(crate) fn vein() -> Code {
     sct("29092000", "Vein")
 }
-pub fn anatomical_structure() -> Code {
+pub(crate) fn anatomical_structure() -> Code {
     sct("123037004", "Anatomical Structure")
 }
-pub fn morphologically_altered() -> Code {
+pub(crate) fn morphologically_altered() -> Code {
     sct("49755003", "Morphologically Altered Structure")
 }
 

@@ -10,9 +10,9 @@
 #![warn(missing_docs)]
 
 pub mod codes;
-pub mod elem;
-pub mod seg;
-pub mod sr;
+mod elem;
+mod seg;
+mod sr;
 
 use cavascope_features::Thresholds;
 use cavascope_ingest::{Series, SourceImage, Study};
@@ -28,19 +28,33 @@ use thiserror::Error;
 /// Why the DICOM objects could not be written.
 #[derive(Debug, Error)]
 pub enum DicomOutError {
+    /// No series with source DICOM images to reference (e.g. a NIfTI input).
     #[error("no series with source images to reference (DICOM output needs a DICOM input)")]
     NoSourceSeries,
+    /// A source image whose header cannot be read again.
     #[error("{path}: cannot read the source header: {reason}")]
-    Source { path: PathBuf, reason: String },
+    Source {
+        /// The source image.
+        path: PathBuf,
+        /// What failed.
+        reason: String,
+    },
+    /// An object that cannot be encoded as a DICOM file.
     #[error("{path}: cannot encode: {reason}")]
-    Encode { path: PathBuf, reason: String },
+    Encode {
+        /// The file being written.
+        path: PathBuf,
+        /// What the encoder said.
+        reason: String,
+    },
+    /// The file cannot be written (atomic write of the report crate).
     #[error("{0}")]
     Write(#[from] cavascope_report::ReportError),
 }
 
 /// Study-level attributes copied from a source image (patient and general study modules).
 #[derive(Debug, Clone, Default)]
-pub struct StudyAttributes {
+pub(crate) struct StudyAttributes {
     /// (tag, VR, value): copied as found; absent ones are written empty (type 2).
     pub values: Vec<(dicom_core::Tag, dicom_core::VR, String)>,
     pub study_instance_uid: String,
@@ -111,7 +125,7 @@ impl StudyAttributes {
 }
 
 /// The series the SEG is drawn on and the SR's lines are placed on, with its volume.
-pub struct Reference<'a> {
+pub(crate) struct Reference<'a> {
     pub series: &'a Series,
     pub volume: &'a Volume,
 }
@@ -146,7 +160,7 @@ impl Reference<'_> {
 }
 
 /// The reference: the series the IVC was measured on, else the one report's overlays use.
-pub fn reference<'a>(study: &'a Study, m: &Measurements) -> Option<Reference<'a>> {
+pub(crate) fn reference<'a>(study: &'a Study, m: &Measurements) -> Option<Reference<'a>> {
     let vols: Vec<&Volume> = study.volumes().collect();
     let v = cavascope_report::reference_volume(&vols, m)?;
     let series = study
@@ -159,7 +173,7 @@ pub fn reference<'a>(study: &'a Study, m: &Measurements) -> Option<Reference<'a>
 
 /// `mask` on the reference grid: itself when the grids agree, else nearest-neighbour
 /// resampled (label maps are never blended).
-pub fn on_grid(mask: &Mask, vol: &Volume) -> Array3<bool> {
+pub(crate) fn on_grid(mask: &Mask, vol: &Volume) -> Array3<bool> {
     let same = mask.shape() == vol.shape() && {
         let (a, b) = (mask.geometry.affine(), vol.geometry.affine());
         (0..3).all(|r| (0..4).all(|c| (a[(r, c)] - b[(r, c)]).abs() < 1e-6))
@@ -174,18 +188,26 @@ pub fn on_grid(mask: &Mask, vol: &Volume) -> Array3<bool> {
 /// A segment of the SEG and the SR group tied to it.
 #[derive(Debug, Clone)]
 pub struct SegmentInfo {
+    /// Segment Number (1-based).
     pub number: u16,
+    /// Segment Label, e.g. `Inferior vena cava`.
     pub label: String,
+    /// Tracking UID shared by the segment and its SR measurement group.
     pub tracking_uid: String,
+    /// Voxels in the segment on the reference grid.
     pub voxels: usize,
+    /// Their volume, ml.
     pub volume_ml: f64,
 }
 
 /// What was written.
 #[derive(Debug, Clone)]
 pub struct Written {
+    /// `seg.dcm`; `None` when no label had voxels.
     pub seg: Option<PathBuf>,
+    /// `sr.dcm`.
     pub sr: PathBuf,
+    /// The segments of the SEG, in segment-number order.
     pub segments: Vec<SegmentInfo>,
 }
 
@@ -256,7 +278,7 @@ pub(crate) fn file_bytes(
 }
 
 /// cavascope's implementation class UID (a fixed 2.25 UUID).
-pub const IMPLEMENTATION_CLASS_UID: &str = "2.25.186920431766386398016011454296581470413";
-pub const IMPLEMENTATION_VERSION_NAME: &str = "CAVASCOPE";
+pub(crate) const IMPLEMENTATION_CLASS_UID: &str = "2.25.186920431766386398016011454296581470413";
+pub(crate) const IMPLEMENTATION_VERSION_NAME: &str = "CAVASCOPE";
 /// Device Observer UID of the SR (cavascope as the observing device).
-pub const DEVICE_OBSERVER_UID: &str = "2.25.265019233474734519474185233911474155741";
+pub(crate) const DEVICE_OBSERVER_UID: &str = "2.25.265019233474734519474185233911474155741";

@@ -206,67 +206,15 @@ pub fn decode(data: &[u8], rows: u32, cols: u32) -> Result<Vec<u16>, String> {
         }
         let s = seg(i)?;
         match m {
-            0xC0 | 0xC1 => {
-                if s.len() < 6 {
-                    return Err("SOF truncated".into());
-                }
-                let p = s[0];
-                let h = u16::from_be_bytes([s[1], s[2]]) as usize;
-                let w = u16::from_be_bytes([s[3], s[4]]) as usize;
-                if s[5] != 1 || s.len() < 9 {
-                    return Err(format!(
-                        "JPEG with {} components: only monochrome is decoded",
-                        s[5]
-                    ));
-                }
-                if p != 8 && p != 12 {
-                    return Err(format!("JPEG sample precision {p} (8 or 12 expected)"));
-                }
-                frame = Some((p, h, w, (s[8] & 3) as usize));
-            }
+            0xC0 | 0xC1 => frame = Some(read_sof(s)?),
             0xC2 | 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
                 return Err(format!(
                 "JPEG process SOF{} (progressive, lossless, hierarchical or arithmetic) is not decoded here",
                 m - 0xC0
             ))
             }
-            0xC4 => {
-                let mut k = 0;
-                while k < s.len() {
-                    let tc = s[k] >> 4;
-                    let th = (s[k] & 3) as usize;
-                    let counts: [u8; 16] = s
-                        .get(k + 1..k + 17)
-                        .and_then(|c| c.try_into().ok())
-                        .ok_or("DHT truncated")?;
-                    let n: usize = counts.iter().map(|&c| c as usize).sum();
-                    let vals = s.get(k + 17..k + 17 + n).ok_or("DHT truncated")?.to_vec();
-                    let h = Huffman::new(&counts, vals)?;
-                    if tc == 0 {
-                        dc[th] = Some(h);
-                    } else {
-                        ac[th] = Some(h);
-                    }
-                    k += 17 + n;
-                }
-            }
-            0xDB => {
-                let mut k = 0;
-                while k < s.len() {
-                    let wide = s[k] >> 4 != 0;
-                    let t = (s[k] & 3) as usize;
-                    let size = if wide { 128 } else { 64 };
-                    let v = s.get(k + 1..k + 1 + size).ok_or("DQT truncated")?;
-                    for z in 0..64 {
-                        qt[t][z] = if wide {
-                            u16::from_be_bytes([v[2 * z], v[2 * z + 1]])
-                        } else {
-                            v[z] as u16
-                        };
-                    }
-                    k += 1 + size;
-                }
-            }
+            0xC4 => read_dht(s, &mut dc, &mut ac)?,
+            0xDB => read_dqt(s, &mut qt)?,
             0xDD => {
                 restart = s
                     .get(..2)
@@ -293,6 +241,70 @@ pub fn decode(data: &[u8], rows: u32, cols: u32) -> Result<Vec<u16>, String> {
         }
         i += 2 + 2 + s.len();
     }
+}
+
+/// SOF0/SOF1 frame header: (precision, height, width, quantisation table) of the one
+/// component.
+fn read_sof(s: &[u8]) -> Result<(u8, usize, usize, usize), String> {
+    if s.len() < 6 {
+        return Err("SOF truncated".into());
+    }
+    let p = s[0];
+    let h = u16::from_be_bytes([s[1], s[2]]) as usize;
+    let w = u16::from_be_bytes([s[3], s[4]]) as usize;
+    if s[5] != 1 || s.len() < 9 {
+        return Err(format!(
+            "JPEG with {} components: only monochrome is decoded",
+            s[5]
+        ));
+    }
+    if p != 8 && p != 12 {
+        return Err(format!("JPEG sample precision {p} (8 or 12 expected)"));
+    }
+    Ok((p, h, w, (s[8] & 3) as usize))
+}
+
+/// DHT segment: every Huffman table in it, into the DC or AC slot it names.
+fn read_dht(s: &[u8], dc: &mut [Option<Huffman>; 4], ac: &mut [Option<Huffman>; 4]) -> Result<(), String> {
+    let mut k = 0;
+    while k < s.len() {
+        let tc = s[k] >> 4;
+        let th = (s[k] & 3) as usize;
+        let counts: [u8; 16] = s
+            .get(k + 1..k + 17)
+            .and_then(|c| c.try_into().ok())
+            .ok_or("DHT truncated")?;
+        let n: usize = counts.iter().map(|&c| c as usize).sum();
+        let vals = s.get(k + 17..k + 17 + n).ok_or("DHT truncated")?.to_vec();
+        let h = Huffman::new(&counts, vals)?;
+        if tc == 0 {
+            dc[th] = Some(h);
+        } else {
+            ac[th] = Some(h);
+        }
+        k += 17 + n;
+    }
+    Ok(())
+}
+
+/// DQT segment: every quantisation table in it (8- or 16-bit entries, zigzag order).
+fn read_dqt(s: &[u8], qt: &mut [[u16; 64]; 4]) -> Result<(), String> {
+    let mut k = 0;
+    while k < s.len() {
+        let wide = s[k] >> 4 != 0;
+        let t = (s[k] & 3) as usize;
+        let size = if wide { 128 } else { 64 };
+        let v = s.get(k + 1..k + 1 + size).ok_or("DQT truncated")?;
+        for z in 0..64 {
+            qt[t][z] = if wide {
+                u16::from_be_bytes([v[2 * z], v[2 * z + 1]])
+            } else {
+                v[z] as u16
+            };
+        }
+        k += 1 + size;
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -194,40 +194,16 @@ fn get_int(o: &InMemDicomObject, tag: dicom_core::Tag) -> Option<i64> {
     o.get(tag).and_then(|e| e.to_int::<i64>().ok())
 }
 
-fn first_item(o: &InMemDicomObject, tag: dicom_core::Tag) -> Option<&InMemDicomObject> {
-    o.get(tag).and_then(|e| e.items()).and_then(|i| i.first())
-}
-
-/// Read a DICOM SEG. Frames are placed by their per-frame PlanePositionSequence along
-/// the shared (or per-frame) PlaneOrientationSequence, with PixelMeasuresSequence spacing;
-/// frames the SEG omits (empty slices are often left out) stay empty.
-pub(crate) fn read_seg(path: &Path, choice: Option<LabelChoice>) -> Result<LabelMask, IngestError> {
-    let err = |reason: String| IngestError::MaskRead {
+fn mask_err(path: &Path, reason: String) -> IngestError {
+    IngestError::MaskRead {
         path: path.to_path_buf(),
         reason,
-    };
-    let file = dicom_object::open_file(path).map_err(|e| err(format!("not DICOM: {e}")))?;
-    let ts = file.meta().transfer_syntax().trim_end_matches('\0').to_string();
-    let obj: &InMemDicomObject = &file;
-    let sop = get_str(obj, tags::SOP_CLASS_UID).unwrap_or_default();
-    if sop != SEG_SOP_CLASS {
-        return Err(err(format!("not a DICOM SEG (SOP class {sop:?})")));
     }
-    let rows = get_int(obj, tags::ROWS)
-        .filter(|&v| v > 0)
-        .ok_or_else(|| err("no Rows".into()))? as usize;
-    let cols = get_int(obj, tags::COLUMNS)
-        .filter(|&v| v > 0)
-        .ok_or_else(|| err("no Columns".into()))? as usize;
-    let nframes = get_int(obj, tags::NUMBER_OF_FRAMES).unwrap_or(1).max(0) as usize;
-    let bits = get_int(obj, tags::BITS_ALLOCATED).unwrap_or(1);
-    let seg_type = get_str(obj, tags::SEGMENTATION_TYPE).unwrap_or_else(|| "BINARY".into());
-    if !matches!(bits, 1 | 8) {
-        return Err(err(format!("BitsAllocated {bits} is not supported for SEG")));
-    }
-    // Segments and their labels.
-    let segments: Vec<(i64, String)> = obj
-        .get(tags::SEGMENT_SEQUENCE)
+}
+
+/// The SEG's segments: (Segment Number, Segment Label).
+fn seg_segments(obj: &InMemDicomObject) -> Vec<(i64, String)> {
+    obj.get(tags::SEGMENT_SEQUENCE)
         .and_then(|e| e.items())
         .map(|items| {
             items
@@ -240,8 +216,18 @@ pub(crate) fn read_seg(path: &Path, choice: Option<LabelChoice>) -> Result<Label
                 })
                 .collect()
         })
-        .unwrap_or_default();
-    let segment: i64 = match &choice {
+        .unwrap_or_default()
+}
+
+/// The segment number to read: the one asked for (number or label), the only one, or
+/// the one whose label says IVC.
+fn choose_segment(
+    path: &Path,
+    segments: &[(i64, String)],
+    choice: &Option<LabelChoice>,
+) -> Result<i64, IngestError> {
+    let err = |reason: String| mask_err(path, reason);
+    Ok(match choice {
         Some(LabelChoice::Value(v)) => *v as i64,
         Some(LabelChoice::Name(n)) => {
             let key = n.to_ascii_lowercase().replace([' ', '-'], "_");
@@ -268,52 +254,44 @@ pub(crate) fn read_seg(path: &Path, choice: Option<LabelChoice>) -> Result<Label
                     ))
                 })?
         }
-    };
-    let shared = first_item(obj, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE);
-    let per_frame: Vec<InMemDicomObject> = obj
-        .get(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE)
-        .and_then(|e| e.items())
-        .map(|i| i.to_vec())
-        .unwrap_or_default();
-    if per_frame.len() < nframes {
-        return Err(err(format!(
-            "PerFrameFunctionalGroupsSequence has {} items for {nframes} frames",
-            per_frame.len()
-        )));
-    }
+    })
+}
+
+/// The frames of one segment with the plane they share.
+struct SegPlanes {
+    /// Unit row and column directions.
+    row_dir: Vector3<f64>,
+    col_dir: Vector3<f64>,
+    /// Spacing along a row and along a column, mm.
+    spacing: [f64; 2],
+    /// SpacingBetweenSlices (else SliceThickness) of the first frame that has one.
+    between: Option<f64>,
+    /// (frame index, ImagePositionPatient).
+    frames: Vec<(usize, Point3<f64>)>,
+}
+
+/// The frames of `segment` with their positions; every frame must have a position, an
+/// orientation (the same for all) and a pixel spacing, from its own functional groups or
+/// the shared ones.
+fn segment_planes(
+    path: &Path,
+    per_frame: &[InMemDicomObject],
+    shared: Option<&InMemDicomObject>,
+    segment: i64,
+) -> Result<SegPlanes, IngestError> {
+    let err = |reason: String| mask_err(path, reason);
     // A functional group from the frame's own item, else the shared one.
     let group = |f: &InMemDicomObject, seq: dicom_core::Tag| -> Option<InMemDicomObject> {
         first_item(f, seq)
             .or_else(|| shared.and_then(|s| first_item(s, seq)))
             .cloned()
     };
-    let pixels = obj
-        .get(tags::PIXEL_DATA)
-        .ok_or_else(|| err("no PixelData".into()))?;
-    if pixels.value().fragments().is_some() || ts.starts_with("1.2.840.10008.1.2.5") {
-        return Err(err(format!(
-            "encapsulated SEG pixel data (transfer syntax {ts}) is not supported"
-        )));
-    }
-    let bytes = pixels.to_bytes().map_err(|e| err(format!("PixelData: {e}")))?;
-    let frame_px = rows * cols;
-    let need_bits = nframes * frame_px * bits as usize;
-    if bytes.len() * 8 < need_bits {
-        return Err(err(format!(
-            "PixelData has {} bytes, {nframes} frames of {rows}×{cols} need {}",
-            bytes.len(),
-            need_bits.div_ceil(8)
-        )));
-    }
-    let max_frac = get_int(obj, tags::MAXIMUM_FRACTIONAL_VALUE).unwrap_or(255).max(1) as f64;
-
-    // Frames of the chosen segment with their positions.
     let mut row_dir: Option<Vector3<f64>> = None;
     let mut col_dir: Option<Vector3<f64>> = None;
     let mut spacing: Option<[f64; 2]> = None;
     let mut between: Option<f64> = None;
     let mut frames: Vec<(usize, Point3<f64>)> = Vec::new();
-    for (f, item) in per_frame.iter().take(nframes).enumerate() {
+    for (f, item) in per_frame.iter().enumerate() {
         let seg_no = group(item, tags::SEGMENT_IDENTIFICATION_SEQUENCE)
             .and_then(|g| get_int(&g, tags::REFERENCED_SEGMENT_NUMBER))
             .unwrap_or(1);
@@ -372,43 +350,130 @@ pub(crate) fn read_seg(path: &Path, choice: Option<LabelChoice>) -> Result<Label
         }
         frames.push((f, Point3::new(pos[0], pos[1], pos[2])));
     }
-    let (Some(r), Some(c), Some([di, dj])) = (row_dir, col_dir, spacing) else {
+    let (Some(row_dir), Some(col_dir), Some(spacing)) = (row_dir, col_dir, spacing) else {
         return Err(err(format!("no frame of segment {segment}")));
     };
-    let normal = r.cross(&c);
-    frames.sort_by(|a, b| a.1.coords.dot(&normal).total_cmp(&b.1.coords.dot(&normal)));
-    let d0 = frames[0].1.coords.dot(&normal);
-    // Slice step: SpacingBetweenSlices, else the smallest gap between distinct frames.
-    let gaps: Vec<f64> = frames
-        .windows(2)
-        .map(|w| w[1].1.coords.dot(&normal) - w[0].1.coords.dot(&normal))
-        .filter(|g| *g > 1e-3)
-        .collect();
-    let dk = between
-        .or_else(|| gaps.iter().copied().reduce(f64::min))
-        .unwrap_or(1.0);
-    let ks: Vec<usize> = frames
-        .iter()
-        .map(|(_, p)| ((p.coords.dot(&normal) - d0) / dk).round().max(0.0) as usize)
-        .collect();
-    let nk = ks.iter().copied().max().unwrap_or(0) + 1;
-    if nk > 4096 {
+    Ok(SegPlanes {
+        row_dir,
+        col_dir,
+        spacing,
+        between,
+        frames,
+    })
+}
+
+impl SegPlanes {
+    /// Sorts the frames along the normal and places them on an even grid: its geometry
+    /// (slice step from the frame positions, so a sheared stack stays exact), each
+    /// frame's slice index, and the slice count.
+    fn grid(&mut self, path: &Path) -> Result<(Geometry, Vec<usize>, usize), IngestError> {
+        let err = |reason: String| mask_err(path, reason);
+        let (r, c, [di, dj]) = (self.row_dir, self.col_dir, self.spacing);
+        let normal = r.cross(&c);
+        let between = self.between;
+        let frames = &mut self.frames;
+        frames.sort_by(|a, b| a.1.coords.dot(&normal).total_cmp(&b.1.coords.dot(&normal)));
+        let d0 = frames[0].1.coords.dot(&normal);
+        // Slice step: SpacingBetweenSlices, else the smallest gap between distinct frames.
+        let gaps: Vec<f64> = frames
+            .windows(2)
+            .map(|w| w[1].1.coords.dot(&normal) - w[0].1.coords.dot(&normal))
+            .filter(|g| *g > 1e-3)
+            .collect();
+        let dk = between
+            .or_else(|| gaps.iter().copied().reduce(f64::min))
+            .unwrap_or(1.0);
+        let ks: Vec<usize> = frames
+            .iter()
+            .map(|(_, p)| ((p.coords.dot(&normal) - d0) / dk).round().max(0.0) as usize)
+            .collect();
+        let nk = ks.iter().copied().max().unwrap_or(0) + 1;
+        if nk > 4096 {
+            return Err(err(format!(
+                "frames span {nk} slices of {dk} mm: inconsistent positions"
+            )));
+        }
+        // Slice step vector from the frame positions (keeps a sheared stack exact).
+        let first = frames[0].1;
+        let (klast, plast) = (ks[ks.len() - 1], frames[frames.len() - 1].1);
+        let step = if klast > 0 {
+            (plast - first) / klast as f64
+        } else {
+            normal * dk
+        };
+        let geometry = Geometry::from_columns(r * di, c * dj, step, first)
+            .ok_or_else(|| err("degenerate frame geometry".into()))?;
+        Ok((geometry, ks, nk))
+    }
+}
+
+fn first_item(o: &InMemDicomObject, tag: dicom_core::Tag) -> Option<&InMemDicomObject> {
+    o.get(tag).and_then(|e| e.items()).and_then(|i| i.first())
+}
+
+/// Read a DICOM SEG. Frames are placed by their per-frame PlanePositionSequence along
+/// the shared (or per-frame) PlaneOrientationSequence, with PixelMeasuresSequence spacing;
+/// frames the SEG omits (empty slices are often left out) stay empty.
+pub(crate) fn read_seg(path: &Path, choice: Option<LabelChoice>) -> Result<LabelMask, IngestError> {
+    let err = |reason: String| mask_err(path, reason);
+    let file = dicom_object::open_file(path).map_err(|e| err(format!("not DICOM: {e}")))?;
+    let ts = file.meta().transfer_syntax().trim_end_matches('\0').to_string();
+    let obj: &InMemDicomObject = &file;
+    let sop = get_str(obj, tags::SOP_CLASS_UID).unwrap_or_default();
+    if sop != SEG_SOP_CLASS {
+        return Err(err(format!("not a DICOM SEG (SOP class {sop:?})")));
+    }
+    let rows = get_int(obj, tags::ROWS)
+        .filter(|&v| v > 0)
+        .ok_or_else(|| err("no Rows".into()))? as usize;
+    let cols = get_int(obj, tags::COLUMNS)
+        .filter(|&v| v > 0)
+        .ok_or_else(|| err("no Columns".into()))? as usize;
+    let nframes = get_int(obj, tags::NUMBER_OF_FRAMES).unwrap_or(1).max(0) as usize;
+    let bits = get_int(obj, tags::BITS_ALLOCATED).unwrap_or(1);
+    let seg_type = get_str(obj, tags::SEGMENTATION_TYPE).unwrap_or_else(|| "BINARY".into());
+    if !matches!(bits, 1 | 8) {
+        return Err(err(format!("BitsAllocated {bits} is not supported for SEG")));
+    }
+    let segments = seg_segments(obj);
+    let segment = choose_segment(path, &segments, &choice)?;
+    let shared = first_item(obj, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE);
+    let per_frame: Vec<InMemDicomObject> = obj
+        .get(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE)
+        .and_then(|e| e.items())
+        .map(|i| i.to_vec())
+        .unwrap_or_default();
+    if per_frame.len() < nframes {
         return Err(err(format!(
-            "frames span {nk} slices of {dk} mm: inconsistent positions"
+            "PerFrameFunctionalGroupsSequence has {} items for {nframes} frames",
+            per_frame.len()
         )));
     }
-    // Slice step vector from the frame positions (keeps a sheared stack exact).
-    let first = frames[0].1;
-    let (klast, plast) = (ks[ks.len() - 1], frames[frames.len() - 1].1);
-    let step = if klast > 0 {
-        (plast - first) / klast as f64
-    } else {
-        normal * dk
-    };
-    let geometry = Geometry::from_columns(r * di, c * dj, step, first)
-        .ok_or_else(|| err("degenerate frame geometry".into()))?;
+    let pixels = obj
+        .get(tags::PIXEL_DATA)
+        .ok_or_else(|| err("no PixelData".into()))?;
+    if pixels.value().fragments().is_some() || ts.starts_with("1.2.840.10008.1.2.5") {
+        return Err(err(format!(
+            "encapsulated SEG pixel data (transfer syntax {ts}) is not supported"
+        )));
+    }
+    let bytes = pixels.to_bytes().map_err(|e| err(format!("PixelData: {e}")))?;
+    let frame_px = rows * cols;
+    let need_bits = nframes * frame_px * bits as usize;
+    if bytes.len() * 8 < need_bits {
+        return Err(err(format!(
+            "PixelData has {} bytes, {nframes} frames of {rows}×{cols} need {}",
+            bytes.len(),
+            need_bits.div_ceil(8)
+        )));
+    }
+    let max_frac = get_int(obj, tags::MAXIMUM_FRACTIONAL_VALUE).unwrap_or(255).max(1) as f64;
+
+    let mut planes = segment_planes(path, &per_frame[..nframes], shared, segment)?;
+    let (geometry, ks, nk) = planes.grid(path)?;
     let mut data = Array3::from_elem((nk, rows, cols), false);
-    for ((f, _), &k) in frames.iter().zip(&ks) {
+    let fractional = seg_type.eq_ignore_ascii_case("FRACTIONAL");
+    for ((f, _), &k) in planes.frames.iter().zip(&ks) {
         for j in 0..rows {
             for i in 0..cols {
                 let px = f * frame_px + j * cols + i;
@@ -416,7 +481,7 @@ pub(crate) fn read_seg(path: &Path, choice: Option<LabelChoice>) -> Result<Label
                     (bytes[px / 8] >> (px % 8)) & 1 == 1
                 } else {
                     let v = bytes[px] as f64;
-                    if seg_type.eq_ignore_ascii_case("FRACTIONAL") {
+                    if fractional {
                         v / max_frac >= 0.5
                     } else {
                         v > 0.0

@@ -84,11 +84,7 @@ pub fn plan(files: &[ParsedFile], g: &Group, max_voxels: u64) -> Result<StackPla
     let dj = col_dir * ps[0];
 
     if nf == 1 {
-        let (dk, why) = match (h0.spacing_between_slices, h0.slice_thickness) {
-            (Some(s), _) if s > 0.0 => (s, format!("SpacingBetweenSlices {s} mm")),
-            (_, Some(t)) if t > 0.0 => (t, format!("SliceThickness {t} mm")),
-            _ => (1.0, "unknown: 1 mm placeholder".to_string()),
-        };
+        let (dk, why) = single_slice_spacing(h0);
         problems.push(format!("single slice: slice spacing {why}"));
         let geometry =
             Geometry::from_columns(di, dj, n * dk, Point3::from(origin)).ok_or("degenerate geometry")?;
@@ -113,31 +109,8 @@ pub fn plan(files: &[ParsedFile], g: &Group, max_voxels: u64) -> Result<StackPla
     let tol = (0.05 * nominal).clamp(0.02, 0.2);
     let span = positions[nf - 1] - positions[0];
     let slice_line = ipp(nf - 1) - origin;
-    let dir = slice_line / slice_line.norm();
-    let cos = dir.dot(&n);
-    if cos < 0.2 {
-        return Err(format!(
-            "slice positions run almost parallel to the image plane (cos {cos:.3}); not a stack"
-        ));
-    }
-    let tilt_deg = cos.clamp(-1.0, 1.0).acos().to_degrees();
-    if tilt_deg > 0.01 {
-        problems.push(format!(
-            "gantry tilt / sheared stack {tilt_deg:.2}°: sheared affine kept (no resampling)"
-        ));
-    }
-    // Positions off the line from the first to the last slice (in-plane jumps).
-    let off_line = (0..nf)
-        .map(|i| {
-            let p = ipp(i) - origin;
-            (p - dir * p.dot(&dir)).norm()
-        })
-        .fold(0.0, f64::max);
-    if off_line > tol.max(0.1) {
-        problems.push(format!(
-            "slice positions are not collinear (up to {off_line:.2} mm off the stack axis)"
-        ));
-    }
+    let offsets: Vec<Vector3<f64>> = (0..nf).map(|i| ipp(i) - origin).collect();
+    let (dir, cos, tilt_deg) = stack_axis(slice_line, &n, &offsets, tol, &mut problems)?;
     let uniform = gaps.iter().all(|&d| (d - nominal).abs() <= tol);
     if uniform {
         let dk = slice_line / (nf - 1) as f64;
@@ -155,10 +128,81 @@ pub fn plan(files: &[ParsedFile], g: &Group, max_voxels: u64) -> Result<StackPla
         });
     }
     // Uneven spacing or missing slices: resample onto an even grid at the median gap.
-    let multiples: Vec<f64> = gaps.iter().map(|&d| d / nominal).collect();
-    let missing: Option<usize> = multiples
+    let out_slices = (span / nominal).round() as usize + 1;
+    if out_slices > 4 * nf + 16 {
+        return Err(format!(
+            "slice spacing too irregular to resample (median gap {nominal:.3} mm over a span of {span:.1} mm)"
+        ));
+    }
+    check_size(rows, cols, out_slices as u64, max_voxels)?;
+    problems.push(uneven_spacing_problem(&gaps, nominal, tol));
+    let step_len = nominal / cos;
+    let dk = dir * step_len;
+    let map = interpolation_map(&positions, nominal, out_slices);
+    let geometry = Geometry::from_columns(di, dj, dk, Point3::from(origin)).ok_or("degenerate geometry")?;
+    Ok(StackPlan {
+        frames,
+        positions_mm: positions,
+        geometry,
+        out_slices,
+        source: SliceSource::Interpolated(map),
+        problems,
+        tilt_deg,
+    })
+}
+
+/// Slice spacing of a lone slice, from the header, and where it came from.
+fn single_slice_spacing(h0: &crate::header::FileHeader) -> (f64, String) {
+    match (h0.spacing_between_slices, h0.slice_thickness) {
+        (Some(s), _) if s > 0.0 => (s, format!("SpacingBetweenSlices {s} mm")),
+        (_, Some(t)) if t > 0.0 => (t, format!("SliceThickness {t} mm")),
+        _ => (1.0, "unknown: 1 mm placeholder".to_string()),
+    }
+}
+
+/// Direction of the stack (first to last slice), its cosine with the slice normal and the
+/// tilt it implies; a tilt or slices off that line are reported as problems. `offsets`:
+/// each slice's position minus the first's.
+fn stack_axis(
+    slice_line: Vector3<f64>,
+    n: &Vector3<f64>,
+    offsets: &[Vector3<f64>],
+    tol: f64,
+    problems: &mut Vec<String>,
+) -> Result<(Vector3<f64>, f64, f64), String> {
+    let dir = slice_line / slice_line.norm();
+    let cos = dir.dot(n);
+    if cos < 0.2 {
+        return Err(format!(
+            "slice positions run almost parallel to the image plane (cos {cos:.3}); not a stack"
+        ));
+    }
+    let tilt_deg = cos.clamp(-1.0, 1.0).acos().to_degrees();
+    if tilt_deg > 0.01 {
+        problems.push(format!(
+            "gantry tilt / sheared stack {tilt_deg:.2}°: sheared affine kept (no resampling)"
+        ));
+    }
+    // Positions off the line from the first to the last slice (in-plane jumps).
+    let off_line = offsets
         .iter()
-        .map(|&m| {
+        .map(|p| (p - dir * p.dot(&dir)).norm())
+        .fold(0.0, f64::max);
+    if off_line > tol.max(0.1) {
+        problems.push(format!(
+            "slice positions are not collinear (up to {off_line:.2} mm off the stack axis)"
+        ));
+    }
+    Ok((dir, cos, tilt_deg))
+}
+
+/// The problem line of a resampled stack: missing slices when every gap is a whole
+/// multiple of the nominal spacing, uneven spacing otherwise.
+fn uneven_spacing_problem(gaps: &[f64], nominal: f64, tol: f64) -> String {
+    let missing: Option<usize> = gaps
+        .iter()
+        .map(|&d| d / nominal)
+        .map(|m| {
             let r = m.round();
             if r >= 1.0 && (m - r).abs() * nominal <= tol {
                 Some(r as usize - 1)
@@ -167,28 +211,25 @@ pub fn plan(files: &[ParsedFile], g: &Group, max_voxels: u64) -> Result<StackPla
             }
         })
         .sum();
-    let out_slices = (span / nominal).round() as usize + 1;
-    if out_slices > 4 * nf + 16 {
-        return Err(format!(
-            "slice spacing too irregular to resample (median gap {nominal:.3} mm over a span of {span:.1} mm)"
-        ));
-    }
-    check_size(rows, cols, out_slices as u64, max_voxels)?;
     let (gmin, gmax) = gaps.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, &d| {
         (a.0.min(d), a.1.max(d))
     });
     match missing {
-        Some(m) if m > 0 => problems.push(format!(
+        Some(m) if m > 0 => format!(
             "{m} missing slice(s) (gaps up to {gmax:.2} mm for a spacing of {nominal:.3} mm): \
              resampled to an even grid, missing slices interpolated linearly between neighbours"
-        )),
-        _ => problems.push(format!(
+        ),
+        _ => format!(
             "uneven slice spacing ({gmin:.3}–{gmax:.3} mm): resampled to an even grid of {nominal:.3} mm \
              by linear interpolation along the stack axis"
-        )),
+        ),
     }
-    let step_len = nominal / cos;
-    let dk = dir * step_len;
+}
+
+/// For each slice of the even grid (`nominal` apart from the first position), the two
+/// source slices around it and the weight of the upper one.
+fn interpolation_map(positions: &[f64], nominal: f64, out_slices: usize) -> Vec<(usize, usize, f32)> {
+    let nf = positions.len();
     let mut map = Vec::with_capacity(out_slices);
     let mut lo = 0usize;
     for k in 0..out_slices {
@@ -204,16 +245,7 @@ pub fn plan(files: &[ParsedFile], g: &Group, max_voxels: u64) -> Result<StackPla
         };
         map.push((lo, hi, w as f32));
     }
-    let geometry = Geometry::from_columns(di, dj, dk, Point3::from(origin)).ok_or("degenerate geometry")?;
-    Ok(StackPlan {
-        frames,
-        positions_mm: positions,
-        geometry,
-        out_slices,
-        source: SliceSource::Interpolated(map),
-        problems,
-        tilt_deg,
-    })
+    map
 }
 
 fn check_size(rows: u64, cols: u64, slices: u64, max_voxels: u64) -> Result<(), String> {

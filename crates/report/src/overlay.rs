@@ -70,7 +70,9 @@ impl Window {
     }
 }
 
+/// Outline colour of the IVC (cyan).
 pub const IVC_COLOUR: Rgb<u8> = Rgb([0, 200, 255]);
+/// Outline colour of the mass (orange-red).
 pub const MASS_COLOUR: Rgb<u8> = Rgb([255, 80, 40]);
 
 /// Render one view through `centre`. At most `max_px` pixels on a side.
