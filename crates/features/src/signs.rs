@@ -681,20 +681,10 @@ fn extrinsic_compression_measured(c: &Context) -> Sign {
         );
     }
     let own = uninvolved_reference(ivc, Some(contact));
-    let flat = |s: &Section| s.flattening_ratio <= t.flattening_ratio_max;
-    let flat_ap = |s: &Section| {
-        s.ap_diameter_mm.is_finite() && s.ap_diameter_mm > 0.0 && s.ap_diameter_mm < t.flat_ap_diameter_mm
-    };
-    let narrowed = |s: &Section| own.is_some_and(|(m, _, _)| s.equivalent_diameter_mm < t.narrowed_ratio * m);
-    let abnormal = |s: &Section| flat(s) || flat_ap(s) || narrowed(s);
-    let widened_at = |s: &Section| {
-        s.equivalent_diameter_mm >= t.dilated_equivalent_diameter_mm
-            || own.is_some_and(|(m, sd, _)| {
-                s.equivalent_diameter_mm > (m + t.own_ivc_sd_factor * sd).max(m * t.own_ivc_min_ratio)
-            })
-    };
+    let calibre = Calibre { t, own };
+    let abnormal = |s: &Section| calibre.abnormal(s);
     // An IVC widened at the contact is expanded from inside, not compressed.
-    let widened = at.iter().any(|&i| widened_at(secs[i]));
+    let widened = at.iter().any(|&i| calibre.widened(secs[i]));
     let flattest = at
         .iter()
         .map(|&i| secs[i])
@@ -742,13 +732,7 @@ fn extrinsic_compression_measured(c: &Context) -> Sign {
     // The compressed stretch: the abnormal sections at the contact, extended along the
     // IVC while the sections stay abnormal (the measured contact may be shorter than the
     // flattening it causes).
-    let (mut lo, mut hi) = (first, last);
-    while lo > 0 && abnormal(secs[lo - 1]) {
-        lo -= 1;
-    }
-    while hi + 1 < secs.len() && abnormal(secs[hi + 1]) {
-        hi += 1;
-    }
+    let (lo, hi) = compressed_stretch(&secs, first, last, abnormal);
     let (z_lo, z_hi) = (secs[lo].z_mm, secs[hi].z_mm);
     let ctx = t.compression_context_mm;
     let stretch_note = format!("the IVC is flattened/narrowed from z {z_lo:.1} to {z_hi:.1} mm");
@@ -764,49 +748,17 @@ fn extrinsic_compression_measured(c: &Context) -> Sign {
             ),
         );
     }
-    let normal = |s: &Section| !abnormal(s) && !widened_at(s);
-    let above: Vec<&Section> = secs[hi + 1..]
-        .iter()
-        .copied()
-        .filter(|s| s.z_mm <= z_hi + ctx)
-        .collect();
-    let below: Vec<&Section> = secs[..lo]
-        .iter()
-        .copied()
-        .filter(|s| s.z_mm >= z_lo - ctx)
-        .collect();
-    let normal_above = !above.is_empty() && above.iter().filter(|s| normal(s)).count() * 2 > above.len();
-    let normal_below = !below.is_empty() && below.iter().filter(|s| normal(s)).count() * 2 > below.len();
-    let word = |b: bool| if b { "normal" } else { "not normal" };
-    let (context_ok, context_note) = match (above.is_empty(), below.is_empty()) {
-        (true, true) => {
-            return indeterminate(
-                id,
-                unit,
-                thr,
-                format!("{stretch_note} but no IVC was measured above or below it to show normal calibre"),
-            )
-        }
-        (true, false) => (
-            normal_below,
-            format!("IVC below {}; none measured above", word(normal_below)),
-        ),
-        (false, true) => (
-            normal_above,
-            format!("IVC above {}; none measured below", word(normal_above)),
-        ),
-        (false, false) => (
-            normal_above && normal_below,
-            format!(
-                "IVC {} above and {} below",
-                word(normal_above),
-                word(normal_below)
-            ),
-        ),
+    let Some((context_ok, context_note)) = calibre_around(&secs, lo, hi, ctx, &calibre) else {
+        return indeterminate(
+            id,
+            unit,
+            thr,
+            format!("{stretch_note} but no IVC was measured above or below it to show normal calibre"),
+        );
     };
     let how = format!(
         "{at_note}; {stretch_note}{}; {context_note} (within {ctx:.0} mm)",
-        if abnormal_at.iter().any(|&i| flat_ap(secs[i])) {
+        if abnormal_at.iter().any(|&i| calibre.flat_ap(secs[i])) {
             format!(", AP < {:.0} mm", t.flat_ap_diameter_mm)
         } else {
             String::new()
@@ -825,6 +777,109 @@ fn extrinsic_compression_measured(c: &Context) -> Sign {
         unit,
         expl,
     )
+}
+
+/// How an IVC section compares with the cut-offs and with the patient's own uninvolved IVC
+/// (`own`: mean, SD and count of its equivalent diameters away from the mass).
+struct Calibre<'a> {
+    t: &'a Thresholds,
+    own: Option<(f64, f64, usize)>,
+}
+
+impl Calibre<'_> {
+    fn flat(&self, s: &Section) -> bool {
+        s.flattening_ratio <= self.t.flattening_ratio_max
+    }
+
+    fn flat_ap(&self, s: &Section) -> bool {
+        s.ap_diameter_mm.is_finite()
+            && s.ap_diameter_mm > 0.0
+            && s.ap_diameter_mm < self.t.flat_ap_diameter_mm
+    }
+
+    fn narrowed(&self, s: &Section) -> bool {
+        self.own
+            .is_some_and(|(m, _, _)| s.equivalent_diameter_mm < self.t.narrowed_ratio * m)
+    }
+
+    /// Flattened, flat in AP, or narrowed against the patient's own IVC.
+    fn abnormal(&self, s: &Section) -> bool {
+        self.flat(s) || self.flat_ap(s) || self.narrowed(s)
+    }
+
+    /// Dilated, or wider than the patient's own IVC allows.
+    fn widened(&self, s: &Section) -> bool {
+        let t = self.t;
+        s.equivalent_diameter_mm >= t.dilated_equivalent_diameter_mm
+            || self.own.is_some_and(|(m, sd, _)| {
+                s.equivalent_diameter_mm > (m + t.own_ivc_sd_factor * sd).max(m * t.own_ivc_min_ratio)
+            })
+    }
+}
+
+/// The compressed stretch: the abnormal sections `first..=last` at the contact, extended
+/// along the IVC while the sections stay abnormal (the measured contact may be shorter
+/// than the flattening it causes).
+fn compressed_stretch(
+    secs: &[&Section],
+    first: usize,
+    last: usize,
+    abnormal: impl Fn(&Section) -> bool,
+) -> (usize, usize) {
+    let (mut lo, mut hi) = (first, last);
+    while lo > 0 && abnormal(secs[lo - 1]) {
+        lo -= 1;
+    }
+    while hi + 1 < secs.len() && abnormal(secs[hi + 1]) {
+        hi += 1;
+    }
+    (lo, hi)
+}
+
+/// Is the IVC calibre normal within `ctx` mm above and below the stretch `lo..=hi` (most
+/// sections neither abnormal nor widened), with the note that says so; `None` when no
+/// section was measured on either side.
+fn calibre_around(
+    secs: &[&Section],
+    lo: usize,
+    hi: usize,
+    ctx: f64,
+    calibre: &Calibre,
+) -> Option<(bool, String)> {
+    let (z_lo, z_hi) = (secs[lo].z_mm, secs[hi].z_mm);
+    let normal = |s: &Section| !calibre.abnormal(s) && !calibre.widened(s);
+    let above: Vec<&Section> = secs[hi + 1..]
+        .iter()
+        .copied()
+        .filter(|s| s.z_mm <= z_hi + ctx)
+        .collect();
+    let below: Vec<&Section> = secs[..lo]
+        .iter()
+        .copied()
+        .filter(|s| s.z_mm >= z_lo - ctx)
+        .collect();
+    let normal_above = !above.is_empty() && above.iter().filter(|s| normal(s)).count() * 2 > above.len();
+    let normal_below = !below.is_empty() && below.iter().filter(|s| normal(s)).count() * 2 > below.len();
+    let word = |b: bool| if b { "normal" } else { "not normal" };
+    match (above.is_empty(), below.is_empty()) {
+        (true, true) => None,
+        (true, false) => Some((
+            normal_below,
+            format!("IVC below {}; none measured above", word(normal_below)),
+        )),
+        (false, true) => Some((
+            normal_above,
+            format!("IVC above {}; none measured below", word(normal_above)),
+        )),
+        (false, false) => Some((
+            normal_above && normal_below,
+            format!(
+                "IVC {} above and {} below",
+                word(normal_above),
+                word(normal_below)
+            ),
+        )),
+    }
 }
 
 /// A mass sign when no mass was found: absent (there is no mass to carry it), said plainly.

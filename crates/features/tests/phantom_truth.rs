@@ -6,15 +6,7 @@
 use cavascope_features::{evaluate, Thresholds};
 use cavascope_measurements::*;
 use cavascope_phantom::{generate, CaseName, PhantomOptions, PhantomStudy};
-
-fn seg(s: &str) -> Option<IvcSegment> {
-    match s {
-        "upper" => Some(IvcSegment::Upper),
-        "middle" => Some(IvcSegment::Middle),
-        "lower" => Some(IvcSegment::Lower),
-        _ => None,
-    }
-}
+use cavascope_testkit::truth::{ivc_segment, truth_ivc, truth_landmarks};
 
 /// z-range where the mass label touches the IVC label (6-neighbourhood, in-plane and across slices).
 fn contact_range(st: &PhantomStudy) -> Option<[f64; 2]> {
@@ -71,42 +63,19 @@ fn measurements(st: &PhantomStudy) -> Measurements {
         })
         .collect();
     let mask = st.labels.ivc.clone();
-    let profile: Vec<Section> = t
-        .ivc
-        .profile
-        .iter()
-        .map(|p| Section {
-            s_mm: p.s_mm,
-            z_mm: p.z_mm,
-            center_mm: p.center_mm,
-            tangent: p.tangent,
-            area_mm2: p.area_mm2,
-            equivalent_diameter_mm: p.equivalent_diameter_mm,
-            min_diameter_mm: p.min_diameter_mm,
-            max_diameter_mm: p.max_diameter_mm,
-            ap_diameter_mm: p.ap_diameter_mm,
-            transverse_diameter_mm: p.transverse_diameter_mm,
-            flattening_ratio: p.flattening_ratio,
-            lumen_visible: Some(p.lumen_visible),
-            segment: seg(&p.segment),
-        })
-        .collect();
     let ivc = IvcModel {
         source: Source::Seed,
-        reference_series: String::new(),
-        length_mm: t.ivc.length_mm,
         max_equivalent_diameter_mm: Some(t.ivc.max_equivalent_diameter_mm),
         min_equivalent_diameter_mm: Some(t.ivc.min_equivalent_diameter_mm),
         min_flattening_ratio: Some(t.ivc.min_flattening_ratio),
         centreline: vec![],
-        profile,
         lumen: LumenSummary {
             visible_fraction: Some(t.ivc.lumen.visible_fraction),
             longest_imperceptible_mm: Some(t.ivc.lumen.longest_imperceptible_mm),
             imperceptible_ranges_z_mm: t.ivc.lumen.imperceptible_ranges_z_mm.clone(),
             reference: None,
         },
-        mask: mask.clone(),
+        ..truth_ivc(st)
     };
     let is_mr = t.modality == "MR";
     let mass = t.mass.as_ref().map(|m| {
@@ -145,7 +114,7 @@ fn measurements(st: &PhantomStudy) -> Measurements {
             volume_ml: m.volume_ml,
             max_diameter_mm: m.max_diameter_mm,
             centroid_mm: m.centroid_mm,
-            ivc_segment: seg(&m.ivc_segment),
+            ivc_segment: ivc_segment(&m.ivc_segment),
             contact_arc_deg: Some(m.contact_arc_deg),
             contact_z_range_mm: if m.ivc_contact { contact_range(st) } else { None },
             // The truth says whether a plug lies in the lumen, not its volume: the mass's
@@ -174,10 +143,7 @@ fn measurements(st: &PhantomStudy) -> Measurements {
     });
     Measurements {
         phases,
-        landmarks: Landmarks {
-            hepatic_vein_confluence_z_mm: Some(t.landmarks.hepatic_vein_confluence_z_mm),
-            renal_vein_inflow_z_mm: Some(t.landmarks.renal_vein_inflow_z_mm),
-        },
+        landmarks: truth_landmarks(st),
         ivc: Some(ivc),
         mass,
         collaterals: Some(Collaterals {

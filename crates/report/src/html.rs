@@ -59,6 +59,21 @@ figcaption{font-size:12px;color:#555} .bar{background:#4a7bd0;height:12px} .mute
 /// The page.
 pub fn render(r: &Report, pics: &Pictures) -> String {
     let mut h = String::new();
+    head(&mut h, r);
+    summary(&mut h, r);
+    series_table(&mut h, r);
+    views(&mut h, pics);
+    ivc_section(&mut h, r, pics);
+    mass_section(&mut h, r, pics);
+    signs_table(&mut h, r);
+    differential_table(&mut h, r);
+    warnings_section(&mut h, r);
+    h.push_str("</body></html>\n");
+    h
+}
+
+/// Doctype, title, tool line and the research-aid notice (and the error, if any).
+fn head(h: &mut String, r: &Report) {
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
     h.push_str(&format!(
@@ -79,8 +94,10 @@ pub fn render(r: &Report, pics: &Pictures) -> String {
             esc(e)
         ));
     }
+}
 
-    // Summary.
+/// The leading diagnosis and the signs present.
+fn summary(h: &mut String, r: &Report) {
     if let Some(top) = r.differential.first() {
         h.push_str(&format!(
             "<p><b>Leading diagnosis in the model:</b> {} (score {:.2}). Signs present: {}.</p>",
@@ -101,8 +118,10 @@ pub fn render(r: &Report, pics: &Pictures) -> String {
             }
         ));
     }
+}
 
-    // Series.
+/// Files read and every series with its role.
+fn series_table(h: &mut String, r: &Report) {
     h.push_str("<h2>Study and series</h2>");
     h.push_str(&format!(
         "<p class=\"muted\">{} files scanned, {} used, {} skipped.</p>",
@@ -126,8 +145,10 @@ pub fn render(r: &Report, pics: &Pictures) -> String {
         ));
     }
     h.push_str("</table>");
+}
 
-    // Views.
+/// The overlay pictures.
+fn views(h: &mut String, pics: &Pictures) {
     if !pics.overlays.is_empty() {
         h.push_str("<h2>Views</h2><p class=\"muted\">Soft-tissue window. <span style=\"color:#00c8ff\">■</span> IVC outline, <span style=\"color:#ff5028\">■</span> mass outline. Patient left on image right; head up on coronal and sagittal; anterior on the left of the sagittal view.</p><div class=\"views\">");
         for (name, png) in &pics.overlays {
@@ -139,8 +160,10 @@ pub fn render(r: &Report, pics: &Pictures) -> String {
         }
         h.push_str("</div>");
     }
+}
 
-    // IVC.
+/// The IVC measures and the calibre chart.
+fn ivc_section(h: &mut String, r: &Report, pics: &Pictures) {
     h.push_str("<h2>IVC</h2>");
     match &r.ivc {
         Some(ivc) => {
@@ -193,8 +216,10 @@ pub fn render(r: &Report, pics: &Pictures) -> String {
         h.push_str(&inline_svg(svg));
         h.push_str("</div><p class=\"muted\">Grey: stretches with no opacified lumen. Green band: normal minimum diameter for the level (flat-cava AP to 95th percentile).</p>");
     }
+}
 
-    // Mass.
+/// The mass measures, enhancement table and chart, and the collaterals line.
+fn mass_section(h: &mut String, r: &Report, pics: &Pictures) {
     h.push_str("<h2>Mass</h2>");
     match &r.mass {
         Some(m) => {
@@ -285,8 +310,10 @@ pub fn render(r: &Report, pics: &Pictures) -> String {
             c.count.map(|n| n.to_string()).unwrap_or_else(|| "—".into())
         ));
     }
+}
 
-    // Signs.
+/// Every sign with its value, cut-off and source.
+fn signs_table(h: &mut String, r: &Report) {
     h.push_str("<h2>Signs</h2><table><tr><th>Sign</th><th>State</th><th>Value</th><th>Threshold</th><th>Explanation</th><th>Source</th></tr>");
     for s in &r.signs {
         let unit = esc(s.unit.as_deref().unwrap_or(""));
@@ -301,8 +328,10 @@ pub fn render(r: &Report, pics: &Pictures) -> String {
         ));
     }
     h.push_str("</table>");
+}
 
-    // Differential.
+/// The differential with what moved each score.
+fn differential_table(h: &mut String, r: &Report) {
     h.push_str("<h2>Differential (transparent model)</h2><p class=\"muted\">Naive Bayes over the signs with published or default likelihoods (docs/signs.md). Signs are correlated, so the scores are over-confident: read them as a ranking with reasons. Research aid only: biopsy decides.</p>");
     h.push_str("<table><tr><th>Diagnosis</th><th>Score</th><th style=\"width:160px\"></th><th>What moved it</th></tr>");
     for d in &r.differential {
@@ -315,8 +344,10 @@ pub fn render(r: &Report, pics: &Pictures) -> String {
         ));
     }
     h.push_str("</table>");
+}
 
-    // Warnings and skipped files.
+/// Warnings, skipped files and the closing notice.
+fn warnings_section(h: &mut String, r: &Report) {
     h.push_str("<h2>Warnings</h2>");
     if r.warnings.is_empty() {
         h.push_str("<p>None.</p>");
@@ -345,6 +376,4 @@ pub fn render(r: &Report, pics: &Pictures) -> String {
         }
     }
     h.push_str("<div class=\"aid\">This report is a research aid. It does not replace a radiologist's reading, and the diagnosis of a mass rests on histology: biopsy decides.</div>");
-    h.push_str("</body></html>\n");
-    h
 }

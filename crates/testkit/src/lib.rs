@@ -19,6 +19,9 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "truth")]
+pub mod truth;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 

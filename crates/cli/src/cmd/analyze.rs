@@ -257,33 +257,11 @@ pub fn analyze_parsed(
     let had: Vec<bool> = study.series.iter().map(|s| s.volume.is_some()).collect();
     let volumes: Vec<Volume> = study.series.iter_mut().filter_map(|s| s.volume.take()).collect();
     if volumes.is_empty() {
-        let reason = format!(
-            "no image volume could be formed ({} files scanned, {} skipped, {} series)",
-            study.files_scanned,
-            study.skipped.len(),
-            study.series.len()
-        );
-        let f = evaluate(&Measurements::default(), &parsed.thresholds);
-        let mut r = build_report(&study, &Measurements::default(), &f, TOOL_VERSION, &[]);
-        r.differential.clear();
-        r.warnings.push(format!("study could not be analysed: {reason}"));
-        r.error = Some(reason.clone());
+        let (reason, r) = no_volume_report(&study, &parsed.thresholds);
         return Err(fail(reason, write_failure(out, &r)));
     }
-    let mut seg = parsed.segment.clone();
-    phase_files_to_uids(&study, &mut seg.phase_overrides);
-    let mut anatomy_note = None;
-    if let Some(p) = &parsed.anatomy {
-        let a = load_anatomy(p, &volumes).map_err(AnalyzeError::BadArgument)?;
-        anatomy_note = Some(format!(
-            "anatomy context: {} ({} structures)",
-            a.source,
-            a.classes.len()
-        ));
-        seg.anatomy = Some(std::sync::Arc::new(a));
-    }
-    let measured = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| measure_timed(&volumes, &seg)));
-    let m = match measured {
+    let (seg, anatomy_note) = segment_options(parsed, &study, &volumes)?;
+    let m = match measure_guarded(&volumes, &seg) {
         Ok((m, t)) => {
             timings.phases_s = t.phases_s;
             timings.ivc_s = t.ivc_s;
@@ -291,12 +269,7 @@ pub fn analyze_parsed(
             timings.collaterals_s = t.collaterals_s;
             m
         }
-        Err(p) => {
-            let what = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "unknown".into());
+        Err(what) => {
             let reason = format!("the measurement stage failed: {what}");
             let r = failed_report(&dir.display().to_string(), TOOL_VERSION, &reason);
             return Err(fail(reason, write_failure(out, &r)));
@@ -316,19 +289,7 @@ pub fn analyze_parsed(
     let t = std::time::Instant::now();
 
     // 4. Report.
-    let mut warnings: Vec<String> = study
-        .series
-        .iter()
-        .filter(|s| !s.problems.is_empty() && s.volume.is_some())
-        .map(|s| format!("series {}: {}", s.series_instance_uid, s.problems.join("; ")))
-        .collect();
-    warnings.extend(anatomy_note);
-    if !study.skipped.is_empty() {
-        warnings.push(format!(
-            "{} file(s) skipped (listed in input.files_skipped)",
-            study.skipped.len()
-        ));
-    }
+    let warnings = study_warnings(&study, anatomy_note);
     let mut report = build_report(&study, &m, &findings, TOOL_VERSION, &warnings);
     let vol_refs: Vec<&Volume> = study.volumes().collect();
     let mut extra = Vec::new();
@@ -365,6 +326,77 @@ pub fn analyze_parsed(
         files,
         report,
     })
+}
+
+/// The report of a study whose files formed no volume (no signs judged, no differential),
+/// with the reason.
+fn no_volume_report(study: &Study, thresholds: &Thresholds) -> (String, Report) {
+    let reason = format!(
+        "no image volume could be formed ({} files scanned, {} skipped, {} series)",
+        study.files_scanned,
+        study.skipped.len(),
+        study.series.len()
+    );
+    let f = evaluate(&Measurements::default(), thresholds);
+    let mut r = build_report(study, &Measurements::default(), &f, TOOL_VERSION, &[]);
+    r.differential.clear();
+    r.warnings.push(format!("study could not be analysed: {reason}"));
+    r.error = Some(reason.clone());
+    (reason, r)
+}
+
+/// The segment stage's options for this study: `--phase` file names turned into series
+/// UIDs, `--anatomy` read onto the study's grid (with the warning line that names it).
+fn segment_options(
+    parsed: &ParsedInputs,
+    study: &Study,
+    volumes: &[Volume],
+) -> Result<(SegmentOptions, Option<String>), AnalyzeError> {
+    let mut seg = parsed.segment.clone();
+    phase_files_to_uids(study, &mut seg.phase_overrides);
+    let mut anatomy_note = None;
+    if let Some(p) = &parsed.anatomy {
+        let a = load_anatomy(p, volumes).map_err(AnalyzeError::BadArgument)?;
+        anatomy_note = Some(format!(
+            "anatomy context: {} ({} structures)",
+            a.source,
+            a.classes.len()
+        ));
+        seg.anatomy = Some(std::sync::Arc::new(a));
+    }
+    Ok((seg, anatomy_note))
+}
+
+/// The measuring stage, a panic inside it turned into its message, so a bug on one study
+/// ends in a failure report rather than a crash.
+fn measure_guarded(
+    volumes: &[Volume],
+    seg: &SegmentOptions,
+) -> Result<(Measurements, cavascope_segment::StageTimings), String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| measure_timed(volumes, seg))).map_err(|p| {
+        p.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown".into())
+    })
+}
+
+/// Warnings the study itself gives: series with problems, the anatomy used, skipped files.
+fn study_warnings(study: &Study, anatomy_note: Option<String>) -> Vec<String> {
+    let mut warnings: Vec<String> = study
+        .series
+        .iter()
+        .filter(|s| !s.problems.is_empty() && s.volume.is_some())
+        .map(|s| format!("series {}: {}", s.series_instance_uid, s.problems.join("; ")))
+        .collect();
+    warnings.extend(anatomy_note);
+    if !study.skipped.is_empty() {
+        warnings.push(format!(
+            "{} file(s) skipped (listed in input.files_skipped)",
+            study.skipped.len()
+        ));
+    }
+    warnings
 }
 
 /// `--phase FILE=ROLE` on a NIfTI study: a name that is no series UID but the file name (or
