@@ -108,7 +108,8 @@ pub struct Anatomy {
     pub(crate) bowel_loops: Vec<(Point3<f64>, Point3<f64>, f64, Tissue)>,
 }
 
-fn u(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> f64 {
+/// A uniform draw in `[lo, hi)`.
+pub(crate) fn u(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> f64 {
     lo + (hi - lo) * rng.random::<f64>()
 }
 
@@ -260,23 +261,7 @@ impl Anatomy {
                 let b_contact = u(&mut crng, 2.8, 3.4);
                 let gap = 1.5;
                 let c = Point3::new(cx, cy - b_contact - gap - semi[1], z);
-                ivc.flattening = Some(Flattening {
-                    mass_center: [c.x, c.y, c.z],
-                    mass_semi: semi,
-                    gap_mm: gap,
-                    b_min: b_contact,
-                    widen: 0.35,
-                });
-                let kind = if lipo {
-                    MassKind::Liposarcoma
-                } else {
-                    MassKind::Extrinsic
-                };
-                let mut m = ellipsoid_mass(kind, c, semi, &mut crng);
-                if lipo {
-                    m.fat_field = Some((PatchField::new(&mut crng, 30.0, 6), 0.52));
-                }
-                mass = Some(m);
+                mass = Some(extrinsic_mass(&mut ivc, c, semi, gap, b_contact, lipo, &mut crng));
             }
             CaseName::HccWashout => {
                 let r = u(&mut crng, 20.0, 26.0);
@@ -782,6 +767,37 @@ fn case_key(c: CaseName) -> u64 {
         CaseName::MriLeiomyosarcoma => CaseName::IvcLeiomyosarcoma as u64,
         other => other as u64,
     }
+}
+
+/// A mass outside the IVC (retroperitoneal soft tissue, or a liposarcoma with fat
+/// lobules) centred at `c`, and the IVC flattening it causes (`gap` mm from the wall,
+/// the IVC's short semi-axis down to `b_contact` mm there).
+pub(crate) fn extrinsic_mass(
+    ivc: &mut Ivc,
+    c: Point3<f64>,
+    semi: [f64; 3],
+    gap: f64,
+    b_contact: f64,
+    lipo: bool,
+    crng: &mut ChaCha8Rng,
+) -> MassModel {
+    ivc.flattening = Some(Flattening {
+        mass_center: [c.x, c.y, c.z],
+        mass_semi: semi,
+        gap_mm: gap,
+        b_min: b_contact,
+        widen: 0.35,
+    });
+    let kind = if lipo {
+        MassKind::Liposarcoma
+    } else {
+        MassKind::Extrinsic
+    };
+    let mut m = ellipsoid_mass(kind, c, semi, crng);
+    if lipo {
+        m.fat_field = Some((PatchField::new(crng, 30.0, 6), 0.52));
+    }
+    m
 }
 
 pub(crate) fn ellipsoid_mass(kind: MassKind, c: Point3<f64>, s: [f64; 3], rng: &mut ChaCha8Rng) -> MassModel {

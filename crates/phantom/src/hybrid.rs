@@ -30,18 +30,19 @@
 //! from each kidney's hilum to the IVC at the renal level (the mean z of the kidney
 //! centroids), the left one passing anterior to the aorta.
 
-use crate::anatomy::{ellipsoid_mass, Anatomy, MassKind, MassModel, Vein};
+use crate::anatomy::{extrinsic_mass, u, Anatomy, MassModel, Vein};
 use crate::case::CaseName;
-use crate::ivc::{Flattening, Ivc, IvcTable};
+use crate::ivc::{Ivc, IvcTable};
 use crate::options::{Orientation, PhantomOptions};
 use crate::protocol::{ct_protocol, SeriesSpec};
-use crate::shapes::{capsule_sd, coverage, smoothstep, PatchField};
+use crate::render::Rendered;
+use crate::shapes::{capsule_sd, coverage, smoothstep};
 use crate::tissue::{base_props, Props, Tissue};
-use crate::{Labels, PhantomError, PhantomStudy};
-use cavascope_volume::{Geometry, Mask, Volume, VolumeMeta};
+use crate::{PhantomError, PhantomStudy};
+use cavascope_volume::{Geometry, VolumeMeta};
 use nalgebra::{Point3, Vector3};
 use ndarray::{Array3, Axis};
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use std::path::Path;
@@ -312,10 +313,6 @@ pub fn supports(case: CaseName) -> bool {
             | CaseName::ExtrinsicCompression
             | CaseName::Liposarcoma
     )
-}
-
-fn u(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> f64 {
-    lo + (hi - lo) * rng.random::<f64>()
 }
 
 /// Ellipse (centre, semi-axes a ≥ b, rotation of a from +x) with the same centroid,
@@ -670,23 +667,7 @@ pub fn generate_hybrid(case: CaseName, bg: &Background, seed: u64) -> Result<Pha
                     shift += 2.0;
                 }
             }
-            ivc.flattening = Some(Flattening {
-                mass_center: [c.x, c.y, c.z],
-                mass_semi: semi,
-                gap_mm: gap,
-                b_min: b_contact,
-                widen: 0.35,
-            });
-            let kind = if lipo {
-                MassKind::Liposarcoma
-            } else {
-                MassKind::Extrinsic
-            };
-            let mut m = ellipsoid_mass(kind, c, semi, &mut crng);
-            if lipo {
-                m.fat_field = Some((PatchField::new(&mut crng, 30.0, 6), 0.52));
-            }
-            mass = Some(m);
+            mass = Some(extrinsic_mass(&mut ivc, c, semi, gap, b_contact, lipo, &mut crng));
         }
         _ => {}
     }
@@ -800,38 +781,9 @@ pub fn generate_hybrid(case: CaseName, bg: &Background, seed: u64) -> Result<Pha
     let geometry = bg.geometry.clone();
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ ((case as u64 + 1) << 40) ^ 0x4859_4252_4944);
-    let study_uid = crate::uid(&mut rng);
-    let for_uid = crate::uid(&mut rng);
-    let uids: Vec<String> = specs.iter().map(|_| crate::uid(&mut rng)).collect();
-    let volumes: Vec<Volume> = rendered
-        .series
-        .into_iter()
-        .zip(specs.iter().zip(&uids))
-        .map(|(data, (s, uid))| Volume::new(data, geometry.clone(), meta_for(s, uid, &study_uid, &for_uid)))
-        .collect();
-    let mut truth = crate::truth::compute(&paint.an, &opts, &specs, &uids, &geometry);
-    truth.notes.extend(notes);
-    let labels = Labels {
-        geometry: geometry.clone(),
-        ivc: Mask::new(rendered.ivc, geometry.clone()),
-        lumen: Mask::new(rendered.lumen, geometry.clone()),
-        mass: paint
-            .an
-            .mass
-            .as_ref()
-            .map(|_| Mask::new(rendered.mass, geometry.clone())),
-        tissue: rendered.tissue,
-    };
-    Ok(PhantomStudy {
-        case,
-        volumes,
-        labels,
-        truth,
-        study_instance_uid: study_uid,
-        frame_of_reference_uid: for_uid,
-        options: opts,
-        specs,
-    })
+    let mut study = crate::assemble(case, &paint.an, opts, specs, geometry, rendered, &mut rng);
+    study.truth.notes.extend(notes);
+    Ok(study)
 }
 
 /// The series metadata the phantom writes for one series (analytic and hybrid alike).
@@ -960,14 +912,6 @@ fn enhancement(bg: &Background) -> [Array3<f32>; 3] {
         blur3(&raw)
     };
     [mk(1), mk(2), mk(3)]
-}
-
-struct Rendered {
-    series: Vec<Array3<f32>>,
-    tissue: Array3<u8>,
-    ivc: Array3<bool>,
-    lumen: Array3<bool>,
-    mass: Array3<bool>,
 }
 
 fn paint_volumes(

@@ -105,11 +105,25 @@ pub fn generate(case: CaseName, opts: &PhantomOptions) -> PhantomStudy {
     };
     let geometry = opts.geometry();
     let rendered = render::render(&anatomy, &opts, &specs);
-
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed ^ ((case as u64 + 1) << 40) ^ 0xC0FF_EE00);
-    let study_uid = uid(&mut rng);
-    let for_uid = uid(&mut rng);
-    let uids: Vec<String> = specs.iter().map(|_| uid(&mut rng)).collect();
+    assemble(case, &anatomy, opts, specs, geometry, rendered, &mut rng)
+}
+
+/// The study from its rendered series: one volume per series with its metadata, the
+/// truth and the label maps, under UIDs drawn from `rng` (study, frame of reference,
+/// then one per series).
+fn assemble(
+    case: CaseName,
+    anatomy: &anatomy::Anatomy,
+    opts: PhantomOptions,
+    specs: Vec<protocol::SeriesSpec>,
+    geometry: Geometry,
+    rendered: render::Rendered,
+    rng: &mut ChaCha8Rng,
+) -> PhantomStudy {
+    let study_uid = uid(rng);
+    let for_uid = uid(rng);
+    let uids: Vec<String> = specs.iter().map(|_| uid(rng)).collect();
     let volumes = rendered
         .series
         .into_iter()
@@ -119,7 +133,7 @@ pub fn generate(case: CaseName, opts: &PhantomOptions) -> PhantomStudy {
             Volume::new(data, geometry.clone(), meta)
         })
         .collect();
-    let truth = truth::compute(&anatomy, &opts, &specs, &uids, &geometry);
+    let truth = truth::compute(anatomy, &opts, &specs, &uids, &geometry);
     let labels = Labels {
         geometry: geometry.clone(),
         ivc: Mask::new(rendered.ivc, geometry.clone()),
