@@ -237,12 +237,12 @@ pub fn write_dicom(
         let p = out.join("seg.dcm");
         seg_ref = Some((s.sop_instance_uid.clone(), s.series_instance_uid.clone()));
         segments = s.segments.clone();
-        let bytes = s.to_bytes(&p)?;
+        let bytes = s.into_bytes(&p)?;
         seg_path = Some(cavascope_report::write_atomic(out, "seg.dcm", &bytes)?);
     }
     let sr = sr::build(&r, &attrs, m, report, &segments, seg_ref.as_ref());
     let p = out.join("sr.dcm");
-    let bytes = sr.to_bytes(&p)?;
+    let bytes = sr.into_bytes(&p)?;
     let sr_path = cavascope_report::write_atomic(out, "sr.dcm", &bytes)?;
     Ok(Written {
         seg: seg_path,

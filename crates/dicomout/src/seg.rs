@@ -28,7 +28,7 @@ pub struct Seg {
 }
 
 impl Seg {
-    pub fn to_bytes(self, path: &Path) -> Result<Vec<u8>, DicomOutError> {
+    pub fn into_bytes(self, path: &Path) -> Result<Vec<u8>, DicomOutError> {
         crate::file_bytes(self.obj, SEG_SOP_CLASS, &self.sop_instance_uid, path)
     }
 }

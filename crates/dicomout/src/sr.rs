@@ -40,7 +40,7 @@ pub struct Sr {
 }
 
 impl Sr {
-    pub fn to_bytes(self, path: &Path) -> Result<Vec<u8>, DicomOutError> {
+    pub fn into_bytes(self, path: &Path) -> Result<Vec<u8>, DicomOutError> {
         crate::file_bytes(self.obj, COMPREHENSIVE_SR_SOP_CLASS, &self.sop_instance_uid, path)
     }
 }
