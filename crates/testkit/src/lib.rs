@@ -15,6 +15,9 @@
 //! }
 //! ```
 //!
+//! With the feature `truth`, [`truth`] gives the phantom's ground truth in the measurement
+//! types (the true IVC, landmarks, mass mask), one reading shared by every crate's tests.
+//!
 //! This crate is for tests only: it prints to stderr and panics by design.
 
 #![warn(missing_docs)]
