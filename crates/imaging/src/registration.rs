@@ -71,12 +71,21 @@ struct MovingView<'a> {
     base: Vec<[f64; 3]>,
     values: &'a [f32],
     linear: [[f64; 3]; 3],
+    /// Smallest and largest index of the points per axis: a shift keeps every point
+    /// strictly inside the grid iff these two do (adding the same offset is monotonic
+    /// in floating point too), which is checked once per shift instead of per sample.
+    lo: [f64; 3],
+    hi: [f64; 3],
+    /// Σx and Σx² of the fixed values, summed in sample order as [`ncc`] does: when no
+    /// point is skipped they are the same numbers for every shift.
+    sx: f64,
+    sxx: f64,
 }
 
 impl<'a> MovingView<'a> {
     fn new(s: &'a Samples, moving: &Volume) -> Self {
         let inv = moving.geometry.inverse();
-        let base = s
+        let base: Vec<[f64; 3]> = s
             .points
             .iter()
             .map(|p| moving.geometry.world_to_index(p))
@@ -87,10 +96,27 @@ impl<'a> MovingView<'a> {
                 *v = inv[(r, c)];
             }
         }
+        let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
+        for b in &base {
+            for a in 0..3 {
+                lo[a] = lo[a].min(b[a]);
+                hi[a] = hi[a].max(b[a]);
+            }
+        }
+        let (mut sx, mut sxx) = (0.0, 0.0);
+        for &x in &s.values {
+            let x = x as f64;
+            sx += x;
+            sxx += x * x;
+        }
         MovingView {
             base,
             values: &s.values,
             linear,
+            lo,
+            hi,
+            sx,
+            sxx,
         }
     }
 
@@ -107,8 +133,89 @@ impl<'a> MovingView<'a> {
 /// NCC between the fixed samples and `moving` sampled at p + shift; points that fall
 /// outside `moving` are skipped (at least half must remain).
 fn ncc(s: &MovingView, moving: &Volume, shift: &Vector3<f64>, ct: bool) -> Option<f64> {
-    let (mut sx, mut sy, mut sxx, mut syy, mut sxy, mut n) = (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
     let o = s.offset(shift);
+    let fast = match ct {
+        true => ncc_inside::<true>(s, moving, o),
+        false => ncc_inside::<false>(s, moving, o),
+    };
+    match fast {
+        Some(sums) => finish(sums, s.base.len()),
+        None => ncc_checked(s, moving, o, ct),
+    }
+}
+
+/// The correlation from its sums over `n` of `len` points.
+fn finish((sx, sy, sxx, syy, sxy, n): (f64, f64, f64, f64, f64, usize), len: usize) -> Option<f64> {
+    if n < 100 || n * 2 < len {
+        return None;
+    }
+    let nf = n as f64;
+    let cov = sxy - sx * sy / nf;
+    let vx = sxx - sx * sx / nf;
+    let vy = syy - sy * sy / nf;
+    if vx <= 1e-9 || vy <= 1e-9 {
+        return None;
+    }
+    Some(cov / (vx * vy).sqrt())
+}
+
+/// [`ncc`]'s sums when every point shifted by `o` lies strictly inside `moving` (so no
+/// sample is skipped or clamped, and Σx, Σx² are the precomputed ones), else `None`
+/// (also when a sample is not finite): then [`ncc_checked`] decides.
+///
+/// The same arithmetic as `trilinear` followed by the clamp, in the same order, so the
+/// sums are bit-identical; only the per-sample bounds tests, clamps and the
+/// `Option` are gone (this loop was most of the registration's time).
+fn ncc_inside<const CT: bool>(
+    s: &MovingView,
+    moving: &Volume,
+    o: [f64; 3],
+) -> Option<(f64, f64, f64, f64, f64, usize)> {
+    let data = moving.data.as_slice()?;
+    let (nk, nj, ni) = moving.data.dim();
+    let n = [ni, nj, nk];
+    for a in 0..3 {
+        // `c < n - 1` keeps the upper corner (c + 1) in the grid, so no edge clamp.
+        if n[a] < 2 || !(s.lo[a] + o[a] >= 0.0) || !(s.hi[a] + o[a] < (n[a] - 1) as f64) {
+            return None;
+        }
+    }
+    let plane = nj * ni;
+    let (mut sy, mut syy, mut sxy) = (0.0, 0.0, 0.0);
+    for (b, &x) in s.base.iter().zip(s.values) {
+        let (cx, cy, cz) = (b[0] + o[0], b[1] + o[1], b[2] + o[2]);
+        let (x0, y0, z0) = (cx as usize, cy as usize, cz as usize);
+        let (fx, fy, fz) = (
+            (cx - x0 as f64) as f32,
+            (cy - y0 as f64) as f32,
+            (cz - z0 as f64) as f32,
+        );
+        let p = z0 * plane + y0 * ni + x0;
+        let c = &data[p..p + plane + ni + 2];
+        let (c000, c001, c010, c011) = (c[0], c[1], c[ni], c[ni + 1]);
+        let (c100, c101, c110, c111) = (c[plane], c[plane + 1], c[plane + ni], c[plane + ni + 1]);
+        let c00 = c000 * (1.0 - fx) + c001 * fx;
+        let c01 = c010 * (1.0 - fx) + c011 * fx;
+        let c10 = c100 * (1.0 - fx) + c101 * fx;
+        let c11 = c110 * (1.0 - fx) + c111 * fx;
+        let c0 = c00 * (1.0 - fy) + c01 * fy;
+        let c1 = c10 * (1.0 - fy) + c11 * fy;
+        let v = c0 * (1.0 - fz) + c1 * fz;
+        if !v.is_finite() {
+            return None;
+        }
+        let (x, y) = (x as f64, clamp_value(v, CT) as f64);
+        sy += y;
+        syy += y * y;
+        sxy += x * y;
+    }
+    Some((s.sx, sy, s.sxx, syy, sxy, s.base.len()))
+}
+
+/// [`ncc`] with every sample checked: points outside `moving` (or not finite there) are
+/// skipped.
+fn ncc_checked(s: &MovingView, moving: &Volume, o: [f64; 3], ct: bool) -> Option<f64> {
+    let (mut sx, mut sy, mut sxx, mut syy, mut sxy, mut n) = (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
     for (b, &x) in s.base.iter().zip(s.values) {
         let Some(y) = trilinear(&moving.data, [b[0] + o[0], b[1] + o[1], b[2] + o[2]]) else {
             continue;
@@ -124,17 +231,7 @@ fn ncc(s: &MovingView, moving: &Volume, shift: &Vector3<f64>, ct: bool) -> Optio
         sxy += x * y;
         n += 1;
     }
-    if n < 100 || n * 2 < s.base.len() {
-        return None;
-    }
-    let nf = n as f64;
-    let cov = sxy - sx * sy / nf;
-    let vx = sxx - sx * sx / nf;
-    let vy = syy - sy * sy / nf;
-    if vx <= 1e-9 || vy <= 1e-9 {
-        return None;
-    }
-    Some(cov / (vx * vy).sqrt())
+    finish((sx, sy, sxx, syy, sxy, n), s.base.len())
 }
 
 fn best_on_grid(
@@ -246,6 +343,50 @@ mod tests {
             v
         });
         Volume::new(data, g, Default::default())
+    }
+
+    /// The unchecked path gives the checked path's correlation bit for bit, and is taken
+    /// for shifts that keep every point inside; near the edge the checked path decides.
+    #[test]
+    fn inside_path_is_bit_identical_to_the_checked_one() {
+        let fixed = scene(Vector3::zeros(), 0.0);
+        let moving = scene(Vector3::new(2.0, -3.0, 6.0), 60.0);
+        for (half, step) in [(30.0, 2.5), (20.0, 5.0), (58.0, 2.5)] {
+            for ct in [true, false] {
+                let samples = fixed_samples(&fixed, &Point3::origin(), half, step, ct);
+                let view = MovingView::new(&samples, &moving);
+                let (mut inside, mut outside) = (0, 0);
+                for d in [-4.5, -1.3, 0.0, 0.25, 2.0, 7.7] {
+                    for shift in [
+                        Vector3::new(d, 0.3 * d, -d),
+                        Vector3::new(0.0, d, 0.5),
+                        Vector3::zeros(),
+                    ] {
+                        let o = view.offset(&shift);
+                        let fast = match ct {
+                            true => ncc_inside::<true>(&view, &moving, o),
+                            false => ncc_inside::<false>(&view, &moving, o),
+                        };
+                        let checked = ncc_checked(&view, &moving, o, ct);
+                        let got = ncc(&view, &moving, &shift, ct);
+                        assert_eq!(got.map(f64::to_bits), checked.map(f64::to_bits), "{shift:?}");
+                        match fast {
+                            Some(sums) => {
+                                inside += 1;
+                                let f = finish(sums, view.base.len());
+                                assert_eq!(f.map(f64::to_bits), checked.map(f64::to_bits));
+                            }
+                            None => outside += 1,
+                        }
+                    }
+                }
+                if half < 50.0 {
+                    assert!(inside > 0, "half {half}: the inside path never ran");
+                } else {
+                    assert!(outside > 0, "half {half}: no shift reached the edge");
+                }
+            }
+        }
     }
 
     #[test]
