@@ -183,24 +183,7 @@ fn ncc_inside<const CT: bool>(
     let plane = nj * ni;
     let (mut sy, mut syy, mut sxy) = (0.0, 0.0, 0.0);
     for (b, &x) in s.base.iter().zip(s.values) {
-        let (cx, cy, cz) = (b[0] + o[0], b[1] + o[1], b[2] + o[2]);
-        let (x0, y0, z0) = (cx as usize, cy as usize, cz as usize);
-        let (fx, fy, fz) = (
-            (cx - x0 as f64) as f32,
-            (cy - y0 as f64) as f32,
-            (cz - z0 as f64) as f32,
-        );
-        let p = z0 * plane + y0 * ni + x0;
-        let c = &data[p..p + plane + ni + 2];
-        let (c000, c001, c010, c011) = (c[0], c[1], c[ni], c[ni + 1]);
-        let (c100, c101, c110, c111) = (c[plane], c[plane + 1], c[plane + ni], c[plane + ni + 1]);
-        let c00 = c000 * (1.0 - fx) + c001 * fx;
-        let c01 = c010 * (1.0 - fx) + c011 * fx;
-        let c10 = c100 * (1.0 - fx) + c101 * fx;
-        let c11 = c110 * (1.0 - fx) + c111 * fx;
-        let c0 = c00 * (1.0 - fy) + c01 * fy;
-        let c1 = c10 * (1.0 - fy) + c11 * fy;
-        let v = c0 * (1.0 - fz) + c1 * fz;
+        let v = interp_inside(data, plane, ni, [b[0] + o[0], b[1] + o[1], b[2] + o[2]]);
         if !v.is_finite() {
             return None;
         }
@@ -212,13 +195,47 @@ fn ncc_inside<const CT: bool>(
     Some((s.sx, sy, s.sxx, syy, sxy, s.base.len()))
 }
 
+/// `trilinear(data, c)` for a point with `0 ≤ c < n − 1` on every axis (no clamp, no
+/// edge): the same operations in the same order, so the same bits.
+#[inline(always)]
+fn interp_inside(data: &[f32], plane: usize, ni: usize, c: [f64; 3]) -> f32 {
+    let [cx, cy, cz] = c;
+    let (x0, y0, z0) = (cx as usize, cy as usize, cz as usize);
+    let (fx, fy, fz) = (
+        (cx - x0 as f64) as f32,
+        (cy - y0 as f64) as f32,
+        (cz - z0 as f64) as f32,
+    );
+    let p = z0 * plane + y0 * ni + x0;
+    let c = &data[p..p + plane + ni + 2];
+    let (c000, c001, c010, c011) = (c[0], c[1], c[ni], c[ni + 1]);
+    let (c100, c101, c110, c111) = (c[plane], c[plane + 1], c[plane + ni], c[plane + ni + 1]);
+    let c00 = c000 * (1.0 - fx) + c001 * fx;
+    let c01 = c010 * (1.0 - fx) + c011 * fx;
+    let c10 = c100 * (1.0 - fx) + c101 * fx;
+    let c11 = c110 * (1.0 - fx) + c111 * fx;
+    let c0 = c00 * (1.0 - fy) + c01 * fy;
+    let c1 = c10 * (1.0 - fy) + c11 * fy;
+    c0 * (1.0 - fz) + c1 * fz
+}
+
 /// [`ncc`] with every sample checked: points outside `moving` (or not finite there) are
-/// skipped.
+/// skipped. Points strictly inside take [`interp_inside`], the rest `trilinear` (a box
+/// at the end of the series has most of its points inside for most shifts).
 fn ncc_checked(s: &MovingView, moving: &Volume, o: [f64; 3], ct: bool) -> Option<f64> {
+    let (nk, nj, ni) = moving.data.dim();
+    let (plane, hi) = (nj * ni, [ni as f64 - 1.0, nj as f64 - 1.0, nk as f64 - 1.0]);
+    let flat = moving.data.as_slice().filter(|_| ni >= 2 && nj >= 2 && nk >= 2);
     let (mut sx, mut sy, mut sxx, mut syy, mut sxy, mut n) = (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
     for (b, &x) in s.base.iter().zip(s.values) {
-        let Some(y) = trilinear(&moving.data, [b[0] + o[0], b[1] + o[1], b[2] + o[2]]) else {
-            continue;
+        let c = [b[0] + o[0], b[1] + o[1], b[2] + o[2]];
+        let inside = (0..3).all(|a| c[a] >= 0.0 && c[a] < hi[a]);
+        let y = match flat {
+            Some(data) if inside => interp_inside(data, plane, ni, c),
+            _ => match trilinear(&moving.data, c) {
+                Some(y) => y,
+                None => continue,
+            },
         };
         if !y.is_finite() {
             continue;
@@ -345,13 +362,46 @@ mod tests {
         Volume::new(data, g, Default::default())
     }
 
-    /// The unchecked path gives the checked path's correlation bit for bit, and is taken
-    /// for shifts that keep every point inside; near the edge the checked path decides.
+    /// The correlation as it was computed before the fast paths: every sample through
+    /// `trilinear`, skipped when outside or not finite.
+    fn ncc_reference(s: &MovingView, moving: &Volume, o: [f64; 3], ct: bool) -> Option<f64> {
+        let (mut sx, mut sy, mut sxx, mut syy, mut sxy, mut n) = (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
+        for (b, &x) in s.base.iter().zip(s.values) {
+            let Some(y) = trilinear(&moving.data, [b[0] + o[0], b[1] + o[1], b[2] + o[2]]) else {
+                continue;
+            };
+            if !y.is_finite() {
+                continue;
+            }
+            let (x, y) = (x as f64, clamp_value(y, ct) as f64);
+            sx += x;
+            sy += y;
+            sxx += x * x;
+            syy += y * y;
+            sxy += x * y;
+            n += 1;
+        }
+        finish((sx, sy, sxx, syy, sxy, n), s.base.len())
+    }
+
+    /// Both fast paths give the original per-sample computation's correlation bit for bit:
+    /// the unchecked one for shifts that keep every point inside, the per-point one near
+    /// the edge (boxes reaching out of the grid) and around a non-finite voxel.
     #[test]
     fn inside_path_is_bit_identical_to_the_checked_one() {
         let fixed = scene(Vector3::zeros(), 0.0);
-        let moving = scene(Vector3::new(2.0, -3.0, 6.0), 60.0);
-        for (half, step) in [(30.0, 2.5), (20.0, 5.0), (58.0, 2.5)] {
+        let mut with_nan = scene(Vector3::new(2.0, -3.0, 6.0), 60.0);
+        with_nan.data[[16, 28, 20]] = f32::NAN;
+        for (half, step, nan) in [
+            (30.0, 2.5, false),
+            (20.0, 5.0, false),
+            (58.0, 2.5, false),
+            (30.0, 2.5, true),
+        ] {
+            let moving = match nan {
+                true => with_nan.clone(),
+                false => scene(Vector3::new(2.0, -3.0, 6.0), 60.0),
+            };
             for ct in [true, false] {
                 let samples = fixed_samples(&fixed, &Point3::origin(), half, step, ct);
                 let view = MovingView::new(&samples, &moving);
@@ -367,7 +417,9 @@ mod tests {
                             true => ncc_inside::<true>(&view, &moving, o),
                             false => ncc_inside::<false>(&view, &moving, o),
                         };
-                        let checked = ncc_checked(&view, &moving, o, ct);
+                        let checked = ncc_reference(&view, &moving, o, ct);
+                        let edge = ncc_checked(&view, &moving, o, ct);
+                        assert_eq!(edge.map(f64::to_bits), checked.map(f64::to_bits), "{shift:?}");
                         let got = ncc(&view, &moving, &shift, ct);
                         assert_eq!(got.map(f64::to_bits), checked.map(f64::to_bits), "{shift:?}");
                         match fast {
@@ -380,7 +432,9 @@ mod tests {
                         }
                     }
                 }
-                if half < 50.0 {
+                if nan {
+                    assert!(outside > 0, "the NaN voxel was never sampled");
+                } else if half < 50.0 {
                     assert!(inside > 0, "half {half}: the inside path never ran");
                 } else {
                     assert!(outside > 0, "half {half}: no shift reached the edge");
