@@ -2,7 +2,7 @@
 //! filling, erosion, and the exact Euclidean distance transform in millimetres
 //! (Felzenszwalb & Huttenlocher 2012, separable, anisotropic spacing).
 
-use ndarray::{Array3, Axis, Zip};
+use ndarray::{Array3, Axis, Slice, Zip};
 use rayon::prelude::*;
 use std::collections::VecDeque;
 
@@ -166,17 +166,16 @@ pub fn fill_holes_2d(mask: &Array3<bool>) -> Array3<bool> {
 /// Erode by `iterations` steps of the 6-neighbourhood (voxels on the grid border erode).
 pub fn erode(mask: &Array3<bool>, iterations: usize) -> Array3<bool> {
     let mut m = mask.clone();
-    let dim = m.dim();
     for _ in 0..iterations {
+        // A voxel stays when it and its six neighbours are set: the AND of the mask
+        // shifted by one along each axis both ways (whole-array passes, in parallel).
         let prev = m.clone();
-        for ((k, j, i), v) in m.indexed_iter_mut() {
-            if !*v {
-                continue;
-            }
-            let p = [k, j, i];
-            let border = k == 0 || j == 0 || i == 0 || k + 1 == dim.0 || j + 1 == dim.1 || i + 1 == dim.2;
-            if border || neighbours6(p, dim).any(|n| !prev[n]) {
-                *v = false;
+        combine_shifted(&mut m, &prev, |o, p| *o &= p);
+        for a in 0..3 {
+            let n = m.len_of(Axis(a));
+            if n > 0 {
+                m.index_axis_mut(Axis(a), 0).fill(false);
+                m.index_axis_mut(Axis(a), n - 1).fill(false);
             }
         }
     }
@@ -185,20 +184,28 @@ pub fn erode(mask: &Array3<bool>, iterations: usize) -> Array3<bool> {
 
 /// Dilate by `iterations` steps of the 6-neighbourhood.
 pub fn dilate(mask: &Array3<bool>, iterations: usize) -> Array3<bool> {
-    let inv = mask.mapv(|b| !b);
-    // Dilation of A = complement of the erosion of the complement, with the border
-    // treated as set for the complement (so the grid edge does not erode it).
-    let mut m = inv;
-    let dim = m.dim();
+    let mut m = mask.clone();
     for _ in 0..iterations {
+        // Set when it or a neighbour inside the grid is set (the grid edge adds nothing).
         let prev = m.clone();
-        for ((k, j, i), v) in m.indexed_iter_mut() {
-            if *v && neighbours6([k, j, i], dim).any(|n| !prev[n]) {
-                *v = false;
-            }
+        combine_shifted(&mut m, &prev, |o, p| *o |= p);
+    }
+    m
+}
+
+/// `f(m[v], prev[v ± 1 along each axis])` for every voxel whose neighbour is in the grid.
+fn combine_shifted(m: &mut Array3<bool>, prev: &Array3<bool>, f: impl Fn(&mut bool, bool) + Sync) {
+    let (head, tail) = (Slice::new(0, Some(-1), 1), Slice::new(1, None, 1));
+    for a in 0..3 {
+        if m.len_of(Axis(a)) < 2 {
+            continue;
+        }
+        for (to, from) in [(tail, head), (head, tail)] {
+            Zip::from(m.slice_axis_mut(Axis(a), to))
+                .and(prev.slice_axis(Axis(a), from))
+                .par_for_each(|o, &p| f(o, p));
         }
     }
-    m.mapv(|b| !b)
 }
 
 /// 1D squared distance transform of `f` (0 at background, ∞ at foreground) with sample
@@ -340,6 +347,63 @@ mod tests {
                 "{k} {j} {i}: {} vs {best}",
                 d[[k, j, i]]
             );
+        }
+    }
+
+    /// Erosion and dilation as the per-voxel loops defined them before the whole-array
+    /// passes: the references for `erode` and `dilate`.
+    fn erode_reference(mask: &Array3<bool>, iterations: usize) -> Array3<bool> {
+        let mut m = mask.clone();
+        let dim = m.dim();
+        for _ in 0..iterations {
+            let prev = m.clone();
+            for ((k, j, i), v) in m.indexed_iter_mut() {
+                let border = k == 0 || j == 0 || i == 0 || k + 1 == dim.0 || j + 1 == dim.1 || i + 1 == dim.2;
+                if *v && (border || neighbours6([k, j, i], dim).any(|n| !prev[n])) {
+                    *v = false;
+                }
+            }
+        }
+        m
+    }
+
+    fn dilate_reference(mask: &Array3<bool>, iterations: usize) -> Array3<bool> {
+        let mut m = mask.mapv(|b| !b);
+        let dim = m.dim();
+        for _ in 0..iterations {
+            let prev = m.clone();
+            for ((k, j, i), v) in m.indexed_iter_mut() {
+                if *v && neighbours6([k, j, i], dim).any(|n| !prev[n]) {
+                    *v = false;
+                }
+            }
+        }
+        m.mapv(|b| !b)
+    }
+
+    #[test]
+    fn erode_and_dilate_match_the_per_voxel_definition() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for (dim, p) in [
+            ((1, 9, 7), 0.5),
+            ((2, 1, 5), 0.5),
+            ((8, 13, 11), 0.1),
+            ((9, 10, 12), 0.8),
+        ] {
+            let m = Array3::from_shape_fn(dim, |_| rng.gen_bool(p));
+            for it in 0..3 {
+                assert_eq!(
+                    erode(&m, it),
+                    erode_reference(&m, it),
+                    "erode {dim:?} p={p} it={it}"
+                );
+                assert_eq!(
+                    dilate(&m, it),
+                    dilate_reference(&m, it),
+                    "dilate {dim:?} p={p} it={it}"
+                );
+            }
         }
     }
 
