@@ -391,7 +391,7 @@ mod tests {
             ((8, 13, 11), 0.1),
             ((9, 10, 12), 0.8),
         ] {
-            let m = Array3::from_shape_fn(dim, |_| rng.gen_bool(p));
+            let m = Array3::from_shape_fn(dim, |_| rng.random_bool(p));
             for it in 0..3 {
                 assert_eq!(
                     erode(&m, it),
@@ -435,7 +435,7 @@ mod tests {
         // Sparse and dense masks (many all-background and all-foreground lines), odd
         // sizes, the spacings the stages use (in-plane only: 1e6 along slices).
         for (dim, p) in [((7, 33, 29), 0.05), ((13, 17, 40), 0.5), ((9, 21, 21), 0.97)] {
-            let m = Array3::from_shape_fn(dim, |_| rng.gen_bool(p));
+            let m = Array3::from_shape_fn(dim, |_| rng.random_bool(p));
             for sp in [
                 [0.8, 0.75, 0.75],
                 [2.5, 0.7, 0.7],

@@ -251,6 +251,73 @@ fn ncc_checked(s: &MovingView, moving: &Volume, o: [f64; 3], ct: bool) -> Option
     finish((sx, sy, sxx, syy, sxy, n), s.base.len())
 }
 
+/// Σx, Σy, Σx², Σy², Σxy and the count of [`ncc`].
+type Sums = (f64, f64, f64, f64, f64, usize);
+
+/// [`ncc`] for several shifts in one pass over the points: shifts that differ along x
+/// read the same rows of `moving`, so each cache line fetched serves them all (one shift
+/// at a time streamed the whole box from memory per shift). Each shift's sums still run
+/// in point order, so each value is the one [`ncc`] gives for that shift alone.
+fn ncc_group(s: &MovingView, moving: &Volume, shifts: &[Vector3<f64>], ct: bool) -> Vec<Option<f64>> {
+    let offs: Vec<[f64; 3]> = shifts.iter().map(|d| s.offset(d)).collect();
+    let sums = match ct {
+        true => group_inside::<true>(s, moving, &offs),
+        false => group_inside::<false>(s, moving, &offs),
+    };
+    match sums {
+        Some(sums) => sums
+            .into_iter()
+            .zip(&offs)
+            .map(|(sum, o)| match sum {
+                Some(sum) => finish(sum, s.base.len()),
+                None => ncc_checked(s, moving, *o, ct),
+            })
+            .collect(),
+        None => shifts.iter().map(|d| ncc(s, moving, d, ct)).collect(),
+    }
+}
+
+/// [`ncc_inside`] for every offset of `offs` at once; `None` unless every offset keeps
+/// every point inside, an entry `None` where a sample was not finite.
+fn group_inside<const CT: bool>(
+    s: &MovingView,
+    moving: &Volume,
+    offs: &[[f64; 3]],
+) -> Option<Vec<Option<Sums>>> {
+    let data = moving.data.as_slice()?;
+    let (nk, nj, ni) = moving.data.dim();
+    let n = [ni, nj, nk];
+    for o in offs {
+        for a in 0..3 {
+            if n[a] < 2 || !(s.lo[a] + o[a] >= 0.0) || !(s.hi[a] + o[a] < (n[a] - 1) as f64) {
+                return None;
+            }
+        }
+    }
+    let plane = nj * ni;
+    let mut acc = vec![[0.0f64; 3]; offs.len()];
+    let mut bad = vec![false; offs.len()];
+    for (b, &x) in s.base.iter().zip(s.values) {
+        for ((o, a), bad) in offs.iter().zip(acc.iter_mut()).zip(bad.iter_mut()) {
+            let v = interp_inside(data, plane, ni, [b[0] + o[0], b[1] + o[1], b[2] + o[2]]);
+            if !v.is_finite() {
+                *bad = true;
+                continue;
+            }
+            let (x, y) = (x as f64, clamp_value(v, CT) as f64);
+            a[0] += y;
+            a[1] += y * y;
+            a[2] += x * y;
+        }
+    }
+    Some(
+        acc.iter()
+            .zip(&bad)
+            .map(|(a, &bad)| (!bad).then_some((s.sx, a[0], s.sxx, a[1], a[2], s.base.len())))
+            .collect(),
+    )
+}
+
 fn best_on_grid(
     s: &MovingView,
     moving: &Volume,
@@ -260,21 +327,43 @@ fn best_on_grid(
     ct: bool,
 ) -> Option<(Vector3<f64>, f64)> {
     let n = (radius / step).round() as i64;
+    let side = (2 * n + 1).max(1) as usize;
+    // Candidates in search order; evaluated in groups of one (y, z) step, x varying.
     let mut cands = Vec::new();
+    let mut groups: Vec<Vec<usize>> = vec![Vec::new(); side * side];
     for a in -n..=n {
         for b in -n..=n {
             for c in -n..=n {
                 let d = around + Vector3::new(a as f64, b as f64, c as f64) * step;
                 if d.norm() <= MAX_SHIFT_MM * 1.75 {
+                    groups[(b + n) as usize * side + (c + n) as usize].push(cands.len());
                     cands.push(d);
                 }
             }
         }
     }
-    cands
+    let mut vals = vec![None; cands.len()];
+    let done: Vec<(usize, Option<f64>)> = groups
         .par_iter()
-        .filter_map(|d| ncc(s, moving, d, ct).map(|v| (*d, v)))
-        .reduce_with(|a, b| if b.1 > a.1 { b } else { a })
+        .filter(|g| !g.is_empty())
+        .flat_map_iter(|g| {
+            let shifts: Vec<Vector3<f64>> = g.iter().map(|&i| cands[i]).collect();
+            g.iter().copied().zip(ncc_group(s, moving, &shifts, ct))
+        })
+        .collect();
+    for (i, v) in done {
+        vals[i] = v;
+    }
+    // The first best in search order (ties keep the earlier shift).
+    let mut best: Option<(Vector3<f64>, f64)> = None;
+    for (d, v) in cands.iter().zip(vals) {
+        if let Some(v) = v {
+            if best.is_none_or(|(_, bv)| v > bv) {
+                best = Some((*d, v));
+            }
+        }
+    }
+    best
 }
 
 /// Translation (world mm) such that `moving(p + t) ≈ fixed(p)` in the box around
@@ -382,6 +471,57 @@ mod tests {
             n += 1;
         }
         finish((sx, sy, sxx, syy, sxy, n), s.base.len())
+    }
+
+    /// The grid search as it was: one correlation per shift (the original per-sample
+    /// loop), the best by a parallel reduction keeping the earlier of equal values.
+    fn best_on_grid_reference(
+        s: &MovingView,
+        moving: &Volume,
+        around: Vector3<f64>,
+        radius: f64,
+        step: f64,
+        ct: bool,
+    ) -> Option<(Vector3<f64>, f64)> {
+        let n = (radius / step).round() as i64;
+        let mut cands = Vec::new();
+        for a in -n..=n {
+            for b in -n..=n {
+                for c in -n..=n {
+                    let d = around + Vector3::new(a as f64, b as f64, c as f64) * step;
+                    if d.norm() <= MAX_SHIFT_MM * 1.75 {
+                        cands.push(d);
+                    }
+                }
+            }
+        }
+        cands
+            .par_iter()
+            .filter_map(|d| ncc_reference(s, moving, s.offset(d), ct).map(|v| (*d, v)))
+            .reduce_with(|a, b| if b.1 > a.1 { b } else { a })
+    }
+
+    #[test]
+    fn grouped_grid_search_picks_the_same_shift_and_value() {
+        let fixed = scene(Vector3::zeros(), 0.0);
+        let moving = scene(Vector3::new(2.0, -3.0, 6.0), 60.0);
+        for (half, step, around, radius, grid) in [
+            (30.0, 5.0, Vector3::zeros(), MAX_SHIFT_MM, 3.0),
+            (30.0, 2.5, Vector3::new(3.0, -3.0, 6.0), 2.0, 1.0),
+            (58.0, 2.5, Vector3::new(2.0, -3.0, 6.0), 0.5, 0.5),
+        ] {
+            for ct in [true, false] {
+                let samples = fixed_samples(&fixed, &Point3::origin(), half, step, ct);
+                let view = MovingView::new(&samples, &moving);
+                let got = best_on_grid(&view, &moving, around, radius, grid, ct);
+                let want = best_on_grid_reference(&view, &moving, around, radius, grid, ct);
+                assert_eq!(
+                    got.map(|(d, v)| (d, v.to_bits())),
+                    want.map(|(d, v)| (d, v.to_bits())),
+                    "half {half} grid {grid} ct {ct}"
+                );
+            }
+        }
     }
 
     /// Both fast paths give the original per-sample computation's correlation bit for bit:

@@ -412,10 +412,10 @@ mod tests {
             let img: Vec<f32> = (0..n * n)
                 .map(|p| {
                     let (j, i) = (p / n, p % n);
-                    if i + j < n / 4 || rng.gen_bool(0.05) {
+                    if i + j < n / 4 || rng.random_bool(0.05) {
                         f32::NAN
                     } else {
-                        rng.gen_range(-200.0..300.0)
+                        rng.random_range(-200.0..300.0)
                     }
                 })
                 .collect();
