@@ -175,8 +175,7 @@ fn ncc_inside<const CT: bool>(
     let (nk, nj, ni) = moving.data.dim();
     let n = [ni, nj, nk];
     for a in 0..3 {
-        // `c < n - 1` keeps the upper corner (c + 1) in the grid, so no edge clamp.
-        if n[a] < 2 || !(s.lo[a] + o[a] >= 0.0) || !(s.hi[a] + o[a] < (n[a] - 1) as f64) {
+        if !strictly_inside(s.lo[a] + o[a], s.hi[a] + o[a], n[a]) {
             return None;
         }
     }
@@ -193,6 +192,12 @@ fn ncc_inside<const CT: bool>(
         sxy += x * y;
     }
     Some((s.sx, sy, s.sxx, syy, sxy, s.base.len()))
+}
+
+/// Every index in `lo..=hi` lies in `0 ≤ c < n − 1` (the upper corner c + 1 exists, so
+/// no edge clamp); false for NaN.
+fn strictly_inside(lo: f64, hi: f64, n: usize) -> bool {
+    n >= 2 && lo >= 0.0 && hi < (n - 1) as f64
 }
 
 /// `trilinear(data, c)` for a point with `0 ≤ c < n − 1` on every axis (no clamp, no
@@ -289,7 +294,7 @@ fn group_inside<const CT: bool>(
     let n = [ni, nj, nk];
     for o in offs {
         for a in 0..3 {
-            if n[a] < 2 || !(s.lo[a] + o[a] >= 0.0) || !(s.hi[a] + o[a] < (n[a] - 1) as f64) {
+            if !strictly_inside(s.lo[a] + o[a], s.hi[a] + o[a], n[a]) {
                 return None;
             }
         }
