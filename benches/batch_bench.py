@@ -21,15 +21,12 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from analyze_bench import loadavg, timed  # noqa: E402
 
 CASES = ["normal", "ivc_leiomyosarcoma", "cholangiocarcinoma_mimic", "extrinsic_compression",
          "liposarcoma", "hcc_washout", "mri_leiomyosarcoma"]
-
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
 
 
 def main():
@@ -68,16 +65,8 @@ def main():
     if a.threads:
         args += ["--threads", str(a.threads)]
     load_before = loadavg()
-    t0 = time.perf_counter()
-    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    err = p.stderr.read().decode(errors="replace")
-    p.stderr.close()
-    code = os.waitstatus_to_exitcode(status)
+    wall, cpu, rss, code, err = timed(args)
     load_after = loadavg()
-    cpu = ru.ru_utime + ru.ru_stime
-    rss = ru.ru_maxrss / 1024.0
 
     rows = list(csv.DictReader(open(os.path.join(out, "summary.csv"))))
     ok = sum(r["status"] == "ok" for r in rows)
