@@ -323,6 +323,28 @@ fn group_inside<const CT: bool>(
     )
 }
 
+/// A searched shift (mm) and its step indices along x, y, z.
+type GridShift = (Vector3<f64>, [i64; 3]);
+
+/// The shifts searched around `around`: steps of `step` within ±`radius` per axis (x
+/// outermost, z innermost: the search order), each with its step indices; and the
+/// steps per side.
+fn search_grid(around: Vector3<f64>, radius: f64, step: f64) -> (i64, Vec<GridShift>) {
+    let n = (radius / step).round() as i64;
+    let mut out = Vec::new();
+    for a in -n..=n {
+        for b in -n..=n {
+            for c in -n..=n {
+                let d = around + Vector3::new(a as f64, b as f64, c as f64) * step;
+                if d.norm() <= MAX_SHIFT_MM * 1.75 {
+                    out.push((d, [a, b, c]));
+                }
+            }
+        }
+    }
+    (n, out)
+}
+
 fn best_on_grid(
     s: &MovingView,
     moving: &Volume,
@@ -331,21 +353,14 @@ fn best_on_grid(
     step: f64,
     ct: bool,
 ) -> Option<(Vector3<f64>, f64)> {
-    let n = (radius / step).round() as i64;
+    let (n, grid) = search_grid(around, radius, step);
     let side = (2 * n + 1).max(1) as usize;
     // Candidates in search order; evaluated in groups of one (y, z) step, x varying.
-    let mut cands = Vec::new();
+    let mut cands = Vec::with_capacity(grid.len());
     let mut groups: Vec<Vec<usize>> = vec![Vec::new(); side * side];
-    for a in -n..=n {
-        for b in -n..=n {
-            for c in -n..=n {
-                let d = around + Vector3::new(a as f64, b as f64, c as f64) * step;
-                if d.norm() <= MAX_SHIFT_MM * 1.75 {
-                    groups[(b + n) as usize * side + (c + n) as usize].push(cands.len());
-                    cands.push(d);
-                }
-            }
-        }
+    for (d, [_, b, c]) in grid {
+        groups[(b + n) as usize * side + (c + n) as usize].push(cands.len());
+        cands.push(d);
     }
     let mut vals = vec![None; cands.len()];
     let done: Vec<(usize, Option<f64>)> = groups
@@ -488,18 +503,11 @@ mod tests {
         step: f64,
         ct: bool,
     ) -> Option<(Vector3<f64>, f64)> {
-        let n = (radius / step).round() as i64;
-        let mut cands = Vec::new();
-        for a in -n..=n {
-            for b in -n..=n {
-                for c in -n..=n {
-                    let d = around + Vector3::new(a as f64, b as f64, c as f64) * step;
-                    if d.norm() <= MAX_SHIFT_MM * 1.75 {
-                        cands.push(d);
-                    }
-                }
-            }
-        }
+        let cands: Vec<Vector3<f64>> = search_grid(around, radius, step)
+            .1
+            .into_iter()
+            .map(|c| c.0)
+            .collect();
         cands
             .par_iter()
             .filter_map(|d| ncc_reference(s, moving, s.offset(d), ct).map(|v| (*d, v)))

@@ -299,19 +299,25 @@ pub fn smooth_nan(a: &Array3<f32>, spacing_ijk: [f64; 3], sigma_mm: f64) -> Arra
     s
 }
 
+/// Half-width (3σ) and unnormalised taps of [`gaussian2d_nan`]'s kernel, σ in pixels.
+fn gaussian2d_taps(sigma: f64) -> (usize, Vec<f32>) {
+    let h = (3.0 * sigma).ceil() as usize;
+    let k = (0..=2 * h)
+        .map(|i| {
+            let d = i as f64 - h as f64;
+            (-(d * d) / (2.0 * sigma * sigma)).exp() as f32
+        })
+        .collect();
+    (h, k)
+}
+
 /// Separable Gaussian (σ in pixels) on an n×n image; NaN (outside the volume) is
 /// excluded from the weights.
 pub fn gaussian2d_nan(img: &mut [f32], n: usize, sigma: f64) {
     if sigma < 0.3 || n == 0 {
         return;
     }
-    let h = (3.0 * sigma).ceil() as usize;
-    let k: Vec<f32> = (0..=2 * h)
-        .map(|i| {
-            let d = i as f64 - h as f64;
-            (-(d * d) / (2.0 * sigma * sigma)).exp() as f32
-        })
-        .collect();
+    let (h, k) = gaussian2d_taps(sigma);
     // One pass per axis, taps outer and pixels inner so the inner loop runs over
     // contiguous memory and vectorises: each output still adds its in-range finite taps in
     // kernel order from 0 (the sum the per-pixel loop made, bit for bit), a non-finite
@@ -369,13 +375,7 @@ mod tests {
         if sigma < 0.3 || n == 0 {
             return;
         }
-        let h = (3.0 * sigma).ceil() as usize;
-        let k: Vec<f32> = (0..=2 * h)
-            .map(|i| {
-                let d = i as f64 - h as f64;
-                (-(d * d) / (2.0 * sigma * sigma)).exp() as f32
-            })
-            .collect();
+        let (h, k) = gaussian2d_taps(sigma);
         let pass = |src: &[f32], dst: &mut [f32], stride: usize| {
             for line in 0..n {
                 let base = if stride == 1 { line * n } else { line };
