@@ -34,24 +34,29 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
-def run_analyze(binary, study, out, threads):
-    """One `analyze`: (wall s, user+sys s, peak RSS MiB, report dict)."""
-    shutil.rmtree(out, ignore_errors=True)
-    args = [binary, "analyze", study, "--out", out, "--quiet"]
-    if threads:
-        args += ["--threads", str(threads)]
+def timed(args):
+    """Run `args`: (wall s, user+sys s, peak RSS MiB, exit code, stderr text)."""
     t0 = time.perf_counter()
     p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
     err = p.stderr.read().decode(errors="replace")
     p.stderr.close()
-    code = os.waitstatus_to_exitcode(status)
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status), err
+
+
+def run_analyze(binary, study, out, threads):
+    """One `analyze`: (wall s, user+sys s, peak RSS MiB, report dict)."""
+    shutil.rmtree(out, ignore_errors=True)
+    args = [binary, "analyze", study, "--out", out, "--quiet"]
+    if threads:
+        args += ["--threads", str(threads)]
+    wall, cpu, rss, code, err = timed(args)
     if code != 0:
         raise RuntimeError(f"{binary} analyze exited {code}: {err[-500:]}")
     with open(os.path.join(out, "report.json")) as f:
         report = json.load(f)
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0, report
+    return wall, cpu, rss, report
 
 
 def diff(a, b, path, out, tol):

@@ -2,7 +2,8 @@
 //! filling, erosion, and the exact Euclidean distance transform in millimetres
 //! (Felzenszwalb & Huttenlocher 2012, separable, anisotropic spacing).
 
-use ndarray::Array3;
+use ndarray::{Array3, Axis, Slice, Zip};
+use rayon::prelude::*;
 use std::collections::VecDeque;
 
 /// 6-connected neighbours of `[k, j, i]` inside `dim`.
@@ -165,17 +166,16 @@ pub fn fill_holes_2d(mask: &Array3<bool>) -> Array3<bool> {
 /// Erode by `iterations` steps of the 6-neighbourhood (voxels on the grid border erode).
 pub fn erode(mask: &Array3<bool>, iterations: usize) -> Array3<bool> {
     let mut m = mask.clone();
-    let dim = m.dim();
     for _ in 0..iterations {
+        // A voxel stays when it and its six neighbours are set: the AND of the mask
+        // shifted by one along each axis both ways (whole-array passes, in parallel).
         let prev = m.clone();
-        for ((k, j, i), v) in m.indexed_iter_mut() {
-            if !*v {
-                continue;
-            }
-            let p = [k, j, i];
-            let border = k == 0 || j == 0 || i == 0 || k + 1 == dim.0 || j + 1 == dim.1 || i + 1 == dim.2;
-            if border || neighbours6(p, dim).any(|n| !prev[n]) {
-                *v = false;
+        combine_shifted(&mut m, &prev, |o, p| *o &= p);
+        for a in 0..3 {
+            let n = m.len_of(Axis(a));
+            if n > 0 {
+                m.index_axis_mut(Axis(a), 0).fill(false);
+                m.index_axis_mut(Axis(a), n - 1).fill(false);
             }
         }
     }
@@ -184,20 +184,28 @@ pub fn erode(mask: &Array3<bool>, iterations: usize) -> Array3<bool> {
 
 /// Dilate by `iterations` steps of the 6-neighbourhood.
 pub fn dilate(mask: &Array3<bool>, iterations: usize) -> Array3<bool> {
-    let inv = mask.mapv(|b| !b);
-    // Dilation of A = complement of the erosion of the complement, with the border
-    // treated as set for the complement (so the grid edge does not erode it).
-    let mut m = inv;
-    let dim = m.dim();
+    let mut m = mask.clone();
     for _ in 0..iterations {
+        // Set when it or a neighbour inside the grid is set (the grid edge adds nothing).
         let prev = m.clone();
-        for ((k, j, i), v) in m.indexed_iter_mut() {
-            if *v && neighbours6([k, j, i], dim).any(|n| !prev[n]) {
-                *v = false;
-            }
+        combine_shifted(&mut m, &prev, |o, p| *o |= p);
+    }
+    m
+}
+
+/// `f(m[v], prev[v ± 1 along each axis])` for every voxel whose neighbour is in the grid.
+fn combine_shifted(m: &mut Array3<bool>, prev: &Array3<bool>, f: impl Fn(&mut bool, bool) + Sync) {
+    let (head, tail) = (Slice::new(0, Some(-1), 1), Slice::new(1, None, 1));
+    for a in 0..3 {
+        if m.len_of(Axis(a)) < 2 {
+            continue;
+        }
+        for (to, from) in [(tail, head), (head, tail)] {
+            Zip::from(m.slice_axis_mut(Axis(a), to))
+                .and(prev.slice_axis(Axis(a), from))
+                .par_for_each(|o, &p| f(o, p));
         }
     }
-    m.mapv(|b| !b)
 }
 
 /// 1D squared distance transform of `f` (0 at background, ∞ at foreground) with sample
@@ -252,34 +260,37 @@ fn dt1d(f: &[f64], w: f64, out: &mut [f64], v: &mut Vec<f64>, fv: &mut Vec<f64>,
 
 /// Distance (mm) from every set voxel to the nearest unset voxel or the grid outside;
 /// 0 on unset voxels. `spacing_kji` = spacing along slices, rows, columns.
+///
+/// Separable (Felzenszwalb–Huttenlocher): one exact 1D pass per axis. Every line of a
+/// pass is independent, so the lines run in parallel (by slice for the in-plane axes, by
+/// row for the slice axis); each is computed exactly as serially, so the result does not
+/// depend on the thread count.
 pub fn edt_mm(mask: &Array3<bool>, spacing_kji: [f64; 3]) -> Array3<f32> {
-    let dim = mask.dim();
     let big = f64::INFINITY;
-    let mut d = mask.mapv(|b| if b { big } else { 0.0 });
-    let (mut v, mut fv, mut z) = (Vec::new(), Vec::new(), Vec::new());
+    let mut d = Zip::from(mask).par_map_collect(|&b| if b { big } else { 0.0 });
     for (axis, &w) in spacing_kji.iter().enumerate() {
-        let n = dim_len(dim, axis);
-        let mut line = vec![0.0; n];
-        let mut out = vec![0.0; n];
-        for mut lane in d.lanes_mut(ndarray::Axis(axis)) {
-            for (a, b) in line.iter_mut().zip(lane.iter()) {
-                *a = *b;
-            }
-            dt1d(&line, w, &mut out, &mut v, &mut fv, &mut z);
-            for (a, b) in lane.iter_mut().zip(&out) {
-                *a = *b;
-            }
-        }
+        // Lines along `axis`, grouped by an outer axis they do not run along.
+        let (outer, inner) = if axis == 0 { (1, 0) } else { (0, axis - 1) };
+        d.axis_iter_mut(Axis(outer)).into_par_iter().for_each_init(
+            || (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+            |(line, out, v, fv, z), mut group| {
+                for mut lane in group.lanes_mut(Axis(inner)) {
+                    line.clear();
+                    line.extend(lane.iter().copied());
+                    // A line of background stays 0 (each sample is its own nearest).
+                    if line.iter().all(|&x| x == 0.0) {
+                        continue;
+                    }
+                    out.resize(line.len(), 0.0);
+                    dt1d(line, w, out, v, fv, z);
+                    for (a, b) in lane.iter_mut().zip(out.iter()) {
+                        *a = *b;
+                    }
+                }
+            },
+        );
     }
-    d.mapv(|x| x.sqrt() as f32)
-}
-
-fn dim_len(dim: (usize, usize, usize), axis: usize) -> usize {
-    match axis {
-        0 => dim.0,
-        1 => dim.1,
-        _ => dim.2,
-    }
+    Zip::from(&d).par_map_collect(|&x| x.sqrt() as f32)
 }
 
 #[cfg(test)]
@@ -336,6 +347,107 @@ mod tests {
                 "{k} {j} {i}: {} vs {best}",
                 d[[k, j, i]]
             );
+        }
+    }
+
+    /// Erosion and dilation as the per-voxel loops defined them before the whole-array
+    /// passes: the references for `erode` and `dilate`.
+    fn erode_reference(mask: &Array3<bool>, iterations: usize) -> Array3<bool> {
+        let mut m = mask.clone();
+        let dim = m.dim();
+        for _ in 0..iterations {
+            let prev = m.clone();
+            for ((k, j, i), v) in m.indexed_iter_mut() {
+                let border = k == 0 || j == 0 || i == 0 || k + 1 == dim.0 || j + 1 == dim.1 || i + 1 == dim.2;
+                if *v && (border || neighbours6([k, j, i], dim).any(|n| !prev[n])) {
+                    *v = false;
+                }
+            }
+        }
+        m
+    }
+
+    fn dilate_reference(mask: &Array3<bool>, iterations: usize) -> Array3<bool> {
+        let mut m = mask.mapv(|b| !b);
+        let dim = m.dim();
+        for _ in 0..iterations {
+            let prev = m.clone();
+            for ((k, j, i), v) in m.indexed_iter_mut() {
+                if *v && neighbours6([k, j, i], dim).any(|n| !prev[n]) {
+                    *v = false;
+                }
+            }
+        }
+        m.mapv(|b| !b)
+    }
+
+    #[test]
+    fn erode_and_dilate_match_the_per_voxel_definition() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for (dim, p) in [
+            ((1, 9, 7), 0.5),
+            ((2, 1, 5), 0.5),
+            ((8, 13, 11), 0.1),
+            ((9, 10, 12), 0.8),
+        ] {
+            let m = Array3::from_shape_fn(dim, |_| rng.random_bool(p));
+            for it in 0..3 {
+                assert_eq!(
+                    erode(&m, it),
+                    erode_reference(&m, it),
+                    "erode {dim:?} p={p} it={it}"
+                );
+                assert_eq!(
+                    dilate(&m, it),
+                    dilate_reference(&m, it),
+                    "dilate {dim:?} p={p} it={it}"
+                );
+            }
+        }
+    }
+
+    /// The serial pass order edt_mm had before it ran lines in parallel (and before the
+    /// background-line shortcut): the reference the parallel one must equal bit for bit.
+    fn edt_mm_serial(mask: &Array3<bool>, spacing_kji: [f64; 3]) -> Array3<f32> {
+        let mut d = mask.mapv(|b| if b { f64::INFINITY } else { 0.0 });
+        let (mut v, mut fv, mut z) = (Vec::new(), Vec::new(), Vec::new());
+        for (axis, &w) in spacing_kji.iter().enumerate() {
+            let n = d.len_of(Axis(axis));
+            let (mut line, mut out) = (vec![0.0; n], vec![0.0; n]);
+            for mut lane in d.lanes_mut(Axis(axis)) {
+                for (a, b) in line.iter_mut().zip(lane.iter()) {
+                    *a = *b;
+                }
+                dt1d(&line, w, &mut out, &mut v, &mut fv, &mut z);
+                for (a, b) in lane.iter_mut().zip(&out) {
+                    *a = *b;
+                }
+            }
+        }
+        d.mapv(|x| x.sqrt() as f32)
+    }
+
+    #[test]
+    fn parallel_edt_is_bit_identical_to_the_serial_passes() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(19);
+        // Sparse and dense masks (many all-background and all-foreground lines), odd
+        // sizes, the spacings the stages use (in-plane only: 1e6 along slices).
+        for (dim, p) in [((7, 33, 29), 0.05), ((13, 17, 40), 0.5), ((9, 21, 21), 0.97)] {
+            let m = Array3::from_shape_fn(dim, |_| rng.random_bool(p));
+            for sp in [
+                [0.8, 0.75, 0.75],
+                [2.5, 0.7, 0.7],
+                [1.0e6, 0.75, 0.75],
+                [1.0, 1.0, 1.0],
+            ] {
+                let (a, b) = (edt_mm(&m, sp), edt_mm_serial(&m, sp));
+                assert!(
+                    a.iter().zip(b.iter()).all(|(x, y)| x.to_bits() == y.to_bits()),
+                    "{dim:?} p={p} sp={sp:?}"
+                );
+            }
         }
     }
 

@@ -71,12 +71,21 @@ struct MovingView<'a> {
     base: Vec<[f64; 3]>,
     values: &'a [f32],
     linear: [[f64; 3]; 3],
+    /// Smallest and largest index of the points per axis: a shift keeps every point
+    /// strictly inside the grid iff these two do (adding the same offset is monotonic
+    /// in floating point too), which is checked once per shift instead of per sample.
+    lo: [f64; 3],
+    hi: [f64; 3],
+    /// Σx and Σx² of the fixed values, summed in sample order as [`ncc`] does: when no
+    /// point is skipped they are the same numbers for every shift.
+    sx: f64,
+    sxx: f64,
 }
 
 impl<'a> MovingView<'a> {
     fn new(s: &'a Samples, moving: &Volume) -> Self {
         let inv = moving.geometry.inverse();
-        let base = s
+        let base: Vec<[f64; 3]> = s
             .points
             .iter()
             .map(|p| moving.geometry.world_to_index(p))
@@ -87,10 +96,27 @@ impl<'a> MovingView<'a> {
                 *v = inv[(r, c)];
             }
         }
+        let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
+        for b in &base {
+            for a in 0..3 {
+                lo[a] = lo[a].min(b[a]);
+                hi[a] = hi[a].max(b[a]);
+            }
+        }
+        let (mut sx, mut sxx) = (0.0, 0.0);
+        for &x in &s.values {
+            let x = x as f64;
+            sx += x;
+            sxx += x * x;
+        }
         MovingView {
             base,
             values: &s.values,
             linear,
+            lo,
+            hi,
+            sx,
+            sxx,
         }
     }
 
@@ -107,24 +133,20 @@ impl<'a> MovingView<'a> {
 /// NCC between the fixed samples and `moving` sampled at p + shift; points that fall
 /// outside `moving` are skipped (at least half must remain).
 fn ncc(s: &MovingView, moving: &Volume, shift: &Vector3<f64>, ct: bool) -> Option<f64> {
-    let (mut sx, mut sy, mut sxx, mut syy, mut sxy, mut n) = (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
     let o = s.offset(shift);
-    for (b, &x) in s.base.iter().zip(s.values) {
-        let Some(y) = trilinear(&moving.data, [b[0] + o[0], b[1] + o[1], b[2] + o[2]]) else {
-            continue;
-        };
-        if !y.is_finite() {
-            continue;
-        }
-        let (x, y) = (x as f64, clamp_value(y, ct) as f64);
-        sx += x;
-        sy += y;
-        sxx += x * x;
-        syy += y * y;
-        sxy += x * y;
-        n += 1;
+    let fast = match ct {
+        true => ncc_inside::<true>(s, moving, o),
+        false => ncc_inside::<false>(s, moving, o),
+    };
+    match fast {
+        Some(sums) => finish(sums, s.base.len()),
+        None => ncc_checked(s, moving, o, ct),
     }
-    if n < 100 || n * 2 < s.base.len() {
+}
+
+/// The correlation from its sums over `n` of `len` points.
+fn finish((sx, sy, sxx, syy, sxy, n): (f64, f64, f64, f64, f64, usize), len: usize) -> Option<f64> {
+    if n < 100 || n * 2 < len {
         return None;
     }
     let nf = n as f64;
@@ -137,6 +159,192 @@ fn ncc(s: &MovingView, moving: &Volume, shift: &Vector3<f64>, ct: bool) -> Optio
     Some(cov / (vx * vy).sqrt())
 }
 
+/// [`ncc`]'s sums when every point shifted by `o` lies strictly inside `moving` (so no
+/// sample is skipped or clamped, and Σx, Σx² are the precomputed ones), else `None`
+/// (also when a sample is not finite): then [`ncc_checked`] decides.
+///
+/// The same arithmetic as `trilinear` followed by the clamp, in the same order, so the
+/// sums are bit-identical; only the per-sample bounds tests, clamps and the
+/// `Option` are gone (this loop was most of the registration's time).
+fn ncc_inside<const CT: bool>(
+    s: &MovingView,
+    moving: &Volume,
+    o: [f64; 3],
+) -> Option<(f64, f64, f64, f64, f64, usize)> {
+    let data = moving.data.as_slice()?;
+    let (nk, nj, ni) = moving.data.dim();
+    let n = [ni, nj, nk];
+    for a in 0..3 {
+        if !strictly_inside(s.lo[a] + o[a], s.hi[a] + o[a], n[a]) {
+            return None;
+        }
+    }
+    let plane = nj * ni;
+    let (mut sy, mut syy, mut sxy) = (0.0, 0.0, 0.0);
+    for (b, &x) in s.base.iter().zip(s.values) {
+        let v = interp_inside(data, plane, ni, [b[0] + o[0], b[1] + o[1], b[2] + o[2]]);
+        if !v.is_finite() {
+            return None;
+        }
+        let (x, y) = (x as f64, clamp_value(v, CT) as f64);
+        sy += y;
+        syy += y * y;
+        sxy += x * y;
+    }
+    Some((s.sx, sy, s.sxx, syy, sxy, s.base.len()))
+}
+
+/// Every index in `lo..=hi` lies in `0 ≤ c < n − 1` (the upper corner c + 1 exists, so
+/// no edge clamp); false for NaN.
+fn strictly_inside(lo: f64, hi: f64, n: usize) -> bool {
+    n >= 2 && lo >= 0.0 && hi < (n - 1) as f64
+}
+
+/// `trilinear(data, c)` for a point with `0 ≤ c < n − 1` on every axis (no clamp, no
+/// edge): the same operations in the same order, so the same bits.
+#[inline(always)]
+fn interp_inside(data: &[f32], plane: usize, ni: usize, c: [f64; 3]) -> f32 {
+    let [cx, cy, cz] = c;
+    let (x0, y0, z0) = (cx as usize, cy as usize, cz as usize);
+    let (fx, fy, fz) = (
+        (cx - x0 as f64) as f32,
+        (cy - y0 as f64) as f32,
+        (cz - z0 as f64) as f32,
+    );
+    let p = z0 * plane + y0 * ni + x0;
+    let c = &data[p..p + plane + ni + 2];
+    let (c000, c001, c010, c011) = (c[0], c[1], c[ni], c[ni + 1]);
+    let (c100, c101, c110, c111) = (c[plane], c[plane + 1], c[plane + ni], c[plane + ni + 1]);
+    let c00 = c000 * (1.0 - fx) + c001 * fx;
+    let c01 = c010 * (1.0 - fx) + c011 * fx;
+    let c10 = c100 * (1.0 - fx) + c101 * fx;
+    let c11 = c110 * (1.0 - fx) + c111 * fx;
+    let c0 = c00 * (1.0 - fy) + c01 * fy;
+    let c1 = c10 * (1.0 - fy) + c11 * fy;
+    c0 * (1.0 - fz) + c1 * fz
+}
+
+/// [`ncc`] with every sample checked: points outside `moving` (or not finite there) are
+/// skipped. Points strictly inside take [`interp_inside`], the rest `trilinear` (a box
+/// at the end of the series has most of its points inside for most shifts).
+fn ncc_checked(s: &MovingView, moving: &Volume, o: [f64; 3], ct: bool) -> Option<f64> {
+    let (nk, nj, ni) = moving.data.dim();
+    let (plane, hi) = (nj * ni, [ni as f64 - 1.0, nj as f64 - 1.0, nk as f64 - 1.0]);
+    let flat = moving.data.as_slice().filter(|_| ni >= 2 && nj >= 2 && nk >= 2);
+    let (mut sx, mut sy, mut sxx, mut syy, mut sxy, mut n) = (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
+    for (b, &x) in s.base.iter().zip(s.values) {
+        let c = [b[0] + o[0], b[1] + o[1], b[2] + o[2]];
+        let inside = (0..3).all(|a| c[a] >= 0.0 && c[a] < hi[a]);
+        let y = match flat {
+            Some(data) if inside => interp_inside(data, plane, ni, c),
+            _ => match trilinear(&moving.data, c) {
+                Some(y) => y,
+                None => continue,
+            },
+        };
+        if !y.is_finite() {
+            continue;
+        }
+        let (x, y) = (x as f64, clamp_value(y, ct) as f64);
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        syy += y * y;
+        sxy += x * y;
+        n += 1;
+    }
+    finish((sx, sy, sxx, syy, sxy, n), s.base.len())
+}
+
+/// Σx, Σy, Σx², Σy², Σxy and the count of [`ncc`].
+type Sums = (f64, f64, f64, f64, f64, usize);
+
+/// [`ncc`] for several shifts in one pass over the points: shifts that differ along x
+/// read the same rows of `moving`, so each cache line fetched serves them all (one shift
+/// at a time streamed the whole box from memory per shift). Each shift's sums still run
+/// in point order, so each value is the one [`ncc`] gives for that shift alone.
+fn ncc_group(s: &MovingView, moving: &Volume, shifts: &[Vector3<f64>], ct: bool) -> Vec<Option<f64>> {
+    let offs: Vec<[f64; 3]> = shifts.iter().map(|d| s.offset(d)).collect();
+    let sums = match ct {
+        true => group_inside::<true>(s, moving, &offs),
+        false => group_inside::<false>(s, moving, &offs),
+    };
+    match sums {
+        Some(sums) => sums
+            .into_iter()
+            .zip(&offs)
+            .map(|(sum, o)| match sum {
+                Some(sum) => finish(sum, s.base.len()),
+                None => ncc_checked(s, moving, *o, ct),
+            })
+            .collect(),
+        None => shifts.iter().map(|d| ncc(s, moving, d, ct)).collect(),
+    }
+}
+
+/// [`ncc_inside`] for every offset of `offs` at once; `None` unless every offset keeps
+/// every point inside, an entry `None` where a sample was not finite.
+fn group_inside<const CT: bool>(
+    s: &MovingView,
+    moving: &Volume,
+    offs: &[[f64; 3]],
+) -> Option<Vec<Option<Sums>>> {
+    let data = moving.data.as_slice()?;
+    let (nk, nj, ni) = moving.data.dim();
+    let n = [ni, nj, nk];
+    for o in offs {
+        for a in 0..3 {
+            if !strictly_inside(s.lo[a] + o[a], s.hi[a] + o[a], n[a]) {
+                return None;
+            }
+        }
+    }
+    let plane = nj * ni;
+    let mut acc = vec![[0.0f64; 3]; offs.len()];
+    let mut bad = vec![false; offs.len()];
+    for (b, &x) in s.base.iter().zip(s.values) {
+        for ((o, a), bad) in offs.iter().zip(acc.iter_mut()).zip(bad.iter_mut()) {
+            let v = interp_inside(data, plane, ni, [b[0] + o[0], b[1] + o[1], b[2] + o[2]]);
+            if !v.is_finite() {
+                *bad = true;
+                continue;
+            }
+            let (x, y) = (x as f64, clamp_value(v, CT) as f64);
+            a[0] += y;
+            a[1] += y * y;
+            a[2] += x * y;
+        }
+    }
+    Some(
+        acc.iter()
+            .zip(&bad)
+            .map(|(a, &bad)| (!bad).then_some((s.sx, a[0], s.sxx, a[1], a[2], s.base.len())))
+            .collect(),
+    )
+}
+
+/// A searched shift (mm) and its step indices along x, y, z.
+type GridShift = (Vector3<f64>, [i64; 3]);
+
+/// The shifts searched around `around`: steps of `step` within ±`radius` per axis (x
+/// outermost, z innermost: the search order), each with its step indices; and the
+/// steps per side.
+fn search_grid(around: Vector3<f64>, radius: f64, step: f64) -> (i64, Vec<GridShift>) {
+    let n = (radius / step).round() as i64;
+    let mut out = Vec::new();
+    for a in -n..=n {
+        for b in -n..=n {
+            for c in -n..=n {
+                let d = around + Vector3::new(a as f64, b as f64, c as f64) * step;
+                if d.norm() <= MAX_SHIFT_MM * 1.75 {
+                    out.push((d, [a, b, c]));
+                }
+            }
+        }
+    }
+    (n, out)
+}
+
 fn best_on_grid(
     s: &MovingView,
     moving: &Volume,
@@ -145,22 +353,37 @@ fn best_on_grid(
     step: f64,
     ct: bool,
 ) -> Option<(Vector3<f64>, f64)> {
-    let n = (radius / step).round() as i64;
-    let mut cands = Vec::new();
-    for a in -n..=n {
-        for b in -n..=n {
-            for c in -n..=n {
-                let d = around + Vector3::new(a as f64, b as f64, c as f64) * step;
-                if d.norm() <= MAX_SHIFT_MM * 1.75 {
-                    cands.push(d);
-                }
+    let (n, grid) = search_grid(around, radius, step);
+    let side = (2 * n + 1).max(1) as usize;
+    // Candidates in search order; evaluated in groups of one (y, z) step, x varying.
+    let mut cands = Vec::with_capacity(grid.len());
+    let mut groups: Vec<Vec<usize>> = vec![Vec::new(); side * side];
+    for (d, [_, b, c]) in grid {
+        groups[(b + n) as usize * side + (c + n) as usize].push(cands.len());
+        cands.push(d);
+    }
+    let mut vals = vec![None; cands.len()];
+    let done: Vec<(usize, Option<f64>)> = groups
+        .par_iter()
+        .filter(|g| !g.is_empty())
+        .flat_map_iter(|g| {
+            let shifts: Vec<Vector3<f64>> = g.iter().map(|&i| cands[i]).collect();
+            g.iter().copied().zip(ncc_group(s, moving, &shifts, ct))
+        })
+        .collect();
+    for (i, v) in done {
+        vals[i] = v;
+    }
+    // The first best in search order (ties keep the earlier shift).
+    let mut best: Option<(Vector3<f64>, f64)> = None;
+    for (d, v) in cands.iter().zip(vals) {
+        if let Some(v) = v {
+            if best.is_none_or(|(_, bv)| v > bv) {
+                best = Some((*d, v));
             }
         }
     }
-    cands
-        .par_iter()
-        .filter_map(|d| ncc(s, moving, d, ct).map(|v| (*d, v)))
-        .reduce_with(|a, b| if b.1 > a.1 { b } else { a })
+    best
 }
 
 /// Translation (world mm) such that `moving(p + t) ≈ fixed(p)` in the box around
@@ -246,6 +469,131 @@ mod tests {
             v
         });
         Volume::new(data, g, Default::default())
+    }
+
+    /// The correlation as it was computed before the fast paths: every sample through
+    /// `trilinear`, skipped when outside or not finite.
+    fn ncc_reference(s: &MovingView, moving: &Volume, o: [f64; 3], ct: bool) -> Option<f64> {
+        let (mut sx, mut sy, mut sxx, mut syy, mut sxy, mut n) = (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
+        for (b, &x) in s.base.iter().zip(s.values) {
+            let Some(y) = trilinear(&moving.data, [b[0] + o[0], b[1] + o[1], b[2] + o[2]]) else {
+                continue;
+            };
+            if !y.is_finite() {
+                continue;
+            }
+            let (x, y) = (x as f64, clamp_value(y, ct) as f64);
+            sx += x;
+            sy += y;
+            sxx += x * x;
+            syy += y * y;
+            sxy += x * y;
+            n += 1;
+        }
+        finish((sx, sy, sxx, syy, sxy, n), s.base.len())
+    }
+
+    /// The grid search as it was: one correlation per shift (the original per-sample
+    /// loop), the best by a parallel reduction keeping the earlier of equal values.
+    fn best_on_grid_reference(
+        s: &MovingView,
+        moving: &Volume,
+        around: Vector3<f64>,
+        radius: f64,
+        step: f64,
+        ct: bool,
+    ) -> Option<(Vector3<f64>, f64)> {
+        let cands: Vec<Vector3<f64>> = search_grid(around, radius, step)
+            .1
+            .into_iter()
+            .map(|c| c.0)
+            .collect();
+        cands
+            .par_iter()
+            .filter_map(|d| ncc_reference(s, moving, s.offset(d), ct).map(|v| (*d, v)))
+            .reduce_with(|a, b| if b.1 > a.1 { b } else { a })
+    }
+
+    #[test]
+    fn grouped_grid_search_picks_the_same_shift_and_value() {
+        let fixed = scene(Vector3::zeros(), 0.0);
+        let moving = scene(Vector3::new(2.0, -3.0, 6.0), 60.0);
+        for (half, step, around, radius, grid) in [
+            (30.0, 5.0, Vector3::zeros(), MAX_SHIFT_MM, 3.0),
+            (30.0, 2.5, Vector3::new(3.0, -3.0, 6.0), 2.0, 1.0),
+            (58.0, 2.5, Vector3::new(2.0, -3.0, 6.0), 0.5, 0.5),
+        ] {
+            for ct in [true, false] {
+                let samples = fixed_samples(&fixed, &Point3::origin(), half, step, ct);
+                let view = MovingView::new(&samples, &moving);
+                let got = best_on_grid(&view, &moving, around, radius, grid, ct);
+                let want = best_on_grid_reference(&view, &moving, around, radius, grid, ct);
+                assert_eq!(
+                    got.map(|(d, v)| (d, v.to_bits())),
+                    want.map(|(d, v)| (d, v.to_bits())),
+                    "half {half} grid {grid} ct {ct}"
+                );
+            }
+        }
+    }
+
+    /// Both fast paths give the original per-sample computation's correlation bit for bit:
+    /// the unchecked one for shifts that keep every point inside, the per-point one near
+    /// the edge (boxes reaching out of the grid) and around a non-finite voxel.
+    #[test]
+    fn inside_path_is_bit_identical_to_the_checked_one() {
+        let fixed = scene(Vector3::zeros(), 0.0);
+        let mut with_nan = scene(Vector3::new(2.0, -3.0, 6.0), 60.0);
+        with_nan.data[[16, 28, 20]] = f32::NAN;
+        for (half, step, nan) in [
+            (30.0, 2.5, false),
+            (20.0, 5.0, false),
+            (58.0, 2.5, false),
+            (30.0, 2.5, true),
+        ] {
+            let moving = match nan {
+                true => with_nan.clone(),
+                false => scene(Vector3::new(2.0, -3.0, 6.0), 60.0),
+            };
+            for ct in [true, false] {
+                let samples = fixed_samples(&fixed, &Point3::origin(), half, step, ct);
+                let view = MovingView::new(&samples, &moving);
+                let (mut inside, mut outside) = (0, 0);
+                for d in [-4.5, -1.3, 0.0, 0.25, 2.0, 7.7] {
+                    for shift in [
+                        Vector3::new(d, 0.3 * d, -d),
+                        Vector3::new(0.0, d, 0.5),
+                        Vector3::zeros(),
+                    ] {
+                        let o = view.offset(&shift);
+                        let fast = match ct {
+                            true => ncc_inside::<true>(&view, &moving, o),
+                            false => ncc_inside::<false>(&view, &moving, o),
+                        };
+                        let checked = ncc_reference(&view, &moving, o, ct);
+                        let edge = ncc_checked(&view, &moving, o, ct);
+                        assert_eq!(edge.map(f64::to_bits), checked.map(f64::to_bits), "{shift:?}");
+                        let got = ncc(&view, &moving, &shift, ct);
+                        assert_eq!(got.map(f64::to_bits), checked.map(f64::to_bits), "{shift:?}");
+                        match fast {
+                            Some(sums) => {
+                                inside += 1;
+                                let f = finish(sums, view.base.len());
+                                assert_eq!(f.map(f64::to_bits), checked.map(f64::to_bits));
+                            }
+                            None => outside += 1,
+                        }
+                    }
+                }
+                if nan {
+                    assert!(outside > 0, "the NaN voxel was never sampled");
+                } else if half < 50.0 {
+                    assert!(inside > 0, "half {half}: the inside path never ran");
+                } else {
+                    assert!(outside > 0, "half {half}: no shift reached the edge");
+                }
+            }
+        }
     }
 
     #[test]
