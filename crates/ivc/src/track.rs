@@ -144,7 +144,7 @@ impl Contour {
     }
 }
 
-pub(crate) fn theta(m: usize) -> f64 {
+pub fn theta(m: usize) -> f64 {
     m as f64 * std::f64::consts::TAU / NRAYS as f64
 }
 
@@ -265,6 +265,77 @@ fn lsq_ridge(
         c[p] = x[p];
     }
     Some(c)
+}
+
+/// A jump between neighbouring rays (5° apart) larger than this (mm) or than
+/// [`ESCAPE_JUMP_FRAC`] of the shorter ray is not the wall of one convex section: along a
+/// 30 × 5 mm slit neighbouring rays differ by ≤ 2.9 mm, while a ray that finds no wall
+/// where isodense tissue (bowel, crus, liver) lies against the vein runs on to that
+/// tissue's own edge, 5–25 mm further out (native CT, TotalSegmentator's reference CT).
+const ESCAPE_JUMP_MM: f64 = 3.0;
+const ESCAPE_JUMP_FRAC: f64 = 0.25;
+
+/// Rays of `r` (NaN: no wall) that escaped: runs of neighbouring rays that lie beyond a
+/// jump outward at both ends — a stretch of the section without contrast at its wall,
+/// where each ray runs to the next edge beyond — set to NaN, so the contour there is
+/// interpolated from the rays that do see the wall. Rays without a wall count as escaped
+/// runs too. A run is only refused while the rays kept stay the majority: the vein's own
+/// wall is the one seen over most of its circumference, not a short inward run (a
+/// contrast jet, a valve).
+pub(crate) fn drop_escapes(r: &[f64]) -> Vec<f64> {
+    let mut out = r.to_vec();
+    let n = out.len();
+    let total = out.iter().filter(|v| v.is_finite()).count();
+    if total < 8 {
+        return out;
+    }
+    let jump = |a: f64, b: f64| (a - b).abs() > ESCAPE_JUMP_MM.max(ESCAPE_JUMP_FRAC * a.min(b));
+    loop {
+        let idx: Vec<usize> = (0..n).filter(|&m| out[m].is_finite()).collect();
+        let kept = idx.len();
+        if kept < 8 {
+            break;
+        }
+        // Runs of valid rays (in angular order, NaN rays skipped) split at jumps.
+        let Some(first_cut) = (0..kept).find(|&i| jump(out[idx[i]], out[idx[(i + 1) % kept]])) else {
+            break;
+        };
+        let mut runs: Vec<Vec<usize>> = Vec::new();
+        let mut cur = Vec::new();
+        for s in 1..=kept {
+            let i = (first_cut + s) % kept;
+            cur.push(idx[i]);
+            if jump(out[idx[i]], out[idx[(i + 1) % kept]]) {
+                runs.push(std::mem::take(&mut cur));
+            }
+        }
+        if !cur.is_empty() {
+            runs.push(cur);
+        }
+        if runs.len() < 2 {
+            break;
+        }
+        let med = |run: &[usize]| {
+            let mut v: Vec<f64> = run.iter().map(|&m| out[m]).collect();
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let meds: Vec<f64> = runs.iter().map(|x| med(x)).collect();
+        // The escaped run reaching furthest out, outward of both its neighbours, and
+        // small enough that the rays kept stay the majority of those with a wall.
+        let k = runs.len();
+        let cand = (0..k)
+            .filter(|&i| {
+                let (a, b) = (meds[(i + k - 1) % k], meds[(i + 1) % k]);
+                meds[i] > a && meds[i] > b && 2 * (total - kept + runs[i].len()) < total
+            })
+            .max_by(|&i, &j| meds[i].total_cmp(&meds[j]));
+        let Some(i) = cand else { break };
+        for &m in &runs[i] {
+            out[m] = f64::NAN;
+        }
+    }
+    out
 }
 
 /// Robust (Tukey biweight) Fourier fit. Returns the coefficients and the inlier mask.
@@ -672,13 +743,24 @@ impl<'a> Tracker<'a> {
                     // early crossing on the foot of the ramp does not bias the wall and a
                     // second, stronger step further out (liver → fat) is not taken for
                     // this one.
+                    // A step has one direction: where the differences turn (a thin
+                    // plane of fat between the vein and an isodense neighbour, blurred to
+                    // a valley), the step has ended, and the rise beyond is another
+                    // boundary, not this one.
+                    let dir0: Vec<f64> = (0..nph).map(|p| prof[p][k + d] - prof[p][k - d]).collect();
+                    let same_way = |kk: usize| -> bool {
+                        (0..nph)
+                            .map(|p| w[p] * dir0[p] * (prof[p][kk + d] - prof[p][kk - d]))
+                            .sum::<f64>()
+                            > 0.0
+                    };
                     let mut best = k;
                     let mut bv = sk;
                     let lim = (k + (8.0 / RAY_STEP_MM) as usize).min(ns - d - 1);
                     let mut end = lim;
                     for kk in k..=lim {
                         let v = stat(kk);
-                        if !v.is_finite() || v < thr || v < 0.6 * bv {
+                        if !v.is_finite() || v < thr || v < 0.6 * bv || !same_way(kk) {
                             end = kk;
                             break;
                         }
@@ -710,7 +792,7 @@ impl<'a> Tracker<'a> {
                         }
                         None => walls.push(self.half_level(&prof, &w, best, d, ns)),
                     }
-                    while k + d < ns && stat(k) >= thr.max(0.6 * bv) {
+                    while k + d < ns && stat(k) >= thr.max(0.6 * bv) && same_way(k) {
                         k += 1;
                     }
                 }
@@ -724,9 +806,12 @@ impl<'a> Tracker<'a> {
     fn half_level(&self, prof: &[Vec<f64>], w: &[f64], ke: usize, d: usize, ns: usize) -> f64 {
         // Half-width of the ramp: the step detector's reach plus the smoothing.
         let span = ((STEP_HALF_MM + 2.0 * self.sigma) / RAY_STEP_MM) as usize;
-        let lo = ke.saturating_sub(span);
-        let hi = (ke + span).min(ns - 1);
-        let delta: Vec<f64> = prof.iter().map(|p| p[hi] - p[lo]).collect();
+        let mut lo = ke.saturating_sub(span);
+        let mut hi = (ke + span).min(ns - 1);
+        // The step's direction from its steepest point (the ends of the window may lie
+        // past a valley or a ridge beside the step).
+        let (a, b) = (ke.saturating_sub(d), (ke + d).min(ns - 1));
+        let delta: Vec<f64> = prof.iter().map(|p| p[b] - p[a]).collect();
         let q = |k: usize| -> f64 {
             prof.iter()
                 .zip(&delta)
@@ -734,6 +819,36 @@ impl<'a> Tracker<'a> {
                 .map(|((p, dl), wi)| wi * dl * p[k])
                 .sum()
         };
+        // A valley (ridge) within the window: a thin plane of other tissue, blurred, or a
+        // neighbour's rise beyond it. The level is half-way between the vein and the
+        // valley's floor, not the far side's value; only a clear turn counts (by more
+        // than 3 noise SDs of the projection), so a noisy plateau keeps the window.
+        let qn = 3.0
+            * delta
+                .iter()
+                .zip(w)
+                .map(|(dl, wi)| wi * dl * dl)
+                .sum::<f64>()
+                .sqrt();
+        let arg = |r: std::ops::RangeInclusive<usize>, max: bool| -> usize {
+            r.fold((ke, q(ke)), |(bk, bq), k| {
+                let v = q(k);
+                if v.is_finite() && ((max && v > bq) || (!max && v < bq)) {
+                    (k, v)
+                } else {
+                    (bk, bq)
+                }
+            })
+            .0
+        };
+        let top = arg(ke..=hi, true);
+        if top < hi && q(top) - q(hi) > qn {
+            hi = top;
+        }
+        let bottom = arg(lo..=ke, false);
+        if bottom > lo && q(lo) - q(bottom) > qn {
+            lo = bottom;
+        }
         let level = 0.5 * (q(lo) + q(hi));
         // The crossing nearest the step peak.
         let mut best: Option<(f64, f64)> = None;
@@ -751,7 +866,6 @@ impl<'a> Tracker<'a> {
                 }
             }
         }
-        let _ = d;
         best.map(|b| b.0).unwrap_or(ke as f64 * RAY_STEP_MM)
     }
 
@@ -888,6 +1002,9 @@ impl<'a> Tracker<'a> {
         z: f64,
         prior: Option<&Contour>,
     ) -> Option<Contour> {
+        // Rays that ran past the vein's wall (isodense tissue against it, a branch) are
+        // refused before the fit ([`drop_escapes`]).
+        let r = &drop_escapes(r);
         // Continuity gate: a wall far from the previous plane's is a branch or a
         // neighbour, not this vein.
         let pw: Vec<f64> = thetas
