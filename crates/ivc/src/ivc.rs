@@ -183,7 +183,8 @@ fn role_index(phases: &[PhaseInfo], role: Role, n: usize) -> Option<usize> {
         .map(|p| p.volume_index)
 }
 
-/// Whether a track from an anatomical candidate can be the IVC (params: calibre, length).
+/// Whether a track from an anatomical candidate can be the IVC (params: calibre, its
+/// spread, length).
 fn plausible_ivc_track(c: &[track::Contour]) -> Result<(), String> {
     use crate::params::*;
     let len = c.last().map(|l| l.z).unwrap_or(0.0) - c.first().map(|f| f.z).unwrap_or(0.0);
@@ -199,6 +200,12 @@ fn plausible_ivc_track(c: &[track::Contour]) -> Result<(), String> {
     let med = d[d.len() / 2];
     if !(TRACK_MIN_MEDIAN_DIAMETER_MM..=TRACK_MAX_MEDIAN_DIAMETER_MM).contains(&med) {
         return Err(format!("median diameter {med:.1} mm over {len:.0} mm"));
+    }
+    let (p10, p90) = (d[d.len() / 10], d[(9 * d.len()) / 10]);
+    if p90 > TRACK_MAX_CALIBRE_SPREAD * p10 {
+        return Err(format!(
+            "calibre {p10:.1}–{p90:.1} mm (10th–90th percentile) over {len:.0} mm: not one vein's"
+        ));
     }
     Ok(())
 }
@@ -377,6 +384,7 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
                     }
                 }
                 let len = c.last().map(|l| l.z).unwrap_or(0.0) - c.first().map(|f| f.z).unwrap_or(0.0);
+                tracing::debug!(?seed, len, "IVC candidate tracked");
                 let best_len = best
                     .as_ref()
                     .map(|b| b.last().map(|l| l.z).unwrap_or(0.0) - b.first().map(|f| f.z).unwrap_or(0.0))
