@@ -99,6 +99,7 @@ fn main() {
     }];
     let mut t = Tracker::new(inputs).expect("tracker");
     t.free_on_all_phases = !is_ct;
+    t.is_ct = is_ct;
     // RAYS=z: the wall on each ray from the label's centroid at z, beside the label's
     // own radius along that ray and the image profile.
     if let Some(z) = std::env::var("RAYS").ok().and_then(|s| s.parse::<f64>().ok()) {

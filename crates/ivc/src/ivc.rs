@@ -362,6 +362,7 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
         }
         let Some(mut tracker) = Tracker::new(inputs).map(|t| Tracker {
             free_on_all_phases: !is_ct,
+            is_ct,
             ..t.with_blood_phases(&blood_flags)
         }) else {
             warnings.push("IVC tracking could not start".into());

@@ -489,6 +489,9 @@ pub struct Tracker<'a> {
     pub blood_phases: Vec<bool>,
     /// Blood value at the seed per phase (NaN where not used).
     pub blood_all: Vec<f32>,
+    /// The reference phase is CT (HU: blood below
+    /// [`crate::lumen::OPACIFIED_BLOOD_MIN_HU`] is not opacified).
+    pub is_ct: bool,
     /// z range covered by the reference volume (world).
     pub z_range: (f64, f64),
     /// Fit an opacified plane on all phases together where the reference phase alone
@@ -525,6 +528,7 @@ impl<'a> Tracker<'a> {
             blood_all: vec![f32::NAN; n],
             z_range: (lo.z, hi.z),
             free_on_all_phases: false,
+            is_ct: false,
         })
     }
 
@@ -806,12 +810,9 @@ impl<'a> Tracker<'a> {
     fn half_level(&self, prof: &[Vec<f64>], w: &[f64], ke: usize, d: usize, ns: usize) -> f64 {
         // Half-width of the ramp: the step detector's reach plus the smoothing.
         let span = ((STEP_HALF_MM + 2.0 * self.sigma) / RAY_STEP_MM) as usize;
-        let mut lo = ke.saturating_sub(span);
-        let mut hi = (ke + span).min(ns - 1);
-        // The step's direction from its steepest point (the ends of the window may lie
-        // past a valley or a ridge beside the step).
-        let (a, b) = (ke.saturating_sub(d), (ke + d).min(ns - 1));
-        let delta: Vec<f64> = prof.iter().map(|p| p[b] - p[a]).collect();
+        let lo = ke.saturating_sub(span);
+        let hi = (ke + span).min(ns - 1);
+        let delta: Vec<f64> = prof.iter().map(|p| p[hi] - p[lo]).collect();
         let q = |k: usize| -> f64 {
             prof.iter()
                 .zip(&delta)
@@ -819,36 +820,6 @@ impl<'a> Tracker<'a> {
                 .map(|((p, dl), wi)| wi * dl * p[k])
                 .sum()
         };
-        // A valley (ridge) within the window: a thin plane of other tissue, blurred, or a
-        // neighbour's rise beyond it. The level is half-way between the vein and the
-        // valley's floor, not the far side's value; only a clear turn counts (by more
-        // than 3 noise SDs of the projection), so a noisy plateau keeps the window.
-        let qn = 3.0
-            * delta
-                .iter()
-                .zip(w)
-                .map(|(dl, wi)| wi * dl * dl)
-                .sum::<f64>()
-                .sqrt();
-        let arg = |r: std::ops::RangeInclusive<usize>, max: bool| -> usize {
-            r.fold((ke, q(ke)), |(bk, bq), k| {
-                let v = q(k);
-                if v.is_finite() && ((max && v > bq) || (!max && v < bq)) {
-                    (k, v)
-                } else {
-                    (bk, bq)
-                }
-            })
-            .0
-        };
-        let top = arg(ke..=hi, true);
-        if top < hi && q(top) - q(hi) > qn {
-            hi = top;
-        }
-        let bottom = arg(lo..=ke, false);
-        if bottom > lo && q(lo) - q(bottom) > qn {
-            lo = bottom;
-        }
         let level = 0.5 * (q(lo) + q(hi));
         // The crossing nearest the step peak.
         let mut best: Option<(f64, f64)> = None;
@@ -866,6 +837,7 @@ impl<'a> Tracker<'a> {
                 }
             }
         }
+        let _ = d;
         best.map(|b| b.0).unwrap_or(ke as f64 * RAY_STEP_MM)
     }
 
@@ -876,11 +848,9 @@ impl<'a> Tracker<'a> {
         self.cast(&p, cx, cy, all_phases, false)
     }
 
-    /// Whether most rays from (cx, cy) at z meet no wall within reach on the reference
-    /// phase: the lumen has opened into a chamber.
-    fn open_all_round(&self, z: f64, cx: f64, cy: f64) -> bool {
-        let r = self.rays(z, cx, cy, false);
-        2 * r.iter().filter(|v| v.is_nan()).count() > r.len()
+    /// CT whose blood at the seed is not contrast-opacified (native, or too early).
+    fn unenhanced_ct(&self) -> bool {
+        self.is_ct && self.blood < crate::lumen::OPACIFIED_BLOOD_MIN_HU
     }
 
     /// Wall distances on every phase together, a thin layer of other tissue against the
@@ -1292,10 +1262,11 @@ impl<'a> Tracker<'a> {
                 }
             }
             // Opacified blood all around, yet no wall within reach: the vein has opened
-            // into a chamber (the right atrium). Only where most rays meet no step at all:
-            // a plane whose walls were found but did not fit (isodense tissue against part
-            // of a native-CT vein) is not a chamber.
-            if c.kind == ContourKind::Interpolated && c.opacified && self.open_all_round(z, cx, cy) {
+            // into a chamber (the right atrium). Not without contrast: there "like the
+            // seed's blood" is any soft tissue, and a plane whose walls did not fit
+            // (isodense tissue against part of the vein) is no chamber (native CT: tracks
+            // ended 20–30 mm from the start).
+            if c.kind == ContourKind::Interpolated && c.opacified && !self.unenhanced_ct() {
                 open_run += 1;
                 if open_run > 8 {
                     out.truncate(out.len().saturating_sub(open_run - 1));
