@@ -68,3 +68,9 @@ pub const TRACK_MIN_MEDIAN_DIAMETER_MM: f64 = 10.0;
 pub const TRACK_MAX_MEDIAN_DIAMETER_MM: f64 = 35.0;
 /// … and it runs along at least this many mm of z (three planes of the search).
 pub const TRACK_MIN_LENGTH_MM: f64 = 2.0 * PLANE_STEP_MM;
+/// … and its calibre is one vein's: the 90th percentile of the equivalent diameter along
+/// the track at most this many times the 10th. A normal IVC widens from ~15–20 mm below
+/// the renal veins to ~25–28 mm at them (×1.3–1.8); an outline around a muscle or an
+/// organ widens and narrows with its shape (TotalSegmentator's native CT: a track along
+/// the right psoas, 18–77 mm).
+pub const TRACK_MAX_CALIBRE_SPREAD: f64 = 2.0;

@@ -144,7 +144,7 @@ impl Contour {
     }
 }
 
-pub(crate) fn theta(m: usize) -> f64 {
+pub fn theta(m: usize) -> f64 {
     m as f64 * std::f64::consts::TAU / NRAYS as f64
 }
 
@@ -265,6 +265,77 @@ fn lsq_ridge(
         c[p] = x[p];
     }
     Some(c)
+}
+
+/// A jump between neighbouring rays (5° apart) larger than this (mm) or than
+/// [`ESCAPE_JUMP_FRAC`] of the shorter ray is not the wall of one convex section: along a
+/// 30 × 5 mm slit neighbouring rays differ by ≤ 2.9 mm, while a ray that finds no wall
+/// where isodense tissue (bowel, crus, liver) lies against the vein runs on to that
+/// tissue's own edge, 5–25 mm further out (native CT, TotalSegmentator's reference CT).
+const ESCAPE_JUMP_MM: f64 = 3.0;
+const ESCAPE_JUMP_FRAC: f64 = 0.25;
+
+/// Rays of `r` (NaN: no wall) that escaped: runs of neighbouring rays that lie beyond a
+/// jump outward at both ends — a stretch of the section without contrast at its wall,
+/// where each ray runs to the next edge beyond — set to NaN, so the contour there is
+/// interpolated from the rays that do see the wall. Rays without a wall count as escaped
+/// runs too. A run is only refused while the rays kept stay the majority: the vein's own
+/// wall is the one seen over most of its circumference, not a short inward run (a
+/// contrast jet, a valve).
+pub(crate) fn drop_escapes(r: &[f64]) -> Vec<f64> {
+    let mut out = r.to_vec();
+    let n = out.len();
+    let total = out.iter().filter(|v| v.is_finite()).count();
+    if total < 8 {
+        return out;
+    }
+    let jump = |a: f64, b: f64| (a - b).abs() > ESCAPE_JUMP_MM.max(ESCAPE_JUMP_FRAC * a.min(b));
+    loop {
+        let idx: Vec<usize> = (0..n).filter(|&m| out[m].is_finite()).collect();
+        let kept = idx.len();
+        if kept < 8 {
+            break;
+        }
+        // Runs of valid rays (in angular order, NaN rays skipped) split at jumps.
+        let Some(first_cut) = (0..kept).find(|&i| jump(out[idx[i]], out[idx[(i + 1) % kept]])) else {
+            break;
+        };
+        let mut runs: Vec<Vec<usize>> = Vec::new();
+        let mut cur = Vec::new();
+        for s in 1..=kept {
+            let i = (first_cut + s) % kept;
+            cur.push(idx[i]);
+            if jump(out[idx[i]], out[idx[(i + 1) % kept]]) {
+                runs.push(std::mem::take(&mut cur));
+            }
+        }
+        if !cur.is_empty() {
+            runs.push(cur);
+        }
+        if runs.len() < 2 {
+            break;
+        }
+        let med = |run: &[usize]| {
+            let mut v: Vec<f64> = run.iter().map(|&m| out[m]).collect();
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let meds: Vec<f64> = runs.iter().map(|x| med(x)).collect();
+        // The escaped run reaching furthest out, outward of both its neighbours, and
+        // small enough that the rays kept stay the majority of those with a wall.
+        let k = runs.len();
+        let cand = (0..k)
+            .filter(|&i| {
+                let (a, b) = (meds[(i + k - 1) % k], meds[(i + 1) % k]);
+                meds[i] > a && meds[i] > b && 2 * (total - kept + runs[i].len()) < total
+            })
+            .max_by(|&i, &j| meds[i].total_cmp(&meds[j]));
+        let Some(i) = cand else { break };
+        for &m in &runs[i] {
+            out[m] = f64::NAN;
+        }
+    }
+    out
 }
 
 /// Robust (Tukey biweight) Fourier fit. Returns the coefficients and the inlier mask.
@@ -418,6 +489,9 @@ pub struct Tracker<'a> {
     pub blood_phases: Vec<bool>,
     /// Blood value at the seed per phase (NaN where not used).
     pub blood_all: Vec<f32>,
+    /// The reference phase is CT (HU: blood below
+    /// [`crate::lumen::OPACIFIED_BLOOD_MIN_HU`] is not opacified).
+    pub is_ct: bool,
     /// z range covered by the reference volume (world).
     pub z_range: (f64, f64),
     /// Fit an opacified plane on all phases together where the reference phase alone
@@ -454,6 +528,7 @@ impl<'a> Tracker<'a> {
             blood_all: vec![f32::NAN; n],
             z_range: (lo.z, hi.z),
             free_on_all_phases: false,
+            is_ct: false,
         })
     }
 
@@ -672,13 +747,24 @@ impl<'a> Tracker<'a> {
                     // early crossing on the foot of the ramp does not bias the wall and a
                     // second, stronger step further out (liver → fat) is not taken for
                     // this one.
+                    // A step has one direction: where the differences turn (a thin
+                    // plane of fat between the vein and an isodense neighbour, blurred to
+                    // a valley), the step has ended, and the rise beyond is another
+                    // boundary, not this one.
+                    let dir0: Vec<f64> = (0..nph).map(|p| prof[p][k + d] - prof[p][k - d]).collect();
+                    let same_way = |kk: usize| -> bool {
+                        (0..nph)
+                            .map(|p| w[p] * dir0[p] * (prof[p][kk + d] - prof[p][kk - d]))
+                            .sum::<f64>()
+                            > 0.0
+                    };
                     let mut best = k;
                     let mut bv = sk;
                     let lim = (k + (8.0 / RAY_STEP_MM) as usize).min(ns - d - 1);
                     let mut end = lim;
                     for kk in k..=lim {
                         let v = stat(kk);
-                        if !v.is_finite() || v < thr || v < 0.6 * bv {
+                        if !v.is_finite() || v < thr || v < 0.6 * bv || !same_way(kk) {
                             end = kk;
                             break;
                         }
@@ -710,7 +796,7 @@ impl<'a> Tracker<'a> {
                         }
                         None => walls.push(self.half_level(&prof, &w, best, d, ns)),
                     }
-                    while k + d < ns && stat(k) >= thr.max(0.6 * bv) {
+                    while k + d < ns && stat(k) >= thr.max(0.6 * bv) && same_way(k) {
                         k += 1;
                     }
                 }
@@ -760,6 +846,11 @@ impl<'a> Tracker<'a> {
     pub fn rays(&self, z: f64, cx: f64, cy: f64, all_phases: bool) -> Vec<f64> {
         let p = self.patches(cx, cy, z, all_phases);
         self.cast(&p, cx, cy, all_phases, false)
+    }
+
+    /// CT whose blood at the seed is not contrast-opacified (native, or too early).
+    fn unenhanced_ct(&self) -> bool {
+        self.is_ct && self.blood < crate::lumen::OPACIFIED_BLOOD_MIN_HU
     }
 
     /// Wall distances on every phase together, a thin layer of other tissue against the
@@ -888,6 +979,9 @@ impl<'a> Tracker<'a> {
         z: f64,
         prior: Option<&Contour>,
     ) -> Option<Contour> {
+        // Rays that ran past the vein's wall (isodense tissue against it, a branch) are
+        // refused before the fit ([`drop_escapes`]).
+        let r = &drop_escapes(r);
         // Continuity gate: a wall far from the previous plane's is a branch or a
         // neighbour, not this vein.
         let pw: Vec<f64> = thetas
@@ -1168,8 +1262,11 @@ impl<'a> Tracker<'a> {
                 }
             }
             // Opacified blood all around, yet no wall within reach: the vein has opened
-            // into a chamber (the right atrium).
-            if c.kind == ContourKind::Interpolated && c.opacified {
+            // into a chamber (the right atrium). Not without contrast: there "like the
+            // seed's blood" is any soft tissue, and a plane whose walls did not fit
+            // (isodense tissue against part of the vein) is no chamber (native CT: tracks
+            // ended 20–30 mm from the start).
+            if c.kind == ContourKind::Interpolated && c.opacified && !self.unenhanced_ct() {
                 open_run += 1;
                 if open_run > 8 {
                     out.truncate(out.len().saturating_sub(open_run - 1));
@@ -1633,6 +1730,92 @@ fn locate_impl(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A convex section's rays, with a run of 20 rays escaping to a neighbour's far edge
+    /// and 4 without any wall: the escaped run is refused, the wall's rays are kept.
+    #[test]
+    fn escaped_rays_are_refused_and_the_wall_kept() {
+        let ell = |t: f64, a: f64, b: f64| 1.0 / ((t.cos() / a).powi(2) + (t.sin() / b).powi(2)).sqrt();
+        let mut r: Vec<f64> = (0..NRAYS).map(|m| ell(theta(m), 12.0, 8.0)).collect();
+        for (m, v) in r.iter_mut().enumerate().skip(30).take(20) {
+            *v = if m % 7 == 0 {
+                f64::NAN
+            } else {
+                25.0 + (m % 3) as f64
+            };
+        }
+        let out = drop_escapes(&r);
+        for m in 0..NRAYS {
+            if (30..50).contains(&m) {
+                assert!(out[m].is_nan(), "ray {m} escaped ({}) but kept", r[m]);
+            } else {
+                assert_eq!(out[m], r[m], "ray {m} on the wall refused");
+            }
+        }
+        // A 30 × 5 mm slit: neighbouring rays change fast near its ends, but steadily.
+        let slit: Vec<f64> = (0..NRAYS).map(|m| ell(theta(m), 15.0, 2.5)).collect();
+        assert_eq!(drop_escapes(&slit), slit);
+        // The longer rays are the majority: they are the wall, the short run is kept too
+        // (nothing is refused that would leave the minority).
+        let mut most: Vec<f64> = vec![25.0; NRAYS];
+        for v in most.iter_mut().take(30) {
+            *v = 10.0;
+        }
+        assert_eq!(drop_escapes(&most), most);
+    }
+
+    /// A CT vein (40 HU, radius 10 mm) in fat; over a quarter of its circumference an
+    /// isodense neighbour (50 HU) lies against it behind a 1.5 mm fat plane (a blurred
+    /// valley), over another quarter it touches the vein with no plane at all. The
+    /// contour stays on the vein's wall: equivalent diameter within 1 mm of 20 mm.
+    #[test]
+    fn isodense_neighbour_does_not_widen_the_contour() {
+        use rand::{Rng, SeedableRng};
+        let (n, px) = (120usize, 0.8);
+        let g = Geometry::axial(Point3::new(-48.0, -48.0, 0.0), [px, px, 3.0]);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let value = |x: f64, y: f64| -> f64 {
+            let r = x.hypot(y);
+            let t = y.atan2(x);
+            if r <= 10.0 {
+                40.0
+            } else if (0.0..std::f64::consts::FRAC_PI_2).contains(&t) && r > 11.5 && r < 30.0 {
+                50.0
+            } else if (std::f64::consts::PI..1.5 * std::f64::consts::PI)
+                .contains(&(t + 2.0 * std::f64::consts::PI))
+                && r < 30.0
+            {
+                45.0
+            } else {
+                -100.0
+            }
+        };
+        let data = Array3::from_shape_fn((5, n, n), |(_, j, i)| {
+            // 4 × 4 supersampled partial volume.
+            let mut v = 0.0;
+            for a in 0..4 {
+                for b in 0..4 {
+                    let x = -48.0 + (i as f64 + (a as f64 + 0.5) / 4.0 - 0.5) * px;
+                    let y = -48.0 + (j as f64 + (b as f64 + 0.5) / 4.0 - 0.5) * px;
+                    v += value(x, y) / 16.0;
+                }
+            }
+            // Box–Muller, SD 8 HU.
+            let (u1, u2): (f64, f64) = (rng.random::<f64>().max(1e-12), rng.random());
+            (v + 8.0 * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
+        });
+        let vol = Volume::new(data, g, cavascope_volume::VolumeMeta::default());
+        let mut t = Tracker::new(vec![PhaseInput {
+            volume: &vol,
+            noise: 8.0,
+        }])
+        .expect("tracker");
+        let seed = Point3::new(0.0, 0.0, 6.0);
+        t.blood = t.blood_at(&seed);
+        let c = t.contour_at(6.0, 0.0, 0.0, None).expect("a contour");
+        let d = 2.0 * (c.area() / std::f64::consts::PI).sqrt();
+        assert!((d - 20.0).abs() < 1.0, "equivalent diameter {d:.2} mm for 20 mm");
+    }
 
     #[test]
     fn fourier_fit_recovers_ellipse_with_outliers() {
