@@ -128,7 +128,7 @@ pub fn build_mass(
 
     let (shifts, notes) = registration::phase_shifts(volumes, &dyn_idx, ref_idx, &center, ct);
     w.extend(notes);
-    let Some(stack) = PhaseStack::build(volumes, phases, &center, MASS_BOX_HALF_MM, &shifts) else {
+    let Some(mut stack) = PhaseStack::build(volumes, phases, &center, MASS_BOX_HALF_MM, &shifts) else {
         w.push("mass: the mass region lies outside the reference series".into());
         return MassOutcome::not_searched(w);
     };
@@ -157,13 +157,27 @@ pub fn build_mass(
             }
         }
     } else {
-        auto_start.as_ref().and_then(|start| {
-            crate::mass_auto::find_mass(&stack, ivc, start, landmarks, opts.anatomy.as_deref(), &mut w).map(
-                |mask| Region {
-                    mask,
-                    source: Source::Auto,
-                },
-            )
+        let anatomy = opts.anatomy.as_deref();
+        let mut retry = None;
+        let found = auto_start.as_ref().and_then(|start| {
+            crate::mass_auto::find_mass(&stack, ivc, start, landmarks, anatomy, &mut w, Some(&mut retry))
+        });
+        // The second box's own candidate, confirmed (or not) in a box centred on it.
+        let found = found.or_else(|| {
+            let c = retry?;
+            let (shifts, _) = registration::phase_shifts(volumes, &dyn_idx, ref_idx, &c, ct);
+            let s3 = PhaseStack::build(volumes, phases, &c, MASS_BOX_HALF_MM, &shifts)?;
+            let start = crate::mass_auto::SearchCenter {
+                point: c,
+                found: Ok(()),
+            };
+            let m = crate::mass_auto::find_mass(&s3, ivc, &start, landmarks, anatomy, &mut w, None)?;
+            stack = s3;
+            Some(m)
+        });
+        found.map(|mask| Region {
+            mask,
+            source: Source::Auto,
         })
     };
     // The automatic search ran and found nothing: no mass. A seed or a mask that gives no

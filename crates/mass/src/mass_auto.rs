@@ -178,6 +178,13 @@ pub fn search_center(
 }
 
 /// The mass region on the stack grid, or `None` with the reason pushed to `w`.
+/// `retry`: set when the candidate of the first box is not found again here but this box
+/// holds another plausible candidate (its centroid): the caller confirms that one in a box
+/// centred on it (the rule every automatic mass passes: found again, whole, in the box
+/// centred on itself). The first box can miss a mass that a box centred elsewhere shows:
+/// a homogeneous mass forms a tissue class of its own, and in a larger box its region can
+/// reach the box's face through tissue of that class (hybrid extrinsic mass: 45 ml
+/// periaortic candidate in the first box, the 206 ml mass only in the second).
 pub(crate) fn find_mass(
     stack: &PhaseStack,
     ivc: Option<&IvcModel>,
@@ -185,6 +192,7 @@ pub(crate) fn find_mass(
     _landmarks: &Landmarks,
     anatomy: Option<&Anatomy>,
     w: &mut Vec<String>,
+    retry: Option<&mut Option<Point3<f64>>>,
 ) -> Option<Array3<bool>> {
     let Some(ivc) = ivc else {
         w.push("mass (auto): no IVC model to search along; give --mass-seed or --mass-mask".into());
@@ -208,9 +216,26 @@ pub(crate) fn find_mass(
             Some(d.mask)
         }
         Err(why) => {
-            w.push(format!(
-                "mass (auto): no mass found — {why}; give --mass-seed or --mass-mask if one is seen"
-            ));
+            // Another candidate of this box, not the first box's: to be confirmed in a box
+            // centred on it (a candidate holding the start point is the one just refused).
+            let other = retry.filter(|_| start.found.is_ok()).and_then(|slot| {
+                let d = detect(stack, ivc, anatomy, None).ok()?;
+                let holds_start = stack.index_of(&start.point).is_some_and(|q| d.mask[q]);
+                if holds_start || plausible(stack, &d).is_err() {
+                    return None;
+                }
+                *slot = Some(d.centroid);
+                Some(d.centroid)
+            });
+            match other {
+                Some(c) => w.push(format!(
+                    "mass (auto): {why}; this box's own candidate at ({:.1}, {:.1}, {:.1}) is checked in a box centred on it",
+                    c.x, c.y, c.z
+                )),
+                None => w.push(format!(
+                    "mass (auto): no mass found — {why}; give --mass-seed or --mass-mask if one is seen"
+                )),
+            }
             None
         }
     }
@@ -621,7 +646,11 @@ struct Region {
 /// region reaches the box's edge only through the voxels its class explains (residual ≤
 /// [`UNEXPLAINED_DISTANCE`]): the flood also hands blends and unseeded tissue to the
 /// nearest class, and those do not make a region an organ continuing beyond the box.
-fn regions(grid: &Grid, labels: &Array3<u32>, residual: &Array3<f32>) -> (Array3<u32>, Vec<Region>) {
+fn regions(
+    grid: &Grid,
+    labels: &Array3<u32>,
+    residual: &Array3<f32>,
+) -> (Array3<u32>, Vec<Region>, Array3<bool>) {
     let dim = grid.dim;
     let mut map = Array3::<u32>::zeros(dim);
     let mut out: Vec<Region> = vec![Region {
@@ -686,7 +715,55 @@ fn regions(grid: &Grid, labels: &Array3<u32>, residual: &Array3<f32>) -> (Array3
         }
         out.push(r);
     }
-    (map, out)
+    // Which of a region's explained voxels reach the edge through explained voxels of its
+    // class: a blend voxel the flood handed to the class can join a lump to an organ that
+    // continues beyond the box (hybrid extrinsic mass, 37 / 62 / 82 / 85 HU: joined through
+    // blends to a class-like strip at the box's bottom face, so judged normal). A region is
+    // an organ continuing beyond the box when most of its explained voxels do
+    // (`EDGE_CORE_MIN_FRACTION`); otherwise only those voxels are.
+    let mut edge_core = Array3::from_elem(dim, false);
+    let mut q: VecDeque<[usize; 3]> = VecDeque::new();
+    for ((k, j, i), &l) in labels.indexed_iter() {
+        let p = [k, j, i];
+        if l == 0 || !core(p) {
+            continue;
+        }
+        let edge = k == 0 || j == 0 || i == 0 || k + 1 == dim.0 || j + 1 == dim.1 || i + 1 == dim.2;
+        if edge || morph::neighbours6(p, dim).any(|n| !grid.valid[n]) {
+            edge_core[p] = true;
+            q.push_back(p);
+        }
+    }
+    while let Some(p) = q.pop_front() {
+        for n in morph::neighbours6(p, dim) {
+            if !edge_core[n] && labels[n] == labels[p] && core(n) {
+                edge_core[n] = true;
+                q.push_back(n);
+            }
+        }
+    }
+    let mut n_core = vec![0usize; out.len()];
+    let mut n_edge = vec![0usize; out.len()];
+    for ((p, &id), &e) in map.indexed_iter().zip(edge_core.iter()) {
+        if id != 0 && core([p.0, p.1, p.2]) {
+            n_core[id as usize] += 1;
+            n_edge[id as usize] += usize::from(e);
+        }
+    }
+    for (id, r) in out.iter_mut().enumerate().skip(1) {
+        if r.touches && (n_edge[id] as f64) < EDGE_CORE_MIN_FRACTION * n_core[id] as f64 {
+            if tracing::enabled!(tracing::Level::TRACE) {
+                tracing::trace!(
+                    "region {id} class {}: {} of {} explained voxels reach the edge through explained voxels; not an organ beyond the box",
+                    r.class,
+                    n_edge[id],
+                    n_core[id]
+                );
+            }
+            r.touches = false;
+        }
+    }
+    (map, out, edge_core)
 }
 
 /// Why a candidate was rejected, for the warning.
@@ -745,7 +822,7 @@ pub(crate) fn detect(
     lap("classes");
     let (labels, residual) = partition(&grid, &scale, &means, &seeds);
     lap("partition");
-    let (map, regs) = regions(&grid, &labels, &residual);
+    let (map, regs, edge_core) = regions(&grid, &labels, &residual);
     lap("regions");
     let vox_ml = grid.voxel_ml();
 
@@ -853,7 +930,8 @@ pub(crate) fn detect(
     let normal_core = ndarray::Zip::from(&labels)
         .and(&residual)
         .and(&map)
-        .map_collect(|&l, &r, &id| l != 0 && r <= UNEXPLAINED_DISTANCE && !abnormal[id as usize]);
+        .and(&edge_core)
+        .map_collect(|&l, &r, &id, &e| l != 0 && r <= UNEXPLAINED_DISTANCE && (!abnormal[id as usize] || e));
     let unexplained = unexplained_voxels(&grid, &scale, &means, &labels, &residual, &normal_core, &mixer);
     lap("unexplained");
     // On CT a candidate voxel is soft tissue unenhanced: fat, bone and their blends are
@@ -874,9 +952,10 @@ pub(crate) fn detect(
     };
     let raw = ndarray::Zip::indexed(&map)
         .and(&unexplained)
-        .map_collect(|(k, j, i), &id, &u| {
+        .and(&edge_core)
+        .map_collect(|(k, j, i), &id, &u, &e| {
             let p = [k, j, i];
-            (abnormal[id as usize] || u) && soft(p) && !in_vertebra(p)
+            ((abnormal[id as usize] && !e) || u) && soft(p) && !in_vertebra(p)
         });
     // Opening: thin bridges of partial-volume blends (between organs, along bone) do not
     // join a candidate to its surroundings.

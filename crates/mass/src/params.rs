@@ -224,6 +224,11 @@ pub mod auto {
     /// A voxel farther than this from its class and from every blend with a neighbouring
     /// class is unexplained (units of the phase tolerance).
     pub const UNEXPLAINED_DISTANCE: f32 = 1.5;
+    /// A region reaching the box's face is an organ continuing beyond it only when at
+    /// least this share of its explained voxels reach the face through explained voxels
+    /// of its class (not through blends the flood handed it). Half: the region is mostly
+    /// that organ (**default**, no published value).
+    pub const EDGE_CORE_MIN_FRACTION: f64 = 0.5;
     /// CT: unenhanced values above this are bone or calcium, or blends with them, HU.
     pub const SOFT_MAX_HU: f32 = 150.0;
     /// Boundary refinement: band half-width and neighbourhood radius (search-grid voxels),
