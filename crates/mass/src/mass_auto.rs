@@ -1085,15 +1085,18 @@ pub(crate) fn detect(
         });
     }
     lap("candidates measured");
-    // The dominant candidate: the one covering a filled IVC stretch, else the largest.
+    // The dominant candidate: the one covering a filled IVC stretch, else one abutting
+    // the IVC (an intraluminal tumour the IVC model does not call filled: hybrid
+    // leiomyosarcoma, 14 ml of its plug beside a 19 ml candidate 19 mm away), else the
+    // largest.
     let n_cands = cands.len();
     if let Some(p) = near {
         let at = grid.index_of(&p);
         cands.retain(|c| at.is_some_and(|q| c.mask[q]) || (c.centroid - p).norm() <= MIN_INSCRIBED_MM);
     }
     let pick = cands.iter().max_by(|a, b| {
-        (a.covers_filled, a.volume_ml)
-            .partial_cmp(&(b.covers_filled, b.volume_ml))
+        (a.covers_filled, a.gap <= ABUTS_IVC_MM, a.volume_ml)
+            .partial_cmp(&(b.covers_filled, b.gap <= ABUTS_IVC_MM, b.volume_ml))
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     let Some(best) = pick else {
