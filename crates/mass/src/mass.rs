@@ -128,7 +128,7 @@ pub fn build_mass(
 
     let (shifts, notes) = registration::phase_shifts(volumes, &dyn_idx, ref_idx, &center, ct);
     w.extend(notes);
-    let Some(mut stack) = PhaseStack::build(volumes, phases, &center, MASS_BOX_HALF_MM, &shifts) else {
+    let Some(stack) = PhaseStack::build(volumes, phases, &center, MASS_BOX_HALF_MM, &shifts) else {
         w.push("mass: the mass region lies outside the reference series".into());
         return MassOutcome::not_searched(w);
     };
@@ -157,27 +157,13 @@ pub fn build_mass(
             }
         }
     } else {
-        let anatomy = opts.anatomy.as_deref();
-        let mut retry = None;
-        let found = auto_start.as_ref().and_then(|start| {
-            crate::mass_auto::find_mass(&stack, ivc, start, landmarks, anatomy, &mut w, Some(&mut retry))
-        });
-        // The second box's own candidate, confirmed (or not) in a box centred on it.
-        let found = found.or_else(|| {
-            let c = retry?;
-            let (shifts, _) = registration::phase_shifts(volumes, &dyn_idx, ref_idx, &c, ct);
-            let s3 = PhaseStack::build(volumes, phases, &c, MASS_BOX_HALF_MM, &shifts)?;
-            let start = crate::mass_auto::SearchCenter {
-                point: c,
-                found: Ok(()),
-            };
-            let m = crate::mass_auto::find_mass(&s3, ivc, &start, landmarks, anatomy, &mut w, None)?;
-            stack = s3;
-            Some(m)
-        });
-        found.map(|mask| Region {
-            mask,
-            source: Source::Auto,
+        auto_start.as_ref().and_then(|start| {
+            crate::mass_auto::find_mass(&stack, ivc, start, landmarks, opts.anatomy.as_deref(), &mut w).map(
+                |mask| Region {
+                    mask,
+                    source: Source::Auto,
+                },
+            )
         })
     };
     // The automatic search ran and found nothing: no mass. A seed or a mask that gives no
@@ -669,7 +655,77 @@ pub(crate) fn grow_from_seed(
         add_fat_lobules(full_stack, &mut region, fat_path);
         dbg("fat", &region);
     }
+    if fat_path {
+        let (lo, hi) = &bounds;
+        regrow_across_fat(stack, full_stack, &mut region, lo, hi, w);
+        dbg("regrow across fat", &region);
+    }
     Some(region)
+}
+
+/// A fat-containing mass: its solid parts are joined through fat lobules, which the solid
+/// growth does not cross (fat and its partial-volume layer carry no fat-excluded value),
+/// so the growth takes only the solid part around the seed (hybrid liposarcoma: 52 % of
+/// the solid tissue). From the solid part with its lobules (the fat inside its hulls), the
+/// solid tissue in the growth's range that touches them joins, then the fat inside the
+/// new hulls, up to [`FAT_REGROW_MAX_PASSES`] times: growth over both classes, each
+/// step inside the hull of the solid part found so far. A pass that more than quadruples
+/// the region or reaches the box's faces is a leak (as in the growth) and is undone.
+fn regrow_across_fat(
+    stack: &PhaseStack,
+    full_stack: &PhaseStack,
+    region: &mut Array3<bool>,
+    lo: &[f64],
+    hi: &[f64],
+    w: &mut Vec<String>,
+) {
+    let dim = region.dim();
+    let accept = |p: [usize; 3]| -> bool {
+        stack.phases.iter().enumerate().all(|(c, ph)| {
+            let v = ph.smooth[p] as f64;
+            v.is_finite() && v >= lo[c] && v <= hi[c]
+        })
+    };
+    let start = region.iter().filter(|&&b| b).count();
+    for _ in 0..FAT_REGROW_MAX_PASSES {
+        let before = region.iter().filter(|&&b| b).count();
+        let mut grown = region.clone();
+        let mut q: VecDeque<[usize; 3]> = grown
+            .indexed_iter()
+            .filter(|(_, &b)| b)
+            .map(|((k, j, i), _)| [k, j, i])
+            .collect();
+        while let Some(p) = q.pop_front() {
+            for n in morph::neighbours6(p, dim) {
+                if !grown[n] && accept(n) {
+                    grown[n] = true;
+                    q.push_back(n);
+                }
+            }
+        }
+        let solid_added = grown.iter().filter(|&&b| b).count() - before;
+        if solid_added == 0 {
+            break;
+        }
+        add_fat_lobules(full_stack, &mut grown, true);
+        let after = grown.iter().filter(|&&b| b).count();
+        if after > 4 * before || reaches_box_face(&grown) {
+            w.push(format!(
+                "mass seed among fat: growing across the fat lobules would take {after} voxels from {before} (a leak); stopped"
+            ));
+            break;
+        }
+        *region = grown;
+    }
+    let end = region.iter().filter(|&&b| b).count();
+    if end > start {
+        let ml = stack.geometry.voxel_volume_mm3() / 1000.0;
+        w.push(format!(
+            "mass seed among fat: the solid parts joined through fat lobules added ({:.1} → {:.1} ml)",
+            start as f64 * ml,
+            end as f64 * ml
+        ));
+    }
 }
 
 /// Share of fat voxels (unsmoothed baseline or first phase ≤ [`FAT_MAX_HU`]) within

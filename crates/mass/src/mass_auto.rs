@@ -178,13 +178,6 @@ pub fn search_center(
 }
 
 /// The mass region on the stack grid, or `None` with the reason pushed to `w`.
-/// `retry`: set when the candidate of the first box is not found again here but this box
-/// holds another plausible candidate (its centroid): the caller confirms that one in a box
-/// centred on it (the rule every automatic mass passes: found again, whole, in the box
-/// centred on itself). The first box can miss a mass that a box centred elsewhere shows:
-/// a homogeneous mass forms a tissue class of its own, and in a larger box its region can
-/// reach the box's face through tissue of that class (hybrid extrinsic mass: 45 ml
-/// periaortic candidate in the first box, the 206 ml mass only in the second).
 pub(crate) fn find_mass(
     stack: &PhaseStack,
     ivc: Option<&IvcModel>,
@@ -192,7 +185,6 @@ pub(crate) fn find_mass(
     _landmarks: &Landmarks,
     anatomy: Option<&Anatomy>,
     w: &mut Vec<String>,
-    retry: Option<&mut Option<Point3<f64>>>,
 ) -> Option<Array3<bool>> {
     let Some(ivc) = ivc else {
         w.push("mass (auto): no IVC model to search along; give --mass-seed or --mass-mask".into());
@@ -216,26 +208,9 @@ pub(crate) fn find_mass(
             Some(d.mask)
         }
         Err(why) => {
-            // Another candidate of this box, not the first box's: to be confirmed in a box
-            // centred on it (a candidate holding the start point is the one just refused).
-            let other = retry.filter(|_| start.found.is_ok()).and_then(|slot| {
-                let d = detect(stack, ivc, anatomy, None).ok()?;
-                let holds_start = stack.index_of(&start.point).is_some_and(|q| d.mask[q]);
-                if holds_start || plausible(stack, &d).is_err() {
-                    return None;
-                }
-                *slot = Some(d.centroid);
-                Some(d.centroid)
-            });
-            match other {
-                Some(c) => w.push(format!(
-                    "mass (auto): {why}; this box's own candidate at ({:.1}, {:.1}, {:.1}) is checked in a box centred on it",
-                    c.x, c.y, c.z
-                )),
-                None => w.push(format!(
-                    "mass (auto): no mass found — {why}; give --mass-seed or --mass-mask if one is seen"
-                )),
-            }
+            w.push(format!(
+                "mass (auto): no mass found — {why}; give --mass-seed or --mass-mask if one is seen"
+            ));
             None
         }
     }
