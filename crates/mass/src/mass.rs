@@ -302,16 +302,37 @@ fn seed_stats(stack: &PhaseStack, seed: [usize; 3], floors: &[f64]) -> Option<(V
     }
 }
 
+/// Is the smoothed value at `p` within `[lo_c, hi_c]` on every phase?
+fn in_range(stack: &PhaseStack, p: [usize; 3], lo: &[f64], hi: &[f64]) -> bool {
+    stack.phases.iter().enumerate().all(|(c, ph)| {
+        let v = ph.smooth[p] as f64;
+        v.is_finite() && v >= lo[c] && v <= hi[c]
+    })
+}
+
+/// Breadth-first 6-connected growth of `region` (in place) over the voxels `accept` takes.
+fn grow_region_from(region: &mut Array3<bool>, accept: impl Fn([usize; 3]) -> bool) {
+    let dim = region.dim();
+    let mut q: VecDeque<[usize; 3]> = region
+        .indexed_iter()
+        .filter(|(_, &b)| b)
+        .map(|((k, j, i), _)| [k, j, i])
+        .collect();
+    while let Some(p) = q.pop_front() {
+        for n in morph::neighbours6(p, dim) {
+            if !region[n] && accept(n) {
+                region[n] = true;
+                q.push_back(n);
+            }
+        }
+    }
+}
+
 /// Breadth-first 6-connected growth from `seed` over voxels whose smoothed value lies in
 /// `[lo_c, hi_c]` on every phase. Returns the region and its voxel count.
 fn grow_interval(stack: &PhaseStack, seed: [usize; 3], lo: &[f64], hi: &[f64]) -> (Array3<bool>, usize) {
     let dim = stack.phases[0].smooth.dim();
-    let accept = |p: [usize; 3]| -> bool {
-        stack.phases.iter().enumerate().all(|(c, ph)| {
-            let v = ph.smooth[p] as f64;
-            v.is_finite() && v >= lo[c] && v <= hi[c]
-        })
-    };
+    let accept = |p: [usize; 3]| in_range(stack, p, lo, hi);
     let mut r = Array3::from_elem(dim, false);
     let mut q = VecDeque::from([seed]);
     r[seed] = true;
@@ -679,30 +700,11 @@ fn regrow_across_fat(
     hi: &[f64],
     w: &mut Vec<String>,
 ) {
-    let dim = region.dim();
-    let accept = |p: [usize; 3]| -> bool {
-        stack.phases.iter().enumerate().all(|(c, ph)| {
-            let v = ph.smooth[p] as f64;
-            v.is_finite() && v >= lo[c] && v <= hi[c]
-        })
-    };
     let start = region.iter().filter(|&&b| b).count();
     for _ in 0..FAT_REGROW_MAX_PASSES {
         let before = region.iter().filter(|&&b| b).count();
         let mut grown = region.clone();
-        let mut q: VecDeque<[usize; 3]> = grown
-            .indexed_iter()
-            .filter(|(_, &b)| b)
-            .map(|((k, j, i), _)| [k, j, i])
-            .collect();
-        while let Some(p) = q.pop_front() {
-            for n in morph::neighbours6(p, dim) {
-                if !grown[n] && accept(n) {
-                    grown[n] = true;
-                    q.push_back(n);
-                }
-            }
-        }
+        grow_region_from(&mut grown, |n| in_range(stack, n, lo, hi));
         let solid_added = grown.iter().filter(|&&b| b).count() - before;
         if solid_added == 0 {
             break;
@@ -850,26 +852,7 @@ fn add_necrosis_blend_and_rim(
     }
     // The solid's ranges, grown from the whole region, a few voxels out at most.
     let limit = morph::dilate(region, RIM_REGROW_MAX_VOX);
-    let mut q: VecDeque<[usize; 3]> = region
-        .indexed_iter()
-        .filter(|(_, &b)| b)
-        .map(|((k, j, i), _)| [k, j, i])
-        .collect();
-    while let Some(p) = q.pop_front() {
-        for n in morph::neighbours6(p, dim) {
-            if region[n] || !limit[n] {
-                continue;
-            }
-            let ok = stack.phases.iter().enumerate().all(|(c, ph)| {
-                let v = ph.smooth[n] as f64;
-                v.is_finite() && v >= lo[c] && v <= hi[c]
-            });
-            if ok {
-                region[n] = true;
-                q.push_back(n);
-            }
-        }
-    }
+    grow_region_from(region, |n| limit[n] && in_range(stack, n, lo, hi));
     *region = morph::fill_holes(region);
 }
 
