@@ -16,6 +16,7 @@
 
 use crate::model::{PhaseEnhancement, Role};
 use crate::morph;
+use crate::params::shared::CV_CORE_MIN_VOXELS;
 use crate::stack::PhaseStack;
 pub use cavascope_imaging::noise::masked_noise_sd as noise_sd;
 pub use cavascope_imaging::stats::mean_sd_finite as mean_sd;
@@ -135,12 +136,7 @@ pub fn measure_enhancement(stack: &PhaseStack, mask: &Array3<bool>, volumes: &[V
             shell_means,
         });
         if matches!(ph.role, Role::CtArterial | Role::MrT1Arterial) {
-            let interior = morph::erode(mask, 1);
-            let noise = noise_sd(&ph.data, &interior).unwrap_or(0.0);
-            let sd_true = (sd * sd - noise * noise).max(0.0).sqrt();
-            if mean.abs() > 1e-9 {
-                res.arterial_heterogeneity_cv = Some(sd_true / mean.abs());
-            }
+            res.arterial_heterogeneity_cv = core_cv(&ph.data, mask, (mean, sd));
         }
     }
     if base_mean.is_none() {
@@ -151,6 +147,26 @@ pub fn measure_enhancement(stack: &PhaseStack, mask: &Array3<bool>, volumes: &[V
     res.pattern = classify_pattern(&res.phases, stack.ct);
     res.centripetal = centripetal(&res.phases, stack.ct);
     res
+}
+
+/// Noise-corrected CV on the mask's core (the boundary voxel layer removed: it blends the
+/// mass with its neighbour, `CV_CORE_MIN_VOXELS`); on the whole mask (its mean and SD
+/// `whole`) when the core is too small. The noise comes from the core as before.
+fn core_cv(data: &Array3<f32>, mask: &Array3<bool>, whole: (f64, f64)) -> Option<f64> {
+    let core = morph::erode(mask, 1);
+    let core_vals: Vec<f32> = data
+        .iter()
+        .zip(core.iter())
+        .filter(|(_, &m)| m)
+        .map(|(&x, _)| x)
+        .collect();
+    let (mean, sd) = match mean_sd(&core_vals) {
+        Some(ms) if core_vals.len() >= CV_CORE_MIN_VOXELS => ms,
+        _ => whole,
+    };
+    let noise = noise_sd(data, &core).unwrap_or(0.0);
+    let sd_true = (sd * sd - noise * noise).max(0.0).sqrt();
+    (mean.abs() > 1e-9).then(|| sd_true / mean.abs())
 }
 
 fn value_for(p: &PhaseEnhancement, have_baseline: bool) -> f64 {

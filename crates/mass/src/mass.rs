@@ -302,16 +302,37 @@ fn seed_stats(stack: &PhaseStack, seed: [usize; 3], floors: &[f64]) -> Option<(V
     }
 }
 
+/// Is the smoothed value at `p` within `[lo_c, hi_c]` on every phase?
+fn in_range(stack: &PhaseStack, p: [usize; 3], lo: &[f64], hi: &[f64]) -> bool {
+    stack.phases.iter().enumerate().all(|(c, ph)| {
+        let v = ph.smooth[p] as f64;
+        v.is_finite() && v >= lo[c] && v <= hi[c]
+    })
+}
+
+/// Breadth-first 6-connected growth of `region` (in place) over the voxels `accept` takes.
+fn grow_region_from(region: &mut Array3<bool>, accept: impl Fn([usize; 3]) -> bool) {
+    let dim = region.dim();
+    let mut q: VecDeque<[usize; 3]> = region
+        .indexed_iter()
+        .filter(|(_, &b)| b)
+        .map(|((k, j, i), _)| [k, j, i])
+        .collect();
+    while let Some(p) = q.pop_front() {
+        for n in morph::neighbours6(p, dim) {
+            if !region[n] && accept(n) {
+                region[n] = true;
+                q.push_back(n);
+            }
+        }
+    }
+}
+
 /// Breadth-first 6-connected growth from `seed` over voxels whose smoothed value lies in
 /// `[lo_c, hi_c]` on every phase. Returns the region and its voxel count.
 fn grow_interval(stack: &PhaseStack, seed: [usize; 3], lo: &[f64], hi: &[f64]) -> (Array3<bool>, usize) {
     let dim = stack.phases[0].smooth.dim();
-    let accept = |p: [usize; 3]| -> bool {
-        stack.phases.iter().enumerate().all(|(c, ph)| {
-            let v = ph.smooth[p] as f64;
-            v.is_finite() && v >= lo[c] && v <= hi[c]
-        })
-    };
+    let accept = |p: [usize; 3]| in_range(stack, p, lo, hi);
     let mut r = Array3::from_elem(dim, false);
     let mut q = VecDeque::from([seed]);
     r[seed] = true;
@@ -655,7 +676,58 @@ pub(crate) fn grow_from_seed(
         add_fat_lobules(full_stack, &mut region, fat_path);
         dbg("fat", &region);
     }
+    if fat_path {
+        let (lo, hi) = &bounds;
+        regrow_across_fat(stack, full_stack, &mut region, lo, hi, w);
+        dbg("regrow across fat", &region);
+    }
     Some(region)
+}
+
+/// A fat-containing mass: its solid parts are joined through fat lobules, which the solid
+/// growth does not cross (fat and its partial-volume layer carry no fat-excluded value),
+/// so the growth takes only the solid part around the seed (hybrid liposarcoma: 52 % of
+/// the solid tissue). From the solid part with its lobules (the fat inside its hulls), the
+/// solid tissue in the growth's range that touches them joins, then the fat inside the
+/// new hulls, up to [`FAT_REGROW_MAX_PASSES`] times: growth over both classes, each
+/// step inside the hull of the solid part found so far. A pass that more than quadruples
+/// the region or reaches the box's faces is a leak (as in the growth) and is undone.
+fn regrow_across_fat(
+    stack: &PhaseStack,
+    full_stack: &PhaseStack,
+    region: &mut Array3<bool>,
+    lo: &[f64],
+    hi: &[f64],
+    w: &mut Vec<String>,
+) {
+    let start = region.iter().filter(|&&b| b).count();
+    for _ in 0..FAT_REGROW_MAX_PASSES {
+        let before = region.iter().filter(|&&b| b).count();
+        let mut grown = region.clone();
+        grow_region_from(&mut grown, |n| in_range(stack, n, lo, hi));
+        let solid_added = grown.iter().filter(|&&b| b).count() - before;
+        if solid_added == 0 {
+            break;
+        }
+        add_fat_lobules(full_stack, &mut grown, true);
+        let after = grown.iter().filter(|&&b| b).count();
+        if after > 4 * before || reaches_box_face(&grown) {
+            w.push(format!(
+                "mass seed among fat: growing across the fat lobules would take {after} voxels from {before} (a leak); stopped"
+            ));
+            break;
+        }
+        *region = grown;
+    }
+    let end = region.iter().filter(|&&b| b).count();
+    if end > start {
+        let ml = stack.geometry.voxel_volume_mm3() / 1000.0;
+        w.push(format!(
+            "mass seed among fat: the solid parts joined through fat lobules added ({:.1} → {:.1} ml)",
+            start as f64 * ml,
+            end as f64 * ml
+        ));
+    }
 }
 
 /// Share of fat voxels (unsmoothed baseline or first phase ≤ [`FAT_MAX_HU`]) within
@@ -780,26 +852,7 @@ fn add_necrosis_blend_and_rim(
     }
     // The solid's ranges, grown from the whole region, a few voxels out at most.
     let limit = morph::dilate(region, RIM_REGROW_MAX_VOX);
-    let mut q: VecDeque<[usize; 3]> = region
-        .indexed_iter()
-        .filter(|(_, &b)| b)
-        .map(|((k, j, i), _)| [k, j, i])
-        .collect();
-    while let Some(p) = q.pop_front() {
-        for n in morph::neighbours6(p, dim) {
-            if region[n] || !limit[n] {
-                continue;
-            }
-            let ok = stack.phases.iter().enumerate().all(|(c, ph)| {
-                let v = ph.smooth[n] as f64;
-                v.is_finite() && v >= lo[c] && v <= hi[c]
-            });
-            if ok {
-                region[n] = true;
-                q.push_back(n);
-            }
-        }
-    }
+    grow_region_from(region, |n| limit[n] && in_range(stack, n, lo, hi));
     *region = morph::fill_holes(region);
 }
 

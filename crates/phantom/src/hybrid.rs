@@ -786,6 +786,61 @@ pub fn generate_hybrid(case: CaseName, bg: &Background, seed: u64) -> Result<Pha
     Ok(study)
 }
 
+/// File names of the painted study's label maps, beside `truth.json`.
+pub const LABELS_FILE: &str = "labels.nii.gz";
+pub const MASS_FILE: &str = "mass.nii.gz";
+
+/// The painted study's label map in TotalSegmentator `total` class ids, so that it reads
+/// as `--anatomy` (or `--ivc-mask FILE:63`): the background's labels, with the IVC label
+/// replaced by the painted tube (tumour inside it included: the vessel, as a segmenter
+/// outlines it) — the old label's voxels outside the tube are what now lies there, no
+/// vessel — and the painted mass outside the IVC unlabelled (`total` has no tumour class;
+/// the organ or bowel it displaced is no longer there). Same grid as the written series.
+pub fn painted_labels(bg: &Background, study: &PhantomStudy) -> Result<Array3<u8>, PhantomError> {
+    let ivc = &study.labels.ivc.data;
+    if ivc.dim() != bg.labels.dim() {
+        return Err(PhantomError::Invalid(format!(
+            "painted study {:?} and background labels {:?} differ in shape",
+            ivc.dim(),
+            bg.labels.dim()
+        )));
+    }
+    let mass = study.labels.mass.as_ref().map(|m| &m.data);
+    Ok(Array3::from_shape_fn(bg.labels.dim(), |q| {
+        if ivc[q] {
+            ts::IVC
+        } else if mass.is_some_and(|m| m[q]) || bg.labels[q] == ts::IVC {
+            0
+        } else {
+            bg.labels[q]
+        }
+    }))
+}
+
+/// Write [`painted_labels`] as `labels.nii.gz` and the painted mass (if any) as the binary
+/// `mass.nii.gz` (for `--mass-mask`) into `out_dir`, each via a temporary name. Returns
+/// the paths written.
+pub fn write_labels(
+    bg: &Background,
+    study: &PhantomStudy,
+    out_dir: &Path,
+) -> Result<Vec<std::path::PathBuf>, PhantomError> {
+    let err =
+        |p: &Path, e: cavascope_volume::VolumeError| PhantomError::Invalid(format!("{}: {e}", p.display()));
+    std::fs::create_dir_all(out_dir).map_err(|e| PhantomError::io(out_dir, e))?;
+    let labels = painted_labels(bg, study)?;
+    let p = out_dir.join(LABELS_FILE);
+    cavascope_volume::nifti_io::write_labels_nifti(&p, &labels, &study.labels.geometry)
+        .map_err(|e| err(&p, e))?;
+    let mut written = vec![p];
+    if let Some(m) = &study.labels.mass {
+        let p = out_dir.join(MASS_FILE);
+        cavascope_volume::nifti_io::write_mask_nifti(&p, m).map_err(|e| err(&p, e))?;
+        written.push(p);
+    }
+    Ok(written)
+}
+
 /// The series metadata the phantom writes for one series (analytic and hybrid alike).
 pub(crate) fn meta_for(s: &SeriesSpec, uid: &str, study_uid: &str, for_uid: &str) -> VolumeMeta {
     VolumeMeta {

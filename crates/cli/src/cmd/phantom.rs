@@ -1,7 +1,8 @@
 //! `cavascope phantom`: write a phantom study (DICOM) and its truth.json.
 use crate::args::*;
 use cavascope_phantom::{
-    generate, write_study, CaseName, Naming, PhantomOptions, TransferSyntax, WriteOptions, WrittenStudy,
+    generate, hybrid, write_study, CaseName, Naming, PhantomOptions, TransferSyntax, WriteOptions,
+    WrittenStudy,
 };
 use std::path::Path;
 
@@ -45,8 +46,20 @@ pub fn make_hybrid(
     w: &WriteOptions,
 ) -> Result<WrittenStudy, cavascope_phantom::PhantomError> {
     let bg = cavascope_phantom::Background::load(ct, labels)?;
-    let study = cavascope_phantom::generate_hybrid(case, &bg, seed)?;
-    write_study(&study, out, w)
+    let mut study = cavascope_phantom::generate_hybrid(case, &bg, seed)?;
+    study.truth.notes.push(format!(
+        "label maps of the painted study: {} (TotalSegmentator total class ids: the painted IVC as 63, the mass unlabelled; for --anatomy / --ivc-mask {}:63){}",
+        hybrid::LABELS_FILE,
+        hybrid::LABELS_FILE,
+        if study.labels.mass.is_some() {
+            format!(", {} (the painted mass, for --mass-mask)", hybrid::MASS_FILE)
+        } else {
+            String::new()
+        }
+    ));
+    let written = write_study(&study, out, w)?;
+    hybrid::write_labels(&bg, &study, out)?;
+    Ok(written)
 }
 
 pub fn run(_g: &Global, a: PhantomArgs) -> u8 {
