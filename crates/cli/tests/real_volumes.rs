@@ -630,3 +630,47 @@ fn anatomy_reader_reads_totalsegmentator_outputs() {
         "{e}"
     );
 }
+
+/// The fixture's other real volumes, none of them made for cavascope: renalsegmentor's two
+/// coronal T2 kidney MRs (NIfTI) and pyradiomics' two chest CTs reaching the upper abdomen
+/// (NRRD, read straight from the file). No label, so no calibre; every one is a normal
+/// patient as far as the IVC goes: no IVC-tumour sign present, top `no_mass`. The chest CTs
+/// once read `prominent_collaterals` present (a 10.6 mm "hemiazygos" near the arch, no
+/// abdominal level to judge it by).
+#[test]
+fn other_real_volumes_read_normal_in_auto_mode() {
+    use real_fixture::{file, PYRADIOMICS, RENALSEG};
+    let inputs = [
+        (RENALSEG, "segment/data/test_data/test_sub_01.nii.gz"),
+        (RENALSEG, "segment/data/test_data/test_sub_02.nii.gz"),
+        (PYRADIOMICS, "data/lung1_image.nrrd"),
+        (PYRADIOMICS, "data/lung2_image.nrrd"),
+    ];
+    let mut bad = Vec::new();
+    let mut analysed = 0;
+    for (pkg, rel) in inputs {
+        let Some(input) = file(pkg, rel) else { return };
+        let out = tempfile::tempdir().unwrap();
+        let r = analyze(&input, out.path(), &[]);
+        row(rel, "auto", &r, None);
+        assert_eq!(r["signs"].as_array().map(Vec::len), Some(13), "{rel}: 13 signs");
+        assert_eq!(
+            r["series"].as_array().map(Vec::len),
+            Some(1),
+            "{rel}: one series read"
+        );
+        let p: Vec<String> = present(&r)
+            .into_iter()
+            .filter(|s| IVC_SIGNS.contains(&s.as_str()))
+            .collect();
+        if !p.is_empty() {
+            bad.push(format!("{rel}: {p:?} present on a normal IVC"));
+        }
+        if top(&r) != "no_mass" {
+            bad.push(format!("{rel}: top diagnosis {}", top(&r)));
+        }
+        analysed += 1;
+    }
+    assert_eq!(analysed, inputs.len());
+    assert!(bad.is_empty(), "{bad:#?}");
+}
