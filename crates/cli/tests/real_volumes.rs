@@ -632,15 +632,18 @@ fn anatomy_reader_reads_totalsegmentator_outputs() {
 }
 
 /// The fixture's other real volumes, none of them made for cavascope: renalsegmentor's two
-/// coronal T2 kidney MRs (NIfTI) and pyradiomics' two chest CTs reaching the upper abdomen
-/// (NRRD, read straight from the file). No label, so no calibre; every one is a normal
-/// patient as far as the IVC goes: no IVC-tumour sign present, top `no_mass`. The chest CTs
-/// once read `prominent_collaterals` present (a 10.6 mm "hemiazygos" near the arch, no
-/// abdominal level to judge it by).
+/// coronal T2 kidney MRs (NIfTI), pyradiomics' two chest CTs reaching the upper abdomen
+/// (NRRD, read straight from the file) and TotalSegmentator's chest CT angiogram
+/// (`aorta_report`). No label, so no calibre; every one is a normal patient as far as the
+/// IVC goes: no IVC-tumour sign present, top `no_mass`. The chest CTs once read
+/// `prominent_collaterals` present (a 10.6 mm "hemiazygos" near the arch, no abdominal
+/// level to judge it by); the angiogram `dilated_ivc` and `imperceptible_ivc_lumen` (its
+/// superior vena cava, dense with the injected contrast, tracked as the IVC).
 #[test]
 fn other_real_volumes_read_normal_in_auto_mode() {
-    use real_fixture::{file, PYRADIOMICS, RENALSEG};
+    use real_fixture::{file, PYRADIOMICS, RENALSEG, TOTALSEG};
     let inputs = [
+        (TOTALSEG, "tests/reference_files/aorta_report/example_ct.nii.gz"),
         (RENALSEG, "segment/data/test_data/test_sub_01.nii.gz"),
         (RENALSEG, "segment/data/test_data/test_sub_02.nii.gz"),
         (PYRADIOMICS, "data/lung1_image.nrrd"),
