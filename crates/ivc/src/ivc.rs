@@ -381,7 +381,12 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
                 if source == Source::Auto && is_ct {
                     let sections: Vec<(Point3<f64>, f64)> = c
                         .iter()
-                        .map(|k| (Point3::new(k.cx, k.cy, k.z), 2.0 * (k.area() / std::f64::consts::PI).sqrt()))
+                        .map(|k| {
+                            (
+                                Point3::new(k.cx, k.cy, k.z),
+                                2.0 * (k.area() / std::f64::consts::PI).sqrt(),
+                            )
+                        })
                         .collect();
                     if let Err(why) = crate::thorax::below_the_chest(&sections, refv) {
                         tracing::debug!(?seed, why, "candidate in the chest rejected");

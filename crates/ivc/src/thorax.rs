@@ -89,7 +89,9 @@ mod tests {
     }
 
     fn tube(n: usize) -> Vec<(Point3<f64>, f64)> {
-        (0..n).map(|k| (Point3::new(0.0, 0.0, 2.0 * k as f64), 20.0)).collect()
+        (0..n)
+            .map(|k| (Point3::new(0.0, 0.0, 2.0 * k as f64), 20.0))
+            .collect()
     }
 
     #[test]
@@ -119,7 +121,9 @@ mod tests {
         assert!((f - 0.2).abs() < 1e-9, "{f}");
         assert!(below_the_chest(&tube(20), &v).is_ok());
         // Outside the volume: nothing judged.
-        let far: Vec<_> = (0..3).map(|k| (Point3::new(500.0, 0.0, k as f64), 20.0)).collect();
+        let far: Vec<_> = (0..3)
+            .map(|k| (Point3::new(500.0, 0.0, k as f64), 20.0))
+            .collect();
         assert_eq!(air_beside_fraction(&far, &v), None);
     }
 }

@@ -48,6 +48,16 @@ pub fn read_nrrd(path: &Path) -> Result<(Array3<f32>, Geometry), VolumeError> {
 /// [`read_nrrd`] with a bound on the uncompressed voxel bytes: a header declaring more is
 /// refused before any allocation, and decompression stops at the declared size.
 pub fn read_nrrd_limited(path: &Path, max_bytes: u64) -> Result<(Array3<f32>, Geometry), VolumeError> {
+    read_nrrd_keyed(path, max_bytes).map(|(d, g, _)| (d, g))
+}
+
+/// [`read_nrrd_limited`], also returning the header's `key:=value` pairs in file order
+/// (3D Slicer keeps its segment names and label values there: `Segment0_Name:=IVC`).
+#[allow(clippy::type_complexity)]
+pub fn read_nrrd_keyed(
+    path: &Path,
+    max_bytes: u64,
+) -> Result<(Array3<f32>, Geometry, Vec<(String, String)>), VolumeError> {
     let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
     let (header, data_start) = split_header(path, &bytes)?;
     let h = Header::parse(path, &header)?;
@@ -68,7 +78,8 @@ pub fn read_nrrd_limited(path: &Path, max_bytes: u64) -> Result<(Array3<f32>, Ge
         }
         None => h.payload(path, &bytes, data_start)?,
     };
-    h.decode(path, &payload)
+    let (data, geometry) = h.decode(path, &payload)?;
+    Ok((data, geometry, h.key_values))
 }
 
 /// Parse a whole attached NRRD file held in memory (`path` only names it in errors).
@@ -220,6 +231,8 @@ struct Header {
     byte_skip: i64,
     /// Uncompressed voxel bytes.
     need: u64,
+    /// `key:=value` pairs, in file order.
+    key_values: Vec<(String, String)>,
 }
 
 /// `(x,y,z)` → vector; `none` → `None`.
@@ -267,8 +280,13 @@ fn parse_vectors(s: &str) -> Result<Vec<Option<Vector3<f64>>>, String> {
 impl Header {
     fn parse(path: &Path, text: &str) -> Result<Self, VolumeError> {
         let mut fields = std::collections::HashMap::new();
+        let mut key_values = Vec::new();
         for line in text.lines().skip(1) {
-            if line.starts_with('#') || line.contains(":=") {
+            if line.starts_with('#') {
+                continue;
+            }
+            if let Some((k, v)) = line.split_once(":=") {
+                key_values.push((k.to_string(), v.to_string()));
                 continue;
             }
             let Some((k, v)) = line.split_once(": ") else {
@@ -455,6 +473,7 @@ impl Header {
             line_skip,
             byte_skip,
             need,
+            key_values,
         })
     }
 
