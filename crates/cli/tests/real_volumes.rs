@@ -677,3 +677,43 @@ fn other_real_volumes_read_normal_in_auto_mode() {
     assert_eq!(analysed, inputs.len());
     assert!(bad.is_empty(), "{bad:#?}");
 }
+
+/// A NRRD label map as `--mass-mask` on its NRRD image (pyradiomics' two chest CTs and
+/// their tumour labels): the mass volume is the label's voxel count × voxel volume as
+/// **pynrrd** reads it (same grid, so exact), and the lung around the tumour — air and its
+/// partial-volume rim — is not fat.
+#[test]
+fn nrrd_mass_mask_volume_matches_pynrrd() {
+    use real_fixture::{file, PYRADIOMICS};
+    if !cavascope_testkit::require_python(&["nrrd", "numpy"]) {
+        return;
+    }
+    let mut checked = 0;
+    for case in ["lung1", "lung2"] {
+        let (Some(image), Some(label)) = (
+            file(PYRADIOMICS, &format!("data/{case}_image.nrrd")),
+            file(PYRADIOMICS, &format!("data/{case}_label.nrrd")),
+        ) else {
+            return;
+        };
+        let peer = Command::new("python3")
+            .args([
+                "-c",
+                "import sys, nrrd, numpy as np\nd, h = nrrd.read(sys.argv[1])\n\
+                 v = abs(np.linalg.det(np.asarray(h['space directions'], float)))\n\
+                 print((d > 0).sum() * v / 1000.0)",
+            ])
+            .arg(&label)
+            .output()
+            .expect("python3 runs");
+        assert!(peer.status.success(), "{}", String::from_utf8_lossy(&peer.stderr));
+        let want: f64 = String::from_utf8_lossy(&peer.stdout).trim().parse().expect("a volume");
+        let out = tempfile::tempdir().unwrap();
+        let mask = label.display().to_string();
+        let r = analyze(&image, out.path(), &["--mass-mask", &mask]);
+        let got = r["mass"]["volume_ml"].as_f64().expect("mass volume");
+        assert!((got - want).abs() <= 1e-9 * want, "{case}: {got} ml vs pynrrd {want} ml");
+        checked += 1;
+    }
+    assert_eq!(checked, 2);
+}
