@@ -707,12 +707,30 @@ fn nrrd_mass_mask_volume_matches_pynrrd() {
             .output()
             .expect("python3 runs");
         assert!(peer.status.success(), "{}", String::from_utf8_lossy(&peer.stderr));
-        let want: f64 = String::from_utf8_lossy(&peer.stdout).trim().parse().expect("a volume");
+        let want: f64 = String::from_utf8_lossy(&peer.stdout)
+            .trim()
+            .parse()
+            .expect("a volume");
         let out = tempfile::tempdir().unwrap();
         let mask = label.display().to_string();
         let r = analyze(&image, out.path(), &["--mass-mask", &mask]);
         let got = r["mass"]["volume_ml"].as_f64().expect("mass volume");
-        assert!((got - want).abs() <= 1e-9 * want, "{case}: {got} ml vs pynrrd {want} ml");
+        assert!(
+            (got - want).abs() <= 1e-9 * want,
+            "{case}: {got} ml vs pynrrd {want} ml"
+        );
+        let fat: Vec<&Value> = r["signs"]
+            .as_array()
+            .expect("signs")
+            .iter()
+            .filter(|s| s["id"] == "internal_fat")
+            .collect();
+        assert_eq!(fat.len(), 1, "{case}: one internal_fat sign");
+        assert_ne!(
+            fat[0]["state"], "present",
+            "{case}: lung read as fat: {}",
+            fat[0]["explanation"]
+        );
         checked += 1;
     }
     assert_eq!(checked, 2);
