@@ -630,3 +630,108 @@ fn anatomy_reader_reads_totalsegmentator_outputs() {
         "{e}"
     );
 }
+
+/// The fixture's other real volumes, none of them made for cavascope: renalsegmentor's two
+/// coronal T2 kidney MRs (NIfTI), pyradiomics' two chest CTs reaching the upper abdomen
+/// (NRRD, read straight from the file) and TotalSegmentator's chest CT angiogram
+/// (`aorta_report`). No label, so no calibre; every one is a normal patient as far as the
+/// IVC goes: no IVC-tumour sign present, top `no_mass`. The chest CTs once read
+/// `prominent_collaterals` present (a 10.6 mm "hemiazygos" near the arch, no abdominal
+/// level to judge it by); the angiogram `dilated_ivc` and `imperceptible_ivc_lumen` (its
+/// superior vena cava, dense with the injected contrast, tracked as the IVC).
+#[test]
+fn other_real_volumes_read_normal_in_auto_mode() {
+    use real_fixture::{file, PYRADIOMICS, RENALSEG, TOTALSEG};
+    let inputs = [
+        (TOTALSEG, "tests/reference_files/aorta_report/example_ct.nii.gz"),
+        (RENALSEG, "segment/data/test_data/test_sub_01.nii.gz"),
+        (RENALSEG, "segment/data/test_data/test_sub_02.nii.gz"),
+        (PYRADIOMICS, "data/lung1_image.nrrd"),
+        (PYRADIOMICS, "data/lung2_image.nrrd"),
+    ];
+    let mut bad = Vec::new();
+    let mut analysed = 0;
+    for (pkg, rel) in inputs {
+        let Some(input) = file(pkg, rel) else { return };
+        let out = tempfile::tempdir().unwrap();
+        let r = analyze(&input, out.path(), &[]);
+        row(rel, "auto", &r, None);
+        assert_eq!(r["signs"].as_array().map(Vec::len), Some(13), "{rel}: 13 signs");
+        assert_eq!(
+            r["series"].as_array().map(Vec::len),
+            Some(1),
+            "{rel}: one series read"
+        );
+        let p: Vec<String> = present(&r)
+            .into_iter()
+            .filter(|s| IVC_SIGNS.contains(&s.as_str()))
+            .collect();
+        if !p.is_empty() {
+            bad.push(format!("{rel}: {p:?} present on a normal IVC"));
+        }
+        if top(&r) != "no_mass" {
+            bad.push(format!("{rel}: top diagnosis {}", top(&r)));
+        }
+        analysed += 1;
+    }
+    assert_eq!(analysed, inputs.len());
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+/// A NRRD label map as `--mass-mask` on its NRRD image (pyradiomics' two chest CTs and
+/// their tumour labels): the mass volume is the label's voxel count × voxel volume as
+/// **pynrrd** reads it (same grid, so exact), and the lung around the tumour — air and its
+/// partial-volume rim — is not fat.
+#[test]
+fn nrrd_mass_mask_volume_matches_pynrrd() {
+    use real_fixture::{file, PYRADIOMICS};
+    if !cavascope_testkit::require_python(&["nrrd", "numpy"]) {
+        return;
+    }
+    let mut checked = 0;
+    for case in ["lung1", "lung2"] {
+        let (Some(image), Some(label)) = (
+            file(PYRADIOMICS, &format!("data/{case}_image.nrrd")),
+            file(PYRADIOMICS, &format!("data/{case}_label.nrrd")),
+        ) else {
+            return;
+        };
+        let peer = Command::new("python3")
+            .args([
+                "-c",
+                "import sys, nrrd, numpy as np\nd, h = nrrd.read(sys.argv[1])\n\
+                 v = abs(np.linalg.det(np.asarray(h['space directions'], float)))\n\
+                 print((d > 0).sum() * v / 1000.0)",
+            ])
+            .arg(&label)
+            .output()
+            .expect("python3 runs");
+        assert!(peer.status.success(), "{}", String::from_utf8_lossy(&peer.stderr));
+        let want: f64 = String::from_utf8_lossy(&peer.stdout)
+            .trim()
+            .parse()
+            .expect("a volume");
+        let out = tempfile::tempdir().unwrap();
+        let mask = label.display().to_string();
+        let r = analyze(&image, out.path(), &["--mass-mask", &mask]);
+        let got = r["mass"]["volume_ml"].as_f64().expect("mass volume");
+        assert!(
+            (got - want).abs() <= 1e-9 * want,
+            "{case}: {got} ml vs pynrrd {want} ml"
+        );
+        let fat: Vec<&Value> = r["signs"]
+            .as_array()
+            .expect("signs")
+            .iter()
+            .filter(|s| s["id"] == "internal_fat")
+            .collect();
+        assert_eq!(fat.len(), 1, "{case}: one internal_fat sign");
+        assert_ne!(
+            fat[0]["state"], "present",
+            "{case}: lung read as fat: {}",
+            fat[0]["explanation"]
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 2);
+}

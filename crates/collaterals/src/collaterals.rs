@@ -35,10 +35,11 @@
 //!    renal-vein inflow (the renal veins join the IVC at L1–L2) with typical vertebral
 //!    heights: gonadal veins run below the renal veins (they drain into the left renal
 //!    vein and the IVC just below the right one), lumbar veins beside the L1–L4 bodies
-//!    ([`LUMBAR_ABOVE_RENAL_MM`] above the inflow to [`LUMBAR_BELOW_RENAL_MM`] below). With
-//!    no reference those two pathways are not named and `Collaterals::not_assessed` says
-//!    why; nor where the series does not reach their levels. A vessel at T11–T12 is never
-//!    a "lumbar" or a "gonadal" vein.
+//!    ([`LUMBAR_ABOVE_RENAL_MM`] above the inflow to [`LUMBAR_BELOW_RENAL_MM`] below),
+//!    azygos / hemiazygos below the azygos arch (T4). With no reference no pathway is
+//!    named (a chest-only series holds the azygos at its widest, near the arch) and
+//!    `Collaterals::not_assessed` says why; nor where the series does not reach a
+//!    pathway's levels. A vessel at T11–T12 is never a "lumbar" or a "gonadal" vein.
 //!
 //! Without an unenhanced phase on CT, marrow (cancellous bone 100–300 HU, the vessel
 //! range) is told apart by its cortex: a voxel enclosed in-plane by dense bone

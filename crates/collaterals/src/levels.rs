@@ -1,6 +1,7 @@
 //! Vertebral levels for naming collateral veins ([`crate::collaterals`], step 6): a named
 //! vein is only named where that vein runs — lumbar veins beside the L1–L4 bodies,
-//! gonadal veins below the renal veins, azygos / hemiazygos paravertebral at every level.
+//! gonadal veins below the renal veins, azygos / hemiazygos paravertebral below the azygos
+//! arch (T4).
 //!
 //! The reference, best first:
 //! 1. **Vertebral bodies** from another tool's labels (`--anatomy`: TotalSegmentator's
@@ -10,7 +11,10 @@
 //! 2. **The renal-vein inflow** found on the IVC (the renal veins join it at L1–L2) with
 //!    typical vertebral heights ([`LUMBAR_ABOVE_RENAL_MM`], [`LUMBAR_BELOW_RENAL_MM`]).
 //!
-//! With neither, lumbar and gonadal pathways are not named and `not_assessed` says why.
+//! With neither, no pathway is named and `not_assessed` says why: without an abdominal
+//! level the series may be a chest one, where a normal azygos near its arch is as wide as
+//! the enlargement flag (pyradiomics' two real chest CTs: a 10.6 mm "hemiazygos" and an
+//! 8.7 mm azygos made `prominent_collaterals` present on normal patients).
 
 use crate::model::Landmarks;
 use cavascope_volume::anatomy::names::VERTEBRA_PREFIX;
@@ -56,6 +60,9 @@ pub fn level_name(ord: i32) -> String {
 /// L1 and L4.
 const L1: i32 = 20;
 const L4: i32 = 23;
+/// The azygos arch joins the superior vena cava at T4: above it the vein is no longer the
+/// paravertebral pathway whose calibre the collateral sign judges.
+const AZYGOS_ARCH: i32 = 11;
 
 /// Heights (LPS z, mm) of vertebral bodies whose level is known.
 #[derive(Debug, Clone)]
@@ -193,8 +200,12 @@ impl Levels {
                     .map(|r| [r - LUMBAR_BELOW_RENAL_MM, r + LUMBAR_ABOVE_RENAL_MM]),
             }
         } else {
-            // Azygos and hemiazygos: paravertebral at every level.
-            Some([f64::NEG_INFINITY, f64::INFINITY])
+            // Azygos and hemiazygos: paravertebral below the arch; a level reference is
+            // needed all the same (module docs).
+            match v {
+                Some(v) => Some([f64::NEG_INFINITY, v.z_of(AZYGOS_ARCH as f64)]),
+                None => self.renal_z.map(|_| [f64::NEG_INFINITY, f64::INFINITY]),
+            }
         }
     }
 
@@ -216,6 +227,7 @@ impl Levels {
     pub fn not_assessed(&self) -> Vec<String> {
         let mut out = Vec::new();
         for (name, what) in [
+            ("azygos", "azygos / hemiazygos (paravertebral, below the arch)"),
             ("lumbar", "lumbar veins (beside L1–L4)"),
             ("left_gonadal", "gonadal veins (below the renal veins)"),
         ] {
@@ -287,6 +299,8 @@ mod tests {
         // Gonadal: below the L1/L2 disc (362.5) without a renal inflow …
         assert!(l.allows("right_gonadal", 360.0) && !l.allows("left_gonadal", 365.0));
         assert!(l.not_assessed().is_empty(), "{:?}", l.not_assessed());
+        // Azygos below the arch (T4, nine levels above L1 at 380, 35 mm each: 695).
+        assert!(l.allows("azygos", 600.0) && !l.allows("hemiazygos", 700.0));
         // … and below the inflow when there is one.
         let lm = Landmarks {
             hepatic_vein_confluence_z_mm: None,
@@ -301,6 +315,7 @@ mod tests {
         let why = high.not_assessed();
         assert_eq!(why.len(), 2, "{why:?}");
         assert!(why.iter().all(|w| w.contains("outside the series")), "{why:?}");
+        assert!(high.allows("azygos", 430.0));
     }
 
     #[test]
@@ -316,12 +331,12 @@ mod tests {
         assert!(!l.allows("lumbar", 0.0) && !l.allows("lumbar", -200.0));
         assert!(l.allows("azygos", 0.0));
         assert!(l.not_assessed().is_empty());
-        // No reference: neither lumbar nor gonadal is named, and the report says why.
+        // No reference: no pathway is named, and the report says why for each.
         let none = Levels::new(&Landmarks::default(), [-250.0, 0.0], None);
         assert!(!none.allows("lumbar", -85.0) && !none.allows("left_gonadal", -120.0));
-        assert!(none.allows("hemiazygos", -85.0));
+        assert!(!none.allows("hemiazygos", -85.0) && !none.allows("azygos", -85.0));
         let why = none.not_assessed();
-        assert_eq!(why.len(), 2, "{why:?}");
+        assert_eq!(why.len(), 3, "{why:?}");
         assert!(why.iter().all(|w| w.contains("no vertebral level reference")));
         // A series entirely above the lumbar levels (liver level, T11–T12).
         let high = Levels::new(&lm, [60.0, 100.0], None);

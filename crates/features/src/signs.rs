@@ -1167,7 +1167,7 @@ pub(crate) fn internal_fat(c: &Context) -> Sign {
         |m| m.fat_fraction,
         |v, thr, m| {
             format!(
-                "{v:.1}% of the mass ({:.0} ml) at ≤ −10 HU {} {thr:.0}%",
+                "{v:.1}% of the mass ({:.0} ml) at −190 to −10 HU, away from air, {} {thr:.0}%",
                 m.volume_ml,
                 if v >= thr { "≥" } else { "<" }
             )

@@ -99,7 +99,8 @@ pub struct Thresholds {
     pub washout_delta_mr_percent: f64,
 
     // --- Tissue -------------------------------------------------------------------------
-    /// Internal fat: fraction of mass voxels ≤ −10 HU (Park, AJR) at or above this
+    /// Internal fat: fraction of mass voxels at −190…−10 HU (Park, AJR), none beside air
+    /// (the mass stage's partial-volume rule), at or above this
     /// (default: 5%, so that partial-volume voxels at a mass margin against retroperitoneal
     /// fat, and a few noisy voxels, never call fat).
     pub fat_fraction: f64,

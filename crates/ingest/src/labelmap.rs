@@ -1,16 +1,18 @@
 //! External label maps for `--ivc-mask` / `--mass-mask`: NIfTI (`.nii`, `.nii.gz`) as
-//! TotalSegmentator writes it — a single-class file or its multilabel file — and DICOM
-//! SEG (binary or fractional). The mask keeps its own grid and geometry (LPS); callers
-//! resample it (nearest) onto whatever grid they measure on.
+//! TotalSegmentator writes it — a single-class file or its multilabel file —, 3D Slicer's
+//! segmentation NRRD (`.seg.nrrd`, any `.nrrd`/`.nhdr` label map) and DICOM SEG (binary or
+//! fractional). The mask keeps its own grid and geometry (LPS); callers resample it
+//! (nearest) onto whatever grid they measure on.
 //!
-//! Choosing a label: `FILE:N` takes label value `N` (NIfTI) or segment number `N` (SEG),
-//! `FILE:NAME` a known TotalSegmentator class name (`inferior_vena_cava` = 63 in the v2
-//! multilabel file) or, for SEG, the segment whose label matches `NAME`. A plain `FILE`
+//! Choosing a label: `FILE:N` takes label value `N` (NIfTI, NRRD) or segment number `N`
+//! (SEG), `FILE:NAME` a known TotalSegmentator class name (`inferior_vena_cava` = 63 in the
+//! v2 multilabel file), for a Slicer NRRD the segment of that name (`SegmentK_Name`, its
+//! `SegmentK_LabelValue`), or, for SEG, the segment whose label matches `NAME`. A plain `FILE`
 //! takes every non-zero voxel when the file holds one label; when it holds several, the
 //! caller's default (for the IVC: 63, TotalSegmentator v2) is used if present.
 
 use crate::IngestError;
-use cavascope_volume::{nifti_io, Geometry, Mask, Point3, Vector3};
+use cavascope_volume::{nifti_io, nrrd_io, Geometry, Mask, Point3, Vector3};
 use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
 use ndarray::Array3;
@@ -70,6 +72,8 @@ pub fn read_label_mask(spec: &Path, default_multilabel: Option<u32>) -> Result<L
     let name = path.to_string_lossy().to_ascii_lowercase();
     if name.ends_with(".nii") || name.ends_with(".nii.gz") {
         read_nifti_labels(&path, choice, default_multilabel)
+    } else if nrrd_io::is_nrrd_path(&path) {
+        read_nrrd_labels(&path, choice, default_multilabel)
     } else {
         match read_seg(&path, choice) {
             Ok(m) => Ok(m),
@@ -92,6 +96,66 @@ fn read_nifti_labels(
         reason,
     };
     let (data, geometry) = nifti_io::read_nifti(path).map_err(|e| err(e.to_string()))?;
+    select_label(path, data, geometry, choice, default_multilabel, &[])
+}
+
+/// A NRRD label map; 3D Slicer's segment names (`SegmentK_Name`, `SegmentK_LabelValue`,
+/// all in one layer) name its labels.
+fn read_nrrd_labels(
+    path: &Path,
+    choice: Option<LabelChoice>,
+    default_multilabel: Option<u32>,
+) -> Result<LabelMask, IngestError> {
+    let err = |reason: String| IngestError::MaskRead {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let (data, geometry, keys) =
+        nrrd_io::read_nrrd_keyed(path, nifti_io::MAX_READ_BYTES).map_err(|e| err(e.to_string()))?;
+    let segments = slicer_segments(&keys).map_err(err)?;
+    select_label(path, data, geometry, choice, default_multilabel, &segments)
+}
+
+/// `(name, label value)` of each segment of a 3D Slicer segmentation header. Slicer writes
+/// overlapping segments in several layers (a 4D file, refused by the reader); segments on a
+/// layer other than 0 of a 3D file cannot be told apart and are an error.
+fn slicer_segments(keys: &[(String, String)]) -> Result<Vec<(String, u32)>, String> {
+    let get = |k: &str| keys.iter().find(|(key, _)| key == k).map(|(_, v)| v.trim());
+    let mut out = Vec::new();
+    for n in 0.. {
+        let Some(name) = get(&format!("Segment{n}_Name")) else {
+            break;
+        };
+        if get(&format!("Segment{n}_Layer")).is_some_and(|l| l != "0") {
+            return Err(format!("segment {name:?} lies on another layer (overlapping segments): export a single-layer label map"));
+        }
+        // Slicer before 4.11 wrote no label value: segment K is K + 1.
+        let value = match get(&format!("Segment{n}_LabelValue")) {
+            Some(v) => v
+                .parse::<u32>()
+                .map_err(|_| format!("Segment{n}_LabelValue {v:?} is not a label value"))?,
+            None => n + 1,
+        };
+        out.push((name.to_string(), value));
+    }
+    Ok(out)
+}
+
+/// One label of a label array as a mask: the chosen value or name (`names`: the file's own
+/// segment names, then TotalSegmentator's), the only label, a fractional map's 0.5 level,
+/// or the caller's default of a multi-label file.
+fn select_label(
+    path: &Path,
+    data: Array3<f32>,
+    geometry: Geometry,
+    choice: Option<LabelChoice>,
+    default_multilabel: Option<u32>,
+    names: &[(String, u32)],
+) -> Result<LabelMask, IngestError> {
+    let err = |reason: String| IngestError::MaskRead {
+        path: path.to_path_buf(),
+        reason,
+    };
     let mut values: Vec<u32> = Vec::new();
     let mut non_integer = false;
     {
@@ -112,9 +176,19 @@ fn read_nifti_labels(
         Some(LabelChoice::Value(v)) => Some(*v),
         Some(LabelChoice::Name(n)) => {
             let key = n.to_ascii_lowercase();
-            match NAMES.iter().find(|(k, _)| *k == key) {
-                Some((_, v)) => Some(*v),
-                None => return Err(err(format!("unknown label name {n:?} for a NIfTI label map"))),
+            let own = names
+                .iter()
+                .find(|(k, _)| k.to_ascii_lowercase() == key)
+                .map(|(_, v)| *v);
+            match own.or_else(|| NAMES.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)) {
+                Some(v) => Some(v),
+                None if names.is_empty() => {
+                    return Err(err(format!("unknown label name {n:?} for a NIfTI label map")))
+                }
+                None => {
+                    let list: Vec<&str> = names.iter().map(|(k, _)| k.as_str()).collect();
+                    return Err(err(format!("no segment named {n:?} (segments: {list:?})")));
+                }
             }
         }
         None => None,
@@ -551,6 +625,60 @@ mod tests {
         assert!(read_label_mask(&path, None).is_err());
         let spec = PathBuf::from(format!("{}:7", path.display()));
         assert!(read_label_mask(&spec, Some(63)).is_err());
+    }
+
+    /// A 3D Slicer segmentation as Slicer 5 writes it: one layer, segment names and label
+    /// values as `key:=value` pairs, LPS geometry, gzip.
+    fn slicer_seg(dir: &Path, layer1: bool) -> PathBuf {
+        let mut labels = vec![0u8; 6 * 5 * 4];
+        labels[3 + 6 * (2 + 5 * 1)] = 2; // IVC at i 3, j 2, k 1
+        labels[3 + 6 * (2 + 5 * 2)] = 2; // … and k 2
+        labels[0] = 5; // Tumour at the first voxel
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, &labels).unwrap();
+        let mut f = format!(
+            "NRRD0004\ntype: unsigned char\ndimension: 3\nspace: left-posterior-superior\nsizes: 6 5 4\n\
+             space directions: (1,0,0) (0,1,0) (0,0,2)\nkinds: domain domain domain\nencoding: gzip\n\
+             space origin: (-5,3,1)\nSegment0_ID:=Segment_1\nSegment0_Name:=IVC\nSegment0_LabelValue:=2\n\
+             Segment0_Layer:=0\nSegment1_ID:=Segment_2\nSegment1_Name:=Tumour\nSegment1_LabelValue:=5\n\
+             Segment1_Layer:={}\n\n",
+            u8::from(layer1)
+        )
+        .into_bytes();
+        f.extend_from_slice(&gz.finish().unwrap());
+        let path = dir.join(if layer1 {
+            "layers.seg.nrrd"
+        } else {
+            "case.seg.nrrd"
+        });
+        std::fs::write(&path, f).unwrap();
+        path
+    }
+
+    #[test]
+    fn slicer_segmentation_nrrd_by_segment_name_or_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = slicer_seg(dir.path(), false);
+        let g = Geometry::axial(Point3::new(-5.0, 3.0, 1.0), [1.0, 1.0, 2.0]);
+        let by_name = read_label_mask(&PathBuf::from(format!("{}:ivc", path.display())), Some(63)).unwrap();
+        assert_eq!(by_name.mask.count(), 2);
+        assert!(by_name.mask.data[[1, 2, 3]] && by_name.mask.data[[2, 2, 3]]);
+        assert!(by_name.mask.geometry.max_abs_diff(&g) < 1e-9);
+        let by_value = read_label_mask(&PathBuf::from(format!("{}:5", path.display())), None).unwrap();
+        assert_eq!(by_value.mask.count(), 1);
+        assert!(by_value.mask.data[[0, 0, 0]]);
+        // Two labels, no choice and no default among them: refused, naming the choice.
+        let e = read_label_mask(&path, Some(63)).unwrap_err().to_string();
+        assert!(e.contains("case.seg.nrrd") && e.contains("FILE:N"), "{e}");
+        let e = read_label_mask(&PathBuf::from(format!("{}:liver", path.display())), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no segment named") && e.contains("Tumour"), "{e}");
+        // A segment on another layer cannot be told apart in a 3D file.
+        let e = read_label_mask(&slicer_seg(dir.path(), true), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("layer"), "{e}");
     }
 
     #[test]

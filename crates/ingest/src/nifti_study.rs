@@ -1,5 +1,6 @@
-//! NIfTI volumes in: a `.nii`/`.nii.gz` file, or a folder of them (one per phase), as a
-//! [`Study`] the rest of the pipeline reads exactly like a DICOM one.
+//! Volume files in: a NIfTI (`.nii`/`.nii.gz`) or NRRD (`.nrrd`, or `.nhdr` with its data
+//! file) volume, or a folder of them (one per phase), as a [`Study`] the rest of the pipeline
+//! reads exactly like a DICOM one.
 //!
 //! What DICOM headers would say comes from a JSON sidecar beside each file (same stem,
 //! `.json`): `cavascope convert`'s own (its `meta` object round-trips every field), or a
@@ -18,7 +19,7 @@
 //! frame. See `docs/ingest.md`.
 
 use crate::{IngestError, IngestOptions, Series, SkippedFile, Study};
-use cavascope_volume::{bids, nifti_io, Array3, Geometry, Volume, VolumeMeta};
+use cavascope_volume::{bids, nifti_io, nrrd_io, Array3, Geometry, Volume, VolumeMeta};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use tracing::warn;
@@ -29,12 +30,19 @@ pub fn is_nifti_path(p: &Path) -> bool {
     n.ends_with(".nii") || n.ends_with(".nii.gz")
 }
 
-/// The NIfTI files directly inside `dir`, sorted, when the folder is a NIfTI study: at least
-/// one `.nii`/`.nii.gz` and nothing else but sidecars (`.json`) and hidden files. `None`
-/// for a DICOM folder (or a mixed one, which is read as DICOM).
-pub fn nifti_folder_files(dir: &Path) -> Option<Vec<PathBuf>> {
+/// Whether a path names a volume file that [`load_input`] reads: NIfTI or NRRD.
+pub fn is_volume_path(p: &Path) -> bool {
+    is_nifti_path(p) || nrrd_io::is_nrrd_path(p)
+}
+
+/// The volume files directly inside `dir`, sorted, when the folder is a volume study: at
+/// least one NIfTI/NRRD file and nothing else but sidecars (`.json`), hidden files and the
+/// `.raw`/`.raw.gz` data files of `.nhdr` headers. `None` for a DICOM folder (or a mixed
+/// one, which is read as DICOM).
+pub fn volume_folder_files(dir: &Path) -> Option<Vec<PathBuf>> {
     let rd = std::fs::read_dir(dir).ok()?;
-    let mut nii = Vec::new();
+    let mut vols = Vec::new();
+    let mut raw_data = false;
     for e in rd.flatten() {
         let p = e.path();
         let name = e.file_name().to_string_lossy().to_ascii_lowercase();
@@ -44,35 +52,43 @@ pub fn nifti_folder_files(dir: &Path) -> Option<Vec<PathBuf>> {
         if p.is_dir() {
             return None;
         }
-        if is_nifti_path(&p) {
-            nii.push(p);
+        if is_volume_path(&p) {
+            vols.push(p);
+        } else if name.ends_with(".raw") || name.ends_with(".raw.gz") {
+            raw_data = true;
         } else if !name.ends_with(".json") {
             return None;
         }
     }
-    nii.sort();
-    (!nii.is_empty()).then_some(nii)
+    let headers = vols
+        .iter()
+        .any(|p| p.to_string_lossy().to_ascii_lowercase().ends_with(".nhdr"));
+    if raw_data && !headers {
+        return None;
+    }
+    vols.sort();
+    (!vols.is_empty()).then_some(vols)
 }
 
-/// Whether `path` is read as NIfTI by [`load_input`].
-pub fn is_nifti_input(path: &Path) -> bool {
-    (path.is_file() && is_nifti_path(path)) || (path.is_dir() && nifti_folder_files(path).is_some())
+/// Whether `path` is read as a volume file (NIfTI/NRRD) or a folder of them by [`load_input`].
+pub fn is_volume_input(path: &Path) -> bool {
+    (path.is_file() && is_volume_path(path)) || (path.is_dir() && volume_folder_files(path).is_some())
 }
 
-/// A study from a DICOM folder, a NIfTI file or a NIfTI folder.
+/// A study from a DICOM folder, a NIfTI/NRRD file or a folder of them.
 pub fn load_input(path: &Path, opts: &IngestOptions) -> Result<Study, IngestError> {
-    if is_nifti_input(path) {
+    if is_volume_input(path) {
         load_nifti_study(path, opts)
     } else {
         crate::load_study(path, opts)
     }
 }
 
-/// Read a NIfTI file or a folder of NIfTI files as a study. A file that cannot be read is a
+/// Read a NIfTI/NRRD file or a folder of them as a study. A file that cannot be read is a
 /// [`SkippedFile`] with the reason, as for DICOM.
 pub fn load_nifti_study(path: &Path, opts: &IngestOptions) -> Result<Study, IngestError> {
     let files = if path.is_dir() {
-        nifti_folder_files(path).unwrap_or_default()
+        volume_folder_files(path).unwrap_or_default()
     } else if path.is_file() {
         vec![path.to_path_buf()]
     } else {
@@ -102,9 +118,19 @@ pub fn load_nifti_study(path: &Path, opts: &IngestOptions) -> Result<Study, Inge
 }
 
 fn read_one(path: &Path, max_bytes: u64, decode: bool) -> Result<Series, String> {
-    let (data, geometry) = nifti_io::read_nifti_limited(path, max_bytes).map_err(|e| match e {
+    let nrrd = nrrd_io::is_nrrd_path(path);
+    let read = if nrrd {
+        nrrd_io::read_nrrd_limited(path, max_bytes)
+    } else {
+        nifti_io::read_nifti_limited(path, max_bytes)
+    };
+    let (data, geometry) = read.map_err(|e| match e {
         cavascope_volume::VolumeError::Nifti { why, .. } => format!("not a usable NIfTI volume: {why}"),
-        cavascope_volume::VolumeError::Io { source, .. } => format!("not a usable NIfTI file: {source}"),
+        cavascope_volume::VolumeError::Nrrd { why, .. } => format!("not a usable NRRD volume: {why}"),
+        cavascope_volume::VolumeError::Io { path: p, source } if p != path => {
+            format!("NRRD data file {}: {source}", p.display())
+        }
+        cavascope_volume::VolumeError::Io { source, .. } => format!("not a usable volume file: {source}"),
         other => other.to_string(),
     })?;
     let mut problems = Vec::new();
@@ -160,7 +186,7 @@ fn read_one(path: &Path, max_bytes: u64, decode: bool) -> Result<Series, String>
         slice_positions_mm: positions,
         duplicates_dropped: 0,
         slice_sources: Vec::new(),
-        transfer_syntaxes: vec!["NIfTI-1".into()],
+        transfer_syntaxes: vec![if nrrd { "NRRD" } else { "NIfTI-1" }.into()],
     })
 }
 
@@ -170,7 +196,7 @@ fn stem(path: &Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let lower = n.to_ascii_lowercase();
-    for ext in [".nii.gz", ".nii"] {
+    for ext in [".nii.gz", ".nii", ".nrrd", ".nhdr"] {
         if lower.ends_with(ext) {
             return n[..n.len() - ext.len()].to_string();
         }
@@ -308,5 +334,95 @@ mod tests {
         assert!((m.repetition_time_ms.unwrap() - 2500.0).abs() < 1e-9);
         assert_eq!(m.acquisition_time_s, Some(36000.0));
         assert_eq!(m.contrast_agent.as_deref(), Some("none"));
+    }
+
+    /// A NRRD header (LPS, raw little-endian float) for the same voxels and affine.
+    fn nrrd_header(data: &Array3<f32>, g: &Geometry, data_file: Option<&str>) -> String {
+        let a = g.affine();
+        let (nk, nj, ni) = data.dim();
+        let v = |c: usize| format!("({},{},{})", a[(0, c)], a[(1, c)], a[(2, c)]);
+        let mut h =
+            format!(
+            "NRRD0004\ntype: float\ndimension: 3\nsizes: {ni} {nj} {nk}\nspace: left-posterior-superior\n\
+             space directions: {} {} {}\nspace origin: {}\nendian: little\nencoding: raw\n",
+            v(0), v(1), v(2), v(3)
+        );
+        if let Some(f) = data_file {
+            h.push_str(&format!("data file: {f}\n"));
+        }
+        h
+    }
+
+    #[test]
+    fn nrrd_and_nifti_of_the_same_volume_load_alike() {
+        let g = Geometry::from_axes(
+            cavascope_volume::Point3::new(-120.0, -80.0, 300.0),
+            cavascope_volume::Vector3::new(1.0, 0.0, 0.0),
+            cavascope_volume::Vector3::new(0.0, 0.8, -0.6),
+            cavascope_volume::Vector3::new(0.0, 0.6, 0.8),
+            [0.7, 0.9, 2.5],
+        );
+        let data = Array3::from_shape_fn((4, 5, 6), |(k, j, i)| (k * 100 + j * 10 + i) as f32 - 1024.0);
+        let dir = tempfile::tempdir().unwrap();
+        let nii = dir.path().join("a.nii.gz");
+        nifti_io::write_nifti(&nii, &data, &g).unwrap();
+        let raw: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let mut attached = nrrd_header(&data, &g, None).into_bytes();
+        attached.push(b'\n');
+        attached.extend_from_slice(&raw);
+        let nrrd = dir.path().join("b.nrrd");
+        std::fs::write(&nrrd, attached).unwrap();
+        // A folder holding a detached header and its data file is a volume folder.
+        let sub = dir.path().join("detached");
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::write(sub.join("c.nhdr"), nrrd_header(&data, &g, Some("c.raw"))).unwrap();
+        std::fs::write(sub.join("c.raw"), &raw).unwrap();
+        assert!(is_volume_input(&nrrd) && is_volume_input(&sub));
+
+        let opts = IngestOptions::default();
+        let want = load_input(&nii, &opts).unwrap();
+        let wv = want.series[0].volume.as_ref().unwrap();
+        for (input, syntax) in [(&nrrd, "NRRD"), (&sub, "NRRD")] {
+            let st = load_input(input, &opts).unwrap();
+            assert_eq!(st.series.len(), 1, "{}", input.display());
+            let s = &st.series[0];
+            assert_eq!(s.transfer_syntaxes, vec![syntax.to_string()]);
+            assert_eq!(s.modality, "CT", "Hounsfield air read from the voxels");
+            let v = s.volume.as_ref().unwrap();
+            assert_eq!(v.data, wv.data);
+            assert!((v.geometry.affine() - wv.geometry.affine()).abs().max() < 1e-5);
+            assert_eq!(s.slice_positions_mm.len(), 4);
+        }
+    }
+
+    #[test]
+    fn a_broken_nrrd_is_skipped_naming_the_file_and_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("x.nrrd"),
+            "NRRD0004\ntype: float\ndimension: 3\nsizes: 9 9 9\nendian: little\nencoding: raw\n\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("y.nhdr"),
+            "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 1 1 1\nencoding: raw\ndata file: gone.raw\n",
+        )
+        .unwrap();
+        let st = load_input(dir.path(), &IngestOptions::default()).unwrap();
+        assert!(st.series.is_empty());
+        assert_eq!(st.skipped.len(), 2);
+        let why: Vec<String> = st
+            .skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.path.display(), s.reason))
+            .collect();
+        assert!(
+            why[0].contains("x.nrrd") && why[0].contains("truncated"),
+            "{why:?}"
+        );
+        assert!(
+            why[1].contains("y.nhdr") && why[1].contains("gone.raw"),
+            "{why:?}"
+        );
     }
 }

@@ -373,6 +373,7 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
         tick("inputs");
         let mut best: Option<Vec<track::Contour>> = None;
         let mut implausible = Vec::new();
+        let mut in_chest = Vec::new();
         for seed in &seeds {
             if let Some(c) = tracker.track(seed) {
                 // An anatomical candidate is only a place to look: its track must be a
@@ -381,6 +382,23 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
                     if let Err(why) = plausible_ivc_track(&c) {
                         tracing::debug!(?seed, why, "anatomical candidate rejected");
                         implausible.push(why);
+                        continue;
+                    }
+                }
+                // Nor is a vein with lung beside it over most of its length.
+                if source == Source::Auto && is_ct {
+                    let sections: Vec<(Point3<f64>, f64)> = c
+                        .iter()
+                        .map(|k| {
+                            (
+                                Point3::new(k.cx, k.cy, k.z),
+                                2.0 * (k.area() / std::f64::consts::PI).sqrt(),
+                            )
+                        })
+                        .collect();
+                    if let Err(why) = crate::thorax::below_the_chest(&sections, refv) {
+                        tracing::debug!(?seed, why, "candidate in the chest rejected");
+                        in_chest.push(why);
                         continue;
                     }
                 }
@@ -404,6 +422,12 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
                     "IVC not found automatically: no opacified blood pool, and none of the {} tubes found by anatomy (right in front of the spine) tracks as the IVC ({}); give --ivc-seed X,Y,Z or --ivc-mask FILE",
                     seeds.len(),
                     implausible.join("; ")
+                ));
+                return fail(warnings);
+            }
+            if let Some(why) = in_chest.first() {
+                warnings.push(format!(
+                    "IVC not found automatically: {why}; give --ivc-seed X,Y,Z or --ivc-mask FILE"
                 ));
                 return fail(warnings);
             }

@@ -2,7 +2,8 @@
 //! tracked slice by slice ([`track`], its wall [`layer`], through a tumour [`bridge`]),
 //! then measured the same way whatever the source ([`ivc`]): centreline
 //! ([`centreline`]), perpendicular calibre every mm ([`calibre`]), lumen visibility
-//! ([`lumen`]) and the level landmarks ([`landmarks`]).
+//! ([`lumen`]) and the level landmarks ([`landmarks`]). An automatic track with lung beside
+//! it over most of its length is a vein in the chest, not the IVC ([`thorax`]).
 
 pub mod anatomical;
 pub mod bridge;
@@ -13,6 +14,7 @@ pub mod landmarks;
 pub mod layer;
 pub mod lumen;
 pub mod params;
+pub mod thorax;
 pub mod track;
 
 pub use ivc::{build_ivc, IvcOutcome};

@@ -730,6 +730,26 @@ fn regrow_across_fat(
     }
 }
 
+/// Fat on CT: adipose density ([`FAT_MIN_HU`]…[`FAT_MAX_HU`]) with no air among the 26
+/// neighbours ([`PARTIAL_AIR_MAX_HU`]: air and tissue in one voxel read as fat).
+fn is_fat(data: &Array3<f32>, (k, j, i): (usize, usize, usize)) -> bool {
+    let v = data[[k, j, i]];
+    if !(FAT_MIN_HU..=FAT_MAX_HU).contains(&v) {
+        return false;
+    }
+    let (nk, nj, ni) = data.dim();
+    for kk in k.saturating_sub(1)..(k + 2).min(nk) {
+        for jj in j.saturating_sub(1)..(j + 2).min(nj) {
+            for ii in i.saturating_sub(1)..(i + 2).min(ni) {
+                if data[[kk, jj, ii]] <= PARTIAL_AIR_MAX_HU {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
 /// Share of fat voxels (unsmoothed baseline or first phase ≤ [`FAT_MAX_HU`]) within
 /// [`SEED_FAT_RADIUS_MM`] of the seed.
 fn seed_fat_share(stack: &PhaseStack, seed: [usize; 3]) -> f64 {
@@ -1877,7 +1897,11 @@ fn measure_region(
                 .collect();
             if !vals.is_empty() {
                 let n = vals.len() as f64;
-                fat_fraction = Some(vals.iter().filter(|&&x| x <= FAT_MAX_HU).count() as f64 / n);
+                let fat = mask
+                    .indexed_iter()
+                    .filter(|&(p, &m)| m && is_fat(&ph.data, p))
+                    .count();
+                fat_fraction = Some(fat as f64 / n);
                 if ph.role == Role::CtUnenhanced {
                     calcified_fraction =
                         Some(vals.iter().filter(|&&x| x >= CALCIUM_MIN_HU).count() as f64 / n);
@@ -1974,6 +1998,22 @@ mod tests {
             ct: true,
             spine_xy_mm: None,
         }
+    }
+
+    #[test]
+    fn fat_is_adipose_density_away_from_air() {
+        let mut d = Array3::from_elem((5, 5, 5), 40.0f32);
+        d[[2, 2, 2]] = -100.0;
+        assert!(is_fat(&d, (2, 2, 2)));
+        // Air (lung) beside it, even diagonally: partial volume, not fat.
+        d[[3, 3, 3]] = -850.0;
+        assert!(!is_fat(&d, (2, 2, 2)));
+        // Below the adipose window, or soft tissue: never fat.
+        d[[1, 1, 1]] = -300.0;
+        assert!(!is_fat(&d, (1, 1, 1)) && !is_fat(&d, (0, 4, 0)));
+        // A fat voxel at the array's corner has fewer neighbours, none of them air.
+        d[[0, 0, 4]] = -60.0;
+        assert!(is_fat(&d, (0, 0, 4)));
     }
 
     #[test]

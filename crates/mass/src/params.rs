@@ -26,6 +26,14 @@ pub mod shared {
     /// reads CV 0.43, its core 0.06. The core is used when it holds at least this many
     /// voxels (the noise estimate needs 30 interior voxels), else the whole mask.
     pub const CV_CORE_MIN_VOXELS: usize = 64;
+    /// Adipose tissue reaches down to about −190 HU (the −190…−30 HU window of
+    /// body-composition CT; Kvist et al., AJCN 1988); below it is air or lung, not fat.
+    pub const FAT_MIN_HU: f32 = -190.0;
+    /// A voxel with air (≤ this, HU: lung −900…−700, gas −1000) among its 26 neighbours
+    /// is air and tissue in one voxel (partial volume), not fat, whatever its value: a
+    /// chest tumour's lung rim read 17–56 % "fat" (pyradiomics' real chest CTs, their
+    /// tumour labels as `--mass-mask`).
+    pub const PARTIAL_AIR_MAX_HU: f32 = -400.0;
 }
 
 /// Seeded growth, mask measures and the relation to the IVC ([`crate::mass`]).

@@ -35,6 +35,7 @@ pub mod geometry;
 pub mod mask;
 pub mod meta;
 pub mod nifti_io;
+pub mod nrrd_io;
 pub mod sampling;
 
 pub use anatomy::Anatomy;
@@ -71,6 +72,14 @@ pub enum VolumeError {
     /// A NIfTI file that cannot be read or written.
     #[error("{path}: NIfTI: {why}")]
     Nifti {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        why: String,
+    },
+    /// A NRRD file that cannot be read.
+    #[error("{path}: NRRD: {why}")]
+    Nrrd {
         /// The file.
         path: std::path::PathBuf,
         /// Why.

@@ -8,7 +8,7 @@
 
 use crate::args::*;
 use cavascope_features::{evaluate, Thresholds};
-use cavascope_ingest::{anatomy::read_anatomy, is_nifti_input, load_input, IngestOptions, Study};
+use cavascope_ingest::{anatomy::read_anatomy, is_volume_input, load_input, IngestOptions, Study};
 use cavascope_report::{build_report, failed_report, write_outputs, write_report_json, Report, Timings};
 use cavascope_segment::{measure_timed, Measurements, Role, SegmentOptions};
 use cavascope_volume::Anatomy;
@@ -202,9 +202,9 @@ pub fn analyze_study(
     out: &Path,
     inputs: &AnalysisInputs,
 ) -> Result<AnalysisSummary, AnalyzeError> {
-    if !dir.is_dir() && !is_nifti_input(dir) {
+    if !dir.is_dir() && !is_volume_input(dir) {
         return Err(AnalyzeError::BadArgument(format!(
-            "{}: not a folder or a NIfTI file (STUDY_DIR must be a folder of DICOM files, a .nii/.nii.gz file or a folder of them)",
+            "{}: not a folder or a volume file (STUDY_DIR must be a folder of DICOM files, a .nii/.nii.gz/.nrrd/.nhdr file or a folder of them)",
             dir.display()
         )));
     }
