@@ -5,7 +5,8 @@
 //! qualitative evaluation. Both belong to the source study (its Study Instance UID and
 //! patient module are copied) and reference its instances. See `docs/dicom-out.md`.
 //!
-//! - [`seg`]: the Segmentation; [`sr`]: the report; [`codes`]: the coded concepts.
+//! - Inside: `seg` (the Segmentation), `sr` (the report); public: [`write_dicom`] and
+//!   [`codes`] (the coded concepts).
 
 #![warn(missing_docs)]
 

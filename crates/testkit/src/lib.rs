@@ -15,7 +15,7 @@
 //! }
 //! ```
 //!
-//! With the feature `truth`, [`truth`] gives the phantom's ground truth in the measurement
+//! With the feature `truth`, the module `truth` gives the phantom's ground truth in the measurement
 //! types (the true IVC, landmarks, mass mask), one reading shared by every crate's tests.
 //!
 //! This crate is for tests only: it prints to stderr and panics by design.
