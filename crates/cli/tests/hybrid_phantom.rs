@@ -427,7 +427,7 @@ fn hybrid_extrinsic_compression_auto() {
 }
 
 #[test]
-#[ignore = "known gap: seeded mass 334.7 of 428 ml (78 %, target within 20 %): 78 % of the solid part and of the fat taken, 51 voxels outside the truth (seed 1); signs and top diagnosis right"]
+#[ignore = "known gap: seeded mass 208.8 of 428 ml: the solid part is grown only where it connects through solid tissue (52 % of it, 45 % of the fat; growth across the lobules reached 334.7 ml but took 14 ml outside the analytic liposarcoma, withdrawn) (seed 1); signs and top diagnosis right"]
 fn hybrid_liposarcoma_seeds() {
     run(CaseName::Liposarcoma, true, true);
 }

@@ -676,58 +676,7 @@ pub(crate) fn grow_from_seed(
         add_fat_lobules(full_stack, &mut region, fat_path);
         dbg("fat", &region);
     }
-    if fat_path {
-        let (lo, hi) = &bounds;
-        regrow_across_fat(stack, full_stack, &mut region, lo, hi, w);
-        dbg("regrow across fat", &region);
-    }
     Some(region)
-}
-
-/// A fat-containing mass: its solid parts are joined through fat lobules, which the solid
-/// growth does not cross (fat and its partial-volume layer carry no fat-excluded value),
-/// so the growth takes only the solid part around the seed (hybrid liposarcoma: 52 % of
-/// the solid tissue). From the solid part with its lobules (the fat inside its hulls), the
-/// solid tissue in the growth's range that touches them joins, then the fat inside the
-/// new hulls, up to [`FAT_REGROW_MAX_PASSES`] times: growth over both classes, each
-/// step inside the hull of the solid part found so far. A pass that more than quadruples
-/// the region or reaches the box's faces is a leak (as in the growth) and is undone.
-fn regrow_across_fat(
-    stack: &PhaseStack,
-    full_stack: &PhaseStack,
-    region: &mut Array3<bool>,
-    lo: &[f64],
-    hi: &[f64],
-    w: &mut Vec<String>,
-) {
-    let start = region.iter().filter(|&&b| b).count();
-    for _ in 0..FAT_REGROW_MAX_PASSES {
-        let before = region.iter().filter(|&&b| b).count();
-        let mut grown = region.clone();
-        grow_region_from(&mut grown, |n| in_range(stack, n, lo, hi));
-        let solid_added = grown.iter().filter(|&&b| b).count() - before;
-        if solid_added == 0 {
-            break;
-        }
-        add_fat_lobules(full_stack, &mut grown, true);
-        let after = grown.iter().filter(|&&b| b).count();
-        if after > 4 * before || reaches_box_face(&grown) {
-            w.push(format!(
-                "mass seed among fat: growing across the fat lobules would take {after} voxels from {before} (a leak); stopped"
-            ));
-            break;
-        }
-        *region = grown;
-    }
-    let end = region.iter().filter(|&&b| b).count();
-    if end > start {
-        let ml = stack.geometry.voxel_volume_mm3() / 1000.0;
-        w.push(format!(
-            "mass seed among fat: the solid parts joined through fat lobules added ({:.1} → {:.1} ml)",
-            start as f64 * ml,
-            end as f64 * ml
-        ));
-    }
 }
 
 /// Fat on CT: adipose density ([`FAT_MIN_HU`]…[`FAT_MAX_HU`]) with no air among the 26

@@ -161,11 +161,6 @@ pub mod seeded {
     /// A seed neighbourhood with at least this share of fat voxels is a fat-containing
     /// mass: its solid part is grown on fat-excluded features.
     pub const SEED_FAT_MIN_FRACTION: f64 = 0.10;
-    /// Passes of growth across fat lobules for a seed among fat (each: solid tissue in
-    /// range touching the region, then the fat inside the new hulls). Enough to cross a
-    /// few lobules of a large liposarcoma; bounded so a slow creep cannot run on
-    /// (**default**, no published value).
-    pub const FAT_REGROW_MAX_PASSES: usize = 4;
 }
 
 /// The automatic search ([`crate::mass_auto`]).

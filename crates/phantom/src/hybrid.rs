@@ -786,8 +786,10 @@ pub fn generate_hybrid(case: CaseName, bg: &Background, seed: u64) -> Result<Pha
     Ok(study)
 }
 
-/// File names of the painted study's label maps, beside `truth.json`.
+/// File name of the painted study's label map (TotalSegmentator `total` ids), beside
+/// `truth.json`.
 pub const LABELS_FILE: &str = "labels.nii.gz";
+/// File name of the painted mass's binary mask, beside `truth.json`.
 pub const MASS_FILE: &str = "mass.nii.gz";
 
 /// The painted study's label map in TotalSegmentator `total` class ids, so that it reads
