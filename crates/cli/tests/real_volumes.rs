@@ -527,24 +527,42 @@ fn seed_in(lab: &(Array3<f32>, Geometry)) -> Option<String> {
 /// Seeded inside TotalSegmentator's IVC: the tracked IVC matches the label (calibre within
 /// 1.5 mm over ≥ 70 % of its length) and reads normal.
 #[test]
-#[ignore = "known gap: seeded tracking on real CT/MR: calibre 1.39 (met) / 6.8 / 1.58 mm off (native CT, contrast CT at the liver, MR): on the contrast CT the liver side has no edge and lumen texture passes for walls (issue 16 item 4)"]
+#[ignore = "known gap: seeded tracking on real CT/MR: calibre 1.39 (met) / 6.75 / 1.58 mm off (native CT, contrast CT at the liver, MR): on the contrast CT the liver side has no edge and lumen texture passes for walls (issue 16 item 4)"]
 fn seeded_ivc_follows_the_label_and_reads_normal() {
     let Some(cases) = cases() else { return };
     let mut bad = Vec::new();
     for c in &cases {
-        let lab = label(&c.seg, c.ivc_id as f32);
-        let seed = seed_in(&lab).expect("label has voxels");
-        let out = tempfile::tempdir().unwrap();
-        let r = analyze(&c.input, out.path(), &[&format!("--ivc-seed={seed}")]);
-        judge_tracked_ivc(c, "--ivc-seed", &r, &lab, &mut bad);
-        let p: Vec<String> = present(&r)
-            .into_iter()
-            .filter(|s| IVC_SIGNS.contains(&s.as_str()))
-            .collect();
-        if !p.is_empty() || top(&r) != "no_mass" {
-            bad.push(format!("{}: {p:?} present, top {}", c.name, top(&r)));
-        }
+        seeded_in_the_label(c, &mut bad);
     }
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+/// Seeded at the label's centroid: calibre against the label, and no IVC-tumour sign
+/// present with `no_mass` on top. Problems are pushed to `bad`.
+fn seeded_in_the_label(c: &Case, bad: &mut Vec<String>) {
+    let lab = label(&c.seg, c.ivc_id as f32);
+    let seed = seed_in(&lab).expect("label has voxels");
+    let out = tempfile::tempdir().unwrap();
+    let r = analyze(&c.input, out.path(), &[&format!("--ivc-seed={seed}")]);
+    judge_tracked_ivc(c, "--ivc-seed", &r, &lab, bad);
+    let p: Vec<String> = present(&r)
+        .into_iter()
+        .filter(|s| IVC_SIGNS.contains(&s.as_str()))
+        .collect();
+    if !p.is_empty() || top(&r) != "no_mass" {
+        bad.push(format!("{}: {p:?} present, top {}", c.name, top(&r)));
+    }
+}
+
+/// Seeded inside TotalSegmentator's IVC on the native CT (the whole IVC, pelvis to T11):
+/// the tracked IVC matches the label — the walls where isodense crus and duodenum lie
+/// against it are not taken past (issue 16 item 4; before: 4.04 mm median over 74 %) — and
+/// reads normal.
+#[test]
+fn seeded_native_ct_ivc_follows_the_label() {
+    let Some(cases) = cases() else { return };
+    let mut bad = Vec::new();
+    seeded_in_the_label(&cases[0], &mut bad);
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
