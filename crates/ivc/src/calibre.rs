@@ -78,10 +78,12 @@ impl FractionField {
         sampling::trilinear(&self.data, self.geometry.world_to_index(p)).unwrap_or(0.0)
     }
 
+    /// The field's grid.
     pub fn geometry(&self) -> &Geometry {
         &self.geometry
     }
 
+    /// The field's values (the IVC fraction of each voxel).
     pub fn data(&self) -> &Array3<f32> {
         &self.data
     }
@@ -113,23 +115,32 @@ fn binomial_pass(data: &mut Array3<f32>, axis: usize) {
 /// in-plane axes.
 #[derive(Debug, Clone, Copy)]
 pub struct Plane {
+    /// Centreline point, LPS mm.
     pub center: Point3<f64>,
+    /// Unit normal (the centreline tangent).
     pub normal: Vector3<f64>,
+    /// First unit in-plane axis.
     pub u: Vector3<f64>,
+    /// Second unit in-plane axis.
     pub v: Vector3<f64>,
 }
 
 /// Shape of one section.
 #[derive(Clone)]
 pub struct SectionShape {
+    /// Cross-section area, mm².
     pub area_mm2: f64,
+    /// Diameter of the circle of the same area, mm.
     pub equivalent_diameter_mm: f64,
+    /// Smallest caliper width, mm.
     pub min_feret_mm: f64,
+    /// Largest caliper width, mm.
     pub max_feret_mm: f64,
     /// Caliper width along patient A–P projected into the plane.
     pub ap_mm: f64,
     /// Caliper width along patient L–R projected into the plane.
     pub transverse_mm: f64,
+    /// Smallest over largest caliper width (1 = round).
     pub flattening_ratio: f64,
     /// Centroid of the kept (filled) component, world mm.
     pub centroid: Point3<f64>,

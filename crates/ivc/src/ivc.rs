@@ -28,8 +28,11 @@ use rayon::prelude::*;
 
 /// What [`build_ivc`] returns.
 pub struct IvcOutcome {
+    /// The measured IVC, `None` when it could not be found or measured.
     pub model: Option<IvcModel>,
+    /// Hepatic-vein confluence and renal-vein inflow found along it.
     pub landmarks: Landmarks,
+    /// What could not be done, and why.
     pub warnings: Vec<String>,
     /// Blood pool, contrast and coverage of the model (the `Quality` IVC fields).
     pub quality: Quality,
@@ -71,9 +74,13 @@ const FIELD_PIXEL_MM: f64 = 0.5;
 
 /// One measured section with its geometry.
 pub struct ProfileSection {
+    /// Arc length along the centreline, mm.
     pub s_mm: f64,
+    /// Centreline point, LPS mm.
     pub centre: Point3<f64>,
+    /// Unit centreline tangent.
     pub tangent: Vector3<f64>,
+    /// The section's outline measures.
     pub shape: SectionShape,
 }
 

@@ -32,9 +32,14 @@ pub const HEPATIC_BELOW_TOP_MM: f64 = 35.0;
 /// Branch-ray counts on the plane through one centreline point.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BranchCounts {
+    /// Rays leaving the vein towards the patient's left whose first 2–6 mm past the wall is
+    /// as bright as blood (a branch).
     pub left: f64,
+    /// The same on the patient's right.
     pub right: f64,
+    /// The same anteriorly.
     pub anterior: f64,
+    /// All rays with a branch.
     pub total: f64,
 }
 

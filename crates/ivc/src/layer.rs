@@ -91,11 +91,13 @@ pub fn inner_wall(prof: &[Vec<f64>], w: &[f64], lo: usize, hi: usize, set: &Laye
 pub struct LayerFit {
     /// Inner and outer step positions along the ray, mm.
     pub inner_mm: f64,
+    /// Outer step position, mm (with `inner_mm`).
     pub outer_mm: f64,
     /// Drop of the noise-normalised residual from one step to two, per independent sample.
     pub gain: f64,
     /// Noise-normalised size of each step (Σ over phases of w·Δ²).
     pub inner_step: f64,
+    /// Noise-normalised size of the outer step.
     pub outer_step: f64,
 }
 

@@ -5,6 +5,8 @@
 //! ([`lumen`]) and the level landmarks ([`landmarks`]). An automatic track with lung beside
 //! it over most of its length is a vein in the chest, not the IVC ([`thorax`]).
 
+#![warn(missing_docs)]
+
 pub mod anatomical;
 pub mod bridge;
 pub mod calibre;

@@ -38,8 +38,11 @@ const PREFERENCE: [Role; 6] = [
 
 /// Per-section visibility plus the summary.
 pub struct LumenResult {
+    /// Per section: lumen seen (`Some(true)`), not seen, or not judged (`None`).
     pub visible: Vec<Option<bool>>,
+    /// The study-level summary (visible fraction, imperceptible stretches, reference).
     pub summary: LumenSummary,
+    /// What could not be judged, and why.
     pub warnings: Vec<String>,
     /// The phase judged (volume index) and its opacification threshold, for landmarks.
     pub phase: Option<(usize, f32)>,

@@ -48,6 +48,7 @@ pub const HOMOGENEITY_FACTOR: f32 = 1.5;
 /// Cross-section of the homogeneous core (mm²): a normal IVC is 10–30 mm across; the core
 /// inside its edge is ≥ 50 mm²; a core larger than 1000 mm² is an organ (liver, bowel).
 pub const CORE_MIN_AREA_MM2: f64 = 50.0;
+/// … and at most this (mm²): a larger homogeneous core is an organ (liver, bowel).
 pub const CORE_MAX_AREA_MM2: f64 = 1000.0;
 /// Compactness (area over the disc through its farthest sample): a vein's section is
 /// round to oval (≥ ~0.4), a strip of organ margin or a leak is not.

@@ -63,6 +63,7 @@ fn similar(c: &Contour, p: &Contour) -> bool {
 
 /// One phase used for tracking, with its noise after patch smoothing.
 pub struct PhaseInput<'a> {
+    /// The phase's voxels.
     pub volume: &'a Volume,
     /// Noise SD of the raw volume (modality units), robustly estimated.
     pub noise: f32,
@@ -71,8 +72,11 @@ pub struct PhaseInput<'a> {
 /// One tracked plane.
 #[derive(Debug, Clone)]
 pub struct Contour {
+    /// Plane height (LPS z), mm.
     pub z: f64,
+    /// Centre x (LPS), mm.
     pub cx: f64,
+    /// Centre y (LPS), mm.
     pub cy: f64,
     /// Fourier coefficients of r(θ) about (cx, cy): [c0, a1, b1, a2, b2, …].
     pub coef: [f64; NCOEF],
@@ -87,6 +91,7 @@ pub struct Contour {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a contour was obtained.
 pub enum ContourKind {
     /// Fitted freely to the rays.
     Measured,
@@ -97,6 +102,7 @@ pub enum ContourKind {
 }
 
 impl Contour {
+    /// Radius (mm) of the contour at angle `theta` (radians) about its centre.
     pub fn radius(&self, theta: f64) -> f64 {
         eval(&self.coef, theta)
     }
@@ -144,6 +150,7 @@ impl Contour {
     }
 }
 
+/// Angle (radians) of ray `m` of the [`NRAYS`] cast around a centre.
 pub fn theta(m: usize) -> f64 {
     m as f64 * std::f64::consts::TAU / NRAYS as f64
 }
@@ -507,6 +514,7 @@ fn smoothed_noise(noise: f32, vox: f64, sigma: f64) -> f32 {
 }
 
 impl<'a> Tracker<'a> {
+    /// A tracker over the phases (the reference first); `None` without a phase.
     pub fn new(phases: Vec<PhaseInput<'a>>) -> Option<Tracker<'a>> {
         let reference = phases.first()?.volume;
         let sp = reference.geometry.spacing();
