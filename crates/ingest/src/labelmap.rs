@@ -70,23 +70,23 @@ pub fn read_label_mask(spec: &Path, default_multilabel: Option<u32>) -> Result<L
         return Err(err("file not found".into()));
     }
     let name = path.to_string_lossy().to_ascii_lowercase();
-    if name.ends_with(".nii") || name.ends_with(".nii.gz") {
-        read_nifti_labels(&path, choice, default_multilabel)
-    } else if nrrd_io::is_nrrd_path(&path) {
-        read_nrrd_labels(&path, choice, default_multilabel)
+    if name.ends_with(".nii") || name.ends_with(".nii.gz") || nrrd_io::is_nrrd_path(&path) {
+        read_volume_labels(&path, choice, default_multilabel)
     } else {
         match read_seg(&path, choice) {
             Ok(m) => Ok(m),
             Err(IngestError::MaskRead { reason, .. }) if reason.starts_with("not DICOM") => {
                 // Perhaps a NIfTI without the usual extension.
-                read_nifti_labels(&path, None, default_multilabel).map_err(|_| err(reason))
+                read_volume_labels(&path, None, default_multilabel).map_err(|_| err(reason))
             }
             Err(e) => Err(e),
         }
     }
 }
 
-fn read_nifti_labels(
+/// A NIfTI or NRRD label map; 3D Slicer's segment names (`SegmentK_Name`,
+/// `SegmentK_LabelValue`, all in one layer) name a NRRD's labels.
+fn read_volume_labels(
     path: &Path,
     choice: Option<LabelChoice>,
     default_multilabel: Option<u32>,
@@ -95,24 +95,14 @@ fn read_nifti_labels(
         path: path.to_path_buf(),
         reason,
     };
-    let (data, geometry) = nifti_io::read_nifti(path).map_err(|e| err(e.to_string()))?;
-    select_label(path, data, geometry, choice, default_multilabel, &[])
-}
-
-/// A NRRD label map; 3D Slicer's segment names (`SegmentK_Name`, `SegmentK_LabelValue`,
-/// all in one layer) name its labels.
-fn read_nrrd_labels(
-    path: &Path,
-    choice: Option<LabelChoice>,
-    default_multilabel: Option<u32>,
-) -> Result<LabelMask, IngestError> {
-    let err = |reason: String| IngestError::MaskRead {
-        path: path.to_path_buf(),
-        reason,
+    let (data, geometry, segments) = if nrrd_io::is_nrrd_path(path) {
+        let (d, g, keys) =
+            nrrd_io::read_nrrd_keyed(path, nifti_io::MAX_READ_BYTES).map_err(|e| err(e.to_string()))?;
+        (d, g, slicer_segments(&keys).map_err(err)?)
+    } else {
+        let (d, g) = nifti_io::read_nifti(path).map_err(|e| err(e.to_string()))?;
+        (d, g, Vec::new())
     };
-    let (data, geometry, keys) =
-        nrrd_io::read_nrrd_keyed(path, nifti_io::MAX_READ_BYTES).map_err(|e| err(e.to_string()))?;
-    let segments = slicer_segments(&keys).map_err(err)?;
     select_label(path, data, geometry, choice, default_multilabel, &segments)
 }
 
@@ -631,7 +621,7 @@ mod tests {
     /// values as `key:=value` pairs, LPS geometry, gzip.
     fn slicer_seg(dir: &Path, layer1: bool) -> PathBuf {
         let mut labels = vec![0u8; 6 * 5 * 4];
-        labels[3 + 6 * (2 + 5 * 1)] = 2; // IVC at i 3, j 2, k 1
+        labels[3 + 6 * (2 + 5)] = 2; // IVC at i 3, j 2, k 1
         labels[3 + 6 * (2 + 5 * 2)] = 2; // … and k 2
         labels[0] = 5; // Tumour at the first voxel
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

@@ -130,7 +130,12 @@ fn read_one(path: &Path, max_bytes: u64, decode: bool) -> Result<Series, String>
         cavascope_volume::VolumeError::Io { path: p, source } if p != path => {
             format!("NRRD data file {}: {source}", p.display())
         }
-        cavascope_volume::VolumeError::Io { source, .. } => format!("not a usable volume file: {source}"),
+        cavascope_volume::VolumeError::Io { source, .. } => {
+            format!(
+                "not a usable {} file: {source}",
+                if nrrd { "NRRD" } else { "NIfTI" }
+            )
+        }
         other => other.to_string(),
     })?;
     let mut problems = Vec::new();

@@ -65,7 +65,7 @@ fn err(path: &Path, why: impl Into<String>) -> VolumeError {
     }
 }
 
-fn io_err(path: &Path, source: std::io::Error) -> VolumeError {
+pub(crate) fn io_err(path: &Path, source: std::io::Error) -> VolumeError {
     VolumeError::Io {
         path: path.to_path_buf(),
         source,

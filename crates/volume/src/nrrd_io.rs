@@ -28,6 +28,7 @@
 //! assert!((p.x + 10.5).abs() < 1e-9 && (p.y + 20.0).abs() < 1e-9 && (p.z - 30.0).abs() < 1e-9);
 //! ```
 
+use crate::nifti_io::io_err;
 use crate::{Array3, Geometry, VolumeError};
 use nalgebra::{Point3, Vector3};
 use std::io::Read;
@@ -97,13 +98,6 @@ fn err(path: &Path, why: impl Into<String>) -> VolumeError {
     VolumeError::Nrrd {
         path: path.to_path_buf(),
         why: why.into(),
-    }
-}
-
-fn io_err(path: &Path, source: std::io::Error) -> VolumeError {
-    VolumeError::Io {
-        path: path.to_path_buf(),
-        source,
     }
 }
 
