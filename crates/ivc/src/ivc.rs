@@ -217,6 +217,245 @@ fn plausible_ivc_track(c: &[track::Contour]) -> Result<(), String> {
     Ok(())
 }
 
+/// The IVC from a seed, or found automatically, tracked plane by plane: its source and
+/// occupancy field, or `None` with the reason in `warnings`.
+#[allow(clippy::too_many_arguments)]
+fn track_ivc(
+    volumes: &[Volume],
+    phases: &[PhaseInfo],
+    opts: &SegmentOptions,
+    reference: Option<(usize, Role)>,
+    ref_idx: usize,
+    ref_role: Role,
+    is_ct: bool,
+    warnings: &mut Vec<String>,
+) -> Option<(Source, FractionField)> {
+    let n = volumes.len();
+    let refv = &volumes[ref_idx];
+    let t0 = std::time::Instant::now();
+    let dbg = tracing::enabled!(tracing::Level::TRACE);
+    let tick = |what: &str| {
+        if dbg {
+            tracing::trace!(
+                "ivc tracking timing: {what} at {:.3} s",
+                t0.elapsed().as_secs_f64()
+            );
+        }
+    };
+    let mut anatomy_why: Option<String> = None;
+    let mut by_anatomy = false;
+    let (source, seeds) = match opts.ivc_seed {
+        Some(s) => (Source::Seed, vec![s]),
+        None => {
+            let pre =
+                role_index(phases, Role::CtUnenhanced, n).or_else(|| role_index(phases, Role::MrT1Pre, n));
+            let mut seeds = track::locate_candidates(refv, pre.map(|i| &volumes[i]), is_ct);
+            if seeds.is_empty() {
+                // No opacified blood pool: look for the vein by its anatomy instead
+                // (any phase, native CT and MR included); the tracker verifies it.
+                match crate::anatomical::locate_by_anatomy(refv, is_ct) {
+                    Ok(s) => {
+                        seeds = s;
+                        by_anatomy = true;
+                    }
+                    Err(why) => anatomy_why = Some(why),
+                }
+            }
+            (Source::Auto, seeds)
+        }
+    };
+    if seeds.is_empty() {
+        // Say why: automatic detection looks for an opacified blood pool.
+        let why = if reference.is_none() {
+            "the study has no post-contrast phase, and without contrast the IVC is as dense as the tissue around it"
+                .to_string()
+        } else {
+            format!(
+                "no tube of opacified blood (CT 125–400 HU, or enhancing over the unenhanced phase) on the patient's right of the body centre over 3 planes 10 mm apart of the {} series",
+                ref_role.as_str()
+            )
+        };
+        let why = match anatomy_why {
+            Some(a) => format!("{why}; and by anatomy: {a}"),
+            None => why,
+        };
+        warnings.push(format!(
+            "IVC not found automatically: {why}; give --ivc-seed X,Y,Z or --ivc-mask FILE"
+        ));
+        return None;
+    }
+    // Every other phase of the same kind (CT phases, or T1 phases) joins the edge
+    // search where the lumen is not opacified.
+    let same_kind = |r: Role| {
+        if is_ct {
+            matches!(
+                r,
+                Role::CtUnenhanced | Role::CtArterial | Role::CtPortalVenous | Role::CtDelayed
+            )
+        } else {
+            matches!(
+                r,
+                Role::MrT1Pre | Role::MrT1Arterial | Role::MrT1PortalVenous | Role::MrT1Delayed
+            )
+        }
+    };
+    let mut inputs = vec![PhaseInput {
+        volume: refv,
+        noise: track::noise_sd(refv),
+    }];
+    for p in phases {
+        if p.volume_index != ref_idx && p.volume_index < n && same_kind(p.role) {
+            let v = &volumes[p.volume_index];
+            inputs.push(PhaseInput {
+                volume: v,
+                noise: track::noise_sd(v),
+            });
+        }
+    }
+    // Phases whose blood value is uniform along the vein (all but the arterial).
+    let mut blood_flags = vec![true];
+    for p in phases {
+        if p.volume_index != ref_idx && p.volume_index < n && same_kind(p.role) {
+            blood_flags.push(!matches!(p.role, Role::CtArterial | Role::MrT1Arterial));
+        }
+    }
+    let Some(mut tracker) = Tracker::new(inputs).map(|t| Tracker {
+        free_on_all_phases: !is_ct,
+        is_ct,
+        ..t.with_blood_phases(&blood_flags)
+    }) else {
+        warnings.push("IVC tracking could not start".into());
+        return None;
+    };
+    // Try the candidates in order; a track shorter than 120 mm (started at a junction
+    // or inside a tumour) gives way to the next, and the longest is kept.
+    tick("inputs");
+    let mut best: Option<Vec<track::Contour>> = None;
+    let mut implausible = Vec::new();
+    let mut in_chest = Vec::new();
+    for seed in &seeds {
+        if let Some(c) = tracker.track(seed) {
+            // An anatomical candidate is only a place to look: its track must be a
+            // vein of the IVC's calibre and length, or it is not the IVC.
+            if by_anatomy {
+                if let Err(why) = plausible_ivc_track(&c) {
+                    tracing::debug!(?seed, why, "anatomical candidate rejected");
+                    implausible.push(why);
+                    continue;
+                }
+            }
+            // Nor is a vein with lung beside it over most of its length.
+            if source == Source::Auto && is_ct {
+                let sections: Vec<(Point3<f64>, f64)> = c
+                    .iter()
+                    .map(|k| {
+                        (
+                            Point3::new(k.cx, k.cy, k.z),
+                            2.0 * (k.area() / std::f64::consts::PI).sqrt(),
+                        )
+                    })
+                    .collect();
+                if let Err(why) = crate::thorax::below_the_chest(&sections, refv) {
+                    tracing::debug!(?seed, why, "candidate in the chest rejected");
+                    in_chest.push(why);
+                    continue;
+                }
+            }
+            let len = c.last().map(|l| l.z).unwrap_or(0.0) - c.first().map(|f| f.z).unwrap_or(0.0);
+            tracing::debug!(?seed, len, "IVC candidate tracked");
+            let best_len = best
+                .as_ref()
+                .map(|b| b.last().map(|l| l.z).unwrap_or(0.0) - b.first().map(|f| f.z).unwrap_or(0.0))
+                .unwrap_or(-1.0);
+            if len > best_len {
+                best = Some(c);
+            }
+            if len >= 120.0 {
+                break;
+            }
+        }
+    }
+    let Some(mut contours) = best else {
+        if by_anatomy && !implausible.is_empty() {
+            warnings.push(format!(
+                "IVC not found automatically: no opacified blood pool, and none of the {} tubes found by anatomy (right in front of the spine) tracks as the IVC ({}); give --ivc-seed X,Y,Z or --ivc-mask FILE",
+                seeds.len(),
+                implausible.join("; ")
+            ));
+            return None;
+        }
+        if let Some(why) = in_chest.first() {
+            warnings.push(format!(
+                "IVC not found automatically: {why}; give --ivc-seed X,Y,Z or --ivc-mask FILE"
+            ));
+            return None;
+        }
+        let seed = seeds[0];
+        warnings.push(format!(
+            "IVC tracking failed from ({:.1}, {:.1}, {:.1}) mm: no vessel wall around the {} point",
+            seed.x,
+            seed.y,
+            seed.z,
+            if source == Source::Seed {
+                "seed"
+            } else {
+                "detected"
+            }
+        ));
+        return None;
+    };
+    // An anatomical candidate is only a place to look: one inside a stretch where
+    // isodense tissue hides part of the wall hands its poor first shape to every
+    // chained plane (native CT: 3.1 mm median error from the candidate's plane, 1.4 mm
+    // from a plane with the wall seen nearly all round). Track again from the plane
+    // whose wall the track saw best, and keep that track where it is as long.
+    if by_anatomy {
+        let clearest = contours
+            .iter()
+            .filter(|c| c.kind == track::ContourKind::Measured && c.opacified)
+            .max_by(|a, b| a.inliers.total_cmp(&b.inliers))
+            .map(|c| (c.centroid(), c.z, c.inliers));
+        let len_of = |c: &[track::Contour]| {
+            c.last().map(|l| l.z).unwrap_or(0.0) - c.first().map(|f| f.z).unwrap_or(0.0)
+        };
+        if let Some(((gx, gy), z, inl)) = clearest {
+            let len = len_of(&contours);
+            if let Some(again) = tracker
+                .track(&Point3::new(gx, gy, z))
+                .filter(|c| plausible_ivc_track(c).is_ok() && len_of(c) >= 0.9 * len)
+            {
+                tracing::debug!(
+                    z,
+                    inl,
+                    len = len_of(&again),
+                    "IVC re-tracked from its clearest plane"
+                );
+                contours = again;
+            }
+        }
+    }
+    let rebridged = crate::bridge::rebridge(&tracker, &mut contours);
+    if dbg {
+        tracing::trace!("bridge: {rebridged} planes re-fitted about the vein's course");
+    }
+    let bridged = contours
+        .iter()
+        .filter(|c| c.kind != track::ContourKind::Measured)
+        .count();
+    if bridged > 0 {
+        warnings.push(format!(
+            "IVC wall bridged over {bridged} mm where the lumen is not opacified (shape from the neighbouring sections)"
+        ));
+    }
+    tick("tracked");
+    track::smooth_along_z(&mut contours, CONTOUR_SIGMA_MM);
+    let Some(field) = track::contours_to_field(&contours, FIELD_PIXEL_MM) else {
+        warnings.push("IVC tracking gave too short a vessel".into());
+        return None;
+    };
+    Some((source, field))
+}
+
 /// Build the IVC model. Never panics; what could not be done is a warning.
 pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions) -> IvcOutcome {
     let mut warnings = Vec::new();
@@ -290,218 +529,19 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
             }
         }
     } else {
-        let mut anatomy_why: Option<String> = None;
-        let mut by_anatomy = false;
-        let (source, seeds) = match opts.ivc_seed {
-            Some(s) => (Source::Seed, vec![s]),
-            None => {
-                let pre = role_index(phases, Role::CtUnenhanced, n)
-                    .or_else(|| role_index(phases, Role::MrT1Pre, n));
-                let mut seeds = track::locate_candidates(refv, pre.map(|i| &volumes[i]), is_ct);
-                if seeds.is_empty() {
-                    // No opacified blood pool: look for the vein by its anatomy instead
-                    // (any phase, native CT and MR included); the tracker verifies it.
-                    match crate::anatomical::locate_by_anatomy(refv, is_ct) {
-                        Ok(s) => {
-                            seeds = s;
-                            by_anatomy = true;
-                        }
-                        Err(why) => anatomy_why = Some(why),
-                    }
-                }
-                (Source::Auto, seeds)
-            }
-        };
-        if seeds.is_empty() {
-            // Say why: automatic detection looks for an opacified blood pool.
-            let why = if reference.is_none() {
-                "the study has no post-contrast phase, and without contrast the IVC is as dense as the tissue around it"
-                    .to_string()
-            } else {
-                format!(
-                    "no tube of opacified blood (CT 125–400 HU, or enhancing over the unenhanced phase) on the patient's right of the body centre over 3 planes 10 mm apart of the {} series",
-                    ref_role.as_str()
-                )
-            };
-            let why = match anatomy_why {
-                Some(a) => format!("{why}; and by anatomy: {a}"),
-                None => why,
-            };
-            warnings.push(format!(
-                "IVC not found automatically: {why}; give --ivc-seed X,Y,Z or --ivc-mask FILE"
-            ));
-            return fail(warnings);
-        }
-        // Every other phase of the same kind (CT phases, or T1 phases) joins the edge
-        // search where the lumen is not opacified.
-        let same_kind = |r: Role| {
-            if is_ct {
-                matches!(
-                    r,
-                    Role::CtUnenhanced | Role::CtArterial | Role::CtPortalVenous | Role::CtDelayed
-                )
-            } else {
-                matches!(
-                    r,
-                    Role::MrT1Pre | Role::MrT1Arterial | Role::MrT1PortalVenous | Role::MrT1Delayed
-                )
-            }
-        };
-        let mut inputs = vec![PhaseInput {
-            volume: refv,
-            noise: track::noise_sd(refv),
-        }];
-        for p in phases {
-            if p.volume_index != ref_idx && p.volume_index < n && same_kind(p.role) {
-                let v = &volumes[p.volume_index];
-                inputs.push(PhaseInput {
-                    volume: v,
-                    noise: track::noise_sd(v),
-                });
-            }
-        }
-        // Phases whose blood value is uniform along the vein (all but the arterial).
-        let mut blood_flags = vec![true];
-        for p in phases {
-            if p.volume_index != ref_idx && p.volume_index < n && same_kind(p.role) {
-                blood_flags.push(!matches!(p.role, Role::CtArterial | Role::MrT1Arterial));
-            }
-        }
-        let Some(mut tracker) = Tracker::new(inputs).map(|t| Tracker {
-            free_on_all_phases: !is_ct,
+        match track_ivc(
+            volumes,
+            phases,
+            opts,
+            reference,
+            ref_idx,
+            ref_role,
             is_ct,
-            ..t.with_blood_phases(&blood_flags)
-        }) else {
-            warnings.push("IVC tracking could not start".into());
-            return fail(warnings);
-        };
-        // Try the candidates in order; a track shorter than 120 mm (started at a junction
-        // or inside a tumour) gives way to the next, and the longest is kept.
-        tick("inputs");
-        let mut best: Option<Vec<track::Contour>> = None;
-        let mut implausible = Vec::new();
-        let mut in_chest = Vec::new();
-        for seed in &seeds {
-            if let Some(c) = tracker.track(seed) {
-                // An anatomical candidate is only a place to look: its track must be a
-                // vein of the IVC's calibre and length, or it is not the IVC.
-                if by_anatomy {
-                    if let Err(why) = plausible_ivc_track(&c) {
-                        tracing::debug!(?seed, why, "anatomical candidate rejected");
-                        implausible.push(why);
-                        continue;
-                    }
-                }
-                // Nor is a vein with lung beside it over most of its length.
-                if source == Source::Auto && is_ct {
-                    let sections: Vec<(Point3<f64>, f64)> = c
-                        .iter()
-                        .map(|k| {
-                            (
-                                Point3::new(k.cx, k.cy, k.z),
-                                2.0 * (k.area() / std::f64::consts::PI).sqrt(),
-                            )
-                        })
-                        .collect();
-                    if let Err(why) = crate::thorax::below_the_chest(&sections, refv) {
-                        tracing::debug!(?seed, why, "candidate in the chest rejected");
-                        in_chest.push(why);
-                        continue;
-                    }
-                }
-                let len = c.last().map(|l| l.z).unwrap_or(0.0) - c.first().map(|f| f.z).unwrap_or(0.0);
-                tracing::debug!(?seed, len, "IVC candidate tracked");
-                let best_len = best
-                    .as_ref()
-                    .map(|b| b.last().map(|l| l.z).unwrap_or(0.0) - b.first().map(|f| f.z).unwrap_or(0.0))
-                    .unwrap_or(-1.0);
-                if len > best_len {
-                    best = Some(c);
-                }
-                if len >= 120.0 {
-                    break;
-                }
-            }
+            &mut warnings,
+        ) {
+            Some(found) => found,
+            None => return fail(warnings),
         }
-        let Some(mut contours) = best else {
-            if by_anatomy && !implausible.is_empty() {
-                warnings.push(format!(
-                    "IVC not found automatically: no opacified blood pool, and none of the {} tubes found by anatomy (right in front of the spine) tracks as the IVC ({}); give --ivc-seed X,Y,Z or --ivc-mask FILE",
-                    seeds.len(),
-                    implausible.join("; ")
-                ));
-                return fail(warnings);
-            }
-            if let Some(why) = in_chest.first() {
-                warnings.push(format!(
-                    "IVC not found automatically: {why}; give --ivc-seed X,Y,Z or --ivc-mask FILE"
-                ));
-                return fail(warnings);
-            }
-            let seed = seeds[0];
-            warnings.push(format!(
-                "IVC tracking failed from ({:.1}, {:.1}, {:.1}) mm: no vessel wall around the {} point",
-                seed.x,
-                seed.y,
-                seed.z,
-                if source == Source::Seed {
-                    "seed"
-                } else {
-                    "detected"
-                }
-            ));
-            return fail(warnings);
-        };
-        // An anatomical candidate is only a place to look: one inside a stretch where
-        // isodense tissue hides part of the wall hands its poor first shape to every
-        // chained plane (native CT: 3.1 mm median error from the candidate's plane, 1.4 mm
-        // from a plane with the wall seen nearly all round). Track again from the plane
-        // whose wall the track saw best, and keep that track where it is as long.
-        if by_anatomy {
-            let clearest = contours
-                .iter()
-                .filter(|c| c.kind == track::ContourKind::Measured && c.opacified)
-                .max_by(|a, b| a.inliers.total_cmp(&b.inliers))
-                .map(|c| (c.centroid(), c.z, c.inliers));
-            let len_of = |c: &[track::Contour]| {
-                c.last().map(|l| l.z).unwrap_or(0.0) - c.first().map(|f| f.z).unwrap_or(0.0)
-            };
-            if let Some(((gx, gy), z, inl)) = clearest {
-                let len = len_of(&contours);
-                if let Some(again) = tracker
-                    .track(&Point3::new(gx, gy, z))
-                    .filter(|c| plausible_ivc_track(c).is_ok() && len_of(c) >= 0.9 * len)
-                {
-                    tracing::debug!(
-                        z,
-                        inl,
-                        len = len_of(&again),
-                        "IVC re-tracked from its clearest plane"
-                    );
-                    contours = again;
-                }
-            }
-        }
-        let rebridged = crate::bridge::rebridge(&tracker, &mut contours);
-        if dbg {
-            tracing::trace!("bridge: {rebridged} planes re-fitted about the vein's course");
-        }
-        let bridged = contours
-            .iter()
-            .filter(|c| c.kind != track::ContourKind::Measured)
-            .count();
-        if bridged > 0 {
-            warnings.push(format!(
-                "IVC wall bridged over {bridged} mm where the lumen is not opacified (shape from the neighbouring sections)"
-            ));
-        }
-        tick("tracked");
-        track::smooth_along_z(&mut contours, CONTOUR_SIGMA_MM);
-        let Some(field) = track::contours_to_field(&contours, FIELD_PIXEL_MM) else {
-            warnings.push("IVC tracking gave too short a vessel".into());
-            return fail(warnings);
-        };
-        (source, field)
     };
 
     tick("field");
