@@ -1,8 +1,10 @@
 //! Binary label maps on a grid, with their geometry.
 
 use crate::{Geometry, Volume};
+use nalgebra::Matrix4;
 use nalgebra::Point3;
-use ndarray::Array3;
+use ndarray::{Array3, Axis};
+use rayon::prelude::*;
 
 /// A binary mask (`true` inside) on its own grid.
 #[derive(Debug, Clone)]
@@ -60,19 +62,9 @@ impl Mask {
         let m = target.affine();
         let inv = self.geometry.inverse();
         let t = inv * m; // target index → source index
-        let s = self.shape();
         let mut out = Array3::from_elem(shape, false);
-        for ((k, j, i), v) in out.indexed_iter_mut() {
-            let x = t[(0, 0)] * i as f64 + t[(0, 1)] * j as f64 + t[(0, 2)] * k as f64 + t[(0, 3)];
-            let y = t[(1, 0)] * i as f64 + t[(1, 1)] * j as f64 + t[(1, 2)] * k as f64 + t[(1, 3)];
-            let z = t[(2, 0)] * i as f64 + t[(2, 1)] * j as f64 + t[(2, 2)] * k as f64 + t[(2, 3)];
-            let (si, sj, sk) = (x.round(), y.round(), z.round());
-            if si >= 0.0 && sj >= 0.0 && sk >= 0.0 {
-                let (si, sj, sk) = (si as usize, sj as usize, sk as usize);
-                if sk < s[0] && sj < s[1] && si < s[2] {
-                    *v = self.data[[sk, sj, si]];
-                }
-            }
+        if !nearest_axis_aligned(&self.data, &t, &mut out) {
+            nearest_general(&self.data, &t, &mut out);
         }
         Mask {
             data: out,
@@ -126,9 +118,105 @@ pub fn pack_bits(bits: &[bool]) -> Vec<u8> {
     bytes
 }
 
+/// Nearest-neighbour resampling where the target's axes map onto the source's (`t`:
+/// target index → source index, no rotation or shear): one source index per output
+/// column, row and slice, computed once per axis with [`nearest_general`]'s arithmetic.
+/// `false` (nothing written) when `t` rotates or shears.
+fn nearest_axis_aligned(src: &Array3<bool>, t: &Matrix4<f64>, out: &mut Array3<bool>) -> bool {
+    let off_diagonal = [(0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)];
+    if off_diagonal.iter().any(|&rc| t[rc] != 0.0) {
+        return false;
+    }
+    let ((nk, nj, ni), (ok, oj, oi)) = (src.dim(), out.dim());
+    let nearest = |row: usize, n_out: usize, n_src: usize| -> Vec<Option<usize>> {
+        (0..n_out)
+            .map(|m| {
+                let c = (t[(row, row)] * m as f64 + t[(row, 3)]).round();
+                (c >= 0.0 && (c as usize) < n_src).then_some(c as usize)
+            })
+            .collect()
+    };
+    let (cols, rows, slices) = (nearest(0, oi, ni), nearest(1, oj, nj), nearest(2, ok, nk));
+    out.axis_iter_mut(Axis(0))
+        .into_par_iter()
+        .zip(slices.par_iter())
+        .for_each(|(mut plane, sk)| {
+            let Some(sk) = *sk else { return };
+            for (mut line, sj) in plane.axis_iter_mut(Axis(0)).zip(&rows) {
+                let Some(sj) = *sj else { continue };
+                for (v, si) in line.iter_mut().zip(&cols) {
+                    if let Some(si) = *si {
+                        *v = src[[sk, sj, si]];
+                    }
+                }
+            }
+        });
+    true
+}
+
+/// Nearest-neighbour resampling for any affine `t` (target index → source index).
+fn nearest_general(src: &Array3<bool>, t: &Matrix4<f64>, out: &mut Array3<bool>) {
+    let n = src.dim();
+    out.axis_iter_mut(Axis(0))
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(k, mut plane)| {
+            for ((j, i), v) in plane.indexed_iter_mut() {
+                let (fi, fj, fk) = (i as f64, j as f64, k as f64);
+                let x = t[(0, 0)] * fi + t[(0, 1)] * fj + t[(0, 2)] * fk + t[(0, 3)];
+                let y = t[(1, 0)] * fi + t[(1, 1)] * fj + t[(1, 2)] * fk + t[(1, 3)];
+                let z = t[(2, 0)] * fi + t[(2, 1)] * fj + t[(2, 2)] * fk + t[(2, 3)];
+                let (si, sj, sk) = (x.round(), y.round(), z.round());
+                if si >= 0.0 && sj >= 0.0 && sk >= 0.0 {
+                    let (si, sj, sk) = (si as usize, sj as usize, sk as usize);
+                    if sk < n.0 && sj < n.1 && si < n.2 {
+                        *v = src[[sk, sj, si]];
+                    }
+                }
+            }
+        });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The axis-aligned path against the general one: flipped axes, other spacings, a
+    /// target reaching outside the source, odd sizes.
+    #[test]
+    fn axis_aligned_nearest_matches_the_general_path() {
+        use nalgebra::Vector3;
+        let g = Geometry::from_axes(
+            Point3::new(-20.0, 13.0, 40.0),
+            Vector3::new(1.0, 0.0, 0.0),
+            Vector3::new(0.0, 1.0, 0.0),
+            Vector3::new(0.0, 0.0, -1.0),
+            [0.7, 0.9, 2.5],
+        );
+        let src = Array3::from_shape_fn((9, 11, 13), |(k, j, i)| (k * 7 + j * 3 + i * 5) % 4 == 0);
+        for (origin, dx, spacing) in [
+            (Point3::new(-21.3, 12.1, 41.7), 1.0, [0.5, 0.6, 1.1]),
+            (Point3::new(-11.0, 20.0, 20.0), -1.0, [1.3, 0.4, 3.0]),
+        ] {
+            let tg = Geometry::from_axes(
+                origin,
+                Vector3::new(dx, 0.0, 0.0),
+                Vector3::new(0.0, 1.0, 0.0),
+                Vector3::new(0.0, 0.0, -1.0),
+                spacing,
+            );
+            let t = g.inverse() * tg.affine();
+            let (mut fast, mut general) = (
+                Array3::from_elem((12, 17, 19), false),
+                Array3::from_elem((12, 17, 19), false),
+            );
+            assert!(nearest_axis_aligned(&src, &t, &mut fast));
+            nearest_general(&src, &t, &mut general);
+            let set = general.iter().filter(|&&b| b).count();
+            assert!(set > 5, "{set}");
+            assert_eq!(fast, general);
+        }
+    }
 
     #[test]
     fn pack_bits_is_lsb_first_and_even() {
