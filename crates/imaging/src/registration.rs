@@ -26,6 +26,8 @@ const CT_CLAMP: (f32, f32) = (-150.0, 250.0);
 struct Samples {
     points: Vec<Point3<f64>>,
     values: Vec<f32>,
+    /// Each point's step indices `[a, b, c]` along world x, y, z on the sample grid.
+    grid: Vec<[u32; 3]>,
 }
 
 fn clamp_value(v: f32, ct: bool) -> f32 {
@@ -40,6 +42,7 @@ fn fixed_samples(fixed: &Volume, center: &Point3<f64>, half: f64, step: f64, ct:
     let n = (2.0 * half / step).floor() as i64;
     let mut points = Vec::new();
     let mut values = Vec::new();
+    let mut grid = Vec::new();
     // x innermost: consecutive samples then fall in the same rows of the same slices of
     // the moving volume (z innermost jumped a whole slice per sample; on a 512² study the
     // correlation was bound by cache misses).
@@ -55,12 +58,13 @@ fn fixed_samples(fixed: &Volume, center: &Point3<f64>, half: f64, step: f64, ct:
                     if v.is_finite() {
                         points.push(p);
                         values.push(clamp_value(v, ct));
+                        grid.push([a as u32, b as u32, c as u32]);
                     }
                 }
             }
         }
     }
-    Samples { points, values }
+    Samples { points, values, grid }
 }
 
 /// The fixed samples seen from the moving volume: each point's continuous index in
@@ -80,6 +84,62 @@ struct MovingView<'a> {
     /// point is skipped they are the same numbers for every shift.
     sx: f64,
     sxx: f64,
+    /// The points' indices in `moving` per grid step, when the sample grid's axes map
+    /// onto the moving grid's (see [`AxisCoords`]).
+    axes: Option<AxisCoords<'a>>,
+}
+
+/// When the moving grid is not rotated against the world axes, a point's x index in it
+/// depends only on the point's x step (likewise y, z): then a shift's interpolation taps
+/// are computed once per step along each axis instead of once per point, with the same
+/// arithmetic as [`interp_inside`] (each coordinate is taken from `base`, bit for bit).
+struct AxisCoords<'a> {
+    /// Index coordinate per step, along x, y and z.
+    coords: [Vec<f64>; 3],
+    /// Each point's steps (the samples' `grid`).
+    grid: &'a [[u32; 3]],
+}
+
+impl<'a> AxisCoords<'a> {
+    /// `None` unless every point's coordinates agree with its steps' exactly.
+    fn new(base: &[[f64; 3]], grid: &'a [[u32; 3]], linear: &[[f64; 3]; 3]) -> Option<Self> {
+        let rotated = (0..3).any(|r| (0..3).any(|c| r != c && linear[r][c] != 0.0));
+        if rotated || grid.len() != base.len() {
+            return None;
+        }
+        let mut coords: [Vec<Option<f64>>; 3] = Default::default();
+        for (b, g) in base.iter().zip(grid) {
+            for a in 0..3 {
+                let step = g[a] as usize;
+                if coords[a].len() <= step {
+                    coords[a].resize(step + 1, None);
+                }
+                match coords[a][step] {
+                    None => coords[a][step] = Some(b[a]),
+                    Some(c) if c.to_bits() == b[a].to_bits() => {}
+                    Some(_) => return None,
+                }
+            }
+        }
+        let [x, y, z] = coords.map(|v| v.into_iter().map(|c| c.unwrap_or(f64::NAN)).collect());
+        Some(AxisCoords {
+            coords: [x, y, z],
+            grid,
+        })
+    }
+
+    /// Per step along axis `a` shifted by `o`: the flat offset of the lower corner (index
+    /// × `stride`) and the weight of the upper one, as [`interp_inside`] computes them.
+    fn taps(&self, a: usize, o: f64, stride: usize) -> Vec<(usize, f32)> {
+        self.coords[a]
+            .iter()
+            .map(|&b| {
+                let c = b + o;
+                let c0 = c as usize;
+                (c0 * stride, (c - c0 as f64) as f32)
+            })
+            .collect()
+    }
 }
 
 impl<'a> MovingView<'a> {
@@ -109,6 +169,7 @@ impl<'a> MovingView<'a> {
             sx += x;
             sxx += x * x;
         }
+        let axes = AxisCoords::new(&base, &s.grid, &linear);
         MovingView {
             base,
             values: &s.values,
@@ -117,6 +178,7 @@ impl<'a> MovingView<'a> {
             hi,
             sx,
             sxx,
+            axes,
         }
     }
 
@@ -211,7 +273,13 @@ fn interp_inside(data: &[f32], plane: usize, ni: usize, c: [f64; 3]) -> f32 {
         (cy - y0 as f64) as f32,
         (cz - z0 as f64) as f32,
     );
-    let p = z0 * plane + y0 * ni + x0;
+    lerp8(data, z0 * plane + y0 * ni + x0, plane, ni, [fx, fy, fz])
+}
+
+/// The trilinear blend of the eight voxels whose lower corner is at flat offset `p`, with
+/// the upper corners' weights `[fx, fy, fz]` (`trilinear`'s operations and order).
+#[inline(always)]
+fn lerp8(data: &[f32], p: usize, plane: usize, ni: usize, [fx, fy, fz]: [f32; 3]) -> f32 {
     let c = &data[p..p + plane + ni + 2];
     let (c000, c001, c010, c011) = (c[0], c[1], c[ni], c[ni + 1]);
     let (c100, c101, c110, c111) = (c[plane], c[plane + 1], c[plane + ni], c[plane + ni + 1]);
@@ -302,17 +370,44 @@ fn group_inside<const CT: bool>(
     let plane = nj * ni;
     let mut acc = vec![[0.0f64; 3]; offs.len()];
     let mut bad = vec![false; offs.len()];
-    for (b, &x) in s.base.iter().zip(s.values) {
-        for ((o, a), bad) in offs.iter().zip(acc.iter_mut()).zip(bad.iter_mut()) {
-            let v = interp_inside(data, plane, ni, [b[0] + o[0], b[1] + o[1], b[2] + o[2]]);
-            if !v.is_finite() {
-                *bad = true;
-                continue;
+    let mut add = |k: usize, x: f32, v: f32| {
+        if !v.is_finite() {
+            bad[k] = true;
+            return;
+        }
+        let (x, y) = (x as f64, clamp_value(v, CT) as f64);
+        let a = &mut acc[k];
+        a[0] += y;
+        a[1] += y * y;
+        a[2] += x * y;
+    };
+    match &s.axes {
+        Some(axes) => {
+            let taps: Vec<[Vec<(usize, f32)>; 3]> = offs
+                .iter()
+                .map(|o| {
+                    [
+                        axes.taps(0, o[0], 1),
+                        axes.taps(1, o[1], ni),
+                        axes.taps(2, o[2], plane),
+                    ]
+                })
+                .collect();
+            for (g, &x) in axes.grid.iter().zip(s.values) {
+                let [a, b, c] = g.map(|v| v as usize);
+                for (k, [tx, ty, tz]) in taps.iter().enumerate() {
+                    let ((xo, fx), (yo, fy), (zo, fz)) = (tx[a], ty[b], tz[c]);
+                    add(k, x, lerp8(data, zo + yo + xo, plane, ni, [fx, fy, fz]));
+                }
             }
-            let (x, y) = (x as f64, clamp_value(v, CT) as f64);
-            a[0] += y;
-            a[1] += y * y;
-            a[2] += x * y;
+        }
+        None => {
+            for (b, &x) in s.base.iter().zip(s.values) {
+                for (k, o) in offs.iter().enumerate() {
+                    let c = [b[0] + o[0], b[1] + o[1], b[2] + o[2]];
+                    add(k, x, interp_inside(data, plane, ni, c));
+                }
+            }
         }
     }
     Some(
@@ -525,13 +620,21 @@ mod tests {
         ] {
             for ct in [true, false] {
                 let samples = fixed_samples(&fixed, &Point3::origin(), half, step, ct);
-                let view = MovingView::new(&samples, &moving);
-                let got = best_on_grid(&view, &moving, around, radius, grid, ct);
+                let mut view = MovingView::new(&samples, &moving);
+                assert!(view.axes.is_some(), "an axial grid takes the per-axis taps");
                 let want = best_on_grid_reference(&view, &moving, around, radius, grid, ct);
+                let got = best_on_grid(&view, &moving, around, radius, grid, ct);
                 assert_eq!(
                     got.map(|(d, v)| (d, v.to_bits())),
                     want.map(|(d, v)| (d, v.to_bits())),
                     "half {half} grid {grid} ct {ct}"
+                );
+                view.axes = None;
+                let per_point = best_on_grid(&view, &moving, around, radius, grid, ct);
+                assert_eq!(
+                    per_point.map(|(d, v)| (d, v.to_bits())),
+                    want.map(|(d, v)| (d, v.to_bits())),
+                    "per point: half {half} grid {grid} ct {ct}"
                 );
             }
         }
