@@ -495,33 +495,14 @@ pub fn generate_hybrid(case: CaseName, bg: &Background, seed: u64) -> Result<Pha
             "case {case} is not available on a real background (normal, ivc_leiomyosarcoma, extrinsic_compression, liposarcoma are)"
         )));
     }
-    let [ns, nr, nc] = bg.shape();
     let sp = bg.geometry.spacing();
     let (table, z_first, z_last) = ivc_table(bg)?;
-    let (z_lo_fov, z_hi_fov) = (bg.z_of(0), bg.z_of(ns - 1));
 
     // Landmarks from the labels.
     let kid_r = bg.centroid(ts::KIDNEY_RIGHT);
     let kid_l = bg.centroid(ts::KIDNEY_LEFT);
-    let renal_z = match (&kid_r, &kid_l) {
-        (Some(r), Some(l)) => 0.5 * (r.0.z + l.0.z),
-        (Some(k), None) | (None, Some(k)) => k.0.z,
-        (None, None) => 0.5 * (z_first + z_last),
-    };
     let mut notes = vec![format!("hybrid phantom: background {}", bg.source)];
-    let hepatic_z = if let Some(hz) = bg.slices_of(ts::HEART).first().map(|(k, _)| bg.z_of(*k) - 15.0) {
-        notes.push("hepatic_vein_confluence_z_mm: 15 mm below the heart label".into());
-        hz
-    } else {
-        notes.push(
-            "hepatic_vein_confluence_z_mm: no heart label; placed 5 mm above the field of view (the IVC in view is middle/lower segment)"
-                .into(),
-        );
-        z_hi_fov + 5.0
-    };
-    notes.push(format!(
-        "renal_vein_inflow_z_mm: mean z of the kidney label centroids ({renal_z:.1}); renal veins painted from each hilum"
-    ));
+    let (renal_z, hepatic_z) = hybrid_landmarks(bg, [&kid_r, &kid_l], (z_first, z_last), &mut notes);
 
     let tab_at = |z: f64| {
         let f = ((z - table.z0) / table.dz).clamp(0.0, (table.cx.len() - 1) as f64);
@@ -615,6 +596,51 @@ pub fn generate_hybrid(case: CaseName, bg: &Background, seed: u64) -> Result<Pha
     let h = sp[0].min(sp[1]);
     let rendered = paint_volumes(bg, &paint, &specs, &enh, &bank, h);
 
+    let opts = hybrid_options(bg, seed, sd);
+    let geometry = bg.geometry.clone();
+
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ ((case as u64 + 1) << 40) ^ 0x4859_4252_4944);
+    let mut study = crate::assemble(case, &paint.an, opts, specs, geometry, rendered, &mut rng);
+    study.truth.notes.extend(notes);
+    Ok(study)
+}
+
+/// The hepatic confluence (15 mm below the heart label, else just above the field of
+/// view) and the renal level (mean z of the kidney centroids, else the IVC's middle),
+/// as `(renal_z, hepatic_z)`; how each was placed goes to `notes`.
+fn hybrid_landmarks(
+    bg: &Background,
+    kidneys: [&Option<(Point3<f64>, usize)>; 2],
+    (z_first, z_last): (f64, f64),
+    notes: &mut Vec<String>,
+) -> (f64, f64) {
+    let renal_z = match (kidneys[0], kidneys[1]) {
+        (Some(r), Some(l)) => 0.5 * (r.0.z + l.0.z),
+        (Some(k), None) | (None, Some(k)) => k.0.z,
+        (None, None) => 0.5 * (z_first + z_last),
+    };
+    let z_hi_fov = bg.z_of(bg.shape()[0] - 1);
+    let hepatic_z = if let Some(hz) = bg.slices_of(ts::HEART).first().map(|(k, _)| bg.z_of(*k) - 15.0) {
+        notes.push("hepatic_vein_confluence_z_mm: 15 mm below the heart label".into());
+        hz
+    } else {
+        notes.push(
+            "hepatic_vein_confluence_z_mm: no heart label; placed 5 mm above the field of view (the IVC in view is middle/lower segment)"
+                .into(),
+        );
+        z_hi_fov + 5.0
+    };
+    notes.push(format!(
+        "renal_vein_inflow_z_mm: mean z of the kidney label centroids ({renal_z:.1}); renal veins painted from each hilum"
+    ));
+    (renal_z, hepatic_z)
+}
+
+/// The options the painted study is assembled with: the background's grid, its noise SD.
+fn hybrid_options(bg: &Background, seed: u64, sd: f32) -> PhantomOptions {
+    let [ns, nr, nc] = bg.shape();
+    let sp = bg.geometry.spacing();
+    let (z_lo_fov, z_hi_fov) = (bg.z_of(0), bg.z_of(ns - 1));
     let mut opts = PhantomOptions::small();
     opts.seed = seed;
     opts.cols = nc;
@@ -627,12 +653,7 @@ pub fn generate_hybrid(case: CaseName, bg: &Background, seed: u64) -> Result<Pha
     opts.reversed_slices = false;
     opts.noise_sd = sd;
     opts.center_z_mm = 0.5 * (z_lo_fov + z_hi_fov);
-    let geometry = bg.geometry.clone();
-
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ ((case as u64 + 1) << 40) ^ 0x4859_4252_4944);
-    let mut study = crate::assemble(case, &paint.an, opts, specs, geometry, rendered, &mut rng);
-    study.truth.notes.extend(notes);
-    Ok(study)
+    opts
 }
 
 /// The background's source named in a reason it cannot carry a hybrid.
@@ -1208,17 +1229,5 @@ fn rendered_of(
         tissue.extend(s.tissue);
         flags.extend(s.flags);
     }
-    let to3 = |v: Vec<f32>| Array3::from_shape_vec(shape, v).unwrap_or_else(|_| Array3::zeros(shape));
-    let b3 =
-        |v: Vec<bool>| Array3::from_shape_vec(shape, v).unwrap_or_else(|_| Array3::from_elem(shape, false));
-    Rendered {
-        series: series.into_iter().map(to3).collect(),
-        tissue: Array3::from_shape_vec(shape, tissue).unwrap_or_else(|_| Array3::zeros(shape)),
-        ivc: b3(flags
-            .iter()
-            .map(|f| f & 1 == 1 && (intraluminal || f & 2 == 0))
-            .collect()),
-        lumen: b3(flags.iter().map(|f| f & 1 == 1 && f & 2 == 0).collect()),
-        mass: b3(flags.iter().map(|f| f & 2 == 2).collect()),
-    }
+    Rendered::from_flags(series, tissue, &flags, shape, intraluminal)
 }
