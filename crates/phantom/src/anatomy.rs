@@ -179,8 +179,7 @@ fn case_lesion(
     match case {
         CaseName::Normal => None,
         CaseName::IvcLeiomyosarcoma | CaseName::MriLeiomyosarcoma => {
-            let len = u(crng, 48.0, 62.0);
-            let zc = u(crng, renal_z + 40.0, renal_z + 50.0);
+            let (len, zc) = leiomyosarcoma_draws(crng, renal_z);
             Some(leiomyosarcoma(ivc, zc, len, crng))
         }
         CaseName::CholangiocarcinomaMimic => {
@@ -195,15 +194,9 @@ fn case_lesion(
         }
         CaseName::ExtrinsicCompression | CaseName::Liposarcoma => {
             let lipo = case == CaseName::Liposarcoma;
-            let semi = if lipo {
-                [u(crng, 48.0, 55.0), u(crng, 36.0, 42.0), u(crng, 55.0, 65.0)]
-            } else {
-                [u(crng, 36.0, 42.0), u(crng, 28.0, 34.0), u(crng, 36.0, 44.0)]
-            };
-            let z = u(crng, renal_z - 42.0, renal_z - 32.0);
+            let (semi, z, b_contact) = extrinsic_draws(crng, lipo, renal_z);
             let (cx, cy) = ivc.center(z);
-            let b_contact = u(crng, 2.8, 3.4);
-            let gap = 1.5;
+            let gap = EXTRINSIC_GAP_MM;
             let c = Point3::new(cx, cy - b_contact - gap - semi[1], z);
             Some(extrinsic_mass(ivc, c, semi, gap, b_contact, lipo, crng))
         }
@@ -213,6 +206,31 @@ fn case_lesion(
             Some(ellipsoid_mass(MassKind::Hcc, c, [r, r * 0.95, r], crng))
         }
     }
+}
+
+/// The draws of an IVC leiomyosarcoma, in this order from `crng`: its length (48–62 mm)
+/// and the z of its centre (middle segment: 40–50 mm above the renal veins).
+pub(crate) fn leiomyosarcoma_draws(crng: &mut ChaCha8Rng, renal_z: f64) -> (f64, f64) {
+    let len = u(crng, 48.0, 62.0);
+    let zc = u(crng, renal_z + 40.0, renal_z + 50.0);
+    (len, zc)
+}
+
+/// Gap between an extrinsic mass and the IVC wall it flattens, mm.
+pub(crate) const EXTRINSIC_GAP_MM: f64 = 1.5;
+
+/// The draws of an extrinsic mass (soft-tissue or liposarcoma), in this order from
+/// `crng`: its semi-axes (x, y, z), the z of its centre (32–42 mm below the renal
+/// veins) and the flattened IVC's half-thickness at the contact, mm.
+pub(crate) fn extrinsic_draws(crng: &mut ChaCha8Rng, lipo: bool, renal_z: f64) -> ([f64; 3], f64, f64) {
+    let semi = if lipo {
+        [u(crng, 48.0, 55.0), u(crng, 36.0, 42.0), u(crng, 55.0, 65.0)]
+    } else {
+        [u(crng, 36.0, 42.0), u(crng, 28.0, 34.0), u(crng, 36.0, 44.0)]
+    };
+    let z = u(crng, renal_z - 42.0, renal_z - 32.0);
+    let b_contact = u(crng, 2.8, 3.4);
+    (semi, z, b_contact)
 }
 
 /// The collateral veins of the analytic body: small normally, enlarged with an

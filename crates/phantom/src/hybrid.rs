@@ -30,7 +30,9 @@
 //! from each kidney's hilum to the IVC at the renal level (the mean z of the kidney
 //! centroids), the left one passing anterior to the aorta.
 
-use crate::anatomy::{extrinsic_mass, u, Anatomy, MassModel, Vein};
+use crate::anatomy::{
+    extrinsic_draws, extrinsic_mass, leiomyosarcoma_draws, Anatomy, MassModel, Vein, EXTRINSIC_GAP_MM,
+};
 use crate::case::CaseName;
 use crate::ivc::{Ivc, IvcTable};
 use crate::options::{Orientation, PhantomOptions};
@@ -755,11 +757,10 @@ fn place_lesion(
 ) -> Result<(Option<MassModel>, Vec<Vein>), PhantomError> {
     match case {
         CaseName::IvcLeiomyosarcoma => {
-            let len = u(crng, 48.0, 62.0);
+            // Middle segment as in the analytic phantom, kept inside the IVC in view with
+            // 8 mm to spare at each end.
+            let (len, want) = leiomyosarcoma_draws(crng, renal_z);
             let taper = 5.0;
-            // Middle segment as in the analytic phantom (renal + 40…50 mm), kept inside
-            // the IVC in view with 8 mm to spare at each end.
-            let want = u(crng, renal_z + 40.0, renal_z + 50.0);
             let hi = ivc.z_top.min(hepatic_z) - len / 2.0 - taper - 8.0;
             let lo = ivc.z_bot + len / 2.0 + taper + 8.0;
             if hi < lo {
@@ -784,17 +785,11 @@ fn place_lesion(
         }
         CaseName::ExtrinsicCompression | CaseName::Liposarcoma => {
             let lipo = case == CaseName::Liposarcoma;
-            let semi = if lipo {
-                [u(crng, 48.0, 55.0), u(crng, 36.0, 42.0), u(crng, 55.0, 65.0)]
-            } else {
-                [u(crng, 36.0, 42.0), u(crng, 28.0, 34.0), u(crng, 36.0, 44.0)]
-            };
-            let want = u(crng, renal_z - 42.0, renal_z - 32.0);
+            let (semi, want, b_contact) = extrinsic_draws(crng, lipo, renal_z);
             // The flattened stretch must lie on the IVC in view.
             let z = want.clamp(ivc.z_bot + 15.0, (renal_z - 15.0).max(ivc.z_bot + 15.0));
             let (cx, cy) = ivc.center(z);
-            let b_contact = u(crng, 2.8, 3.4);
-            let gap = 1.5;
+            let gap = EXTRINSIC_GAP_MM;
             let mut c = Point3::new(cx, cy - b_contact - gap - semi[1], z);
             // Keep the aorta uncovered: shift the mass to the right (−x) up to a quarter
             // of its width, which only widens the gap to the IVC slightly.
@@ -1141,8 +1136,8 @@ impl Painter<'_> {
                 let r = bank_at(self.bank, an.seed, (k * nr + j) * nc + i);
                 let lab = bg.labels[[k, j, i]];
                 v[0] = b;
-                for ph in 1..nser.min(4) {
-                    v[ph] = b + self.enh[ph - 1][[k, j, i]];
+                for (ph, x) in v.iter_mut().enumerate().take(nser.min(4)).skip(1) {
+                    *x = b + self.enh[ph - 1][[k, j, i]];
                 }
                 let mut top = label_tissue(lab, b);
                 let layer = |v: &mut [f32], a: f32, pr: &Props| {
@@ -1155,21 +1150,17 @@ impl Painter<'_> {
                     }
                 };
                 // Renal veins and collaterals first: the IVC and the mass cover their ends.
-                for (a0, a1, rad) in &paint.renal_veins {
-                    let a = coverage(capsule_sd(&p, a0, a1, *rad), h);
-                    if a > 0.0 {
-                        layer(&mut v, a, &self.renal);
-                        if a >= 0.5 {
-                            top = Tissue::RenalVein;
-                        }
-                    }
-                }
-                for (a0, a1, rad) in &self.vein_caps {
-                    let a = coverage(capsule_sd(&p, a0, a1, *rad), h);
-                    if a > 0.0 {
-                        layer(&mut v, a, &self.coll);
-                        if a >= 0.5 {
-                            top = Tissue::CollateralVein;
+                for (caps, props, tissue) in [
+                    (&paint.renal_veins, &self.renal, Tissue::RenalVein),
+                    (&self.vein_caps, &self.coll, Tissue::CollateralVein),
+                ] {
+                    for (a0, a1, rad) in caps {
+                        let a = coverage(capsule_sd(&p, a0, a1, *rad), h);
+                        if a > 0.0 {
+                            layer(&mut v, a, props);
+                            if a >= 0.5 {
+                                top = tissue;
+                            }
                         }
                     }
                 }
