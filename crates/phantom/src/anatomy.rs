@@ -564,23 +564,23 @@ impl Anatomy {
             Tissue::RenalVein,
             p(kr.x + 22.0, kr.y - 10.0, kr.z),
             iv(self.renal_z),
-            5.5,
+            RENAL_VEIN_RIGHT_RADIUS_MM,
         ));
         let kl = kidney_l.0;
-        let pre_aortic = p(ax, ay - ar - 7.0, self.renal_z + 2.0);
+        let pre_aortic = pre_aortic_point((ax, ay, ar), self.renal_z);
         l.push(cap_layer(
             "renal_vein_left",
             Tissue::RenalVein,
             p(kl.x - 22.0, kl.y - 10.0, kl.z),
             pre_aortic,
-            5.0,
+            RENAL_VEIN_LEFT_RADIUS_MM,
         ));
         l.push(cap_layer(
             "renal_vein_left",
             Tissue::RenalVein,
             pre_aortic,
             iv(self.renal_z),
-            5.0,
+            RENAL_VEIN_LEFT_RADIUS_MM,
         ));
         // Iliac veins.
         let zb = self.ivc.z_bot;
@@ -771,6 +771,18 @@ const DUMMY_AT: IvcAtZ = IvcAtZ {
     sin: 0.0,
 };
 
+/// Length over which a leiomyosarcoma's plug tapers to a point beyond each end, mm.
+pub(crate) const PLUG_TAPER_MM: f64 = 5.0;
+/// Renal vein radii, mm, in both phantoms (`docs/phantom.md`, anatomy table: 5–5.5).
+pub(crate) const RENAL_VEIN_RIGHT_RADIUS_MM: f64 = 5.5;
+pub(crate) const RENAL_VEIN_LEFT_RADIUS_MM: f64 = 5.0;
+
+/// Where the left renal vein crosses in front of the aorta (`(x, y, radius)`): 7 mm
+/// anterior of its wall, 2 mm above the renal level.
+pub(crate) fn pre_aortic_point((ax, ay, ar): (f64, f64, f64), renal_z: f64) -> Point3<f64> {
+    Point3::new(ax, ay - ar - 7.0, renal_z + 2.0)
+}
+
 /// The leiomyosarcoma of the IVC: a plug filling the lumen over `len` mm centred at `zc`,
 /// the IVC dilated around it, an extraluminal part right-posterior (necrotic core), and
 /// the patchy enhancement field. Draws from `crng` (eqd, then the extraluminal semi-axes,
@@ -779,7 +791,7 @@ pub(crate) fn leiomyosarcoma(ivc: &mut Ivc, zc: f64, len: f64, crng: &mut ChaCha
     let plug = Plug {
         z0: zc - len / 2.0,
         z1: zc + len / 2.0,
-        taper_mm: 5.0,
+        taper_mm: PLUG_TAPER_MM,
     };
     let eqd = u(crng, 33.0, 38.0);
     // Peak semi-axes keep the normal aspect a bit rounder (tumour pushes out).

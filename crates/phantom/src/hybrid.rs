@@ -31,7 +31,8 @@
 //! centroids), the left one passing anterior to the aorta.
 
 use crate::anatomy::{
-    extrinsic_draws, extrinsic_mass, leiomyosarcoma_draws, Anatomy, MassModel, Vein, EXTRINSIC_GAP_MM,
+    extrinsic_draws, extrinsic_mass, leiomyosarcoma_draws, pre_aortic_point, Anatomy, MassModel, Vein,
+    EXTRINSIC_GAP_MM, PLUG_TAPER_MM, RENAL_VEIN_LEFT_RADIUS_MM, RENAL_VEIN_RIGHT_RADIUS_MM,
 };
 use crate::case::CaseName;
 use crate::ivc::{Ivc, IvcTable};
@@ -745,6 +746,14 @@ fn aorta_at(bg: &Background, z: f64) -> Option<(f64, f64, f64)> {
     Some((x, y, (a * b).sqrt()))
 }
 
+/// Room left between a leiomyosarcoma's tapered plug and either end of the IVC in view
+/// (or the hepatic confluence), mm: the whole tumour lies on the IVC in view, with
+/// normal IVC beyond it.
+const LESION_SPARE_MM: f64 = 8.0;
+/// How far an extrinsic mass's level stays inside the IVC in view (from its lower end)
+/// and below the renal veins, mm: the flattened stretch must lie on the IVC in view.
+const FLATTENING_SPARE_MM: f64 = 15.0;
+
 /// The case's lesion, drawn from `crng`, placed on the IVC in view (which it dilates or
 /// flattens), and the collateral veins (enlarged ones only for a leiomyosarcoma).
 fn place_lesion(
@@ -760,9 +769,8 @@ fn place_lesion(
             // Middle segment as in the analytic phantom, kept inside the IVC in view with
             // 8 mm to spare at each end.
             let (len, want) = leiomyosarcoma_draws(crng, renal_z);
-            let taper = 5.0;
-            let hi = ivc.z_top.min(hepatic_z) - len / 2.0 - taper - 8.0;
-            let lo = ivc.z_bot + len / 2.0 + taper + 8.0;
+            let hi = ivc.z_top.min(hepatic_z) - len / 2.0 - PLUG_TAPER_MM - LESION_SPARE_MM;
+            let lo = ivc.z_bot + len / 2.0 + PLUG_TAPER_MM + LESION_SPARE_MM;
             if hi < lo {
                 return Err(invalid(
                     bg,
@@ -787,7 +795,10 @@ fn place_lesion(
             let lipo = case == CaseName::Liposarcoma;
             let (semi, want, b_contact) = extrinsic_draws(crng, lipo, renal_z);
             // The flattened stretch must lie on the IVC in view.
-            let z = want.clamp(ivc.z_bot + 15.0, (renal_z - 15.0).max(ivc.z_bot + 15.0));
+            let z = want.clamp(
+                ivc.z_bot + FLATTENING_SPARE_MM,
+                (renal_z - FLATTENING_SPARE_MM).max(ivc.z_bot + FLATTENING_SPARE_MM),
+            );
             let (cx, cy) = ivc.center(z);
             let gap = EXTRINSIC_GAP_MM;
             let mut c = Point3::new(cx, cy - b_contact - gap - semi[1], z);
@@ -850,13 +861,18 @@ fn renal_veins(
         let hilum = Point3::new(medial + if left { 8.0 } else { -8.0 }, kc.y - 5.0, bg.z_of(*k));
         if left {
             if let Some((ax, ay, ar)) = aorta_at(bg, renal_z) {
-                let pre = Point3::new(ax, ay - ar - 7.0, renal_z + 2.0);
-                renal_veins.push((hilum, pre, 5.0));
-                renal_veins.push((pre, ivc_r, 5.0));
+                let pre = pre_aortic_point((ax, ay, ar), renal_z);
+                renal_veins.push((hilum, pre, RENAL_VEIN_LEFT_RADIUS_MM));
+                renal_veins.push((pre, ivc_r, RENAL_VEIN_LEFT_RADIUS_MM));
                 continue;
             }
         }
-        renal_veins.push((hilum, ivc_r, if left { 5.0 } else { 5.5 }));
+        let radius = if left {
+            RENAL_VEIN_LEFT_RADIUS_MM
+        } else {
+            RENAL_VEIN_RIGHT_RADIUS_MM
+        };
+        renal_veins.push((hilum, ivc_r, radius));
     }
     renal_veins
 }
