@@ -8,7 +8,7 @@ use crate::codes::{self, Code};
 use crate::elem::*;
 use crate::{on_grid, DicomOutError, Reference, SegmentInfo, StudyAttributes};
 use cavascope_measurements::{Measurements, Source};
-use cavascope_volume::Mask;
+use cavascope_volume::{Geometry, Mask, Volume};
 use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::tags;
 use ndarray::Array3;
@@ -135,6 +135,73 @@ pub fn build(
     tool_version: &str,
 ) -> Option<Seg> {
     let vol = r.volume;
+    let structures = structures(m, collaterals, vol);
+    if structures.is_empty() {
+        return None;
+    }
+
+    let g = &vol.geometry;
+    let sop_uid = new_uid();
+    let series_uid = new_uid();
+    let mut o = Obj::new_empty();
+    common(
+        &mut o,
+        attrs,
+        SEG_SOP_CLASS,
+        &sop_uid,
+        "SEG",
+        &series_uid,
+        SEG_SERIES_NUMBER,
+        "cavascope segmentation",
+        tool_version,
+    );
+    put_image_modules(&mut o, vol);
+    let (seg_items, infos) = segment_sequence(&structures, g);
+    put_seq(&mut o, tags::SEGMENT_SEQUENCE, seg_items);
+    put_dimensions(&mut o);
+    put_seq(
+        &mut o,
+        tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE,
+        vec![shared_groups(g)],
+    );
+    let (per_frame, bits) = frames(r, &structures, &infos);
+    put_str(
+        &mut o,
+        tags::NUMBER_OF_FRAMES,
+        VR::IS,
+        &per_frame.len().to_string(),
+    );
+    put_seq(&mut o, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE, per_frame);
+
+    // Common instance reference: the whole source series.
+    let refs = r.sop_items();
+    let mut rs = Obj::new_empty();
+    put_str(
+        &mut rs,
+        tags::SERIES_INSTANCE_UID,
+        VR::UI,
+        &r.series.series_instance_uid,
+    );
+    put_seq(&mut rs, tags::REFERENCED_INSTANCE_SEQUENCE, refs);
+    put_seq(&mut o, tags::REFERENCED_SERIES_SEQUENCE, vec![rs]);
+
+    // Pixel data: frames packed bit by bit, no padding between frames (PS3.5 8.1.1).
+    let bytes = cavascope_volume::mask::pack_bits(&bits);
+    o.put(DataElement::new(
+        tags::PIXEL_DATA,
+        VR::OB,
+        PrimitiveValue::from(bytes),
+    ));
+    Some(Seg {
+        obj: o,
+        sop_instance_uid: sop_uid,
+        series_instance_uid: series_uid,
+        segments: infos,
+    })
+}
+
+/// The structures with a voxel on the reference grid: IVC, mass, enlarged collaterals.
+fn structures(m: &Measurements, collaterals: Option<&Mask>, vol: &Volume) -> Vec<Structure> {
     let mut structures: Vec<Structure> = Vec::new();
     let mut add = |label, category, kind, source, rgb, mask: Option<&Mask>| {
         if let Some(mask) = mask {
@@ -175,51 +242,38 @@ pub fn build(
         [0, 200, 80],
         collaterals,
     );
-    if structures.is_empty() {
-        return None;
-    }
+    structures
+}
 
-    let g = &vol.geometry;
-    let [nk, nj, ni] = vol.shape();
-    let sop_uid = new_uid();
-    let series_uid = new_uid();
-    let mut o = Obj::new_empty();
-    common(
-        &mut o,
-        attrs,
-        SEG_SOP_CLASS,
-        &sop_uid,
-        "SEG",
-        &series_uid,
-        SEG_SERIES_NUMBER,
-        "cavascope segmentation",
-        tool_version,
-    );
-    // Frame of reference, image, segmentation image modules.
+/// Frame of reference, image and segmentation image modules.
+fn put_image_modules(o: &mut Obj, vol: &Volume) {
+    let [_, nj, ni] = vol.shape();
     let for_uid = vol.meta.frame_of_reference_uid.clone().unwrap_or_default();
-    put_str(&mut o, tags::FRAME_OF_REFERENCE_UID, VR::UI, &for_uid);
-    put_empty(&mut o, tags::POSITION_REFERENCE_INDICATOR, VR::LO);
-    put_str(&mut o, tags::IMAGE_TYPE, VR::CS, "DERIVED\\PRIMARY");
-    put_str(&mut o, tags::CONTENT_LABEL, VR::CS, "CAVASCOPE");
+    put_str(o, tags::FRAME_OF_REFERENCE_UID, VR::UI, &for_uid);
+    put_empty(o, tags::POSITION_REFERENCE_INDICATOR, VR::LO);
+    put_str(o, tags::IMAGE_TYPE, VR::CS, "DERIVED\\PRIMARY");
+    put_str(o, tags::CONTENT_LABEL, VR::CS, "CAVASCOPE");
     put_str(
-        &mut o,
+        o,
         tags::CONTENT_DESCRIPTION,
         VR::LO,
         "IVC, mass and collateral veins",
     );
-    put_empty(&mut o, tags::CONTENT_CREATOR_NAME, VR::PN);
-    put_u16(&mut o, tags::SAMPLES_PER_PIXEL, 1);
-    put_str(&mut o, tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2");
-    put_u16(&mut o, tags::ROWS, nj as u16);
-    put_u16(&mut o, tags::COLUMNS, ni as u16);
-    put_u16(&mut o, tags::BITS_ALLOCATED, 1);
-    put_u16(&mut o, tags::BITS_STORED, 1);
-    put_u16(&mut o, tags::HIGH_BIT, 0);
-    put_u16(&mut o, tags::PIXEL_REPRESENTATION, 0);
-    put_str(&mut o, tags::LOSSY_IMAGE_COMPRESSION, VR::CS, "00");
-    put_str(&mut o, tags::SEGMENTATION_TYPE, VR::CS, "BINARY");
+    put_empty(o, tags::CONTENT_CREATOR_NAME, VR::PN);
+    put_u16(o, tags::SAMPLES_PER_PIXEL, 1);
+    put_str(o, tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2");
+    put_u16(o, tags::ROWS, nj as u16);
+    put_u16(o, tags::COLUMNS, ni as u16);
+    put_u16(o, tags::BITS_ALLOCATED, 1);
+    put_u16(o, tags::BITS_STORED, 1);
+    put_u16(o, tags::HIGH_BIT, 0);
+    put_u16(o, tags::PIXEL_REPRESENTATION, 0);
+    put_str(o, tags::LOSSY_IMAGE_COMPRESSION, VR::CS, "00");
+    put_str(o, tags::SEGMENTATION_TYPE, VR::CS, "BINARY");
+}
 
-    // Segment sequence.
+/// The Segment Sequence items and what the SR needs of each segment.
+fn segment_sequence(structures: &[Structure], g: &Geometry) -> (Vec<Obj>, Vec<SegmentInfo>) {
     let mut infos = Vec::new();
     let mut seg_items = Vec::new();
     for (n, s) in structures.iter().enumerate() {
@@ -259,13 +313,15 @@ pub fn build(
             volume_ml: voxels as f64 * g.voxel_volume_mm3() / 1000.0,
         });
     }
-    put_seq(&mut o, tags::SEGMENT_SEQUENCE, seg_items);
+    (seg_items, infos)
+}
 
-    // Dimensions: segment, then position along the stack.
+/// Dimensions: segment, then position along the stack.
+fn put_dimensions(o: &mut Obj) {
     let dim_org = new_uid();
     let mut org = Obj::new_empty();
     put_str(&mut org, tags::DIMENSION_ORGANIZATION_UID, VR::UI, &dim_org);
-    put_seq(&mut o, tags::DIMENSION_ORGANIZATION_SEQUENCE, vec![org]);
+    put_seq(o, tags::DIMENSION_ORGANIZATION_SEQUENCE, vec![org]);
     let dim = |pointer: Tag, group: Tag, label: &str| {
         let mut d = Obj::new_empty();
         put_str(&mut d, tags::DIMENSION_ORGANIZATION_UID, VR::UI, &dim_org);
@@ -275,7 +331,7 @@ pub fn build(
         d
     };
     put_seq(
-        &mut o,
+        o,
         tags::DIMENSION_INDEX_SEQUENCE,
         vec![
             dim(
@@ -290,8 +346,10 @@ pub fn build(
             ),
         ],
     );
+}
 
-    // Shared functional groups: orientation and pixel measures of the source grid.
+/// Shared functional groups: orientation and pixel measures of the source grid.
+fn shared_groups(g: &Geometry) -> Obj {
     let (rd, cd) = (g.direction(0), g.direction(1));
     let sp = g.spacing();
     let mut shared = Obj::new_empty();
@@ -307,61 +365,22 @@ pub fn build(
     put_ds(&mut meas, tags::SLICE_THICKNESS, &[sp[2]]);
     put_ds(&mut meas, tags::SPACING_BETWEEN_SLICES, &[sp[2]]);
     put_seq(&mut shared, tags::PIXEL_MEASURES_SEQUENCE, vec![meas]);
-    put_seq(&mut o, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE, vec![shared]);
+    shared
+}
 
-    // Frames: per segment, each slice with a voxel, in slice order.
+/// Frames: per segment, each slice with a voxel, in slice order — the per-frame
+/// functional group items and the frames' bits.
+fn frames(r: &Reference, structures: &[Structure], infos: &[SegmentInfo]) -> (Vec<Obj>, Vec<bool>) {
+    let [nk, nj, ni] = r.volume.shape();
     let mut per_frame = Vec::new();
     let mut bits: Vec<bool> = Vec::new();
-    for (s, info) in structures.iter().zip(&infos) {
+    for (s, info) in structures.iter().zip(infos) {
         for k in 0..nk {
             let plane = s.mask.index_axis(ndarray::Axis(0), k);
             if !plane.iter().any(|&b| b) {
                 continue;
             }
-            let mut item = Obj::new_empty();
-            let mut fc = Obj::new_empty();
-            fc.put(DataElement::new(
-                tags::DIMENSION_INDEX_VALUES,
-                VR::UL,
-                PrimitiveValue::U32(vec![info.number as u32, (k + 1) as u32].into()),
-            ));
-            put_seq(&mut item, tags::FRAME_CONTENT_SEQUENCE, vec![fc]);
-            let p = g.index_to_world([0.0, 0.0, k as f64]);
-            let mut pos = Obj::new_empty();
-            put_ds(&mut pos, tags::IMAGE_POSITION_PATIENT, &[p.x, p.y, p.z]);
-            put_seq(&mut item, tags::PLANE_POSITION_SEQUENCE, vec![pos]);
-            let mut sid = Obj::new_empty();
-            put_u16(&mut sid, tags::REFERENCED_SEGMENT_NUMBER, info.number);
-            put_seq(&mut item, tags::SEGMENT_IDENTIFICATION_SEQUENCE, vec![sid]);
-            let srcs = r.series.slice_sources.get(k).map(Vec::as_slice).unwrap_or(&[]);
-            // One source: the frame lies on that image's pixels (viewers index by it);
-            // two: an interpolated slice between them.
-            let preserved = if srcs.len() == 1 { "YES" } else { "NO" };
-            let sources: Vec<Obj> = srcs
-                .iter()
-                .map(|src| {
-                    let mut x = sop_ref(&src.sop_class_uid, &src.sop_instance_uid);
-                    if let Some(f) = src.frame_number {
-                        put_str(&mut x, tags::REFERENCED_FRAME_NUMBER, VR::IS, &f.to_string());
-                    }
-                    put_str(&mut x, tags::SPATIAL_LOCATIONS_PRESERVED, VR::CS, preserved);
-                    put_code(
-                        &mut x,
-                        tags::PURPOSE_OF_REFERENCE_CODE_SEQUENCE,
-                        &codes::dcm("121322", "Source image for image processing operation"),
-                    );
-                    x
-                })
-                .collect();
-            let mut der = Obj::new_empty();
-            put_code(
-                &mut der,
-                tags::DERIVATION_CODE_SEQUENCE,
-                &codes::dcm("113076", "Segmentation"),
-            );
-            put_seq(&mut der, tags::SOURCE_IMAGE_SEQUENCE, sources);
-            put_seq(&mut item, tags::DERIVATION_IMAGE_SEQUENCE, vec![der]);
-            per_frame.push(item);
+            per_frame.push(frame_item(r, k, info.number));
             for j in 0..nj {
                 for i in 0..ni {
                     bits.push(s.mask[[k, j, i]]);
@@ -369,39 +388,57 @@ pub fn build(
             }
         }
     }
-    put_str(
-        &mut o,
-        tags::NUMBER_OF_FRAMES,
-        VR::IS,
-        &per_frame.len().to_string(),
-    );
-    put_seq(&mut o, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE, per_frame);
+    (per_frame, bits)
+}
 
-    // Common instance reference: the whole source series.
-    let refs = r.sop_items();
-    let mut rs = Obj::new_empty();
-    put_str(
-        &mut rs,
-        tags::SERIES_INSTANCE_UID,
-        VR::UI,
-        &r.series.series_instance_uid,
-    );
-    put_seq(&mut rs, tags::REFERENCED_INSTANCE_SEQUENCE, refs);
-    put_seq(&mut o, tags::REFERENCED_SERIES_SEQUENCE, vec![rs]);
-
-    // Pixel data: frames packed bit by bit, no padding between frames (PS3.5 8.1.1).
-    let bytes = cavascope_volume::mask::pack_bits(&bits);
-    o.put(DataElement::new(
-        tags::PIXEL_DATA,
-        VR::OB,
-        PrimitiveValue::from(bytes),
+/// The per-frame functional groups of segment `number` on slice `k`: dimension index,
+/// position and the source images it derives from.
+fn frame_item(r: &Reference, k: usize, number: u16) -> Obj {
+    let g = &r.volume.geometry;
+    let mut item = Obj::new_empty();
+    let mut fc = Obj::new_empty();
+    fc.put(DataElement::new(
+        tags::DIMENSION_INDEX_VALUES,
+        VR::UL,
+        PrimitiveValue::U32(vec![number as u32, (k + 1) as u32].into()),
     ));
-    Some(Seg {
-        obj: o,
-        sop_instance_uid: sop_uid,
-        series_instance_uid: series_uid,
-        segments: infos,
-    })
+    put_seq(&mut item, tags::FRAME_CONTENT_SEQUENCE, vec![fc]);
+    let p = g.index_to_world([0.0, 0.0, k as f64]);
+    let mut pos = Obj::new_empty();
+    put_ds(&mut pos, tags::IMAGE_POSITION_PATIENT, &[p.x, p.y, p.z]);
+    put_seq(&mut item, tags::PLANE_POSITION_SEQUENCE, vec![pos]);
+    let mut sid = Obj::new_empty();
+    put_u16(&mut sid, tags::REFERENCED_SEGMENT_NUMBER, number);
+    put_seq(&mut item, tags::SEGMENT_IDENTIFICATION_SEQUENCE, vec![sid]);
+    let srcs = r.series.slice_sources.get(k).map(Vec::as_slice).unwrap_or(&[]);
+    // One source: the frame lies on that image's pixels (viewers index by it);
+    // two: an interpolated slice between them.
+    let preserved = if srcs.len() == 1 { "YES" } else { "NO" };
+    let sources: Vec<Obj> = srcs
+        .iter()
+        .map(|src| {
+            let mut x = sop_ref(&src.sop_class_uid, &src.sop_instance_uid);
+            if let Some(f) = src.frame_number {
+                put_str(&mut x, tags::REFERENCED_FRAME_NUMBER, VR::IS, &f.to_string());
+            }
+            put_str(&mut x, tags::SPATIAL_LOCATIONS_PRESERVED, VR::CS, preserved);
+            put_code(
+                &mut x,
+                tags::PURPOSE_OF_REFERENCE_CODE_SEQUENCE,
+                &codes::dcm("121322", "Source image for image processing operation"),
+            );
+            x
+        })
+        .collect();
+    let mut der = Obj::new_empty();
+    put_code(
+        &mut der,
+        tags::DERIVATION_CODE_SEQUENCE,
+        &codes::dcm("113076", "Segmentation"),
+    );
+    put_seq(&mut der, tags::SOURCE_IMAGE_SEQUENCE, sources);
+    put_seq(&mut item, tags::DERIVATION_IMAGE_SEQUENCE, vec![der]);
+    item
 }
 
 #[cfg(test)]

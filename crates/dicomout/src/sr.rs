@@ -23,7 +23,7 @@ use crate::elem::*;
 use crate::seg::common;
 use crate::{DicomOutError, Reference, SegmentInfo, StudyAttributes};
 use cavascope_measurements::Measurements;
-use cavascope_report::Report;
+use cavascope_report::{model, Report};
 use cavascope_volume::{Point3, Vector3};
 use dicom_core::{DataElement, PrimitiveValue, VR};
 use dicom_dictionary_std::tags;
@@ -299,6 +299,10 @@ fn farthest_pair(mask: &ndarray::Array3<bool>, r: &Reference) -> Option<(Point3<
     best.map(|(_, a, b)| (pts[a], pts[b]))
 }
 
+/// The SEG segment a group refers to: (SEG SOP Instance UID, Series Instance UID) and the
+/// segment, when a SEG was written and holds one with that label.
+type SegRef<'a> = Option<(&'a (String, String), &'a SegmentInfo)>;
+
 /// Build the SR. `segments` and `seg` (SOP Instance UID, Series Instance UID) come from
 /// the SEG written beside it, when one was.
 pub fn build(
@@ -314,292 +318,344 @@ pub fn build(
     let mut lines: Vec<Line> = Vec::new();
     let seg_of = |label: &str| seg.and_then(|s| segments.iter().find(|x| x.label == label).map(|x| (s, x)));
     let mut groups: Vec<Obj> = Vec::new();
-
-    // The IVC.
     if let Some(ivc) = &report.ivc {
-        let s = seg_of("Inferior vena cava");
-        let tracking = s.map(|x| x.1.tracking_uid.clone()).unwrap_or_else(new_uid);
-        let mut c = group_head("Inferior vena cava", &tracking, &codes::ivc());
-        c.extend(segment_ref(s, r));
-        let eq = codes::private("EQDIAM", "Equivalent circle diameter");
-        for (max, v) in [
-            (true, ivc.max_equivalent_diameter_mm),
-            (false, ivc.min_equivalent_diameter_mm),
-        ] {
-            let Some(v) = v else { continue };
-            let mut kids = vec![derivation(max), method(&eq)];
-            // The section whose diameter it is: its width line on the nearest slice.
-            let sec = ivc.profile.iter().min_by(|a, b| {
-                (a.equivalent_diameter_mm - v)
-                    .abs()
-                    .total_cmp(&(b.equivalent_diameter_mm - v).abs())
-            });
-            let tangent = m
-                .ivc
-                .as_ref()
-                .and_then(|i| {
-                    i.profile
-                        .iter()
-                        .find(|p| sec.is_some_and(|s| (p.s_mm - s.s_mm).abs() < 1e-9))
-                })
-                .map(|p| p.tangent)
-                .unwrap_or([0.0, 0.0, 1.0]);
-            if let Some(l) = sec.and_then(|s| section_line(r, s.center_mm, tangent, v)) {
-                kids.push(scoord(&l));
-                lines.push(l);
-            }
-            if let Some(seg) = sec.and_then(|s| s.segment.as_deref()) {
-                kids.push(modifier(
-                    &codes::sct("363698007", "Finding Site"),
-                    &codes::ivc_segment(seg),
-                ));
-            }
-            c.push(num(&codes::sct("81827009", "Diameter"), v, &codes::mm(), kids));
-        }
-        if let Some(f) = ivc.min_flattening_ratio {
-            c.push(num(
-                &codes::private("FLATTENING", "Flattening ratio (min/max Feret)"),
-                f,
-                &codes::no_units(),
-                vec![derivation(false)],
-            ));
-        }
-        c.push(num(
-            &codes::sct("410668003", "Length"),
-            ivc.length_mm,
-            &codes::mm(),
-            vec![],
-        ));
-        if let Some(l) = ivc.lumen.longest_imperceptible_mm {
-            c.push(num(
-                &codes::private("IMPLUMENLEN", "Longest imperceptible lumen length"),
-                l,
-                &codes::mm(),
-                vec![],
-            ));
-        }
-        if let Some(f) = ivc.lumen.visible_fraction {
-            c.push(num(
-                &codes::private("LUMENVISFRAC", "Fraction of IVC length with visible lumen"),
-                f,
-                &codes::no_units(),
-                vec![],
-            ));
-        }
-        if let Some(s) = s {
-            c.push(num(
-                &codes::sct("118565006", "Volume"),
-                s.1.volume_ml,
-                &codes::ml(),
-                vec![],
-            ));
-        }
-        groups.push(container(
-            Some("CONTAINS"),
-            &codes::dcm("125007", "Measurement Group"),
-            Some(if s.is_some() { "1411" } else { "1501" }),
-            c,
-        ));
+        groups.push(ivc_group(r, m, ivc, seg_of("Inferior vena cava"), &mut lines));
     }
-
-    // The mass.
     if let Some(mass) = &report.mass {
-        let s = seg_of("Mass");
-        let tracking = s.map(|x| x.1.tracking_uid.clone()).unwrap_or_else(new_uid);
-        let mut c = group_head("Mass", &tracking, &codes::mass());
-        c.extend(segment_ref(s, r));
-        c.push(num(
-            &codes::sct("118565006", "Volume"),
-            mass.volume_ml,
-            &codes::ml(),
-            vec![],
-        ));
-        let mut kids = vec![derivation(true)];
-        let pair = m
-            .mass
+        groups.push(mass_group(r, m, report, mass, seg_of("Mass"), &mut lines));
+    }
+    if let Some(col) = &report.collaterals {
+        groups.push(collaterals_group(r, col, seg_of("Enlarged collateral veins")));
+    }
+    groups.push(signs_group(report));
+    let root = root_content(r, &lines, groups);
+
+    let mut o = Obj::new_empty();
+    common(
+        &mut o,
+        attrs,
+        COMPREHENSIVE_SR_SOP_CLASS,
+        &sop_uid,
+        "SR",
+        &series_uid,
+        SR_SERIES_NUMBER,
+        "cavascope measurement report",
+        &report.tool.version,
+    );
+    put_seq(&mut o, tags::REFERENCED_PERFORMED_PROCEDURE_STEP_SEQUENCE, vec![]);
+    put_str(&mut o, tags::COMPLETION_FLAG, VR::CS, "COMPLETE");
+    put_str(&mut o, tags::VERIFICATION_FLAG, VR::CS, "UNVERIFIED");
+    put_seq(&mut o, tags::PERFORMED_PROCEDURE_CODE_SEQUENCE, vec![]);
+    put_seq(
+        &mut o,
+        tags::CURRENT_REQUESTED_PROCEDURE_EVIDENCE_SEQUENCE,
+        vec![evidence(r, attrs, seg)],
+    );
+    put_seq(
+        &mut o,
+        tags::CODING_SCHEME_IDENTIFICATION_SEQUENCE,
+        vec![private_scheme()],
+    );
+    // Root content item.
+    for e in root.into_iter() {
+        o.put(e);
+    }
+    Sr {
+        obj: o,
+        sop_instance_uid: sop_uid,
+    }
+}
+
+/// A Measurement Group container: TID 1411 when it refers to a SEG segment, else 1501.
+fn measurement_group(segmented: bool, c: Vec<Obj>) -> Obj {
+    container(
+        Some("CONTAINS"),
+        &codes::dcm("125007", "Measurement Group"),
+        Some(if segmented { "1411" } else { "1501" }),
+        c,
+    )
+}
+
+/// The group's leading items: its head (tracking UID from the segment when there is
+/// one) and the reference to that segment.
+fn group_start(label: &str, finding: &Code, s: SegRef, r: &Reference) -> Vec<Obj> {
+    let tracking = s.map(|x| x.1.tracking_uid.clone()).unwrap_or_else(new_uid);
+    let mut c = group_head(label, &tracking, finding);
+    c.extend(segment_ref(s, r));
+    c
+}
+
+/// The IVC's group: diameters (each with its width line), flattening, length, lumen,
+/// volume. The lines drawn are added to `lines`.
+fn ivc_group(r: &Reference, m: &Measurements, ivc: &model::Ivc, s: SegRef, lines: &mut Vec<Line>) -> Obj {
+    let mut c = group_start("Inferior vena cava", &codes::ivc(), s, r);
+    let eq = codes::private("EQDIAM", "Equivalent circle diameter");
+    for (max, v) in [
+        (true, ivc.max_equivalent_diameter_mm),
+        (false, ivc.min_equivalent_diameter_mm),
+    ] {
+        let Some(v) = v else { continue };
+        let mut kids = vec![derivation(max), method(&eq)];
+        // The section whose diameter it is: its width line on the nearest slice.
+        let sec = ivc.profile.iter().min_by(|a, b| {
+            (a.equivalent_diameter_mm - v)
+                .abs()
+                .total_cmp(&(b.equivalent_diameter_mm - v).abs())
+        });
+        let tangent = m
+            .ivc
             .as_ref()
-            .and_then(|x| farthest_pair(&crate::on_grid(&x.mask, r.volume), r));
-        if let Some(l) = pair.and_then(|(a, b)| line_on_slice(r, &a, &b)) {
+            .and_then(|i| {
+                i.profile
+                    .iter()
+                    .find(|p| sec.is_some_and(|s| (p.s_mm - s.s_mm).abs() < 1e-9))
+            })
+            .map(|p| p.tangent)
+            .unwrap_or([0.0, 0.0, 1.0]);
+        if let Some(l) = sec.and_then(|s| section_line(r, s.center_mm, tangent, v)) {
             kids.push(scoord(&l));
             lines.push(l);
         }
-        c.push(num(
-            &codes::sct("81827009", "Diameter"),
-            mass.max_diameter_mm,
-            &codes::mm(),
-            kids,
-        ));
-        let opt = |c: &mut Vec<Obj>, code: Code, v: Option<f64>, unit: Code| {
-            if let Some(v) = v {
-                c.push(num(&code, v, &unit, vec![]));
-            }
-        };
-        opt(
-            &mut c,
-            codes::private("CONTACTARC", "Arc of contact with the IVC wall"),
-            mass.contact_arc_deg,
-            codes::degree(),
-        );
-        opt(
-            &mut c,
-            codes::private("FATFRAC", "Fat fraction of the mass"),
-            mass.fat_fraction,
-            codes::no_units(),
-        );
-        opt(
-            &mut c,
-            codes::private("CALCFRAC", "Calcified fraction of the mass"),
-            mass.calcified_fraction,
-            codes::no_units(),
-        );
-        opt(
-            &mut c,
-            codes::private("INTRALUMVOL", "Volume of mass inside the IVC contour"),
-            mass.intraluminal_ml,
-            codes::ml(),
-        );
-        opt(
-            &mut c,
-            codes::private("ARTHETCV", "Arterial heterogeneity (coefficient of variation)"),
-            mass.arterial_heterogeneity_cv,
-            codes::no_units(),
-        );
-        let ct = report.series.iter().any(|x| x.modality == "CT");
-        let unit = if ct {
-            codes::hounsfield()
-        } else {
-            codes::no_units()
-        };
-        let phase = codes::private("PHASE", "Contrast phase");
-        for e in &mass.enhancement {
-            let role = codes::role(&e.role);
-            c.push(num(
-                &codes::private("MEANSIGNAL", "Mean value in the mass"),
-                e.mean,
-                &unit,
-                vec![modifier(&phase, &role)],
-            ));
-            if let Some(d) = e.delta_from_unenhanced {
-                // CT: HU over unenhanced; MRI: relative enhancement, %.
-                c.push(num(
-                    &codes::private("ENHANCEMENT", "Enhancement over the unenhanced phase"),
-                    d,
-                    &if ct { codes::hounsfield() } else { codes::percent() },
-                    vec![modifier(&phase, &role)],
-                ));
-            }
-        }
-        if let Some(p) = &mass.pattern {
-            c.push(code_v(
-                "CONTAINS",
-                &codes::private("ENHPATTERN", "Enhancement pattern"),
-                &codes::pattern(p),
-            ));
-        }
-        if let Some(seg) = &mass.ivc_segment {
-            c.push(code_v(
-                "CONTAINS",
-                &codes::private("IVCSEGMENT", "IVC segment involved"),
+        if let Some(seg) = sec.and_then(|s| s.segment.as_deref()) {
+            kids.push(modifier(
+                &codes::sct("363698007", "Finding Site"),
                 &codes::ivc_segment(seg),
             ));
         }
-        groups.push(container(
-            Some("CONTAINS"),
-            &codes::dcm("125007", "Measurement Group"),
-            Some(if s.is_some() { "1411" } else { "1501" }),
-            c,
+        c.push(num(&codes::sct("81827009", "Diameter"), v, &codes::mm(), kids));
+    }
+    if let Some(f) = ivc.min_flattening_ratio {
+        c.push(num(
+            &codes::private("FLATTENING", "Flattening ratio (min/max Feret)"),
+            f,
+            &codes::no_units(),
+            vec![derivation(false)],
         ));
     }
+    c.push(num(
+        &codes::sct("410668003", "Length"),
+        ivc.length_mm,
+        &codes::mm(),
+        vec![],
+    ));
+    if let Some(l) = ivc.lumen.longest_imperceptible_mm {
+        c.push(num(
+            &codes::private("IMPLUMENLEN", "Longest imperceptible lumen length"),
+            l,
+            &codes::mm(),
+            vec![],
+        ));
+    }
+    if let Some(f) = ivc.lumen.visible_fraction {
+        c.push(num(
+            &codes::private("LUMENVISFRAC", "Fraction of IVC length with visible lumen"),
+            f,
+            &codes::no_units(),
+            vec![],
+        ));
+    }
+    if let Some(s) = s {
+        c.push(num(
+            &codes::sct("118565006", "Volume"),
+            s.1.volume_ml,
+            &codes::ml(),
+            vec![],
+        ));
+    }
+    measurement_group(s.is_some(), c)
+}
 
-    // Collaterals.
-    if let Some(col) = &report.collaterals {
-        let s = seg_of("Enlarged collateral veins");
-        let tracking = s.map(|x| x.1.tracking_uid.clone()).unwrap_or_else(new_uid);
-        let mut c = group_head("Enlarged collateral veins", &tracking, &codes::vein());
-        c.extend(segment_ref(s, r));
-        if let Some(v) = col.volume_ml {
-            c.push(num(&codes::sct("118565006", "Volume"), v, &codes::ml(), vec![]));
+/// The mass's group: volume, 3D maximum diameter (with its line, added to `lines`),
+/// the optional measures, enhancement per phase, pattern and IVC segment.
+fn mass_group(
+    r: &Reference,
+    m: &Measurements,
+    report: &Report,
+    mass: &model::Mass,
+    s: SegRef,
+    lines: &mut Vec<Line>,
+) -> Obj {
+    let mut c = group_start("Mass", &codes::mass(), s, r);
+    c.push(num(
+        &codes::sct("118565006", "Volume"),
+        mass.volume_ml,
+        &codes::ml(),
+        vec![],
+    ));
+    let mut kids = vec![derivation(true)];
+    let pair = m
+        .mass
+        .as_ref()
+        .and_then(|x| farthest_pair(&crate::on_grid(&x.mask, r.volume), r));
+    if let Some(l) = pair.and_then(|(a, b)| line_on_slice(r, &a, &b)) {
+        kids.push(scoord(&l));
+        lines.push(l);
+    }
+    c.push(num(
+        &codes::sct("81827009", "Diameter"),
+        mass.max_diameter_mm,
+        &codes::mm(),
+        kids,
+    ));
+    let optional = [
+        (
+            codes::private("CONTACTARC", "Arc of contact with the IVC wall"),
+            mass.contact_arc_deg,
+            codes::degree(),
+        ),
+        (
+            codes::private("FATFRAC", "Fat fraction of the mass"),
+            mass.fat_fraction,
+            codes::no_units(),
+        ),
+        (
+            codes::private("CALCFRAC", "Calcified fraction of the mass"),
+            mass.calcified_fraction,
+            codes::no_units(),
+        ),
+        (
+            codes::private("INTRALUMVOL", "Volume of mass inside the IVC contour"),
+            mass.intraluminal_ml,
+            codes::ml(),
+        ),
+        (
+            codes::private("ARTHETCV", "Arterial heterogeneity (coefficient of variation)"),
+            mass.arterial_heterogeneity_cv,
+            codes::no_units(),
+        ),
+    ];
+    for (code, v, unit) in optional {
+        if let Some(v) = v {
+            c.push(num(&code, v, &unit, vec![]));
         }
-        if let Some(n) = col.count {
+    }
+    c.extend(enhancement_items(report, mass));
+    if let Some(p) = &mass.pattern {
+        c.push(code_v(
+            "CONTAINS",
+            &codes::private("ENHPATTERN", "Enhancement pattern"),
+            &codes::pattern(p),
+        ));
+    }
+    if let Some(seg) = &mass.ivc_segment {
+        c.push(code_v(
+            "CONTAINS",
+            &codes::private("IVCSEGMENT", "IVC segment involved"),
+            &codes::ivc_segment(seg),
+        ));
+    }
+    measurement_group(s.is_some(), c)
+}
+
+/// The mass's mean value per phase and its enhancement over the unenhanced phase.
+fn enhancement_items(report: &Report, mass: &model::Mass) -> Vec<Obj> {
+    let ct = report.series.iter().any(|x| x.modality == "CT");
+    let unit = if ct {
+        codes::hounsfield()
+    } else {
+        codes::no_units()
+    };
+    let phase = codes::private("PHASE", "Contrast phase");
+    let mut c = Vec::new();
+    for e in &mass.enhancement {
+        let role = codes::role(&e.role);
+        c.push(num(
+            &codes::private("MEANSIGNAL", "Mean value in the mass"),
+            e.mean,
+            &unit,
+            vec![modifier(&phase, &role)],
+        ));
+        if let Some(d) = e.delta_from_unenhanced {
+            // CT: HU over unenhanced; MRI: relative enhancement, %.
             c.push(num(
-                &codes::private("ENLVEINCOUNT", "Number of enlarged collateral veins"),
-                n as f64,
-                &codes::count(),
-                vec![],
+                &codes::private("ENHANCEMENT", "Enhancement over the unenhanced phase"),
+                d,
+                &if ct { codes::hounsfield() } else { codes::percent() },
+                vec![modifier(&phase, &role)],
             ));
         }
-        if let Some(d) = col.max_diameter_mm {
+    }
+    c
+}
+
+/// The enlarged collateral veins' group: volume, count, largest diameter, each vein's.
+fn collaterals_group(r: &Reference, col: &model::Collaterals, s: SegRef) -> Obj {
+    let mut c = group_start("Enlarged collateral veins", &codes::vein(), s, r);
+    if let Some(v) = col.volume_ml {
+        c.push(num(&codes::sct("118565006", "Volume"), v, &codes::ml(), vec![]));
+    }
+    if let Some(n) = col.count {
+        c.push(num(
+            &codes::private("ENLVEINCOUNT", "Number of enlarged collateral veins"),
+            n as f64,
+            &codes::count(),
+            vec![],
+        ));
+    }
+    if let Some(d) = col.max_diameter_mm {
+        c.push(num(
+            &codes::sct("81827009", "Diameter"),
+            d,
+            &codes::mm(),
+            vec![derivation(true)],
+        ));
+    }
+    for v in &col.veins {
+        if let Some(d) = v.diameter_mm {
             c.push(num(
                 &codes::sct("81827009", "Diameter"),
                 d,
                 &codes::mm(),
-                vec![derivation(true)],
+                vec![modifier(
+                    &codes::sct("363698007", "Finding Site"),
+                    &codes::vein_name(&v.name),
+                )],
             ));
         }
-        for v in &col.veins {
-            if let Some(d) = v.diameter_mm {
-                c.push(num(
-                    &codes::sct("81827009", "Diameter"),
-                    d,
-                    &codes::mm(),
-                    vec![modifier(
-                        &codes::sct("363698007", "Finding Site"),
-                        &codes::vein_name(&v.name),
-                    )],
-                ));
-            }
-        }
-        groups.push(container(
-            Some("CONTAINS"),
-            &codes::dcm("125007", "Measurement Group"),
-            Some(if s.is_some() { "1411" } else { "1501" }),
-            c,
-        ));
     }
+    measurement_group(s.is_some(), c)
+}
 
-    // Signs, each a qualitative evaluation.
-    {
-        let mut c = group_head(
-            "Signs",
-            &new_uid(),
-            &codes::private("SIGNS", "IVC leiomyosarcoma differentiating signs"),
-        );
-        for s in &report.signs {
-            let mut it = code_v("CONTAINS", &codes::sign(&s.id), &codes::state(&s.state));
-            let mut kids = vec![text(
-                "HAS PROPERTIES",
-                &codes::private("EXPLANATION", "Explanation"),
-                &s.explanation,
-            )];
-            if let Some(v) = s.value {
-                let unit = match s.unit.as_deref() {
-                    Some("mm") => codes::mm(),
-                    Some("ml") => codes::ml(),
-                    Some("deg") | Some("degrees") => codes::degree(),
-                    Some("HU") => codes::hounsfield(),
-                    Some("%") => codes::percent(),
-                    _ => codes::no_units(),
-                };
-                let mut n = num(&codes::private("SIGNVALUE", "Measured value"), v, &unit, vec![]);
-                n.put(DataElement::new(
-                    tags::RELATIONSHIP_TYPE,
-                    VR::CS,
-                    PrimitiveValue::from("INFERRED FROM"),
-                ));
-                kids.push(n);
-            }
-            it = children(it, kids);
-            c.push(it);
+/// The signs' group (TID 1501): each sign a qualitative evaluation with its explanation
+/// and the value it was decided from.
+fn signs_group(report: &Report) -> Obj {
+    let mut c = group_head(
+        "Signs",
+        &new_uid(),
+        &codes::private("SIGNS", "IVC leiomyosarcoma differentiating signs"),
+    );
+    for s in &report.signs {
+        let it = code_v("CONTAINS", &codes::sign(&s.id), &codes::state(&s.state));
+        let mut kids = vec![text(
+            "HAS PROPERTIES",
+            &codes::private("EXPLANATION", "Explanation"),
+            &s.explanation,
+        )];
+        if let Some(v) = s.value {
+            let unit = match s.unit.as_deref() {
+                Some("mm") => codes::mm(),
+                Some("ml") => codes::ml(),
+                Some("deg") | Some("degrees") => codes::degree(),
+                Some("HU") => codes::hounsfield(),
+                Some("%") => codes::percent(),
+                _ => codes::no_units(),
+            };
+            let mut n = num(&codes::private("SIGNVALUE", "Measured value"), v, &unit, vec![]);
+            n.put(DataElement::new(
+                tags::RELATIONSHIP_TYPE,
+                VR::CS,
+                PrimitiveValue::from("INFERRED FROM"),
+            ));
+            kids.push(n);
         }
-        groups.push(container(
-            Some("CONTAINS"),
-            &codes::dcm("125007", "Measurement Group"),
-            Some("1501"),
-            c,
-        ));
+        c.push(children(it, kids));
     }
+    measurement_group(false, c)
+}
 
-    // Image library: each slice a line is drawn on, once.
+/// The root container (TID 1500): context, the image library (each slice a line is
+/// drawn on, once) and the measurement groups.
+fn root_content(r: &Reference, lines: &[Line], groups: Vec<Obj>) -> Obj {
     let mut seen = std::collections::BTreeSet::new();
     let lib_images: Vec<Obj> = lines
         .iter()
@@ -662,30 +718,16 @@ pub fn build(
         None,
         groups,
     ));
-    let root = container(
+    container(
         None,
         &codes::dcm("126000", "Imaging Measurement Report"),
         Some("1500"),
         root_items,
-    );
+    )
+}
 
-    let mut o = Obj::new_empty();
-    common(
-        &mut o,
-        attrs,
-        COMPREHENSIVE_SR_SOP_CLASS,
-        &sop_uid,
-        "SR",
-        &series_uid,
-        SR_SERIES_NUMBER,
-        "cavascope measurement report",
-        &report.tool.version,
-    );
-    put_seq(&mut o, tags::REFERENCED_PERFORMED_PROCEDURE_STEP_SEQUENCE, vec![]);
-    put_str(&mut o, tags::COMPLETION_FLAG, VR::CS, "COMPLETE");
-    put_str(&mut o, tags::VERIFICATION_FLAG, VR::CS, "UNVERIFIED");
-    put_seq(&mut o, tags::PERFORMED_PROCEDURE_CODE_SEQUENCE, vec![]);
-    // Evidence: the source series (every instance) and the SEG.
+/// The evidence item: the source series (every instance) and the SEG.
+fn evidence(r: &Reference, attrs: &StudyAttributes, seg: Option<&(String, String)>) -> Obj {
     let mut series_items = Vec::new();
     let sops = r.sop_items();
     let mut si = Obj::new_empty();
@@ -712,12 +754,11 @@ pub fn build(
         &attrs.study_instance_uid,
     );
     put_seq(&mut st, tags::REFERENCED_SERIES_SEQUENCE, series_items);
-    put_seq(
-        &mut o,
-        tags::CURRENT_REQUESTED_PROCEDURE_EVIDENCE_SEQUENCE,
-        vec![st],
-    );
-    // The private coding scheme, declared (PS3.3 C.12.1.1.4).
+    st
+}
+
+/// The private coding scheme, declared (PS3.3 C.12.1.1.4).
+fn private_scheme() -> Obj {
     let mut cs = Obj::new_empty();
     put_str(
         &mut cs,
@@ -737,13 +778,5 @@ pub fn build(
         VR::ST,
         "cavascope project",
     );
-    put_seq(&mut o, tags::CODING_SCHEME_IDENTIFICATION_SEQUENCE, vec![cs]);
-    // Root content item.
-    for e in root.into_iter() {
-        o.put(e);
-    }
-    Sr {
-        obj: o,
-        sop_instance_uid: sop_uid,
-    }
+    cs
 }

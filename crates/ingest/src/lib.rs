@@ -53,7 +53,7 @@ mod series_meta;
 mod stack;
 pub mod synth;
 
-pub use nifti_study::{is_volume_input, load_input, load_nifti_study};
+pub use nifti_study::{is_volume_input, load_input, load_volume_study};
 
 use cavascope_volume::{Geometry, Volume, VolumeMeta};
 use rayon::prelude::*;

@@ -78,7 +78,7 @@ pub fn is_volume_input(path: &Path) -> bool {
 /// A study from a DICOM folder, a NIfTI/NRRD file or a folder of them.
 pub fn load_input(path: &Path, opts: &IngestOptions) -> Result<Study, IngestError> {
     if is_volume_input(path) {
-        load_nifti_study(path, opts)
+        load_volume_study(path, opts)
     } else {
         crate::load_study(path, opts)
     }
@@ -86,7 +86,7 @@ pub fn load_input(path: &Path, opts: &IngestOptions) -> Result<Study, IngestErro
 
 /// Read a NIfTI/NRRD file or a folder of them as a study. A file that cannot be read is a
 /// [`SkippedFile`] with the reason, as for DICOM.
-pub fn load_nifti_study(path: &Path, opts: &IngestOptions) -> Result<Study, IngestError> {
+pub fn load_volume_study(path: &Path, opts: &IngestOptions) -> Result<Study, IngestError> {
     let files = if path.is_dir() {
         volume_folder_files(path).unwrap_or_default()
     } else if path.is_file() {

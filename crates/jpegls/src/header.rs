@@ -156,24 +156,7 @@ pub(crate) fn parse(data: &[u8]) -> Result<Stream, JlsError> {
     // Component ids of the frame header, in frame order.
     let mut ids: Vec<u8> = Vec::new();
     loop {
-        // Fill bytes (FF FF …) may precede a marker.
-        if i >= data.len() {
-            return Err(JlsError::Header("stream ends before EOI".into()));
-        }
-        if data[i] != 0xFF {
-            return Err(JlsError::Header(format!(
-                "marker expected at byte {i}, found 0x{:02X}",
-                data[i]
-            )));
-        }
-        while i + 1 < data.len() && data[i + 1] == 0xFF {
-            i += 1;
-        }
-        if i + 1 >= data.len() {
-            return Err(JlsError::Header("stream ends before EOI".into()));
-        }
-        let m = data[i + 1];
-        i += 2;
+        let m = next_marker(data, &mut i)?;
         if m == 0xD9 {
             break;
         }
@@ -197,71 +180,9 @@ pub(crate) fn parse(data: &[u8]) -> Result<Stream, JlsError> {
                 if frame.is_some() {
                     return Err(JlsError::Header("second frame header".into()));
                 }
-                if seg.len() < 6 {
-                    return Err(JlsError::Header("frame header too short".into()));
-                }
-                let precision = seg[0];
-                let height = be16(seg, 1);
-                let width = be16(seg, 3);
-                let nf = seg[5];
-                if !(2..=16).contains(&precision) {
-                    return Err(JlsError::Header(format!(
-                        "sample precision {precision} (2–16 allowed)"
-                    )));
-                }
-                if nf == 0 || nf > 4 {
-                    return Err(JlsError::Unsupported(format!("{nf} components (1–4 supported)")));
-                }
-                if seg.len() != 6 + 3 * nf as usize {
-                    return Err(JlsError::Header(format!(
-                        "frame header of {} bytes for {nf} components",
-                        seg.len()
-                    )));
-                }
-                if width == 0 || height == 0 {
-                    return Err(JlsError::Unsupported(
-                        "zero width or height (dimensions in an LSE or DNL segment)".into(),
-                    ));
-                }
-                for c in 0..nf as usize {
-                    ids.push(seg[6 + 3 * c]);
-                    let hv = seg[6 + 3 * c + 1];
-                    if hv != 0x11 {
-                        return Err(JlsError::Unsupported(format!(
-                            "subsampled component (H/V 0x{hv:02X})"
-                        )));
-                    }
-                }
-                frame = Some(FrameInfo {
-                    width,
-                    height,
-                    components: nf,
-                    precision,
-                });
+                frame = Some(frame_header(seg, &mut ids)?);
             }
-            0xF8 => {
-                let Some(&id) = seg.first() else {
-                    return Err(JlsError::Header("empty LSE segment".into()));
-                };
-                if id != 1 {
-                    return Err(JlsError::Unsupported(format!(
-                        "LSE segment id {id} (mapping tables or oversize dimensions)"
-                    )));
-                }
-                if seg.len() != 11 {
-                    return Err(JlsError::Header(format!(
-                        "LSE preset segment of {} bytes",
-                        seg.len()
-                    )));
-                }
-                lse = LsePreset {
-                    maxval: be16(seg, 1) as i32,
-                    t1: be16(seg, 3) as i32,
-                    t2: be16(seg, 5) as i32,
-                    t3: be16(seg, 7) as i32,
-                    reset: be16(seg, 9) as i32,
-                };
-            }
+            0xF8 => lse = lse_preset(seg)?,
             0xDD => {
                 if seg.len() < 2 {
                     return Err(JlsError::Header("DRI segment too short".into()));
@@ -275,53 +196,12 @@ pub(crate) fn parse(data: &[u8]) -> Result<Stream, JlsError> {
                 let Some(f) = frame else {
                     return Err(JlsError::Header("scan before the frame header".into()));
                 };
-                let Some(&ns) = seg.first() else {
-                    return Err(JlsError::Header("empty scan header".into()));
-                };
-                let ns = ns as usize;
-                if ns == 0 || ns > f.components as usize || seg.len() != 1 + 2 * ns + 3 {
-                    return Err(JlsError::Header(format!(
-                        "scan header of {} bytes for {ns} of {} components",
-                        seg.len(),
-                        f.components
-                    )));
-                }
-                let mut comps = Vec::with_capacity(ns);
-                for k in 0..ns {
-                    let id = seg[1 + 2 * k];
-                    let tm = seg[2 + 2 * k];
-                    if tm != 0 {
-                        return Err(JlsError::Unsupported("mapping tables".into()));
-                    }
-                    // Component ids are those of the frame header, in frame order.
-                    let pos = ids
-                        .iter()
-                        .position(|&c| c == id)
-                        .ok_or_else(|| JlsError::Header(format!("scan names unknown component {id}")))?;
-                    if comps.contains(&pos) || scans.iter().any(|s| s.components.contains(&pos)) {
-                        return Err(JlsError::Header(format!("component {id} coded twice")));
-                    }
-                    comps.push(pos);
-                }
-                let near = seg[1 + 2 * ns] as i32;
-                let ilv = seg[2 + 2 * ns];
-                let pt = seg[3 + 2 * ns] & 0x0F;
-                if ilv > 2 {
-                    return Err(JlsError::Header(format!("interleave mode {ilv}")));
-                }
-                if ilv == 0 && ns != 1 {
-                    return Err(JlsError::Header(
-                        "interleave none with several components in one scan".into(),
-                    ));
-                }
-                if pt != 0 {
-                    return Err(JlsError::Unsupported(format!("point transform {pt}")));
-                }
+                let (components, near, ilv) = scan_header(seg, &f, &ids, &scans)?;
                 let preset = resolve(lse, f.precision, near)?;
                 let start = seg_end;
                 let end = coded_end(data, start);
                 scans.push(ScanInfo {
-                    components: comps,
+                    components,
                     near,
                     ilv,
                     preset,
@@ -350,6 +230,152 @@ pub(crate) fn parse(data: &[u8]) -> Result<Stream, JlsError> {
         )));
     }
     Ok(Stream { frame, scans })
+}
+
+/// The marker at byte `i` (after any fill bytes); `i` moves past it.
+fn next_marker(data: &[u8], i: &mut usize) -> Result<u8, JlsError> {
+    if *i >= data.len() {
+        return Err(JlsError::Header("stream ends before EOI".into()));
+    }
+    if data[*i] != 0xFF {
+        return Err(JlsError::Header(format!(
+            "marker expected at byte {i}, found 0x{:02X}",
+            data[*i]
+        )));
+    }
+    // Fill bytes (FF FF …) may precede a marker.
+    while *i + 1 < data.len() && data[*i + 1] == 0xFF {
+        *i += 1;
+    }
+    if *i + 1 >= data.len() {
+        return Err(JlsError::Header("stream ends before EOI".into()));
+    }
+    let m = data[*i + 1];
+    *i += 2;
+    Ok(m)
+}
+
+/// The frame header (SOF55) segment; its component ids are appended to `ids`.
+fn frame_header(seg: &[u8], ids: &mut Vec<u8>) -> Result<FrameInfo, JlsError> {
+    if seg.len() < 6 {
+        return Err(JlsError::Header("frame header too short".into()));
+    }
+    let precision = seg[0];
+    let height = be16(seg, 1);
+    let width = be16(seg, 3);
+    let nf = seg[5];
+    if !(2..=16).contains(&precision) {
+        return Err(JlsError::Header(format!(
+            "sample precision {precision} (2–16 allowed)"
+        )));
+    }
+    if nf == 0 || nf > 4 {
+        return Err(JlsError::Unsupported(format!("{nf} components (1–4 supported)")));
+    }
+    if seg.len() != 6 + 3 * nf as usize {
+        return Err(JlsError::Header(format!(
+            "frame header of {} bytes for {nf} components",
+            seg.len()
+        )));
+    }
+    if width == 0 || height == 0 {
+        return Err(JlsError::Unsupported(
+            "zero width or height (dimensions in an LSE or DNL segment)".into(),
+        ));
+    }
+    for c in 0..nf as usize {
+        ids.push(seg[6 + 3 * c]);
+        let hv = seg[6 + 3 * c + 1];
+        if hv != 0x11 {
+            return Err(JlsError::Unsupported(format!(
+                "subsampled component (H/V 0x{hv:02X})"
+            )));
+        }
+    }
+    Ok(FrameInfo {
+        width,
+        height,
+        components: nf,
+        precision,
+    })
+}
+
+/// An LSE segment: only preset coding parameters (id 1) are read.
+fn lse_preset(seg: &[u8]) -> Result<LsePreset, JlsError> {
+    let Some(&id) = seg.first() else {
+        return Err(JlsError::Header("empty LSE segment".into()));
+    };
+    if id != 1 {
+        return Err(JlsError::Unsupported(format!(
+            "LSE segment id {id} (mapping tables or oversize dimensions)"
+        )));
+    }
+    if seg.len() != 11 {
+        return Err(JlsError::Header(format!(
+            "LSE preset segment of {} bytes",
+            seg.len()
+        )));
+    }
+    Ok(LsePreset {
+        maxval: be16(seg, 1) as i32,
+        t1: be16(seg, 3) as i32,
+        t2: be16(seg, 5) as i32,
+        t3: be16(seg, 7) as i32,
+        reset: be16(seg, 9) as i32,
+    })
+}
+
+/// A scan header (SOS) segment: the frame positions of its components (`ids` in frame
+/// order; none coded by an earlier scan of `scans`), NEAR and the interleave mode.
+fn scan_header(
+    seg: &[u8],
+    f: &FrameInfo,
+    ids: &[u8],
+    scans: &[ScanInfo],
+) -> Result<(Vec<usize>, i32, u8), JlsError> {
+    let Some(&ns) = seg.first() else {
+        return Err(JlsError::Header("empty scan header".into()));
+    };
+    let ns = ns as usize;
+    if ns == 0 || ns > f.components as usize || seg.len() != 1 + 2 * ns + 3 {
+        return Err(JlsError::Header(format!(
+            "scan header of {} bytes for {ns} of {} components",
+            seg.len(),
+            f.components
+        )));
+    }
+    let mut comps = Vec::with_capacity(ns);
+    for k in 0..ns {
+        let id = seg[1 + 2 * k];
+        let tm = seg[2 + 2 * k];
+        if tm != 0 {
+            return Err(JlsError::Unsupported("mapping tables".into()));
+        }
+        // Component ids are those of the frame header, in frame order.
+        let pos = ids
+            .iter()
+            .position(|&c| c == id)
+            .ok_or_else(|| JlsError::Header(format!("scan names unknown component {id}")))?;
+        if comps.contains(&pos) || scans.iter().any(|s| s.components.contains(&pos)) {
+            return Err(JlsError::Header(format!("component {id} coded twice")));
+        }
+        comps.push(pos);
+    }
+    let near = seg[1 + 2 * ns] as i32;
+    let ilv = seg[2 + 2 * ns];
+    let pt = seg[3 + 2 * ns] & 0x0F;
+    if ilv > 2 {
+        return Err(JlsError::Header(format!("interleave mode {ilv}")));
+    }
+    if ilv == 0 && ns != 1 {
+        return Err(JlsError::Header(
+            "interleave none with several components in one scan".into(),
+        ));
+    }
+    if pt != 0 {
+        return Err(JlsError::Unsupported(format!("point transform {pt}")));
+    }
+    Ok((comps, near, ilv))
 }
 
 #[cfg(test)]

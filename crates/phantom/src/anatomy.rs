@@ -108,6 +108,221 @@ pub struct Anatomy {
     pub(crate) bowel_loops: Vec<(Point3<f64>, Point3<f64>, f64, Tissue)>,
 }
 
+/// The body and solid organs as drawn before the case's lesion (see [`Anatomy`]'s
+/// fields of the same names).
+struct Organs {
+    body: (f64, f64, f64, f64),
+    liver: (Point3<f64>, [f64; 3]),
+    spleen: (Point3<f64>, [f64; 3]),
+    kidney_r: (Point3<f64>, [f64; 3]),
+    kidney_l: (Point3<f64>, [f64; 3]),
+    subcut_mm: f64,
+    bowel_loops: Vec<(Point3<f64>, Point3<f64>, f64, Tissue)>,
+}
+
+impl Organs {
+    /// The variety draws ([`Anatomy::with_variety`]), from their own stream of `seed`:
+    /// habitus, organ positions and sizes, bowel loops.
+    fn vary(&mut self, seed: u64) {
+        let mut v = ChaCha8Rng::seed_from_u64(seed ^ 0x5641_5249_4554_5921);
+        let (sx, sy) = (u(&mut v, 0.98, 1.15), u(&mut v, 0.95, 1.15));
+        self.body.2 *= sx;
+        self.body.3 *= sy;
+        self.subcut_mm = u(&mut v, 8.0, 12.0 + 150.0 * (sx.min(sy) - 0.95).max(0.0));
+        let jiggle = |v: &mut ChaCha8Rng, c: &mut Point3<f64>, s: &mut [f64; 3], d: f64, lo: f64, hi: f64| {
+            c.x += u(v, -d, d);
+            c.y += u(v, -d, d);
+            c.z += u(v, -d, d);
+            for a in s.iter_mut() {
+                *a *= u(v, lo, hi);
+            }
+        };
+        jiggle(&mut v, &mut self.liver.0, &mut self.liver.1, 8.0, 0.9, 1.08);
+        jiggle(&mut v, &mut self.spleen.0, &mut self.spleen.1, 8.0, 0.85, 1.15);
+        for k in [&mut self.kidney_r, &mut self.kidney_l] {
+            let z = k.0.z;
+            jiggle(&mut v, &mut k.0, &mut k.1, 6.0, 0.9, 1.1);
+            // The renal vein leaves the hilum at the renal level: keep the kidney there.
+            k.0.z = z + (k.0.z - z).clamp(-3.0, 3.0);
+        }
+        let n = 4 + (v.random::<u32>() % 5) as usize;
+        for _ in 0..n {
+            let r = u(&mut v, 9.0, 16.0);
+            let c = Point3::new(
+                u(&mut v, -90.0, 100.0),
+                u(&mut v, -80.0, -45.0),
+                u(&mut v, -165.0, 5.0),
+            );
+            let th = u(&mut v, 0.0, std::f64::consts::TAU);
+            let half = u(&mut v, 15.0, 40.0);
+            let d = Vector3::new(th.cos(), 0.2 * th.sin(), th.sin()) * half;
+            let content = match v.random::<u32>() % 3 {
+                0 => Tissue::Air,
+                1 => Tissue::BowelFluid,
+                _ => Tissue::OralContrast,
+            };
+            self.bowel_loops.push((c - d, c + d, r, content));
+        }
+    }
+}
+
+/// The lesion of the case, drawn from `crng`, with the IVC changes that go with it
+/// (dilation, flattening); `liver_z`: the liver's centre z (the HCC sits there).
+fn case_lesion(
+    case: CaseName,
+    ivc: &mut Ivc,
+    renal_z: f64,
+    hepatic_z: f64,
+    liver_z: f64,
+    crng: &mut ChaCha8Rng,
+) -> Option<MassModel> {
+    match case {
+        CaseName::Normal => None,
+        CaseName::IvcLeiomyosarcoma | CaseName::MriLeiomyosarcoma => {
+            let (len, zc) = leiomyosarcoma_draws(crng, renal_z);
+            Some(leiomyosarcoma(ivc, zc, len, crng))
+        }
+        CaseName::CholangiocarcinomaMimic => {
+            let r = u(crng, 24.0, 30.0);
+            let z = u(crng, hepatic_z - 35.0, hepatic_z - 25.0);
+            // Anterior of the IVC along the ellipse's minor axis, 2 mm from its wall.
+            let (cx, cy) = ivc.center(z);
+            let (_, b) = ivc.semi(z);
+            let dir = Vector3::new(ivc.rot.sin(), -ivc.rot.cos(), 0.0);
+            let c = Point3::new(cx, cy, z) + dir * (b + 2.0 + r);
+            Some(ellipsoid_mass(MassKind::Cholangiocarcinoma, c, [r, r, r], crng))
+        }
+        CaseName::ExtrinsicCompression | CaseName::Liposarcoma => {
+            let lipo = case == CaseName::Liposarcoma;
+            let (semi, z, b_contact) = extrinsic_draws(crng, lipo, renal_z);
+            let (cx, cy) = ivc.center(z);
+            let gap = EXTRINSIC_GAP_MM;
+            let c = Point3::new(cx, cy - b_contact - gap - semi[1], z);
+            Some(extrinsic_mass(ivc, c, semi, gap, b_contact, lipo, crng))
+        }
+        CaseName::HccWashout => {
+            let r = u(crng, 20.0, 26.0);
+            let c = Point3::new(-98.0, -22.0, liver_z + 5.0);
+            Some(ellipsoid_mass(MassKind::Hcc, c, [r, r * 0.95, r], crng))
+        }
+    }
+}
+
+/// The draws of an IVC leiomyosarcoma, in this order from `crng`: its length (48–62 mm)
+/// and the z of its centre (middle segment: 40–50 mm above the renal veins).
+pub(crate) fn leiomyosarcoma_draws(crng: &mut ChaCha8Rng, renal_z: f64) -> (f64, f64) {
+    let len = u(crng, 48.0, 62.0);
+    let zc = u(crng, renal_z + 40.0, renal_z + 50.0);
+    (len, zc)
+}
+
+/// Gap between an extrinsic mass and the IVC wall it flattens, mm.
+pub(crate) const EXTRINSIC_GAP_MM: f64 = 1.5;
+
+/// The draws of an extrinsic mass (soft-tissue or liposarcoma), in this order from
+/// `crng`: its semi-axes (x, y, z), the z of its centre (32–42 mm below the renal
+/// veins) and the flattened IVC's half-thickness at the contact, mm.
+pub(crate) fn extrinsic_draws(crng: &mut ChaCha8Rng, lipo: bool, renal_z: f64) -> ([f64; 3], f64, f64) {
+    let semi = if lipo {
+        [u(crng, 48.0, 55.0), u(crng, 36.0, 42.0), u(crng, 55.0, 65.0)]
+    } else {
+        [u(crng, 36.0, 42.0), u(crng, 28.0, 34.0), u(crng, 36.0, 44.0)]
+    };
+    let z = u(crng, renal_z - 42.0, renal_z - 32.0);
+    let b_contact = u(crng, 2.8, 3.4);
+    (semi, z, b_contact)
+}
+
+/// The collateral veins of the analytic body: small normally, enlarged with an
+/// obstructing IVC tumour.
+fn analytic_collaterals(ivc: &Ivc, renal_z: f64, enlarged: bool) -> Vec<Vein> {
+    let rr = |normal: f64, big: f64| if enlarged { big } else { normal };
+    let p = Point3::new;
+    let mut collaterals = vec![
+        Vein {
+            name: "azygos",
+            points: vec![p(-15.0, 30.0, renal_z), p(-14.0, 32.0, 300.0)],
+            radius: rr(2.5, 5.5),
+        },
+        Vein {
+            name: "hemiazygos",
+            points: vec![p(22.0, 34.0, renal_z + 10.0), p(20.0, 35.0, 300.0)],
+            radius: rr(2.0, 4.5),
+        },
+        Vein {
+            name: "right_gonadal",
+            points: vec![
+                p(-42.0, -2.0, -260.0),
+                p(-40.0, 0.0, renal_z - 60.0),
+                p(
+                    ivc.center(renal_z - 30.0).0 - 8.0,
+                    ivc.center(renal_z - 30.0).1,
+                    renal_z - 30.0,
+                ),
+            ],
+            radius: rr(1.5, 4.5),
+        },
+        Vein {
+            name: "left_gonadal",
+            points: vec![
+                p(42.0, -2.0, -260.0),
+                p(44.0, 8.0, renal_z - 40.0),
+                p(46.0, 30.0, renal_z),
+            ],
+            radius: rr(1.5, 4.5),
+        },
+    ];
+    for (n, dz) in [("lumbar_1", -25.0), ("lumbar_2", -55.0), ("lumbar_3", -85.0)] {
+        let z = renal_z + dz;
+        collaterals.push(Vein {
+            name: n,
+            points: vec![
+                p(-48.0, 60.0, z),
+                p(-22.0, 36.0, z),
+                p(0.0, 30.0, z),
+                p(22.0, 36.0, z),
+                p(48.0, 60.0, z),
+            ],
+            radius: rr(1.5, 4.0),
+        });
+    }
+    collaterals
+}
+
+/// An elliptic cylinder along z: centre `(cx, cy)`, semi-axes `(a, b)`, from `z.0` to `z.1`.
+fn cyl_layer(name: &'static str, tissue: Tissue, c: (f64, f64), ab: (f64, f64), z: (f64, f64)) -> Layer {
+    let ((cx, cy), (a, b), (z0, z1)) = (c, ab, z);
+    Layer {
+        name,
+        tissue,
+        shape: Shape::CylZ { cx, cy, a, b, z0, z1 },
+        bbox: Aabb::new([cx - a, cy - b, z0], [cx + a, cy + b, z1]),
+    }
+}
+
+/// An axis-aligned ellipsoid: centre `c`, semi-axes `s`.
+fn ell_layer(name: &'static str, tissue: Tissue, c: Point3<f64>, s: [f64; 3]) -> Layer {
+    Layer {
+        name,
+        tissue,
+        shape: Shape::Ellipsoid { c, s },
+        bbox: Aabb::around(c, s),
+    }
+}
+
+/// A capsule: the segment `a`–`b` grown by `r`.
+fn cap_layer(name: &'static str, tissue: Tissue, a: Point3<f64>, b: Point3<f64>, r: f64) -> Layer {
+    Layer {
+        name,
+        tissue,
+        shape: Shape::Capsule { a, b, r },
+        bbox: Aabb::new(
+            [a.x.min(b.x) - r, a.y.min(b.y) - r, a.z.min(b.z) - r],
+            [a.x.max(b.x) + r, a.y.max(b.y) + r, a.z.max(b.z) + r],
+        ),
+    }
+}
+
 /// A uniform draw in `[lo, hi)`.
 pub(crate) fn u(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> f64 {
     lo + (hi - lo) * rng.random::<f64>()
@@ -160,168 +375,25 @@ impl Anatomy {
             u(&mut rng, 13.0, 17.0),
             u(&mut rng, 10.0, 11.5),
         );
-        let body = (0.0, 10.0, 165.0 * scale, 120.0 * scale);
-        let liver = (
-            Point3::new(-65.0, -12.0, u(&mut rng, 15.0, 25.0)),
-            [85.0 * scale, 72.0 * scale, 75.0],
-        );
-        let spleen = (Point3::new(88.0, 28.0, 30.0), [28.0, 38.0, 50.0]);
-        let kidney_r = (Point3::new(-72.0, 48.0, renal_z), [27.0, 21.0, 52.0]);
-        let kidney_l = (Point3::new(72.0, 48.0, renal_z + 8.0), [27.0, 21.0, 52.0]);
-        let (mut body, mut liver, mut spleen, mut kidney_r, mut kidney_l) =
-            (body, liver, spleen, kidney_r, kidney_l);
-        let mut subcut_mm = 12.0;
-        let mut bowel_loops = Vec::new();
+        let mut organs = Organs {
+            body: (0.0, 10.0, 165.0 * scale, 120.0 * scale),
+            liver: (
+                Point3::new(-65.0, -12.0, u(&mut rng, 15.0, 25.0)),
+                [85.0 * scale, 72.0 * scale, 75.0],
+            ),
+            spleen: (Point3::new(88.0, 28.0, 30.0), [28.0, 38.0, 50.0]),
+            kidney_r: (Point3::new(-72.0, 48.0, renal_z), [27.0, 21.0, 52.0]),
+            kidney_l: (Point3::new(72.0, 48.0, renal_z + 8.0), [27.0, 21.0, 52.0]),
+            subcut_mm: 12.0,
+            bowel_loops: Vec::new(),
+        };
         if variety {
-            let mut v = ChaCha8Rng::seed_from_u64(seed ^ 0x5641_5249_4554_5921);
-            let (sx, sy) = (u(&mut v, 0.98, 1.15), u(&mut v, 0.95, 1.15));
-            body.2 *= sx;
-            body.3 *= sy;
-            subcut_mm = u(&mut v, 8.0, 12.0 + 150.0 * (sx.min(sy) - 0.95).max(0.0));
-            let jiggle =
-                |v: &mut ChaCha8Rng, c: &mut Point3<f64>, s: &mut [f64; 3], d: f64, lo: f64, hi: f64| {
-                    c.x += u(v, -d, d);
-                    c.y += u(v, -d, d);
-                    c.z += u(v, -d, d);
-                    for a in s.iter_mut() {
-                        *a *= u(v, lo, hi);
-                    }
-                };
-            jiggle(&mut v, &mut liver.0, &mut liver.1, 8.0, 0.9, 1.08);
-            jiggle(&mut v, &mut spleen.0, &mut spleen.1, 8.0, 0.85, 1.15);
-            for k in [&mut kidney_r, &mut kidney_l] {
-                let z = k.0.z;
-                jiggle(&mut v, &mut k.0, &mut k.1, 6.0, 0.9, 1.1);
-                // The renal vein leaves the hilum at the renal level: keep the kidney there.
-                k.0.z = z + (k.0.z - z).clamp(-3.0, 3.0);
-            }
-            let n = 4 + (v.random::<u32>() % 5) as usize;
-            for _ in 0..n {
-                let r = u(&mut v, 9.0, 16.0);
-                let c = Point3::new(
-                    u(&mut v, -90.0, 100.0),
-                    u(&mut v, -80.0, -45.0),
-                    u(&mut v, -165.0, 5.0),
-                );
-                let th = u(&mut v, 0.0, std::f64::consts::TAU);
-                let half = u(&mut v, 15.0, 40.0);
-                let d = Vector3::new(th.cos(), 0.2 * th.sin(), th.sin()) * half;
-                let content = match v.random::<u32>() % 3 {
-                    0 => Tissue::Air,
-                    1 => Tissue::BowelFluid,
-                    _ => Tissue::OralContrast,
-                };
-                bowel_loops.push((c - d, c + d, r, content));
-            }
+            organs.vary(seed);
         }
 
-        // The lesion of the case.
         let enlarged = matches!(case, CaseName::IvcLeiomyosarcoma | CaseName::MriLeiomyosarcoma);
-        let mut mass = None;
-        match case {
-            CaseName::Normal => {}
-            CaseName::IvcLeiomyosarcoma | CaseName::MriLeiomyosarcoma => {
-                let len = u(&mut crng, 48.0, 62.0);
-                let zc = u(&mut crng, renal_z + 40.0, renal_z + 50.0);
-                mass = Some(leiomyosarcoma(&mut ivc, zc, len, &mut crng));
-            }
-            CaseName::CholangiocarcinomaMimic => {
-                let r = u(&mut crng, 24.0, 30.0);
-                let z = u(&mut crng, hepatic_z - 35.0, hepatic_z - 25.0);
-                // Anterior of the IVC along the ellipse's minor axis, 2 mm from its wall.
-                let (cx, cy) = ivc.center(z);
-                let (a, b) = ivc.semi(z);
-                let _ = a;
-                let dir = Vector3::new(ivc.rot.sin(), -ivc.rot.cos(), 0.0);
-                let c = Point3::new(cx, cy, z) + dir * (b + 2.0 + r);
-                mass = Some(ellipsoid_mass(
-                    MassKind::Cholangiocarcinoma,
-                    c,
-                    [r, r, r],
-                    &mut crng,
-                ));
-            }
-            CaseName::ExtrinsicCompression | CaseName::Liposarcoma => {
-                let lipo = case == CaseName::Liposarcoma;
-                let semi = if lipo {
-                    [
-                        u(&mut crng, 48.0, 55.0),
-                        u(&mut crng, 36.0, 42.0),
-                        u(&mut crng, 55.0, 65.0),
-                    ]
-                } else {
-                    [
-                        u(&mut crng, 36.0, 42.0),
-                        u(&mut crng, 28.0, 34.0),
-                        u(&mut crng, 36.0, 44.0),
-                    ]
-                };
-                let z = u(&mut crng, renal_z - 42.0, renal_z - 32.0);
-                let (cx, cy) = ivc.center(z);
-                let b_contact = u(&mut crng, 2.8, 3.4);
-                let gap = 1.5;
-                let c = Point3::new(cx, cy - b_contact - gap - semi[1], z);
-                mass = Some(extrinsic_mass(&mut ivc, c, semi, gap, b_contact, lipo, &mut crng));
-            }
-            CaseName::HccWashout => {
-                let r = u(&mut crng, 20.0, 26.0);
-                let c = Point3::new(-98.0, -22.0, liver.0.z + 5.0);
-                mass = Some(ellipsoid_mass(MassKind::Hcc, c, [r, r * 0.95, r], &mut crng));
-            }
-        }
-
-        // Collaterals: small normally, enlarged with an obstructing IVC tumour.
-        let rr = |normal: f64, big: f64| if enlarged { big } else { normal };
-        let p = Point3::new;
-        let mut collaterals = vec![
-            Vein {
-                name: "azygos",
-                points: vec![p(-15.0, 30.0, renal_z), p(-14.0, 32.0, 300.0)],
-                radius: rr(2.5, 5.5),
-            },
-            Vein {
-                name: "hemiazygos",
-                points: vec![p(22.0, 34.0, renal_z + 10.0), p(20.0, 35.0, 300.0)],
-                radius: rr(2.0, 4.5),
-            },
-            Vein {
-                name: "right_gonadal",
-                points: vec![
-                    p(-42.0, -2.0, -260.0),
-                    p(-40.0, 0.0, renal_z - 60.0),
-                    p(
-                        ivc.center(renal_z - 30.0).0 - 8.0,
-                        ivc.center(renal_z - 30.0).1,
-                        renal_z - 30.0,
-                    ),
-                ],
-                radius: rr(1.5, 4.5),
-            },
-            Vein {
-                name: "left_gonadal",
-                points: vec![
-                    p(42.0, -2.0, -260.0),
-                    p(44.0, 8.0, renal_z - 40.0),
-                    p(46.0, 30.0, renal_z),
-                ],
-                radius: rr(1.5, 4.5),
-            },
-        ];
-        for (n, dz) in [("lumbar_1", -25.0), ("lumbar_2", -55.0), ("lumbar_3", -85.0)] {
-            let z = renal_z + dz;
-            collaterals.push(Vein {
-                name: n,
-                points: vec![
-                    p(-48.0, 60.0, z),
-                    p(-22.0, 36.0, z),
-                    p(0.0, 30.0, z),
-                    p(22.0, 36.0, z),
-                    p(48.0, 60.0, z),
-                ],
-                radius: rr(1.5, 4.0),
-            });
-        }
-
+        let mass = case_lesion(case, &mut ivc, renal_z, hepatic_z, organs.liver.0.z, &mut crng);
+        let collaterals = analytic_collaterals(&ivc, renal_z, enlarged);
         let mut a = Anatomy {
             case,
             seed,
@@ -334,81 +406,59 @@ impl Anatomy {
             aorta,
             layers: Vec::new(),
             muscle_center_xy: (-38.0, 90.0),
-            liver,
-            spleen,
-            kidney_r,
-            body,
-            subcut_mm,
-            bowel_loops,
+            liver: organs.liver,
+            spleen: organs.spleen,
+            kidney_r: organs.kidney_r,
+            body: organs.body,
+            subcut_mm: organs.subcut_mm,
+            bowel_loops: organs.bowel_loops,
         };
-        a.layers = a.build_layers(ra_c, ra_r, kidney_l);
+        a.layers = a.build_layers(ra_c, ra_r, organs.kidney_l);
         a
     }
 
+    /// The drawn layers, back to front: body and its organs, then the vessels.
     fn build_layers(&self, ra_c: Point3<f64>, ra_r: f64, kidney_l: (Point3<f64>, [f64; 3])) -> Vec<Layer> {
+        let mut l = self.body_layers(kidney_l);
+        l.extend(self.vessel_layers(ra_c, ra_r, kidney_l));
+        l
+    }
+
+    /// Body wall, bowel, psoas, spine, paraspinal muscles, kidneys, spleen, liver.
+    fn body_layers(&self, kidney_l: (Point3<f64>, [f64; 3])) -> Vec<Layer> {
         let mut l = Vec::new();
         let zinf = (-1.0e4, 1.0e4);
-        let cyl = |name, tissue, cx: f64, cy: f64, a: f64, b: f64, z0: f64, z1: f64| Layer {
-            name,
-            tissue,
-            shape: Shape::CylZ { cx, cy, a, b, z0, z1 },
-            bbox: Aabb::new([cx - a, cy - b, z0], [cx + a, cy + b, z1]),
-        };
-        let ell = |name, tissue, c: Point3<f64>, s: [f64; 3]| Layer {
-            name,
-            tissue,
-            shape: Shape::Ellipsoid { c, s },
-            bbox: Aabb::around(c, s),
-        };
-        let cap = |name, tissue, a: Point3<f64>, b: Point3<f64>, r: f64| Layer {
-            name,
-            tissue,
-            shape: Shape::Capsule { a, b, r },
-            bbox: Aabb::new(
-                [a.x.min(b.x) - r, a.y.min(b.y) - r, a.z.min(b.z) - r],
-                [a.x.max(b.x) + r, a.y.max(b.y) + r, a.z.max(b.z) + r],
-            ),
-        };
         let (bx, by, ba, bb) = self.body;
         let p = Point3::new;
-        l.push(cyl("body", Tissue::Fat, bx, by, ba, bb, zinf.0, zinf.1));
-        l.push(cyl(
+        l.push(cyl_layer("body", Tissue::Fat, (bx, by), (ba, bb), zinf));
+        l.push(cyl_layer(
             "abdominal_wall",
             Tissue::Muscle,
-            bx,
-            by,
-            ba - self.subcut_mm,
-            bb - self.subcut_mm,
-            zinf.0,
-            zinf.1,
+            (bx, by),
+            (ba - self.subcut_mm, bb - self.subcut_mm),
+            zinf,
         ));
-        l.push(cyl(
+        l.push(cyl_layer(
             "visceral_fat",
             Tissue::Fat,
-            bx,
-            by,
-            ba - (self.subcut_mm + 9.0),
-            bb - (self.subcut_mm + 9.0),
-            zinf.0,
-            zinf.1,
+            (bx, by),
+            (ba - (self.subcut_mm + 9.0), bb - (self.subcut_mm + 9.0)),
+            zinf,
         ));
-        l.push(cyl(
+        l.push(cyl_layer(
             "bowel",
             Tissue::SoftTissue,
-            15.0,
-            -48.0,
-            95.0,
-            40.0,
-            -400.0,
-            10.0,
+            (15.0, -48.0),
+            (95.0, 40.0),
+            (-400.0, 10.0),
         ));
         for (a, b, r, content) in &self.bowel_loops {
-            l.push(cap("bowel_wall", Tissue::SoftTissue, *a, *b, *r));
-            l.push(cap("bowel_content", *content, *a, *b, r - 3.0));
+            l.push(cap_layer("bowel_wall", Tissue::SoftTissue, *a, *b, *r));
+            l.push(cap_layer("bowel_content", *content, *a, *b, r - 3.0));
         }
         // Psoas muscles below the renal hila.
         for s in [-1.0, 1.0] {
-            l.push(cap(
+            l.push(cap_layer(
                 "psoas",
                 Tissue::Muscle,
                 p(s * 32.0, 40.0, self.renal_z + 20.0),
@@ -417,68 +467,76 @@ impl Anatomy {
             ));
         }
         // Spine: vertebral bodies with discs, canal, laminae.
-        l.push(cyl(
+        l.push(cyl_layer(
             "vertebral_bodies",
             Tissue::Bone,
-            0.0,
-            50.0,
-            21.0,
-            17.0,
-            zinf.0,
-            zinf.1,
+            (0.0, 50.0),
+            (21.0, 17.0),
+            zinf,
         ));
         let mut z = -400.0;
         while z < 400.0 {
-            l.push(cyl("disc", Tissue::Disc, 0.0, 50.0, 20.5, 16.5, z, z + 8.0));
+            l.push(cyl_layer(
+                "disc",
+                Tissue::Disc,
+                (0.0, 50.0),
+                (20.5, 16.5),
+                (z, z + 8.0),
+            ));
             z += 34.0;
         }
-        l.push(cyl(
+        l.push(cyl_layer(
             "laminae",
             Tissue::Bone,
-            0.0,
-            84.0,
-            16.0,
-            13.0,
-            zinf.0,
-            zinf.1,
+            (0.0, 84.0),
+            (16.0, 13.0),
+            zinf,
         ));
-        l.push(cyl(
+        l.push(cyl_layer(
             "spinal_canal",
             Tissue::Csf,
-            0.0,
-            77.0,
-            8.0,
-            7.0,
-            zinf.0,
-            zinf.1,
+            (0.0, 77.0),
+            (8.0, 7.0),
+            zinf,
         ));
         for s in [-1.0, 1.0] {
-            l.push(cyl(
+            l.push(cyl_layer(
                 "paraspinal",
                 Tissue::Muscle,
-                s * 38.0,
-                90.0,
-                20.0,
-                17.0,
-                zinf.0,
-                zinf.1,
+                (s * 38.0, 90.0),
+                (20.0, 17.0),
+                zinf,
             ));
         }
-        l.push(ell(
+        l.push(ell_layer(
             "kidney_right",
             Tissue::Kidney,
             self.kidney_r.0,
             self.kidney_r.1,
         ));
-        l.push(ell("kidney_left", Tissue::Kidney, kidney_l.0, kidney_l.1));
-        l.push(ell("spleen", Tissue::Spleen, self.spleen.0, self.spleen.1));
-        l.push(ell("liver", Tissue::Liver, self.liver.0, self.liver.1));
+        l.push(ell_layer("kidney_left", Tissue::Kidney, kidney_l.0, kidney_l.1));
+        l.push(ell_layer("spleen", Tissue::Spleen, self.spleen.0, self.spleen.1));
+        l.push(ell_layer("liver", Tissue::Liver, self.liver.0, self.liver.1));
+        l
+    }
+
+    /// Aorta and iliac arteries, collaterals, renal, iliac and hepatic veins, the IVC,
+    /// the right atrium and the mass.
+    fn vessel_layers(&self, ra_c: Point3<f64>, ra_r: f64, kidney_l: (Point3<f64>, [f64; 3])) -> Vec<Layer> {
+        let mut l = Vec::new();
+        let p = Point3::new;
         // Aorta and iliac arteries.
         let (ax, ay, ar) = self.aorta;
         let zbif = self.ivc.z_bot + 12.0;
-        l.push(cyl("aorta", Tissue::ArterialBlood, ax, ay, ar, ar, zbif, 400.0));
+        l.push(cyl_layer(
+            "aorta",
+            Tissue::ArterialBlood,
+            (ax, ay),
+            (ar, ar),
+            (zbif, 400.0),
+        ));
         for s in [-1.0, 1.0] {
-            l.push(cap(
+            l.push(cap_layer(
                 "iliac_artery",
                 Tissue::ArterialBlood,
                 p(ax, ay, zbif + 3.0),
@@ -489,39 +547,45 @@ impl Anatomy {
         // Collaterals (before the big veins, which cover their ends).
         for v in &self.collaterals {
             for w in v.points.windows(2) {
-                l.push(cap("collateral", Tissue::CollateralVein, w[0], w[1], v.radius));
+                l.push(cap_layer(
+                    "collateral",
+                    Tissue::CollateralVein,
+                    w[0],
+                    w[1],
+                    v.radius,
+                ));
             }
         }
         // Renal veins: the left one passes anterior to the aorta.
         let iv = |z: f64| self.ivc.center_point(z);
         let kr = self.kidney_r.0;
-        l.push(cap(
+        l.push(cap_layer(
             "renal_vein_right",
             Tissue::RenalVein,
             p(kr.x + 22.0, kr.y - 10.0, kr.z),
             iv(self.renal_z),
-            5.5,
+            RENAL_VEIN_RIGHT_RADIUS_MM,
         ));
         let kl = kidney_l.0;
-        let pre_aortic = p(ax, ay - ar - 7.0, self.renal_z + 2.0);
-        l.push(cap(
+        let pre_aortic = pre_aortic_point((ax, ay, ar), self.renal_z);
+        l.push(cap_layer(
             "renal_vein_left",
             Tissue::RenalVein,
             p(kl.x - 22.0, kl.y - 10.0, kl.z),
             pre_aortic,
-            5.0,
+            RENAL_VEIN_LEFT_RADIUS_MM,
         ));
-        l.push(cap(
+        l.push(cap_layer(
             "renal_vein_left",
             Tissue::RenalVein,
             pre_aortic,
             iv(self.renal_z),
-            5.0,
+            RENAL_VEIN_LEFT_RADIUS_MM,
         ));
         // Iliac veins.
         let zb = self.ivc.z_bot;
         for (s, dx) in [(-1.0, 30.0), (1.0, 45.0)] {
-            l.push(cap(
+            l.push(cap_layer(
                 "iliac_vein",
                 Tissue::IliacVein,
                 iv(zb + 6.0),
@@ -537,7 +601,7 @@ impl Anatomy {
             (p(lc.x - 10.0, lc.y - 45.0, hz - 15.0), 4.5),
             (p(lc.x + 45.0, lc.y - 40.0, hz - 15.0), 4.5),
         ] {
-            l.push(cap("hepatic_vein", Tissue::HepaticVein, tip, iv(hz), r));
+            l.push(cap_layer("hepatic_vein", Tissue::HepaticVein, tip, iv(hz), r));
         }
         let ivc_box = Aabb::new(
             [self.ivc.x0 - 45.0, self.ivc.y0 - 45.0, self.ivc.z_bot],
@@ -549,7 +613,7 @@ impl Anatomy {
             shape: Shape::Ivc,
             bbox: ivc_box,
         });
-        l.push(ell("right_atrium", Tissue::RightAtrium, ra_c, [ra_r; 3]));
+        l.push(ell_layer("right_atrium", Tissue::RightAtrium, ra_c, [ra_r; 3]));
         if let Some(m) = &self.mass {
             l.push(Layer {
                 name: "mass",
@@ -707,6 +771,18 @@ const DUMMY_AT: IvcAtZ = IvcAtZ {
     sin: 0.0,
 };
 
+/// Length over which a leiomyosarcoma's plug tapers to a point beyond each end, mm.
+pub(crate) const PLUG_TAPER_MM: f64 = 5.0;
+/// Renal vein radii, mm, in both phantoms (`docs/phantom.md`, anatomy table: 5–5.5).
+pub(crate) const RENAL_VEIN_RIGHT_RADIUS_MM: f64 = 5.5;
+pub(crate) const RENAL_VEIN_LEFT_RADIUS_MM: f64 = 5.0;
+
+/// Where the left renal vein crosses in front of the aorta (`(x, y, radius)`): 7 mm
+/// anterior of its wall, 2 mm above the renal level.
+pub(crate) fn pre_aortic_point((ax, ay, ar): (f64, f64, f64), renal_z: f64) -> Point3<f64> {
+    Point3::new(ax, ay - ar - 7.0, renal_z + 2.0)
+}
+
 /// The leiomyosarcoma of the IVC: a plug filling the lumen over `len` mm centred at `zc`,
 /// the IVC dilated around it, an extraluminal part right-posterior (necrotic core), and
 /// the patchy enhancement field. Draws from `crng` (eqd, then the extraluminal semi-axes,
@@ -715,7 +791,7 @@ pub(crate) fn leiomyosarcoma(ivc: &mut Ivc, zc: f64, len: f64, crng: &mut ChaCha
     let plug = Plug {
         z0: zc - len / 2.0,
         z1: zc + len / 2.0,
-        taper_mm: 5.0,
+        taper_mm: PLUG_TAPER_MM,
     };
     let eqd = u(crng, 33.0, 38.0);
     // Peak semi-axes keep the normal aspect a bit rounder (tumour pushes out).

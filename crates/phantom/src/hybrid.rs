@@ -30,15 +30,19 @@
 //! from each kidney's hilum to the IVC at the renal level (the mean z of the kidney
 //! centroids), the left one passing anterior to the aorta.
 
-use crate::anatomy::{extrinsic_mass, u, Anatomy, MassModel, Vein};
+use crate::anatomy::{
+    extrinsic_draws, extrinsic_mass, leiomyosarcoma_draws, pre_aortic_point, Anatomy, MassModel, Vein,
+    EXTRINSIC_GAP_MM, PLUG_TAPER_MM, RENAL_VEIN_LEFT_RADIUS_MM, RENAL_VEIN_RIGHT_RADIUS_MM,
+};
 use crate::case::CaseName;
 use crate::ivc::{Ivc, IvcTable};
 use crate::options::{Orientation, PhantomOptions};
 use crate::protocol::{ct_protocol, SeriesSpec};
 use crate::render::Rendered;
-use crate::shapes::{capsule_sd, coverage, smoothstep};
+use crate::shapes::{capsule_sd, coverage, smoothstep, Aabb};
 use crate::tissue::{base_props, Props, Tissue};
 use crate::{PhantomError, PhantomStudy};
+use cavascope_imaging::stats::{upper_median_f32, MAD_TO_SD};
 use cavascope_volume::{Geometry, VolumeMeta};
 use nalgebra::{Point3, Vector3};
 use ndarray::{Array3, Axis};
@@ -367,6 +371,28 @@ fn blur3(v: &Array3<f32>) -> Array3<f32> {
     out
 }
 
+/// The SD a 3-D white noise keeps through the high-pass (background minus `blur3`):
+/// √(1 − 2·0.125 + 0.375³) = 0.896 — the [1 2 1]/4 kernel's centre is 0.125 in 3-D and
+/// its squared weights sum to 0.375 per axis.
+const HIGH_PASS_NOISE_GAIN: f32 = 0.896;
+/// Soft tissue inside a uniform organ's interior, HU: fat and contrast-dense voxels (an
+/// odd vessel or calcification in the organ) are left out of the noise sample.
+const NOISE_ORGAN_HU: std::ops::RangeInclusive<f32> = -50.0..=150.0;
+/// Organ-interior voxels needed for the organ estimate; below, every soft-tissue voxel
+/// of the volume (`NOISE_FALLBACK_HU`) is sampled instead.
+const NOISE_MIN_ORGAN_VOXELS: usize = 1000;
+/// Soft tissue, HU, for the whole-volume fallback sample.
+const NOISE_FALLBACK_HU: std::ops::RangeInclusive<f32> = -50.0..=100.0;
+/// Fewer soft-tissue voxels than this: no estimate; `NOISE_DEFAULT_SD` and no bank.
+const NOISE_MIN_VOXELS: usize = 100;
+/// The SD assumed without an estimate, HU: a typical abdominal CT's.
+const NOISE_DEFAULT_SD: f32 = 10.0;
+/// Floor of the estimate, HU: a denoised or synthetic background still gets some noise.
+const NOISE_MIN_SD: f32 = 1.0;
+/// Residuals beyond this many SD are left out of the bank (an odd edge voxel in an organ
+/// is not noise).
+const NOISE_BANK_CLIP_SD: f32 = 3.5;
+
 /// Robust noise SD (MAD) of the high-pass residual inside uniform organs (interior
 /// voxels of liver, spleen and the labelled muscles: away from edges, whose residual is
 /// structure, not noise); all soft-tissue voxels when those are too few.
@@ -386,33 +412,33 @@ fn noise_sd(bg: &Background, hp: &Array3<f32>) -> (f32, Vec<f32>) {
             (k, j, i - 1),
             (k, j, i + 1),
         ];
-        if nb.iter().all(|q| bg.labels[*q] == l) && (-50.0..=150.0).contains(&bg.hu[[k, j, i]]) {
+        if nb.iter().all(|q| bg.labels[*q] == l) && NOISE_ORGAN_HU.contains(&bg.hu[[k, j, i]]) {
             v.push(hp[[k, j, i]]);
         }
     }
-    if v.len() < 1000 {
+    if v.len() < NOISE_MIN_ORGAN_VOXELS {
         v = bg
             .hu
             .iter()
             .zip(hp.iter())
-            .filter(|(b, _)| (-50.0..=100.0).contains(*b))
+            .filter(|(b, _)| NOISE_FALLBACK_HU.contains(*b))
             .map(|(_, h)| *h)
             .collect();
     }
-    if v.len() < 100 {
-        return (10.0, Vec::new());
+    if v.len() < NOISE_MIN_VOXELS {
+        return (NOISE_DEFAULT_SD, Vec::new());
     }
+    // The residual's median is 0 (a high-pass), so the median |residual| is its MAD.
     let mut a: Vec<f32> = v.iter().map(|x| x.abs()).collect();
-    let m = a.len() / 2;
-    a.select_nth_unstable_by(m, |x, y| x.total_cmp(y));
-    // MAD → SD for a normal distribution; the binomial high-pass keeps 0.896 of white noise.
-    let sd = (a[m] * 1.4826 / 0.896).max(1.0);
-    // The bank of residuals painted tissue draws from: rescaled to white-noise SD,
-    // clipped at ±3.5 SD (an odd edge voxel in an organ is not noise).
+    let Some(mad) = upper_median_f32(&mut a) else {
+        return (NOISE_DEFAULT_SD, Vec::new());
+    };
+    let sd = (mad * MAD_TO_SD as f32 / HIGH_PASS_NOISE_GAIN).max(NOISE_MIN_SD);
+    // The bank of residuals painted tissue draws from: rescaled to white-noise SD, clipped.
     let bank = v
         .iter()
-        .map(|x| x / 0.896)
-        .filter(|x| x.abs() <= 3.5 * sd)
+        .map(|x| x / HIGH_PASS_NOISE_GAIN)
+        .filter(|x| x.abs() <= NOISE_BANK_CLIP_SD * sd)
         .collect();
     (sd, bank)
 }
@@ -472,95 +498,14 @@ pub fn generate_hybrid(case: CaseName, bg: &Background, seed: u64) -> Result<Pha
             "case {case} is not available on a real background (normal, ivc_leiomyosarcoma, extrinsic_compression, liposarcoma are)"
         )));
     }
-    let inv = |m: String| PhantomError::Invalid(format!("{}: {m}", bg.source));
-    let [ns, nr, nc] = bg.shape();
     let sp = bg.geometry.spacing();
-    let px_area = sp[0] * sp[1];
-
-    // The IVC tube from its label.
-    let slices = bg.slices_of(ts::IVC);
-    if slices.len() < 5 {
-        return Err(inv(format!(
-            "the IVC label ({}) covers {} slices; at least 5 are needed",
-            ts::IVC,
-            slices.len()
-        )));
-    }
-    let mut areas: Vec<f64> = slices.iter().map(|(_, p)| p.len() as f64 * px_area).collect();
-    areas.sort_by(|a, b| a.total_cmp(b));
-    let median = areas[areas.len() / 2];
-    // The longest run of consecutive slices with at least half the median area (the
-    // tapering ends of a label are partial-volume slivers).
-    let good: Vec<&(usize, Vec<(f64, f64)>)> = slices
-        .iter()
-        .filter(|(_, p)| p.len() as f64 * px_area >= 0.5 * median)
-        .collect();
-    let mut best = (0usize, 0usize);
-    let mut start = 0usize;
-    for w in 1..=good.len() {
-        if w == good.len() || good[w].0 != good[w - 1].0 + 1 {
-            if w - start > best.1 - best.0 {
-                best = (start, w);
-            }
-            start = w;
-        }
-    }
-    let run = &good[best.0..best.1];
-    if run.len() < 5 {
-        return Err(inv("the IVC label is not continuous over 5 slices".into()));
-    }
-    let fits: Vec<(f64, f64, f64, f64, f64)> = run.iter().map(|(_, p)| fit_ellipse(p, px_area)).collect();
-    // Rotation is defined modulo π: unwrap, then smooth everything with [1 2 1]/4.
-    let mut rot: Vec<f64> = fits.iter().map(|f| f.4).collect();
-    for i in 1..rot.len() {
-        while rot[i] - rot[i - 1] > std::f64::consts::FRAC_PI_2 {
-            rot[i] -= std::f64::consts::PI;
-        }
-        while rot[i] - rot[i - 1] < -std::f64::consts::FRAC_PI_2 {
-            rot[i] += std::f64::consts::PI;
-        }
-    }
-    let smooth = |v: Vec<f64>| -> Vec<f64> {
-        let n = v.len();
-        (0..n)
-            .map(|i| 0.25 * v[i.saturating_sub(1)] + 0.5 * v[i] + 0.25 * v[(i + 1).min(n - 1)])
-            .collect()
-    };
-    let table = IvcTable {
-        z0: bg.z_of(run[0].0),
-        dz: sp[2],
-        cx: smooth(fits.iter().map(|f| f.0).collect()),
-        cy: smooth(fits.iter().map(|f| f.1).collect()),
-        a: smooth(fits.iter().map(|f| f.2).collect()),
-        b: smooth(fits.iter().map(|f| f.3).collect()),
-        rot: smooth(rot),
-    };
-    let z_first = bg.z_of(run[0].0);
-    let z_last = bg.z_of(run[run.len() - 1].0);
-    let (z_lo_fov, z_hi_fov) = (bg.z_of(0), bg.z_of(ns - 1));
+    let (table, z_first, z_last) = ivc_table(bg)?;
 
     // Landmarks from the labels.
     let kid_r = bg.centroid(ts::KIDNEY_RIGHT);
     let kid_l = bg.centroid(ts::KIDNEY_LEFT);
-    let renal_z = match (&kid_r, &kid_l) {
-        (Some(r), Some(l)) => 0.5 * (r.0.z + l.0.z),
-        (Some(k), None) | (None, Some(k)) => k.0.z,
-        (None, None) => 0.5 * (z_first + z_last),
-    };
     let mut notes = vec![format!("hybrid phantom: background {}", bg.source)];
-    let hepatic_z = if let Some(hz) = bg.slices_of(ts::HEART).first().map(|(k, _)| bg.z_of(*k) - 15.0) {
-        notes.push("hepatic_vein_confluence_z_mm: 15 mm below the heart label".into());
-        hz
-    } else {
-        notes.push(
-            "hepatic_vein_confluence_z_mm: no heart label; placed 5 mm above the field of view (the IVC in view is middle/lower segment)"
-                .into(),
-        );
-        z_hi_fov + 5.0
-    };
-    notes.push(format!(
-        "renal_vein_inflow_z_mm: mean z of the kidney label centroids ({renal_z:.1}); renal veins painted from each hilum"
-    ));
+    let (renal_z, hepatic_z) = hybrid_landmarks(bg, [&kid_r, &kid_l], (z_first, z_last), &mut notes);
 
     let tab_at = |z: f64| {
         let f = ((z - table.z0) / table.dz).clamp(0.0, (table.cx.len() - 1) as f64);
@@ -595,131 +540,19 @@ pub fn generate_hybrid(case: CaseName, bg: &Background, seed: u64) -> Result<Pha
             ^ (case_key + 1).wrapping_mul(0xA24B_AED4_963E_E407)
             ^ 0x4859_4252,
     );
-    let aorta_c = bg.centroid(ts::AORTA).map(|c| c.0);
-    let aorta_at = |z: f64| -> Option<(f64, f64, f64)> {
-        let sl = bg.slices_of(ts::AORTA);
-        let (_, pts) = sl
-            .iter()
-            .min_by(|a, b| (bg.z_of(a.0) - z).abs().total_cmp(&(bg.z_of(b.0) - z).abs()))?;
-        let (x, y, a, b, _) = fit_ellipse(pts, px_area);
-        Some((x, y, (a * b).sqrt()))
-    };
-
-    let mut mass: Option<MassModel> = None;
-    let mut collaterals: Vec<Vein> = Vec::new();
+    let (mass, collaterals) = place_lesion(case, bg, &mut ivc, renal_z, hepatic_z, &mut crng)?;
     let enlarged = case == CaseName::IvcLeiomyosarcoma;
-    match case {
-        CaseName::IvcLeiomyosarcoma => {
-            let len = u(&mut crng, 48.0, 62.0);
-            let taper = 5.0;
-            // Middle segment as in the analytic phantom (renal + 40…50 mm), kept inside
-            // the IVC in view with 8 mm to spare at each end.
-            let want = u(&mut crng, renal_z + 40.0, renal_z + 50.0);
-            let hi = ivc.z_top.min(hepatic_z) - len / 2.0 - taper - 8.0;
-            let lo = ivc.z_bot + len / 2.0 + taper + 8.0;
-            if hi < lo {
-                return Err(inv(format!(
-                    "the IVC in view ({:.0} mm) is too short for a {len:.0} mm tumour",
-                    ivc.z_top - ivc.z_bot
-                )));
-            }
-            let zc = want.clamp(lo, hi);
-            mass = Some(crate::anatomy::leiomyosarcoma(&mut ivc, zc, len, &mut crng));
-            collaterals = collateral_veins(bg, &ivc, renal_z, aorta_at(renal_z));
-            if collaterals.is_empty() {
-                return Err(inv(
-                    "no lumbar vertebra labels (27-32) to place the collateral veins".into(),
-                ));
-            }
-        }
-        CaseName::ExtrinsicCompression | CaseName::Liposarcoma => {
-            let lipo = case == CaseName::Liposarcoma;
-            let semi = if lipo {
-                [
-                    u(&mut crng, 48.0, 55.0),
-                    u(&mut crng, 36.0, 42.0),
-                    u(&mut crng, 55.0, 65.0),
-                ]
-            } else {
-                [
-                    u(&mut crng, 36.0, 42.0),
-                    u(&mut crng, 28.0, 34.0),
-                    u(&mut crng, 36.0, 44.0),
-                ]
-            };
-            let want = u(&mut crng, renal_z - 42.0, renal_z - 32.0);
-            // The flattened stretch must lie on the IVC in view.
-            let z = want.clamp(ivc.z_bot + 15.0, (renal_z - 15.0).max(ivc.z_bot + 15.0));
-            let (cx, cy) = ivc.center(z);
-            let b_contact = u(&mut crng, 2.8, 3.4);
-            let gap = 1.5;
-            let mut c = Point3::new(cx, cy - b_contact - gap - semi[1], z);
-            // Keep the aorta uncovered: shift the mass to the right (−x) up to a quarter
-            // of its width, which only widens the gap to the IVC slightly.
-            if let Some((ax, ay, ar)) = aorta_at(z) {
-                let hits = |c: &Point3<f64>| {
-                    let d = Vector3::new((ax - c.x) / (semi[0] + ar), (ay - c.y) / (semi[1] + ar), 0.0);
-                    d.norm() < 1.0
-                };
-                let mut shift = 0.0;
-                while hits(&c) && shift < 0.25 * semi[0] {
-                    c.x -= 2.0;
-                    shift += 2.0;
-                }
-            }
-            mass = Some(extrinsic_mass(&mut ivc, c, semi, gap, b_contact, lipo, &mut crng));
-        }
-        _ => {}
-    }
-    if !enlarged {
-        collaterals.clear();
-    }
 
-    // Renal veins: hilum (medial edge of the kidney at its centroid level) → IVC.
-    let mut renal_veins = Vec::new();
     let ivc_r = ivc.center_point(renal_z);
-    for (kid, left) in [(kid_r, false), (kid_l, true)] {
-        let Some((kc, _)) = kid else { continue };
-        let id = if left { ts::KIDNEY_LEFT } else { ts::KIDNEY_RIGHT };
-        let sl = bg.slices_of(id);
-        let Some((k, pts)) = sl.iter().min_by(|a, b| {
-            (bg.z_of(a.0) - kc.z)
-                .abs()
-                .total_cmp(&(bg.z_of(b.0) - kc.z).abs())
-        }) else {
-            continue;
-        };
-        let near: Vec<&(f64, f64)> = pts.iter().filter(|p| (p.1 - kc.y).abs() < 8.0).collect();
-        let medial =
-            near.iter()
-                .map(|p| p.0)
-                .fold(if left { f64::INFINITY } else { f64::NEG_INFINITY }, |a, x| {
-                    if left {
-                        a.min(x)
-                    } else {
-                        a.max(x)
-                    }
-                });
-        if !medial.is_finite() {
-            continue;
-        }
-        // The vein starts 8 mm inside the kidney's medial edge, slightly anterior.
-        let hilum = Point3::new(medial + if left { 8.0 } else { -8.0 }, kc.y - 5.0, bg.z_of(*k));
-        if left {
-            if let Some((ax, ay, ar)) = aorta_at(renal_z) {
-                let pre = Point3::new(ax, ay - ar - 7.0, renal_z + 2.0);
-                renal_veins.push((hilum, pre, 5.0));
-                renal_veins.push((pre, ivc_r, 5.0));
-                continue;
-            }
-        }
-        renal_veins.push((hilum, ivc_r, if left { 5.0 } else { 5.5 }));
-    }
+    let renal_veins = renal_veins(bg, [kid_r, kid_l], ivc_r, renal_z);
 
     let kc = |k: &Option<(Point3<f64>, usize)>, dflt: Point3<f64>| k.map(|x| x.0).unwrap_or(dflt);
     let liver_c = kc(&bg.centroid(ts::LIVER), ivc_r + Vector3::new(-40.0, -20.0, 60.0));
     let spleen_c = kc(&bg.centroid(ts::SPLEEN), ivc_r + Vector3::new(110.0, 20.0, 80.0));
-    let ac = aorta_c.unwrap_or(ivc_r + Vector3::new(40.0, 5.0, 0.0));
+    let ac = bg
+        .centroid(ts::AORTA)
+        .map(|c| c.0)
+        .unwrap_or(ivc_r + Vector3::new(40.0, 5.0, 0.0));
     let an = Anatomy {
         case,
         seed,
@@ -766,6 +599,51 @@ pub fn generate_hybrid(case: CaseName, bg: &Background, seed: u64) -> Result<Pha
     let h = sp[0].min(sp[1]);
     let rendered = paint_volumes(bg, &paint, &specs, &enh, &bank, h);
 
+    let opts = hybrid_options(bg, seed, sd);
+    let geometry = bg.geometry.clone();
+
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ ((case as u64 + 1) << 40) ^ 0x4859_4252_4944);
+    let mut study = crate::assemble(case, &paint.an, opts, specs, geometry, rendered, &mut rng);
+    study.truth.notes.extend(notes);
+    Ok(study)
+}
+
+/// The hepatic confluence (15 mm below the heart label, else just above the field of
+/// view) and the renal level (mean z of the kidney centroids, else the IVC's middle),
+/// as `(renal_z, hepatic_z)`; how each was placed goes to `notes`.
+fn hybrid_landmarks(
+    bg: &Background,
+    kidneys: [&Option<(Point3<f64>, usize)>; 2],
+    (z_first, z_last): (f64, f64),
+    notes: &mut Vec<String>,
+) -> (f64, f64) {
+    let renal_z = match (kidneys[0], kidneys[1]) {
+        (Some(r), Some(l)) => 0.5 * (r.0.z + l.0.z),
+        (Some(k), None) | (None, Some(k)) => k.0.z,
+        (None, None) => 0.5 * (z_first + z_last),
+    };
+    let z_hi_fov = bg.z_of(bg.shape()[0] - 1);
+    let hepatic_z = if let Some(hz) = bg.slices_of(ts::HEART).first().map(|(k, _)| bg.z_of(*k) - 15.0) {
+        notes.push("hepatic_vein_confluence_z_mm: 15 mm below the heart label".into());
+        hz
+    } else {
+        notes.push(
+            "hepatic_vein_confluence_z_mm: no heart label; placed 5 mm above the field of view (the IVC in view is middle/lower segment)"
+                .into(),
+        );
+        z_hi_fov + 5.0
+    };
+    notes.push(format!(
+        "renal_vein_inflow_z_mm: mean z of the kidney label centroids ({renal_z:.1}); renal veins painted from each hilum"
+    ));
+    (renal_z, hepatic_z)
+}
+
+/// The options the painted study is assembled with: the background's grid, its noise SD.
+fn hybrid_options(bg: &Background, seed: u64, sd: f32) -> PhantomOptions {
+    let [ns, nr, nc] = bg.shape();
+    let sp = bg.geometry.spacing();
+    let (z_lo_fov, z_hi_fov) = (bg.z_of(0), bg.z_of(ns - 1));
     let mut opts = PhantomOptions::small();
     opts.seed = seed;
     opts.cols = nc;
@@ -778,12 +656,225 @@ pub fn generate_hybrid(case: CaseName, bg: &Background, seed: u64) -> Result<Pha
     opts.reversed_slices = false;
     opts.noise_sd = sd;
     opts.center_z_mm = 0.5 * (z_lo_fov + z_hi_fov);
-    let geometry = bg.geometry.clone();
+    opts
+}
 
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ ((case as u64 + 1) << 40) ^ 0x4859_4252_4944);
-    let mut study = crate::assemble(case, &paint.an, opts, specs, geometry, rendered, &mut rng);
-    study.truth.notes.extend(notes);
-    Ok(study)
+/// The background's source named in a reason it cannot carry a hybrid.
+fn invalid(bg: &Background, m: String) -> PhantomError {
+    PhantomError::Invalid(format!("{}: {m}", bg.source))
+}
+
+/// The IVC tube from its label: an ellipse per slice over the longest continuous run,
+/// smoothed along z; with the z of the run's first and last slice.
+fn ivc_table(bg: &Background) -> Result<(IvcTable, f64, f64), PhantomError> {
+    let sp = bg.geometry.spacing();
+    let px_area = sp[0] * sp[1];
+    let slices = bg.slices_of(ts::IVC);
+    if slices.len() < 5 {
+        return Err(invalid(
+            bg,
+            format!(
+                "the IVC label ({}) covers {} slices; at least 5 are needed",
+                ts::IVC,
+                slices.len()
+            ),
+        ));
+    }
+    let mut areas: Vec<f64> = slices.iter().map(|(_, p)| p.len() as f64 * px_area).collect();
+    areas.sort_by(|a, b| a.total_cmp(b));
+    let median = areas[areas.len() / 2];
+    // The longest run of consecutive slices with at least half the median area (the
+    // tapering ends of a label are partial-volume slivers).
+    let good: Vec<&(usize, Vec<(f64, f64)>)> = slices
+        .iter()
+        .filter(|(_, p)| p.len() as f64 * px_area >= 0.5 * median)
+        .collect();
+    let mut best = (0usize, 0usize);
+    let mut start = 0usize;
+    for w in 1..=good.len() {
+        if w == good.len() || good[w].0 != good[w - 1].0 + 1 {
+            if w - start > best.1 - best.0 {
+                best = (start, w);
+            }
+            start = w;
+        }
+    }
+    let run = &good[best.0..best.1];
+    if run.len() < 5 {
+        return Err(invalid(
+            bg,
+            "the IVC label is not continuous over 5 slices".into(),
+        ));
+    }
+    let fits: Vec<(f64, f64, f64, f64, f64)> = run.iter().map(|(_, p)| fit_ellipse(p, px_area)).collect();
+    // Rotation is defined modulo π: unwrap, then smooth everything with [1 2 1]/4.
+    let mut rot: Vec<f64> = fits.iter().map(|f| f.4).collect();
+    for i in 1..rot.len() {
+        while rot[i] - rot[i - 1] > std::f64::consts::FRAC_PI_2 {
+            rot[i] -= std::f64::consts::PI;
+        }
+        while rot[i] - rot[i - 1] < -std::f64::consts::FRAC_PI_2 {
+            rot[i] += std::f64::consts::PI;
+        }
+    }
+    let smooth = |v: Vec<f64>| -> Vec<f64> {
+        let n = v.len();
+        (0..n)
+            .map(|i| 0.25 * v[i.saturating_sub(1)] + 0.5 * v[i] + 0.25 * v[(i + 1).min(n - 1)])
+            .collect()
+    };
+    let table = IvcTable {
+        z0: bg.z_of(run[0].0),
+        dz: sp[2],
+        cx: smooth(fits.iter().map(|f| f.0).collect()),
+        cy: smooth(fits.iter().map(|f| f.1).collect()),
+        a: smooth(fits.iter().map(|f| f.2).collect()),
+        b: smooth(fits.iter().map(|f| f.3).collect()),
+        rot: smooth(rot),
+    };
+    Ok((table, bg.z_of(run[0].0), bg.z_of(run[run.len() - 1].0)))
+}
+
+/// The aorta at `z` (centre x, y and equivalent radius) from its label's nearest slice.
+fn aorta_at(bg: &Background, z: f64) -> Option<(f64, f64, f64)> {
+    let sp = bg.geometry.spacing();
+    let sl = bg.slices_of(ts::AORTA);
+    let (_, pts) = sl
+        .iter()
+        .min_by(|a, b| (bg.z_of(a.0) - z).abs().total_cmp(&(bg.z_of(b.0) - z).abs()))?;
+    let (x, y, a, b, _) = fit_ellipse(pts, sp[0] * sp[1]);
+    Some((x, y, (a * b).sqrt()))
+}
+
+/// Room left between a leiomyosarcoma's tapered plug and either end of the IVC in view
+/// (or the hepatic confluence), mm: the whole tumour lies on the IVC in view, with
+/// normal IVC beyond it.
+const LESION_SPARE_MM: f64 = 8.0;
+/// How far an extrinsic mass's level stays inside the IVC in view (from its lower end)
+/// and below the renal veins, mm: the flattened stretch must lie on the IVC in view.
+const FLATTENING_SPARE_MM: f64 = 15.0;
+
+/// The case's lesion, drawn from `crng`, placed on the IVC in view (which it dilates or
+/// flattens), and the collateral veins (enlarged ones only for a leiomyosarcoma).
+fn place_lesion(
+    case: CaseName,
+    bg: &Background,
+    ivc: &mut Ivc,
+    renal_z: f64,
+    hepatic_z: f64,
+    crng: &mut ChaCha8Rng,
+) -> Result<(Option<MassModel>, Vec<Vein>), PhantomError> {
+    match case {
+        CaseName::IvcLeiomyosarcoma => {
+            // Middle segment as in the analytic phantom, kept inside the IVC in view with
+            // 8 mm to spare at each end.
+            let (len, want) = leiomyosarcoma_draws(crng, renal_z);
+            let hi = ivc.z_top.min(hepatic_z) - len / 2.0 - PLUG_TAPER_MM - LESION_SPARE_MM;
+            let lo = ivc.z_bot + len / 2.0 + PLUG_TAPER_MM + LESION_SPARE_MM;
+            if hi < lo {
+                return Err(invalid(
+                    bg,
+                    format!(
+                        "the IVC in view ({:.0} mm) is too short for a {len:.0} mm tumour",
+                        ivc.z_top - ivc.z_bot
+                    ),
+                ));
+            }
+            let zc = want.clamp(lo, hi);
+            let mass = crate::anatomy::leiomyosarcoma(ivc, zc, len, crng);
+            let collaterals = collateral_veins(bg, ivc, renal_z, aorta_at(bg, renal_z));
+            if collaterals.is_empty() {
+                return Err(invalid(
+                    bg,
+                    "no lumbar vertebra labels (27-32) to place the collateral veins".into(),
+                ));
+            }
+            Ok((Some(mass), collaterals))
+        }
+        CaseName::ExtrinsicCompression | CaseName::Liposarcoma => {
+            let lipo = case == CaseName::Liposarcoma;
+            let (semi, want, b_contact) = extrinsic_draws(crng, lipo, renal_z);
+            // The flattened stretch must lie on the IVC in view.
+            let z = want.clamp(
+                ivc.z_bot + FLATTENING_SPARE_MM,
+                (renal_z - FLATTENING_SPARE_MM).max(ivc.z_bot + FLATTENING_SPARE_MM),
+            );
+            let (cx, cy) = ivc.center(z);
+            let gap = EXTRINSIC_GAP_MM;
+            let mut c = Point3::new(cx, cy - b_contact - gap - semi[1], z);
+            // Keep the aorta uncovered: shift the mass to the right (−x) up to a quarter
+            // of its width, which only widens the gap to the IVC slightly.
+            if let Some((ax, ay, ar)) = aorta_at(bg, z) {
+                let hits = |c: &Point3<f64>| {
+                    let d = Vector3::new((ax - c.x) / (semi[0] + ar), (ay - c.y) / (semi[1] + ar), 0.0);
+                    d.norm() < 1.0
+                };
+                let mut shift = 0.0;
+                while hits(&c) && shift < 0.25 * semi[0] {
+                    c.x -= 2.0;
+                    shift += 2.0;
+                }
+            }
+            let mass = extrinsic_mass(ivc, c, semi, gap, b_contact, lipo, crng);
+            Ok((Some(mass), Vec::new()))
+        }
+        _ => Ok((None, Vec::new())),
+    }
+}
+
+/// Renal veins: hilum (medial edge of the kidney at its centroid level) → IVC at the
+/// renal level (`ivc_r`); the left one passes in front of the aorta. `kidneys`: the
+/// right and left kidney label centroids.
+fn renal_veins(
+    bg: &Background,
+    kidneys: [Option<(Point3<f64>, usize)>; 2],
+    ivc_r: Point3<f64>,
+    renal_z: f64,
+) -> Vec<(Point3<f64>, Point3<f64>, f64)> {
+    let mut renal_veins = Vec::new();
+    for (kid, left) in [(kidneys[0], false), (kidneys[1], true)] {
+        let Some((kc, _)) = kid else { continue };
+        let id = if left { ts::KIDNEY_LEFT } else { ts::KIDNEY_RIGHT };
+        let sl = bg.slices_of(id);
+        let Some((k, pts)) = sl.iter().min_by(|a, b| {
+            (bg.z_of(a.0) - kc.z)
+                .abs()
+                .total_cmp(&(bg.z_of(b.0) - kc.z).abs())
+        }) else {
+            continue;
+        };
+        let near: Vec<&(f64, f64)> = pts.iter().filter(|p| (p.1 - kc.y).abs() < 8.0).collect();
+        let medial =
+            near.iter()
+                .map(|p| p.0)
+                .fold(if left { f64::INFINITY } else { f64::NEG_INFINITY }, |a, x| {
+                    if left {
+                        a.min(x)
+                    } else {
+                        a.max(x)
+                    }
+                });
+        if !medial.is_finite() {
+            continue;
+        }
+        // The vein starts 8 mm inside the kidney's medial edge, slightly anterior.
+        let hilum = Point3::new(medial + if left { 8.0 } else { -8.0 }, kc.y - 5.0, bg.z_of(*k));
+        if left {
+            if let Some((ax, ay, ar)) = aorta_at(bg, renal_z) {
+                let pre = pre_aortic_point((ax, ay, ar), renal_z);
+                renal_veins.push((hilum, pre, RENAL_VEIN_LEFT_RADIUS_MM));
+                renal_veins.push((pre, ivc_r, RENAL_VEIN_LEFT_RADIUS_MM));
+                continue;
+            }
+        }
+        let radius = if left {
+            RENAL_VEIN_LEFT_RADIUS_MM
+        } else {
+            RENAL_VEIN_RIGHT_RADIUS_MM
+        };
+        renal_veins.push((hilum, ivc_r, radius));
+    }
+    renal_veins
 }
 
 /// File name of the painted study's label map (TotalSegmentator `total` ids), beside
@@ -981,11 +1072,6 @@ fn paint_volumes(
 ) -> Rendered {
     let an = &paint.an;
     let [ns, nr, nc] = bg.shape();
-    let nser = specs.len();
-    let fat = base_props(Tissue::Fat);
-    let renal = base_props(Tissue::RenalVein);
-    let coll = base_props(Tissue::CollateralVein);
-    let intraluminal = an.intraluminal();
     let vein_caps: Vec<(Point3<f64>, Point3<f64>, f64)> = an
         .collaterals
         .iter()
@@ -996,105 +1082,150 @@ fn paint_volumes(
                 .collect::<Vec<_>>()
         })
         .collect();
-    let mass_box = an.mass.as_ref().map(|m| m.bbox.expand(h));
-    struct Slice {
-        vals: Vec<Vec<f32>>,
-        tissue: Vec<u8>,
-        flags: Vec<u8>,
-    }
-    let slices: Vec<Slice> = (0..ns)
-        .into_par_iter()
-        .map(|k| {
-            let plane = nr * nc;
-            let mut vals = vec![vec![0.0f32; plane]; nser];
-            let mut tissue = vec![0u8; plane];
-            let mut flags = vec![0u8; plane];
-            let z = bg.z_of(k);
-            let at = an.ivc.at_z(z);
-            let flattened_here = an
-                .ivc
-                .flattening
-                .as_ref()
-                .is_some_and(|f| ((z - f.mass_center[2]) / f.mass_semi[2]).abs() < 1.0);
-            let mut v = vec![0.0f32; nser];
-            for j in 0..nr {
-                for i in 0..nc {
-                    let idx = j * nc + i;
-                    let p = bg.world(k, j, i);
-                    let b = bg.hu[[k, j, i]];
-                    let r = bank_at(bank, an.seed, (k * nr + j) * nc + i);
-                    let lab = bg.labels[[k, j, i]];
-                    v[0] = b;
-                    for ph in 1..nser.min(4) {
-                        v[ph] = b + enh[ph - 1][[k, j, i]];
-                    }
-                    let mut top = label_tissue(lab, b);
-                    let layer = |v: &mut [f32], a: f32, pr: &Props| {
-                        if a <= 0.0 {
-                            return;
-                        }
-                        for (s, spec) in specs.iter().enumerate() {
-                            let t = spec.kind.signal(pr) + r;
-                            v[s] = (1.0 - a) * v[s] + a * t;
-                        }
-                    };
-                    // Renal veins and collaterals first: the IVC and the mass cover their ends.
-                    for (a0, a1, rad) in &paint.renal_veins {
-                        let a = coverage(capsule_sd(&p, a0, a1, *rad), h);
-                        if a > 0.0 {
-                            layer(&mut v, a, &renal);
-                            if a >= 0.5 {
-                                top = Tissue::RenalVein;
-                            }
-                        }
-                    }
-                    for (a0, a1, rad) in &vein_caps {
-                        let a = coverage(capsule_sd(&p, a0, a1, *rad), h);
-                        if a > 0.0 {
-                            layer(&mut v, a, &coll);
-                            if a >= 0.5 {
-                                top = Tissue::CollateralVein;
-                            }
-                        }
-                    }
-                    let ivc_sd = an.ivc.sd_at(&at, &p);
-                    let a_ivc = coverage(ivc_sd, h);
-                    // The part of a compressed vein's old lumen outside the tube: fat.
-                    if paint.vacate && flattened_here && lab == ts::IVC && a_ivc < 1.0 {
-                        layer(&mut v, 1.0 - a_ivc, &fat);
-                        top = Tissue::Fat;
-                    }
-                    if a_ivc > 0.0 {
-                        layer(&mut v, a_ivc, &an.ivc_blood(z));
-                        if a_ivc >= 0.5 {
-                            top = Tissue::IvcBlood;
-                        }
-                    }
-                    let mut mass_in = false;
-                    if mass_box.as_ref().is_some_and(|bx| bx.contains(&p)) {
-                        let msd = an.mass_sd_at(&p, &at);
-                        mass_in = msd <= 0.0;
-                        let a = coverage(msd, h);
-                        if a > 0.0 {
-                            let (t, pr) = an.mass_props(&p);
-                            layer(&mut v, a, &pr);
-                            if a >= 0.5 {
-                                top = t;
-                            }
-                        }
+    let painter = Painter {
+        bg,
+        paint,
+        specs,
+        enh,
+        bank,
+        h,
+        fat: base_props(Tissue::Fat),
+        renal: base_props(Tissue::RenalVein),
+        coll: base_props(Tissue::CollateralVein),
+        vein_caps,
+        mass_box: an.mass.as_ref().map(|m| m.bbox.expand(h)),
+    };
+    let slices: Vec<PaintedSlice> = (0..ns).into_par_iter().map(|k| painter.slice(k)).collect();
+    rendered_of(slices, (ns, nr, nc), specs.len(), an.intraluminal())
+}
+
+/// One painted slice: each series' values, the top tissue and the IVC (bit 0) and mass
+/// (bit 1) flags, per pixel.
+struct PaintedSlice {
+    vals: Vec<Vec<f32>>,
+    tissue: Vec<u8>,
+    flags: Vec<u8>,
+}
+
+/// What painting a slice reads: the background, the painted structures and the series.
+struct Painter<'a> {
+    bg: &'a Background,
+    paint: &'a Paint,
+    specs: &'a [SeriesSpec],
+    enh: &'a [Array3<f32>; 3],
+    bank: &'a [f32],
+    /// Partial-volume ramp width, mm.
+    h: f64,
+    fat: Props,
+    renal: Props,
+    coll: Props,
+    /// The collateral veins as capsules (segment ends, radius).
+    vein_caps: Vec<(Point3<f64>, Point3<f64>, f64)>,
+    mass_box: Option<Aabb>,
+}
+
+impl Painter<'_> {
+    /// Slice `k`: the background (plus its phase's enhancement), then renal veins,
+    /// collaterals, the IVC tube and the mass layered over it.
+    fn slice(&self, k: usize) -> PaintedSlice {
+        let (bg, paint, specs, h) = (self.bg, self.paint, self.specs, self.h);
+        let an = &paint.an;
+        let [_, nr, nc] = bg.shape();
+        let nser = specs.len();
+        let plane = nr * nc;
+        let mut vals = vec![vec![0.0f32; plane]; nser];
+        let mut tissue = vec![0u8; plane];
+        let mut flags = vec![0u8; plane];
+        let z = bg.z_of(k);
+        let at = an.ivc.at_z(z);
+        let flattened_here = an
+            .ivc
+            .flattening
+            .as_ref()
+            .is_some_and(|f| ((z - f.mass_center[2]) / f.mass_semi[2]).abs() < 1.0);
+        let mut v = vec![0.0f32; nser];
+        for j in 0..nr {
+            for i in 0..nc {
+                let idx = j * nc + i;
+                let p = bg.world(k, j, i);
+                let b = bg.hu[[k, j, i]];
+                let r = bank_at(self.bank, an.seed, (k * nr + j) * nc + i);
+                let lab = bg.labels[[k, j, i]];
+                v[0] = b;
+                for (ph, x) in v.iter_mut().enumerate().take(nser.min(4)).skip(1) {
+                    *x = b + self.enh[ph - 1][[k, j, i]];
+                }
+                let mut top = label_tissue(lab, b);
+                let layer = |v: &mut [f32], a: f32, pr: &Props| {
+                    if a <= 0.0 {
+                        return;
                     }
                     for (s, spec) in specs.iter().enumerate() {
-                        let (lo, hi) = spec.kind.value_range();
-                        vals[s][idx] = ((v[s] + 16384.5) as i32 - 16384).clamp(lo as i32, hi as i32) as f32;
+                        let t = spec.kind.signal(pr) + r;
+                        v[s] = (1.0 - a) * v[s] + a * t;
                     }
-                    tissue[idx] = top as u8;
-                    flags[idx] = ((ivc_sd <= 0.0) as u8) | ((mass_in as u8) << 1);
+                };
+                // Renal veins and collaterals first: the IVC and the mass cover their ends.
+                for (caps, props, tissue) in [
+                    (&paint.renal_veins, &self.renal, Tissue::RenalVein),
+                    (&self.vein_caps, &self.coll, Tissue::CollateralVein),
+                ] {
+                    for (a0, a1, rad) in caps {
+                        let a = coverage(capsule_sd(&p, a0, a1, *rad), h);
+                        if a > 0.0 {
+                            layer(&mut v, a, props);
+                            if a >= 0.5 {
+                                top = tissue;
+                            }
+                        }
+                    }
                 }
+                let ivc_sd = an.ivc.sd_at(&at, &p);
+                let a_ivc = coverage(ivc_sd, h);
+                // The part of a compressed vein's old lumen outside the tube: fat.
+                if paint.vacate && flattened_here && lab == ts::IVC && a_ivc < 1.0 {
+                    layer(&mut v, 1.0 - a_ivc, &self.fat);
+                    top = Tissue::Fat;
+                }
+                if a_ivc > 0.0 {
+                    layer(&mut v, a_ivc, &an.ivc_blood(z));
+                    if a_ivc >= 0.5 {
+                        top = Tissue::IvcBlood;
+                    }
+                }
+                let mut mass_in = false;
+                if self.mass_box.as_ref().is_some_and(|bx| bx.contains(&p)) {
+                    let msd = an.mass_sd_at(&p, &at);
+                    mass_in = msd <= 0.0;
+                    let a = coverage(msd, h);
+                    if a > 0.0 {
+                        let (t, pr) = an.mass_props(&p);
+                        layer(&mut v, a, &pr);
+                        if a >= 0.5 {
+                            top = t;
+                        }
+                    }
+                }
+                for (s, spec) in specs.iter().enumerate() {
+                    let (lo, hi) = spec.kind.value_range();
+                    vals[s][idx] = ((v[s] + 16384.5) as i32 - 16384).clamp(lo as i32, hi as i32) as f32;
+                }
+                tissue[idx] = top as u8;
+                flags[idx] = ((ivc_sd <= 0.0) as u8) | ((mass_in as u8) << 1);
             }
-            Slice { vals, tissue, flags }
-        })
-        .collect();
-    let shape = (ns, nr, nc);
+        }
+        PaintedSlice { vals, tissue, flags }
+    }
+}
+
+/// The painted slices stacked into the series, tissue map and truth masks.
+fn rendered_of(
+    slices: Vec<PaintedSlice>,
+    shape: (usize, usize, usize),
+    nser: usize,
+    intraluminal: bool,
+) -> Rendered {
+    let (ns, nr, nc) = shape;
     let mut series: Vec<Vec<f32>> = (0..nser).map(|_| Vec::with_capacity(ns * nr * nc)).collect();
     let mut tissue = Vec::with_capacity(ns * nr * nc);
     let mut flags = Vec::with_capacity(ns * nr * nc);
@@ -1105,17 +1236,5 @@ fn paint_volumes(
         tissue.extend(s.tissue);
         flags.extend(s.flags);
     }
-    let to3 = |v: Vec<f32>| Array3::from_shape_vec(shape, v).unwrap_or_else(|_| Array3::zeros(shape));
-    let b3 =
-        |v: Vec<bool>| Array3::from_shape_vec(shape, v).unwrap_or_else(|_| Array3::from_elem(shape, false));
-    Rendered {
-        series: series.into_iter().map(to3).collect(),
-        tissue: Array3::from_shape_vec(shape, tissue).unwrap_or_else(|_| Array3::zeros(shape)),
-        ivc: b3(flags
-            .iter()
-            .map(|f| f & 1 == 1 && (intraluminal || f & 2 == 0))
-            .collect()),
-        lumen: b3(flags.iter().map(|f| f & 1 == 1 && f & 2 == 0).collect()),
-        mass: b3(flags.iter().map(|f| f & 2 == 2).collect()),
-    }
+    Rendered::from_flags(series, tissue, &flags, shape, intraluminal)
 }

@@ -3,7 +3,7 @@
 
 use crate::anatomy::Anatomy;
 use crate::options::PhantomOptions;
-use crate::protocol::SeriesSpec;
+use crate::protocol::{SeriesKind, SeriesSpec};
 use crate::shapes::{coverage, Aabb};
 use crate::tissue::{base_props, Tissue};
 use nalgebra::Point3;
@@ -134,47 +134,73 @@ pub fn render(an: &Anatomy, opts: &PhantomOptions, specs: &[SeriesSpec]) -> Rend
                         fbuf[idx] = (ivc_in as u8) | ((mass_in as u8) << 1);
                     }
                 }
-                // Noise, rounding to stored integers, clamping: per slice and series
-                // from its own stream, so the result does not depend on scheduling.
-                for (s, b) in bufs.iter_mut().enumerate() {
-                    let sd = if kinds[s].is_ct() {
-                        opts.noise_sd
-                    } else {
-                        opts.mr_noise_sd
-                    };
-                    let (lo, hi) = kinds[s].value_range();
-                    let mut rng = ChaCha8Rng::seed_from_u64(noise_seed(opts.seed, s, k));
-                    if opts.noise_texture > 0.0 && sd > 0.0 {
-                        add_textured_noise(b, sd, opts.noise_texture, nr, nc, &mut rng, normal);
-                    } else {
-                        add_noise(b, sd, &mut rng, normal);
-                    }
-                    for v in b.iter_mut() {
-                        // Round half up via an integer conversion (one instruction; the
-                        // offset keeps the operand positive over the stored range).
-                        let r = ((*v + 16384.5) as i32 - 16384) as f32;
-                        *v = r.clamp(lo, hi);
-                    }
-                }
+                finish_slice(&mut bufs, &kinds, opts, k, normal);
             });
     }
-    let shape = (ns, nr, nc);
-    let to3 = |v: Vec<f32>| Array3::from_shape_vec(shape, v).unwrap_or_else(|_| Array3::zeros(shape));
-    let series = data.into_iter().map(to3).collect();
-    let ivc: Vec<bool> = flags
-        .par_iter()
-        .map(|f| f & 1 == 1 && (intraluminal || f & 2 == 0))
-        .collect();
-    let lumen: Vec<bool> = flags.par_iter().map(|f| f & 1 == 1 && f & 2 == 0).collect();
-    let mass: Vec<bool> = flags.par_iter().map(|f| f & 2 == 2).collect();
-    let b3 =
-        |v: Vec<bool>| Array3::from_shape_vec(shape, v).unwrap_or_else(|_| Array3::from_elem(shape, false));
-    Rendered {
-        series,
-        tissue: Array3::from_shape_vec(shape, tissue).unwrap_or_else(|_| Array3::zeros(shape)),
-        ivc: b3(ivc),
-        lumen: b3(lumen),
-        mass: b3(mass),
+    Rendered::from_flags(data, tissue, &flags, (ns, nr, nc), intraluminal)
+}
+
+/// Noise, rounding to stored integers, clamping, for slice `k` of every series: per
+/// slice and series from its own stream, so the result does not depend on scheduling.
+fn finish_slice(
+    bufs: &mut [&mut [f32]],
+    kinds: &[SeriesKind],
+    opts: &PhantomOptions,
+    k: usize,
+    normal: &[f32],
+) {
+    let (nr, nc) = (opts.rows, opts.cols);
+    for (s, b) in bufs.iter_mut().enumerate() {
+        let sd = if kinds[s].is_ct() {
+            opts.noise_sd
+        } else {
+            opts.mr_noise_sd
+        };
+        let (lo, hi) = kinds[s].value_range();
+        let mut rng = ChaCha8Rng::seed_from_u64(noise_seed(opts.seed, s, k));
+        if opts.noise_texture > 0.0 && sd > 0.0 {
+            add_textured_noise(b, sd, opts.noise_texture, nr, nc, &mut rng, normal);
+        } else {
+            add_noise(b, sd, &mut rng, normal);
+        }
+        for v in b.iter_mut() {
+            // Round half up via an integer conversion (one instruction; the
+            // offset keeps the operand positive over the stored range).
+            let r = ((*v + 16384.5) as i32 - 16384) as f32;
+            *v = r.clamp(lo, hi);
+        }
+    }
+}
+
+impl Rendered {
+    /// The rendered volumes from per-voxel buffers of `shape` (slice, row, column):
+    /// each series' values, the top tissue and the flags (bit 0 inside the IVC, bit 1
+    /// inside the mass). The IVC mask holds the tumour inside it when it is
+    /// `intraluminal`; the lumen never does.
+    pub(crate) fn from_flags(
+        series: Vec<Vec<f32>>,
+        tissue: Vec<u8>,
+        flags: &[u8],
+        shape: (usize, usize, usize),
+        intraluminal: bool,
+    ) -> Rendered {
+        let to3 = |v: Vec<f32>| Array3::from_shape_vec(shape, v).unwrap_or_else(|_| Array3::zeros(shape));
+        let ivc: Vec<bool> = flags
+            .par_iter()
+            .map(|f| f & 1 == 1 && (intraluminal || f & 2 == 0))
+            .collect();
+        let lumen: Vec<bool> = flags.par_iter().map(|f| f & 1 == 1 && f & 2 == 0).collect();
+        let mass: Vec<bool> = flags.par_iter().map(|f| f & 2 == 2).collect();
+        let b3 = |v: Vec<bool>| {
+            Array3::from_shape_vec(shape, v).unwrap_or_else(|_| Array3::from_elem(shape, false))
+        };
+        Rendered {
+            series: series.into_iter().map(to3).collect(),
+            tissue: Array3::from_shape_vec(shape, tissue).unwrap_or_else(|_| Array3::zeros(shape)),
+            ivc: b3(ivc),
+            lumen: b3(lumen),
+            mass: b3(mass),
+        }
     }
 }
 

@@ -11,10 +11,9 @@
 //! # Ok(()) }
 //! ```
 
-use crate::write::write_atomic;
+use crate::write::{put_seq, put_str, put_u16, write_atomic};
 use crate::PhantomError;
-use cavascope_volume::Mask;
-use dicom_core::value::DataSetSequence;
+use cavascope_volume::{Geometry, Mask};
 use dicom_core::{DataElement, PrimitiveValue, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::meta::FileMetaTableBuilder;
@@ -31,165 +30,34 @@ fn ds(v: &[f64]) -> PrimitiveValue {
 /// Write `mask` as a binary DICOM SEG with one segment named `label`.
 pub fn write_seg(path: &Path, mask: &Mask, label: &str) -> Result<(), PhantomError> {
     let g = &mask.geometry;
-    let [nk, nj, ni] = mask.shape();
-    let (r, c) = (g.direction(0), g.direction(1));
-    let sp = g.spacing();
+    let [_, nj, ni] = mask.shape();
     let mut obj = InMemDicomObject::new_empty();
     let uid = "1.2.826.0.1.3680043.8.498.1";
-    obj.put(DataElement::new(
-        tags::SOP_CLASS_UID,
-        VR::UI,
-        PrimitiveValue::from(SEG_SOP_CLASS),
-    ));
-    obj.put(DataElement::new(
-        tags::SOP_INSTANCE_UID,
-        VR::UI,
-        PrimitiveValue::from(uid),
-    ));
-    obj.put(DataElement::new(
-        tags::MODALITY,
-        VR::CS,
-        PrimitiveValue::from("SEG"),
-    ));
-    obj.put(DataElement::new(
-        tags::ROWS,
-        VR::US,
-        PrimitiveValue::from(nj as u16),
-    ));
-    obj.put(DataElement::new(
-        tags::COLUMNS,
-        VR::US,
-        PrimitiveValue::from(ni as u16),
-    ));
-    obj.put(DataElement::new(
-        tags::BITS_ALLOCATED,
-        VR::US,
-        PrimitiveValue::from(1u16),
-    ));
-    obj.put(DataElement::new(
-        tags::BITS_STORED,
-        VR::US,
-        PrimitiveValue::from(1u16),
-    ));
-    obj.put(DataElement::new(
-        tags::HIGH_BIT,
-        VR::US,
-        PrimitiveValue::from(0u16),
-    ));
-    obj.put(DataElement::new(
-        tags::SAMPLES_PER_PIXEL,
-        VR::US,
-        PrimitiveValue::from(1u16),
-    ));
-    obj.put(DataElement::new(
-        tags::PIXEL_REPRESENTATION,
-        VR::US,
-        PrimitiveValue::from(0u16),
-    ));
-    obj.put(DataElement::new(
-        tags::PHOTOMETRIC_INTERPRETATION,
-        VR::CS,
-        PrimitiveValue::from("MONOCHROME2"),
-    ));
-    obj.put(DataElement::new(
-        tags::SEGMENTATION_TYPE,
-        VR::CS,
-        PrimitiveValue::from("BINARY"),
-    ));
+    put_str(&mut obj, tags::SOP_CLASS_UID, VR::UI, SEG_SOP_CLASS);
+    put_str(&mut obj, tags::SOP_INSTANCE_UID, VR::UI, uid);
+    put_str(&mut obj, tags::MODALITY, VR::CS, "SEG");
+    put_u16(&mut obj, tags::ROWS, nj as u16);
+    put_u16(&mut obj, tags::COLUMNS, ni as u16);
+    put_u16(&mut obj, tags::BITS_ALLOCATED, 1);
+    put_u16(&mut obj, tags::BITS_STORED, 1);
+    put_u16(&mut obj, tags::HIGH_BIT, 0);
+    put_u16(&mut obj, tags::SAMPLES_PER_PIXEL, 1);
+    put_u16(&mut obj, tags::PIXEL_REPRESENTATION, 0);
+    put_str(&mut obj, tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2");
+    put_str(&mut obj, tags::SEGMENTATION_TYPE, VR::CS, "BINARY");
     let mut seg = InMemDicomObject::new_empty();
-    seg.put(DataElement::new(
-        tags::SEGMENT_NUMBER,
-        VR::US,
-        PrimitiveValue::from(1u16),
-    ));
-    seg.put(DataElement::new(
-        tags::SEGMENT_LABEL,
-        VR::LO,
-        PrimitiveValue::from(label),
-    ));
-    obj.put(DataElement::new(
-        tags::SEGMENT_SEQUENCE,
-        VR::SQ,
-        DataSetSequence::from(vec![seg]),
-    ));
-    let mut shared = InMemDicomObject::new_empty();
-    let mut orient = InMemDicomObject::new_empty();
-    orient.put(DataElement::new(
-        tags::IMAGE_ORIENTATION_PATIENT,
-        VR::DS,
-        ds(&[r.x, r.y, r.z, c.x, c.y, c.z]),
-    ));
-    shared.put(DataElement::new(
-        tags::PLANE_ORIENTATION_SEQUENCE,
-        VR::SQ,
-        DataSetSequence::from(vec![orient]),
-    ));
-    let mut meas = InMemDicomObject::new_empty();
-    meas.put(DataElement::new(tags::PIXEL_SPACING, VR::DS, ds(&[sp[1], sp[0]])));
-    meas.put(DataElement::new(tags::SLICE_THICKNESS, VR::DS, ds(&[sp[2]])));
-    meas.put(DataElement::new(
-        tags::SPACING_BETWEEN_SLICES,
-        VR::DS,
-        ds(&[sp[2]]),
-    ));
-    shared.put(DataElement::new(
-        tags::PIXEL_MEASURES_SEQUENCE,
-        VR::SQ,
-        DataSetSequence::from(vec![meas]),
-    ));
-    obj.put(DataElement::new(
+    put_u16(&mut seg, tags::SEGMENT_NUMBER, 1);
+    put_str(&mut seg, tags::SEGMENT_LABEL, VR::LO, label);
+    put_seq(&mut obj, tags::SEGMENT_SEQUENCE, vec![seg]);
+    put_seq(
+        &mut obj,
         tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE,
-        VR::SQ,
-        DataSetSequence::from(vec![shared]),
-    ));
-    let mut per_frame = Vec::new();
-    let mut bits: Vec<bool> = Vec::new();
-    for k in 0..nk {
-        if !(0..nj).any(|j| (0..ni).any(|i| mask.data[[k, j, i]])) {
-            continue;
-        }
-        let p = g.index_to_world([0.0, 0.0, k as f64]);
-        let mut item = InMemDicomObject::new_empty();
-        let mut pos = InMemDicomObject::new_empty();
-        pos.put(DataElement::new(
-            tags::IMAGE_POSITION_PATIENT,
-            VR::DS,
-            ds(&[p.x, p.y, p.z]),
-        ));
-        item.put(DataElement::new(
-            tags::PLANE_POSITION_SEQUENCE,
-            VR::SQ,
-            DataSetSequence::from(vec![pos]),
-        ));
-        let mut sid = InMemDicomObject::new_empty();
-        sid.put(DataElement::new(
-            tags::REFERENCED_SEGMENT_NUMBER,
-            VR::US,
-            PrimitiveValue::from(1u16),
-        ));
-        item.put(DataElement::new(
-            tags::SEGMENT_IDENTIFICATION_SEQUENCE,
-            VR::SQ,
-            DataSetSequence::from(vec![sid]),
-        ));
-        per_frame.push(item);
-        for j in 0..nj {
-            for i in 0..ni {
-                bits.push(mask.data[[k, j, i]]);
-            }
-        }
-    }
+        vec![shared_groups(g)],
+    );
+    let (per_frame, bits) = frames(mask);
     let nframes = per_frame.len();
-    obj.put(DataElement::new(
-        tags::NUMBER_OF_FRAMES,
-        VR::IS,
-        PrimitiveValue::from(nframes.to_string()),
-    ));
-    obj.put(DataElement::new(
-        tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE,
-        VR::SQ,
-        DataSetSequence::from(per_frame),
-    ));
+    put_str(&mut obj, tags::NUMBER_OF_FRAMES, VR::IS, nframes.to_string());
+    put_seq(&mut obj, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE, per_frame);
     let bytes = cavascope_volume::mask::pack_bits(&bits);
     obj.put(DataElement::new(
         tags::PIXEL_DATA,
@@ -211,4 +79,61 @@ pub fn write_seg(path: &Path, mask: &Mask, label: &str) -> Result<(), PhantomErr
     let mut bytes = Vec::new();
     file.write_all(&mut bytes).map_err(|e| dicom_err(e.to_string()))?;
     write_atomic(path, &bytes)
+}
+
+/// Shared functional groups: orientation and pixel measures of the mask's grid.
+fn shared_groups(g: &Geometry) -> InMemDicomObject {
+    let (r, c) = (g.direction(0), g.direction(1));
+    let sp = g.spacing();
+    let mut shared = InMemDicomObject::new_empty();
+    let mut orient = InMemDicomObject::new_empty();
+    orient.put(DataElement::new(
+        tags::IMAGE_ORIENTATION_PATIENT,
+        VR::DS,
+        ds(&[r.x, r.y, r.z, c.x, c.y, c.z]),
+    ));
+    put_seq(&mut shared, tags::PLANE_ORIENTATION_SEQUENCE, vec![orient]);
+    let mut meas = InMemDicomObject::new_empty();
+    meas.put(DataElement::new(tags::PIXEL_SPACING, VR::DS, ds(&[sp[1], sp[0]])));
+    meas.put(DataElement::new(tags::SLICE_THICKNESS, VR::DS, ds(&[sp[2]])));
+    meas.put(DataElement::new(
+        tags::SPACING_BETWEEN_SLICES,
+        VR::DS,
+        ds(&[sp[2]]),
+    ));
+    put_seq(&mut shared, tags::PIXEL_MEASURES_SEQUENCE, vec![meas]);
+    shared
+}
+
+/// One frame per slice with a voxel: the per-frame functional group items (position,
+/// segment) and the frames' bits.
+fn frames(mask: &Mask) -> (Vec<InMemDicomObject>, Vec<bool>) {
+    let g = &mask.geometry;
+    let [nk, nj, ni] = mask.shape();
+    let mut per_frame = Vec::new();
+    let mut bits: Vec<bool> = Vec::new();
+    for k in 0..nk {
+        if !(0..nj).any(|j| (0..ni).any(|i| mask.data[[k, j, i]])) {
+            continue;
+        }
+        let p = g.index_to_world([0.0, 0.0, k as f64]);
+        let mut item = InMemDicomObject::new_empty();
+        let mut pos = InMemDicomObject::new_empty();
+        pos.put(DataElement::new(
+            tags::IMAGE_POSITION_PATIENT,
+            VR::DS,
+            ds(&[p.x, p.y, p.z]),
+        ));
+        put_seq(&mut item, tags::PLANE_POSITION_SEQUENCE, vec![pos]);
+        let mut sid = InMemDicomObject::new_empty();
+        put_u16(&mut sid, tags::REFERENCED_SEGMENT_NUMBER, 1);
+        put_seq(&mut item, tags::SEGMENT_IDENTIFICATION_SEQUENCE, vec![sid]);
+        per_frame.push(item);
+        for j in 0..nj {
+            for i in 0..ni {
+                bits.push(mask.data[[k, j, i]]);
+            }
+        }
+    }
+    (per_frame, bits)
 }

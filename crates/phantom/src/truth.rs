@@ -4,6 +4,7 @@
 
 use crate::anatomy::{Anatomy, MassKind};
 use crate::case::CaseName;
+use crate::ivc::Plug;
 use crate::options::PhantomOptions;
 use crate::protocol::{SeriesKind, SeriesSpec};
 use crate::tissue::{base_props, Tissue};
@@ -330,98 +331,8 @@ pub(crate) fn compute(
         "mass values: noise-free means over the analytic mass (0.5-1 mm sampling), no partial volume".to_string(),
         "pattern rule: none if max delta < 10; progressive if delayed - portal >= 10; washout if mass - liver goes from >= 0 (arterial) to < 0 later; else plateau".to_string(),
     ];
-    // IVC profile within the field of view.
-    let (zlo, zhi) = {
-        let mut lo = f64::INFINITY;
-        let mut hi = f64::NEG_INFINITY;
-        let mut z = an.ivc.z_bot.ceil();
-        while z <= an.ivc.z_top {
-            if geometry.contains(&an.ivc.center_point(z), shape) {
-                lo = lo.min(z);
-                hi = hi.max(z);
-            }
-            z += 1.0;
-        }
-        (lo, hi)
-    };
     let plug = an.mass.as_ref().and_then(|m| m.plug.clone());
-    let mut profile = Vec::new();
-    let mut s_acc = 0.0;
-    let mut prev: Option<Point3<f64>> = None;
-    if zlo.is_finite() {
-        let mut z = zlo;
-        while z <= zhi + 1e-9 {
-            let sec = an.ivc.section(z);
-            if let Some(p) = prev {
-                s_acc += (sec.center - p).norm();
-            }
-            prev = Some(sec.center);
-            let fill = plug.as_ref().map(|p| p.fill(z).clamp(0.0, 1.0)).unwrap_or(0.0);
-            let lumen_area = sec.area_mm2 * (1.0 - fill * fill);
-            let eqd = 2.0 * (sec.area_mm2 / std::f64::consts::PI).sqrt();
-            profile.push(ProfilePoint {
-                z_mm: z,
-                s_mm: s_acc,
-                center_mm: [sec.center.x, sec.center.y, sec.center.z],
-                tangent: [sec.tangent.x, sec.tangent.y, sec.tangent.z],
-                area_mm2: sec.area_mm2,
-                equivalent_diameter_mm: eqd,
-                min_diameter_mm: sec.min_diameter_mm,
-                max_diameter_mm: sec.max_diameter_mm,
-                ap_diameter_mm: sec.ap_diameter_mm,
-                transverse_diameter_mm: sec.transverse_diameter_mm,
-                flattening_ratio: sec.min_diameter_mm / sec.max_diameter_mm.max(1e-9),
-                axial_area_mm2: sec.axial_area_mm2,
-                lumen_area_mm2: lumen_area,
-                lumen_visible: lumen_area >= LUMEN_VISIBLE_MIN_FRACTION * sec.area_mm2,
-                segment: segment_of(z, an.hepatic_z, an.renal_z).to_string(),
-            });
-            z += 1.0;
-        }
-    }
-    let mut ranges: Vec<[f64; 2]> = Vec::new();
-    let mut start: Option<f64> = None;
-    let mut last = 0.0;
-    for p in &profile {
-        if !p.lumen_visible {
-            if start.is_none() {
-                start = Some(p.z_mm);
-            }
-            last = p.z_mm;
-        } else if let Some(s) = start.take() {
-            ranges.push([s, last]);
-        }
-    }
-    if let Some(s) = start {
-        ranges.push([s, last]);
-    }
-    let n = profile.len().max(1) as f64;
-    let fold = |f: fn(&ProfilePoint) -> f64, max: bool| {
-        profile
-            .iter()
-            .map(f)
-            .fold(if max { f64::NEG_INFINITY } else { f64::INFINITY }, |a, b| {
-                if max {
-                    a.max(b)
-                } else {
-                    a.min(b)
-                }
-            })
-    };
-    let ivc = IvcTruth {
-        centreline_mm: profile.iter().map(|p| p.center_mm).collect(),
-        length_mm: s_acc,
-        max_equivalent_diameter_mm: fold(|p| p.equivalent_diameter_mm, true),
-        min_equivalent_diameter_mm: fold(|p| p.equivalent_diameter_mm, false),
-        min_flattening_ratio: fold(|p| p.flattening_ratio, false),
-        min_ap_diameter_mm: fold(|p| p.ap_diameter_mm, false),
-        lumen: LumenTruth {
-            visible_fraction: profile.iter().filter(|p| p.lumen_visible).count() as f64 / n,
-            longest_imperceptible_mm: ranges.iter().map(|r| r[1] - r[0]).fold(0.0, f64::max),
-            imperceptible_ranges_z_mm: ranges,
-        },
-        profile,
-    };
+    let ivc = ivc_truth(an, geometry, shape, plug.as_ref());
 
     let mass = an.mass.as_ref().map(|m| mass_truth(an, m, specs, &mut notes));
     let collaterals = CollateralTruth {
@@ -438,25 +349,7 @@ pub(crate) fn compute(
     };
     let is_mr = an.case.is_mri();
     let (signs, top) = expected_signs(an, &ivc, mass.as_ref(), &collaterals, is_mr);
-
-    // Seeds: an IVC level with a full, round lumen, away from the mass.
-    let mut ivc_seed = an.ivc.center_point(an.renal_z - 30.0);
-    for z in [
-        an.renal_z - 30.0,
-        an.renal_z + 15.0,
-        an.hepatic_z - 5.0,
-        an.ivc.z_bot + 25.0,
-        an.renal_z - 10.0,
-    ] {
-        let c = an.ivc.center_point(z);
-        let sec = an.ivc.section(z);
-        let free = plug.as_ref().map(|p| p.fill(z) <= 0.0).unwrap_or(true);
-        let flat = sec.flattening_ratio_ok();
-        if free && flat && an.mass_sd(&c) > 15.0 && geometry.contains(&c, shape) {
-            ivc_seed = c;
-            break;
-        }
-    }
+    let ivc_seed = ivc_seed(an, geometry, shape, plug.as_ref());
     let mass_seed = an.mass.as_ref().map(|m| match &m.plug {
         Some(p) => {
             let c = an.ivc.center_point(0.5 * (p.z0 + p.z1));
@@ -513,6 +406,141 @@ pub(crate) fn compute(
     }
 }
 
+/// The IVC's truth within the field of view: its profile (one point per 1 mm of z),
+/// length, extreme diameters and the lumen (`plug`: the tumour filling it).
+fn ivc_truth(an: &Anatomy, geometry: &Geometry, shape: [usize; 3], plug: Option<&Plug>) -> IvcTruth {
+    let (profile, length_mm) = ivc_profile(an, geometry, shape, plug);
+    let ranges = imperceptible_ranges(&profile);
+    let n = profile.len().max(1) as f64;
+    let fold = |f: fn(&ProfilePoint) -> f64, max: bool| {
+        profile
+            .iter()
+            .map(f)
+            .fold(if max { f64::NEG_INFINITY } else { f64::INFINITY }, |a, b| {
+                if max {
+                    a.max(b)
+                } else {
+                    a.min(b)
+                }
+            })
+    };
+    IvcTruth {
+        centreline_mm: profile.iter().map(|p| p.center_mm).collect(),
+        length_mm,
+        max_equivalent_diameter_mm: fold(|p| p.equivalent_diameter_mm, true),
+        min_equivalent_diameter_mm: fold(|p| p.equivalent_diameter_mm, false),
+        min_flattening_ratio: fold(|p| p.flattening_ratio, false),
+        min_ap_diameter_mm: fold(|p| p.ap_diameter_mm, false),
+        lumen: LumenTruth {
+            visible_fraction: profile.iter().filter(|p| p.lumen_visible).count() as f64 / n,
+            longest_imperceptible_mm: ranges.iter().map(|r| r[1] - r[0]).fold(0.0, f64::max),
+            imperceptible_ranges_z_mm: ranges,
+        },
+        profile,
+    }
+}
+
+/// The IVC profile within the field of view, one point per 1 mm of z, and its length
+/// along the centreline, mm.
+fn ivc_profile(
+    an: &Anatomy,
+    geometry: &Geometry,
+    shape: [usize; 3],
+    plug: Option<&Plug>,
+) -> (Vec<ProfilePoint>, f64) {
+    let (zlo, zhi) = {
+        let mut lo = f64::INFINITY;
+        let mut hi = f64::NEG_INFINITY;
+        let mut z = an.ivc.z_bot.ceil();
+        while z <= an.ivc.z_top {
+            if geometry.contains(&an.ivc.center_point(z), shape) {
+                lo = lo.min(z);
+                hi = hi.max(z);
+            }
+            z += 1.0;
+        }
+        (lo, hi)
+    };
+    let mut profile = Vec::new();
+    let mut s_acc = 0.0;
+    let mut prev: Option<Point3<f64>> = None;
+    if zlo.is_finite() {
+        let mut z = zlo;
+        while z <= zhi + 1e-9 {
+            let sec = an.ivc.section(z);
+            if let Some(p) = prev {
+                s_acc += (sec.center - p).norm();
+            }
+            prev = Some(sec.center);
+            let fill = plug.map(|p| p.fill(z).clamp(0.0, 1.0)).unwrap_or(0.0);
+            let lumen_area = sec.area_mm2 * (1.0 - fill * fill);
+            let eqd = 2.0 * (sec.area_mm2 / std::f64::consts::PI).sqrt();
+            profile.push(ProfilePoint {
+                z_mm: z,
+                s_mm: s_acc,
+                center_mm: [sec.center.x, sec.center.y, sec.center.z],
+                tangent: [sec.tangent.x, sec.tangent.y, sec.tangent.z],
+                area_mm2: sec.area_mm2,
+                equivalent_diameter_mm: eqd,
+                min_diameter_mm: sec.min_diameter_mm,
+                max_diameter_mm: sec.max_diameter_mm,
+                ap_diameter_mm: sec.ap_diameter_mm,
+                transverse_diameter_mm: sec.transverse_diameter_mm,
+                flattening_ratio: sec.min_diameter_mm / sec.max_diameter_mm.max(1e-9),
+                axial_area_mm2: sec.axial_area_mm2,
+                lumen_area_mm2: lumen_area,
+                lumen_visible: lumen_area >= LUMEN_VISIBLE_MIN_FRACTION * sec.area_mm2,
+                segment: segment_of(z, an.hepatic_z, an.renal_z).to_string(),
+            });
+            z += 1.0;
+        }
+    }
+    (profile, s_acc)
+}
+
+/// The z ranges (first, last profile point) where the lumen is not visible.
+fn imperceptible_ranges(profile: &[ProfilePoint]) -> Vec<[f64; 2]> {
+    let mut ranges: Vec<[f64; 2]> = Vec::new();
+    let mut start: Option<f64> = None;
+    let mut last = 0.0;
+    for p in profile {
+        if !p.lumen_visible {
+            if start.is_none() {
+                start = Some(p.z_mm);
+            }
+            last = p.z_mm;
+        } else if let Some(s) = start.take() {
+            ranges.push([s, last]);
+        }
+    }
+    if let Some(s) = start {
+        ranges.push([s, last]);
+    }
+    ranges
+}
+
+/// The IVC seed: an IVC level with a full, round lumen, away from the mass and in the
+/// field of view (the first of a few candidate levels; 30 mm below the renal veins
+/// when none qualifies).
+fn ivc_seed(an: &Anatomy, geometry: &Geometry, shape: [usize; 3], plug: Option<&Plug>) -> Point3<f64> {
+    for z in [
+        an.renal_z - 30.0,
+        an.renal_z + 15.0,
+        an.hepatic_z - 5.0,
+        an.ivc.z_bot + 25.0,
+        an.renal_z - 10.0,
+    ] {
+        let c = an.ivc.center_point(z);
+        let sec = an.ivc.section(z);
+        let free = plug.map(|p| p.fill(z) <= 0.0).unwrap_or(true);
+        let flat = sec.flattening_ratio_ok();
+        if free && flat && an.mass_sd(&c) > 15.0 && geometry.contains(&c, shape) {
+            return c;
+        }
+    }
+    an.ivc.center_point(an.renal_z - 30.0)
+}
+
 impl crate::ivc::SectionGeom {
     fn flattening_ratio_ok(&self) -> bool {
         self.min_diameter_mm / self.max_diameter_mm.max(1e-9) > 0.5
@@ -526,6 +554,109 @@ fn mass_truth(
     specs: &[SeriesSpec],
     notes: &mut Vec<String>,
 ) -> MassTruth {
+    let nser = specs.len();
+    let (sums, step) = sample_mass(an, m, specs);
+    let count = sums.count;
+    let c = count.max(1) as f64;
+    let centroid = sums.cen / c;
+    let dmax = boundary_diameter(&sums.boundary) + step; // sample centres sit up to half a step inside each end
+    let mut mean_by_role = BTreeMap::new();
+    let mut sd_by_role = BTreeMap::new();
+    let mut means = vec![0.0; nser];
+    for (s, spec) in specs.iter().enumerate() {
+        let mu = sums.sum[s] / c;
+        let var = (sums.sum2[s] / c - mu * mu).max(0.0);
+        means[s] = mu;
+        mean_by_role.insert(role_key(spec), mu);
+        sd_by_role.insert(role_key(spec), var.sqrt());
+    }
+    let is_mr = an.case.is_mri();
+    let (pattern, cv) = enhancement_pattern(specs, &means, &sums.sum2, c, is_mr);
+    let centroid_p = Point3::from(centroid);
+    let contact = contact_arc(an);
+    let mr = if is_mr {
+        let muscle = base_props(Tissue::Muscle);
+        Some(MrTruth {
+            t1_ratio_to_muscle: sums.t1s / c / muscle.t1[0] as f64,
+            t2_ratio_to_muscle: sums.t2s / c / muscle.t2 as f64,
+            adc_mean: sums.adcs / c,
+            adc_liver: base_props(Tissue::Liver).adc as f64,
+            muscle_roi_center_mm: [an.muscle_center_xy.0, an.muscle_center_xy.1, centroid.z],
+        })
+    } else {
+        None
+    };
+    notes.push(format!("mass sampled at {step:.2} mm ({count} points)"));
+    let kind = match m.kind {
+        MassKind::Leiomyosarcoma => "leiomyosarcoma",
+        MassKind::Cholangiocarcinoma => "cholangiocarcinoma",
+        MassKind::Extrinsic => "retroperitoneal_soft_tissue",
+        MassKind::Liposarcoma => "liposarcoma",
+        MassKind::Hcc => "hepatocellular_carcinoma",
+    };
+    MassTruth {
+        kind: kind.to_string(),
+        volume_ml: count as f64 * step.powi(3) / 1000.0,
+        max_diameter_mm: dmax,
+        centroid_mm: [centroid.x, centroid.y, centroid.z],
+        ivc_segment: segment_of(centroid_p.z, an.hepatic_z, an.renal_z).to_string(),
+        fat_fraction: sums.fat as f64 / c,
+        calcified_fraction: 0.0,
+        intraluminal_extension: an.intraluminal(),
+        ivc_contact: contact > 0.0,
+        contact_arc_deg: contact,
+        mean_by_role,
+        sd_by_role,
+        pattern: pattern.to_string(),
+        arterial_heterogeneity_cv: cv,
+        heterogeneous_arterial: cv >= 0.2,
+        mr,
+    }
+}
+
+/// Sums over the mass's sample points (one z plane's, or all of them).
+#[derive(Default)]
+struct MassSums {
+    count: usize,
+    cen: Vector3<f64>,
+    /// Per series: sum and sum of squares of the noise-free signal.
+    sum: Vec<f64>,
+    sum2: Vec<f64>,
+    fat: usize,
+    t1s: f64,
+    t2s: f64,
+    adcs: f64,
+    /// Sample points with a face neighbour outside the mass.
+    boundary: Vec<Point3<f64>>,
+}
+
+impl MassSums {
+    fn new(nser: usize) -> Self {
+        MassSums {
+            sum: vec![0.0; nser],
+            sum2: vec![0.0; nser],
+            ..Default::default()
+        }
+    }
+
+    fn add(&mut self, pt: MassSums) {
+        self.count += pt.count;
+        self.cen += pt.cen;
+        for s in 0..self.sum.len() {
+            self.sum[s] += pt.sum[s];
+            self.sum2[s] += pt.sum2[s];
+        }
+        self.fat += pt.fat;
+        self.t1s += pt.t1s;
+        self.t2s += pt.t2s;
+        self.adcs += pt.adcs;
+        self.boundary.extend(pt.boundary);
+    }
+}
+
+/// Sample the mass on a regular grid over its box (about 1.5 million points, at least
+/// 0.5 mm apart): the sums and the step, mm.
+fn sample_mass(an: &Anatomy, m: &crate::anatomy::MassModel, specs: &[SeriesSpec]) -> (MassSums, f64) {
     let b = m.bbox.expand(1.0);
     let vol_box = (0..3).map(|a| b.hi[a] - b.lo[a]).product::<f64>();
     let step = (vol_box / 1.5e6).cbrt().max(0.5);
@@ -556,26 +687,10 @@ fn mass_truth(
         }
         ins[kz as usize * plane + ky as usize * n[0] + kx as usize]
     };
-    #[derive(Default)]
-    struct Part {
-        count: usize,
-        cen: Vector3<f64>,
-        sum: Vec<f64>,
-        sum2: Vec<f64>,
-        fat: usize,
-        t1s: f64,
-        t2s: f64,
-        adcs: f64,
-        boundary: Vec<Point3<f64>>,
-    }
-    let parts: Vec<Part> = (0..n[2])
+    let parts: Vec<MassSums> = (0..n[2])
         .into_par_iter()
         .map(|kz| {
-            let mut pt = Part {
-                sum: vec![0.0; nser],
-                sum2: vec![0.0; nser],
-                ..Default::default()
-            };
+            let mut pt = MassSums::new(nser);
             for ky in 0..n[1] {
                 for kx in 0..n[0] {
                     let (x, y, z) = (kx as isize, ky as isize, kz as isize);
@@ -612,33 +727,18 @@ fn mass_truth(
             pt
         })
         .collect();
-    let mut count = 0usize;
-    let mut cen = Vector3::zeros();
-    let mut sum = vec![0.0f64; nser];
-    let mut sum2 = vec![0.0f64; nser];
-    let mut fat = 0usize;
-    let (mut t1s, mut t2s, mut adcs) = (0.0, 0.0, 0.0);
-    let mut boundary: Vec<Point3<f64>> = Vec::new();
+    let mut sums = MassSums::new(nser);
     for pt in parts {
-        count += pt.count;
-        cen += pt.cen;
-        for s in 0..nser {
-            sum[s] += pt.sum[s];
-            sum2[s] += pt.sum2[s];
-        }
-        fat += pt.fat;
-        t1s += pt.t1s;
-        t2s += pt.t2s;
-        adcs += pt.adcs;
-        boundary.extend(pt.boundary);
+        sums.add(pt);
     }
-    let c = count.max(1) as f64;
-    let centroid = cen / c;
-    // Max diameter over (a subsample of) boundary points.
+    (sums, step)
+}
+
+/// Largest distance between (a subsample of at most about 4000 of) the boundary points.
+fn boundary_diameter(boundary: &[Point3<f64>]) -> f64 {
     let stride = (boundary.len() / 4000).max(1);
     let pts: Vec<_> = boundary.iter().step_by(stride).collect();
-    let dmax = pts
-        .par_iter()
+    pts.par_iter()
         .enumerate()
         .map(|(i, a)| {
             pts[i + 1..]
@@ -646,19 +746,19 @@ fn mass_truth(
                 .map(|bb| (*a - *bb).norm())
                 .fold(0.0f64, f64::max)
         })
-        .reduce(|| 0.0, f64::max);
-    let dmax = dmax + step; // sample centres sit up to half a step inside each end
-    let mut mean_by_role = BTreeMap::new();
-    let mut sd_by_role = BTreeMap::new();
-    let mut means = vec![0.0; nser];
-    for (s, spec) in specs.iter().enumerate() {
-        let mu = sum[s] / c;
-        let var = (sum2[s] / c - mu * mu).max(0.0);
-        means[s] = mu;
-        mean_by_role.insert(role_key(spec), mu);
-        sd_by_role.insert(role_key(spec), var.sqrt());
-    }
-    // Pattern and heterogeneity from the four dynamic phases (CT or T1).
+        .reduce(|| 0.0, f64::max)
+}
+
+/// Enhancement pattern and arterial heterogeneity (coefficient of variation) from the
+/// four dynamic phases (CT or T1); `("none", 0)` without all four. `means` and `sum2`:
+/// per series, `c` the sample count.
+fn enhancement_pattern(
+    specs: &[SeriesSpec],
+    means: &[f64],
+    sum2: &[f64],
+    c: f64,
+    is_mr: bool,
+) -> (&'static str, f64) {
     let dyn_idx: Vec<usize> = (0..4)
         .filter_map(|i| {
             specs.iter().position(|s| {
@@ -667,81 +767,39 @@ fn mass_truth(
             })
         })
         .collect();
-    let is_mr = an.case.is_mri();
-    let liver = base_props(Tissue::Liver);
-    let (pattern, cv) = if dyn_idx.len() == 4 {
-        let u0 = means[dyn_idx[0]];
-        let d: Vec<f64> = dyn_idx.iter().map(|&i| means[i] - u0).collect();
-        // MRI: relative enhancement in %, thresholds scaled the same way.
-        let scale = if is_mr { 100.0 / u0.max(1e-9) } else { 1.0 };
-        let d: Vec<f64> = d.iter().map(|x| x * scale).collect();
-        let lv: Vec<f64> = (0..4)
-            .map(|i| {
-                if is_mr {
-                    liver.t1[i] as f64
-                } else {
-                    liver.ct[i] as f64
-                }
-            })
-            .collect();
-        let maxd = d[1].max(d[2]).max(d[3]);
-        let rel = |i: usize| means[dyn_idx[i]] - lv[i];
-        let pattern = if maxd < 10.0 {
-            "none"
-        } else if rel(1) >= 0.0 && (rel(2) < 0.0 || rel(3) < 0.0) && d[3] < d[1] {
-            "washout"
-        } else if d[3] - d[2] >= 10.0 {
-            "progressive"
-        } else {
-            "plateau"
-        };
-        let a = dyn_idx[1];
-        let mu = means[a];
-        let sd = (sum2[a] / c - mu * mu).max(0.0).sqrt();
-        (pattern, if mu.abs() > 1e-9 { sd / mu.abs() } else { 0.0 })
-    } else {
-        ("none", 0.0)
-    };
-    let centroid_p = Point3::from(centroid);
-    let contact = contact_arc(an);
-    let mr = if is_mr {
-        let muscle = base_props(Tissue::Muscle);
-        Some(MrTruth {
-            t1_ratio_to_muscle: t1s / c / muscle.t1[0] as f64,
-            t2_ratio_to_muscle: t2s / c / muscle.t2 as f64,
-            adc_mean: adcs / c,
-            adc_liver: base_props(Tissue::Liver).adc as f64,
-            muscle_roi_center_mm: [an.muscle_center_xy.0, an.muscle_center_xy.1, centroid.z],
-        })
-    } else {
-        None
-    };
-    notes.push(format!("mass sampled at {step:.2} mm ({count} points)"));
-    let kind = match m.kind {
-        MassKind::Leiomyosarcoma => "leiomyosarcoma",
-        MassKind::Cholangiocarcinoma => "cholangiocarcinoma",
-        MassKind::Extrinsic => "retroperitoneal_soft_tissue",
-        MassKind::Liposarcoma => "liposarcoma",
-        MassKind::Hcc => "hepatocellular_carcinoma",
-    };
-    MassTruth {
-        kind: kind.to_string(),
-        volume_ml: count as f64 * step.powi(3) / 1000.0,
-        max_diameter_mm: dmax,
-        centroid_mm: [centroid.x, centroid.y, centroid.z],
-        ivc_segment: segment_of(centroid_p.z, an.hepatic_z, an.renal_z).to_string(),
-        fat_fraction: fat as f64 / c,
-        calcified_fraction: 0.0,
-        intraluminal_extension: an.intraluminal(),
-        ivc_contact: contact > 0.0,
-        contact_arc_deg: contact,
-        mean_by_role,
-        sd_by_role,
-        pattern: pattern.to_string(),
-        arterial_heterogeneity_cv: cv,
-        heterogeneous_arterial: cv >= 0.2,
-        mr,
+    if dyn_idx.len() != 4 {
+        return ("none", 0.0);
     }
+    let liver = base_props(Tissue::Liver);
+    let u0 = means[dyn_idx[0]];
+    let d: Vec<f64> = dyn_idx.iter().map(|&i| means[i] - u0).collect();
+    // MRI: relative enhancement in %, thresholds scaled the same way.
+    let scale = if is_mr { 100.0 / u0.max(1e-9) } else { 1.0 };
+    let d: Vec<f64> = d.iter().map(|x| x * scale).collect();
+    let lv: Vec<f64> = (0..4)
+        .map(|i| {
+            if is_mr {
+                liver.t1[i] as f64
+            } else {
+                liver.ct[i] as f64
+            }
+        })
+        .collect();
+    let maxd = d[1].max(d[2]).max(d[3]);
+    let rel = |i: usize| means[dyn_idx[i]] - lv[i];
+    let pattern = if maxd < 10.0 {
+        "none"
+    } else if rel(1) >= 0.0 && (rel(2) < 0.0 || rel(3) < 0.0) && d[3] < d[1] {
+        "washout"
+    } else if d[3] - d[2] >= 10.0 {
+        "progressive"
+    } else {
+        "plateau"
+    };
+    let a = dyn_idx[1];
+    let mu = means[a];
+    let sd = (sum2[a] / c - mu * mu).max(0.0).sqrt();
+    (pattern, if mu.abs() > 1e-9 { sd / mu.abs() } else { 0.0 })
 }
 
 /// Largest arc (degrees) of the IVC wall in contact with the mass over all levels:

@@ -228,12 +228,20 @@ fn tm(t: f64) -> String {
 
 const STUDY_DATE: &str = "20260315";
 
-fn put_str(o: &mut InMemDicomObject, tag: dicom_core::Tag, vr: VR, v: impl Into<String>) {
+pub(crate) fn put_str(o: &mut InMemDicomObject, tag: dicom_core::Tag, vr: VR, v: impl Into<String>) {
     o.put(DataElement::new(tag, vr, PrimitiveValue::from(v.into())));
 }
 
-fn put_u16(o: &mut InMemDicomObject, tag: dicom_core::Tag, v: u16) {
+pub(crate) fn put_u16(o: &mut InMemDicomObject, tag: dicom_core::Tag, v: u16) {
     o.put(DataElement::new(tag, VR::US, PrimitiveValue::from(v)));
+}
+
+pub(crate) fn put_seq(o: &mut InMemDicomObject, tag: dicom_core::Tag, items: Vec<InMemDicomObject>) {
+    o.put(DataElement::new(
+        tag,
+        VR::SQ,
+        dicom_core::value::DataSetSequence::from(items),
+    ));
 }
 
 /// Attributes every image of a series shares, for a given geometry.

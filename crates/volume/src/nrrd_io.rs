@@ -31,7 +31,8 @@
 use crate::nifti_io::io_err;
 use crate::{Array3, Geometry, VolumeError};
 use nalgebra::{Point3, Vector3};
-use std::io::Read;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 
 /// Whether a path names a NRRD file by its extension (`.nrrd`, `.nhdr`).
@@ -54,13 +55,17 @@ pub fn read_nrrd_limited(path: &Path, max_bytes: u64) -> Result<(Array3<f32>, Ge
 
 /// [`read_nrrd_limited`], also returning the header's `key:=value` pairs in file order
 /// (3D Slicer keeps its segment names and label values there: `Segment0_Name:=IVC`).
+///
+/// The header is read first (up to its blank line); its declared size is checked against
+/// `max_bytes` and, for raw data, against what the file holds, before any voxel is read;
+/// then only the declared bytes are read (trailing bytes are left alone).
 #[allow(clippy::type_complexity)]
 pub fn read_nrrd_keyed(
     path: &Path,
     max_bytes: u64,
 ) -> Result<(Array3<f32>, Geometry, Vec<(String, String)>), VolumeError> {
-    let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
-    let (header, data_start) = split_header(path, &bytes)?;
+    let (mut r, len) = open_sized(path)?;
+    let (header, data_start) = read_header(path, &mut r)?;
     let h = Header::parse(path, &header)?;
     if h.need > max_bytes {
         return Err(err(
@@ -74,10 +79,10 @@ pub fn read_nrrd_keyed(
     let payload = match &h.data_file {
         Some(rel) => {
             let dp = path.parent().unwrap_or(Path::new(".")).join(rel);
-            let d = std::fs::read(&dp).map_err(|e| io_err(&dp, e))?;
-            h.payload(&dp, &d, 0)?
+            let (d, dlen) = open_sized(&dp)?;
+            h.payload(&dp, d, dlen)?
         }
-        None => h.payload(path, &bytes, data_start)?,
+        None => h.payload(path, r, len.saturating_sub(data_start))?,
     };
     let (data, geometry) = h.decode(path, &payload)?;
     Ok((data, geometry, h.key_values))
@@ -85,12 +90,13 @@ pub fn read_nrrd_keyed(
 
 /// Parse a whole attached NRRD file held in memory (`path` only names it in errors).
 pub fn parse_nrrd(path: &Path, bytes: &[u8]) -> Result<(Array3<f32>, Geometry), VolumeError> {
-    let (header, data_start) = split_header(path, bytes)?;
+    let mut r = bytes;
+    let (header, _) = read_header(path, &mut r)?;
     let h = Header::parse(path, &header)?;
     if h.data_file.is_some() {
         return Err(err(path, "detached data file: read it with read_nrrd"));
     }
-    let payload = h.payload(path, bytes, data_start)?;
+    let payload = h.payload(path, std::io::Cursor::new(r), r.len() as u64)?;
     h.decode(path, &payload)
 }
 
@@ -101,32 +107,70 @@ fn err(path: &Path, why: impl Into<String>) -> VolumeError {
     }
 }
 
-/// The header text and where the attached data starts (after the first blank line, or
-/// the end of the file for a detached header).
-fn split_header(path: &Path, bytes: &[u8]) -> Result<(String, usize), VolumeError> {
-    if !bytes.starts_with(b"NRRD000") || bytes.len() < 8 || !(b'1'..=b'5').contains(&bytes[7]) {
-        return Err(err(path, "not a NRRD file (no NRRD0001–NRRD0005 magic)"));
-    }
-    let mut pos = 0;
+/// A file opened for buffered reading, with its length.
+fn open_sized(path: &Path) -> Result<(BufReader<File>, u64), VolumeError> {
+    let f = File::open(path).map_err(|e| io_err(path, e))?;
+    let len = f.metadata().map_err(|e| io_err(path, e))?.len();
+    Ok((BufReader::new(f), len))
+}
+
+/// Most header lines read before its blank line.
+const MAX_HEADER_LINES: usize = 10_000;
+/// Most header bytes read before its blank line: a header is text of at most some
+/// kilobytes (Slicer's segment key/values included); more is not a NRRD header.
+const MAX_HEADER_BYTES: u64 = 16 << 20;
+
+/// Read the header from `r` up to its first blank line, or the end for a detached header:
+/// the header text and its length in bytes (where attached data starts). `r` is left at
+/// the data.
+fn read_header(path: &Path, r: &mut impl BufRead) -> Result<(String, u64), VolumeError> {
+    let mut r = r.take(MAX_HEADER_BYTES);
+    let mut pos = 0u64;
     let mut lines = Vec::new();
-    while pos < bytes.len() {
-        let end = bytes[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |e| pos + e);
-        let line = &bytes[pos..end];
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let n = r.read_until(b'\n', &mut buf).map_err(|e| io_err(path, e))?;
+        pos += n as u64;
+        if lines.is_empty()
+            && (!buf.starts_with(b"NRRD000") || buf.len() < 8 || !(b'1'..=b'5').contains(&buf[7]))
+        {
+            return Err(err(path, "not a NRRD file (no NRRD0001–NRRD0005 magic)"));
+        }
+        if n == 0 {
+            break;
+        }
+        if r.limit() == 0 && !buf.ends_with(b"\n") {
+            return Err(err(path, "header has no end (no blank line in its first 16 MiB)"));
+        }
+        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        pos = (end + 1).min(bytes.len());
         if line.is_empty() {
             break;
         }
         let text = std::str::from_utf8(line).map_err(|_| err(path, "header line is not text"))?;
         lines.push(text.to_string());
-        if lines.len() > 10_000 {
+        if lines.len() > MAX_HEADER_LINES {
             return Err(err(path, "header has no end (no blank line in 10 000 lines)"));
         }
     }
     Ok((lines.join("\n"), pos))
+}
+
+/// Skip past the next newline; `false` when the data ends first.
+fn skip_line(r: &mut impl BufRead) -> std::io::Result<bool> {
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(false);
+        }
+        if let Some(i) = buf.iter().position(|&b| b == b'\n') {
+            r.consume(i + 1);
+            return Ok(true);
+        }
+        let n = buf.len();
+        r.consume(n);
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -271,6 +315,20 @@ fn parse_vectors(s: &str) -> Result<Vec<Option<Vector3<f64>>>, String> {
     Ok(out)
 }
 
+/// The header's `field: value` lines (field names lower-cased), for lookup.
+struct Fields(std::collections::HashMap<String, String>);
+
+impl Fields {
+    fn get(&self, k: &str) -> Option<&str> {
+        self.0.get(k).map(String::as_str)
+    }
+
+    fn need(&self, path: &Path, k: &str) -> Result<&str, VolumeError> {
+        self.get(k)
+            .ok_or_else(|| err(path, format!("header lacks the required field `{k}`")))
+    }
+}
+
 impl Header {
     fn parse(path: &Path, text: &str) -> Result<Self, VolumeError> {
         let mut fields = std::collections::HashMap::new();
@@ -288,42 +346,14 @@ impl Header {
             };
             fields.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
         }
-        let get = |k: &str| fields.get(k).map(String::as_str);
-        let need_field =
-            |k: &str| get(k).ok_or_else(|| err(path, format!("header lacks the required field `{k}`")));
-
-        let ty = need_field("type")?;
-        let scalar = match Scalar::parse(ty) {
-            Some(s) => s,
-            None => {
-                return Err(err(
-                    path,
-                    format!("type {ty:?} is not a scalar type that can be read"),
-                ))
-            }
-        };
-        let encoding = match need_field("encoding")? {
-            "raw" => Encoding::Raw,
-            "gzip" | "gz" => Encoding::Gzip,
-            "text" | "txt" | "ascii" => Encoding::Text,
-            other => {
-                return Err(err(
-                    path,
-                    format!("encoding {other:?} is not read (raw, gzip and text are)"),
-                ))
-            }
-        };
-        let little = match get("endian") {
-            Some("little") => true,
-            Some("big") => false,
-            None if scalar.size() == 1 || encoding == Encoding::Text => true,
-            None => return Err(err(path, "header lacks `endian` for multi-byte data")),
-            Some(other) => return Err(err(path, format!("endian {other:?} is neither little nor big"))),
-        };
-        let dimension: usize = need_field("dimension")?
+        let f = Fields(fields);
+        let (scalar, encoding, little) = sample_format(path, &f)?;
+        let dimension: usize = f
+            .need(path, "dimension")?
             .parse()
             .map_err(|_| err(path, "dimension is not a number"))?;
-        let sizes: Vec<usize> = need_field("sizes")?
+        let sizes: Vec<usize> = f
+            .need(path, "sizes")?
             .split_whitespace()
             .map(str::parse)
             .collect::<Result<_, _>>()
@@ -337,116 +367,32 @@ impl Header {
         if sizes.contains(&0) {
             return Err(err(path, "an axis has size 0"));
         }
+        let (dims, geometry) = grid(path, &f, &sizes)?;
 
-        // Which axes are spatial: from `space directions` (a vector, not `none`), else all
-        // axes of a 3D file.
-        let space = get("space").map(str::to_ascii_lowercase);
-        let to_lps = match space.as_deref() {
-            Some("left-posterior-superior" | "lps") => Vector3::new(1.0, 1.0, 1.0),
-            Some("right-anterior-superior" | "ras") => Vector3::new(-1.0, -1.0, 1.0),
-            Some("left-anterior-superior" | "las") => Vector3::new(1.0, -1.0, 1.0),
-            None => Vector3::new(1.0, 1.0, 1.0),
-            Some(other) => {
-                return Err(err(
-                    path,
-                    format!("space {other:?} has no patient orientation (LPS, RAS or LAS is needed)"),
-                ))
-            }
-        };
-        if get("space dimension").is_some_and(|d| d != "3") {
-            return Err(err(path, "only a 3D space is read"));
-        }
-        let directions: Vec<Option<Vector3<f64>>> = match get("space directions") {
-            Some(s) => parse_vectors(s).map_err(|w| err(path, w))?,
-            None => {
-                // No space: an axis-aligned grid from `spacings` (1 mm where absent or nan).
-                let sp: Vec<f64> = get("spacings")
-                    .map(|s| {
-                        s.split_whitespace()
-                            .map(|t| t.parse::<f64>().unwrap_or(f64::NAN))
-                            .collect()
-                    })
-                    .unwrap_or_else(|| vec![1.0; dimension]);
-                if sp.len() != dimension {
-                    return Err(err(
-                        path,
-                        format!("{} spacings for dimension {dimension}", sp.len()),
-                    ));
-                }
-                let mut axis = 0;
-                sp.iter()
-                    .enumerate()
-                    .map(|(n, &s)| {
-                        if dimension == 3 || sizes[n] > 1 {
-                            let mut v = Vector3::zeros();
-                            if axis < 3 {
-                                v[axis] = if s.is_finite() && s != 0.0 { s } else { 1.0 };
-                            }
-                            axis += 1;
-                            Some(v)
-                        } else {
-                            None
-                        }
-                    })
-                    .collect()
-            }
-        };
-        if directions.len() != dimension {
-            return Err(err(
-                path,
-                format!("{} space directions for dimension {dimension}", directions.len()),
-            ));
-        }
-        let spatial: Vec<usize> = (0..dimension).filter(|&n| directions[n].is_some()).collect();
-        if spatial.len() != 3 {
-            return Err(err(
-                path,
-                format!("{} spatial axes (3 are needed)", spatial.len()),
-            ));
-        }
-        // A non-spatial axis is read only when it holds one value, and only before the
-        // spatial ones would make it interleave: with size 1 it cannot.
-        if let Some(n) = (0..dimension).find(|n| !spatial.contains(n) && sizes[*n] != 1) {
-            return Err(err(
-                path,
-                format!(
-                    "axis {n} is not spatial and holds {} values (one volume is read)",
-                    sizes[n]
-                ),
-            ));
-        }
-        let dims = [sizes[spatial[0]], sizes[spatial[1]], sizes[spatial[2]]];
-        let flip = |v: Vector3<f64>| v.component_mul(&to_lps);
-        let d: Vec<Vector3<f64>> = spatial.iter().filter_map(|&n| directions[n]).map(flip).collect();
-        let origin = match get("space origin") {
-            Some(s) => flip(
-                parse_vector(s)
-                    .map_err(|w| err(path, w))?
-                    .unwrap_or_else(Vector3::zeros),
-            ),
-            None => Vector3::zeros(),
-        };
-        let geometry = Geometry::from_columns(d[0], d[1], d[2], Point3::from(origin))
-            .ok_or_else(|| err(path, "space directions are degenerate (no invertible affine)"))?;
-
-        let data_file = match get("data file").or_else(|| get("datafile")) {
+        let data_file = match f.get("data file").or_else(|| f.get("datafile")) {
             None => None,
-            Some(f) if f.starts_with("LIST") || f.split_whitespace().count() > 1 => {
+            Some(name) if name.starts_with("LIST") || name.split_whitespace().count() > 1 => {
                 return Err(err(
                     path,
                     "a data file list or pattern is not read (one data file is)",
                 ))
             }
-            Some(f) => Some(PathBuf::from(f)),
+            Some(name) => Some(PathBuf::from(name)),
         };
-        let line_skip = get("line skip").or_else(|| get("lineskip")).map_or(Ok(0), |s| {
-            s.parse::<usize>()
-                .map_err(|_| err(path, "line skip is not a number"))
-        })?;
-        let byte_skip = get("byte skip").or_else(|| get("byteskip")).map_or(Ok(0), |s| {
-            s.parse::<i64>()
-                .map_err(|_| err(path, "byte skip is not a number"))
-        })?;
+        let line_skip = f
+            .get("line skip")
+            .or_else(|| f.get("lineskip"))
+            .map_or(Ok(0), |s| {
+                s.parse::<usize>()
+                    .map_err(|_| err(path, "line skip is not a number"))
+            })?;
+        let byte_skip = f
+            .get("byte skip")
+            .or_else(|| f.get("byteskip"))
+            .map_or(Ok(0), |s| {
+                s.parse::<i64>()
+                    .map_err(|_| err(path, "byte skip is not a number"))
+            })?;
         if byte_skip < -1 || (byte_skip == -1 && encoding != Encoding::Raw) {
             return Err(err(path, "byte skip −1 is only valid for raw data"));
         }
@@ -470,48 +416,196 @@ impl Header {
             key_values,
         })
     }
+}
 
-    /// The voxel bytes (decompressed; for text, the text) from the data file's bytes.
-    fn payload(&self, path: &Path, bytes: &[u8], start: usize) -> Result<Vec<u8>, VolumeError> {
-        let mut pos = start;
-        for _ in 0..self.line_skip {
-            let nl = bytes[pos..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .ok_or_else(|| err(path, "line skip runs past the end of the data"))?;
-            pos += nl + 1;
+/// Scalar type, encoding and byte order (little-endian) of the data.
+fn sample_format(path: &Path, f: &Fields) -> Result<(Scalar, Encoding, bool), VolumeError> {
+    let ty = f.need(path, "type")?;
+    let scalar = match Scalar::parse(ty) {
+        Some(s) => s,
+        None => {
+            return Err(err(
+                path,
+                format!("type {ty:?} is not a scalar type that can be read"),
+            ))
         }
-        let body = &bytes[pos..];
+    };
+    let encoding = match f.need(path, "encoding")? {
+        "raw" => Encoding::Raw,
+        "gzip" | "gz" => Encoding::Gzip,
+        "text" | "txt" | "ascii" => Encoding::Text,
+        other => {
+            return Err(err(
+                path,
+                format!("encoding {other:?} is not read (raw, gzip and text are)"),
+            ))
+        }
+    };
+    let little = match f.get("endian") {
+        Some("little") => true,
+        Some("big") => false,
+        None if scalar.size() == 1 || encoding == Encoding::Text => true,
+        None => return Err(err(path, "header lacks `endian` for multi-byte data")),
+        Some(other) => return Err(err(path, format!("endian {other:?} is neither little nor big"))),
+    };
+    Ok((scalar, encoding, little))
+}
+
+/// The three spatial axes' sizes (fastest first) and their LPS geometry, from `space`,
+/// `space directions` and `space origin` (or `spacings` without a space). A non-spatial
+/// axis is allowed only with one value.
+fn grid(path: &Path, f: &Fields, sizes: &[usize]) -> Result<([usize; 3], Geometry), VolumeError> {
+    let dimension = sizes.len();
+    // Which axes are spatial: from `space directions` (a vector, not `none`), else all
+    // axes of a 3D file.
+    let space = f.get("space").map(str::to_ascii_lowercase);
+    let to_lps = match space.as_deref() {
+        Some("left-posterior-superior" | "lps") => Vector3::new(1.0, 1.0, 1.0),
+        Some("right-anterior-superior" | "ras") => Vector3::new(-1.0, -1.0, 1.0),
+        Some("left-anterior-superior" | "las") => Vector3::new(1.0, -1.0, 1.0),
+        None => Vector3::new(1.0, 1.0, 1.0),
+        Some(other) => {
+            return Err(err(
+                path,
+                format!("space {other:?} has no patient orientation (LPS, RAS or LAS is needed)"),
+            ))
+        }
+    };
+    if f.get("space dimension").is_some_and(|d| d != "3") {
+        return Err(err(path, "only a 3D space is read"));
+    }
+    let directions: Vec<Option<Vector3<f64>>> = match f.get("space directions") {
+        Some(s) => parse_vectors(s).map_err(|w| err(path, w))?,
+        None => spacing_directions(path, f.get("spacings"), sizes)?,
+    };
+    if directions.len() != dimension {
+        return Err(err(
+            path,
+            format!("{} space directions for dimension {dimension}", directions.len()),
+        ));
+    }
+    let spatial: Vec<usize> = (0..dimension).filter(|&n| directions[n].is_some()).collect();
+    if spatial.len() != 3 {
+        return Err(err(
+            path,
+            format!("{} spatial axes (3 are needed)", spatial.len()),
+        ));
+    }
+    // A non-spatial axis is read only when it holds one value, and only before the
+    // spatial ones would make it interleave: with size 1 it cannot.
+    if let Some(n) = (0..dimension).find(|n| !spatial.contains(n) && sizes[*n] != 1) {
+        return Err(err(
+            path,
+            format!(
+                "axis {n} is not spatial and holds {} values (one volume is read)",
+                sizes[n]
+            ),
+        ));
+    }
+    let dims = [sizes[spatial[0]], sizes[spatial[1]], sizes[spatial[2]]];
+    let flip = |v: Vector3<f64>| v.component_mul(&to_lps);
+    let d: Vec<Vector3<f64>> = spatial.iter().filter_map(|&n| directions[n]).map(flip).collect();
+    let origin = match f.get("space origin") {
+        Some(s) => flip(
+            parse_vector(s)
+                .map_err(|w| err(path, w))?
+                .unwrap_or_else(Vector3::zeros),
+        ),
+        None => Vector3::zeros(),
+    };
+    let geometry = Geometry::from_columns(d[0], d[1], d[2], Point3::from(origin))
+        .ok_or_else(|| err(path, "space directions are degenerate (no invertible affine)"))?;
+    Ok((dims, geometry))
+}
+
+/// No space: an axis-aligned grid from `spacings` (1 mm where absent or nan); in a file
+/// of more than 3 dimensions, an axis of one value is not spatial.
+fn spacing_directions(
+    path: &Path,
+    spacings: Option<&str>,
+    sizes: &[usize],
+) -> Result<Vec<Option<Vector3<f64>>>, VolumeError> {
+    let dimension = sizes.len();
+    let sp: Vec<f64> = spacings
+        .map(|s| {
+            s.split_whitespace()
+                .map(|t| t.parse::<f64>().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .unwrap_or_else(|| vec![1.0; dimension]);
+    if sp.len() != dimension {
+        return Err(err(
+            path,
+            format!("{} spacings for dimension {dimension}", sp.len()),
+        ));
+    }
+    let mut axis = 0;
+    Ok(sp
+        .iter()
+        .enumerate()
+        .map(|(n, &s)| {
+            if dimension == 3 || sizes[n] > 1 {
+                let mut v = Vector3::zeros();
+                if axis < 3 {
+                    v[axis] = if s.is_finite() && s != 0.0 { s } else { 1.0 };
+                }
+                axis += 1;
+                Some(v)
+            } else {
+                None
+            }
+        })
+        .collect())
+}
+
+impl Header {
+    /// The voxel bytes (decompressed; for text, the text) from the data in `r`, which
+    /// holds `len` bytes from where it stands. Raw data is checked against `len` before
+    /// it is read, and only the declared bytes are read.
+    fn payload<R: BufRead + Seek>(&self, path: &Path, mut r: R, len: u64) -> Result<Vec<u8>, VolumeError> {
+        let io = |e: std::io::Error| io_err(path, e);
+        let start = r.stream_position().map_err(io)?;
+        for _ in 0..self.line_skip {
+            if !skip_line(&mut r).map_err(io)? {
+                return Err(err(path, "line skip runs past the end of the data"));
+            }
+        }
+        let len = len.saturating_sub(r.stream_position().map_err(io)? - start);
         match self.encoding {
-            Encoding::Text => Ok(body.to_vec()),
+            Encoding::Text => {
+                let mut out = Vec::new();
+                r.read_to_end(&mut out).map_err(io)?;
+                Ok(out)
+            }
             Encoding::Raw => {
-                let need = self.need as usize;
+                let need = self.need;
                 let from = if self.byte_skip == -1 {
-                    body.len().checked_sub(need).ok_or_else(|| {
-                        err(
-                            path,
-                            format!("data holds {} bytes, {need} are declared", body.len()),
-                        )
-                    })?
+                    len.checked_sub(need)
+                        .ok_or_else(|| err(path, format!("data holds {len} bytes, {need} are declared")))?
                 } else {
-                    self.byte_skip as usize
+                    self.byte_skip as u64
                 };
-                body.get(from..from.saturating_add(need))
-                    .map(<[u8]>::to_vec)
-                    .ok_or_else(|| {
-                        err(
-                            path,
-                            format!(
-                                "data truncated: {} bytes after skip, {need} declared",
-                                body.len().saturating_sub(from)
-                            ),
-                        )
-                    })
+                let truncated = |held: u64| {
+                    err(
+                        path,
+                        format!("data truncated: {held} bytes after skip, {need} declared"),
+                    )
+                };
+                if len.saturating_sub(from) < need {
+                    return Err(truncated(len.saturating_sub(from)));
+                }
+                r.seek_relative(from as i64).map_err(io)?;
+                let mut out = Vec::with_capacity(need as usize);
+                r.take(need).read_to_end(&mut out).map_err(io)?;
+                if (out.len() as u64) < need {
+                    return Err(truncated(out.len() as u64));
+                }
+                Ok(out)
             }
             Encoding::Gzip => {
                 let skip = self.byte_skip as u64;
                 let mut out = Vec::with_capacity(self.need.min(1 << 30) as usize);
-                let mut dec = flate2::read::MultiGzDecoder::new(body);
+                let mut dec = flate2::read::MultiGzDecoder::new(r);
                 std::io::copy(&mut (&mut dec).take(skip), &mut std::io::sink())
                     .map_err(|e| err(path, format!("gzip data: {e}")))?;
                 dec.take(self.need)
@@ -708,5 +802,45 @@ mod tests {
         .unwrap();
         let e = read_nrrd_limited(&p, 1 << 20).unwrap_err().to_string();
         assert!(e.contains("read limit"), "{e}");
+    }
+
+    #[test]
+    fn a_huge_raw_size_on_a_small_file_is_refused_before_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("small.nrrd");
+        // 2 PB declared, 4 bytes held: refused from the file size, nothing allocated.
+        let f = nrrd(
+            "type: short\ndimension: 3\nsizes: 100000 100000 100000\nendian: little\nencoding: raw",
+            &[1, 0, 2, 0],
+        );
+        std::fs::write(&p, f).unwrap();
+        let e = read_nrrd_limited(&p, u64::MAX).unwrap_err().to_string();
+        assert!(
+            e.contains("small.nrrd") && e.contains("truncated") && e.contains("2000000000000000 declared"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn trailing_bytes_after_the_data_are_left_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("tail.nrrd");
+        let f = nrrd(
+            &format!("type: short\n{GRID}\nendian: little\nencoding: raw"),
+            &ramp_i16_le(),
+        );
+        let (want, _) = parse_nrrd(Path::new("mem.nrrd"), &f).unwrap();
+        std::fs::write(&p, &f).unwrap();
+        // A sparse 1 TiB tail (no disk used): read whole, the file would not fit in memory.
+        let file = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+        if file.set_len(f.len() as u64 + (1 << 40)).is_err() {
+            file.set_len(f.len() as u64 + (1 << 32)).unwrap();
+        }
+        let (d, _) = read_nrrd(&p).unwrap();
+        assert_eq!(d, want);
+        // Trailing bytes in memory are ignored the same way.
+        let mut junk = f.clone();
+        junk.extend_from_slice(b"junk after the voxels");
+        assert_eq!(parse_nrrd(Path::new("mem.nrrd"), &junk).unwrap().0, want);
     }
 }
