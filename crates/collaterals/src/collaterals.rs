@@ -56,6 +56,7 @@ use crate::model::{
     CollateralVessel, Collaterals, IvcModel, Landmarks, MassModel, NamedVein, PhaseInfo, Role,
 };
 use crate::morph;
+use crate::params::{column::*, diameter, naming::*, vessels::*};
 use crate::stack::{crop_box_xyz, sample_on};
 use crate::vesselness::{
     gaussian_smooth, sigmas_for_diameters, vesselness_pyramid, VesselnessParams, DIAMETER_PER_SIGMA,
@@ -65,55 +66,14 @@ use cavascope_phases::spine::spine_xy;
 use cavascope_volume::{Anatomy, Geometry, Point3, Vector3, Volume};
 use ndarray::Array3;
 
-/// Enhanced vessel on portal-venous CT, HU (blood pool 130–200 HU; enhancing parenchyma
-/// stays mostly lower, bone higher).
-pub const VESSEL_MIN_HU: f32 = 100.0;
-/// Upper end of the enhanced-vessel range on CT, HU (bone lies higher).
-pub const VESSEL_MAX_HU: f32 = 300.0;
-/// A vessel enhances: portal-venous minus unenhanced ≥ 60 HU on CT (venous blood goes
-/// from ~40 to 130–200 HU), or +50 % signal on T1 MRI.
-pub const VESSEL_MIN_ENHANCEMENT_HU: f32 = 60.0;
-/// The same on T1 MRI: relative signal rise against the baseline.
-pub const VESSEL_MIN_ENHANCEMENT_MR: f32 = 0.5;
+pub use crate::params::levels::{LUMBAR_ABOVE_RENAL_MM, LUMBAR_BELOW_RENAL_MM};
+pub use crate::params::naming::PARAVERTEBRAL_MM;
+pub use crate::params::vessels::{
+    BLOOD_FRACTION, LARGE_STRUCTURE_MM, MIN_LENGTH_MM, MIN_VESSELNESS, VESSEL_MAX_HU,
+    VESSEL_MIN_ENHANCEMENT_HU, VESSEL_MIN_ENHANCEMENT_MR, VESSEL_MIN_HU,
+};
 /// Bone on CT, HU (locating the spine).
 pub use cavascope_phases::spine::BONE_MIN_HU;
-/// A component wider than this (mm) is a large structure, not a collateral.
-pub const LARGE_STRUCTURE_MM: f64 = 12.5;
-/// Smallest Frangi response (image units after σ² normalisation) of a tubular component.
-pub const MIN_VESSELNESS: f32 = 5.0;
-/// Share of the box's brightest enhancement (99.5th percentile: aorta, renal cortex,
-/// veins) a vessel voxel reaches on the smoothed enhancement. Venous blood on the portal
-/// phase enhances ~2× as much as liver, spleen or pancreas (blood +100–150 HU, liver
-/// +50–60 HU), so this keeps veins running through parenchyma apart from it.
-pub const BLOOD_FRACTION: f32 = 0.6;
-/// Gaussian σ (mm) of the enhancement smoothing before [`BLOOD_FRACTION`] is applied
-/// (noise of a subtraction is √2 that of one phase).
-const ENHANCEMENT_SMOOTH_MM: f64 = 1.0;
-/// A vein whose voxels lie within this in-plane distance (median, mm) of the vertebral
-/// column runs along it (azygos, hemiazygos, lumbar veins).
-pub const PARAVERTEBRAL_MM: f64 = 15.0;
-/// Half the thickness of an intervertebral disc, mm (bone is carried across it).
-const DISC_BRIDGE_MM: f64 = 6.0;
-/// Bone within this distance (mm) of the spine's midline belongs to the column.
-const COLUMN_HALF_MM: f64 = 45.0;
-/// Half-width of the spinal canal / laminae zone behind the vertebral centre, mm.
-const SPINAL_CANAL_HALF_MM: f64 = 25.0;
-/// A collateral segment is at least this long, mm.
-pub const MIN_LENGTH_MM: f64 = 15.0;
-/// Components smaller than this (voxels) are noise.
-const MIN_COMPONENT_VOXELS: usize = 8;
-pub use crate::levels::{LUMBAR_ABOVE_RENAL_MM, LUMBAR_BELOW_RENAL_MM};
-/// Marrow test: in-plane rays this long (mm) from a candidate voxel; enclosed when at
-/// least [`ENCLOSED_RAYS`] of [`N_ENCLOSE_RAYS`] meet dense bone (a vertebral body is
-/// ≤ 50 mm across, so from inside every ray meets its cortex within 30 mm; a lumbar vein
-/// beside it sees bone on one side only).
-const ENCLOSE_MM: f64 = 30.0;
-const N_ENCLOSE_RAYS: usize = 8;
-const ENCLOSED_RAYS: usize = 7;
-/// Box around the spine, mm.
-const BOX_HALF_LR_MM: f64 = 90.0;
-const BOX_ANTERIOR_MM: f64 = 90.0;
-const BOX_POSTERIOR_MM: f64 = 35.0;
 
 fn post_contrast(phases: &[PhaseInfo]) -> Option<(usize, bool)> {
     let order = [
@@ -141,8 +101,8 @@ fn post_contrast(phases: &[PhaseInfo]) -> Option<(usize, bool)> {
 /// axis (its principal direction), within 8 mm of the axis, divided by the slab length.
 /// A mean area, unlike an inscribed sphere, is not shrunk by noise on the outline.
 fn local_diameter(v: &Volume, base: Option<&Volume>, peak: &Point3<f64>, radius_mm: f64) -> Option<f64> {
-    let h = 0.5;
-    let half = 12.0;
+    let h = diameter::GRID_MM;
+    let half = diameter::HALF_MM;
     let n = (2.0 * half / h) as usize + 1;
     let origin = peak - Vector3::new(half, half, half);
     let g = Geometry::axial(origin, [h, h, h]);
@@ -152,15 +112,15 @@ fn local_diameter(v: &Volume, base: Option<&Volume>, peak: &Point3<f64>, radius_
         ndarray::Zip::from(&mut data).and(&pre).for_each(|x, &p| *x -= p);
     }
     let c = (n / 2) as f64;
-    let r_in = radius_mm + 3.0;
-    let r_out = (radius_mm + 8.0).min(half);
+    let r_in = radius_mm + diameter::SHELL_INNER_MM;
+    let r_out = (radius_mm + diameter::SHELL_OUTER_MM).min(half);
     let (mut core, mut shell) = (Vec::new(), Vec::new());
     for ((k, j, i), &x) in data.indexed_iter() {
         if !x.is_finite() {
             continue;
         }
         let r = h * ((i as f64 - c).powi(2) + (j as f64 - c).powi(2) + (k as f64 - c).powi(2)).sqrt();
-        if r <= 1.0 {
+        if r <= diameter::CORE_RADIUS_MM {
             core.push(x);
         } else if r >= r_in && r <= r_out {
             shell.push(x);
@@ -179,9 +139,9 @@ fn local_diameter(v: &Volume, base: Option<&Volume>, peak: &Point3<f64>, radius_
         .indexed_iter()
         .filter(|(_, &b)| b)
         .map(|((k, j, i), _)| h * Vector3::new(i as f64 - c, j as f64 - c, k as f64 - c))
-        .filter(|p| p.norm() <= 8.0)
+        .filter(|p| p.norm() <= diameter::AXIS_REACH_MM)
         .collect();
-    if pts.len() < 4 {
+    if pts.len() < diameter::MIN_AXIS_VOXELS {
         return None;
     }
     let mean = pts.iter().sum::<Vector3<f64>>() / pts.len() as f64;
@@ -197,16 +157,14 @@ fn local_diameter(v: &Volume, base: Option<&Volume>, peak: &Point3<f64>, radius_
             axis = eig.eigenvectors.column(q).into_owned();
         }
     }
-    // ±2.25 mm: the edges fall between the grid's planes (9 of them along an axis), so
-    // the count is exactly the slab's volume on an aligned vessel too.
-    let slab = 4.5 * h;
+    let slab = diameter::SLAB_HALF_STEPS * h;
     let count = comp
         .indexed_iter()
         .filter(|(_, &b)| b)
         .map(|((k, j, i), _)| h * Vector3::new(i as f64 - c, j as f64 - c, k as f64 - c))
         .filter(|p| {
             let t = p.dot(&axis);
-            t.abs() <= slab && (p - axis * t).norm() <= 8.0
+            t.abs() <= slab && (p - axis * t).norm() <= diameter::AXIS_REACH_MM
         })
         .count();
     let area = count as f64 * h * h * h / (2.0 * slab);
@@ -249,7 +207,7 @@ fn vertebral_column(bone_src: &Array3<f32>, geom: &Geometry, ct: bool, sx: f64, 
     }
     let nb = bone.iter().filter(|&&b| b).count();
     // A few hundred voxels of bone (a vertebra is ~40 ml): fewer is no column.
-    let min_bone = (20_000.0 / geom.voxel_volume_mm3()) as usize;
+    let min_bone = (MIN_BONE_MM3 / geom.voxel_volume_mm3()) as usize;
     let front_y = if nb >= min_bone {
         // Per slice, the most anterior bone near the midline; the median over slices.
         let mut fronts: Vec<f32> = bone
@@ -259,7 +217,7 @@ fn vertebral_column(bone_src: &Array3<f32>, geom: &Geometry, ct: bool, sx: f64, 
                 sl.indexed_iter()
                     .filter(|(_, &b)| b)
                     .map(|((j, i), _)| world(k, j, i))
-                    .filter(|p| (p.x - sx).abs() <= 20.0)
+                    .filter(|p| (p.x - sx).abs() <= FRONT_HALF_WIDTH_MM)
                     .map(|p| p.y as f32)
                     .reduce(f32::min)
             })
@@ -271,7 +229,7 @@ fn vertebral_column(bone_src: &Array3<f32>, geom: &Geometry, ct: bool, sx: f64, 
     let front_y = match front_y {
         Some(f) => f,
         None => {
-            let (a, b) = (22.0, 16.0);
+            let (a, b) = (ELLIPSE_HALF_LR_MM, ELLIPSE_HALF_AP_MM);
             for ((k, j, i), v) in bone.indexed_iter_mut() {
                 let p = world(k, j, i);
                 *v = ((p.x - sx) / a).powi(2) + ((p.y - sy) / b).powi(2) <= 1.0;
@@ -343,11 +301,11 @@ pub fn measure_collaterals_with(
     let cy = sy - 0.5 * (BOX_ANTERIOR_MM - BOX_POSTERIOR_MM);
     // The box itself plus a margin for the vesselness kernels (3σ of the largest scale),
     // not a cube around it: the vesselness below costs per voxel.
-    let margin = 15.0;
+    let margin = BOX_KERNEL_MARGIN_MM;
     let half = Vector3::new(
         BOX_HALF_LR_MM + margin,
         0.5 * (BOX_ANTERIOR_MM + BOX_POSTERIOR_MM) + margin,
-        0.5 * (hi.z - lo.z) + 5.0,
+        0.5 * (hi.z - lo.z) + BOX_Z_MARGIN_MM,
     );
     let Some((geom, shape, _)) = crop_box_xyz(v, &Point3::new(sx, cy, zc), half) else {
         w.push("collaterals: the paravertebral box lies outside the series".into());
@@ -372,7 +330,7 @@ pub fn measure_collaterals_with(
         }
         s.sort_by(|a, b| a.total_cmp(b));
         let med = s[s.len() / 2];
-        let p995 = s[(s.len() - 1) * 995 / 1000];
+        let p995 = s[(s.len() - 1) * BRIGHT_PERMILLE / 1000];
         (0.5 * (med + p995), f32::INFINITY)
     };
     // Bone and its partial-volume rim are not vessels: with a baseline phase, a vessel
@@ -407,7 +365,7 @@ pub fn measure_collaterals_with(
         let p995 = if n == 0 {
             0.0
         } else {
-            *s.select_nth_unstable_by((n - 1) * 995 / 1000, |a, b| a.total_cmp(b))
+            *s.select_nth_unstable_by((n - 1) * BRIGHT_PERMILLE / 1000, |a, b| a.total_cmp(b))
                 .1
         };
         let rel = BLOOD_FRACTION * p995;
@@ -458,7 +416,7 @@ pub fn measure_collaterals_with(
         .and(&excl)
         .map_collect(|(k, j, i), &b, &e| {
             let p = world(k, j, i);
-            let canal = (p.x - sx).abs() < SPINAL_CANAL_HALF_MM && p.y > sy + 5.0;
+            let canal = (p.x - sx).abs() < SPINAL_CANAL_HALF_MM && p.y > sy + SPINAL_CANAL_BEHIND_MM;
             let marrow = marrow_test && b && enclosed_by_bone(&data, [k, j, i], sp);
             b && !e && !canal && !marrow
         });
@@ -499,7 +457,11 @@ pub fn measure_collaterals_with(
     drop(labels);
     lap("components+runs");
     let params = VesselnessParams {
-        sigmas_mm: sigmas_for_diameters(2.0, 12.0, 6),
+        sigmas_mm: sigmas_for_diameters(
+            VESSELNESS_MIN_DIAMETER_MM,
+            VESSELNESS_MAX_DIAMETER_MM,
+            VESSELNESS_SCALES,
+        ),
         bright: true,
         ..Default::default()
     };
@@ -508,9 +470,9 @@ pub fn measure_collaterals_with(
     // values within it only, so a box this much larger than a component gives the
     // same response inside the component as the whole grid would.
     let reach = [
-        (4.0 * sigma_max / sp[2]).ceil() as usize + 1,
-        (4.0 * sigma_max / sp[1]).ceil() as usize + 1,
-        (4.0 * sigma_max / sp[0]).ceil() as usize + 1,
+        (KERNEL_REACH_SIGMAS * sigma_max / sp[2]).ceil() as usize + 1,
+        (KERNEL_REACH_SIGMAS * sigma_max / sp[1]).ceil() as usize + 1,
+        (KERNEL_REACH_SIGMAS * sigma_max / sp[0]).ceil() as usize + 1,
     ];
     let filled = data.mapv(|x| if x.is_finite() { x } else { 0.0 });
     let column = vertebral_column(base.as_ref().unwrap_or(&data), &geom, ct, sx, sy);
@@ -749,7 +711,7 @@ fn vertical_runs(labels: &Array3<u32>, of: &[bool], sp: [f64; 3]) -> Vec<Vec<[us
 /// Vertical for a run, across for a component ([`vein_name`]'s first tests).
 fn course_possible(ext: &Vector3<f64>, run: bool) -> bool {
     if run {
-        ext.z > 1.5 * ext.x.max(ext.y)
+        ext.z > VERTICAL_ELONGATION * ext.x.max(ext.y)
     } else {
         ext.z < ext.x.max(ext.y)
     }
@@ -773,11 +735,15 @@ fn vein_name(
     let across = !run && course_possible(ext, run);
     let right = cen.x < sx;
     let paravertebral = to_column <= PARAVERTEBRAL_MM;
-    if vertical && paravertebral && cen.y < sy && (cen.x - sx).abs() <= 50.0 {
+    if vertical && paravertebral && cen.y < sy && (cen.x - sx).abs() <= AZYGOS_MAX_FROM_MIDLINE_MM {
         Some(if right { "azygos" } else { "hemiazygos" })
-    } else if vertical && !paravertebral && cen.y < front_y && (cen.x - sx).abs() >= 20.0 {
+    } else if vertical
+        && !paravertebral
+        && cen.y < front_y
+        && (cen.x - sx).abs() >= GONADAL_MIN_FROM_MIDLINE_MM
+    {
         Some(if right { "right_gonadal" } else { "left_gonadal" })
-    } else if across && paravertebral && ext.x > 20.0 && cen.y < sy {
+    } else if across && paravertebral && ext.x > LUMBAR_MIN_WIDTH_MM && cen.y < sy {
         // Lumbar veins wrap round the front and sides of the vertebral body; a vessel-like
         // piece behind the spine centre is in the posterior elements (marrow), not one.
         Some("lumbar")

@@ -6,6 +6,7 @@
 use crate::decided::{collateral_limit, enlarged_collaterals, intraluminal_extension as deep_enough};
 use crate::thresholds::Thresholds;
 use crate::{Sign, SignId, SignState};
+use cavascope_imaging::stats::mean_sd;
 use cavascope_measurements::{
     Collaterals, IvcModel, IvcSegment, MassModel, Measurements, PhaseEnhancement, Role, Section,
 };
@@ -140,16 +141,6 @@ fn finite_sections(ivc: &IvcModel) -> impl Iterator<Item = &Section> {
     ivc.profile
         .iter()
         .filter(|s| s.equivalent_diameter_mm.is_finite() && s.equivalent_diameter_mm > 0.0)
-}
-
-fn mean_sd(v: &[f64]) -> Option<(f64, f64)> {
-    if v.is_empty() {
-        return None;
-    }
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
-    Some((mean, var.sqrt()))
 }
 
 /// The patient's own IVC away from the mass: mean and SD of the equivalent diameter.

@@ -4,7 +4,8 @@
 //! ([`crate::track::locate_candidates`]) finds nothing; the tracker verifies every
 //! candidate, so a candidate here is a place to look, never the answer.
 
-use crate::params::*;
+use crate::params::anatomical::*;
+use cavascope_imaging::stats::upper_median;
 use cavascope_volume::{Point3, Volume};
 use rayon::prelude::*;
 
@@ -25,7 +26,7 @@ pub fn locate_by_anatomy(v: &Volume, is_ct: bool) -> Result<Vec<Point3<f64>>, No
     let (lo, hi) = v.geometry.world_bounds(v.shape());
     let nx = ((hi.x - lo.x) / GRID_MM).ceil() as usize + 1;
     let ny = ((hi.y - lo.y) / GRID_MM).ceil() as usize + 1;
-    if nx * ny > 2_000_000 || nx < 8 || ny < 8 {
+    if nx * ny > MAX_PLANE_SAMPLES || nx < MIN_PLANE_SIDE_SAMPLES || ny < MIN_PLANE_SIDE_SAMPLES {
         return Err(format!(
             "the plane ({nx} × {ny} samples of {GRID_MM} mm) is not a body section"
         ));
@@ -66,7 +67,7 @@ pub fn locate_by_anatomy(v: &Volume, is_ct: bool) -> Result<Vec<Point3<f64>>, No
         for c in cores {
             let found = (0..chains.len())
                 .filter(|ci| !taken.contains(ci))
-                .filter(|&ci| chains[ci].last < pi && chains[ci].last + 2 >= pi)
+                .filter(|&ci| chains[ci].last < pi && chains[ci].last + CHAIN_MAX_PLANE_GAP >= pi)
                 .map(|ci| {
                     let l = chains[ci].pts[chains[ci].pts.len() - 1].1;
                     (ci, (l.x - c.x).hypot(l.y - c.y))
@@ -91,10 +92,7 @@ pub fn locate_by_anatomy(v: &Volume, is_ct: bool) -> Result<Vec<Point3<f64>>, No
             taken.push(ci);
         }
     }
-    let med = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
+    let med = |mut v: Vec<f64>| upper_median(&mut v).unwrap_or(f64::NAN);
     // Length counts most; a round core over a ragged one.
     let score = |c: &Chain| c.pts.len() as f64 * med(c.pts.iter().map(|p| p.1.compact).collect());
     let mut good: Vec<&Chain> = chains
@@ -163,12 +161,7 @@ fn plane_cores(v: &Volume, is_ct: bool, z: f64, lo: Point3<f64>, nx: usize, ny: 
     let body_thr = if is_ct {
         BODY_MIN_HU
     } else {
-        let mut vals: Vec<f32> = img.iter().copied().filter(|x| x.is_finite()).collect();
-        if vals.is_empty() {
-            return None;
-        }
-        let k = ((vals.len() as f64 * 0.99) as usize).min(vals.len() - 1);
-        0.15 * *vals.select_nth_unstable_by(k, f32::total_cmp).1
+        mr_body_threshold(&img)?
     };
     // The body and everything it encloses: on MR flowing blood, gas and cortical bone can
     // be as dark as the air outside.
@@ -184,7 +177,7 @@ fn plane_cores(v: &Volume, is_ct: bool, z: f64, lo: Point3<f64>, nx: usize, ny: 
             }
         }
     }
-    if bn < 50.0 {
+    if bn < BODY_MIN_SAMPLES {
         return None;
     }
     let bx = bx / bn;
@@ -250,7 +243,7 @@ fn plane_cores(v: &Volume, is_ct: bool, z: f64, lo: Point3<f64>, nx: usize, ny: 
         }
     };
     let core: Vec<bool> = (0..nx * ny)
-        .map(|i| body[i] && blood_like(mean[i]) && sd[i] <= HOMOGENEITY_FACTOR * noise.max(1e-3))
+        .map(|i| body[i] && blood_like(mean[i]) && sd[i] <= HOMOGENEITY_FACTOR * noise.max(NOISE_FLOOR))
         .collect();
     let mut out = Vec::new();
     for px in components4(&core, nx, ny) {
@@ -339,6 +332,18 @@ fn fill_holes(mask: &[bool], nx: usize, ny: usize) -> Vec<bool> {
         }
     }
     outside.iter().map(|&o| !o).collect()
+}
+
+/// The MR body outline's threshold in a plane of samples: a fraction
+/// ([`MR_BODY_FRACTION`]) of a high percentile ([`MR_BODY_QUANTILE`]) of its finite
+/// values; `None` without any.
+pub(crate) fn mr_body_threshold(img: &[f32]) -> Option<f32> {
+    let mut vals: Vec<f32> = img.iter().copied().filter(|x| x.is_finite()).collect();
+    if vals.is_empty() {
+        return None;
+    }
+    let k = ((vals.len() as f64 * MR_BODY_QUANTILE) as usize).min(vals.len() - 1);
+    Some(MR_BODY_FRACTION * *vals.select_nth_unstable_by(k, f32::total_cmp).1)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! SlicerVMTK #75) and its holes are filled. Feret diameters are true calipers on the
 //! convex hull of sub-pixel boundary points, not VMTK's through-centre chords.
 
+use crate::params::calibre::*;
 use cavascope_volume::{sampling, Geometry, Mask, Point3, Vector3};
 use ndarray::Array3;
 
@@ -38,9 +39,7 @@ impl FractionField {
         if !any {
             return None;
         }
-        // Two voxels of margin so the 0.5 crossing at the border is interpolated against
-        // real zeros rather than clamped.
-        let margin = 2;
+        let margin = FIELD_MARGIN_VOXELS;
         let dims = [nk, nj, ni];
         let lo: Vec<usize> = (0..3).map(|a| lo[a].saturating_sub(margin)).collect();
         let hi: Vec<usize> = (0..3).map(|a| (hi[a] + margin).min(dims[a] - 1)).collect();
@@ -53,12 +52,12 @@ impl FractionField {
             }
         });
         let g = &mask.geometry;
-        // A [1 2 1]/4 pass along each fine axis (≤ 1.2 mm) rounds off the voxel staircase,
-        // which otherwise biases Feret diameters by up to a voxel; the 0.5 contour of a
-        // smooth boundary moves by only σ²κ/2 (< 0.01 mm for a 10 mm radius).
+        // A [1 2 1]/4 pass along each fine axis rounds off the voxel staircase, which
+        // otherwise biases Feret diameters by up to a voxel; the 0.5 contour of a smooth
+        // boundary moves by only σ²κ/2 (< 0.01 mm for a 10 mm radius).
         let sp = g.spacing();
         for (axis, &s) in [(2usize, &sp[0]), (1, &sp[1]), (0, &sp[2])] {
-            if s <= 1.2 {
+            if s <= STAIRCASE_MAX_SPACING_MM {
                 binomial_pass(&mut data, axis);
             }
         }
@@ -168,16 +167,12 @@ impl std::fmt::Debug for SectionShape {
     }
 }
 
-const MAX_HALF_WIDTH_MM: f64 = 80.0;
-/// Pixel size for small sections; the brief asks for ≤ 0.5 mm.
-const FINE_PIXEL_MM: f64 = 0.3;
-
 /// Measure the section of `field` in `plane`. `None` when the plane does not cut the
 /// mask near its centre (within `search_radius_mm`).
 pub fn measure_section(field: &FractionField, plane: &Plane, search_radius_mm: f64) -> Option<SectionShape> {
-    let mut half: f64 = 20.0;
+    let mut half: f64 = START_HALF_WIDTH_MM;
     loop {
-        let h = (half / 80.0).clamp(FINE_PIXEL_MM, 0.5);
+        let h = (half / HALF_WIDTH_PIXELS).clamp(FINE_PIXEL_MM, COARSE_PIXEL_MM);
         match measure_at(field, plane, half, h, search_radius_mm) {
             Attempt::Done(s) => return Some(s),
             Attempt::Empty => return None,

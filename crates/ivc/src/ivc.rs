@@ -20,6 +20,7 @@
 use crate::calibre::{measure_section, FractionField, Plane, SectionShape};
 use crate::centreline::{axial_centres, parallel_transport, smooth_resample, tangents};
 use crate::model::{IvcModel, Landmarks, PhaseInfo, Quality, Role, Section, SegmentOptions, Source};
+use crate::params::profile::*;
 use crate::track::{self, PhaseInput, Tracker};
 use crate::{landmarks, lumen};
 use cavascope_volume::{Geometry, Mask, Point3, Vector3, Volume};
@@ -38,11 +39,7 @@ pub struct IvcOutcome {
     pub quality: Quality,
 }
 
-/// The IVC's course below the diaphragm, from the iliac confluence (L4–L5) to the
-/// diaphragm (T10–T11), spans about seven vertebral levels: ~180 mm in an adult
-/// (**default**, from typical vertebral heights of 25–30 mm). A series covering more than
-/// this is expected to hold this much IVC.
-pub const EXPECTED_IVC_LENGTH_MM: f64 = 180.0;
+pub use crate::params::profile::EXPECTED_IVC_LENGTH_MM;
 
 /// Coverage of the IVC's expected course: its z extent over the expected length within
 /// the series' z range (the whole range when shorter than [`EXPECTED_IVC_LENGTH_MM`]).
@@ -64,14 +61,6 @@ const REFERENCE_ROLES: [Role; 6] = [
     Role::MrT1Arterial,
 ];
 
-/// Centreline smoothing σ, mm: removes the voxel-scale jitter of per-plane centres while
-/// following the caval curvature (radius of curvature ≫ 50 mm).
-const CENTRELINE_SIGMA_MM: f64 = 4.0;
-/// Contour smoothing along z in tracking, mm.
-const CONTOUR_SIGMA_MM: f64 = 2.0;
-/// Pixel of the tracked field, mm.
-const FIELD_PIXEL_MM: f64 = 0.5;
-
 /// One measured section with its geometry.
 pub struct ProfileSection {
     /// Arc length along the centreline, mm.
@@ -89,12 +78,12 @@ pub struct ProfileSection {
 /// through its cut ends).
 pub fn measure_profile(field: &FractionField, trim_mm: f64) -> Vec<ProfileSection> {
     let sp = field.geometry().spacing();
-    let pixel = sp[0].min(sp[1]).clamp(0.25, 0.5);
-    let raw = axial_centres(field, 1.0, pixel);
-    if raw.len() < 3 {
+    let pixel = sp[0].min(sp[1]).clamp(CENTRES_PIXEL_MIN_MM, CENTRES_PIXEL_MAX_MM);
+    let raw = axial_centres(field, SECTION_STEP_MM, pixel);
+    if raw.len() < MIN_SECTIONS {
         return Vec::new();
     }
-    let mut cl = smooth_resample(&raw, CENTRELINE_SIGMA_MM, 1.0);
+    let mut cl = smooth_resample(&raw, CENTRELINE_SIGMA_MM, SECTION_STEP_MM);
     // One re-centring pass: axial centroids of a tilted tube lie on its axis, but
     // branches and the sway bias them slightly; section centroids do not.
     let first = sections(field, &cl);
@@ -103,7 +92,7 @@ pub fn measure_profile(field: &FractionField, trim_mm: f64) -> Vec<ProfileSectio
         .zip(&first)
         .map(|(p, s)| s.as_ref().map(|s| s.shape.centroid).unwrap_or(*p))
         .collect();
-    cl = smooth_resample(&moved, CENTRELINE_SIGMA_MM, 1.0);
+    cl = smooth_resample(&moved, CENTRELINE_SIGMA_MM, SECTION_STEP_MM);
     let secs = sections(field, &cl);
     let n = secs.len();
     let mut out: Vec<ProfileSection> = Vec::with_capacity(n);
@@ -132,7 +121,7 @@ fn sections(field: &FractionField, cl: &[Point3<f64>]) -> Vec<Option<ProfileSect
                 u: frames[i].0,
                 v: frames[i].1,
             };
-            measure_section(field, &plane, 6.0).map(|shape| ProfileSection {
+            measure_section(field, &plane, SECTION_SEARCH_MM).map(|shape| ProfileSection {
                 s_mm: s_acc[i],
                 centre: cl[i],
                 tangent: t[i],
@@ -193,7 +182,7 @@ fn role_index(phases: &[PhaseInfo], role: Role, n: usize) -> Option<usize> {
 /// Whether a track from an anatomical candidate can be the IVC (params: calibre, its
 /// spread, length).
 fn plausible_ivc_track(c: &[track::Contour]) -> Result<(), String> {
-    use crate::params::*;
+    use crate::params::anatomical::*;
     let len = c.last().map(|l| l.z).unwrap_or(0.0) - c.first().map(|f| f.z).unwrap_or(0.0);
     let mut d: Vec<f64> = c
         .iter()
@@ -204,6 +193,7 @@ fn plausible_ivc_track(c: &[track::Contour]) -> Result<(), String> {
         return Err(format!("{len:.0} mm long"));
     }
     d.sort_by(f64::total_cmp);
+    // Upper median, as the percentiles below: index by rank in the sorted list.
     let med = d[d.len() / 2];
     if !(TRACK_MIN_MEDIAN_DIAMETER_MM..=TRACK_MAX_MEDIAN_DIAMETER_MM).contains(&med) {
         return Err(format!("median diameter {med:.1} mm over {len:.0} mm"));
@@ -370,7 +360,7 @@ fn track_ivc(
             if len > best_len {
                 best = Some(c);
             }
-            if len >= 120.0 {
+            if len >= GOOD_ENOUGH_TRACK_MM {
                 break;
             }
         }
@@ -422,7 +412,7 @@ fn track_ivc(
             let len = len_of(&contours);
             if let Some(again) = tracker
                 .track(&Point3::new(gx, gy, z))
-                .filter(|c| plausible_ivc_track(c).is_ok() && len_of(c) >= 0.9 * len)
+                .filter(|c| plausible_ivc_track(c).is_ok() && len_of(c) >= RETRACK_MIN_LENGTH_FRACTION * len)
             {
                 tracing::debug!(
                     z,
@@ -547,8 +537,10 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
     tick("field");
     let profile = measure_profile(&field, 2.0);
     tick("profile");
-    if profile.len() < 3 {
-        warnings.push("IVC too short to measure (fewer than 3 sections)".into());
+    if profile.len() < MIN_SECTIONS {
+        warnings.push(format!(
+            "IVC too short to measure (fewer than {MIN_SECTIONS} sections)"
+        ));
         return fail(warnings);
     }
     // Lumen visibility.
@@ -561,11 +553,11 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
     // Landmarks on the venous phase. Ordered by z for the search.
     let (lm, lw) = match lum.phase {
         Some((vi, _)) => {
-            // A branch is as bright as the blood pool: the mean of 5 samples 1 mm apart
-            // (≈ 2.5 independent voxels) within 2.5 of its SDs of the reference, which
-            // keeps enhanced liver (40 HU below blood in the portal phase) out.
+            // A branch is as bright as the blood pool: the mean of its samples within a
+            // few of its SDs of the reference.
+            use crate::params::landmarks::{BRANCH_INDEPENDENT_SAMPLES, BRANCH_MATCH_SDS};
             let thr = match lum.reference {
-                Some((r, sd)) => r - 2.5 * sd / 2.5f32.sqrt(),
+                Some((r, sd)) => r - BRANCH_MATCH_SDS * sd / BRANCH_INDEPENDENT_SAMPLES.sqrt(),
                 None => f32::INFINITY,
             };
             let mut order: Vec<usize> = (0..profile.len()).collect();

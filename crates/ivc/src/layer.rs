@@ -25,6 +25,8 @@
 //! assert!((r - (20.0 - 15.0)).abs() < 0.3, "{r}");
 //! ```
 
+use crate::params::layer::*;
+
 /// Settings of the two-step test for one tracker.
 #[derive(Debug, Clone, Copy)]
 pub struct LayerSettings {
@@ -56,16 +58,6 @@ pub fn erf(x: f64) -> f64 {
         -y
     }
 }
-
-/// Blur SDs tried, as factors of the expected one (a wall cut obliquely by the plane,
-/// or a partial-volume edge wider than modelled).
-const BLUR_FACTORS: [f64; 4] = [0.8, 1.0, 1.3, 1.7];
-/// Least gain of the two-step fit over the one-step fit, in independent-sample χ² units
-/// (on the phantoms: single blurred edges 0.1–2.7, a 3–4 mm strip of liver 9–56).
-const MIN_GAIN: f64 = 6.0;
-/// Thickest layer looked for, mm: steps further apart are told apart by the step
-/// detector itself.
-const MAX_LAYER_MM: f64 = 6.0;
 
 /// Sums of one candidate step over the window: Σφ, Σφ² and Σ y·φ per phase.
 struct StepSums {
@@ -123,7 +115,7 @@ pub fn fit_layers(
     }
     let n = hi - lo + 1;
     let gap = (set.min_gap_mm / set.step_mm).ceil() as usize;
-    if n < 2 * gap + 8 || prof.iter().take(nph).any(|p| p.len() <= hi) {
+    if n < 2 * gap + MIN_WINDOW_EXTRA_SAMPLES || prof.iter().take(nph).any(|p| p.len() <= hi) {
         return None;
     }
     let y: Vec<&[f64]> = prof.iter().take(nph).map(|p| &p[lo..=hi]).collect();
@@ -133,8 +125,8 @@ pub fn fit_layers(
     let sum_y: Vec<f64> = y.iter().map(|p| p.iter().sum()).collect();
     let sum_yy: Vec<f64> = y.iter().map(|p| p.iter().map(|v| v * v).sum()).collect();
     let nf = n as f64;
-    // Candidate step positions: not within 2 samples of the window's ends.
-    let cand: Vec<usize> = (2..n - 2).collect();
+    // Candidate step positions: not within END_MARGIN_SAMPLES of the window's ends.
+    let cand: Vec<usize> = (END_MARGIN_SAMPLES..n - END_MARGIN_SAMPLES).collect();
     let eff = (set.step_mm / set.corr_mm.max(set.step_mm)).min(1.0);
 
     // One step, every blur: the sums each candidate position needs later too.
@@ -197,8 +189,8 @@ pub fn fit_layers(
     // (rss, blur index, j1, j2)
     let mut best: Option<(f64, usize, usize, usize)> = None;
     for (fi, steps) in per_blur.iter().enumerate() {
-        for a in (0..nc).step_by(2) {
-            for b in (a + gap..(a + max_gap + 1).min(nc)).step_by(2) {
+        for a in (0..nc).step_by(COARSE_STRIDE) {
+            for b in (a + gap..(a + max_gap + 1).min(nc)).step_by(COARSE_STRIDE) {
                 if let Some((rss, _)) = two(steps, a, b) {
                     if best.is_none_or(|x| rss < x.0) {
                         best = Some((rss, fi, a, b));

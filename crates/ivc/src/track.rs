@@ -19,8 +19,10 @@
 //! need no special handling.
 
 use crate::calibre::FractionField;
+use crate::params::{blood::*, contour::*, ends, locate as loc, smoothing::*, tracking::*, walls::*};
 pub use cavascope_imaging::noise::volume_noise_sd as noise_sd;
 use cavascope_imaging::smooth::gaussian2d_nan;
+use cavascope_imaging::stats::{upper_mad_sd, upper_median, upper_median_f32};
 use cavascope_volume::{Geometry, Point3, Vector3, Volume};
 use ndarray::Array3;
 use rayon::prelude::*;
@@ -31,34 +33,13 @@ pub const NRAYS: usize = 72;
 /// off-centre point to 0.02 mm at caval eccentricities (order 4: 0.1 mm).
 pub(crate) const ORDER: usize = 6;
 pub(crate) const NCOEF: usize = 2 * ORDER + 1;
-/// Longest ray, mm: a tumour-expanded IVC stays inside.
-const RMAX_MM: f64 = 40.0;
-const RAY_STEP_MM: f64 = 0.25;
-/// Half-distance of the step detector, mm.
-const STEP_HALF_MM: f64 = 2.0;
-/// Ridge weights (per unit data weight, × k²): even harmonics toward the previous
-/// plane, odd ones of order ≥ 3 toward zero.
-const RIDGE_EVEN: f64 = 0.01;
-const RIDGE_ODD: f64 = 0.002;
-
-/// Planes without a measured wall after which the lumen is looked for around the
-/// prediction, and how far, mm (the vein's course drifts under a tumour-filled stretch;
-/// the aorta lies further away).
-const REACQUIRE_AFTER: usize = 5;
-const REACQUIRE_MM: f64 = 12.0;
-
-/// Inlier fraction above which a plane's free fit is trusted over the chained one.
-const FREE_INLIERS: f64 = 0.9;
-/// How far along z a clearer start plane is looked for, mm, and how far its centre may
-/// lie from the seed's contour (the same vein, not a neighbour).
-const START_SEARCH_MM: f64 = 20.0;
-const START_SHIFT_MM: f64 = 8.0;
 
 /// Size and width within the tolerance of a plane-to-plane change (not a leak).
 fn similar(c: &Contour, p: &Contour) -> bool {
-    let ra = c.area() / p.area().max(1.0);
-    let rw = c.width_x() / p.width_x().max(1.0);
-    (0.75..=1.3).contains(&ra) && (0.8..=1.25).contains(&rw)
+    let area_ratio = c.area() / p.area().max(1.0);
+    let width_ratio = c.width_x() / p.width_x().max(1.0);
+    (SIMILAR_AREA_MIN..=SIMILAR_AREA_MAX).contains(&area_ratio)
+        && (SIMILAR_WIDTH_MIN..=SIMILAR_WIDTH_MAX).contains(&width_ratio)
 }
 
 /// One phase used for tracking, with its noise after patch smoothing.
@@ -206,7 +187,8 @@ fn curvature_corrected(c: &[f64; NCOEF], blur_var: f64) -> [f64; NCOEF] {
             }
             let kappa = (r * r + 2.0 * r1 * r1 - r * r2) / den;
             let cos_psi = r / (r * r + r1 * r1).sqrt();
-            r + 0.5 * blur_var * kappa.clamp(-1.0, 1.0) / cos_psi.max(0.3)
+            r + 0.5 * blur_var * kappa.clamp(-CURVATURE_MAX_PER_MM, CURVATURE_MAX_PER_MM)
+                / cos_psi.max(CURVATURE_MIN_COS)
         })
         .collect();
     let w = vec![1.0; NRAYS];
@@ -274,14 +256,6 @@ fn lsq_ridge(
     Some(c)
 }
 
-/// A jump between neighbouring rays (5° apart) larger than this (mm) or than
-/// [`ESCAPE_JUMP_FRAC`] of the shorter ray is not the wall of one convex section: along a
-/// 30 × 5 mm slit neighbouring rays differ by ≤ 2.9 mm, while a ray that finds no wall
-/// where isodense tissue (bowel, crus, liver) lies against the vein runs on to that
-/// tissue's own edge, 5–25 mm further out (native CT, TotalSegmentator's reference CT).
-const ESCAPE_JUMP_MM: f64 = 3.0;
-const ESCAPE_JUMP_FRAC: f64 = 0.25;
-
 /// Rays of `r` (NaN: no wall) that escaped: runs of neighbouring rays that lie beyond a
 /// jump outward at both ends — a stretch of the section without contrast at its wall,
 /// where each ray runs to the next edge beyond — set to NaN, so the contour there is
@@ -293,14 +267,14 @@ pub(crate) fn drop_escapes(r: &[f64]) -> Vec<f64> {
     let mut out = r.to_vec();
     let n = out.len();
     let total = out.iter().filter(|v| v.is_finite()).count();
-    if total < 8 {
+    if total < ESCAPE_MIN_RAYS {
         return out;
     }
     let jump = |a: f64, b: f64| (a - b).abs() > ESCAPE_JUMP_MM.max(ESCAPE_JUMP_FRAC * a.min(b));
     loop {
         let idx: Vec<usize> = (0..n).filter(|&m| out[m].is_finite()).collect();
         let kept = idx.len();
-        if kept < 8 {
+        if kept < ESCAPE_MIN_RAYS {
             break;
         }
         // Runs of valid rays (in angular order, NaN rays skipped) split at jumps.
@@ -324,8 +298,7 @@ pub(crate) fn drop_escapes(r: &[f64]) -> Vec<f64> {
         }
         let med = |run: &[usize]| {
             let mut v: Vec<f64> = run.iter().map(|&m| out[m]).collect();
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
+            upper_median(&mut v).unwrap_or(f64::NAN)
         };
         let meds: Vec<f64> = runs.iter().map(|x| med(x)).collect();
         // The escaped run reaching furthest out, outward of both its neighbours, and
@@ -365,13 +338,12 @@ fn robust_fit(
     if valid.len() < ncoef + 2 {
         return None;
     }
-    valid.sort_by(f64::total_cmp);
-    let med = valid[valid.len() / 2];
+    let med = upper_median(&mut valid)?;
     let mut w: Vec<f64> = r
         .iter()
         .zip(prior_w)
         .map(|(&v, &pw)| {
-            if pw > 0.0 && (v - med).abs() <= 0.45 * med + 1.0 {
+            if pw > 0.0 && (v - med).abs() <= INITIAL_GATE_FRACTION * med + INITIAL_GATE_MM {
                 pw
             } else {
                 0.0
@@ -379,9 +351,12 @@ fn robust_fit(
         })
         .collect();
     let mut c = [0.0; NCOEF];
-    for (stage, nc) in [(0, 5.min(ncoef)), (1, ncoef)] {
+    for (rounds, nc) in [
+        (LOW_ORDER_ROUNDS, LOW_ORDER_NCOEF.min(ncoef)),
+        (FULL_ORDER_ROUNDS, ncoef),
+    ] {
         c = lsq_ridge(thetas, r, &w, nc, prior)?;
-        for _ in 0..(if stage == 0 { 5 } else { 8 }) {
+        for _ in 0..rounds {
             let res: Vec<f64> = thetas.iter().zip(r).map(|(&t, &ri)| ri - eval(&c, t)).collect();
             let mut abs: Vec<f64> = res
                 .iter()
@@ -392,10 +367,8 @@ fn robust_fit(
             if abs.len() < nc + 2 {
                 return None;
             }
-            abs.sort_by(f64::total_cmp);
-            let mad = abs[abs.len() / 2] / 0.6745;
-            // Tukey scale: never tighter than 1.5 mm (sub-voxel walls scatter that much).
-            let k = (4.685 * mad).max(1.5);
+            let sd = upper_mad_sd(&mut abs)?;
+            let k = (TUKEY_C * sd).max(TUKEY_MIN_SCALE_MM);
             for ((wi, &pw), x) in w.iter_mut().zip(prior_w).zip(&res) {
                 let u = x / k;
                 *wi = if pw > 0.0 && u.abs() < 1.0 {
@@ -411,7 +384,7 @@ fn robust_fit(
         .iter()
         .zip(r)
         .zip(prior_w)
-        .map(|((&t, &ri), &pw)| pw > 0.0 && (ri - eval(&c, t)).abs() < 2.5)
+        .map(|((&t, &ri), &pw)| pw > 0.0 && (ri - eval(&c, t)).abs() < RAY_INLIER_MM)
         .collect();
     Some((c, inl))
 }
@@ -506,6 +479,12 @@ pub struct Tracker<'a> {
     pub free_on_all_phases: bool,
 }
 
+/// Margin within which a smoothed value still matches `blood` (see
+/// [`BLOOD_MATCH_NOISE_SDS`], [`BLOOD_MATCH_FRACTION`]), for smoothed noise `snoise`.
+fn blood_margin(snoise: f32, blood: f32) -> f32 {
+    (BLOOD_MATCH_NOISE_SDS as f32 * snoise).max(BLOOD_MATCH_FRACTION as f32 * blood.abs())
+}
+
 /// Noise of a patch value after Gaussian smoothing with σ (mm) of a volume with in-plane
 /// voxel size `vox` (mm): white noise averages over ≈ 4πσ²/vox² voxels in 2D.
 fn smoothed_noise(noise: f32, vox: f64, sigma: f64) -> f32 {
@@ -519,10 +498,8 @@ impl<'a> Tracker<'a> {
         let reference = phases.first()?.volume;
         let sp = reference.geometry.spacing();
         let vox = sp[0].min(sp[1]);
-        let pixel = vox.clamp(0.5, 1.0);
-        // Smoothing about one voxel: noise down 3-4×, the half-level of a wall of radius
-        // R moves by only ≈ σ²/2R (0.1 mm at R = 12 mm).
-        let sigma = vox.clamp(0.8, 1.6);
+        let pixel = vox.clamp(PATCH_PIXEL_MIN_MM, PATCH_PIXEL_MAX_MM);
+        let sigma = vox.clamp(SMOOTHING_MIN_MM, SMOOTHING_MAX_MM);
         let (lo, hi) = reference.geometry.world_bounds(reference.shape());
         let n = phases.len();
         let mut blood_phases = vec![false; n];
@@ -549,17 +526,25 @@ impl<'a> Tracker<'a> {
         self
     }
 
-    /// Median of a phase's unsmoothed values in a 2.5 mm disc, and the margin within
-    /// which it still matches blood: 4 noise SDs of that median, or 20 % of the value
-    /// (enhancement varies along the vein and across the field).
+    /// Median of a phase's unsmoothed values in a [`CENTRE_DISC_MM`] disc, and the margin
+    /// within which it still matches blood: [`BLOOD_MATCH_NOISE_SDS`] noise SDs of that
+    /// median, or [`BLOOD_MATCH_FRACTION`] of the value.
     fn centre_match(&self, p: usize, cx: f64, cy: f64, z: f64) -> (f32, f32) {
-        let raw = Patch::sample(self.phases[p].volume, cx, cy, z, 4.0, self.pixel, 0.0);
-        let v = self.disc_median(&raw, cx, cy, 2.5);
+        let raw = Patch::sample(
+            self.phases[p].volume,
+            cx,
+            cy,
+            z,
+            CENTRE_PATCH_HALF_MM,
+            self.pixel,
+            0.0,
+        );
+        let v = self.disc_median(&raw, cx, cy, CENTRE_DISC_MM);
         let vox = self.vox(p);
-        // A median of n voxels has ≈ 1.25 σ/√n noise.
-        let n_eff = (std::f64::consts::PI * 2.5 * 2.5 / (vox * vox)).max(1.0);
-        let sd = self.phases[p].noise as f64 * 1.25 / n_eff.sqrt();
-        let margin = (4.0 * sd).max(0.2 * self.blood_all[p].abs() as f64) as f32;
+        let n_eff = (std::f64::consts::PI * CENTRE_DISC_MM * CENTRE_DISC_MM / (vox * vox)).max(1.0);
+        let sd = self.phases[p].noise as f64 * MEDIAN_NOISE_FACTOR / n_eff.sqrt();
+        let margin =
+            (BLOOD_MATCH_NOISE_SDS * sd).max(BLOOD_MATCH_FRACTION * self.blood_all[p].abs() as f64) as f32;
         (v, margin)
     }
 
@@ -578,7 +563,7 @@ impl<'a> Tracker<'a> {
                     cx,
                     cy,
                     z,
-                    radius + 4.0,
+                    radius + LUMEN_SEARCH_MARGIN_MM,
                     self.pixel,
                     self.sigma,
                 )
@@ -586,7 +571,7 @@ impl<'a> Tracker<'a> {
             .collect();
         let scale: Vec<f32> = used
             .iter()
-            .map(|&p| (4.0 * self.snoise(p)).max(0.2 * self.blood_all[p].abs()))
+            .map(|&p| blood_margin(self.snoise(p), self.blood_all[p]))
             .collect();
         let steps = radius.ceil() as i32;
         let mut best: Option<(f32, f64, f64)> = None;
@@ -636,7 +621,7 @@ impl<'a> Tracker<'a> {
 
     /// Smoothed noise of phase p.
     fn snoise(&self, p: usize) -> f32 {
-        smoothed_noise(self.phases[p].noise, self.vox(p), self.sigma).max(1e-3)
+        smoothed_noise(self.phases[p].noise, self.vox(p), self.sigma).max(SMOOTHED_NOISE_FLOOR)
     }
 
     /// Median of the reference phase in a disc of radius `r` mm.
@@ -657,22 +642,21 @@ impl<'a> Tracker<'a> {
         if v.is_empty() {
             return f32::NAN;
         }
-        let m = v.len() / 2;
-        *v.select_nth_unstable_by(m, f32::total_cmp).1
+        upper_median_f32(&mut v).unwrap_or(f32::NAN)
     }
 
-    /// Reference-phase blood value at a seed (median of a 3 mm disc).
+    /// Reference-phase blood value at a seed (median of a [`SEED_DISC_MM`] disc).
     pub fn blood_at(&self, seed: &Point3<f64>) -> f32 {
         let p = Patch::sample(
             self.phases[0].volume,
             seed.x,
             seed.y,
             seed.z,
-            8.0,
+            SEED_PATCH_HALF_MM,
             self.pixel,
             self.sigma,
         );
-        self.disc_median(&p, seed.x, seed.y, 3.0)
+        self.disc_median(&p, seed.x, seed.y, SEED_DISC_MM)
     }
 
     /// Wall distance along each ray from (cx, cy); NaN where no wall was found.
@@ -697,22 +681,22 @@ impl<'a> Tracker<'a> {
         max_walls: usize,
     ) -> Vec<Vec<f64>> {
         let nph = if all_phases { patches.len() } else { 1 };
-        let span = ((STEP_HALF_MM + 2.0 * self.sigma) / RAY_STEP_MM) as usize;
+        let span = self.ramp_span();
+        // Noise of one smoothed difference is √2 σ: in σ-normalised units the detector
+        // statistic Σ w Δ² has mean 2·nph under noise alone; demand a clear step.
+        let thr = 2.0 * nph as f64 + STEP_MIN_EXCESS;
         let layer_set = crate::layer::LayerSettings {
             step_mm: RAY_STEP_MM,
             blur_sd_mm: self.blur_var().sqrt(),
             corr_mm: (2.0 * std::f64::consts::PI).sqrt()
                 * (self.sigma * self.sigma + self.vox(0) * self.vox(0) / 6.0).sqrt(),
-            min_step: 2.0 * nph as f64 + 36.0,
-            min_gap_mm: 1.5,
+            min_step: thr,
+            min_gap_mm: LAYER_MIN_GAP_MM,
         };
         let layer_debug = layered && tracing::enabled!(tracing::Level::TRACE);
         let ns = (RMAX_MM / RAY_STEP_MM) as usize + 1;
         let d = (STEP_HALF_MM / RAY_STEP_MM) as usize;
         let w: Vec<f64> = (0..nph).map(|p| 1.0 / (self.snoise(p) as f64).powi(2)).collect();
-        // Noise of one smoothed difference is √2 σ: in σ-normalised units the detector
-        // statistic Σ w Δ² has mean 2·nph under noise alone; demand a clear step.
-        let thr = 2.0 * nph as f64 + 36.0;
         let one_way = !self.is_ct || self.unenhanced_ct();
         (0..NRAYS)
             .into_par_iter()
@@ -739,8 +723,7 @@ impl<'a> Tracker<'a> {
                         .sum()
                 };
                 let mut walls = Vec::new();
-                // Skip the first 2 mm: the centre is the lumen by construction.
-                let start = d.max((2.0 / RAY_STEP_MM) as usize);
+                let start = d.max((RAY_SKIP_MM / RAY_STEP_MM) as usize);
                 let mut k = start;
                 while k + d < ns && walls.len() < max_walls {
                     let sk = stat(k);
@@ -752,7 +735,7 @@ impl<'a> Tracker<'a> {
                         continue;
                     }
                     // The step's steepest point: climb to the first maximum of the
-                    // statistic (past it once it falls below 60 % of the best), so an
+                    // statistic (past it once it falls below STEP_PEAK_FRACTION of the best), so an
                     // early crossing on the foot of the ramp does not bias the wall and a
                     // second, stronger step further out (liver → fat) is not taken for
                     // this one.
@@ -770,17 +753,21 @@ impl<'a> Tracker<'a> {
                             > 0.0
                     };
                     let mut best = k;
-                    let mut bv = sk;
-                    let lim = (k + (8.0 / RAY_STEP_MM) as usize).min(ns - d - 1);
+                    let mut peak = sk;
+                    let lim = (k + (STEP_CLIMB_MM / RAY_STEP_MM) as usize).min(ns - d - 1);
                     let mut end = lim;
                     for kk in k..=lim {
                         let v = stat(kk);
-                        if !v.is_finite() || v < thr || v < 0.6 * bv || (one_way && !same_way(kk)) {
+                        if !v.is_finite()
+                            || v < thr
+                            || v < STEP_PEAK_FRACTION * peak
+                            || (one_way && !same_way(kk))
+                        {
                             end = kk;
                             break;
                         }
-                        if v > bv {
-                            bv = v;
+                        if v > peak {
+                            peak = v;
                             best = kk;
                         }
                     }
@@ -807,7 +794,10 @@ impl<'a> Tracker<'a> {
                         }
                         None => walls.push(self.half_level(&prof, &w, best, d, ns)),
                     }
-                    while k + d < ns && stat(k) >= thr.max(0.6 * bv) && (!one_way || same_way(k)) {
+                    while k + d < ns
+                        && stat(k) >= thr.max(STEP_PEAK_FRACTION * peak)
+                        && (!one_way || same_way(k))
+                    {
                         k += 1;
                     }
                 }
@@ -819,8 +809,7 @@ impl<'a> Tracker<'a> {
     /// Half-level crossing near step index `ke`, on the projection onto the step
     /// direction (one phase: the profile itself).
     fn half_level(&self, prof: &[Vec<f64>], w: &[f64], ke: usize, d: usize, ns: usize) -> f64 {
-        // Half-width of the ramp: the step detector's reach plus the smoothing.
-        let span = ((STEP_HALF_MM + 2.0 * self.sigma) / RAY_STEP_MM) as usize;
+        let span = self.ramp_span();
         let lo = ke.saturating_sub(span);
         let hi = (ke + span).min(ns - 1);
         let delta: Vec<f64> = prof.iter().map(|p| p[hi] - p[lo]).collect();
@@ -859,6 +848,12 @@ impl<'a> Tracker<'a> {
         self.cast(&p, cx, cy, all_phases, false)
     }
 
+    /// Half-width of a wall's ramp in ray steps: the step detector's reach plus the
+    /// smoothing.
+    fn ramp_span(&self) -> usize {
+        ((STEP_HALF_MM + RAMP_REACH_SIGMAS * self.sigma) / RAY_STEP_MM) as usize
+    }
+
     /// CT whose blood at the seed is not contrast-opacified (native, or too early).
     fn unenhanced_ct(&self) -> bool {
         self.is_ct && self.blood < crate::lumen::OPACIFIED_BLOOD_MIN_HU
@@ -881,7 +876,7 @@ impl<'a> Tracker<'a> {
     }
 
     fn patches(&self, cx: f64, cy: f64, z: f64, all: bool) -> Vec<Patch> {
-        let half = RMAX_MM + 2.0 * STEP_HALF_MM + 4.0;
+        let half = RMAX_MM + 2.0 * STEP_HALF_MM + PATCH_MARGIN_MM;
         let n = if all { self.phases.len() } else { 1 };
         (0..n)
             .map(|p| Patch::sample(self.phases[p].volume, cx, cy, z, half, self.pixel, self.sigma))
@@ -911,15 +906,21 @@ impl<'a> Tracker<'a> {
         // The centre is judged on the unsmoothed phase: smoothing mixes the wall of a
         // flattened (slit-like) lumen into its centre and would call it unopacified;
         // the disc median tames the noise.
-        let raw = Patch::sample(self.phases[0].volume, cx, cy, z, 4.0, self.pixel, 0.0);
-        let centre_value = self.disc_median(&raw, cx, cy, 2.5);
+        let raw = Patch::sample(
+            self.phases[0].volume,
+            cx,
+            cy,
+            z,
+            CENTRE_PATCH_HALF_MM,
+            self.pixel,
+            0.0,
+        );
+        let centre_value = self.disc_median(&raw, cx, cy, CENTRE_DISC_MM);
         if !centre_value.is_finite() {
             return None;
         }
-        // Opacified when the centre is within 4 smoothed-noise SDs of the blood value,
-        // or at least 60 % of the way from the prior's surroundings… kept simple: blood
-        // level minus a margin that scales with the noise.
-        let margin = (4.0 * self.snoise(0)).max(0.2 * self.blood.abs());
+        // Opacified when the centre is within a noise-scaled margin of the blood value.
+        let margin = blood_margin(self.snoise(0), self.blood);
         let opacified = centre_value >= self.blood - margin && self.matches_blood_elsewhere(cx, cy, z);
         let thetas: Vec<f64> = (0..NRAYS).map(theta).collect();
         let mut all_patches: Option<Vec<Patch>> = None;
@@ -949,7 +950,9 @@ impl<'a> Tracker<'a> {
                 if let Some(c) = own
                     .or_else(|| self.fit_free(&thetas, &r, cx, cy, z, prior))
                     .filter(|c| match ref_area {
-                        Some(a) if c.inliers < 0.8 => (0.6..=1.4).contains(&(c.area() / a.max(1.0))),
+                        Some(a) if c.inliers < AGREEING_INLIERS => {
+                            (REF_AREA_MIN..=REF_AREA_MAX).contains(&(c.area() / a.max(1.0)))
+                        }
                         _ => true,
                     })
                 {
@@ -970,7 +973,9 @@ impl<'a> Tracker<'a> {
         let r = self.cast(&all, cx, cy, true, false);
         let mut c = self.fit_scaled(&thetas, &r, cx, cy, z, prior);
         if let Some(a) = ref_area {
-            if c.kind == ContourKind::Scaled && !(0.6..=1.4).contains(&(c.area() / a.max(1.0))) {
+            if c.kind == ContourKind::Scaled
+                && !(REF_AREA_MIN..=REF_AREA_MAX).contains(&(c.area() / a.max(1.0)))
+            {
                 c = self.fit_scaled(&thetas, &[f64::NAN; NRAYS], cx, cy, z, prior);
             }
         }
@@ -1015,7 +1020,7 @@ impl<'a> Tracker<'a> {
                     Some(p) => {
                         // Prior radius seen from the new centre (small shift: first order).
                         let rp = p.radius(t) - (cx - p.cx) * t.cos() - (cy - p.cy) * t.sin();
-                        if (ri - rp).abs() <= (0.2 * rp).max(3.0) {
+                        if (ri - rp).abs() <= (CONTINUITY_FRACTION * rp).max(CONTINUITY_MIN_MM) {
                             1.0
                         } else {
                             0.0
@@ -1026,7 +1031,7 @@ impl<'a> Tracker<'a> {
             })
             .collect();
         let valid = pw.iter().filter(|&&w| w > 0.0).count();
-        if valid < NRAYS / 2 {
+        if valid < NRAYS / FREE_MIN_RAYS_DIVISOR {
             return None;
         }
         // The prior's shape about the new centre (first order: shift terms).
@@ -1039,7 +1044,7 @@ impl<'a> Tracker<'a> {
         let (coef, inl) = robust_fit(thetas, r, &pw, NCOEF, prior_coef.as_ref())?;
         let coef = curvature_corrected(&coef, self.blur_var());
         let inliers = inl.iter().filter(|&&b| b).count() as f64 / NRAYS as f64;
-        if inliers < 0.5 || coef[0] < 2.0 || coef[0] > RMAX_MM {
+        if inliers < FREE_MIN_INLIERS || coef[0] < MIN_RADIUS_MM || coef[0] > RMAX_MM {
             return None;
         }
         let out = Contour {
@@ -1055,10 +1060,8 @@ impl<'a> Tracker<'a> {
         // A plane whose contour jumps in size or shape against its neighbour leaked into
         // a branch or a neighbour: the scaled-prior fit handles it.
         // (Unless the rays agree among themselves: then the prior was the wrong one.)
-        if let Some(p) = prior.filter(|_| inliers < 0.8) {
-            let ra = out.area() / p.area().max(1.0);
-            let rw = out.width_x() / p.width_x().max(1.0);
-            if !(0.75..=1.3).contains(&ra) || !(0.8..=1.25).contains(&rw) {
+        if let Some(p) = prior.filter(|_| inliers < AGREEING_INLIERS) {
+            if !similar(&out, p) {
                 return None;
             }
         }
@@ -1072,12 +1075,15 @@ impl<'a> Tracker<'a> {
             .iter()
             .map(|&t| prior.radius(t) - (cx - prior.cx) * t.cos() - (cy - prior.cy) * t.sin())
             .collect();
-        // Gate: walls within −20 % … +35 % of the prior (a tumour expands the vein).
+        // Gate: walls near the prior, more room outward (a tumour expands the vein).
         let mut w: Vec<f64> = r
             .iter()
             .zip(&rp)
             .map(|(&ri, &p)| {
-                if ri.is_finite() && ri > 0.8 * p && ri < 1.35 * p + 2.0 {
+                if ri.is_finite()
+                    && ri > SCALED_GATE_INNER * p
+                    && ri < SCALED_GATE_OUTER * p + SCALED_GATE_OUTER_MM
+                {
                     1.0
                 } else {
                     0.0
@@ -1101,9 +1107,9 @@ impl<'a> Tracker<'a> {
             kind: ContourKind::Interpolated,
         };
         let mut params = [1.0, 0.0, 0.0];
-        for _ in 0..6 {
+        for _ in 0..SCALED_ROUNDS {
             let n = w.iter().filter(|&&x| x > 0.0).count();
-            if n < NRAYS / 5 {
+            if n < NRAYS / SCALED_MIN_RAYS_DIVISOR {
                 return fallback;
             }
             let mut a = nalgebra::Matrix3::<f64>::zeros();
@@ -1123,7 +1129,11 @@ impl<'a> Tracker<'a> {
             for (m, &t) in thetas.iter().enumerate() {
                 let pred = params[0] * rp[m] + params[1] * t.cos() + params[2] * t.sin();
                 if r[m].is_finite() && w[m] > 0.0 {
-                    w[m] = if (r[m] - pred).abs() < 2.5 { 1.0 } else { 0.0 };
+                    w[m] = if (r[m] - pred).abs() < RAY_INLIER_MM {
+                        1.0
+                    } else {
+                        0.0
+                    };
                 }
             }
         }
@@ -1136,7 +1146,10 @@ impl<'a> Tracker<'a> {
             .map(|(&t, _)| (t.cos(), t.sin()))
             .fold((0.0, 0.0), |acc, v| (acc.0 + v.0, acc.1 + v.1));
         let spread = 1.0 - (sides.0.hypot(sides.1) / n.max(1) as f64);
-        if n < NRAYS / 5 || spread < 0.3 || !(0.7..=1.6).contains(&params[0]) {
+        if n < NRAYS / SCALED_MIN_RAYS_DIVISOR
+            || spread < SCALED_MIN_SPREAD
+            || !(SCALED_SCALE_MIN..=SCALED_SCALE_MAX).contains(&params[0])
+        {
             return fallback;
         }
         let mut coef = fallback.coef;
@@ -1168,11 +1181,11 @@ impl<'a> Tracker<'a> {
                     seed.x,
                     seed.y,
                     seed.z,
-                    8.0,
+                    SEED_PATCH_HALF_MM,
                     self.pixel,
                     0.0,
                 );
-                self.disc_median(&raw, seed.x, seed.y, 3.0)
+                self.disc_median(&raw, seed.x, seed.y, SEED_DISC_MM)
             } else {
                 f32::NAN
             };
@@ -1201,11 +1214,11 @@ impl<'a> Tracker<'a> {
         Some(all)
     }
 
-    /// The nearest plane within [`START_SEARCH_MM`] of `first` (2 mm steps, either way)
+    /// The nearest plane within [`START_SEARCH_MM`] of `first` ([`START_SEARCH_STEP_MM`] steps, either way)
     /// whose opacified lumen has a free contour that nearly every ray agrees with.
     fn clearer_start(&self, first: &Contour) -> Option<Contour> {
         let (gx, gy) = first.centroid();
-        let mut dz = 2.0;
+        let mut dz = START_SEARCH_STEP_MM;
         while dz <= START_SEARCH_MM {
             for z in [first.z - dz, first.z + dz] {
                 if z < self.z_range.0 || z > self.z_range.1 {
@@ -1225,7 +1238,7 @@ impl<'a> Tracker<'a> {
                     return Some(c);
                 }
             }
-            dz += 2.0;
+            dz += START_SEARCH_STEP_MM;
         }
         None
     }
@@ -1244,16 +1257,19 @@ impl<'a> Tracker<'a> {
             // Predict the centre: the last centroid (extrapolating the drift would let a
             // leak into a neighbour run away).
             let (cx, cy) = prev.centroid();
-            // Memory: the median-area plane of the last 15. A previous plane far from it
+            // Memory: the median-area plane of the last MEMORY_PLANES. A previous plane far from it
             // (a leak into a neighbour) is not trusted as the prior.
             let (ref_area, memory) = {
-                let mut recent: Vec<&Contour> =
-                    std::iter::once(start).chain(out.iter()).rev().take(15).collect();
+                let mut recent: Vec<&Contour> = std::iter::once(start)
+                    .chain(out.iter())
+                    .rev()
+                    .take(MEMORY_PLANES)
+                    .collect();
                 recent.sort_by(|a, b| a.area().total_cmp(&b.area()));
                 let m = recent[recent.len() / 2];
                 (m.area(), m)
             };
-            let prior = if (0.85..=1.15).contains(&(prev.area() / ref_area.max(1.0))) {
+            let prior = if (PRIOR_AREA_MIN..=PRIOR_AREA_MAX).contains(&(prev.area() / ref_area.max(1.0))) {
                 prev
             } else {
                 memory
@@ -1263,7 +1279,10 @@ impl<'a> Tracker<'a> {
             };
             // Re-centre on the contour just found when it moved (keeps rays radial).
             let (nx, ny) = c.centroid();
-            if (nx - cx).hypot(ny - cy) > 1.0 && c.kind == ContourKind::Measured && c.inliers >= 0.8 {
+            if (nx - cx).hypot(ny - cy) > RECENTRE_MIN_MM
+                && c.kind == ContourKind::Measured
+                && c.inliers >= AGREEING_INLIERS
+            {
                 if let Some(c2) = self.contour_at_ref(z, nx, ny, Some(prior), Some(ref_area), Some(prev)) {
                     c = c2;
                 }
@@ -1274,8 +1293,11 @@ impl<'a> Tracker<'a> {
                 if let Some((x, y)) = self.lumen_near(cx, cy, z, REACQUIRE_MM) {
                     if let Some(c2) = self
                         .contour_at_ref(z, x, y, Some(prior), None, None)
-                        .filter(|c2| c2.kind == ContourKind::Measured && c2.inliers >= 0.8)
-                        .filter(|c2| (0.4..=2.5).contains(&(c2.area() / ref_area.max(1.0))))
+                        .filter(|c2| c2.kind == ContourKind::Measured && c2.inliers >= AGREEING_INLIERS)
+                        .filter(|c2| {
+                            (REACQUIRE_AREA_MIN..=REACQUIRE_AREA_MAX)
+                                .contains(&(c2.area() / ref_area.max(1.0)))
+                        })
                     {
                         c = c2;
                     }
@@ -1288,7 +1310,7 @@ impl<'a> Tracker<'a> {
             // ended 20–30 mm from the start).
             if c.kind == ContourKind::Interpolated && c.opacified && !self.unenhanced_ct() {
                 open_run += 1;
-                if open_run > 8 {
+                if open_run > CHAMBER_PLANES {
                     out.truncate(out.len().saturating_sub(open_run - 1));
                     break;
                 }
@@ -1300,7 +1322,7 @@ impl<'a> Tracker<'a> {
             } else {
                 unmeasured_run += 1;
                 // A long stretch without any wall: the vein is lost.
-                if unmeasured_run > 80 {
+                if unmeasured_run > LOST_PLANES {
                     out.truncate(out.len().saturating_sub(unmeasured_run - 1));
                     break;
                 }
@@ -1320,7 +1342,7 @@ impl<'a> Tracker<'a> {
                     c.centre_value
                 );
             }
-            if c.area() > 4.0 * start.area() {
+            if c.area() > RUNAWAY_AREA_FACTOR * start.area() {
                 break;
             }
             out.push(c);
@@ -1337,7 +1359,7 @@ impl<'a> Tracker<'a> {
 /// the change began (the last plane within 10 % of the reference).
 pub fn cut_ends(start: &Contour, dir: &mut Vec<Contour>) {
     let n = dir.len();
-    if n < 6 {
+    if n < ends::MIN_PLANES {
         return;
     }
     let areas: Vec<f64> = std::iter::once(start)
@@ -1348,29 +1370,26 @@ pub fn cut_ends(start: &Contour, dir: &mut Vec<Contour>) {
         .chain(dir.iter())
         .map(|c| c.width_x())
         .collect();
-    let median = |v: &[f64]| -> f64 {
-        let mut w = v.to_vec();
-        w.sort_by(f64::total_cmp);
-        w[w.len() / 2]
-    };
-    const PERSIST: usize = 4;
+    let median = |v: &[f64]| -> f64 { upper_median(&mut v.to_vec()).unwrap_or(f64::NAN) };
     for i in 1..areas.len() {
-        let lo = i.saturating_sub(15);
+        let lo = i.saturating_sub(ends::WINDOW_PLANES);
         let ref_a = median(&areas[lo..i]);
         let ref_w = median(&widths[lo..i]);
         // Growth is judged against the vein's usual size too: a vein recovering from a
         // flattened stretch grows back to it, an atrium grows past it.
         let usual_a = median(&areas[..i]);
-        let grows = |j: usize| areas[j] > 1.5 * ref_a.max(usual_a);
-        let drops = |j: usize| areas[j] < 0.65 * ref_a && widths[j] < 0.85 * ref_w;
-        let end = (i + PERSIST).min(areas.len());
-        if end - i < PERSIST {
+        let grows = |j: usize| areas[j] > ends::GROW_RATIO * ref_a.max(usual_a);
+        let drops =
+            |j: usize| areas[j] < ends::DROP_AREA_RATIO * ref_a && widths[j] < ends::DROP_WIDTH_RATIO * ref_w;
+        let end = (i + ends::PERSIST_PLANES).min(areas.len());
+        if end - i < ends::PERSIST_PLANES {
             break;
         }
         // The change must last to the end of the tracked direction (an atrium or the
         // iliac veins), not recover (a local leak into a neighbour, a flattened stretch).
         let lasting = |f: &dyn Fn(usize) -> bool| {
-            (i..end).all(f) && (i..areas.len()).filter(|&j| f(j)).count() * 10 >= (areas.len() - i) * 8
+            (i..end).all(f)
+                && (i..areas.len()).filter(|&j| f(j)).count() * 10 >= (areas.len() - i) * ends::LASTING_TENTHS
         };
         let kind = if lasting(&grows) {
             1
@@ -1385,9 +1404,9 @@ pub fn cut_ends(start: &Contour, dir: &mut Vec<Contour>) {
             while cut > 1 {
                 let a = areas[cut - 1];
                 let within = if kind > 0 {
-                    a <= 1.1 * ref_a
+                    a <= ends::GROW_BACK_RATIO * ref_a
                 } else {
-                    a >= 0.9 * ref_a
+                    a >= ends::DROP_BACK_RATIO * ref_a
                 };
                 if within {
                     break;
@@ -1420,7 +1439,7 @@ pub fn contours_to_field(contours: &[Contour], pixel: f64) -> Option<FractionFie
             y1 = y1.max(c.cy + r * t.sin());
         }
     }
-    let margin = 3.0 * pixel;
+    let margin = FIELD_MARGIN_PIXELS * pixel;
     let (x0, y0) = (x0 - margin, y0 - margin);
     let nx = ((x1 + margin - x0) / pixel).ceil() as usize + 1;
     let ny = ((y1 + margin - y0) / pixel).ceil() as usize + 1;
@@ -1431,7 +1450,7 @@ pub fn contours_to_field(contours: &[Contour], pixel: f64) -> Option<FractionFie
     } else {
         1.0
     };
-    if nx * ny * nz > 60_000_000 || dz <= 0.0 {
+    if nx * ny * nz > FIELD_MAX_VOXELS || dz <= 0.0 {
         return None;
     }
     let mut data = Array3::<f32>::zeros((nz, ny, nx));
@@ -1473,7 +1492,7 @@ pub fn smooth_along_z(contours: &mut [Contour], sigma: f64) {
         let (mut ax, mut ay, mut ws) = (0.0, 0.0, 0.0);
         // Interpolated planes borrow from much further away.
         let reach = if c.kind == ContourKind::Interpolated {
-            6 * h
+            INTERPOLATED_REACH * h
         } else {
             h
         };
@@ -1484,12 +1503,12 @@ pub fn smooth_along_z(contours: &mut [Contour], sigma: f64) {
             }
             let s = &src[j as usize];
             let kw = match s.kind {
-                ContourKind::Measured => 1.0,
-                ContourKind::Scaled => 0.5,
-                ContourKind::Interpolated => 0.05,
+                ContourKind::Measured => WEIGHT_MEASURED,
+                ContourKind::Scaled => WEIGHT_SCALED,
+                ContourKind::Interpolated => WEIGHT_INTERPOLATED,
             };
             let sg = if c.kind == ContourKind::Interpolated {
-                6.0 * sigma
+                INTERPOLATED_REACH as f64 * sigma
             } else {
                 sigma
             };
@@ -1531,23 +1550,27 @@ pub fn locate_candidates(reference: &Volume, pre: Option<&Volume>, is_ct: bool) 
 
 fn locate_impl(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<Vec<Point3<f64>>> {
     let (lo, hi) = reference.geometry.world_bounds(reference.shape());
-    let px = 2.0;
+    let px = loc::GRID_MM;
     let nx = ((hi.x - lo.x) / px).ceil() as usize + 1;
     let ny = ((hi.y - lo.y) / px).ceil() as usize + 1;
-    if nx * ny > 2_000_000 {
+    if nx * ny > crate::params::anatomical::MAX_PLANE_SAMPLES {
         return None;
     }
     let zs: Vec<f64> = {
         let mut v = Vec::new();
-        let mut z = lo.z + 5.0;
-        while z <= hi.z - 5.0 {
+        let mut z = lo.z + loc::END_MARGIN_MM;
+        while z <= hi.z - loc::END_MARGIN_MM {
             v.push(z);
-            z += 10.0;
+            z += loc::PLANE_STEP_MM;
         }
         v
     };
     // Body centre (x, y) from the middle plane.
-    let body_thr = if is_ct { -500.0 } else { f32::NAN };
+    let body_thr = if is_ct {
+        crate::params::anatomical::BODY_MIN_HU
+    } else {
+        f32::NAN
+    };
     struct Blob {
         x: f64,
         y: f64,
@@ -1569,15 +1592,11 @@ fn locate_impl(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<
                     }
                 }
             }
-            // Body: CT above −500 HU; MRI above 15 % of the plane's 99th percentile.
-            let mut vals: Vec<f32> = img.iter().copied().filter(|v| v.is_finite()).collect();
+            // Body: CT above BODY_MIN_HU; MRI above a fraction of a high percentile.
             let thr_body = if is_ct {
                 body_thr
-            } else if vals.is_empty() {
-                f32::NAN
             } else {
-                let k = ((vals.len() as f64 * 0.99) as usize).min(vals.len() - 1);
-                0.15 * *vals.select_nth_unstable_by(k, f32::total_cmp).1
+                crate::anatomical::mr_body_threshold(&img).unwrap_or(f32::NAN)
             };
             let (mut bx, mut by, mut bn) = (0.0, 0.0, 0.0);
             for r in 0..ny {
@@ -1622,12 +1641,12 @@ fn locate_impl(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<
                     let b = match (pre.is_some(), is_ct) {
                         (true, true) => {
                             let p = mean3(&pre_img, r, q);
-                            v - p >= 70.0 && v >= 100.0
+                            v - p >= loc::CT_MIN_ENHANCEMENT_HU && v >= loc::CT_ENHANCED_MIN_HU
                         }
-                        (false, true) => (125.0..400.0).contains(&v),
+                        (false, true) => (loc::CT_VENOUS_MIN_HU..loc::CT_VENOUS_MAX_HU).contains(&v),
                         (true, false) => {
                             let p = mean3(&pre_img, r, q);
-                            p > 0.0 && v / p >= 3.5 && v > thr_body
+                            p > 0.0 && v / p >= loc::MR_MIN_SIGNAL_RATIO && v > thr_body
                         }
                         (false, false) => false,
                     };
@@ -1641,7 +1660,7 @@ fn locate_impl(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<
                     y: lo.y + sy * px,
                     area: c as f64 * px * px,
                 })
-                .filter(|b| (80.0..=1600.0).contains(&b.area))
+                .filter(|b| (loc::BLOB_MIN_AREA_MM2..=loc::BLOB_MAX_AREA_MM2).contains(&b.area))
                 .collect();
             (z, blobs, body)
         })
@@ -1652,10 +1671,10 @@ fn locate_impl(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<
     if bxs.is_empty() {
         return None;
     }
-    bxs.sort_by(f64::total_cmp);
-    bys.sort_by(f64::total_cmp);
-    let (bcx, bcy) = (bxs[bxs.len() / 2], bys[bys.len() / 2]);
-    // Chain blobs through z: centroids within 15 mm, bridging up to one missing plane
+    let (Some(bcx), Some(bcy)) = (upper_median(&mut bxs), upper_median(&mut bys)) else {
+        return None;
+    };
+    // Chain blobs through z: centroids within CHAIN_STEP_MM, bridging up to one missing plane
     // (at the renal veins the IVC blob merges with its inflows and is dropped).
     struct Chain {
         pts: Vec<(f64, f64, f64, f64)>,
@@ -1665,15 +1684,15 @@ fn locate_impl(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<
     for (pi, (z, blobs, _)) in planes.iter().enumerate() {
         let mut taken: Vec<usize> = Vec::new();
         for b in blobs {
-            if (b.x - bcx).hypot(b.y - bcy) > 110.0 {
+            if (b.x - bcx).hypot(b.y - bcy) > loc::BLOB_MAX_FROM_BODY_MM {
                 continue;
             }
             let found = (0..chains.len()).find(|&ci| {
                 let c = &chains[ci];
                 let l = c.pts[c.pts.len() - 1];
-                c.last_plane + 2 >= pi
+                c.last_plane + crate::params::anatomical::CHAIN_MAX_PLANE_GAP >= pi
                     && c.last_plane < pi
-                    && (l.0 - b.x).hypot(l.1 - b.y) < 15.0
+                    && (l.0 - b.x).hypot(l.1 - b.y) < loc::CHAIN_STEP_MM
                     && !taken.contains(&ci)
             });
             match found {
@@ -1693,25 +1712,26 @@ fn locate_impl(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<
         }
     }
     let score = |c: &Chain| -> f64 {
-        let med = |mut v: Vec<f64>| {
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
-        };
+        let med = |mut v: Vec<f64>| upper_median(&mut v).unwrap_or(f64::NAN);
         let mx = med(c.pts.iter().map(|p| p.0).collect());
         let my = med(c.pts.iter().map(|p| p.1).collect());
-        // The IVC runs on the patient's right (LPS: smaller x) of the body centre, within
-        // 70 mm of it and anterior of its posterior third (kidneys lie further out and
-        // back; the aorta runs on the left).
-        if mx > bcx - 8.0 || mx < bcx - 70.0 || my > bcy + 25.0 || c.pts.len() < 3 {
+        // The IVC runs on the patient's right (LPS: smaller x) of the body centre, not far
+        // out and not far back (kidneys lie further out and back; the aorta runs on the
+        // left).
+        if mx > bcx - loc::WINDOW_MIN_RIGHT_MM
+            || mx < bcx - loc::WINDOW_MAX_RIGHT_MM
+            || my > bcy + loc::WINDOW_MAX_POSTERIOR_MM
+            || c.pts.len() < loc::CHAIN_MIN_PLANES
+        {
             return 0.0;
         }
         // Length counts most; area is capped so a large organ pole cannot win.
-        c.pts.len() as f64 * med(c.pts.iter().map(|p| p.3).collect()).min(600.0)
+        c.pts.len() as f64 * med(c.pts.iter().map(|p| p.3).collect()).min(loc::CHAIN_AREA_CAP_MM2)
     };
     if tracing::enabled!(tracing::Level::TRACE) {
         tracing::trace!("body centre {bcx:.1} {bcy:.1}");
         for c in &chains {
-            if c.pts.len() >= 3 {
+            if c.pts.len() >= loc::CHAIN_MIN_PLANES {
                 tracing::trace!(
                     "chain n {} score {:.0} first {:?} last {:?}",
                     c.pts.len(),
@@ -1728,8 +1748,7 @@ fn locate_impl(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<
     }
     // The most typical member (area nearest the chain's median): away from junctions.
     let mut areas: Vec<f64> = best.pts.iter().map(|p| p.3).collect();
-    areas.sort_by(f64::total_cmp);
-    let med = areas[areas.len() / 2];
+    let med = upper_median(&mut areas)?;
     let p = best
         .pts
         .iter()
@@ -1740,7 +1759,10 @@ fn locate_impl(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<
     for q in [n / 4, (3 * n) / 4, 0, n - 1] {
         let c = best.pts[q];
         let pt = Point3::new(c.0, c.1, c.2);
-        if out.iter().all(|o| (o - pt).norm() > 5.0) {
+        if out
+            .iter()
+            .all(|o| (o - pt).norm() > loc::CANDIDATE_MIN_SEPARATION_MM)
+        {
             out.push(pt);
         }
     }
