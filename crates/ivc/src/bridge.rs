@@ -360,7 +360,51 @@ fn rebridge_run(tracker: &Tracker, contours: &mut [Contour], a: usize, b: usize)
         .collect();
     let thetas: Vec<f64> = (0..NRAYS).map(track::theta).collect();
     let n = planes.len();
-    let fits: Vec<Option<PlaneFit>> = (0..n)
+    let fits = pooled_fits(&planes, &thetas);
+    // No fit at all: keep the tracker's contours.
+    let have: Vec<usize> = (0..n).filter(|&k| fits[k].is_some()).collect();
+    if have.is_empty() {
+        return 0;
+    }
+    // Planes without a fit take their neighbours' (linear along z).
+    let filled = fill_missing_fits(&fits, &have);
+    let dbg = tracing::enabled!(tracing::Level::TRACE);
+    for (k, (p, f)) in planes.iter().zip(&filled).enumerate() {
+        let r: Vec<f64> = thetas
+            .iter()
+            .zip(&p.prior)
+            .map(|(&t, &pr)| f.s * pr + f.a2 * (2.0 * t).cos() + f.b2 * (2.0 * t).sin())
+            .collect();
+        let w = vec![1.0; NRAYS];
+        let Some(coef) = track::lsq(&thetas, &r, &w, NCOEF) else {
+            continue;
+        };
+        let c = &mut contours[a + k];
+        if dbg {
+            tracing::trace!(
+                "bridge z {:.1} s {:.3} a2 {:.2} b2 {:.2} inl {} centre ({:.1}, {:.1})",
+                p.z,
+                f.s,
+                f.a2,
+                f.b2,
+                f.inliers,
+                p.cx,
+                p.cy
+            );
+        }
+        c.cx = p.cx;
+        c.cy = p.cy;
+        c.coef = coef;
+        c.inliers = f.inliers as f64 / ((2 * POOL + 1) * NRAYS) as f64;
+        c.kind = ContourKind::Scaled;
+    }
+    n
+}
+
+/// Each plane's scale fit on the walls of the planes within [`POOL`] of it.
+fn pooled_fits(planes: &[PlaneRays], thetas: &[f64]) -> Vec<Option<PlaneFit>> {
+    let n = planes.len();
+    (0..n)
         .map(|k| {
             let lo = k.saturating_sub(POOL);
             let hi = (k + POOL + 1).min(n);
@@ -376,14 +420,14 @@ fn rebridge_run(tracker: &Tracker, contours: &mut [Contour], a: usize, b: usize)
             }
             fit_plane(&obs)
         })
-        .collect();
-    // No fit at all: keep the tracker's contours.
-    let have: Vec<usize> = (0..n).filter(|&k| fits[k].is_some()).collect();
-    if have.is_empty() {
-        return 0;
-    }
-    // Planes without a fit take their neighbours' (linear along z).
-    let filled: Vec<PlaneFit> = (0..n)
+        .collect()
+}
+
+/// Every plane's fit: its own, else linear along z between its fitted neighbours (the
+/// nearest one's past the last); `have` lists the planes with a fit (not empty).
+fn fill_missing_fits(fits: &[Option<PlaneFit>], have: &[usize]) -> Vec<PlaneFit> {
+    let n = fits.len();
+    (0..n)
         .map(|k| {
             if let Some(f) = fits[k] {
                 return f;
@@ -418,38 +462,7 @@ fn rebridge_run(tracker: &Tracker, contours: &mut [Contour], a: usize, b: usize)
             };
             PlaneFit { inliers: 0, ..f }
         })
-        .collect();
-    let dbg = tracing::enabled!(tracing::Level::TRACE);
-    for (k, (p, f)) in planes.iter().zip(&filled).enumerate() {
-        let r: Vec<f64> = thetas
-            .iter()
-            .zip(&p.prior)
-            .map(|(&t, &pr)| f.s * pr + f.a2 * (2.0 * t).cos() + f.b2 * (2.0 * t).sin())
-            .collect();
-        let w = vec![1.0; NRAYS];
-        let Some(coef) = track::lsq(&thetas, &r, &w, NCOEF) else {
-            continue;
-        };
-        let c = &mut contours[a + k];
-        if dbg {
-            tracing::trace!(
-                "bridge z {:.1} s {:.3} a2 {:.2} b2 {:.2} inl {} centre ({:.1}, {:.1})",
-                p.z,
-                f.s,
-                f.a2,
-                f.b2,
-                f.inliers,
-                p.cx,
-                p.cy
-            );
-        }
-        c.cx = p.cx;
-        c.cy = p.cy;
-        c.coef = coef;
-        c.inliers = f.inliers as f64 / ((2 * POOL + 1) * NRAYS) as f64;
-        c.kind = ContourKind::Scaled;
-    }
-    n
+        .collect()
 }
 
 #[cfg(test)]

@@ -202,6 +202,21 @@ fn measure_at(field: &FractionField, plane: &Plane, half: f64, h: f64, search_ra
         let b = (r as f64 - c) * h;
         plane.center + plane.u * a + plane.v * b
     };
+    let f = sample_plane(field, &pos, n);
+    // The component at the centre: the inside pixel nearest the centre pixel.
+    let Some(start) = nearest_inside(&f, n, c.round() as usize, (search_radius_mm / h).ceil() as isize)
+    else {
+        return Attempt::Empty;
+    };
+    let Some(comp) = flood_inside(&f, n, start) else {
+        return Attempt::TouchesBorder;
+    };
+    let filled = fill_holes(&comp, n);
+    section_shape(plane, &f, &filled, n, c, h, &pos)
+}
+
+/// The field on the n × n grid of a section (`pos`: grid pixel → world), 0 outside.
+fn sample_plane(field: &FractionField, pos: &dyn Fn(usize, usize) -> Point3<f64>, n: usize) -> Vec<f32> {
     // Index-space steps along u and v: one affine per section, not per pixel.
     let g = field.geometry();
     let base = g.world_to_index(&pos(0, 0));
@@ -221,10 +236,12 @@ fn measure_at(field: &FractionField, plane: &Plane, half: f64, h: f64, search_ra
             f[r * n + q] = sampling::trilinear(&field.data, idx).unwrap_or(0.0);
         }
     }
+    f
+}
+
+/// The inside pixel (≥ 0.5) nearest the centre pixel `ci` within `sr` pixels.
+fn nearest_inside(f: &[f32], n: usize, ci: usize, sr: isize) -> Option<usize> {
     let inside = |idx: usize| f[idx] >= 0.5;
-    // The component at the centre: the inside pixel nearest the centre pixel.
-    let ci = c.round() as usize;
-    let sr = (search_radius_mm / h).ceil() as isize;
     let mut start = None;
     let mut best = f64::INFINITY;
     for dr in -sr..=sr {
@@ -240,10 +257,13 @@ fn measure_at(field: &FractionField, plane: &Plane, half: f64, h: f64, search_ra
             }
         }
     }
-    let Some(start) = start else {
-        return Attempt::Empty;
-    };
-    // Flood the component (4-connectivity).
+    start
+}
+
+/// The inside component (4-connectivity) holding `start`; `None` when it touches the
+/// grid's border (the window is too small).
+fn flood_inside(f: &[f32], n: usize, start: usize) -> Option<Vec<bool>> {
+    let inside = |idx: usize| f[idx] >= 0.5;
     let mut comp = vec![false; n * n];
     let mut stack = vec![start];
     comp[start] = true;
@@ -261,10 +281,12 @@ fn measure_at(field: &FractionField, plane: &Plane, half: f64, h: f64, search_ra
             }
         }
     }
-    if touches {
-        return Attempt::TouchesBorder;
-    }
-    // Fill holes: background not reachable from the border is inside.
+    (!touches).then_some(comp)
+}
+
+/// The component with its holes filled: background not reachable from the border is
+/// inside.
+fn fill_holes(comp: &[bool], n: usize) -> Vec<bool> {
     let mut outside = vec![false; n * n];
     let mut stack = Vec::new();
     for k in 0..n {
@@ -285,8 +307,20 @@ fn measure_at(field: &FractionField, plane: &Plane, half: f64, h: f64, search_ra
             }
         }
     }
-    let filled: Vec<bool> = outside.iter().map(|o| !o).collect();
+    outside.iter().map(|o| !o).collect()
+}
 
+/// The section's shape from its filled component on the grid (`c`: centre pixel, `h`:
+/// pixel, mm).
+fn section_shape(
+    plane: &Plane,
+    f: &[f32],
+    filled: &[bool],
+    n: usize,
+    c: f64,
+    h: f64,
+    pos: &dyn Fn(usize, usize) -> Point3<f64>,
+) -> Attempt {
     // Area, centroid and sub-pixel boundary points (in-plane coordinates, mm).
     let mut count = 0usize;
     let (mut sa, mut sb) = (0.0, 0.0);

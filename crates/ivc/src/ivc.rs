@@ -207,34 +207,30 @@ fn plausible_ivc_track(c: &[track::Contour]) -> Result<(), String> {
     Ok(())
 }
 
-/// The IVC from a seed, or found automatically, tracked plane by plane: its source and
-/// occupancy field, or `None` with the reason in `warnings`.
-#[allow(clippy::too_many_arguments)]
-fn track_ivc(
+/// Where tracking starts: the seed given, or the candidates found automatically.
+struct Seeds {
+    source: Source,
+    /// Best first.
+    points: Vec<Point3<f64>>,
+    /// Found by anatomy (no opacified blood pool): each must track as the IVC.
+    by_anatomy: bool,
+    /// Why the anatomical search found nothing, when it ran.
+    anatomy_why: Option<String>,
+}
+
+/// The seed given, else candidates from the opacified blood pool on `refv`, else by
+/// anatomy.
+fn seed_candidates(
     volumes: &[Volume],
     phases: &[PhaseInfo],
     opts: &SegmentOptions,
-    reference: Option<(usize, Role)>,
-    ref_idx: usize,
-    ref_role: Role,
+    refv: &Volume,
     is_ct: bool,
-    warnings: &mut Vec<String>,
-) -> Option<(Source, FractionField)> {
+) -> Seeds {
     let n = volumes.len();
-    let refv = &volumes[ref_idx];
-    let t0 = std::time::Instant::now();
-    let dbg = tracing::enabled!(tracing::Level::TRACE);
-    let tick = |what: &str| {
-        if dbg {
-            tracing::trace!(
-                "ivc tracking timing: {what} at {:.3} s",
-                t0.elapsed().as_secs_f64()
-            );
-        }
-    };
     let mut anatomy_why: Option<String> = None;
     let mut by_anatomy = false;
-    let (source, seeds) = match opts.ivc_seed {
+    let (source, points) = match opts.ivc_seed {
         Some(s) => (Source::Seed, vec![s]),
         None => {
             let pre =
@@ -254,26 +250,23 @@ fn track_ivc(
             (Source::Auto, seeds)
         }
     };
-    if seeds.is_empty() {
-        // Say why: automatic detection looks for an opacified blood pool.
-        let why = if reference.is_none() {
-            "the study has no post-contrast phase, and without contrast the IVC is as dense as the tissue around it"
-                .to_string()
-        } else {
-            format!(
-                "no tube of opacified blood (CT 125–400 HU, or enhancing over the unenhanced phase) on the patient's right of the body centre over 3 planes 10 mm apart of the {} series",
-                ref_role.as_str()
-            )
-        };
-        let why = match anatomy_why {
-            Some(a) => format!("{why}; and by anatomy: {a}"),
-            None => why,
-        };
-        warnings.push(format!(
-            "IVC not found automatically: {why}; give --ivc-seed X,Y,Z or --ivc-mask FILE"
-        ));
-        return None;
+    Seeds {
+        source,
+        points,
+        by_anatomy,
+        anatomy_why,
     }
+}
+
+/// A tracker on the reference phase, every other phase of the same kind joining it.
+fn tracker_for<'a>(
+    volumes: &'a [Volume],
+    phases: &[PhaseInfo],
+    ref_idx: usize,
+    is_ct: bool,
+) -> Option<Tracker<'a>> {
+    let n = volumes.len();
+    let refv = &volumes[ref_idx];
     // Every other phase of the same kind (CT phases, or T1 phases) joins the edge
     // search where the lumen is not opacified.
     let same_kind = |r: Role| {
@@ -309,21 +302,42 @@ fn track_ivc(
             blood_flags.push(!matches!(p.role, Role::CtArterial | Role::MrT1Arterial));
         }
     }
-    let Some(mut tracker) = Tracker::new(inputs).map(|t| Tracker {
+    Tracker::new(inputs).map(|t| Tracker {
         free_on_all_phases: !is_ct,
         is_ct,
         ..t.with_blood_phases(&blood_flags)
-    }) else {
-        warnings.push("IVC tracking could not start".into());
-        return None;
-    };
-    // Try the candidates in order; a track shorter than 120 mm (started at a junction
-    // or inside a tumour) gives way to the next, and the longest is kept.
-    tick("inputs");
+    })
+}
+
+/// Length along z of a track (contours sorted by z), mm.
+fn track_length(c: &[track::Contour]) -> f64 {
+    c.last().map(|l| l.z).unwrap_or(0.0) - c.first().map(|f| f.z).unwrap_or(0.0)
+}
+
+/// What trying the seed candidates gave.
+struct Tried {
+    /// The longest acceptable track.
+    best: Option<Vec<track::Contour>>,
+    /// Why anatomical candidates were refused.
+    implausible: Vec<String>,
+    /// Why candidates in the chest were refused.
+    in_chest: Vec<String>,
+}
+
+/// Track from each candidate in order, keeping the longest acceptable track; a track of
+/// [`GOOD_ENOUGH_TRACK_MM`] ends the search. `check_chest`: refuse a vein with lung beside
+/// it (automatic CT).
+fn try_seeds(
+    tracker: &mut Tracker,
+    seeds: &[Point3<f64>],
+    by_anatomy: bool,
+    check_chest: bool,
+    refv: &Volume,
+) -> Tried {
     let mut best: Option<Vec<track::Contour>> = None;
     let mut implausible = Vec::new();
     let mut in_chest = Vec::new();
-    for seed in &seeds {
+    for seed in seeds {
         if let Some(c) = tracker.track(seed) {
             // An anatomical candidate is only a place to look: its track must be a
             // vein of the IVC's calibre and length, or it is not the IVC.
@@ -335,7 +349,7 @@ fn track_ivc(
                 }
             }
             // Nor is a vein with lung beside it over most of its length.
-            if source == Source::Auto && is_ct {
+            if check_chest {
                 let sections: Vec<(Point3<f64>, f64)> = c
                     .iter()
                     .map(|k| {
@@ -351,12 +365,9 @@ fn track_ivc(
                     continue;
                 }
             }
-            let len = c.last().map(|l| l.z).unwrap_or(0.0) - c.first().map(|f| f.z).unwrap_or(0.0);
+            let len = track_length(&c);
             tracing::debug!(?seed, len, "IVC candidate tracked");
-            let best_len = best
-                .as_ref()
-                .map(|b| b.last().map(|l| l.z).unwrap_or(0.0) - b.first().map(|f| f.z).unwrap_or(0.0))
-                .unwrap_or(-1.0);
+            let best_len = best.as_deref().map(track_length).unwrap_or(-1.0);
             if len > best_len {
                 best = Some(c);
             }
@@ -365,6 +376,250 @@ fn track_ivc(
             }
         }
     }
+    Tried {
+        best,
+        implausible,
+        in_chest,
+    }
+}
+
+/// The track again from the plane whose wall it saw best, kept where it is as long (see
+/// [`track_ivc`]); else `contours` unchanged.
+fn retrack_from_clearest(tracker: &mut Tracker, contours: Vec<track::Contour>) -> Vec<track::Contour> {
+    let clearest = contours
+        .iter()
+        .filter(|c| c.kind == track::ContourKind::Measured && c.opacified)
+        .max_by(|a, b| a.inliers.total_cmp(&b.inliers))
+        .map(|c| (c.centroid(), c.z, c.inliers));
+    let len_of = track_length;
+    if let Some(((gx, gy), z, inl)) = clearest {
+        let len = len_of(&contours);
+        if let Some(again) = tracker
+            .track(&Point3::new(gx, gy, z))
+            .filter(|c| plausible_ivc_track(c).is_ok() && len_of(c) >= RETRACK_MIN_LENGTH_FRACTION * len)
+        {
+            tracing::debug!(
+                z,
+                inl,
+                len = len_of(&again),
+                "IVC re-tracked from its clearest plane"
+            );
+            return again;
+        }
+    }
+    contours
+}
+
+/// The level landmarks from branch inflows on the phase the lumen was judged on, with
+/// their warnings.
+fn find_landmarks(
+    profile: &[ProfileSection],
+    field: &FractionField,
+    volumes: &[Volume],
+    lum: &lumen::LumenResult,
+) -> (Landmarks, Vec<String>) {
+    let zs: Vec<f64> = profile.iter().map(|p| p.centre.z).collect();
+    let ss: Vec<f64> = profile.iter().map(|p| p.s_mm).collect();
+    match lum.phase {
+        Some((vi, _)) => {
+            // A branch is as bright as the blood pool: the mean of its samples within a
+            // few of its SDs of the reference.
+            use crate::params::landmarks::{BRANCH_INDEPENDENT_SAMPLES, BRANCH_MATCH_SDS};
+            let thr = match lum.reference {
+                Some((r, sd)) => r - BRANCH_MATCH_SDS * sd / BRANCH_INDEPENDENT_SAMPLES.sqrt(),
+                None => f32::INFINITY,
+            };
+            let mut order: Vec<usize> = (0..profile.len()).collect();
+            order.sort_by(|&a, &b| zs[a].total_cmp(&zs[b]));
+            let centres: Vec<Point3<f64>> = order.iter().map(|&i| profile[i].centre).collect();
+            let counts = landmarks::branch_counts(field, &centres, &volumes[vi], thr);
+            let z: Vec<f64> = order.iter().map(|&i| zs[i]).collect();
+            let s: Vec<f64> = order.iter().map(|&i| ss[i]).collect();
+            landmarks::find(&counts, &z, &s)
+        }
+        None => (
+            Landmarks::default(),
+            vec!["landmarks not found: no post-contrast phase".to_string()],
+        ),
+    }
+}
+
+/// The report's sections from the measured profile, its lumen visibility and landmarks.
+fn sections_of(profile: &[ProfileSection], visible: &[Option<bool>], lm: &Landmarks) -> Vec<Section> {
+    profile
+        .iter()
+        .zip(visible)
+        .map(|(p, vis)| Section {
+            s_mm: p.s_mm - profile[0].s_mm,
+            z_mm: p.centre.z,
+            center_mm: [p.centre.x, p.centre.y, p.centre.z],
+            tangent: [p.tangent.x, p.tangent.y, p.tangent.z],
+            area_mm2: p.shape.area_mm2,
+            equivalent_diameter_mm: p.shape.equivalent_diameter_mm,
+            min_diameter_mm: p.shape.min_feret_mm,
+            max_diameter_mm: p.shape.max_feret_mm,
+            ap_diameter_mm: p.shape.ap_mm,
+            transverse_diameter_mm: p.shape.transverse_mm,
+            flattening_ratio: p.shape.flattening_ratio,
+            lumen_visible: *vis,
+            segment: landmarks::segment_of(p.centre.z, lm),
+        })
+        .collect()
+}
+
+/// Quality for the `features` gates: contrast in the blood on the phase judged, and how
+/// much of the expected course (sections at heights `zs`) the model covers.
+fn quality_of(lum: &lumen::LumenResult, zs: &[f64], refv: &Volume, warnings: &mut Vec<String>) -> Quality {
+    let mut quality = Quality::default();
+    if let (Some((r, _)), Some(role)) = (lum.reference, lum.role) {
+        quality.blood_pool_value = Some(f64::from(r));
+        if role.as_str().starts_with("ct_") {
+            let opacified = r >= lumen::OPACIFIED_BLOOD_MIN_HU;
+            quality.blood_opacified = Some(opacified);
+            if !opacified {
+                warnings.push(format!(
+                    "IVC blood measures {r:.0} HU on the {} series: not opacified (from {:.0} HU); lumen and enhancement not judged",
+                    role.as_str(),
+                    lumen::OPACIFIED_BLOOD_MIN_HU
+                ));
+            }
+        }
+    }
+    let zmin = zs.iter().copied().fold(f64::INFINITY, f64::min);
+    let zmax = zs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (blo, bhi) = refv.geometry.world_bounds(refv.shape());
+    let (expected, cov) = coverage([zmin, zmax], [blo.z.min(bhi.z), blo.z.max(bhi.z)]);
+    quality.ivc_expected_length_mm = Some(expected);
+    quality.ivc_coverage_fraction = Some(cov);
+    quality
+}
+
+/// The reference (venous) phase the IVC is found and measured on.
+struct RefPhase {
+    /// The post-contrast phase found by role (volume index, role), if any.
+    found: Option<(usize, Role)>,
+    /// Its volume index (the first volume without one).
+    idx: usize,
+    /// Its role ([`Role::Other`] without one).
+    role: Role,
+    /// CT (else MRI).
+    is_ct: bool,
+}
+
+/// The field to measure, by source: the `--ivc-mask`, the anatomy context's IVC label, or
+/// the vein tracked from a seed or found automatically; `None` with the reason in
+/// `warnings`.
+fn field_by_source(
+    volumes: &[Volume],
+    phases: &[PhaseInfo],
+    opts: &SegmentOptions,
+    refp: &RefPhase,
+    warnings: &mut Vec<String>,
+) -> Option<(Source, FractionField)> {
+    if let Some(input) = &opts.ivc_mask {
+        match &input.read {
+            Ok(lm) => {
+                warnings.extend(lm.warnings.iter().cloned());
+                let field = FractionField::from_mask(&lm.mask);
+                if field.is_none() {
+                    warnings.push(format!("IVC mask {} is empty", input.path.display()));
+                }
+                field.map(|f| (Source::Mask, f))
+            }
+            Err(e) => {
+                warnings.push(format!("IVC mask not used: {e}"));
+                None
+            }
+        }
+    } else if let Some(m) = opts
+        .anatomy
+        .as_ref()
+        .and_then(|a| a.mask(cavascope_volume::anatomy::names::IVC))
+    {
+        // The IVC label of the anatomy context, read as an `--ivc-mask` would be.
+        let field = FractionField::from_mask(&m);
+        if field.is_none() {
+            warnings.push("anatomy IVC label is empty".into());
+        }
+        field.map(|f| (Source::Mask, f))
+    } else {
+        track_ivc(volumes, phases, opts, refp, warnings)
+    }
+}
+
+/// The IVC from a seed, or found automatically, tracked plane by plane: its source and
+/// occupancy field, or `None` with the reason in `warnings`.
+fn track_ivc(
+    volumes: &[Volume],
+    phases: &[PhaseInfo],
+    opts: &SegmentOptions,
+    refp: &RefPhase,
+    warnings: &mut Vec<String>,
+) -> Option<(Source, FractionField)> {
+    let RefPhase {
+        found: reference,
+        idx: ref_idx,
+        role: ref_role,
+        is_ct,
+    } = *refp;
+    let refv = &volumes[ref_idx];
+    let t0 = std::time::Instant::now();
+    let dbg = tracing::enabled!(tracing::Level::TRACE);
+    let tick = |what: &str| {
+        if dbg {
+            tracing::trace!(
+                "ivc tracking timing: {what} at {:.3} s",
+                t0.elapsed().as_secs_f64()
+            );
+        }
+    };
+    let Seeds {
+        source,
+        points: seeds,
+        by_anatomy,
+        anatomy_why,
+    } = seed_candidates(volumes, phases, opts, refv, is_ct);
+    if seeds.is_empty() {
+        // Say why: automatic detection looks for an opacified blood pool.
+        let why = if reference.is_none() {
+            "the study has no post-contrast phase, and without contrast the IVC is as dense as the tissue around it"
+                .to_string()
+        } else {
+            use crate::params::locate::{
+                CHAIN_MIN_PLANES, CT_VENOUS_MAX_HU, CT_VENOUS_MIN_HU, PLANE_STEP_MM,
+            };
+            format!(
+                "no tube of opacified blood (CT {CT_VENOUS_MIN_HU:.0}–{CT_VENOUS_MAX_HU:.0} HU, or enhancing over the unenhanced phase) on the patient's right of the body centre over {CHAIN_MIN_PLANES} planes {PLANE_STEP_MM:.0} mm apart of the {} series",
+                ref_role.as_str()
+            )
+        };
+        let why = match anatomy_why {
+            Some(a) => format!("{why}; and by anatomy: {a}"),
+            None => why,
+        };
+        warnings.push(format!(
+            "IVC not found automatically: {why}; give --ivc-seed X,Y,Z or --ivc-mask FILE"
+        ));
+        return None;
+    }
+    let Some(mut tracker) = tracker_for(volumes, phases, ref_idx, is_ct) else {
+        warnings.push("IVC tracking could not start".into());
+        return None;
+    };
+    // Try the candidates in order; a track shorter than GOOD_ENOUGH_TRACK_MM (started at a
+    // junction or inside a tumour) gives way to the next, and the longest is kept.
+    tick("inputs");
+    let Tried {
+        best,
+        implausible,
+        in_chest,
+    } = try_seeds(
+        &mut tracker,
+        &seeds,
+        by_anatomy,
+        source == Source::Auto && is_ct,
+        refv,
+    );
     let Some(mut contours) = best else {
         if by_anatomy && !implausible.is_empty() {
             warnings.push(format!(
@@ -400,29 +655,7 @@ fn track_ivc(
     // from a plane with the wall seen nearly all round). Track again from the plane
     // whose wall the track saw best, and keep that track where it is as long.
     if by_anatomy {
-        let clearest = contours
-            .iter()
-            .filter(|c| c.kind == track::ContourKind::Measured && c.opacified)
-            .max_by(|a, b| a.inliers.total_cmp(&b.inliers))
-            .map(|c| (c.centroid(), c.z, c.inliers));
-        let len_of = |c: &[track::Contour]| {
-            c.last().map(|l| l.z).unwrap_or(0.0) - c.first().map(|f| f.z).unwrap_or(0.0)
-        };
-        if let Some(((gx, gy), z, inl)) = clearest {
-            let len = len_of(&contours);
-            if let Some(again) = tracker
-                .track(&Point3::new(gx, gy, z))
-                .filter(|c| plausible_ivc_track(c).is_ok() && len_of(c) >= RETRACK_MIN_LENGTH_FRACTION * len)
-            {
-                tracing::debug!(
-                    z,
-                    inl,
-                    len = len_of(&again),
-                    "IVC re-tracked from its clearest plane"
-                );
-                contours = again;
-            }
-        }
+        contours = retrack_from_clearest(&mut tracker, contours);
     }
     let rebridged = crate::bridge::rebridge(&tracker, &mut contours);
     if dbg {
@@ -488,54 +721,18 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
         );
 
     // The field to measure, by source.
-    let (source, field) = if let Some(input) = &opts.ivc_mask {
-        match &input.read {
-            Ok(lm) => {
-                warnings.extend(lm.warnings.iter().cloned());
-                match FractionField::from_mask(&lm.mask) {
-                    Some(f) => (Source::Mask, f),
-                    None => {
-                        warnings.push(format!("IVC mask {} is empty", input.path.display()));
-                        return fail(warnings);
-                    }
-                }
-            }
-            Err(e) => {
-                warnings.push(format!("IVC mask not used: {e}"));
-                return fail(warnings);
-            }
-        }
-    } else if let Some(m) = opts
-        .anatomy
-        .as_ref()
-        .and_then(|a| a.mask(cavascope_volume::anatomy::names::IVC))
-    {
-        // The IVC label of the anatomy context, read as an `--ivc-mask` would be.
-        match FractionField::from_mask(&m) {
-            Some(f) => (Source::Mask, f),
-            None => {
-                warnings.push("anatomy IVC label is empty".into());
-                return fail(warnings);
-            }
-        }
-    } else {
-        match track_ivc(
-            volumes,
-            phases,
-            opts,
-            reference,
-            ref_idx,
-            ref_role,
-            is_ct,
-            &mut warnings,
-        ) {
-            Some(found) => found,
-            None => return fail(warnings),
-        }
+    let refp = RefPhase {
+        found: reference,
+        idx: ref_idx,
+        role: ref_role,
+        is_ct,
+    };
+    let Some((source, field)) = field_by_source(volumes, phases, opts, &refp, &mut warnings) else {
+        return fail(warnings);
     };
 
     tick("field");
-    let profile = measure_profile(&field, 2.0);
+    let profile = measure_profile(&field, PROFILE_TRIM_MM);
     tick("profile");
     if profile.len() < MIN_SECTIONS {
         warnings.push(format!(
@@ -550,51 +747,12 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
     let widths: Vec<f64> = profile.iter().map(|p| p.shape.min_feret_mm).collect();
     let lum = lumen::assess(&pixels, &zs, &ss, &widths, volumes, phases);
     warnings.extend(lum.warnings.iter().cloned());
-    // Landmarks on the venous phase. Ordered by z for the search.
-    let (lm, lw) = match lum.phase {
-        Some((vi, _)) => {
-            // A branch is as bright as the blood pool: the mean of its samples within a
-            // few of its SDs of the reference.
-            use crate::params::landmarks::{BRANCH_INDEPENDENT_SAMPLES, BRANCH_MATCH_SDS};
-            let thr = match lum.reference {
-                Some((r, sd)) => r - BRANCH_MATCH_SDS * sd / BRANCH_INDEPENDENT_SAMPLES.sqrt(),
-                None => f32::INFINITY,
-            };
-            let mut order: Vec<usize> = (0..profile.len()).collect();
-            order.sort_by(|&a, &b| zs[a].total_cmp(&zs[b]));
-            let centres: Vec<Point3<f64>> = order.iter().map(|&i| profile[i].centre).collect();
-            let counts = landmarks::branch_counts(&field, &centres, &volumes[vi], thr);
-            let z: Vec<f64> = order.iter().map(|&i| zs[i]).collect();
-            let s: Vec<f64> = order.iter().map(|&i| ss[i]).collect();
-            landmarks::find(&counts, &z, &s)
-        }
-        None => (
-            Landmarks::default(),
-            vec!["landmarks not found: no post-contrast phase".to_string()],
-        ),
-    };
+    // Landmarks on the venous phase.
+    let (lm, lw) = find_landmarks(&profile, &field, volumes, &lum);
     warnings.extend(lw);
     tick("lumen+landmarks");
 
-    let sections: Vec<Section> = profile
-        .iter()
-        .zip(&lum.visible)
-        .map(|(p, vis)| Section {
-            s_mm: p.s_mm - profile[0].s_mm,
-            z_mm: p.centre.z,
-            center_mm: [p.centre.x, p.centre.y, p.centre.z],
-            tangent: [p.tangent.x, p.tangent.y, p.tangent.z],
-            area_mm2: p.shape.area_mm2,
-            equivalent_diameter_mm: p.shape.equivalent_diameter_mm,
-            min_diameter_mm: p.shape.min_feret_mm,
-            max_diameter_mm: p.shape.max_feret_mm,
-            ap_diameter_mm: p.shape.ap_mm,
-            transverse_diameter_mm: p.shape.transverse_mm,
-            flattening_ratio: p.shape.flattening_ratio,
-            lumen_visible: *vis,
-            segment: landmarks::segment_of(p.centre.z, &lm),
-        })
-        .collect();
+    let sections = sections_of(&profile, &lum.visible, &lm);
     let fold = |f: fn(&Section) -> f64, max: bool| -> Option<f64> {
         sections
             .iter()
@@ -605,6 +763,7 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
     let length = sections.last().map(|s| s.s_mm).unwrap_or(0.0);
     let mask = field_to_mask(&field, &refv.geometry, refv.shape());
     tick("mask");
+    let quality = quality_of(&lum, &zs, refv, &mut warnings);
     let model = IvcModel {
         source,
         reference_series: refv.meta.series_instance_uid.clone(),
@@ -617,29 +776,6 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
         lumen: lum.summary,
         mask,
     };
-    // Quality for the `features` gates: contrast in the blood on the phase judged, and
-    // how much of the expected course the model covers.
-    let mut quality = Quality::default();
-    if let (Some((r, _)), Some(role)) = (lum.reference, lum.role) {
-        quality.blood_pool_value = Some(f64::from(r));
-        if role.as_str().starts_with("ct_") {
-            let opacified = r >= lumen::OPACIFIED_BLOOD_MIN_HU;
-            quality.blood_opacified = Some(opacified);
-            if !opacified {
-                warnings.push(format!(
-                    "IVC blood measures {r:.0} HU on the {} series: not opacified (from {:.0} HU); lumen and enhancement not judged",
-                    role.as_str(),
-                    lumen::OPACIFIED_BLOOD_MIN_HU
-                ));
-            }
-        }
-    }
-    let zmin = zs.iter().copied().fold(f64::INFINITY, f64::min);
-    let zmax = zs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let (blo, bhi) = refv.geometry.world_bounds(refv.shape());
-    let (expected, cov) = coverage([zmin, zmax], [blo.z.min(bhi.z), blo.z.max(bhi.z)]);
-    quality.ivc_expected_length_mm = Some(expected);
-    quality.ivc_coverage_fraction = Some(cov);
     IvcOutcome {
         model: Some(model),
         landmarks: lm,

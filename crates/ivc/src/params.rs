@@ -475,6 +475,9 @@ pub mod profile {
     pub const CENTRES_PIXEL_MAX_MM: f64 = 0.5;
     /// Distance between sections along the centreline, mm (calibre every mm).
     pub const SECTION_STEP_MM: f64 = 1.0;
+    /// Sections within this distance (mm) of either end of the field are dropped: their
+    /// planes leave the tube through its cut ends.
+    pub const PROFILE_TRIM_MM: f64 = 2.0;
     /// Fewest sections that make a profile (a centreline needs three points to bend).
     pub const MIN_SECTIONS: usize = 3;
     /// A section must cut the field within this distance of its centre, mm (the
