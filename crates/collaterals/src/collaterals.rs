@@ -320,18 +320,8 @@ pub fn measure_collaterals_with(
         (p.x - sx).abs() <= BOX_HALF_LR_MM && p.y >= sy - BOX_ANTERIOR_MM && p.y <= sy + BOX_POSTERIOR_MM
     };
     let sp = geom.spacing();
-    let sp_kji = [sp[2], sp[1], sp[0]];
-    let (vmin, vmax) = if ct {
-        (VESSEL_MIN_HU, VESSEL_MAX_HU)
-    } else {
-        let mut s: Vec<f32> = data.iter().copied().filter(|x| x.is_finite()).collect();
-        if s.is_empty() {
-            return CollateralsOutcome::not_assessed(w);
-        }
-        s.sort_by(|a, b| a.total_cmp(b));
-        let med = s[s.len() / 2];
-        let p995 = s[(s.len() - 1) * BRIGHT_PERMILLE / 1000];
-        (0.5 * (med + p995), f32::INFINITY)
+    let Some((vmin, vmax)) = vessel_range(&data, ct) else {
+        return CollateralsOutcome::not_assessed(w);
     };
     // Bone and its partial-volume rim are not vessels: with a baseline phase, a vessel
     // must have enhanced; without one, the voxel next to dense bone is dropped.
@@ -345,35 +335,9 @@ pub fn measure_collaterals_with(
     // blood enhances about twice as much as liver, spleen or pancreas on a post-contrast
     // phase, so [`BLOOD_FRACTION`] of the box's brightest enhancement (aorta, renal
     // cortex, veins) keeps the veins and drops the parenchyma a vein may run through.
-    let enh = base.as_ref().map(|b| {
-        let e = ndarray::Zip::from(&data).and(b).map_collect(|&x, &p| {
-            if x.is_finite() && p.is_finite() {
-                x - p
-            } else {
-                0.0
-            }
-        });
-        gaussian_smooth(&e, sp, ENHANCEMENT_SMOOTH_MM)
-    });
+    let enh = base.as_ref().map(|b| smoothed_enhancement(&data, b, sp));
     let enh_thr = enh.as_ref().map_or(0.0, |e| {
-        let mut s: Vec<f32> = e
-            .indexed_iter()
-            .filter(|((k, j, i), _)| in_box(&world(*k, *j, *i)))
-            .map(|(_, &x)| x)
-            .collect();
-        let n = s.len();
-        let p995 = if n == 0 {
-            0.0
-        } else {
-            *s.select_nth_unstable_by((n - 1) * BRIGHT_PERMILLE / 1000, |a, b| a.total_cmp(b))
-                .1
-        };
-        let rel = BLOOD_FRACTION * p995;
-        if ct {
-            rel.max(VESSEL_MIN_ENHANCEMENT_HU)
-        } else {
-            rel
-        }
+        enhancement_threshold(e, &|k, j, i| in_box(&world(k, j, i)), ct)
     });
     lap("sampled+enhancement");
     let dense = morph::dilate(&data.mapv(|x| x.is_finite() && x > vmax), 1);
@@ -398,15 +362,7 @@ pub fn measure_collaterals_with(
     // The IVC and the mass (each grown by a voxel) are cut out; their tributaries' stumps
     // then stand alone and are judged like any vessel. The spinal canal and laminae
     // (bone/CSF partial volume mimics enhancement there) are left out too.
-    let mut excl = Array3::from_elem(bright.dim(), false);
-    for m in [ivc.map(|i| &i.mask), mass.map(|m| &m.mask)]
-        .into_iter()
-        .flatten()
-    {
-        let r = m.resample_onto(&geom, shape);
-        let d = morph::dilate(&r.data, 1);
-        ndarray::Zip::from(&mut excl).and(&d).for_each(|e, &b| *e |= b);
-    }
+    let excl = ivc_and_mass(ivc, mass, &geom, shape, bright.dim());
     if ivc.is_none() {
         w.push("collaterals: no IVC model, so IVC tributaries are only excluded by their size".into());
     }
@@ -424,8 +380,181 @@ pub fn measure_collaterals_with(
     // bone) are large structures and go with everything connected to them (renal veins,
     // iliac arteries).
     lap("bright+excl");
-    let (labels, sizes) = morph::label_components(&bright);
-    let edt = edt_open_ends(&bright, sp_kji);
+    let members = candidate_members(&bright, sp);
+    lap("components+runs");
+    let (params, reach) = vesselness_setup(sp);
+    let filled = data.mapv(|x| if x.is_finite() { x } else { 0.0 });
+    let column = vertebral_column(base.as_ref().unwrap_or(&data), &geom, ct, sx, sy);
+    lap("column");
+    let debug = tracing::enabled!(tracing::Level::TRACE);
+
+    let vertebrae = anatomy.and_then(VertebralLevels::from_anatomy);
+    let levels = Levels::new(landmarks, [lo.z.min(hi.z), lo.z.max(hi.z)], vertebrae);
+    tracing::debug!(reference = %levels.reference(), "collateral levels");
+    let vox_ml = geom.voxel_volume_mm3() / 1000.0;
+    let scene = Scene {
+        v,
+        base_vol,
+        geom: &geom,
+        filled,
+        reach,
+        sp,
+        params,
+        column,
+        sx,
+        sy,
+        levels: &levels,
+        debug,
+    };
+    let (veins, vessels, max_d) = named_vessels(&scene, &members, vox_ml);
+    lap("per component");
+    CollateralsOutcome {
+        collaterals: Some(Collaterals {
+            max_diameter_mm: max_d,
+            veins,
+            vessels,
+            grid: Some((geom.clone(), shape)),
+            not_assessed: levels.not_assessed(),
+        }),
+        warnings: w,
+    }
+}
+
+/// Vesselness settings over the collaterals' diameters, and the kernels' reach per axis
+/// (k, j, i), voxels: the vesselness of a voxel depends on the values within it only, so
+/// a box this much larger than a component gives the same response inside the component
+/// as the whole grid would.
+fn vesselness_setup(sp: [f64; 3]) -> (VesselnessParams, [usize; 3]) {
+    let params = VesselnessParams {
+        sigmas_mm: sigmas_for_diameters(
+            VESSELNESS_MIN_DIAMETER_MM,
+            VESSELNESS_MAX_DIAMETER_MM,
+            VESSELNESS_SCALES,
+        ),
+        bright: true,
+        ..Default::default()
+    };
+    let sigma_max = params.sigmas_mm.iter().copied().fold(0.0f64, f64::max);
+    let reach = [
+        (KERNEL_REACH_SIGMAS * sigma_max / sp[2]).ceil() as usize + 1,
+        (KERNEL_REACH_SIGMAS * sigma_max / sp[1]).ceil() as usize + 1,
+        (KERNEL_REACH_SIGMAS * sigma_max / sp[0]).ceil() as usize + 1,
+    ];
+    (params, reach)
+}
+
+/// Post-contrast minus baseline (0 where either is undefined), smoothed by
+/// [`ENHANCEMENT_SMOOTH_MM`].
+fn smoothed_enhancement(data: &Array3<f32>, base: &Array3<f32>, sp: [f64; 3]) -> Array3<f32> {
+    let e = ndarray::Zip::from(data).and(base).map_collect(|&x, &p| {
+        if x.is_finite() && p.is_finite() {
+            x - p
+        } else {
+            0.0
+        }
+    });
+    gaussian_smooth(&e, sp, ENHANCEMENT_SMOOTH_MM)
+}
+
+/// The named veins (widest diameter per name), every vessel on a named pathway, and the
+/// widest diameter. Only vessels on a named collateral pathway count: an unnamed tubular
+/// piece is as likely a stump of a large vessel as a collateral.
+fn named_vessels(
+    scene: &Scene,
+    members: &[(Vec<[usize; 3]>, bool)],
+    vox_ml: f64,
+) -> (Vec<NamedVein>, Vec<CollateralVessel>, Option<f64>) {
+    let mut veins: Vec<NamedVein> = Vec::new();
+    let mut vessels: Vec<CollateralVessel> = Vec::new();
+    let mut max_d = None::<f64>;
+    for (vox, run) in members.iter().filter(|m| !m.0.is_empty()) {
+        let Some((name, d)) = scene.named_vessel(vox, *run) else {
+            continue;
+        };
+        max_d = Some(max_d.map_or(d, |m: f64| m.max(d)));
+        vessels.push(CollateralVessel {
+            name: name.to_string(),
+            diameter_mm: d,
+            volume_ml: vox.len() as f64 * vox_ml,
+            voxels: vox.clone(),
+        });
+        match veins.iter_mut().find(|x| x.name == name) {
+            Some(x) => x.diameter_mm = Some(x.diameter_mm.map_or(d, |o| o.max(d))),
+            None => veins.push(NamedVein {
+                name: name.to_string(),
+                diameter_mm: Some(d),
+            }),
+        }
+    }
+    (veins, vessels, max_d)
+}
+
+/// The vessel range on the post-contrast phase: fixed on CT; on MRI from the median to
+/// midway to the brightest values (open above). `None` without a finite voxel.
+fn vessel_range(data: &Array3<f32>, ct: bool) -> Option<(f32, f32)> {
+    if ct {
+        return Some((VESSEL_MIN_HU, VESSEL_MAX_HU));
+    }
+    let mut s: Vec<f32> = data.iter().copied().filter(|x| x.is_finite()).collect();
+    if s.is_empty() {
+        return None;
+    }
+    s.sort_by(|a, b| a.total_cmp(b));
+    let med = s[s.len() / 2];
+    let p995 = s[(s.len() - 1) * BRIGHT_PERMILLE / 1000];
+    Some((0.5 * (med + p995), f32::INFINITY))
+}
+
+/// The smoothed enhancement a vessel voxel reaches: [`BLOOD_FRACTION`] of the brightest in
+/// the box (`in_box` by voxel index), on CT at least [`VESSEL_MIN_ENHANCEMENT_HU`].
+fn enhancement_threshold(e: &Array3<f32>, in_box: &dyn Fn(usize, usize, usize) -> bool, ct: bool) -> f32 {
+    let mut s: Vec<f32> = e
+        .indexed_iter()
+        .filter(|((k, j, i), _)| in_box(*k, *j, *i))
+        .map(|(_, &x)| x)
+        .collect();
+    let n = s.len();
+    let p995 = if n == 0 {
+        0.0
+    } else {
+        *s.select_nth_unstable_by((n - 1) * BRIGHT_PERMILLE / 1000, |a, b| a.total_cmp(b))
+            .1
+    };
+    let rel = BLOOD_FRACTION * p995;
+    if ct {
+        rel.max(VESSEL_MIN_ENHANCEMENT_HU)
+    } else {
+        rel
+    }
+}
+
+/// The IVC and the mass on the box's grid, each grown by a voxel.
+fn ivc_and_mass(
+    ivc: Option<&IvcModel>,
+    mass: Option<&MassModel>,
+    geom: &Geometry,
+    shape: [usize; 3],
+    dim: (usize, usize, usize),
+) -> Array3<bool> {
+    let mut excl = Array3::from_elem(dim, false);
+    for m in [ivc.map(|i| &i.mask), mass.map(|m| &m.mask)]
+        .into_iter()
+        .flatten()
+    {
+        let r = m.resample_onto(geom, shape);
+        let d = morph::dilate(&r.data, 1);
+        ndarray::Zip::from(&mut excl).and(&d).for_each(|e, &b| *e |= b);
+    }
+    excl
+}
+
+/// Candidate vessels among the bright voxels, each with whether it is a vertical run:
+/// components that are neither noise nor part of a large structure (veins running
+/// across), then runs of compact cross-sections (vertical veins).
+fn candidate_members(bright: &Array3<bool>, sp: [f64; 3]) -> Vec<(Vec<[usize; 3]>, bool)> {
+    let sp_kji = [sp[2], sp[1], sp[0]];
+    let (labels, sizes) = morph::label_components(bright);
+    let edt = edt_open_ends(bright, sp_kji);
     let nl = sizes.len();
     let mut too_big = vec![false; nl];
     for (&l, &d) in labels.iter().zip(edt.iter()) {
@@ -455,38 +584,47 @@ pub fn measure_collaterals_with(
             .map(|r| (r, true)),
     );
     drop(labels);
-    lap("components+runs");
-    let params = VesselnessParams {
-        sigmas_mm: sigmas_for_diameters(
-            VESSELNESS_MIN_DIAMETER_MM,
-            VESSELNESS_MAX_DIAMETER_MM,
-            VESSELNESS_SCALES,
-        ),
-        bright: true,
-        ..Default::default()
-    };
-    let sigma_max = params.sigmas_mm.iter().copied().fold(0.0f64, f64::max);
-    // Kernel reach per axis (k, j, i), voxels: the vesselness of a voxel depends on the
-    // values within it only, so a box this much larger than a component gives the
-    // same response inside the component as the whole grid would.
-    let reach = [
-        (KERNEL_REACH_SIGMAS * sigma_max / sp[2]).ceil() as usize + 1,
-        (KERNEL_REACH_SIGMAS * sigma_max / sp[1]).ceil() as usize + 1,
-        (KERNEL_REACH_SIGMAS * sigma_max / sp[0]).ceil() as usize + 1,
-    ];
-    let filled = data.mapv(|x| if x.is_finite() { x } else { 0.0 });
-    let column = vertebral_column(base.as_ref().unwrap_or(&data), &geom, ct, sx, sy);
-    lap("column");
-    let debug = tracing::enabled!(tracing::Level::TRACE);
+    members
+}
 
-    let vertebrae = anatomy.and_then(VertebralLevels::from_anatomy);
-    let levels = Levels::new(landmarks, [lo.z.min(hi.z), lo.z.max(hi.z)], vertebrae);
-    tracing::debug!(reference = %levels.reference(), "collateral levels");
-    let vox_ml = geom.voxel_volume_mm3() / 1000.0;
-    let mut veins: Vec<NamedVein> = Vec::new();
-    let mut vessels: Vec<CollateralVessel> = Vec::new();
-    let mut max_d = None::<f64>;
-    for (vox, run) in members.iter().filter(|m| !m.0.is_empty()) {
+/// What every candidate is measured against: the box's grid and data, the vesselness
+/// settings, the vertebral column and the levels that allow a name.
+struct Scene<'a> {
+    v: &'a Volume,
+    base_vol: Option<&'a Volume>,
+    geom: &'a Geometry,
+    /// The post-contrast data, 0 where undefined.
+    filled: Array3<f32>,
+    /// Kernel reach per axis (k, j, i), voxels.
+    reach: [usize; 3],
+    sp: [f64; 3],
+    params: VesselnessParams,
+    column: Column,
+    sx: f64,
+    sy: f64,
+    levels: &'a Levels,
+    debug: bool,
+}
+
+impl Scene<'_> {
+    /// The named pathway and diameter (mm) of a candidate (its voxels; `run`: a vertical
+    /// run), or `None` when it is no vessel on a named pathway at its level.
+    fn named_vessel(&self, vox: &[[usize; 3]], run: bool) -> Option<(&'static str, f64)> {
+        let Scene {
+            v,
+            base_vol,
+            geom,
+            ref filled,
+            reach,
+            sp,
+            ref params,
+            ref column,
+            sx,
+            sy,
+            levels,
+            debug,
+        } = *self;
+        let world = |k: usize, j: usize, i: usize| geom.index_to_world([i as f64, j as f64, k as f64]);
         let (mut plo, mut phi) = (
             world(vox[0][0], vox[0][1], vox[0][2]),
             world(vox[0][0], vox[0][1], vox[0][2]),
@@ -507,8 +645,8 @@ pub fn measure_collaterals_with(
         // Vessels are long (the 2×width part of this rule waits for the diameter), and
         // only a run can be named vertical, only a component across: the rest of
         // `vein_name`'s course tests come after the costly part.
-        if ext.norm() < MIN_LENGTH_MM || !course_possible(&ext, *run) {
-            continue;
+        if ext.norm() < MIN_LENGTH_MM || !course_possible(&ext, run) {
+            return None;
         }
         if debug {
             tracing::trace!(
@@ -525,7 +663,7 @@ pub fn measure_collaterals_with(
         let sub = filled
             .slice(ndarray::s![b0[0]..b1[0], b0[1]..b1[1], b0[2]..b1[2]])
             .to_owned();
-        let ves = vesselness_pyramid(&sub, sp, &params);
+        let ves = vesselness_pyramid(&sub, sp, params);
         let (mut best_v, mut peak, mut peak_sigma) = (f32::MIN, vox[0], 0.0f32);
         for q in vox {
             let r = [q[0] - b0[0], q[1] - b0[1], q[2] - b0[2]];
@@ -541,60 +679,30 @@ pub fn measure_collaterals_with(
             if debug {
                 tracing::trace!("dropped: vesselness {best_v} n {} centre {cen:.0?}", vox.len());
             }
-            continue;
+            return None;
         }
         let peak_w = world(peak[0], peak[1], peak[2]);
         let radius = peak_sigma as f64 * DIAMETER_PER_SIGMA / 2.0;
-        let Some(d) = local_diameter(v, base_vol, &peak_w, radius) else {
-            continue;
-        };
+        let d = local_diameter(v, base_vol, &peak_w, radius)?;
         if d > LARGE_STRUCTURE_MM || ext.norm() < MIN_LENGTH_MM.max(2.0 * d) {
-            continue;
+            return None;
         }
         let mut dists: Vec<f32> = vox.iter().map(|q| column.dist[*q]).collect();
         let to_column = upper_median_f32(&mut dists).map_or(f64::INFINITY, f64::from);
-        let course = vein_name(&cen, &ext, to_column, sx, column.front_y, sy, *run);
+        let course = vein_name(&cen, &ext, to_column, sx, column.front_y, sy, run);
         let name = course.filter(|n| levels.allows(n, cen.z));
         if debug {
             tracing::trace!(
-                "component n={} centre ({:.0},{:.0},{:.0}) ext {:.0?} d {d:.1} v {best_v:.1} to column {to_column:.1} front {:.0} -> {course:?} at level: {name:?}",
-                vox.len(),
-                cen.x,
-                cen.y,
-                cen.z,
-                ext.as_slice(),
-                column.front_y
-            );
+            "component n={} centre ({:.0},{:.0},{:.0}) ext {:.0?} d {d:.1} v {best_v:.1} to column {to_column:.1} front {:.0} -> {course:?} at level: {name:?}",
+            vox.len(),
+            cen.x,
+            cen.y,
+            cen.z,
+            ext.as_slice(),
+            column.front_y
+        );
         }
-        // Only vessels on a named collateral pathway count: an unnamed tubular piece is
-        // as likely a stump of a large vessel as a collateral.
-        if let Some(n) = name {
-            max_d = Some(max_d.map_or(d, |m: f64| m.max(d)));
-            vessels.push(CollateralVessel {
-                name: n.to_string(),
-                diameter_mm: d,
-                volume_ml: vox.len() as f64 * vox_ml,
-                voxels: vox.clone(),
-            });
-            match veins.iter_mut().find(|x| x.name == n) {
-                Some(x) => x.diameter_mm = Some(x.diameter_mm.map_or(d, |o| o.max(d))),
-                None => veins.push(NamedVein {
-                    name: n.to_string(),
-                    diameter_mm: Some(d),
-                }),
-            }
-        }
-    }
-    lap("per component");
-    CollateralsOutcome {
-        collaterals: Some(Collaterals {
-            max_diameter_mm: max_d,
-            veins,
-            vessels,
-            grid: Some((geom.clone(), shape)),
-            not_assessed: levels.not_assessed(),
-        }),
-        warnings: w,
+        name.map(|n| (n, d))
     }
 }
 
