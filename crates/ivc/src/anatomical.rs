@@ -56,42 +56,7 @@ pub fn locate_by_anatomy(v: &Volume, is_ct: bool) -> Result<Vec<Point3<f64>>, No
         ));
     }
     // Chain cores through z (one missing plane bridged).
-    struct Chain {
-        pts: Vec<(f64, Core)>,
-        last: usize,
-    }
-    let mut chains: Vec<Chain> = Vec::new();
-    for (pi, (z, cores)) in planes.iter().enumerate() {
-        let Some(cores) = cores else { continue };
-        let mut taken = Vec::new();
-        for c in cores {
-            let found = (0..chains.len())
-                .filter(|ci| !taken.contains(ci))
-                .filter(|&ci| chains[ci].last < pi && chains[ci].last + CHAIN_MAX_PLANE_GAP >= pi)
-                .map(|ci| {
-                    let l = chains[ci].pts[chains[ci].pts.len() - 1].1;
-                    (ci, (l.x - c.x).hypot(l.y - c.y))
-                })
-                .filter(|(_, d)| *d < CHAIN_STEP_MM)
-                .min_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|(ci, _)| ci);
-            let ci = match found {
-                Some(ci) => {
-                    chains[ci].pts.push((*z, *c));
-                    chains[ci].last = pi;
-                    ci
-                }
-                None => {
-                    chains.push(Chain {
-                        pts: vec![(*z, *c)],
-                        last: pi,
-                    });
-                    chains.len() - 1
-                }
-            };
-            taken.push(ci);
-        }
-    }
+    let chains = chain_cores(&planes);
     let med = |mut v: Vec<f64>| upper_median(&mut v).unwrap_or(f64::NAN);
     // Length counts most; a round core over a ragged one.
     let score = |c: &Chain| c.pts.len() as f64 * med(c.pts.iter().map(|p| p.1.compact).collect());
@@ -145,6 +110,51 @@ pub fn locate_by_anatomy(v: &Volume, is_ct: bool) -> Result<Vec<Point3<f64>>, No
         }
     }
     Ok(out)
+}
+
+/// Cores chained through z: (plane height, core) per plane, and the index of its last
+/// plane.
+struct Chain {
+    pts: Vec<(f64, Core)>,
+    last: usize,
+}
+
+/// The cores of successive planes chained (nearest within [`CHAIN_STEP_MM`], one missing
+/// plane bridged).
+fn chain_cores(planes: &[(f64, Option<Vec<Core>>)]) -> Vec<Chain> {
+    let mut chains: Vec<Chain> = Vec::new();
+    for (pi, (z, cores)) in planes.iter().enumerate() {
+        let Some(cores) = cores else { continue };
+        let mut taken = Vec::new();
+        for c in cores {
+            let found = (0..chains.len())
+                .filter(|ci| !taken.contains(ci))
+                .filter(|&ci| chains[ci].last < pi && chains[ci].last + CHAIN_MAX_PLANE_GAP >= pi)
+                .map(|ci| {
+                    let l = chains[ci].pts[chains[ci].pts.len() - 1].1;
+                    (ci, (l.x - c.x).hypot(l.y - c.y))
+                })
+                .filter(|(_, d)| *d < CHAIN_STEP_MM)
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(ci, _)| ci);
+            let ci = match found {
+                Some(ci) => {
+                    chains[ci].pts.push((*z, *c));
+                    chains[ci].last = pi;
+                    ci
+                }
+                None => {
+                    chains.push(Chain {
+                        pts: vec![(*z, *c)],
+                        last: pi,
+                    });
+                    chains.len() - 1
+                }
+            };
+            taken.push(ci);
+        }
+    }
+    chains
 }
 
 /// The homogeneous round cores of one plane inside the IVC window; `None` when the plane
@@ -203,28 +213,7 @@ fn plane_cores(v: &Volume, is_ct: bool, z: f64, lo: Point3<f64>, nx: usize, ny: 
         (bx, back - SPINE_FROM_BACK_MM)
     };
     // Local mean and deviation over 3 × 3 samples.
-    let mut mean = vec![f32::NAN; nx * ny];
-    let mut sd = vec![f32::NAN; nx * ny];
-    for r in 1..ny - 1 {
-        for q in 1..nx - 1 {
-            let (mut s, mut s2, mut c) = (0f64, 0f64, 0f64);
-            for dr in 0..3 {
-                for dq in 0..3 {
-                    let x = img[(r + dr - 1) * nx + q + dq - 1];
-                    if x.is_finite() {
-                        s += x as f64;
-                        s2 += (x as f64) * (x as f64);
-                        c += 1.0;
-                    }
-                }
-            }
-            if c >= 9.0 {
-                let m = s / c;
-                mean[r * nx + q] = m as f32;
-                sd[r * nx + q] = ((s2 / c - m * m).max(0.0)).sqrt() as f32;
-            }
-        }
-    }
+    let (mean, sd) = local_mean_sd(&img, nx, ny);
     let mut body_sd: Vec<f32> = (0..nx * ny)
         .filter(|&i| body[i] && sd[i].is_finite())
         .map(|i| sd[i])
@@ -271,6 +260,34 @@ fn plane_cores(v: &Volume, is_ct: bool, z: f64, lo: Point3<f64>, nx: usize, ny: 
     }
     tracing::trace!(z, spine = ?(sx, sy), noise, cores = out.len(), "anatomical IVC plane");
     Some(out)
+}
+
+/// Mean and standard deviation over each sample's 3 × 3 neighbourhood of a plane (NaN at
+/// the border and where any neighbour is undefined).
+fn local_mean_sd(img: &[f32], nx: usize, ny: usize) -> (Vec<f32>, Vec<f32>) {
+    let mut mean = vec![f32::NAN; nx * ny];
+    let mut sd = vec![f32::NAN; nx * ny];
+    for r in 1..ny - 1 {
+        for q in 1..nx - 1 {
+            let (mut s, mut s2, mut c) = (0f64, 0f64, 0f64);
+            for dr in 0..3 {
+                for dq in 0..3 {
+                    let x = img[(r + dr - 1) * nx + q + dq - 1];
+                    if x.is_finite() {
+                        s += x as f64;
+                        s2 += (x as f64) * (x as f64);
+                        c += 1.0;
+                    }
+                }
+            }
+            if c >= 9.0 {
+                let m = s / c;
+                mean[r * nx + q] = m as f32;
+                sd[r * nx + q] = ((s2 / c - m * m).max(0.0)).sqrt() as f32;
+            }
+        }
+    }
+    (mean, sd)
 }
 
 /// 4-connected components of a binary image as lists of (column, row).

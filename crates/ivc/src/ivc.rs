@@ -621,31 +621,12 @@ fn track_ivc(
         refv,
     );
     let Some(mut contours) = best else {
-        if by_anatomy && !implausible.is_empty() {
-            warnings.push(format!(
-                "IVC not found automatically: no opacified blood pool, and none of the {} tubes found by anatomy (right in front of the spine) tracks as the IVC ({}); give --ivc-seed X,Y,Z or --ivc-mask FILE",
-                seeds.len(),
-                implausible.join("; ")
-            ));
-            return None;
-        }
-        if let Some(why) = in_chest.first() {
-            warnings.push(format!(
-                "IVC not found automatically: {why}; give --ivc-seed X,Y,Z or --ivc-mask FILE"
-            ));
-            return None;
-        }
-        let seed = seeds[0];
-        warnings.push(format!(
-            "IVC tracking failed from ({:.1}, {:.1}, {:.1}) mm: no vessel wall around the {} point",
-            seed.x,
-            seed.y,
-            seed.z,
-            if source == Source::Seed {
-                "seed"
-            } else {
-                "detected"
-            }
+        warnings.push(no_track_reason(
+            &seeds,
+            source,
+            by_anatomy,
+            &implausible,
+            &in_chest,
         ));
         return None;
     };
@@ -677,6 +658,40 @@ fn track_ivc(
         return None;
     };
     Some((source, field))
+}
+
+/// Why no candidate gave an acceptable track, for the warnings.
+fn no_track_reason(
+    seeds: &[Point3<f64>],
+    source: Source,
+    by_anatomy: bool,
+    implausible: &[String],
+    in_chest: &[String],
+) -> String {
+    if by_anatomy && !implausible.is_empty() {
+        return format!(
+            "IVC not found automatically: no opacified blood pool, and none of the {} tubes found by anatomy (right in front of the spine) tracks as the IVC ({}); give --ivc-seed X,Y,Z or --ivc-mask FILE",
+            seeds.len(),
+            implausible.join("; ")
+        );
+    }
+    if let Some(why) = in_chest.first() {
+        return format!("IVC not found automatically: {why}; give --ivc-seed X,Y,Z or --ivc-mask FILE");
+    }
+    let Some(seed) = seeds.first() else {
+        return "IVC tracking failed: no seed to start from".into();
+    };
+    format!(
+        "IVC tracking failed from ({:.1}, {:.1}, {:.1}) mm: no vessel wall around the {} point",
+        seed.x,
+        seed.y,
+        seed.z,
+        if source == Source::Seed {
+            "seed"
+        } else {
+            "detected"
+        }
+    )
 }
 
 /// Build the IVC model. Never panics; what could not be done is a warning.

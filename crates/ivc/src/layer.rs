@@ -131,31 +131,7 @@ pub fn fit_layers(
 
     // One step, every blur: the sums each candidate position needs later too.
     let mut best1 = f64::INFINITY;
-    let per_blur: Vec<Vec<StepSums>> = BLUR_FACTORS
-        .iter()
-        .map(|f| {
-            let s = set.blur_sd_mm * f;
-            // Φ by offset (k − j) from −n to n: one erf per offset, not per pair.
-            let table: Vec<f64> = (0..=2 * n)
-                .map(|i| {
-                    let x = (i as f64 - n as f64) * set.step_mm / s;
-                    0.5 * (1.0 + erf(x / std::f64::consts::SQRT_2))
-                })
-                .collect();
-            cand.iter()
-                .map(|&j| {
-                    let phi: Vec<f64> = (0..n).map(|k| table[k + n - j]).collect();
-                    let s1 = phi.iter().sum();
-                    let s2 = phi.iter().map(|v| v * v).sum();
-                    let sy = y
-                        .iter()
-                        .map(|p| p.iter().zip(&phi).map(|(a, b)| a * b).sum())
-                        .collect();
-                    StepSums { phi, s1, s2, sy }
-                })
-                .collect()
-        })
-        .collect();
+    let per_blur = step_sums_per_blur(&y, n, &cand, set);
     for st in per_blur.iter().flatten() {
         let g = nalgebra::Matrix2::new(nf, st.s1, st.s1, st.s2);
         let Some(gi) = g.try_inverse() else { continue };
@@ -230,6 +206,36 @@ pub fn fit_layers(
         inner_step: size(1),
         outer_step: size(2),
     })
+}
+
+/// For each blur of [`BLUR_FACTORS`], the sums of a blurred unit step at each candidate
+/// position `cand` over the window (`y`: its `n` samples per phase).
+fn step_sums_per_blur(y: &[&[f64]], n: usize, cand: &[usize], set: &LayerSettings) -> Vec<Vec<StepSums>> {
+    BLUR_FACTORS
+        .iter()
+        .map(|f| {
+            let s = set.blur_sd_mm * f;
+            // Φ by offset (k − j) from −n to n: one erf per offset, not per pair.
+            let table: Vec<f64> = (0..=2 * n)
+                .map(|i| {
+                    let x = (i as f64 - n as f64) * set.step_mm / s;
+                    0.5 * (1.0 + erf(x / std::f64::consts::SQRT_2))
+                })
+                .collect();
+            cand.iter()
+                .map(|&j| {
+                    let phi: Vec<f64> = (0..n).map(|k| table[k + n - j]).collect();
+                    let s1 = phi.iter().sum();
+                    let s2 = phi.iter().map(|v| v * v).sum();
+                    let sy = y
+                        .iter()
+                        .map(|p| p.iter().zip(&phi).map(|(a, b)| a * b).sum())
+                        .collect();
+                    StepSums { phi, s1, s2, sy }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 #[cfg(test)]
