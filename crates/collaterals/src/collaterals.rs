@@ -56,6 +56,7 @@ use crate::model::{
     CollateralVessel, Collaterals, IvcModel, Landmarks, MassModel, NamedVein, PhaseInfo, Role,
 };
 use crate::morph;
+use crate::params::{column::*, diameter, naming::*, vessels::*};
 use crate::stack::{crop_box_xyz, sample_on};
 use crate::vesselness::{
     gaussian_smooth, sigmas_for_diameters, vesselness_pyramid, VesselnessParams, DIAMETER_PER_SIGMA,
@@ -65,55 +66,14 @@ use cavascope_phases::spine::spine_xy;
 use cavascope_volume::{Anatomy, Geometry, Point3, Vector3, Volume};
 use ndarray::Array3;
 
-/// Enhanced vessel on portal-venous CT, HU (blood pool 130–200 HU; enhancing parenchyma
-/// stays mostly lower, bone higher).
-pub const VESSEL_MIN_HU: f32 = 100.0;
-/// Upper end of the enhanced-vessel range on CT, HU (bone lies higher).
-pub const VESSEL_MAX_HU: f32 = 300.0;
-/// A vessel enhances: portal-venous minus unenhanced ≥ 60 HU on CT (venous blood goes
-/// from ~40 to 130–200 HU), or +50 % signal on T1 MRI.
-pub const VESSEL_MIN_ENHANCEMENT_HU: f32 = 60.0;
-/// The same on T1 MRI: relative signal rise against the baseline.
-pub const VESSEL_MIN_ENHANCEMENT_MR: f32 = 0.5;
+pub use crate::params::levels::{LUMBAR_ABOVE_RENAL_MM, LUMBAR_BELOW_RENAL_MM};
+pub use crate::params::naming::PARAVERTEBRAL_MM;
+pub use crate::params::vessels::{
+    BLOOD_FRACTION, LARGE_STRUCTURE_MM, MIN_LENGTH_MM, MIN_VESSELNESS, VESSEL_MAX_HU,
+    VESSEL_MIN_ENHANCEMENT_HU, VESSEL_MIN_ENHANCEMENT_MR, VESSEL_MIN_HU,
+};
 /// Bone on CT, HU (locating the spine).
 pub use cavascope_phases::spine::BONE_MIN_HU;
-/// A component wider than this (mm) is a large structure, not a collateral.
-pub const LARGE_STRUCTURE_MM: f64 = 12.5;
-/// Smallest Frangi response (image units after σ² normalisation) of a tubular component.
-pub const MIN_VESSELNESS: f32 = 5.0;
-/// Share of the box's brightest enhancement (99.5th percentile: aorta, renal cortex,
-/// veins) a vessel voxel reaches on the smoothed enhancement. Venous blood on the portal
-/// phase enhances ~2× as much as liver, spleen or pancreas (blood +100–150 HU, liver
-/// +50–60 HU), so this keeps veins running through parenchyma apart from it.
-pub const BLOOD_FRACTION: f32 = 0.6;
-/// Gaussian σ (mm) of the enhancement smoothing before [`BLOOD_FRACTION`] is applied
-/// (noise of a subtraction is √2 that of one phase).
-const ENHANCEMENT_SMOOTH_MM: f64 = 1.0;
-/// A vein whose voxels lie within this in-plane distance (median, mm) of the vertebral
-/// column runs along it (azygos, hemiazygos, lumbar veins).
-pub const PARAVERTEBRAL_MM: f64 = 15.0;
-/// Half the thickness of an intervertebral disc, mm (bone is carried across it).
-const DISC_BRIDGE_MM: f64 = 6.0;
-/// Bone within this distance (mm) of the spine's midline belongs to the column.
-const COLUMN_HALF_MM: f64 = 45.0;
-/// Half-width of the spinal canal / laminae zone behind the vertebral centre, mm.
-const SPINAL_CANAL_HALF_MM: f64 = 25.0;
-/// A collateral segment is at least this long, mm.
-pub const MIN_LENGTH_MM: f64 = 15.0;
-/// Components smaller than this (voxels) are noise.
-const MIN_COMPONENT_VOXELS: usize = 8;
-pub use crate::levels::{LUMBAR_ABOVE_RENAL_MM, LUMBAR_BELOW_RENAL_MM};
-/// Marrow test: in-plane rays this long (mm) from a candidate voxel; enclosed when at
-/// least [`ENCLOSED_RAYS`] of [`N_ENCLOSE_RAYS`] meet dense bone (a vertebral body is
-/// ≤ 50 mm across, so from inside every ray meets its cortex within 30 mm; a lumbar vein
-/// beside it sees bone on one side only).
-const ENCLOSE_MM: f64 = 30.0;
-const N_ENCLOSE_RAYS: usize = 8;
-const ENCLOSED_RAYS: usize = 7;
-/// Box around the spine, mm.
-const BOX_HALF_LR_MM: f64 = 90.0;
-const BOX_ANTERIOR_MM: f64 = 90.0;
-const BOX_POSTERIOR_MM: f64 = 35.0;
 
 fn post_contrast(phases: &[PhaseInfo]) -> Option<(usize, bool)> {
     let order = [
@@ -141,8 +101,8 @@ fn post_contrast(phases: &[PhaseInfo]) -> Option<(usize, bool)> {
 /// axis (its principal direction), within 8 mm of the axis, divided by the slab length.
 /// A mean area, unlike an inscribed sphere, is not shrunk by noise on the outline.
 fn local_diameter(v: &Volume, base: Option<&Volume>, peak: &Point3<f64>, radius_mm: f64) -> Option<f64> {
-    let h = 0.5;
-    let half = 12.0;
+    let h = diameter::GRID_MM;
+    let half = diameter::HALF_MM;
     let n = (2.0 * half / h) as usize + 1;
     let origin = peak - Vector3::new(half, half, half);
     let g = Geometry::axial(origin, [h, h, h]);
@@ -152,15 +112,15 @@ fn local_diameter(v: &Volume, base: Option<&Volume>, peak: &Point3<f64>, radius_
         ndarray::Zip::from(&mut data).and(&pre).for_each(|x, &p| *x -= p);
     }
     let c = (n / 2) as f64;
-    let r_in = radius_mm + 3.0;
-    let r_out = (radius_mm + 8.0).min(half);
+    let r_in = radius_mm + diameter::SHELL_INNER_MM;
+    let r_out = (radius_mm + diameter::SHELL_OUTER_MM).min(half);
     let (mut core, mut shell) = (Vec::new(), Vec::new());
     for ((k, j, i), &x) in data.indexed_iter() {
         if !x.is_finite() {
             continue;
         }
         let r = h * ((i as f64 - c).powi(2) + (j as f64 - c).powi(2) + (k as f64 - c).powi(2)).sqrt();
-        if r <= 1.0 {
+        if r <= diameter::CORE_RADIUS_MM {
             core.push(x);
         } else if r >= r_in && r <= r_out {
             shell.push(x);
@@ -179,9 +139,9 @@ fn local_diameter(v: &Volume, base: Option<&Volume>, peak: &Point3<f64>, radius_
         .indexed_iter()
         .filter(|(_, &b)| b)
         .map(|((k, j, i), _)| h * Vector3::new(i as f64 - c, j as f64 - c, k as f64 - c))
-        .filter(|p| p.norm() <= 8.0)
+        .filter(|p| p.norm() <= diameter::AXIS_REACH_MM)
         .collect();
-    if pts.len() < 4 {
+    if pts.len() < diameter::MIN_AXIS_VOXELS {
         return None;
     }
     let mean = pts.iter().sum::<Vector3<f64>>() / pts.len() as f64;
@@ -197,16 +157,14 @@ fn local_diameter(v: &Volume, base: Option<&Volume>, peak: &Point3<f64>, radius_
             axis = eig.eigenvectors.column(q).into_owned();
         }
     }
-    // ±2.25 mm: the edges fall between the grid's planes (9 of them along an axis), so
-    // the count is exactly the slab's volume on an aligned vessel too.
-    let slab = 4.5 * h;
+    let slab = diameter::SLAB_HALF_STEPS * h;
     let count = comp
         .indexed_iter()
         .filter(|(_, &b)| b)
         .map(|((k, j, i), _)| h * Vector3::new(i as f64 - c, j as f64 - c, k as f64 - c))
         .filter(|p| {
             let t = p.dot(&axis);
-            t.abs() <= slab && (p - axis * t).norm() <= 8.0
+            t.abs() <= slab && (p - axis * t).norm() <= diameter::AXIS_REACH_MM
         })
         .count();
     let area = count as f64 * h * h * h / (2.0 * slab);
@@ -249,7 +207,7 @@ fn vertebral_column(bone_src: &Array3<f32>, geom: &Geometry, ct: bool, sx: f64, 
     }
     let nb = bone.iter().filter(|&&b| b).count();
     // A few hundred voxels of bone (a vertebra is ~40 ml): fewer is no column.
-    let min_bone = (20_000.0 / geom.voxel_volume_mm3()) as usize;
+    let min_bone = (MIN_BONE_MM3 / geom.voxel_volume_mm3()) as usize;
     let front_y = if nb >= min_bone {
         // Per slice, the most anterior bone near the midline; the median over slices.
         let mut fronts: Vec<f32> = bone
@@ -259,7 +217,7 @@ fn vertebral_column(bone_src: &Array3<f32>, geom: &Geometry, ct: bool, sx: f64, 
                 sl.indexed_iter()
                     .filter(|(_, &b)| b)
                     .map(|((j, i), _)| world(k, j, i))
-                    .filter(|p| (p.x - sx).abs() <= 20.0)
+                    .filter(|p| (p.x - sx).abs() <= FRONT_HALF_WIDTH_MM)
                     .map(|p| p.y as f32)
                     .reduce(f32::min)
             })
@@ -271,7 +229,7 @@ fn vertebral_column(bone_src: &Array3<f32>, geom: &Geometry, ct: bool, sx: f64, 
     let front_y = match front_y {
         Some(f) => f,
         None => {
-            let (a, b) = (22.0, 16.0);
+            let (a, b) = (ELLIPSE_HALF_LR_MM, ELLIPSE_HALF_AP_MM);
             for ((k, j, i), v) in bone.indexed_iter_mut() {
                 let p = world(k, j, i);
                 *v = ((p.x - sx) / a).powi(2) + ((p.y - sy) / b).powi(2) <= 1.0;
@@ -343,11 +301,11 @@ pub fn measure_collaterals_with(
     let cy = sy - 0.5 * (BOX_ANTERIOR_MM - BOX_POSTERIOR_MM);
     // The box itself plus a margin for the vesselness kernels (3σ of the largest scale),
     // not a cube around it: the vesselness below costs per voxel.
-    let margin = 15.0;
+    let margin = BOX_KERNEL_MARGIN_MM;
     let half = Vector3::new(
         BOX_HALF_LR_MM + margin,
         0.5 * (BOX_ANTERIOR_MM + BOX_POSTERIOR_MM) + margin,
-        0.5 * (hi.z - lo.z) + 5.0,
+        0.5 * (hi.z - lo.z) + BOX_Z_MARGIN_MM,
     );
     let Some((geom, shape, _)) = crop_box_xyz(v, &Point3::new(sx, cy, zc), half) else {
         w.push("collaterals: the paravertebral box lies outside the series".into());
@@ -362,18 +320,8 @@ pub fn measure_collaterals_with(
         (p.x - sx).abs() <= BOX_HALF_LR_MM && p.y >= sy - BOX_ANTERIOR_MM && p.y <= sy + BOX_POSTERIOR_MM
     };
     let sp = geom.spacing();
-    let sp_kji = [sp[2], sp[1], sp[0]];
-    let (vmin, vmax) = if ct {
-        (VESSEL_MIN_HU, VESSEL_MAX_HU)
-    } else {
-        let mut s: Vec<f32> = data.iter().copied().filter(|x| x.is_finite()).collect();
-        if s.is_empty() {
-            return CollateralsOutcome::not_assessed(w);
-        }
-        s.sort_by(|a, b| a.total_cmp(b));
-        let med = s[s.len() / 2];
-        let p995 = s[(s.len() - 1) * 995 / 1000];
-        (0.5 * (med + p995), f32::INFINITY)
+    let Some((vmin, vmax)) = vessel_range(&data, ct) else {
+        return CollateralsOutcome::not_assessed(w);
     };
     // Bone and its partial-volume rim are not vessels: with a baseline phase, a vessel
     // must have enhanced; without one, the voxel next to dense bone is dropped.
@@ -387,35 +335,9 @@ pub fn measure_collaterals_with(
     // blood enhances about twice as much as liver, spleen or pancreas on a post-contrast
     // phase, so [`BLOOD_FRACTION`] of the box's brightest enhancement (aorta, renal
     // cortex, veins) keeps the veins and drops the parenchyma a vein may run through.
-    let enh = base.as_ref().map(|b| {
-        let e = ndarray::Zip::from(&data).and(b).map_collect(|&x, &p| {
-            if x.is_finite() && p.is_finite() {
-                x - p
-            } else {
-                0.0
-            }
-        });
-        gaussian_smooth(&e, sp, ENHANCEMENT_SMOOTH_MM)
-    });
+    let enh = base.as_ref().map(|b| smoothed_enhancement(&data, b, sp));
     let enh_thr = enh.as_ref().map_or(0.0, |e| {
-        let mut s: Vec<f32> = e
-            .indexed_iter()
-            .filter(|((k, j, i), _)| in_box(&world(*k, *j, *i)))
-            .map(|(_, &x)| x)
-            .collect();
-        let n = s.len();
-        let p995 = if n == 0 {
-            0.0
-        } else {
-            *s.select_nth_unstable_by((n - 1) * 995 / 1000, |a, b| a.total_cmp(b))
-                .1
-        };
-        let rel = BLOOD_FRACTION * p995;
-        if ct {
-            rel.max(VESSEL_MIN_ENHANCEMENT_HU)
-        } else {
-            rel
-        }
+        enhancement_threshold(e, &|k, j, i| in_box(&world(k, j, i)), ct)
     });
     lap("sampled+enhancement");
     let dense = morph::dilate(&data.mapv(|x| x.is_finite() && x > vmax), 1);
@@ -440,15 +362,7 @@ pub fn measure_collaterals_with(
     // The IVC and the mass (each grown by a voxel) are cut out; their tributaries' stumps
     // then stand alone and are judged like any vessel. The spinal canal and laminae
     // (bone/CSF partial volume mimics enhancement there) are left out too.
-    let mut excl = Array3::from_elem(bright.dim(), false);
-    for m in [ivc.map(|i| &i.mask), mass.map(|m| &m.mask)]
-        .into_iter()
-        .flatten()
-    {
-        let r = m.resample_onto(&geom, shape);
-        let d = morph::dilate(&r.data, 1);
-        ndarray::Zip::from(&mut excl).and(&d).for_each(|e, &b| *e |= b);
-    }
+    let excl = ivc_and_mass(ivc, mass, &geom, shape, bright.dim());
     if ivc.is_none() {
         w.push("collaterals: no IVC model, so IVC tributaries are only excluded by their size".into());
     }
@@ -458,7 +372,7 @@ pub fn measure_collaterals_with(
         .and(&excl)
         .map_collect(|(k, j, i), &b, &e| {
             let p = world(k, j, i);
-            let canal = (p.x - sx).abs() < SPINAL_CANAL_HALF_MM && p.y > sy + 5.0;
+            let canal = (p.x - sx).abs() < SPINAL_CANAL_HALF_MM && p.y > sy + SPINAL_CANAL_BEHIND_MM;
             let marrow = marrow_test && b && enclosed_by_bone(&data, [k, j, i], sp);
             b && !e && !canal && !marrow
         });
@@ -466,8 +380,181 @@ pub fn measure_collaterals_with(
     // bone) are large structures and go with everything connected to them (renal veins,
     // iliac arteries).
     lap("bright+excl");
-    let (labels, sizes) = morph::label_components(&bright);
-    let edt = edt_open_ends(&bright, sp_kji);
+    let members = candidate_members(&bright, sp);
+    lap("components+runs");
+    let (params, reach) = vesselness_setup(sp);
+    let filled = data.mapv(|x| if x.is_finite() { x } else { 0.0 });
+    let column = vertebral_column(base.as_ref().unwrap_or(&data), &geom, ct, sx, sy);
+    lap("column");
+    let debug = tracing::enabled!(tracing::Level::TRACE);
+
+    let vertebrae = anatomy.and_then(VertebralLevels::from_anatomy);
+    let levels = Levels::new(landmarks, [lo.z.min(hi.z), lo.z.max(hi.z)], vertebrae);
+    tracing::debug!(reference = %levels.reference(), "collateral levels");
+    let vox_ml = geom.voxel_volume_mm3() / 1000.0;
+    let scene = Scene {
+        v,
+        base_vol,
+        geom: &geom,
+        filled,
+        reach,
+        sp,
+        params,
+        column,
+        sx,
+        sy,
+        levels: &levels,
+        debug,
+    };
+    let (veins, vessels, max_d) = named_vessels(&scene, &members, vox_ml);
+    lap("per component");
+    CollateralsOutcome {
+        collaterals: Some(Collaterals {
+            max_diameter_mm: max_d,
+            veins,
+            vessels,
+            grid: Some((geom.clone(), shape)),
+            not_assessed: levels.not_assessed(),
+        }),
+        warnings: w,
+    }
+}
+
+/// Vesselness settings over the collaterals' diameters, and the kernels' reach per axis
+/// (k, j, i), voxels: the vesselness of a voxel depends on the values within it only, so
+/// a box this much larger than a component gives the same response inside the component
+/// as the whole grid would.
+fn vesselness_setup(sp: [f64; 3]) -> (VesselnessParams, [usize; 3]) {
+    let params = VesselnessParams {
+        sigmas_mm: sigmas_for_diameters(
+            VESSELNESS_MIN_DIAMETER_MM,
+            VESSELNESS_MAX_DIAMETER_MM,
+            VESSELNESS_SCALES,
+        ),
+        bright: true,
+        ..Default::default()
+    };
+    let sigma_max = params.sigmas_mm.iter().copied().fold(0.0f64, f64::max);
+    let reach = [
+        (KERNEL_REACH_SIGMAS * sigma_max / sp[2]).ceil() as usize + 1,
+        (KERNEL_REACH_SIGMAS * sigma_max / sp[1]).ceil() as usize + 1,
+        (KERNEL_REACH_SIGMAS * sigma_max / sp[0]).ceil() as usize + 1,
+    ];
+    (params, reach)
+}
+
+/// Post-contrast minus baseline (0 where either is undefined), smoothed by
+/// [`ENHANCEMENT_SMOOTH_MM`].
+fn smoothed_enhancement(data: &Array3<f32>, base: &Array3<f32>, sp: [f64; 3]) -> Array3<f32> {
+    let e = ndarray::Zip::from(data).and(base).map_collect(|&x, &p| {
+        if x.is_finite() && p.is_finite() {
+            x - p
+        } else {
+            0.0
+        }
+    });
+    gaussian_smooth(&e, sp, ENHANCEMENT_SMOOTH_MM)
+}
+
+/// The named veins (widest diameter per name), every vessel on a named pathway, and the
+/// widest diameter. Only vessels on a named collateral pathway count: an unnamed tubular
+/// piece is as likely a stump of a large vessel as a collateral.
+fn named_vessels(
+    scene: &Scene,
+    members: &[(Vec<[usize; 3]>, bool)],
+    vox_ml: f64,
+) -> (Vec<NamedVein>, Vec<CollateralVessel>, Option<f64>) {
+    let mut veins: Vec<NamedVein> = Vec::new();
+    let mut vessels: Vec<CollateralVessel> = Vec::new();
+    let mut max_d = None::<f64>;
+    for (vox, run) in members.iter().filter(|m| !m.0.is_empty()) {
+        let Some((name, d)) = scene.named_vessel(vox, *run) else {
+            continue;
+        };
+        max_d = Some(max_d.map_or(d, |m: f64| m.max(d)));
+        vessels.push(CollateralVessel {
+            name: name.to_string(),
+            diameter_mm: d,
+            volume_ml: vox.len() as f64 * vox_ml,
+            voxels: vox.clone(),
+        });
+        match veins.iter_mut().find(|x| x.name == name) {
+            Some(x) => x.diameter_mm = Some(x.diameter_mm.map_or(d, |o| o.max(d))),
+            None => veins.push(NamedVein {
+                name: name.to_string(),
+                diameter_mm: Some(d),
+            }),
+        }
+    }
+    (veins, vessels, max_d)
+}
+
+/// The vessel range on the post-contrast phase: fixed on CT; on MRI from the median to
+/// midway to the brightest values (open above). `None` without a finite voxel.
+fn vessel_range(data: &Array3<f32>, ct: bool) -> Option<(f32, f32)> {
+    if ct {
+        return Some((VESSEL_MIN_HU, VESSEL_MAX_HU));
+    }
+    let mut s: Vec<f32> = data.iter().copied().filter(|x| x.is_finite()).collect();
+    if s.is_empty() {
+        return None;
+    }
+    s.sort_by(|a, b| a.total_cmp(b));
+    let med = s[s.len() / 2];
+    let p995 = s[(s.len() - 1) * BRIGHT_PERMILLE / 1000];
+    Some((0.5 * (med + p995), f32::INFINITY))
+}
+
+/// The smoothed enhancement a vessel voxel reaches: [`BLOOD_FRACTION`] of the brightest in
+/// the box (`in_box` by voxel index), on CT at least [`VESSEL_MIN_ENHANCEMENT_HU`].
+fn enhancement_threshold(e: &Array3<f32>, in_box: &dyn Fn(usize, usize, usize) -> bool, ct: bool) -> f32 {
+    let mut s: Vec<f32> = e
+        .indexed_iter()
+        .filter(|((k, j, i), _)| in_box(*k, *j, *i))
+        .map(|(_, &x)| x)
+        .collect();
+    let n = s.len();
+    let p995 = if n == 0 {
+        0.0
+    } else {
+        *s.select_nth_unstable_by((n - 1) * BRIGHT_PERMILLE / 1000, |a, b| a.total_cmp(b))
+            .1
+    };
+    let rel = BLOOD_FRACTION * p995;
+    if ct {
+        rel.max(VESSEL_MIN_ENHANCEMENT_HU)
+    } else {
+        rel
+    }
+}
+
+/// The IVC and the mass on the box's grid, each grown by a voxel.
+fn ivc_and_mass(
+    ivc: Option<&IvcModel>,
+    mass: Option<&MassModel>,
+    geom: &Geometry,
+    shape: [usize; 3],
+    dim: (usize, usize, usize),
+) -> Array3<bool> {
+    let mut excl = Array3::from_elem(dim, false);
+    for m in [ivc.map(|i| &i.mask), mass.map(|m| &m.mask)]
+        .into_iter()
+        .flatten()
+    {
+        let r = m.resample_onto(geom, shape);
+        let d = morph::dilate(&r.data, 1);
+        ndarray::Zip::from(&mut excl).and(&d).for_each(|e, &b| *e |= b);
+    }
+    excl
+}
+
+/// Candidate vessels among the bright voxels, each with whether it is a vertical run:
+/// components that are neither noise nor part of a large structure (veins running
+/// across), then runs of compact cross-sections (vertical veins).
+fn candidate_members(bright: &Array3<bool>, sp: [f64; 3]) -> Vec<(Vec<[usize; 3]>, bool)> {
+    let sp_kji = [sp[2], sp[1], sp[0]];
+    let (labels, sizes) = morph::label_components(bright);
+    let edt = edt_open_ends(bright, sp_kji);
     let nl = sizes.len();
     let mut too_big = vec![false; nl];
     for (&l, &d) in labels.iter().zip(edt.iter()) {
@@ -497,34 +584,47 @@ pub fn measure_collaterals_with(
             .map(|r| (r, true)),
     );
     drop(labels);
-    lap("components+runs");
-    let params = VesselnessParams {
-        sigmas_mm: sigmas_for_diameters(2.0, 12.0, 6),
-        bright: true,
-        ..Default::default()
-    };
-    let sigma_max = params.sigmas_mm.iter().copied().fold(0.0f64, f64::max);
-    // Kernel reach per axis (k, j, i), voxels: the vesselness of a voxel depends on the
-    // values within it only, so a box this much larger than a component gives the
-    // same response inside the component as the whole grid would.
-    let reach = [
-        (4.0 * sigma_max / sp[2]).ceil() as usize + 1,
-        (4.0 * sigma_max / sp[1]).ceil() as usize + 1,
-        (4.0 * sigma_max / sp[0]).ceil() as usize + 1,
-    ];
-    let filled = data.mapv(|x| if x.is_finite() { x } else { 0.0 });
-    let column = vertebral_column(base.as_ref().unwrap_or(&data), &geom, ct, sx, sy);
-    lap("column");
-    let debug = tracing::enabled!(tracing::Level::TRACE);
+    members
+}
 
-    let vertebrae = anatomy.and_then(VertebralLevels::from_anatomy);
-    let levels = Levels::new(landmarks, [lo.z.min(hi.z), lo.z.max(hi.z)], vertebrae);
-    tracing::debug!(reference = %levels.reference(), "collateral levels");
-    let vox_ml = geom.voxel_volume_mm3() / 1000.0;
-    let mut veins: Vec<NamedVein> = Vec::new();
-    let mut vessels: Vec<CollateralVessel> = Vec::new();
-    let mut max_d = None::<f64>;
-    for (vox, run) in members.iter().filter(|m| !m.0.is_empty()) {
+/// What every candidate is measured against: the box's grid and data, the vesselness
+/// settings, the vertebral column and the levels that allow a name.
+struct Scene<'a> {
+    v: &'a Volume,
+    base_vol: Option<&'a Volume>,
+    geom: &'a Geometry,
+    /// The post-contrast data, 0 where undefined.
+    filled: Array3<f32>,
+    /// Kernel reach per axis (k, j, i), voxels.
+    reach: [usize; 3],
+    sp: [f64; 3],
+    params: VesselnessParams,
+    column: Column,
+    sx: f64,
+    sy: f64,
+    levels: &'a Levels,
+    debug: bool,
+}
+
+impl Scene<'_> {
+    /// The named pathway and diameter (mm) of a candidate (its voxels; `run`: a vertical
+    /// run), or `None` when it is no vessel on a named pathway at its level.
+    fn named_vessel(&self, vox: &[[usize; 3]], run: bool) -> Option<(&'static str, f64)> {
+        let Scene {
+            v,
+            base_vol,
+            geom,
+            ref filled,
+            reach,
+            sp,
+            ref params,
+            ref column,
+            sx,
+            sy,
+            levels,
+            debug,
+        } = *self;
+        let world = |k: usize, j: usize, i: usize| geom.index_to_world([i as f64, j as f64, k as f64]);
         let (mut plo, mut phi) = (
             world(vox[0][0], vox[0][1], vox[0][2]),
             world(vox[0][0], vox[0][1], vox[0][2]),
@@ -545,8 +645,8 @@ pub fn measure_collaterals_with(
         // Vessels are long (the 2×width part of this rule waits for the diameter), and
         // only a run can be named vertical, only a component across: the rest of
         // `vein_name`'s course tests come after the costly part.
-        if ext.norm() < MIN_LENGTH_MM || !course_possible(&ext, *run) {
-            continue;
+        if ext.norm() < MIN_LENGTH_MM || !course_possible(&ext, run) {
+            return None;
         }
         if debug {
             tracing::trace!(
@@ -563,7 +663,7 @@ pub fn measure_collaterals_with(
         let sub = filled
             .slice(ndarray::s![b0[0]..b1[0], b0[1]..b1[1], b0[2]..b1[2]])
             .to_owned();
-        let ves = vesselness_pyramid(&sub, sp, &params);
+        let ves = vesselness_pyramid(&sub, sp, params);
         let (mut best_v, mut peak, mut peak_sigma) = (f32::MIN, vox[0], 0.0f32);
         for q in vox {
             let r = [q[0] - b0[0], q[1] - b0[1], q[2] - b0[2]];
@@ -579,60 +679,30 @@ pub fn measure_collaterals_with(
             if debug {
                 tracing::trace!("dropped: vesselness {best_v} n {} centre {cen:.0?}", vox.len());
             }
-            continue;
+            return None;
         }
         let peak_w = world(peak[0], peak[1], peak[2]);
         let radius = peak_sigma as f64 * DIAMETER_PER_SIGMA / 2.0;
-        let Some(d) = local_diameter(v, base_vol, &peak_w, radius) else {
-            continue;
-        };
+        let d = local_diameter(v, base_vol, &peak_w, radius)?;
         if d > LARGE_STRUCTURE_MM || ext.norm() < MIN_LENGTH_MM.max(2.0 * d) {
-            continue;
+            return None;
         }
         let mut dists: Vec<f32> = vox.iter().map(|q| column.dist[*q]).collect();
         let to_column = upper_median_f32(&mut dists).map_or(f64::INFINITY, f64::from);
-        let course = vein_name(&cen, &ext, to_column, sx, column.front_y, sy, *run);
+        let course = vein_name(&cen, &ext, to_column, sx, column.front_y, sy, run);
         let name = course.filter(|n| levels.allows(n, cen.z));
         if debug {
             tracing::trace!(
-                "component n={} centre ({:.0},{:.0},{:.0}) ext {:.0?} d {d:.1} v {best_v:.1} to column {to_column:.1} front {:.0} -> {course:?} at level: {name:?}",
-                vox.len(),
-                cen.x,
-                cen.y,
-                cen.z,
-                ext.as_slice(),
-                column.front_y
-            );
+            "component n={} centre ({:.0},{:.0},{:.0}) ext {:.0?} d {d:.1} v {best_v:.1} to column {to_column:.1} front {:.0} -> {course:?} at level: {name:?}",
+            vox.len(),
+            cen.x,
+            cen.y,
+            cen.z,
+            ext.as_slice(),
+            column.front_y
+        );
         }
-        // Only vessels on a named collateral pathway count: an unnamed tubular piece is
-        // as likely a stump of a large vessel as a collateral.
-        if let Some(n) = name {
-            max_d = Some(max_d.map_or(d, |m: f64| m.max(d)));
-            vessels.push(CollateralVessel {
-                name: n.to_string(),
-                diameter_mm: d,
-                volume_ml: vox.len() as f64 * vox_ml,
-                voxels: vox.clone(),
-            });
-            match veins.iter_mut().find(|x| x.name == n) {
-                Some(x) => x.diameter_mm = Some(x.diameter_mm.map_or(d, |o| o.max(d))),
-                None => veins.push(NamedVein {
-                    name: n.to_string(),
-                    diameter_mm: Some(d),
-                }),
-            }
-        }
-    }
-    lap("per component");
-    CollateralsOutcome {
-        collaterals: Some(Collaterals {
-            max_diameter_mm: max_d,
-            veins,
-            vessels,
-            grid: Some((geom.clone(), shape)),
-            not_assessed: levels.not_assessed(),
-        }),
-        warnings: w,
+        name.map(|n| (n, d))
     }
 }
 
@@ -749,7 +819,7 @@ fn vertical_runs(labels: &Array3<u32>, of: &[bool], sp: [f64; 3]) -> Vec<Vec<[us
 /// Vertical for a run, across for a component ([`vein_name`]'s first tests).
 fn course_possible(ext: &Vector3<f64>, run: bool) -> bool {
     if run {
-        ext.z > 1.5 * ext.x.max(ext.y)
+        ext.z > VERTICAL_ELONGATION * ext.x.max(ext.y)
     } else {
         ext.z < ext.x.max(ext.y)
     }
@@ -773,11 +843,15 @@ fn vein_name(
     let across = !run && course_possible(ext, run);
     let right = cen.x < sx;
     let paravertebral = to_column <= PARAVERTEBRAL_MM;
-    if vertical && paravertebral && cen.y < sy && (cen.x - sx).abs() <= 50.0 {
+    if vertical && paravertebral && cen.y < sy && (cen.x - sx).abs() <= AZYGOS_MAX_FROM_MIDLINE_MM {
         Some(if right { "azygos" } else { "hemiazygos" })
-    } else if vertical && !paravertebral && cen.y < front_y && (cen.x - sx).abs() >= 20.0 {
+    } else if vertical
+        && !paravertebral
+        && cen.y < front_y
+        && (cen.x - sx).abs() >= GONADAL_MIN_FROM_MIDLINE_MM
+    {
         Some(if right { "right_gonadal" } else { "left_gonadal" })
-    } else if across && paravertebral && ext.x > 20.0 && cen.y < sy {
+    } else if across && paravertebral && ext.x > LUMBAR_MIN_WIDTH_MM && cen.y < sy {
         // Lumbar veins wrap round the front and sides of the vertebral body; a vessel-like
         // piece behind the spine centre is in the posterior elements (marrow), not one.
         Some("lumbar")

@@ -20,16 +20,7 @@ use crate::model::Landmarks;
 use cavascope_volume::anatomy::names::VERTEBRA_PREFIX;
 use cavascope_volume::Anatomy;
 
-/// Lumbar veins run beside the L1–L4 bodies. The renal veins join the IVC at L1–L2, so
-/// L1 reaches about one vertebral level (body + disc, ~35 mm in an adult lumbar spine)
-/// above the inflow and L4 about three and a half levels below it (**default**: typical
-/// vertebral heights; used when the vertebrae themselves are not known).
-pub const LUMBAR_ABOVE_RENAL_MM: f64 = 35.0;
-/// Lumbar veins reach this far below the renal-vein inflow, mm (L4).
-pub const LUMBAR_BELOW_RENAL_MM: f64 = 120.0;
-/// One vertebral level (body + disc) of an adult lumbar spine, mm: the spacing used to
-/// extrapolate from a single known vertebra (**default**, as above).
-pub const LEVEL_HEIGHT_MM: f64 = 35.0;
+pub use crate::params::levels::{LEVEL_HEIGHT_MM, LUMBAR_ABOVE_RENAL_MM, LUMBAR_BELOW_RENAL_MM};
 
 /// Ordinal of a vertebral level along the spine, head to feet: C1 = 1 … C7 = 7, T1 = 8 …
 /// T12 = 19, L1 = 20 … L5 = 24, S1 = 25. `None` for anything else.

@@ -5,6 +5,7 @@
 
 pub mod collaterals;
 pub mod levels;
+pub mod params;
 
 pub use collaterals::{measure_collaterals, measure_collaterals_with, CollateralsOutcome};
 

@@ -198,7 +198,10 @@ impl Findings {
 /// Measurements → findings: all 13 signs and the sorted differential. Indeterminate
 /// signs carry their reason in `warnings` too.
 pub fn evaluate(m: &cavascope_measurements::Measurements, t: &Thresholds) -> Findings {
-    let ctx = signs::Context { m, t };
+    let ctx = signs::Context {
+        measurements: m,
+        thresholds: t,
+    };
     let signs = signs::all(&ctx);
     let warnings = signs
         .iter()

@@ -6,6 +6,7 @@
 use crate::decided::{collateral_limit, enlarged_collaterals, intraluminal_extension as deep_enough};
 use crate::thresholds::Thresholds;
 use crate::{Sign, SignId, SignState};
+use cavascope_imaging::stats::mean_sd;
 use cavascope_measurements::{
     Collaterals, IvcModel, IvcSegment, MassModel, Measurements, PhaseEnhancement, Role, Section,
 };
@@ -49,13 +50,13 @@ pub fn source(id: SignId) -> &'static str {
 
 /// What the study offers, for deciding between `absent` and `indeterminate`.
 pub(crate) struct Context<'a> {
-    pub m: &'a Measurements,
-    pub t: &'a Thresholds,
+    pub measurements: &'a Measurements,
+    pub thresholds: &'a Thresholds,
 }
 
 impl<'a> Context<'a> {
     fn has_role(&self, pred: impl Fn(Role) -> bool) -> bool {
-        self.m.phases.iter().any(|p| pred(p.role))
+        self.measurements.phases.iter().any(|p| pred(p.role))
     }
     fn is_mr(&self) -> bool {
         self.has_role(|r| r.as_str().starts_with("mr_")) && !self.has_role(|r| r.as_str().starts_with("ct_"))
@@ -64,7 +65,12 @@ impl<'a> Context<'a> {
         self.has_role(|r| r.is_post_contrast())
     }
     fn enhancement(&self, pred: impl Fn(Role) -> bool) -> Option<&'a PhaseEnhancement> {
-        self.m.mass.as_ref()?.enhancement.iter().find(|e| pred(e.role))
+        self.measurements
+            .mass
+            .as_ref()?
+            .enhancement
+            .iter()
+            .find(|e| pred(e.role))
     }
 }
 
@@ -78,7 +84,7 @@ fn is_delayed(r: Role) -> bool {
     matches!(r, Role::CtDelayed | Role::MrT1Delayed)
 }
 
-fn mk(
+fn sign_of(
     id: SignId,
     state: SignState,
     value: Option<f64>,
@@ -98,7 +104,7 @@ fn mk(
 }
 
 fn indeterminate(id: SignId, unit: Option<&str>, threshold: Option<f64>, why: String) -> Sign {
-    mk(
+    sign_of(
         id,
         SignState::Indeterminate,
         None,
@@ -140,16 +146,6 @@ fn finite_sections(ivc: &IvcModel) -> impl Iterator<Item = &Section> {
     ivc.profile
         .iter()
         .filter(|s| s.equivalent_diameter_mm.is_finite() && s.equivalent_diameter_mm > 0.0)
-}
-
-fn mean_sd(v: &[f64]) -> Option<(f64, f64)> {
-    if v.is_empty() {
-        return None;
-    }
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
-    Some((mean, var.sqrt()))
 }
 
 /// The patient's own IVC away from the mass: mean and SD of the equivalent diameter.
@@ -203,8 +199,8 @@ fn calibre_step_near(ivc: &IvcModel, z: f64) -> Option<(f64, f64)> {
 /// `calibre`: the sign rests on the outline of the vein (walls must be seen);
 /// `lumen`: it rests on opacified blood.
 fn ivc_gate(c: &Context, ivc: &IvcModel, at_z: Option<f64>, calibre: bool, lumen: bool) -> Option<String> {
-    let t = c.t;
-    let q = &c.m.quality;
+    let t = c.thresholds;
+    let q = &c.measurements.quality;
     if let Some(f) = q.ivc_coverage_fraction {
         if f < t.min_ivc_coverage_fraction {
             return Some(format!(
@@ -272,7 +268,7 @@ fn with_gate(sign: Sign, gate: impl FnOnce() -> Option<String>) -> Sign {
 
 pub(crate) fn dilated_ivc(c: &Context) -> Sign {
     let (sign, at_z) = dilated_ivc_measured(c);
-    match &c.m.ivc {
+    match &c.measurements.ivc {
         Some(ivc) => with_gate(sign, || ivc_gate(c, ivc, at_z, true, false)),
         None => sign,
     }
@@ -281,9 +277,9 @@ pub(crate) fn dilated_ivc(c: &Context) -> Sign {
 /// The dilatation rules on the measurement, and the z of the section that decides.
 fn dilated_ivc_measured(c: &Context) -> (Sign, Option<f64>) {
     let id = SignId::DilatedIvc;
-    let t = c.t;
+    let t = c.thresholds;
     let thr = t.dilated_equivalent_diameter_mm;
-    let Some(ivc) = &c.m.ivc else {
+    let Some(ivc) = &c.measurements.ivc else {
         return (
             indeterminate(id, Some("mm"), Some(thr), "the IVC was not segmented".into()),
             None,
@@ -297,12 +293,12 @@ fn dilated_ivc_measured(c: &Context) -> (Sign, Option<f64>) {
             None,
         );
     };
-    let contact = contact_range(c.m, t);
+    let contact = contact_range(c.measurements, t);
     let own = uninvolved_reference(ivc, contact);
 
     // Rule 1: megacava anywhere.
     if widest.equivalent_diameter_mm >= thr {
-        return (mk(
+        return (sign_of(
             id,
             SignState::Present,
             Some(widest.equivalent_diameter_mm),
@@ -325,7 +321,7 @@ fn dilated_ivc_measured(c: &Context) -> (Sign, Option<f64>) {
         .filter(|(s, l)| s.min_diameter_mm > *l)
         .max_by(|a, b| (a.0.min_diameter_mm - a.1).total_cmp(&(b.0.min_diameter_mm - b.1)));
     if let Some((s, l)) = over_level {
-        return (mk(
+        return (sign_of(
             id,
             SignState::Present,
             Some(s.min_diameter_mm),
@@ -348,7 +344,7 @@ fn dilated_ivc_measured(c: &Context) -> (Sign, Option<f64>) {
             .max_by(|a, b| a.equivalent_diameter_mm.total_cmp(&b.equivalent_diameter_mm));
         if let Some(s) = widest_contact {
             if s.equivalent_diameter_mm > limit {
-                return (mk(
+                return (sign_of(
                     id,
                     SignState::Present,
                     Some(s.equivalent_diameter_mm),
@@ -371,7 +367,7 @@ fn dilated_ivc_measured(c: &Context) -> (Sign, Option<f64>) {
         "; IVC levels unknown (no landmarks), level limits not applied".to_string()
     };
     (
-        mk(
+        sign_of(
             id,
             SignState::Absent,
             Some(widest.equivalent_diameter_mm),
@@ -438,7 +434,7 @@ pub(crate) fn imperceptible_lumen(c: &Context) -> Sign {
             ..sign
         };
     }
-    match &c.m.ivc {
+    match &c.measurements.ivc {
         Some(ivc) => with_gate(sign, || ivc_gate(c, ivc, None, false, true)),
         None => sign,
     }
@@ -446,8 +442,8 @@ pub(crate) fn imperceptible_lumen(c: &Context) -> Sign {
 
 fn imperceptible_lumen_measured(c: &Context) -> Sign {
     let id = SignId::ImperceptibleIvcLumen;
-    let thr = c.t.imperceptible_min_length_mm;
-    let Some(ivc) = &c.m.ivc else {
+    let thr = c.thresholds.imperceptible_min_length_mm;
+    let Some(ivc) = &c.measurements.ivc else {
         return indeterminate(id, Some("mm"), Some(thr), "the IVC was not segmented".into());
     };
     if !c.has_post_contrast() {
@@ -458,7 +454,7 @@ fn imperceptible_lumen_measured(c: &Context) -> Sign {
             "the lumen needs a post-contrast phase and the study has none".into(),
         );
     }
-    let (longest, ranges, flat_left_out) = match lumen_runs(ivc, c.t) {
+    let (longest, ranges, flat_left_out) = match lumen_runs(ivc, c.thresholds) {
         Some(r) => r,
         None => match ivc.lumen.longest_imperceptible_mm {
             Some(l) if l.is_finite() => (l, ivc.lumen.imperceptible_ranges_z_mm.clone(), 0),
@@ -491,7 +487,7 @@ fn imperceptible_lumen_measured(c: &Context) -> Sign {
     let flat_note = if flat_left_out > 0 {
         format!(
             "; {flat_left_out} flattened section(s) (min/max ≤ {:.2}) without visible lumen not counted: a slit lumen pressed flat is compression, not an absent lumen",
-            c.t.flattening_ratio_max
+            c.thresholds.flattening_ratio_max
         )
     } else {
         String::new()
@@ -506,7 +502,7 @@ fn imperceptible_lumen_measured(c: &Context) -> Sign {
     } else {
         format!("Opacified lumen seen along the IVC{reference}{frac}{flat_note}")
     };
-    mk(
+    sign_of(
         id,
         present_if(present),
         Some(longest),
@@ -518,8 +514,8 @@ fn imperceptible_lumen_measured(c: &Context) -> Sign {
 
 pub(crate) fn prominent_collaterals(c: &Context) -> Sign {
     let id = SignId::ProminentCollaterals;
-    let t = c.t;
-    let Some(col): Option<&Collaterals> = c.m.collaterals.as_ref() else {
+    let t = c.thresholds;
+    let Some(col): Option<&Collaterals> = c.measurements.collaterals.as_ref() else {
         return indeterminate(
             id,
             Some("mm"),
@@ -541,7 +537,7 @@ pub(crate) fn prominent_collaterals(c: &Context) -> Sign {
         .filter(|(_, d, l)| d > l)
         .max_by(|a, b| (a.1 - a.2).total_cmp(&(b.1 - b.2)))
     {
-        return mk(
+        return sign_of(
             id,
             SignState::Present,
             Some(*d),
@@ -565,7 +561,7 @@ pub(crate) fn prominent_collaterals(c: &Context) -> Sign {
                     .join(", ")
             )
         };
-        return mk(
+        return sign_of(
             id,
             SignState::Indeterminate,
             named.iter().map(|x| x.1).reduce(f64::max),
@@ -584,7 +580,7 @@ pub(crate) fn prominent_collaterals(c: &Context) -> Sign {
             .collect::<Vec<_>>()
             .join(", ");
         let widest = named.iter().map(|x| x.1).fold(f64::MIN, f64::max);
-        return mk(
+        return sign_of(
             id,
             SignState::Absent,
             Some(widest),
@@ -597,7 +593,7 @@ pub(crate) fn prominent_collaterals(c: &Context) -> Sign {
     let l = t.other_collateral_diameter_mm;
     let enlarged = enlarged_collaterals(col, t);
     match (col.max_diameter_mm, enlarged.count) {
-        (Some(d), _) if d.is_finite() => mk(
+        (Some(d), _) if d.is_finite() => sign_of(
             id,
             present_if(d > l),
             Some(d),
@@ -610,7 +606,7 @@ pub(crate) fn prominent_collaterals(c: &Context) -> Sign {
                 count_note(col, t)
             ),
         ),
-        (_, 0) => mk(
+        (_, 0) => sign_of(
             id,
             SignState::Absent,
             None,
@@ -636,7 +632,7 @@ fn count_note(col: &Collaterals, t: &Thresholds) -> String {
 
 pub(crate) fn extrinsic_compression(c: &Context) -> Sign {
     let sign = extrinsic_compression_measured(c);
-    match &c.m.ivc {
+    match &c.measurements.ivc {
         Some(ivc) => with_gate(sign, || ivc_gate(c, ivc, None, true, false)),
         None => sign,
     }
@@ -644,17 +640,17 @@ pub(crate) fn extrinsic_compression(c: &Context) -> Sign {
 
 fn extrinsic_compression_measured(c: &Context) -> Sign {
     let id = SignId::IvcExtrinsicCompression;
-    let t = c.t;
+    let t = c.thresholds;
     let unit = Some("ratio");
     let thr = Some(t.flattening_ratio_max);
-    let Some(ivc) = &c.m.ivc else {
+    let Some(ivc) = &c.measurements.ivc else {
         return indeterminate(id, unit, thr, "the IVC was not segmented".into());
     };
-    let Some(mass) = &c.m.mass else {
+    let Some(mass) = &c.measurements.mass else {
         return no_mass_sign(c, id, unit, thr);
     };
-    let Some(contact) = contact_range(c.m, t) else {
-        return mk(
+    let Some(contact) = contact_range(c.measurements, t) else {
+        return sign_of(
             id,
             SignState::Absent,
             None,
@@ -681,7 +677,7 @@ fn extrinsic_compression_measured(c: &Context) -> Sign {
         );
     }
     let own = uninvolved_reference(ivc, Some(contact));
-    let calibre = Calibre { t, own };
+    let calibre = Calibre { thresholds: t, own };
     let abnormal = |s: &Section| calibre.abnormal(s);
     // An IVC widened at the contact is expanded from inside, not compressed.
     let widened = at.iter().any(|&i| calibre.widened(secs[i]));
@@ -705,8 +701,8 @@ fn extrinsic_compression_measured(c: &Context) -> Sign {
         narrowest.equivalent_diameter_mm, own_note
     );
     let abnormal_at: Vec<usize> = at.iter().copied().filter(|&i| abnormal(secs[i])).collect();
-    let (Some(&first), Some(&last)) = (abnormal_at.first(), abnormal_at.last()) else {
-        return mk(
+    if abnormal_at.is_empty() {
+        return sign_of(
             id,
             SignState::Absent,
             Some(flattest.flattening_ratio),
@@ -718,9 +714,9 @@ fn extrinsic_compression_measured(c: &Context) -> Sign {
                 format!("No extrinsic compression: IVC neither flattened nor narrowed {at_note}")
             },
         );
-    };
+    }
     if widened {
-        return mk(
+        return sign_of(
             id,
             SignState::Absent,
             Some(flattest.flattening_ratio),
@@ -729,18 +725,49 @@ fn extrinsic_compression_measured(c: &Context) -> Sign {
             format!("IVC widened, not compressed, at the mass: {at_note}"),
         );
     }
+    compression_judged(
+        c,
+        &secs,
+        contact,
+        &calibre,
+        &abnormal_at,
+        &at_note,
+        flattest.flattening_ratio,
+    )
+}
+
+/// The extrinsic-compression sign once abnormal sections lie at the contact
+/// (`abnormal_at`, indices into `secs`, not empty): their stretch, extended while the IVC
+/// stays abnormal, must be local to the contact and have normal calibre around it.
+fn compression_judged(
+    c: &Context,
+    secs: &[&Section],
+    contact: [f64; 2],
+    calibre: &Calibre,
+    abnormal_at: &[usize],
+    at_note: &str,
+    flattest_ratio: f64,
+) -> Sign {
+    let id = SignId::IvcExtrinsicCompression;
+    let t = c.thresholds;
+    let unit = Some("ratio");
+    let thr = Some(t.flattening_ratio_max);
+    let abnormal = |s: &Section| calibre.abnormal(s);
+    let (Some(&first), Some(&last)) = (abnormal_at.first(), abnormal_at.last()) else {
+        return indeterminate(id, unit, thr, "no section at the contact".into());
+    };
     // The compressed stretch: the abnormal sections at the contact, extended along the
     // IVC while the sections stay abnormal (the measured contact may be shorter than the
     // flattening it causes).
-    let (lo, hi) = compressed_stretch(&secs, first, last, abnormal);
+    let (lo, hi) = compressed_stretch(secs, first, last, abnormal);
     let (z_lo, z_hi) = (secs[lo].z_mm, secs[hi].z_mm);
     let ctx = t.compression_context_mm;
     let stretch_note = format!("the IVC is flattened/narrowed from z {z_lo:.1} to {z_hi:.1} mm");
     if z_hi - contact[1] > ctx || contact[0] - z_lo > ctx {
-        return mk(
+        return sign_of(
             id,
             SignState::Absent,
-            Some(flattest.flattening_ratio),
+            Some(flattest_ratio),
             thr,
             unit,
             format!(
@@ -748,7 +775,7 @@ fn extrinsic_compression_measured(c: &Context) -> Sign {
             ),
         );
     }
-    let Some((context_ok, context_note)) = calibre_around(&secs, lo, hi, ctx, &calibre) else {
+    let Some((context_ok, context_note)) = calibre_around(secs, lo, hi, ctx, calibre) else {
         return indeterminate(
             id,
             unit,
@@ -769,37 +796,30 @@ fn extrinsic_compression_measured(c: &Context) -> Sign {
     } else {
         format!("No extrinsic compression (calibre not normal around the narrowing): {how}")
     };
-    mk(
-        id,
-        present_if(context_ok),
-        Some(flattest.flattening_ratio),
-        thr,
-        unit,
-        expl,
-    )
+    sign_of(id, present_if(context_ok), Some(flattest_ratio), thr, unit, expl)
 }
 
 /// How an IVC section compares with the cut-offs and with the patient's own uninvolved IVC
 /// (`own`: mean, SD and count of its equivalent diameters away from the mass).
 struct Calibre<'a> {
-    t: &'a Thresholds,
+    thresholds: &'a Thresholds,
     own: Option<(f64, f64, usize)>,
 }
 
 impl Calibre<'_> {
     fn flat(&self, s: &Section) -> bool {
-        s.flattening_ratio <= self.t.flattening_ratio_max
+        s.flattening_ratio <= self.thresholds.flattening_ratio_max
     }
 
     fn flat_ap(&self, s: &Section) -> bool {
         s.ap_diameter_mm.is_finite()
             && s.ap_diameter_mm > 0.0
-            && s.ap_diameter_mm < self.t.flat_ap_diameter_mm
+            && s.ap_diameter_mm < self.thresholds.flat_ap_diameter_mm
     }
 
     fn narrowed(&self, s: &Section) -> bool {
         self.own
-            .is_some_and(|(m, _, _)| s.equivalent_diameter_mm < self.t.narrowed_ratio * m)
+            .is_some_and(|(m, _, _)| s.equivalent_diameter_mm < self.thresholds.narrowed_ratio * m)
     }
 
     /// Flattened, flat in AP, or narrowed against the patient's own IVC.
@@ -809,7 +829,7 @@ impl Calibre<'_> {
 
     /// Dilated, or wider than the patient's own IVC allows.
     fn widened(&self, s: &Section) -> bool {
-        let t = self.t;
+        let t = self.thresholds;
         s.equivalent_diameter_mm >= t.dilated_equivalent_diameter_mm
             || self.own.is_some_and(|(m, sd, _)| {
                 s.equivalent_diameter_mm > (m + t.own_ivc_sd_factor * sd).max(m * t.own_ivc_min_ratio)
@@ -884,7 +904,7 @@ fn calibre_around(
 
 /// A mass sign when no mass was found: absent (there is no mass to carry it), said plainly.
 fn no_mass_sign(c: &Context, id: SignId, unit: Option<&str>, thr: Option<f64>) -> Sign {
-    if c.m.phases.is_empty() {
+    if c.measurements.phases.is_empty() {
         return indeterminate(
             id,
             unit,
@@ -892,10 +912,10 @@ fn no_mass_sign(c: &Context, id: SignId, unit: Option<&str>, thr: Option<f64>) -
             "no series with a known role to look for a mass".into(),
         );
     }
-    if let Some(why) = &c.m.mass_not_searched {
+    if let Some(why) = &c.measurements.mass_not_searched {
         return indeterminate(id, unit, thr, format!("no mass was measured ({why})"));
     }
-    mk(
+    sign_of(
         id,
         SignState::Absent,
         None,
@@ -907,15 +927,15 @@ fn no_mass_sign(c: &Context, id: SignId, unit: Option<&str>, thr: Option<f64>) -
 
 pub(crate) fn intraluminal_extension(c: &Context) -> Sign {
     let id = SignId::IntraluminalExtension;
-    let Some(mass) = &c.m.mass else {
+    let Some(mass) = &c.measurements.mass else {
         return no_mass_sign(c, id, None, None);
     };
     // The value is the volume lying deep inside the IVC contour, against the limit.
     let value = mass.intraluminal_ml;
-    let threshold = Some(c.t.intraluminal_min_ml);
+    let threshold = Some(c.thresholds.intraluminal_min_ml);
     let unit = Some("ml");
-    match deep_enough(mass, c.t) {
-        Some(true) => mk(
+    match deep_enough(mass, c.thresholds) {
+        Some(true) => sign_of(
             id,
             SignState::Present,
             value,
@@ -932,7 +952,7 @@ pub(crate) fn intraluminal_extension(c: &Context) -> Sign {
                     .unwrap_or_default()
             ),
         ),
-        Some(false) => mk(
+        Some(false) => sign_of(
             id,
             SignState::Absent,
             value,
@@ -941,7 +961,7 @@ pub(crate) fn intraluminal_extension(c: &Context) -> Sign {
             match mass.intraluminal_ml {
                 Some(v) if v > 0.0 => format!(
                     "No mass tissue inside the IVC lumen ({v:.2} ml deep inside its contour, under the {} ml limit: the seam where the outlines meet)",
-                    c.t.intraluminal_min_ml
+                    c.thresholds.intraluminal_min_ml
                 ),
                 _ => "No mass tissue inside the IVC lumen".into(),
             },
@@ -961,12 +981,15 @@ fn mass_or<'a>(
     unit: Option<&str>,
     thr: Option<f64>,
 ) -> Result<&'a MassModel, Sign> {
-    c.m.mass.as_ref().ok_or_else(|| no_mass_sign(c, id, unit, thr))
+    c.measurements
+        .mass
+        .as_ref()
+        .ok_or_else(|| no_mass_sign(c, id, unit, thr))
 }
 
 pub(crate) fn heterogeneous_arterial(c: &Context) -> Sign {
     let id = SignId::HeterogeneousArterialEnhancement;
-    let thr = c.t.heterogeneous_arterial_cv;
+    let thr = c.thresholds.heterogeneous_arterial_cv;
     if !c.has_role(is_arterial) {
         return indeterminate(
             id,
@@ -993,7 +1016,7 @@ pub(crate) fn heterogeneous_arterial(c: &Context) -> Sign {
         .map(|e| format!(" (mean {:.0}, SD {:.0})", e.mean, e.sd))
         .unwrap_or_default();
     let present = cv >= thr;
-    mk(
+    sign_of(
         id,
         present_if(present),
         Some(cv),
@@ -1027,9 +1050,9 @@ fn change(c: &Context, from: &PhaseEnhancement, to: &PhaseEnhancement) -> (f64, 
 pub(crate) fn progressive(c: &Context) -> Sign {
     let id = SignId::ProgressiveDelayedEnhancement;
     let thr = if c.is_mr() {
-        c.t.progressive_delta_mr_percent
+        c.thresholds.progressive_delta_mr_percent
     } else {
-        c.t.progressive_delta_hu
+        c.thresholds.progressive_delta_hu
     };
     let unit = if c.is_mr() { "%" } else { "HU" };
     if !c.has_role(is_pv) || !c.has_role(is_delayed) {
@@ -1056,7 +1079,7 @@ pub(crate) fn progressive(c: &Context) -> Sign {
         return indeterminate(id, Some(unit), Some(thr), "enhancement change undefined".into());
     }
     let present = d >= thr;
-    mk(
+    sign_of(
         id,
         present_if(present),
         Some(d),
@@ -1083,9 +1106,9 @@ fn baseline_note(c: &Context) -> String {
 pub(crate) fn washout(c: &Context) -> Sign {
     let id = SignId::Washout;
     let thr = if c.is_mr() {
-        c.t.washout_delta_mr_percent
+        c.thresholds.washout_delta_mr_percent
     } else {
-        c.t.washout_delta_hu
+        c.thresholds.washout_delta_hu
     };
     let unit = if c.is_mr() { "%" } else { "HU" };
     if !c.has_role(is_arterial) || !(c.has_role(is_pv) || c.has_role(is_delayed)) {
@@ -1130,9 +1153,9 @@ pub(crate) fn washout(c: &Context) -> Sign {
     };
     // Washout needs arterial enhancement first (when a baseline tells us).
     let enh_thr = if c.is_mr() {
-        c.t.enhancing_delta_mr_percent
+        c.thresholds.enhancing_delta_mr_percent
     } else {
-        c.t.enhancing_delta_hu
+        c.thresholds.enhancing_delta_hu
     };
     let art_enhances = art.delta_from_unenhanced.map(|d| d >= enh_thr);
     let present = drop >= thr && art_enhances != Some(false);
@@ -1140,7 +1163,7 @@ pub(crate) fn washout(c: &Context) -> Sign {
         Some(d) => format!(" (arterial enhancement {d:+.0} {unit} over unenhanced)"),
         None => " (no unenhanced baseline: arterial enhancement not checked)".into(),
     };
-    mk(
+    sign_of(
         id,
         present_if(present),
         Some(drop),
@@ -1161,7 +1184,7 @@ pub(crate) fn internal_fat(c: &Context) -> Sign {
     ct_fraction_sign(
         c,
         SignId::InternalFat,
-        c.t.fat_fraction,
+        c.thresholds.fat_fraction,
         "fat is measured on CT (≤ −10 HU); this MRI study has no fat-specific measure",
         "the mass fat fraction was not measured",
         |m| m.fat_fraction,
@@ -1179,7 +1202,7 @@ pub(crate) fn calcification(c: &Context) -> Sign {
     ct_fraction_sign(
         c,
         SignId::Calcification,
-        c.t.calcified_fraction,
+        c.thresholds.calcified_fraction,
         "calcification is measured on CT; MRI does not show it reliably",
         "the mass calcified fraction was not measured",
         |m| m.calcified_fraction,
@@ -1215,7 +1238,7 @@ fn ct_fraction_sign(
         return indeterminate(id, Some("%"), Some(thr), missing_reason.into());
     };
     let v = f * 100.0;
-    mk(
+    sign_of(
         id,
         present_if(v >= thr),
         Some(v),
@@ -1271,10 +1294,10 @@ fn mr_value(
 
 pub(crate) fn t1_hypointense(c: &Context) -> Sign {
     let id = SignId::T1Hypointense;
-    let thr = c.t.t1_hypointense_ratio;
+    let thr = c.thresholds.t1_hypointense_ratio;
     match mr_value(c, id, "ratio", thr, &[Role::MrT1Pre], |m| m.t1_ratio_to_muscle) {
         Err(s) => s,
-        Ok((v, muscle)) => mk(
+        Ok((v, muscle)) => sign_of(
             id,
             present_if(v < thr),
             Some(v),
@@ -1290,10 +1313,10 @@ pub(crate) fn t1_hypointense(c: &Context) -> Sign {
 
 pub(crate) fn t2_hyperintense(c: &Context) -> Sign {
     let id = SignId::T2Hyperintense;
-    let thr = c.t.t2_hyperintense_ratio;
+    let thr = c.thresholds.t2_hyperintense_ratio;
     match mr_value(c, id, "ratio", thr, &[Role::MrT2], |m| m.t2_ratio_to_muscle) {
         Err(s) => s,
-        Ok((v, muscle)) => mk(
+        Ok((v, muscle)) => sign_of(
             id,
             present_if(v > thr),
             Some(v),
@@ -1309,17 +1332,18 @@ pub(crate) fn t2_hyperintense(c: &Context) -> Sign {
 
 pub(crate) fn diffusion_restriction(c: &Context) -> Sign {
     let id = SignId::DiffusionRestriction;
-    let thr = c.t.adc_restricted;
+    let thr = c.thresholds.adc_restricted;
     let unit = "1e-3 mm2/s";
     match mr_value(c, id, unit, thr, &[Role::MrAdc, Role::MrDwi], |m| m.adc_mean) {
         Err(s) => s,
         Ok((v, _)) => {
-            let reference =
-                c.m.mass
-                    .as_ref()
-                    .and_then(|m| m.mr.as_ref())
-                    .and_then(|m| m.adc_reference)
-                    .filter(|r| r.is_finite());
+            let reference = c
+                .measurements
+                .mass
+                .as_ref()
+                .and_then(|m| m.mr.as_ref())
+                .and_then(|m| m.adc_reference)
+                .filter(|r| r.is_finite());
             let below_ref = reference.is_none_or(|r| v < r);
             let present = v < thr && below_ref;
             let ref_note = match reference {
@@ -1329,7 +1353,7 @@ pub(crate) fn diffusion_restriction(c: &Context) -> Sign {
                 ),
                 None => "; no reference tissue ADC".into(),
             };
-            mk(
+            sign_of(
                 id,
                 present_if(present),
                 Some(v),
@@ -1348,11 +1372,11 @@ pub(crate) fn diffusion_restriction(c: &Context) -> Sign {
 /// Gate of the signs that rest on contrast in the blood (enhancement, tumour inside an
 /// opacified lumen): a CT "post-contrast" series whose blood is not opacified.
 fn contrast_gate(c: &Context) -> Option<String> {
-    let q = &c.m.quality;
+    let q = &c.measurements.quality;
     match (q.blood_opacified, q.blood_pool_value) {
-        (Some(_), Some(b)) if b < c.t.opacified_blood_min_hu => Some(format!(
+        (Some(_), Some(b)) if b < c.thresholds.opacified_blood_min_hu => Some(format!(
             "the IVC blood measures {b:.0} HU on the post-contrast series judged, below {:.0} HU: not opacified (an unenhanced or too early series)",
-            c.t.opacified_blood_min_hu
+            c.thresholds.opacified_blood_min_hu
         )),
         _ => None,
     }

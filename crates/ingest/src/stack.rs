@@ -4,6 +4,7 @@
 use crate::group::{FrameRef, Group};
 use crate::header::normal_of;
 use crate::header::ParsedFile;
+use cavascope_imaging::stats::median;
 use cavascope_volume::Geometry;
 use nalgebra::{Point3, Vector3};
 
@@ -33,19 +34,6 @@ pub struct StackPlan {
 
 fn v3(a: [f64; 3]) -> Vector3<f64> {
     Vector3::new(a[0], a[1], a[2])
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n == 0 {
-        return 0.0;
-    }
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
 }
 
 /// Plan a volume for a group; `Err` is the reason no volume can be formed.
@@ -105,7 +93,8 @@ pub fn plan(files: &[ParsedFile], g: &Group, max_voxels: u64) -> Result<StackPla
         // group_frames separates repeats; reaching here means it could not.
         return Err("two images at the same slice position could not be separated".into());
     }
-    let nominal = median(gaps.clone());
+    // Two or more slices here, so at least one gap: the median is finite.
+    let nominal = median(&mut gaps.clone());
     let tol = (0.05 * nominal).clamp(0.02, 0.2);
     let span = positions[nf - 1] - positions[0];
     let slice_line = ipp(nf - 1) - origin;

@@ -4,7 +4,8 @@
 //! ([`crate::track::locate_candidates`]) finds nothing; the tracker verifies every
 //! candidate, so a candidate here is a place to look, never the answer.
 
-use crate::params::*;
+use crate::params::anatomical::*;
+use cavascope_imaging::stats::upper_median;
 use cavascope_volume::{Point3, Volume};
 use rayon::prelude::*;
 
@@ -25,7 +26,7 @@ pub fn locate_by_anatomy(v: &Volume, is_ct: bool) -> Result<Vec<Point3<f64>>, No
     let (lo, hi) = v.geometry.world_bounds(v.shape());
     let nx = ((hi.x - lo.x) / GRID_MM).ceil() as usize + 1;
     let ny = ((hi.y - lo.y) / GRID_MM).ceil() as usize + 1;
-    if nx * ny > 2_000_000 || nx < 8 || ny < 8 {
+    if nx * ny > MAX_PLANE_SAMPLES || nx < MIN_PLANE_SIDE_SAMPLES || ny < MIN_PLANE_SIDE_SAMPLES {
         return Err(format!(
             "the plane ({nx} × {ny} samples of {GRID_MM} mm) is not a body section"
         ));
@@ -55,46 +56,8 @@ pub fn locate_by_anatomy(v: &Volume, is_ct: bool) -> Result<Vec<Point3<f64>>, No
         ));
     }
     // Chain cores through z (one missing plane bridged).
-    struct Chain {
-        pts: Vec<(f64, Core)>,
-        last: usize,
-    }
-    let mut chains: Vec<Chain> = Vec::new();
-    for (pi, (z, cores)) in planes.iter().enumerate() {
-        let Some(cores) = cores else { continue };
-        let mut taken = Vec::new();
-        for c in cores {
-            let found = (0..chains.len())
-                .filter(|ci| !taken.contains(ci))
-                .filter(|&ci| chains[ci].last < pi && chains[ci].last + 2 >= pi)
-                .map(|ci| {
-                    let l = chains[ci].pts[chains[ci].pts.len() - 1].1;
-                    (ci, (l.x - c.x).hypot(l.y - c.y))
-                })
-                .filter(|(_, d)| *d < CHAIN_STEP_MM)
-                .min_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|(ci, _)| ci);
-            let ci = match found {
-                Some(ci) => {
-                    chains[ci].pts.push((*z, *c));
-                    chains[ci].last = pi;
-                    ci
-                }
-                None => {
-                    chains.push(Chain {
-                        pts: vec![(*z, *c)],
-                        last: pi,
-                    });
-                    chains.len() - 1
-                }
-            };
-            taken.push(ci);
-        }
-    }
-    let med = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
+    let chains = chain_cores(&planes);
+    let med = |mut v: Vec<f64>| upper_median(&mut v).unwrap_or(f64::NAN);
     // Length counts most; a round core over a ragged one.
     let score = |c: &Chain| c.pts.len() as f64 * med(c.pts.iter().map(|p| p.1.compact).collect());
     let mut good: Vec<&Chain> = chains
@@ -149,6 +112,51 @@ pub fn locate_by_anatomy(v: &Volume, is_ct: bool) -> Result<Vec<Point3<f64>>, No
     Ok(out)
 }
 
+/// Cores chained through z: (plane height, core) per plane, and the index of its last
+/// plane.
+struct Chain {
+    pts: Vec<(f64, Core)>,
+    last: usize,
+}
+
+/// The cores of successive planes chained (nearest within [`CHAIN_STEP_MM`], one missing
+/// plane bridged).
+fn chain_cores(planes: &[(f64, Option<Vec<Core>>)]) -> Vec<Chain> {
+    let mut chains: Vec<Chain> = Vec::new();
+    for (pi, (z, cores)) in planes.iter().enumerate() {
+        let Some(cores) = cores else { continue };
+        let mut taken = Vec::new();
+        for c in cores {
+            let found = (0..chains.len())
+                .filter(|ci| !taken.contains(ci))
+                .filter(|&ci| chains[ci].last < pi && chains[ci].last + CHAIN_MAX_PLANE_GAP >= pi)
+                .map(|ci| {
+                    let l = chains[ci].pts[chains[ci].pts.len() - 1].1;
+                    (ci, (l.x - c.x).hypot(l.y - c.y))
+                })
+                .filter(|(_, d)| *d < CHAIN_STEP_MM)
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(ci, _)| ci);
+            let ci = match found {
+                Some(ci) => {
+                    chains[ci].pts.push((*z, *c));
+                    chains[ci].last = pi;
+                    ci
+                }
+                None => {
+                    chains.push(Chain {
+                        pts: vec![(*z, *c)],
+                        last: pi,
+                    });
+                    chains.len() - 1
+                }
+            };
+            taken.push(ci);
+        }
+    }
+    chains
+}
+
 /// The homogeneous round cores of one plane inside the IVC window; `None` when the plane
 /// has no body or no spine anchor.
 fn plane_cores(v: &Volume, is_ct: bool, z: f64, lo: Point3<f64>, nx: usize, ny: usize) -> Option<Vec<Core>> {
@@ -163,12 +171,7 @@ fn plane_cores(v: &Volume, is_ct: bool, z: f64, lo: Point3<f64>, nx: usize, ny: 
     let body_thr = if is_ct {
         BODY_MIN_HU
     } else {
-        let mut vals: Vec<f32> = img.iter().copied().filter(|x| x.is_finite()).collect();
-        if vals.is_empty() {
-            return None;
-        }
-        let k = ((vals.len() as f64 * 0.99) as usize).min(vals.len() - 1);
-        0.15 * *vals.select_nth_unstable_by(k, f32::total_cmp).1
+        mr_body_threshold(&img)?
     };
     // The body and everything it encloses: on MR flowing blood, gas and cortical bone can
     // be as dark as the air outside.
@@ -184,7 +187,7 @@ fn plane_cores(v: &Volume, is_ct: bool, z: f64, lo: Point3<f64>, nx: usize, ny: 
             }
         }
     }
-    if bn < 50.0 {
+    if bn < BODY_MIN_SAMPLES {
         return None;
     }
     let bx = bx / bn;
@@ -210,28 +213,7 @@ fn plane_cores(v: &Volume, is_ct: bool, z: f64, lo: Point3<f64>, nx: usize, ny: 
         (bx, back - SPINE_FROM_BACK_MM)
     };
     // Local mean and deviation over 3 × 3 samples.
-    let mut mean = vec![f32::NAN; nx * ny];
-    let mut sd = vec![f32::NAN; nx * ny];
-    for r in 1..ny - 1 {
-        for q in 1..nx - 1 {
-            let (mut s, mut s2, mut c) = (0f64, 0f64, 0f64);
-            for dr in 0..3 {
-                for dq in 0..3 {
-                    let x = img[(r + dr - 1) * nx + q + dq - 1];
-                    if x.is_finite() {
-                        s += x as f64;
-                        s2 += (x as f64) * (x as f64);
-                        c += 1.0;
-                    }
-                }
-            }
-            if c >= 9.0 {
-                let m = s / c;
-                mean[r * nx + q] = m as f32;
-                sd[r * nx + q] = ((s2 / c - m * m).max(0.0)).sqrt() as f32;
-            }
-        }
-    }
+    let (mean, sd) = local_mean_sd(&img, nx, ny);
     let mut body_sd: Vec<f32> = (0..nx * ny)
         .filter(|&i| body[i] && sd[i].is_finite())
         .map(|i| sd[i])
@@ -250,7 +232,7 @@ fn plane_cores(v: &Volume, is_ct: bool, z: f64, lo: Point3<f64>, nx: usize, ny: 
         }
     };
     let core: Vec<bool> = (0..nx * ny)
-        .map(|i| body[i] && blood_like(mean[i]) && sd[i] <= HOMOGENEITY_FACTOR * noise.max(1e-3))
+        .map(|i| body[i] && blood_like(mean[i]) && sd[i] <= HOMOGENEITY_FACTOR * noise.max(NOISE_FLOOR))
         .collect();
     let mut out = Vec::new();
     for px in components4(&core, nx, ny) {
@@ -278,6 +260,34 @@ fn plane_cores(v: &Volume, is_ct: bool, z: f64, lo: Point3<f64>, nx: usize, ny: 
     }
     tracing::trace!(z, spine = ?(sx, sy), noise, cores = out.len(), "anatomical IVC plane");
     Some(out)
+}
+
+/// Mean and standard deviation over each sample's 3 × 3 neighbourhood of a plane (NaN at
+/// the border and where any neighbour is undefined).
+fn local_mean_sd(img: &[f32], nx: usize, ny: usize) -> (Vec<f32>, Vec<f32>) {
+    let mut mean = vec![f32::NAN; nx * ny];
+    let mut sd = vec![f32::NAN; nx * ny];
+    for r in 1..ny - 1 {
+        for q in 1..nx - 1 {
+            let (mut s, mut s2, mut c) = (0f64, 0f64, 0f64);
+            for dr in 0..3 {
+                for dq in 0..3 {
+                    let x = img[(r + dr - 1) * nx + q + dq - 1];
+                    if x.is_finite() {
+                        s += x as f64;
+                        s2 += (x as f64) * (x as f64);
+                        c += 1.0;
+                    }
+                }
+            }
+            if c >= 9.0 {
+                let m = s / c;
+                mean[r * nx + q] = m as f32;
+                sd[r * nx + q] = ((s2 / c - m * m).max(0.0)).sqrt() as f32;
+            }
+        }
+    }
+    (mean, sd)
 }
 
 /// 4-connected components of a binary image as lists of (column, row).
@@ -339,6 +349,18 @@ fn fill_holes(mask: &[bool], nx: usize, ny: usize) -> Vec<bool> {
         }
     }
     outside.iter().map(|&o| !o).collect()
+}
+
+/// The MR body outline's threshold in a plane of samples: a fraction
+/// ([`MR_BODY_FRACTION`]) of a high percentile ([`MR_BODY_QUANTILE`]) of its finite
+/// values; `None` without any.
+pub(crate) fn mr_body_threshold(img: &[f32]) -> Option<f32> {
+    let mut vals: Vec<f32> = img.iter().copied().filter(|x| x.is_finite()).collect();
+    if vals.is_empty() {
+        return None;
+    }
+    let k = ((vals.len() as f64 * MR_BODY_QUANTILE) as usize).min(vals.len() - 1);
+    Some(MR_BODY_FRACTION * *vals.select_nth_unstable_by(k, f32::total_cmp).1)
 }
 
 #[cfg(test)]

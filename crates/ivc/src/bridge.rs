@@ -24,21 +24,9 @@
 //! assert_eq!(bridged_runs(&cs), vec![(10, 25)]);
 //! ```
 
+use crate::params::bridge::*;
 use crate::track::{self, Contour, ContourKind, Tracker, NCOEF, NRAYS};
 use rayon::prelude::*;
-
-/// Non-opacified planes a run must hold to be bridged here (shorter gaps are junctions
-/// or noise; the tracker's own bridging handles them).
-const MIN_UNOPACIFIED: usize = 5;
-/// Opacified vein each side of a run whose centroids give the course, mm.
-const ANCHOR_MM: f64 = 40.0;
-/// Planes each side pooled for one plane's scale.
-const POOL: usize = 2;
-/// Steps looked for along each ray: the first is often within a heterogeneous tumour
-/// (necrosis, uneven enhancement); the wall is the one that agrees with the rest.
-const MAX_WALLS: usize = 4;
-/// Scale range of an expanded (or compressed) vein against its opacified ends.
-const SCALE_RANGE: (f64, f64) = (0.7, 2.4);
 
 /// Runs `[start, end)` of contours (sorted by z, 1 mm apart) that are not measured
 /// freely and hold at least [`MIN_UNOPACIFIED`] planes with a non-opacified centre.
@@ -64,7 +52,7 @@ pub fn bridged_runs(contours: &[Contour]) -> Vec<(usize, usize)> {
     let mut merged: Vec<(usize, usize)> = Vec::new();
     for r in out {
         match merged.last_mut() {
-            Some(last) if r.0 <= last.1 + 3 => last.1 = r.1,
+            Some(last) if r.0 <= last.1 + MERGE_GAP_PLANES => last.1 = r.1,
             _ => merged.push(r),
         }
     }
@@ -119,7 +107,11 @@ fn poly_fit(z: &[f64], v: &[f64]) -> Option<impl Fn(f64) -> f64> {
     // Degree by support: a cubic needs both sides; one side extrapolates linearly.
     let span_lo = z.iter().cloned().fold(f64::INFINITY, f64::min);
     let span_hi = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let deg = if n >= 8 && span_hi - span_lo > 20.0 { 3 } else { 1 };
+    let deg = if n >= CUBIC_MIN_POINTS && span_hi - span_lo > CUBIC_MIN_SPAN_MM {
+        3
+    } else {
+        1
+    };
     let deg = deg.min(n - 1);
     let nc = deg + 1;
     let mut a = nalgebra::DMatrix::<f64>::zeros(nc, nc);
@@ -208,16 +200,16 @@ fn fit_plane(obs: &[(f64, f64, f64, usize)]) -> Option<PlaneFit> {
     // (θ, r, prior radius, ray id): a ray's candidate walls are consecutive.
     let logs: Vec<f64> = obs
         .iter()
-        .filter(|o| o.1.is_finite() && o.2 > 1.0)
+        .filter(|o| o.1.is_finite() && o.2 > MIN_PRIOR_RADIUS_MM)
         .map(|o| (o.1 / o.2).ln())
         .filter(|l| (SCALE_RANGE.0.ln()..=SCALE_RANGE.1.ln()).contains(l))
         .collect();
-    let m = mode(&logs, 0.08)?;
+    let m = mode(&logs, SCALE_MODE_BIN)?;
     let s0 = m.exp();
     let mut w: Vec<f64> = obs
         .iter()
         .map(|o| {
-            if o.1.is_finite() && o.2 > 1.0 && ((o.1 / o.2).ln() - m).abs() < 0.12 {
+            if o.1.is_finite() && o.2 > MIN_PRIOR_RADIUS_MM && ((o.1 / o.2).ln() - m).abs() < SCALE_GATE_LOG {
                 1.0
             } else {
                 0.0
@@ -231,9 +223,9 @@ fn fit_plane(obs: &[(f64, f64, f64, usize)]) -> Option<PlaneFit> {
         b2: 0.0,
         inliers: 0,
     };
-    for _ in 0..6 {
+    for _ in 0..FIT_ROUNDS {
         let n = w.iter().filter(|&&x| x > 0.0).count();
-        if n < 8 {
+        if n < FIT_MIN_WALLS {
             return None;
         }
         // The second harmonic only where the walls cover the doubled-angle circle.
@@ -243,7 +235,7 @@ fn fit_plane(obs: &[(f64, f64, f64, usize)]) -> Option<PlaneFit> {
             sn += wi * (2.0 * o.0).sin();
             ws += wi;
         }
-        let free2 = cs.hypot(sn) / ws.max(1e-9) < 0.75;
+        let free2 = cs.hypot(sn) / ws.max(1e-9) < HARMONIC_MAX_RESULTANT;
         let nc = if free2 { 3 } else { 1 };
         let mut a = nalgebra::DMatrix::<f64>::zeros(nc, nc);
         let mut b = nalgebra::DVector::<f64>::zeros(nc);
@@ -261,7 +253,7 @@ fn fit_plane(obs: &[(f64, f64, f64, usize)]) -> Option<PlaneFit> {
         }
         // A weak pull of the harmonic toward the prior's own shape.
         for p in 1..nc {
-            a[(p, p)] += 0.05 * ws;
+            a[(p, p)] += HARMONIC_RIDGE * ws;
         }
         let x = a.lu().solve(&b)?;
         fit = PlaneFit {
@@ -271,11 +263,11 @@ fn fit_plane(obs: &[(f64, f64, f64, usize)]) -> Option<PlaneFit> {
             inliers: n,
         };
         for (o, wi) in obs.iter().zip(w.iter_mut()) {
-            if !o.1.is_finite() || o.2 <= 1.0 {
+            if !o.1.is_finite() || o.2 <= MIN_PRIOR_RADIUS_MM {
                 continue;
             }
             let pred = fit.s * o.2 + fit.a2 * (2.0 * o.0).cos() + fit.b2 * (2.0 * o.0).sin();
-            let u = (o.1 - pred) / 2.0;
+            let u = (o.1 - pred) / TUKEY_SCALE_MM;
             *wi = if u.abs() < 1.0 { (1.0 - u * u).powi(2) } else { 0.0 };
         }
         let f = fit;
@@ -310,7 +302,7 @@ fn rebridge_run(tracker: &Tracker, contours: &mut [Contour], a: usize, b: usize)
     let anchors_hi: Vec<usize> = (b..contours.len())
         .filter(|&i| contours[i].kind == ContourKind::Measured && contours[i].z - z_hi <= ANCHOR_MM)
         .collect();
-    if anchors_lo.len() < 5 && anchors_hi.len() < 5 {
+    if anchors_lo.len() < ANCHOR_MIN_PLANES && anchors_hi.len() < ANCHOR_MIN_PLANES {
         return 0;
     }
     let anchors: Vec<usize> = anchors_lo.iter().chain(&anchors_hi).copied().collect();
@@ -320,9 +312,9 @@ fn rebridge_run(tracker: &Tracker, contours: &mut [Contour], a: usize, b: usize)
     let (Some(fx), Some(fy)) = (poly_fit(&az, &ax), poly_fit(&az, &ay)) else {
         return 0;
     };
-    // End shapes: the even part of the 5 nearest measured sections each side.
+    // End shapes: the even part of the END_SHAPE_PLANES nearest measured sections each side.
     let mean_shape = |idx: &[usize]| -> Option<[f64; NRAYS]> {
-        let take: Vec<usize> = idx.iter().take(5).copied().collect();
+        let take: Vec<usize> = idx.iter().take(END_SHAPE_PLANES).copied().collect();
         if take.is_empty() {
             return None;
         }
@@ -368,7 +360,51 @@ fn rebridge_run(tracker: &Tracker, contours: &mut [Contour], a: usize, b: usize)
         .collect();
     let thetas: Vec<f64> = (0..NRAYS).map(track::theta).collect();
     let n = planes.len();
-    let fits: Vec<Option<PlaneFit>> = (0..n)
+    let fits = pooled_fits(&planes, &thetas);
+    // No fit at all: keep the tracker's contours.
+    let have: Vec<usize> = (0..n).filter(|&k| fits[k].is_some()).collect();
+    if have.is_empty() {
+        return 0;
+    }
+    // Planes without a fit take their neighbours' (linear along z).
+    let filled = fill_missing_fits(&fits, &have);
+    let dbg = tracing::enabled!(tracing::Level::TRACE);
+    for (k, (p, f)) in planes.iter().zip(&filled).enumerate() {
+        let r: Vec<f64> = thetas
+            .iter()
+            .zip(&p.prior)
+            .map(|(&t, &pr)| f.s * pr + f.a2 * (2.0 * t).cos() + f.b2 * (2.0 * t).sin())
+            .collect();
+        let w = vec![1.0; NRAYS];
+        let Some(coef) = track::lsq(&thetas, &r, &w, NCOEF) else {
+            continue;
+        };
+        let c = &mut contours[a + k];
+        if dbg {
+            tracing::trace!(
+                "bridge z {:.1} s {:.3} a2 {:.2} b2 {:.2} inl {} centre ({:.1}, {:.1})",
+                p.z,
+                f.s,
+                f.a2,
+                f.b2,
+                f.inliers,
+                p.cx,
+                p.cy
+            );
+        }
+        c.cx = p.cx;
+        c.cy = p.cy;
+        c.coef = coef;
+        c.inliers = f.inliers as f64 / ((2 * POOL + 1) * NRAYS) as f64;
+        c.kind = ContourKind::Scaled;
+    }
+    n
+}
+
+/// Each plane's scale fit on the walls of the planes within [`POOL`] of it.
+fn pooled_fits(planes: &[PlaneRays], thetas: &[f64]) -> Vec<Option<PlaneFit>> {
+    let n = planes.len();
+    (0..n)
         .map(|k| {
             let lo = k.saturating_sub(POOL);
             let hi = (k + POOL + 1).min(n);
@@ -384,14 +420,14 @@ fn rebridge_run(tracker: &Tracker, contours: &mut [Contour], a: usize, b: usize)
             }
             fit_plane(&obs)
         })
-        .collect();
-    // No fit at all: keep the tracker's contours.
-    let have: Vec<usize> = (0..n).filter(|&k| fits[k].is_some()).collect();
-    if have.is_empty() {
-        return 0;
-    }
-    // Planes without a fit take their neighbours' (linear along z).
-    let filled: Vec<PlaneFit> = (0..n)
+        .collect()
+}
+
+/// Every plane's fit: its own, else linear along z between its fitted neighbours (the
+/// nearest one's past the last); `have` lists the planes with a fit (not empty).
+fn fill_missing_fits(fits: &[Option<PlaneFit>], have: &[usize]) -> Vec<PlaneFit> {
+    let n = fits.len();
+    (0..n)
         .map(|k| {
             if let Some(f) = fits[k] {
                 return f;
@@ -426,38 +462,7 @@ fn rebridge_run(tracker: &Tracker, contours: &mut [Contour], a: usize, b: usize)
             };
             PlaneFit { inliers: 0, ..f }
         })
-        .collect();
-    let dbg = tracing::enabled!(tracing::Level::TRACE);
-    for (k, (p, f)) in planes.iter().zip(&filled).enumerate() {
-        let r: Vec<f64> = thetas
-            .iter()
-            .zip(&p.prior)
-            .map(|(&t, &pr)| f.s * pr + f.a2 * (2.0 * t).cos() + f.b2 * (2.0 * t).sin())
-            .collect();
-        let w = vec![1.0; NRAYS];
-        let Some(coef) = track::lsq(&thetas, &r, &w, NCOEF) else {
-            continue;
-        };
-        let c = &mut contours[a + k];
-        if dbg {
-            tracing::trace!(
-                "bridge z {:.1} s {:.3} a2 {:.2} b2 {:.2} inl {} centre ({:.1}, {:.1})",
-                p.z,
-                f.s,
-                f.a2,
-                f.b2,
-                f.inliers,
-                p.cx,
-                p.cy
-            );
-        }
-        c.cx = p.cx;
-        c.cy = p.cy;
-        c.coef = coef;
-        c.inliers = f.inliers as f64 / ((2 * POOL + 1) * NRAYS) as f64;
-        c.kind = ContourKind::Scaled;
-    }
-    n
+        .collect()
 }
 
 #[cfg(test)]

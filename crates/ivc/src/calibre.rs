@@ -9,6 +9,7 @@
 //! SlicerVMTK #75) and its holes are filled. Feret diameters are true calipers on the
 //! convex hull of sub-pixel boundary points, not VMTK's through-centre chords.
 
+use crate::params::calibre::*;
 use cavascope_volume::{sampling, Geometry, Mask, Point3, Vector3};
 use ndarray::Array3;
 
@@ -38,9 +39,7 @@ impl FractionField {
         if !any {
             return None;
         }
-        // Two voxels of margin so the 0.5 crossing at the border is interpolated against
-        // real zeros rather than clamped.
-        let margin = 2;
+        let margin = FIELD_MARGIN_VOXELS;
         let dims = [nk, nj, ni];
         let lo: Vec<usize> = (0..3).map(|a| lo[a].saturating_sub(margin)).collect();
         let hi: Vec<usize> = (0..3).map(|a| (hi[a] + margin).min(dims[a] - 1)).collect();
@@ -53,12 +52,12 @@ impl FractionField {
             }
         });
         let g = &mask.geometry;
-        // A [1 2 1]/4 pass along each fine axis (≤ 1.2 mm) rounds off the voxel staircase,
-        // which otherwise biases Feret diameters by up to a voxel; the 0.5 contour of a
-        // smooth boundary moves by only σ²κ/2 (< 0.01 mm for a 10 mm radius).
+        // A [1 2 1]/4 pass along each fine axis rounds off the voxel staircase, which
+        // otherwise biases Feret diameters by up to a voxel; the 0.5 contour of a smooth
+        // boundary moves by only σ²κ/2 (< 0.01 mm for a 10 mm radius).
         let sp = g.spacing();
         for (axis, &s) in [(2usize, &sp[0]), (1, &sp[1]), (0, &sp[2])] {
-            if s <= 1.2 {
+            if s <= STAIRCASE_MAX_SPACING_MM {
                 binomial_pass(&mut data, axis);
             }
         }
@@ -168,16 +167,12 @@ impl std::fmt::Debug for SectionShape {
     }
 }
 
-const MAX_HALF_WIDTH_MM: f64 = 80.0;
-/// Pixel size for small sections; the brief asks for ≤ 0.5 mm.
-const FINE_PIXEL_MM: f64 = 0.3;
-
 /// Measure the section of `field` in `plane`. `None` when the plane does not cut the
 /// mask near its centre (within `search_radius_mm`).
 pub fn measure_section(field: &FractionField, plane: &Plane, search_radius_mm: f64) -> Option<SectionShape> {
-    let mut half: f64 = 20.0;
+    let mut half: f64 = START_HALF_WIDTH_MM;
     loop {
-        let h = (half / 80.0).clamp(FINE_PIXEL_MM, 0.5);
+        let h = (half / HALF_WIDTH_PIXELS).clamp(FINE_PIXEL_MM, COARSE_PIXEL_MM);
         match measure_at(field, plane, half, h, search_radius_mm) {
             Attempt::Done(s) => return Some(s),
             Attempt::Empty => return None,
@@ -207,6 +202,21 @@ fn measure_at(field: &FractionField, plane: &Plane, half: f64, h: f64, search_ra
         let b = (r as f64 - c) * h;
         plane.center + plane.u * a + plane.v * b
     };
+    let f = sample_plane(field, &pos, n);
+    // The component at the centre: the inside pixel nearest the centre pixel.
+    let Some(start) = nearest_inside(&f, n, c.round() as usize, (search_radius_mm / h).ceil() as isize)
+    else {
+        return Attempt::Empty;
+    };
+    let Some(comp) = flood_inside(&f, n, start) else {
+        return Attempt::TouchesBorder;
+    };
+    let filled = fill_holes(&comp, n);
+    section_shape(plane, &f, &filled, n, c, h, &pos)
+}
+
+/// The field on the n × n grid of a section (`pos`: grid pixel → world), 0 outside.
+fn sample_plane(field: &FractionField, pos: &dyn Fn(usize, usize) -> Point3<f64>, n: usize) -> Vec<f32> {
     // Index-space steps along u and v: one affine per section, not per pixel.
     let g = field.geometry();
     let base = g.world_to_index(&pos(0, 0));
@@ -226,10 +236,12 @@ fn measure_at(field: &FractionField, plane: &Plane, half: f64, h: f64, search_ra
             f[r * n + q] = sampling::trilinear(&field.data, idx).unwrap_or(0.0);
         }
     }
+    f
+}
+
+/// The inside pixel (≥ 0.5) nearest the centre pixel `ci` within `sr` pixels.
+fn nearest_inside(f: &[f32], n: usize, ci: usize, sr: isize) -> Option<usize> {
     let inside = |idx: usize| f[idx] >= 0.5;
-    // The component at the centre: the inside pixel nearest the centre pixel.
-    let ci = c.round() as usize;
-    let sr = (search_radius_mm / h).ceil() as isize;
     let mut start = None;
     let mut best = f64::INFINITY;
     for dr in -sr..=sr {
@@ -245,10 +257,13 @@ fn measure_at(field: &FractionField, plane: &Plane, half: f64, h: f64, search_ra
             }
         }
     }
-    let Some(start) = start else {
-        return Attempt::Empty;
-    };
-    // Flood the component (4-connectivity).
+    start
+}
+
+/// The inside component (4-connectivity) holding `start`; `None` when it touches the
+/// grid's border (the window is too small).
+fn flood_inside(f: &[f32], n: usize, start: usize) -> Option<Vec<bool>> {
+    let inside = |idx: usize| f[idx] >= 0.5;
     let mut comp = vec![false; n * n];
     let mut stack = vec![start];
     comp[start] = true;
@@ -266,10 +281,12 @@ fn measure_at(field: &FractionField, plane: &Plane, half: f64, h: f64, search_ra
             }
         }
     }
-    if touches {
-        return Attempt::TouchesBorder;
-    }
-    // Fill holes: background not reachable from the border is inside.
+    (!touches).then_some(comp)
+}
+
+/// The component with its holes filled: background not reachable from the border is
+/// inside.
+fn fill_holes(comp: &[bool], n: usize) -> Vec<bool> {
     let mut outside = vec![false; n * n];
     let mut stack = Vec::new();
     for k in 0..n {
@@ -290,8 +307,20 @@ fn measure_at(field: &FractionField, plane: &Plane, half: f64, h: f64, search_ra
             }
         }
     }
-    let filled: Vec<bool> = outside.iter().map(|o| !o).collect();
+    outside.iter().map(|o| !o).collect()
+}
 
+/// The section's shape from its filled component on the grid (`c`: centre pixel, `h`:
+/// pixel, mm).
+fn section_shape(
+    plane: &Plane,
+    f: &[f32],
+    filled: &[bool],
+    n: usize,
+    c: f64,
+    h: f64,
+    pos: &dyn Fn(usize, usize) -> Point3<f64>,
+) -> Attempt {
     // Area, centroid and sub-pixel boundary points (in-plane coordinates, mm).
     let mut count = 0usize;
     let (mut sa, mut sb) = (0.0, 0.0);

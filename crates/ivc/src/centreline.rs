@@ -196,7 +196,7 @@ pub fn axial_centres(field: &FractionField, dz: f64, pixel: f64) -> Vec<Point3<f
     // The grid's outer voxel centres; a slab of half a voxel beyond is still inside.
     let nx = ((hi.x - lo.x) / pixel).ceil() as usize + 1;
     let ny = ((hi.y - lo.y) / pixel).ceil() as usize + 1;
-    if nx * ny > 4_000_000 || dz <= 0.0 {
+    if nx * ny > crate::params::calibre::CENTRES_MAX_PLANE_PIXELS || dz <= 0.0 {
         return Vec::new();
     }
     let nz = ((hi.z - lo.z) / dz).floor() as usize + 1;

@@ -20,6 +20,7 @@
 use crate::calibre::{measure_section, FractionField, Plane, SectionShape};
 use crate::centreline::{axial_centres, parallel_transport, smooth_resample, tangents};
 use crate::model::{IvcModel, Landmarks, PhaseInfo, Quality, Role, Section, SegmentOptions, Source};
+use crate::params::profile::*;
 use crate::track::{self, PhaseInput, Tracker};
 use crate::{landmarks, lumen};
 use cavascope_volume::{Geometry, Mask, Point3, Vector3, Volume};
@@ -38,11 +39,7 @@ pub struct IvcOutcome {
     pub quality: Quality,
 }
 
-/// The IVC's course below the diaphragm, from the iliac confluence (L4–L5) to the
-/// diaphragm (T10–T11), spans about seven vertebral levels: ~180 mm in an adult
-/// (**default**, from typical vertebral heights of 25–30 mm). A series covering more than
-/// this is expected to hold this much IVC.
-pub const EXPECTED_IVC_LENGTH_MM: f64 = 180.0;
+pub use crate::params::profile::EXPECTED_IVC_LENGTH_MM;
 
 /// Coverage of the IVC's expected course: its z extent over the expected length within
 /// the series' z range (the whole range when shorter than [`EXPECTED_IVC_LENGTH_MM`]).
@@ -64,14 +61,6 @@ const REFERENCE_ROLES: [Role; 6] = [
     Role::MrT1Arterial,
 ];
 
-/// Centreline smoothing σ, mm: removes the voxel-scale jitter of per-plane centres while
-/// following the caval curvature (radius of curvature ≫ 50 mm).
-const CENTRELINE_SIGMA_MM: f64 = 4.0;
-/// Contour smoothing along z in tracking, mm.
-const CONTOUR_SIGMA_MM: f64 = 2.0;
-/// Pixel of the tracked field, mm.
-const FIELD_PIXEL_MM: f64 = 0.5;
-
 /// One measured section with its geometry.
 pub struct ProfileSection {
     /// Arc length along the centreline, mm.
@@ -89,12 +78,12 @@ pub struct ProfileSection {
 /// through its cut ends).
 pub fn measure_profile(field: &FractionField, trim_mm: f64) -> Vec<ProfileSection> {
     let sp = field.geometry().spacing();
-    let pixel = sp[0].min(sp[1]).clamp(0.25, 0.5);
-    let raw = axial_centres(field, 1.0, pixel);
-    if raw.len() < 3 {
+    let pixel = sp[0].min(sp[1]).clamp(CENTRES_PIXEL_MIN_MM, CENTRES_PIXEL_MAX_MM);
+    let raw = axial_centres(field, SECTION_STEP_MM, pixel);
+    if raw.len() < MIN_SECTIONS {
         return Vec::new();
     }
-    let mut cl = smooth_resample(&raw, CENTRELINE_SIGMA_MM, 1.0);
+    let mut cl = smooth_resample(&raw, CENTRELINE_SIGMA_MM, SECTION_STEP_MM);
     // One re-centring pass: axial centroids of a tilted tube lie on its axis, but
     // branches and the sway bias them slightly; section centroids do not.
     let first = sections(field, &cl);
@@ -103,7 +92,7 @@ pub fn measure_profile(field: &FractionField, trim_mm: f64) -> Vec<ProfileSectio
         .zip(&first)
         .map(|(p, s)| s.as_ref().map(|s| s.shape.centroid).unwrap_or(*p))
         .collect();
-    cl = smooth_resample(&moved, CENTRELINE_SIGMA_MM, 1.0);
+    cl = smooth_resample(&moved, CENTRELINE_SIGMA_MM, SECTION_STEP_MM);
     let secs = sections(field, &cl);
     let n = secs.len();
     let mut out: Vec<ProfileSection> = Vec::with_capacity(n);
@@ -132,7 +121,7 @@ fn sections(field: &FractionField, cl: &[Point3<f64>]) -> Vec<Option<ProfileSect
                 u: frames[i].0,
                 v: frames[i].1,
             };
-            measure_section(field, &plane, 6.0).map(|shape| ProfileSection {
+            measure_section(field, &plane, SECTION_SEARCH_MM).map(|shape| ProfileSection {
                 s_mm: s_acc[i],
                 centre: cl[i],
                 tangent: t[i],
@@ -193,7 +182,7 @@ fn role_index(phases: &[PhaseInfo], role: Role, n: usize) -> Option<usize> {
 /// Whether a track from an anatomical candidate can be the IVC (params: calibre, its
 /// spread, length).
 fn plausible_ivc_track(c: &[track::Contour]) -> Result<(), String> {
-    use crate::params::*;
+    use crate::params::anatomical::*;
     let len = c.last().map(|l| l.z).unwrap_or(0.0) - c.first().map(|f| f.z).unwrap_or(0.0);
     let mut d: Vec<f64> = c
         .iter()
@@ -204,6 +193,7 @@ fn plausible_ivc_track(c: &[track::Contour]) -> Result<(), String> {
         return Err(format!("{len:.0} mm long"));
     }
     d.sort_by(f64::total_cmp);
+    // Upper median, as the percentiles below: index by rank in the sorted list.
     let med = d[d.len() / 2];
     if !(TRACK_MIN_MEDIAN_DIAMETER_MM..=TRACK_MAX_MEDIAN_DIAMETER_MM).contains(&med) {
         return Err(format!("median diameter {med:.1} mm over {len:.0} mm"));
@@ -217,34 +207,30 @@ fn plausible_ivc_track(c: &[track::Contour]) -> Result<(), String> {
     Ok(())
 }
 
-/// The IVC from a seed, or found automatically, tracked plane by plane: its source and
-/// occupancy field, or `None` with the reason in `warnings`.
-#[allow(clippy::too_many_arguments)]
-fn track_ivc(
+/// Where tracking starts: the seed given, or the candidates found automatically.
+struct Seeds {
+    source: Source,
+    /// Best first.
+    points: Vec<Point3<f64>>,
+    /// Found by anatomy (no opacified blood pool): each must track as the IVC.
+    by_anatomy: bool,
+    /// Why the anatomical search found nothing, when it ran.
+    anatomy_why: Option<String>,
+}
+
+/// The seed given, else candidates from the opacified blood pool on `refv`, else by
+/// anatomy.
+fn seed_candidates(
     volumes: &[Volume],
     phases: &[PhaseInfo],
     opts: &SegmentOptions,
-    reference: Option<(usize, Role)>,
-    ref_idx: usize,
-    ref_role: Role,
+    refv: &Volume,
     is_ct: bool,
-    warnings: &mut Vec<String>,
-) -> Option<(Source, FractionField)> {
+) -> Seeds {
     let n = volumes.len();
-    let refv = &volumes[ref_idx];
-    let t0 = std::time::Instant::now();
-    let dbg = tracing::enabled!(tracing::Level::TRACE);
-    let tick = |what: &str| {
-        if dbg {
-            tracing::trace!(
-                "ivc tracking timing: {what} at {:.3} s",
-                t0.elapsed().as_secs_f64()
-            );
-        }
-    };
     let mut anatomy_why: Option<String> = None;
     let mut by_anatomy = false;
-    let (source, seeds) = match opts.ivc_seed {
+    let (source, points) = match opts.ivc_seed {
         Some(s) => (Source::Seed, vec![s]),
         None => {
             let pre =
@@ -264,26 +250,23 @@ fn track_ivc(
             (Source::Auto, seeds)
         }
     };
-    if seeds.is_empty() {
-        // Say why: automatic detection looks for an opacified blood pool.
-        let why = if reference.is_none() {
-            "the study has no post-contrast phase, and without contrast the IVC is as dense as the tissue around it"
-                .to_string()
-        } else {
-            format!(
-                "no tube of opacified blood (CT 125–400 HU, or enhancing over the unenhanced phase) on the patient's right of the body centre over 3 planes 10 mm apart of the {} series",
-                ref_role.as_str()
-            )
-        };
-        let why = match anatomy_why {
-            Some(a) => format!("{why}; and by anatomy: {a}"),
-            None => why,
-        };
-        warnings.push(format!(
-            "IVC not found automatically: {why}; give --ivc-seed X,Y,Z or --ivc-mask FILE"
-        ));
-        return None;
+    Seeds {
+        source,
+        points,
+        by_anatomy,
+        anatomy_why,
     }
+}
+
+/// A tracker on the reference phase, every other phase of the same kind joining it.
+fn tracker_for<'a>(
+    volumes: &'a [Volume],
+    phases: &[PhaseInfo],
+    ref_idx: usize,
+    is_ct: bool,
+) -> Option<Tracker<'a>> {
+    let n = volumes.len();
+    let refv = &volumes[ref_idx];
     // Every other phase of the same kind (CT phases, or T1 phases) joins the edge
     // search where the lumen is not opacified.
     let same_kind = |r: Role| {
@@ -319,21 +302,42 @@ fn track_ivc(
             blood_flags.push(!matches!(p.role, Role::CtArterial | Role::MrT1Arterial));
         }
     }
-    let Some(mut tracker) = Tracker::new(inputs).map(|t| Tracker {
+    Tracker::new(inputs).map(|t| Tracker {
         free_on_all_phases: !is_ct,
         is_ct,
         ..t.with_blood_phases(&blood_flags)
-    }) else {
-        warnings.push("IVC tracking could not start".into());
-        return None;
-    };
-    // Try the candidates in order; a track shorter than 120 mm (started at a junction
-    // or inside a tumour) gives way to the next, and the longest is kept.
-    tick("inputs");
+    })
+}
+
+/// Length along z of a track (contours sorted by z), mm.
+fn track_length(c: &[track::Contour]) -> f64 {
+    c.last().map(|l| l.z).unwrap_or(0.0) - c.first().map(|f| f.z).unwrap_or(0.0)
+}
+
+/// What trying the seed candidates gave.
+struct Tried {
+    /// The longest acceptable track.
+    best: Option<Vec<track::Contour>>,
+    /// Why anatomical candidates were refused.
+    implausible: Vec<String>,
+    /// Why candidates in the chest were refused.
+    in_chest: Vec<String>,
+}
+
+/// Track from each candidate in order, keeping the longest acceptable track; a track of
+/// [`GOOD_ENOUGH_TRACK_MM`] ends the search. `check_chest`: refuse a vein with lung beside
+/// it (automatic CT).
+fn try_seeds(
+    tracker: &mut Tracker,
+    seeds: &[Point3<f64>],
+    by_anatomy: bool,
+    check_chest: bool,
+    refv: &Volume,
+) -> Tried {
     let mut best: Option<Vec<track::Contour>> = None;
     let mut implausible = Vec::new();
     let mut in_chest = Vec::new();
-    for seed in &seeds {
+    for seed in seeds {
         if let Some(c) = tracker.track(seed) {
             // An anatomical candidate is only a place to look: its track must be a
             // vein of the IVC's calibre and length, or it is not the IVC.
@@ -345,7 +349,7 @@ fn track_ivc(
                 }
             }
             // Nor is a vein with lung beside it over most of its length.
-            if source == Source::Auto && is_ct {
+            if check_chest {
                 let sections: Vec<(Point3<f64>, f64)> = c
                     .iter()
                     .map(|k| {
@@ -361,46 +365,268 @@ fn track_ivc(
                     continue;
                 }
             }
-            let len = c.last().map(|l| l.z).unwrap_or(0.0) - c.first().map(|f| f.z).unwrap_or(0.0);
+            let len = track_length(&c);
             tracing::debug!(?seed, len, "IVC candidate tracked");
-            let best_len = best
-                .as_ref()
-                .map(|b| b.last().map(|l| l.z).unwrap_or(0.0) - b.first().map(|f| f.z).unwrap_or(0.0))
-                .unwrap_or(-1.0);
+            let best_len = best.as_deref().map(track_length).unwrap_or(-1.0);
             if len > best_len {
                 best = Some(c);
             }
-            if len >= 120.0 {
+            if len >= GOOD_ENOUGH_TRACK_MM {
                 break;
             }
         }
     }
-    let Some(mut contours) = best else {
-        if by_anatomy && !implausible.is_empty() {
-            warnings.push(format!(
-                "IVC not found automatically: no opacified blood pool, and none of the {} tubes found by anatomy (right in front of the spine) tracks as the IVC ({}); give --ivc-seed X,Y,Z or --ivc-mask FILE",
-                seeds.len(),
-                implausible.join("; ")
-            ));
-            return None;
+    Tried {
+        best,
+        implausible,
+        in_chest,
+    }
+}
+
+/// The track again from the plane whose wall it saw best, kept where it is as long (see
+/// [`track_ivc`]); else `contours` unchanged.
+fn retrack_from_clearest(tracker: &mut Tracker, contours: Vec<track::Contour>) -> Vec<track::Contour> {
+    let clearest = contours
+        .iter()
+        .filter(|c| c.kind == track::ContourKind::Measured && c.opacified)
+        .max_by(|a, b| a.inliers.total_cmp(&b.inliers))
+        .map(|c| (c.centroid(), c.z, c.inliers));
+    let len_of = track_length;
+    if let Some(((gx, gy), z, inl)) = clearest {
+        let len = len_of(&contours);
+        if let Some(again) = tracker
+            .track(&Point3::new(gx, gy, z))
+            .filter(|c| plausible_ivc_track(c).is_ok() && len_of(c) >= RETRACK_MIN_LENGTH_FRACTION * len)
+        {
+            tracing::debug!(
+                z,
+                inl,
+                len = len_of(&again),
+                "IVC re-tracked from its clearest plane"
+            );
+            return again;
         }
-        if let Some(why) = in_chest.first() {
-            warnings.push(format!(
-                "IVC not found automatically: {why}; give --ivc-seed X,Y,Z or --ivc-mask FILE"
-            ));
-            return None;
+    }
+    contours
+}
+
+/// The level landmarks from branch inflows on the phase the lumen was judged on, with
+/// their warnings.
+fn find_landmarks(
+    profile: &[ProfileSection],
+    field: &FractionField,
+    volumes: &[Volume],
+    lum: &lumen::LumenResult,
+) -> (Landmarks, Vec<String>) {
+    let zs: Vec<f64> = profile.iter().map(|p| p.centre.z).collect();
+    let ss: Vec<f64> = profile.iter().map(|p| p.s_mm).collect();
+    match lum.phase {
+        Some((vi, _)) => {
+            // A branch is as bright as the blood pool: the mean of its samples within a
+            // few of its SDs of the reference.
+            use crate::params::landmarks::{BRANCH_INDEPENDENT_SAMPLES, BRANCH_MATCH_SDS};
+            let thr = match lum.reference {
+                Some((r, sd)) => r - BRANCH_MATCH_SDS * sd / BRANCH_INDEPENDENT_SAMPLES.sqrt(),
+                None => f32::INFINITY,
+            };
+            let mut order: Vec<usize> = (0..profile.len()).collect();
+            order.sort_by(|&a, &b| zs[a].total_cmp(&zs[b]));
+            let centres: Vec<Point3<f64>> = order.iter().map(|&i| profile[i].centre).collect();
+            let counts = landmarks::branch_counts(field, &centres, &volumes[vi], thr);
+            let z: Vec<f64> = order.iter().map(|&i| zs[i]).collect();
+            let s: Vec<f64> = order.iter().map(|&i| ss[i]).collect();
+            landmarks::find(&counts, &z, &s)
         }
-        let seed = seeds[0];
-        warnings.push(format!(
-            "IVC tracking failed from ({:.1}, {:.1}, {:.1}) mm: no vessel wall around the {} point",
-            seed.x,
-            seed.y,
-            seed.z,
-            if source == Source::Seed {
-                "seed"
-            } else {
-                "detected"
+        None => (
+            Landmarks::default(),
+            vec!["landmarks not found: no post-contrast phase".to_string()],
+        ),
+    }
+}
+
+/// The report's sections from the measured profile, its lumen visibility and landmarks.
+fn sections_of(profile: &[ProfileSection], visible: &[Option<bool>], lm: &Landmarks) -> Vec<Section> {
+    profile
+        .iter()
+        .zip(visible)
+        .map(|(p, vis)| Section {
+            s_mm: p.s_mm - profile[0].s_mm,
+            z_mm: p.centre.z,
+            center_mm: [p.centre.x, p.centre.y, p.centre.z],
+            tangent: [p.tangent.x, p.tangent.y, p.tangent.z],
+            area_mm2: p.shape.area_mm2,
+            equivalent_diameter_mm: p.shape.equivalent_diameter_mm,
+            min_diameter_mm: p.shape.min_feret_mm,
+            max_diameter_mm: p.shape.max_feret_mm,
+            ap_diameter_mm: p.shape.ap_mm,
+            transverse_diameter_mm: p.shape.transverse_mm,
+            flattening_ratio: p.shape.flattening_ratio,
+            lumen_visible: *vis,
+            segment: landmarks::segment_of(p.centre.z, lm),
+        })
+        .collect()
+}
+
+/// Quality for the `features` gates: contrast in the blood on the phase judged, and how
+/// much of the expected course (sections at heights `zs`) the model covers.
+fn quality_of(lum: &lumen::LumenResult, zs: &[f64], refv: &Volume, warnings: &mut Vec<String>) -> Quality {
+    let mut quality = Quality::default();
+    if let (Some((r, _)), Some(role)) = (lum.reference, lum.role) {
+        quality.blood_pool_value = Some(f64::from(r));
+        if role.as_str().starts_with("ct_") {
+            let opacified = r >= lumen::OPACIFIED_BLOOD_MIN_HU;
+            quality.blood_opacified = Some(opacified);
+            if !opacified {
+                warnings.push(format!(
+                    "IVC blood measures {r:.0} HU on the {} series: not opacified (from {:.0} HU); lumen and enhancement not judged",
+                    role.as_str(),
+                    lumen::OPACIFIED_BLOOD_MIN_HU
+                ));
             }
+        }
+    }
+    let zmin = zs.iter().copied().fold(f64::INFINITY, f64::min);
+    let zmax = zs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (blo, bhi) = refv.geometry.world_bounds(refv.shape());
+    let (expected, cov) = coverage([zmin, zmax], [blo.z.min(bhi.z), blo.z.max(bhi.z)]);
+    quality.ivc_expected_length_mm = Some(expected);
+    quality.ivc_coverage_fraction = Some(cov);
+    quality
+}
+
+/// The reference (venous) phase the IVC is found and measured on.
+struct RefPhase {
+    /// The post-contrast phase found by role (volume index, role), if any.
+    found: Option<(usize, Role)>,
+    /// Its volume index (the first volume without one).
+    idx: usize,
+    /// Its role ([`Role::Other`] without one).
+    role: Role,
+    /// CT (else MRI).
+    is_ct: bool,
+}
+
+/// The field to measure, by source: the `--ivc-mask`, the anatomy context's IVC label, or
+/// the vein tracked from a seed or found automatically; `None` with the reason in
+/// `warnings`.
+fn field_by_source(
+    volumes: &[Volume],
+    phases: &[PhaseInfo],
+    opts: &SegmentOptions,
+    refp: &RefPhase,
+    warnings: &mut Vec<String>,
+) -> Option<(Source, FractionField)> {
+    if let Some(input) = &opts.ivc_mask {
+        match &input.read {
+            Ok(lm) => {
+                warnings.extend(lm.warnings.iter().cloned());
+                let field = FractionField::from_mask(&lm.mask);
+                if field.is_none() {
+                    warnings.push(format!("IVC mask {} is empty", input.path.display()));
+                }
+                field.map(|f| (Source::Mask, f))
+            }
+            Err(e) => {
+                warnings.push(format!("IVC mask not used: {e}"));
+                None
+            }
+        }
+    } else if let Some(m) = opts
+        .anatomy
+        .as_ref()
+        .and_then(|a| a.mask(cavascope_volume::anatomy::names::IVC))
+    {
+        // The IVC label of the anatomy context, read as an `--ivc-mask` would be.
+        let field = FractionField::from_mask(&m);
+        if field.is_none() {
+            warnings.push("anatomy IVC label is empty".into());
+        }
+        field.map(|f| (Source::Mask, f))
+    } else {
+        track_ivc(volumes, phases, opts, refp, warnings)
+    }
+}
+
+/// The IVC from a seed, or found automatically, tracked plane by plane: its source and
+/// occupancy field, or `None` with the reason in `warnings`.
+fn track_ivc(
+    volumes: &[Volume],
+    phases: &[PhaseInfo],
+    opts: &SegmentOptions,
+    refp: &RefPhase,
+    warnings: &mut Vec<String>,
+) -> Option<(Source, FractionField)> {
+    let RefPhase {
+        found: reference,
+        idx: ref_idx,
+        role: ref_role,
+        is_ct,
+    } = *refp;
+    let refv = &volumes[ref_idx];
+    let t0 = std::time::Instant::now();
+    let dbg = tracing::enabled!(tracing::Level::TRACE);
+    let tick = |what: &str| {
+        if dbg {
+            tracing::trace!(
+                "ivc tracking timing: {what} at {:.3} s",
+                t0.elapsed().as_secs_f64()
+            );
+        }
+    };
+    let Seeds {
+        source,
+        points: seeds,
+        by_anatomy,
+        anatomy_why,
+    } = seed_candidates(volumes, phases, opts, refv, is_ct);
+    if seeds.is_empty() {
+        // Say why: automatic detection looks for an opacified blood pool.
+        let why = if reference.is_none() {
+            "the study has no post-contrast phase, and without contrast the IVC is as dense as the tissue around it"
+                .to_string()
+        } else {
+            use crate::params::locate::{
+                CHAIN_MIN_PLANES, CT_VENOUS_MAX_HU, CT_VENOUS_MIN_HU, PLANE_STEP_MM,
+            };
+            format!(
+                "no tube of opacified blood (CT {CT_VENOUS_MIN_HU:.0}–{CT_VENOUS_MAX_HU:.0} HU, or enhancing over the unenhanced phase) on the patient's right of the body centre over {CHAIN_MIN_PLANES} planes {PLANE_STEP_MM:.0} mm apart of the {} series",
+                ref_role.as_str()
+            )
+        };
+        let why = match anatomy_why {
+            Some(a) => format!("{why}; and by anatomy: {a}"),
+            None => why,
+        };
+        warnings.push(format!(
+            "IVC not found automatically: {why}; give --ivc-seed X,Y,Z or --ivc-mask FILE"
+        ));
+        return None;
+    }
+    let Some(mut tracker) = tracker_for(volumes, phases, ref_idx, is_ct) else {
+        warnings.push("IVC tracking could not start".into());
+        return None;
+    };
+    // Try the candidates in order; a track shorter than GOOD_ENOUGH_TRACK_MM (started at a
+    // junction or inside a tumour) gives way to the next, and the longest is kept.
+    tick("inputs");
+    let Tried {
+        best,
+        implausible,
+        in_chest,
+    } = try_seeds(
+        &mut tracker,
+        &seeds,
+        by_anatomy,
+        source == Source::Auto && is_ct,
+        refv,
+    );
+    let Some(mut contours) = best else {
+        warnings.push(no_track_reason(
+            &seeds,
+            source,
+            by_anatomy,
+            &implausible,
+            &in_chest,
         ));
         return None;
     };
@@ -410,29 +636,7 @@ fn track_ivc(
     // from a plane with the wall seen nearly all round). Track again from the plane
     // whose wall the track saw best, and keep that track where it is as long.
     if by_anatomy {
-        let clearest = contours
-            .iter()
-            .filter(|c| c.kind == track::ContourKind::Measured && c.opacified)
-            .max_by(|a, b| a.inliers.total_cmp(&b.inliers))
-            .map(|c| (c.centroid(), c.z, c.inliers));
-        let len_of = |c: &[track::Contour]| {
-            c.last().map(|l| l.z).unwrap_or(0.0) - c.first().map(|f| f.z).unwrap_or(0.0)
-        };
-        if let Some(((gx, gy), z, inl)) = clearest {
-            let len = len_of(&contours);
-            if let Some(again) = tracker
-                .track(&Point3::new(gx, gy, z))
-                .filter(|c| plausible_ivc_track(c).is_ok() && len_of(c) >= 0.9 * len)
-            {
-                tracing::debug!(
-                    z,
-                    inl,
-                    len = len_of(&again),
-                    "IVC re-tracked from its clearest plane"
-                );
-                contours = again;
-            }
-        }
+        contours = retrack_from_clearest(&mut tracker, contours);
     }
     let rebridged = crate::bridge::rebridge(&tracker, &mut contours);
     if dbg {
@@ -454,6 +658,40 @@ fn track_ivc(
         return None;
     };
     Some((source, field))
+}
+
+/// Why no candidate gave an acceptable track, for the warnings.
+fn no_track_reason(
+    seeds: &[Point3<f64>],
+    source: Source,
+    by_anatomy: bool,
+    implausible: &[String],
+    in_chest: &[String],
+) -> String {
+    if by_anatomy && !implausible.is_empty() {
+        return format!(
+            "IVC not found automatically: no opacified blood pool, and none of the {} tubes found by anatomy (right in front of the spine) tracks as the IVC ({}); give --ivc-seed X,Y,Z or --ivc-mask FILE",
+            seeds.len(),
+            implausible.join("; ")
+        );
+    }
+    if let Some(why) = in_chest.first() {
+        return format!("IVC not found automatically: {why}; give --ivc-seed X,Y,Z or --ivc-mask FILE");
+    }
+    let Some(seed) = seeds.first() else {
+        return "IVC tracking failed: no seed to start from".into();
+    };
+    format!(
+        "IVC tracking failed from ({:.1}, {:.1}, {:.1}) mm: no vessel wall around the {} point",
+        seed.x,
+        seed.y,
+        seed.z,
+        if source == Source::Seed {
+            "seed"
+        } else {
+            "detected"
+        }
+    )
 }
 
 /// Build the IVC model. Never panics; what could not be done is a warning.
@@ -498,57 +736,23 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
         );
 
     // The field to measure, by source.
-    let (source, field) = if let Some(input) = &opts.ivc_mask {
-        match &input.read {
-            Ok(lm) => {
-                warnings.extend(lm.warnings.iter().cloned());
-                match FractionField::from_mask(&lm.mask) {
-                    Some(f) => (Source::Mask, f),
-                    None => {
-                        warnings.push(format!("IVC mask {} is empty", input.path.display()));
-                        return fail(warnings);
-                    }
-                }
-            }
-            Err(e) => {
-                warnings.push(format!("IVC mask not used: {e}"));
-                return fail(warnings);
-            }
-        }
-    } else if let Some(m) = opts
-        .anatomy
-        .as_ref()
-        .and_then(|a| a.mask(cavascope_volume::anatomy::names::IVC))
-    {
-        // The IVC label of the anatomy context, read as an `--ivc-mask` would be.
-        match FractionField::from_mask(&m) {
-            Some(f) => (Source::Mask, f),
-            None => {
-                warnings.push("anatomy IVC label is empty".into());
-                return fail(warnings);
-            }
-        }
-    } else {
-        match track_ivc(
-            volumes,
-            phases,
-            opts,
-            reference,
-            ref_idx,
-            ref_role,
-            is_ct,
-            &mut warnings,
-        ) {
-            Some(found) => found,
-            None => return fail(warnings),
-        }
+    let refp = RefPhase {
+        found: reference,
+        idx: ref_idx,
+        role: ref_role,
+        is_ct,
+    };
+    let Some((source, field)) = field_by_source(volumes, phases, opts, &refp, &mut warnings) else {
+        return fail(warnings);
     };
 
     tick("field");
-    let profile = measure_profile(&field, 2.0);
+    let profile = measure_profile(&field, PROFILE_TRIM_MM);
     tick("profile");
-    if profile.len() < 3 {
-        warnings.push("IVC too short to measure (fewer than 3 sections)".into());
+    if profile.len() < MIN_SECTIONS {
+        warnings.push(format!(
+            "IVC too short to measure (fewer than {MIN_SECTIONS} sections)"
+        ));
         return fail(warnings);
     }
     // Lumen visibility.
@@ -558,51 +762,12 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
     let widths: Vec<f64> = profile.iter().map(|p| p.shape.min_feret_mm).collect();
     let lum = lumen::assess(&pixels, &zs, &ss, &widths, volumes, phases);
     warnings.extend(lum.warnings.iter().cloned());
-    // Landmarks on the venous phase. Ordered by z for the search.
-    let (lm, lw) = match lum.phase {
-        Some((vi, _)) => {
-            // A branch is as bright as the blood pool: the mean of 5 samples 1 mm apart
-            // (≈ 2.5 independent voxels) within 2.5 of its SDs of the reference, which
-            // keeps enhanced liver (40 HU below blood in the portal phase) out.
-            let thr = match lum.reference {
-                Some((r, sd)) => r - 2.5 * sd / 2.5f32.sqrt(),
-                None => f32::INFINITY,
-            };
-            let mut order: Vec<usize> = (0..profile.len()).collect();
-            order.sort_by(|&a, &b| zs[a].total_cmp(&zs[b]));
-            let centres: Vec<Point3<f64>> = order.iter().map(|&i| profile[i].centre).collect();
-            let counts = landmarks::branch_counts(&field, &centres, &volumes[vi], thr);
-            let z: Vec<f64> = order.iter().map(|&i| zs[i]).collect();
-            let s: Vec<f64> = order.iter().map(|&i| ss[i]).collect();
-            landmarks::find(&counts, &z, &s)
-        }
-        None => (
-            Landmarks::default(),
-            vec!["landmarks not found: no post-contrast phase".to_string()],
-        ),
-    };
+    // Landmarks on the venous phase.
+    let (lm, lw) = find_landmarks(&profile, &field, volumes, &lum);
     warnings.extend(lw);
     tick("lumen+landmarks");
 
-    let sections: Vec<Section> = profile
-        .iter()
-        .zip(&lum.visible)
-        .map(|(p, vis)| Section {
-            s_mm: p.s_mm - profile[0].s_mm,
-            z_mm: p.centre.z,
-            center_mm: [p.centre.x, p.centre.y, p.centre.z],
-            tangent: [p.tangent.x, p.tangent.y, p.tangent.z],
-            area_mm2: p.shape.area_mm2,
-            equivalent_diameter_mm: p.shape.equivalent_diameter_mm,
-            min_diameter_mm: p.shape.min_feret_mm,
-            max_diameter_mm: p.shape.max_feret_mm,
-            ap_diameter_mm: p.shape.ap_mm,
-            transverse_diameter_mm: p.shape.transverse_mm,
-            flattening_ratio: p.shape.flattening_ratio,
-            lumen_visible: *vis,
-            segment: landmarks::segment_of(p.centre.z, &lm),
-        })
-        .collect();
+    let sections = sections_of(&profile, &lum.visible, &lm);
     let fold = |f: fn(&Section) -> f64, max: bool| -> Option<f64> {
         sections
             .iter()
@@ -613,6 +778,7 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
     let length = sections.last().map(|s| s.s_mm).unwrap_or(0.0);
     let mask = field_to_mask(&field, &refv.geometry, refv.shape());
     tick("mask");
+    let quality = quality_of(&lum, &zs, refv, &mut warnings);
     let model = IvcModel {
         source,
         reference_series: refv.meta.series_instance_uid.clone(),
@@ -625,29 +791,6 @@ pub fn build_ivc(volumes: &[Volume], phases: &[PhaseInfo], opts: &SegmentOptions
         lumen: lum.summary,
         mask,
     };
-    // Quality for the `features` gates: contrast in the blood on the phase judged, and
-    // how much of the expected course the model covers.
-    let mut quality = Quality::default();
-    if let (Some((r, _)), Some(role)) = (lum.reference, lum.role) {
-        quality.blood_pool_value = Some(f64::from(r));
-        if role.as_str().starts_with("ct_") {
-            let opacified = r >= lumen::OPACIFIED_BLOOD_MIN_HU;
-            quality.blood_opacified = Some(opacified);
-            if !opacified {
-                warnings.push(format!(
-                    "IVC blood measures {r:.0} HU on the {} series: not opacified (from {:.0} HU); lumen and enhancement not judged",
-                    role.as_str(),
-                    lumen::OPACIFIED_BLOOD_MIN_HU
-                ));
-            }
-        }
-    }
-    let zmin = zs.iter().copied().fold(f64::INFINITY, f64::min);
-    let zmax = zs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let (blo, bhi) = refv.geometry.world_bounds(refv.shape());
-    let (expected, cov) = coverage([zmin, zmax], [blo.z.min(bhi.z), blo.z.max(bhi.z)]);
-    quality.ivc_expected_length_mm = Some(expected);
-    quality.ivc_coverage_fraction = Some(cov);
     IvcOutcome {
         model: Some(model),
         landmarks: lm,

@@ -13,21 +13,12 @@
 
 use crate::calibre::FractionField;
 use crate::model::{IvcSegment, Landmarks};
+use crate::params::landmarks::*;
+use crate::track::{theta, NRAYS};
 use cavascope_volume::anatomy::names;
 use cavascope_volume::{Anatomy, Point3, Volume};
 
-const NRAYS: usize = 72;
-/// Ends of the IVC excluded from the search (iliac confluence, right atrium), mm.
-const END_MARGIN_MM: f64 = 12.0;
-/// Fewest branch rays on each side for a renal inflow (5° per ray).
-const MIN_SIDE_RAYS: f64 = 2.0;
-/// The hepatic veins join the IVC at its top: the suprahepatic IVC, from the confluence
-/// to the right atrium, is 1–2 cm long, and the three hepatic veins enter over ~1.5 cm.
-/// An inflow lower than this below the IVC's upper end in view is not the hepatic
-/// confluence (on a series that ends at T12 the strongest high inflow is the renal veins,
-/// with 75 mm of IVC above them). Own phantom: the confluence lies 22–24 mm below the
-/// tracked top.
-pub const HEPATIC_BELOW_TOP_MM: f64 = 35.0;
+pub use crate::params::landmarks::HEPATIC_BELOW_TOP_MM;
 
 /// Branch-ray counts on the plane through one centreline point.
 #[derive(Debug, Clone, Copy, Default)]
@@ -56,36 +47,36 @@ pub fn branch_counts(
         .map(|c| {
             let mut bc = BranchCounts::default();
             for m in 0..NRAYS {
-                let t = m as f64 * std::f64::consts::TAU / NRAYS as f64;
+                let t = theta(m);
                 let (dx, dy) = (t.cos(), t.sin());
                 // Wall: first drop of the mask below 0.5 along the ray.
                 let mut r = 0.0;
                 let mut wall = None;
-                while r < 60.0 {
+                while r < WALL_SEARCH_MM {
                     let p = Point3::new(c.x + dx * r, c.y + dy * r, c.z);
                     if field.sample(&p) < 0.5 {
                         wall = Some(r);
                         break;
                     }
-                    r += 0.25;
+                    r += RAY_STEP_MM;
                 }
                 let Some(w) = wall else { continue };
                 let (mut s, mut n) = (0.0f32, 0.0f32);
-                for d in [2.0, 3.0, 4.0, 5.0, 6.0] {
+                for d in BRANCH_OFFSETS_MM {
                     let p = Point3::new(c.x + dx * (w + d), c.y + dy * (w + d), c.z);
                     if let Some(v) = venous.sample_world(&p) {
                         s += v;
                         n += 1.0;
                     }
                 }
-                if n < 3.0 || s / n < threshold {
+                if n < BRANCH_MIN_SAMPLES || s / n < threshold {
                     continue;
                 }
                 bc.total += 1.0;
-                if dx > 0.5 {
+                if dx > SIDE_MIN_COS {
                     bc.left += 1.0;
                 }
-                if dx < -0.5 {
+                if dx < -SIDE_MIN_COS {
                     bc.right += 1.0;
                 }
                 if dy < -0.5 {
@@ -119,14 +110,20 @@ pub fn find(counts: &[BranchCounts], z: &[f64], s: &[f64]) -> (Landmarks, Vec<St
     }
     let (s0, s1) = (s[0], s[n - 1]);
     let inside = |i: usize| s[i] - s0 >= END_MARGIN_MM && s1 - s[i] >= END_MARGIN_MM;
-    let both = smooth(&counts.iter().map(|c| c.left.min(c.right)).collect::<Vec<_>>(), 2);
-    let total = smooth(&counts.iter().map(|c| c.total).collect::<Vec<_>>(), 2);
+    let both = smooth(
+        &counts.iter().map(|c| c.left.min(c.right)).collect::<Vec<_>>(),
+        SMOOTH_HALF_SECTIONS,
+    );
+    let total = smooth(
+        &counts.iter().map(|c| c.total).collect::<Vec<_>>(),
+        SMOOTH_HALF_SECTIONS,
+    );
     // Hepatic: the highest level with a strong inflow (the hepatic veins join just
     // below the right atrium), within [`HEPATIC_BELOW_TOP_MM`] of the IVC's top; within
     // that top cluster, its peak.
     let z_top = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let cand: Vec<usize> = (0..n)
-        .filter(|&i| inside(i) && total[i] >= 6.0 && z_top - z[i] <= HEPATIC_BELOW_TOP_MM)
+        .filter(|&i| inside(i) && total[i] >= HEPATIC_MIN_RAYS && z_top - z[i] <= HEPATIC_BELOW_TOP_MM)
         .collect();
     let hepatic = cand
         .iter()
@@ -135,13 +132,13 @@ pub fn find(counts: &[BranchCounts], z: &[f64], s: &[f64]) -> (Landmarks, Vec<St
         .map(|top| {
             cand.iter()
                 .copied()
-                .filter(|&i| z[top] - z[i] <= 15.0)
+                .filter(|&i| z[top] - z[i] <= HEPATIC_CLUSTER_MM)
                 .max_by(|&a, &b| total[a].total_cmp(&total[b]))
                 .unwrap_or(top)
         });
     // Renal: the strongest two-sided inflow, well below the hepatic confluence.
     let below = |i: usize| match hepatic {
-        Some(h) => z[i] < z[h] - 40.0,
+        Some(h) => z[i] < z[h] - RENAL_BELOW_HEPATIC_MM,
         None => true,
     };
     let renal = (0..n)

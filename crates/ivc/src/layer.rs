@@ -25,6 +25,8 @@
 //! assert!((r - (20.0 - 15.0)).abs() < 0.3, "{r}");
 //! ```
 
+use crate::params::layer::*;
+
 /// Settings of the two-step test for one tracker.
 #[derive(Debug, Clone, Copy)]
 pub struct LayerSettings {
@@ -56,16 +58,6 @@ pub fn erf(x: f64) -> f64 {
         -y
     }
 }
-
-/// Blur SDs tried, as factors of the expected one (a wall cut obliquely by the plane,
-/// or a partial-volume edge wider than modelled).
-const BLUR_FACTORS: [f64; 4] = [0.8, 1.0, 1.3, 1.7];
-/// Least gain of the two-step fit over the one-step fit, in independent-sample χ² units
-/// (on the phantoms: single blurred edges 0.1–2.7, a 3–4 mm strip of liver 9–56).
-const MIN_GAIN: f64 = 6.0;
-/// Thickest layer looked for, mm: steps further apart are told apart by the step
-/// detector itself.
-const MAX_LAYER_MM: f64 = 6.0;
 
 /// Sums of one candidate step over the window: Σφ, Σφ² and Σ y·φ per phase.
 struct StepSums {
@@ -123,7 +115,7 @@ pub fn fit_layers(
     }
     let n = hi - lo + 1;
     let gap = (set.min_gap_mm / set.step_mm).ceil() as usize;
-    if n < 2 * gap + 8 || prof.iter().take(nph).any(|p| p.len() <= hi) {
+    if n < 2 * gap + MIN_WINDOW_EXTRA_SAMPLES || prof.iter().take(nph).any(|p| p.len() <= hi) {
         return None;
     }
     let y: Vec<&[f64]> = prof.iter().take(nph).map(|p| &p[lo..=hi]).collect();
@@ -133,37 +125,13 @@ pub fn fit_layers(
     let sum_y: Vec<f64> = y.iter().map(|p| p.iter().sum()).collect();
     let sum_yy: Vec<f64> = y.iter().map(|p| p.iter().map(|v| v * v).sum()).collect();
     let nf = n as f64;
-    // Candidate step positions: not within 2 samples of the window's ends.
-    let cand: Vec<usize> = (2..n - 2).collect();
+    // Candidate step positions: not within END_MARGIN_SAMPLES of the window's ends.
+    let cand: Vec<usize> = (END_MARGIN_SAMPLES..n - END_MARGIN_SAMPLES).collect();
     let eff = (set.step_mm / set.corr_mm.max(set.step_mm)).min(1.0);
 
     // One step, every blur: the sums each candidate position needs later too.
     let mut best1 = f64::INFINITY;
-    let per_blur: Vec<Vec<StepSums>> = BLUR_FACTORS
-        .iter()
-        .map(|f| {
-            let s = set.blur_sd_mm * f;
-            // Φ by offset (k − j) from −n to n: one erf per offset, not per pair.
-            let table: Vec<f64> = (0..=2 * n)
-                .map(|i| {
-                    let x = (i as f64 - n as f64) * set.step_mm / s;
-                    0.5 * (1.0 + erf(x / std::f64::consts::SQRT_2))
-                })
-                .collect();
-            cand.iter()
-                .map(|&j| {
-                    let phi: Vec<f64> = (0..n).map(|k| table[k + n - j]).collect();
-                    let s1 = phi.iter().sum();
-                    let s2 = phi.iter().map(|v| v * v).sum();
-                    let sy = y
-                        .iter()
-                        .map(|p| p.iter().zip(&phi).map(|(a, b)| a * b).sum())
-                        .collect();
-                    StepSums { phi, s1, s2, sy }
-                })
-                .collect()
-        })
-        .collect();
+    let per_blur = step_sums_per_blur(&y, n, &cand, set);
     for st in per_blur.iter().flatten() {
         let g = nalgebra::Matrix2::new(nf, st.s1, st.s1, st.s2);
         let Some(gi) = g.try_inverse() else { continue };
@@ -197,8 +165,8 @@ pub fn fit_layers(
     // (rss, blur index, j1, j2)
     let mut best: Option<(f64, usize, usize, usize)> = None;
     for (fi, steps) in per_blur.iter().enumerate() {
-        for a in (0..nc).step_by(2) {
-            for b in (a + gap..(a + max_gap + 1).min(nc)).step_by(2) {
+        for a in (0..nc).step_by(COARSE_STRIDE) {
+            for b in (a + gap..(a + max_gap + 1).min(nc)).step_by(COARSE_STRIDE) {
                 if let Some((rss, _)) = two(steps, a, b) {
                     if best.is_none_or(|x| rss < x.0) {
                         best = Some((rss, fi, a, b));
@@ -238,6 +206,36 @@ pub fn fit_layers(
         inner_step: size(1),
         outer_step: size(2),
     })
+}
+
+/// For each blur of [`BLUR_FACTORS`], the sums of a blurred unit step at each candidate
+/// position `cand` over the window (`y`: its `n` samples per phase).
+fn step_sums_per_blur(y: &[&[f64]], n: usize, cand: &[usize], set: &LayerSettings) -> Vec<Vec<StepSums>> {
+    BLUR_FACTORS
+        .iter()
+        .map(|f| {
+            let s = set.blur_sd_mm * f;
+            // Φ by offset (k − j) from −n to n: one erf per offset, not per pair.
+            let table: Vec<f64> = (0..=2 * n)
+                .map(|i| {
+                    let x = (i as f64 - n as f64) * set.step_mm / s;
+                    0.5 * (1.0 + erf(x / std::f64::consts::SQRT_2))
+                })
+                .collect();
+            cand.iter()
+                .map(|&j| {
+                    let phi: Vec<f64> = (0..n).map(|k| table[k + n - j]).collect();
+                    let s1 = phi.iter().sum();
+                    let s2 = phi.iter().map(|v| v * v).sum();
+                    let sy = y
+                        .iter()
+                        .map(|p| p.iter().zip(&phi).map(|(a, b)| a * b).sum())
+                        .collect();
+                    StepSums { phi, s1, s2, sy }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -12,19 +12,12 @@
 //! ≥ 10 mm without visible lumen are reported as z ranges.
 
 use crate::model::{LumenSummary, PhaseInfo, Role};
+use crate::params::lumen::*;
 use crate::track::noise_sd;
 use cavascope_imaging::stats::upper_median_f32;
 use cavascope_volume::{Point3, Volume};
 
-/// Shortest imperceptible stretch that is reported, mm (research brief §2).
-pub const MIN_IMPERCEPTIBLE_MM: f64 = 10.0;
-/// A section's lumen is visible when this fraction of its pixels is opacified.
-pub const VISIBLE_FRACTION: f64 = 0.5;
-/// On CT, caval blood at or above this (HU) carries contrast: unenhanced blood measures
-/// 35–55 HU (haematocrit-dependent), portal-venous blood 130–200 HU. Below it the phase
-/// judged shows no contrast in the blood, whatever its role says, and the lumen cannot
-/// be judged (`features` gate).
-pub const OPACIFIED_BLOOD_MIN_HU: f32 = 100.0;
+pub use crate::params::lumen::{MIN_IMPERCEPTIBLE_MM, OPACIFIED_BLOOD_MIN_HU, VISIBLE_FRACTION};
 
 /// Roles in order of preference for judging the lumen.
 const PREFERENCE: [Role; 6] = [
@@ -91,11 +84,11 @@ pub fn assess(
         );
     }
     let vol = &volumes[vi];
-    // Per-section values (subsampled to ≤ 600 points).
+    // Per-section values (subsampled to ≤ SECTION_MAX_SAMPLES points).
     let values: Vec<Vec<f32>> = pixels
         .iter()
         .map(|px| {
-            let step = (px.len() / 600).max(1);
+            let step = (px.len() / SECTION_MAX_SAMPLES).max(1);
             px.iter()
                 .step_by(step)
                 .filter_map(|p| vol.sample_world(p))
@@ -108,7 +101,7 @@ pub fn assess(
         .filter(|v| !v.is_empty())
         .filter_map(|v| upper_median_f32(&mut v.clone()))
         .collect();
-    if medians.len() < 3 {
+    if medians.len() < MIN_SECTIONS {
         warnings.push("lumen visibility not assessed: too few IVC sections inside the phase".to_string());
         return LumenResult {
             visible: vec![None; n],
@@ -121,11 +114,11 @@ pub fn assess(
     }
     medians.sort_by(f32::total_cmp);
     let q = |f: f64| medians[((medians.len() - 1) as f64 * f).round() as usize];
-    let reference = q(0.75);
-    let low = q(0.10);
+    let reference = q(REFERENCE_QUANTILE);
+    let low = q(LOW_QUANTILE);
     let sd = noise_sd(vol);
-    let mut thr = reference - 3.0 * sd;
-    if low < reference - 6.0 * sd {
+    let mut thr = reference - THRESHOLD_NOISE_SDS * sd;
+    if low < reference - BIMODAL_NOISE_SDS * sd {
         thr = thr.max(0.5 * (reference + low));
     }
     let sp = vol.geometry.spacing();
@@ -138,8 +131,14 @@ pub fn assess(
                 None
             } else {
                 let f = v.iter().filter(|&&x| x >= thr).count() as f64 / v.len() as f64;
-                let thin = min_width.get(i).is_some_and(|w| *w < 4.0 * vox);
-                Some(f >= if thin { 0.25 } else { VISIBLE_FRACTION })
+                let thin = min_width.get(i).is_some_and(|w| *w < THIN_SECTION_VOXELS * vox);
+                Some(
+                    f >= if thin {
+                        THIN_VISIBLE_FRACTION
+                    } else {
+                        VISIBLE_FRACTION
+                    },
+                )
             }
         })
         .collect();

@@ -14,21 +14,9 @@
 //! (the automatic track, bowel gas in the pelvis included) 10 % of sections are beside
 //! air; on the chest angiogram 66 %.
 
+use crate::params::thorax::RING_SAMPLES;
+pub use crate::params::thorax::{AIR_MAX_HU, AIR_RING_FRACTION, CHEST_SECTION_FRACTION, RING_MM};
 use cavascope_volume::{Point3, Vector3, Volume};
-
-/// Distance outside the vein's outline at which the ring is sampled, mm: past the wall and
-/// a thin fat or pleural layer, within the structure that abuts the vein.
-pub const RING_MM: f64 = 10.0;
-/// Air or lung on CT, HU (lung parenchyma −900 to −700; fat −100, so far above).
-pub const AIR_MAX_HU: f32 = -400.0;
-/// A section is beside air when this share of its ring is air (a quarter: lung on one
-/// side of the vein, not a stray gas bubble).
-pub const AIR_RING_FRACTION: f64 = 0.25;
-/// The tube is in the chest when this share of its sections is beside air (most of it:
-/// an IVC reaching the atrium, or passing one gas-filled bowel loop, is not).
-pub const CHEST_SECTION_FRACTION: f64 = 0.5;
-/// Samples on each ring.
-const RING_SAMPLES: usize = 36;
 
 /// Share of the sections `(centre, equivalent diameter mm)` whose ring is beside air, or
 /// `None` when no ring could be sampled (every point outside the volume).

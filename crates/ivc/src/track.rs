@@ -18,9 +18,17 @@
 //! Everything is sampled in world coordinates, so oblique, tilted and reversed stacks
 //! need no special handling.
 
+mod fit;
+mod locate;
+mod stepping;
+mod walls;
+pub use locate::{locate, locate_candidates};
+
 use crate::calibre::FractionField;
+use crate::params::{blood::*, contour::*, ends, smoothing::*, tracking::*, walls::*};
 pub use cavascope_imaging::noise::volume_noise_sd as noise_sd;
 use cavascope_imaging::smooth::gaussian2d_nan;
+use cavascope_imaging::stats::{upper_mad_sd, upper_median, upper_median_f32};
 use cavascope_volume::{Geometry, Point3, Vector3, Volume};
 use ndarray::Array3;
 use rayon::prelude::*;
@@ -31,34 +39,13 @@ pub const NRAYS: usize = 72;
 /// off-centre point to 0.02 mm at caval eccentricities (order 4: 0.1 mm).
 pub(crate) const ORDER: usize = 6;
 pub(crate) const NCOEF: usize = 2 * ORDER + 1;
-/// Longest ray, mm: a tumour-expanded IVC stays inside.
-const RMAX_MM: f64 = 40.0;
-const RAY_STEP_MM: f64 = 0.25;
-/// Half-distance of the step detector, mm.
-const STEP_HALF_MM: f64 = 2.0;
-/// Ridge weights (per unit data weight, × k²): even harmonics toward the previous
-/// plane, odd ones of order ≥ 3 toward zero.
-const RIDGE_EVEN: f64 = 0.01;
-const RIDGE_ODD: f64 = 0.002;
-
-/// Planes without a measured wall after which the lumen is looked for around the
-/// prediction, and how far, mm (the vein's course drifts under a tumour-filled stretch;
-/// the aorta lies further away).
-const REACQUIRE_AFTER: usize = 5;
-const REACQUIRE_MM: f64 = 12.0;
-
-/// Inlier fraction above which a plane's free fit is trusted over the chained one.
-const FREE_INLIERS: f64 = 0.9;
-/// How far along z a clearer start plane is looked for, mm, and how far its centre may
-/// lie from the seed's contour (the same vein, not a neighbour).
-const START_SEARCH_MM: f64 = 20.0;
-const START_SHIFT_MM: f64 = 8.0;
 
 /// Size and width within the tolerance of a plane-to-plane change (not a leak).
 fn similar(c: &Contour, p: &Contour) -> bool {
-    let ra = c.area() / p.area().max(1.0);
-    let rw = c.width_x() / p.width_x().max(1.0);
-    (0.75..=1.3).contains(&ra) && (0.8..=1.25).contains(&rw)
+    let area_ratio = c.area() / p.area().max(1.0);
+    let width_ratio = c.width_x() / p.width_x().max(1.0);
+    (SIMILAR_AREA_MIN..=SIMILAR_AREA_MAX).contains(&area_ratio)
+        && (SIMILAR_WIDTH_MIN..=SIMILAR_WIDTH_MAX).contains(&width_ratio)
 }
 
 /// One phase used for tracking, with its noise after patch smoothing.
@@ -206,7 +193,8 @@ fn curvature_corrected(c: &[f64; NCOEF], blur_var: f64) -> [f64; NCOEF] {
             }
             let kappa = (r * r + 2.0 * r1 * r1 - r * r2) / den;
             let cos_psi = r / (r * r + r1 * r1).sqrt();
-            r + 0.5 * blur_var * kappa.clamp(-1.0, 1.0) / cos_psi.max(0.3)
+            r + 0.5 * blur_var * kappa.clamp(-CURVATURE_MAX_PER_MM, CURVATURE_MAX_PER_MM)
+                / cos_psi.max(CURVATURE_MIN_COS)
         })
         .collect();
     let w = vec![1.0; NRAYS];
@@ -274,14 +262,6 @@ fn lsq_ridge(
     Some(c)
 }
 
-/// A jump between neighbouring rays (5° apart) larger than this (mm) or than
-/// [`ESCAPE_JUMP_FRAC`] of the shorter ray is not the wall of one convex section: along a
-/// 30 × 5 mm slit neighbouring rays differ by ≤ 2.9 mm, while a ray that finds no wall
-/// where isodense tissue (bowel, crus, liver) lies against the vein runs on to that
-/// tissue's own edge, 5–25 mm further out (native CT, TotalSegmentator's reference CT).
-const ESCAPE_JUMP_MM: f64 = 3.0;
-const ESCAPE_JUMP_FRAC: f64 = 0.25;
-
 /// Rays of `r` (NaN: no wall) that escaped: runs of neighbouring rays that lie beyond a
 /// jump outward at both ends — a stretch of the section without contrast at its wall,
 /// where each ray runs to the next edge beyond — set to NaN, so the contour there is
@@ -293,14 +273,14 @@ pub(crate) fn drop_escapes(r: &[f64]) -> Vec<f64> {
     let mut out = r.to_vec();
     let n = out.len();
     let total = out.iter().filter(|v| v.is_finite()).count();
-    if total < 8 {
+    if total < ESCAPE_MIN_RAYS {
         return out;
     }
     let jump = |a: f64, b: f64| (a - b).abs() > ESCAPE_JUMP_MM.max(ESCAPE_JUMP_FRAC * a.min(b));
     loop {
         let idx: Vec<usize> = (0..n).filter(|&m| out[m].is_finite()).collect();
         let kept = idx.len();
-        if kept < 8 {
+        if kept < ESCAPE_MIN_RAYS {
             break;
         }
         // Runs of valid rays (in angular order, NaN rays skipped) split at jumps.
@@ -324,8 +304,7 @@ pub(crate) fn drop_escapes(r: &[f64]) -> Vec<f64> {
         }
         let med = |run: &[usize]| {
             let mut v: Vec<f64> = run.iter().map(|&m| out[m]).collect();
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
+            upper_median(&mut v).unwrap_or(f64::NAN)
         };
         let meds: Vec<f64> = runs.iter().map(|x| med(x)).collect();
         // The escaped run reaching furthest out, outward of both its neighbours, and
@@ -365,13 +344,12 @@ fn robust_fit(
     if valid.len() < ncoef + 2 {
         return None;
     }
-    valid.sort_by(f64::total_cmp);
-    let med = valid[valid.len() / 2];
+    let med = upper_median(&mut valid)?;
     let mut w: Vec<f64> = r
         .iter()
         .zip(prior_w)
         .map(|(&v, &pw)| {
-            if pw > 0.0 && (v - med).abs() <= 0.45 * med + 1.0 {
+            if pw > 0.0 && (v - med).abs() <= INITIAL_GATE_FRACTION * med + INITIAL_GATE_MM {
                 pw
             } else {
                 0.0
@@ -379,9 +357,12 @@ fn robust_fit(
         })
         .collect();
     let mut c = [0.0; NCOEF];
-    for (stage, nc) in [(0, 5.min(ncoef)), (1, ncoef)] {
+    for (rounds, nc) in [
+        (LOW_ORDER_ROUNDS, LOW_ORDER_NCOEF.min(ncoef)),
+        (FULL_ORDER_ROUNDS, ncoef),
+    ] {
         c = lsq_ridge(thetas, r, &w, nc, prior)?;
-        for _ in 0..(if stage == 0 { 5 } else { 8 }) {
+        for _ in 0..rounds {
             let res: Vec<f64> = thetas.iter().zip(r).map(|(&t, &ri)| ri - eval(&c, t)).collect();
             let mut abs: Vec<f64> = res
                 .iter()
@@ -392,10 +373,8 @@ fn robust_fit(
             if abs.len() < nc + 2 {
                 return None;
             }
-            abs.sort_by(f64::total_cmp);
-            let mad = abs[abs.len() / 2] / 0.6745;
-            // Tukey scale: never tighter than 1.5 mm (sub-voxel walls scatter that much).
-            let k = (4.685 * mad).max(1.5);
+            let sd = upper_mad_sd(&mut abs)?;
+            let k = (TUKEY_C * sd).max(TUKEY_MIN_SCALE_MM);
             for ((wi, &pw), x) in w.iter_mut().zip(prior_w).zip(&res) {
                 let u = x / k;
                 *wi = if pw > 0.0 && u.abs() < 1.0 {
@@ -411,7 +390,7 @@ fn robust_fit(
         .iter()
         .zip(r)
         .zip(prior_w)
-        .map(|((&t, &ri), &pw)| pw > 0.0 && (ri - eval(&c, t)).abs() < 2.5)
+        .map(|((&t, &ri), &pw)| pw > 0.0 && (ri - eval(&c, t)).abs() < RAY_INLIER_MM)
         .collect();
     Some((c, inl))
 }
@@ -506,6 +485,12 @@ pub struct Tracker<'a> {
     pub free_on_all_phases: bool,
 }
 
+/// Margin within which a smoothed value still matches `blood` (see
+/// [`BLOOD_MATCH_NOISE_SDS`], [`BLOOD_MATCH_FRACTION`]), for smoothed noise `snoise`.
+fn blood_margin(snoise: f32, blood: f32) -> f32 {
+    (BLOOD_MATCH_NOISE_SDS as f32 * snoise).max(BLOOD_MATCH_FRACTION as f32 * blood.abs())
+}
+
 /// Noise of a patch value after Gaussian smoothing with σ (mm) of a volume with in-plane
 /// voxel size `vox` (mm): white noise averages over ≈ 4πσ²/vox² voxels in 2D.
 fn smoothed_noise(noise: f32, vox: f64, sigma: f64) -> f32 {
@@ -519,10 +504,8 @@ impl<'a> Tracker<'a> {
         let reference = phases.first()?.volume;
         let sp = reference.geometry.spacing();
         let vox = sp[0].min(sp[1]);
-        let pixel = vox.clamp(0.5, 1.0);
-        // Smoothing about one voxel: noise down 3-4×, the half-level of a wall of radius
-        // R moves by only ≈ σ²/2R (0.1 mm at R = 12 mm).
-        let sigma = vox.clamp(0.8, 1.6);
+        let pixel = vox.clamp(PATCH_PIXEL_MIN_MM, PATCH_PIXEL_MAX_MM);
+        let sigma = vox.clamp(SMOOTHING_MIN_MM, SMOOTHING_MAX_MM);
         let (lo, hi) = reference.geometry.world_bounds(reference.shape());
         let n = phases.len();
         let mut blood_phases = vec![false; n];
@@ -549,17 +532,25 @@ impl<'a> Tracker<'a> {
         self
     }
 
-    /// Median of a phase's unsmoothed values in a 2.5 mm disc, and the margin within
-    /// which it still matches blood: 4 noise SDs of that median, or 20 % of the value
-    /// (enhancement varies along the vein and across the field).
+    /// Median of a phase's unsmoothed values in a [`CENTRE_DISC_MM`] disc, and the margin
+    /// within which it still matches blood: [`BLOOD_MATCH_NOISE_SDS`] noise SDs of that
+    /// median, or [`BLOOD_MATCH_FRACTION`] of the value.
     fn centre_match(&self, p: usize, cx: f64, cy: f64, z: f64) -> (f32, f32) {
-        let raw = Patch::sample(self.phases[p].volume, cx, cy, z, 4.0, self.pixel, 0.0);
-        let v = self.disc_median(&raw, cx, cy, 2.5);
+        let raw = Patch::sample(
+            self.phases[p].volume,
+            cx,
+            cy,
+            z,
+            CENTRE_PATCH_HALF_MM,
+            self.pixel,
+            0.0,
+        );
+        let v = self.disc_median(&raw, cx, cy, CENTRE_DISC_MM);
         let vox = self.vox(p);
-        // A median of n voxels has ≈ 1.25 σ/√n noise.
-        let n_eff = (std::f64::consts::PI * 2.5 * 2.5 / (vox * vox)).max(1.0);
-        let sd = self.phases[p].noise as f64 * 1.25 / n_eff.sqrt();
-        let margin = (4.0 * sd).max(0.2 * self.blood_all[p].abs() as f64) as f32;
+        let n_eff = (std::f64::consts::PI * CENTRE_DISC_MM * CENTRE_DISC_MM / (vox * vox)).max(1.0);
+        let sd = self.phases[p].noise as f64 * MEDIAN_NOISE_FACTOR / n_eff.sqrt();
+        let margin =
+            (BLOOD_MATCH_NOISE_SDS * sd).max(BLOOD_MATCH_FRACTION * self.blood_all[p].abs() as f64) as f32;
         (v, margin)
     }
 
@@ -578,7 +569,7 @@ impl<'a> Tracker<'a> {
                     cx,
                     cy,
                     z,
-                    radius + 4.0,
+                    radius + LUMEN_SEARCH_MARGIN_MM,
                     self.pixel,
                     self.sigma,
                 )
@@ -586,7 +577,7 @@ impl<'a> Tracker<'a> {
             .collect();
         let scale: Vec<f32> = used
             .iter()
-            .map(|&p| (4.0 * self.snoise(p)).max(0.2 * self.blood_all[p].abs()))
+            .map(|&p| blood_margin(self.snoise(p), self.blood_all[p]))
             .collect();
         let steps = radius.ceil() as i32;
         let mut best: Option<(f32, f64, f64)> = None;
@@ -636,7 +627,7 @@ impl<'a> Tracker<'a> {
 
     /// Smoothed noise of phase p.
     fn snoise(&self, p: usize) -> f32 {
-        smoothed_noise(self.phases[p].noise, self.vox(p), self.sigma).max(1e-3)
+        smoothed_noise(self.phases[p].noise, self.vox(p), self.sigma).max(SMOOTHED_NOISE_FLOOR)
     }
 
     /// Median of the reference phase in a disc of radius `r` mm.
@@ -657,675 +648,26 @@ impl<'a> Tracker<'a> {
         if v.is_empty() {
             return f32::NAN;
         }
-        let m = v.len() / 2;
-        *v.select_nth_unstable_by(m, f32::total_cmp).1
+        upper_median_f32(&mut v).unwrap_or(f32::NAN)
     }
 
-    /// Reference-phase blood value at a seed (median of a 3 mm disc).
+    /// Reference-phase blood value at a seed (median of a [`SEED_DISC_MM`] disc).
     pub fn blood_at(&self, seed: &Point3<f64>) -> f32 {
         let p = Patch::sample(
             self.phases[0].volume,
             seed.x,
             seed.y,
             seed.z,
-            8.0,
+            SEED_PATCH_HALF_MM,
             self.pixel,
             self.sigma,
         );
-        self.disc_median(&p, seed.x, seed.y, 3.0)
-    }
-
-    /// Wall distance along each ray from (cx, cy); NaN where no wall was found.
-    /// `all_phases`: detect steps on every phase together (tumour-filled lumen).
-    /// `layered`: where a thin layer of other tissue lies against the wall (two steps
-    /// closer than the detector's reach), the inner step is the wall ([`crate::layer`]).
-    fn cast(&self, patches: &[Patch], cx: f64, cy: f64, all_phases: bool, layered: bool) -> Vec<f64> {
-        self.cast_walls(patches, cx, cy, all_phases, layered, 1)
-            .into_iter()
-            .map(|w| w.first().copied().unwrap_or(f64::NAN))
-            .collect()
-    }
-
-    /// Up to `max_walls` steps along each ray, inside out (see [`Tracker::cast`]).
-    fn cast_walls(
-        &self,
-        patches: &[Patch],
-        cx: f64,
-        cy: f64,
-        all_phases: bool,
-        layered: bool,
-        max_walls: usize,
-    ) -> Vec<Vec<f64>> {
-        let nph = if all_phases { patches.len() } else { 1 };
-        let span = ((STEP_HALF_MM + 2.0 * self.sigma) / RAY_STEP_MM) as usize;
-        let layer_set = crate::layer::LayerSettings {
-            step_mm: RAY_STEP_MM,
-            blur_sd_mm: self.blur_var().sqrt(),
-            corr_mm: (2.0 * std::f64::consts::PI).sqrt()
-                * (self.sigma * self.sigma + self.vox(0) * self.vox(0) / 6.0).sqrt(),
-            min_step: 2.0 * nph as f64 + 36.0,
-            min_gap_mm: 1.5,
-        };
-        let layer_debug = layered && tracing::enabled!(tracing::Level::TRACE);
-        let ns = (RMAX_MM / RAY_STEP_MM) as usize + 1;
-        let d = (STEP_HALF_MM / RAY_STEP_MM) as usize;
-        let w: Vec<f64> = (0..nph).map(|p| 1.0 / (self.snoise(p) as f64).powi(2)).collect();
-        // Noise of one smoothed difference is √2 σ: in σ-normalised units the detector
-        // statistic Σ w Δ² has mean 2·nph under noise alone; demand a clear step.
-        let thr = 2.0 * nph as f64 + 36.0;
-        let one_way = !self.is_ct || self.unenhanced_ct();
-        (0..NRAYS)
-            .into_par_iter()
-            .map(|m| {
-                let t = theta(m);
-                let (c, s) = (t.cos(), t.sin());
-                let prof: Vec<Vec<f64>> = (0..nph)
-                    .map(|p| {
-                        (0..ns)
-                            .map(|k| {
-                                patches[p]
-                                    .at(cx + c * k as f64 * RAY_STEP_MM, cy + s * k as f64 * RAY_STEP_MM)
-                                    as f64
-                            })
-                            .collect()
-                    })
-                    .collect();
-                let stat = |k: usize| -> f64 {
-                    (0..nph)
-                        .map(|p| {
-                            let dd = prof[p][k - d] - prof[p][k + d];
-                            w[p] * dd * dd
-                        })
-                        .sum()
-                };
-                let mut walls = Vec::new();
-                // Skip the first 2 mm: the centre is the lumen by construction.
-                let start = d.max((2.0 / RAY_STEP_MM) as usize);
-                let mut k = start;
-                while k + d < ns && walls.len() < max_walls {
-                    let sk = stat(k);
-                    if !sk.is_finite() {
-                        break;
-                    }
-                    if sk < thr {
-                        k += 1;
-                        continue;
-                    }
-                    // The step's steepest point: climb to the first maximum of the
-                    // statistic (past it once it falls below 60 % of the best), so an
-                    // early crossing on the foot of the ramp does not bias the wall and a
-                    // second, stronger step further out (liver → fat) is not taken for
-                    // this one.
-                    // A step has one direction: where the differences turn (a thin
-                    // plane of fat between the vein and an isodense neighbour, blurred to
-                    // a valley), the step has ended, and the rise beyond is another
-                    // boundary, not this one. Only where blood is not contrast-bright
-                    // (native CT, MR): on opacified CT the rule let the hybrid phantom's
-                    // seeded track run on past the iliac confluence (31.2 mm "dilated").
-                    let dir0: Vec<f64> = (0..nph).map(|p| prof[p][k + d] - prof[p][k - d]).collect();
-                    let same_way = |kk: usize| -> bool {
-                        (0..nph)
-                            .map(|p| w[p] * dir0[p] * (prof[p][kk + d] - prof[p][kk - d]))
-                            .sum::<f64>()
-                            > 0.0
-                    };
-                    let mut best = k;
-                    let mut bv = sk;
-                    let lim = (k + (8.0 / RAY_STEP_MM) as usize).min(ns - d - 1);
-                    let mut end = lim;
-                    for kk in k..=lim {
-                        let v = stat(kk);
-                        if !v.is_finite() || v < thr || v < 0.6 * bv || (one_way && !same_way(kk)) {
-                            end = kk;
-                            break;
-                        }
-                        if v > bv {
-                            bv = v;
-                            best = kk;
-                        }
-                    }
-                    let mut layer = None;
-                    if layered {
-                        let lo = k.saturating_sub(span);
-                        let hi = (best + span).min(ns - 1);
-                        let fit = crate::layer::fit_layers(&prof, &w, lo, hi, &layer_set);
-                        if layer_debug {
-                            tracing::trace!(
-                                "layer ray {m}: half {:.2} fit {fit:?}",
-                                self.half_level(&prof, &w, best, d, ns)
-                            );
-                        }
-                        layer = fit.filter(|f| f.accepted(&layer_set));
-                    }
-                    // The next step starts past this one's reach (past the layer's outer
-                    // boundary, which is not another wall) and its falling tail.
-                    k = end.max(best + d) + 1;
-                    match layer {
-                        Some(f) => {
-                            walls.push(f.inner_mm);
-                            k = k.max((f.outer_mm / RAY_STEP_MM) as usize + d + 1);
-                        }
-                        None => walls.push(self.half_level(&prof, &w, best, d, ns)),
-                    }
-                    while k + d < ns && stat(k) >= thr.max(0.6 * bv) && (!one_way || same_way(k)) {
-                        k += 1;
-                    }
-                }
-                walls
-            })
-            .collect()
-    }
-
-    /// Half-level crossing near step index `ke`, on the projection onto the step
-    /// direction (one phase: the profile itself).
-    fn half_level(&self, prof: &[Vec<f64>], w: &[f64], ke: usize, d: usize, ns: usize) -> f64 {
-        // Half-width of the ramp: the step detector's reach plus the smoothing.
-        let span = ((STEP_HALF_MM + 2.0 * self.sigma) / RAY_STEP_MM) as usize;
-        let lo = ke.saturating_sub(span);
-        let hi = (ke + span).min(ns - 1);
-        let delta: Vec<f64> = prof.iter().map(|p| p[hi] - p[lo]).collect();
-        let q = |k: usize| -> f64 {
-            prof.iter()
-                .zip(&delta)
-                .zip(w)
-                .map(|((p, dl), wi)| wi * dl * p[k])
-                .sum()
-        };
-        let level = 0.5 * (q(lo) + q(hi));
-        // The crossing nearest the step peak.
-        let mut best: Option<(f64, f64)> = None;
-        for k in lo..hi {
-            let (a, b) = (q(k) - level, q(k + 1) - level);
-            if !(a.is_finite() && b.is_finite()) {
-                continue;
-            }
-            if (a >= 0.0) != (b >= 0.0) || a == 0.0 {
-                let f = if (a - b).abs() > 0.0 { a / (a - b) } else { 0.0 };
-                let r = (k as f64 + f) * RAY_STEP_MM;
-                let dist = (r - ke as f64 * RAY_STEP_MM).abs();
-                if best.is_none_or(|(_, bd)| dist < bd) {
-                    best = Some((r, dist));
-                }
-            }
-        }
-        let _ = d;
-        best.map(|b| b.0).unwrap_or(ke as f64 * RAY_STEP_MM)
-    }
-
-    /// Wall distances of the NRAYS rays (θ = 2πm/NRAYS from +x toward +y) cast from
-    /// (cx, cy) at height z, on the reference phase or on all phases (diagnostics).
-    pub fn rays(&self, z: f64, cx: f64, cy: f64, all_phases: bool) -> Vec<f64> {
-        let p = self.patches(cx, cy, z, all_phases);
-        self.cast(&p, cx, cy, all_phases, false)
+        self.disc_median(&p, seed.x, seed.y, SEED_DISC_MM)
     }
 
     /// CT whose blood at the seed is not contrast-opacified (native, or too early).
     fn unenhanced_ct(&self) -> bool {
         self.is_ct && self.blood < crate::lumen::OPACIFIED_BLOOD_MIN_HU
-    }
-
-    /// Wall distances on every phase together, a thin layer of other tissue against the
-    /// wall told from the wall itself ([`crate::layer`]): the outer wall of a
-    /// tumour-filled vein ([`crate::bridge`]).
-    pub fn wall_rays(&self, z: f64, cx: f64, cy: f64) -> Vec<f64> {
-        let p = self.patches(cx, cy, z, true);
-        self.cast(&p, cx, cy, true, true)
-    }
-
-    /// As [`Tracker::wall_rays`], every step along each ray (up to `max_walls`, inside
-    /// out): inside a heterogeneous tumour the first step is often within it, and the
-    /// vein's wall is the one that agrees with its neighbours ([`crate::bridge`]).
-    pub fn wall_candidates(&self, z: f64, cx: f64, cy: f64, max_walls: usize) -> Vec<Vec<f64>> {
-        let p = self.patches(cx, cy, z, true);
-        self.cast_walls(&p, cx, cy, true, true, max_walls)
-    }
-
-    fn patches(&self, cx: f64, cy: f64, z: f64, all: bool) -> Vec<Patch> {
-        let half = RMAX_MM + 2.0 * STEP_HALF_MM + 4.0;
-        let n = if all { self.phases.len() } else { 1 };
-        (0..n)
-            .map(|p| Patch::sample(self.phases[p].volume, cx, cy, z, half, self.pixel, self.sigma))
-            .collect()
-    }
-
-    /// Fit a contour at height z around the predicted centre. `prior`: the previous
-    /// contour (continuity gate and the shape for bridging).
-    pub fn contour_at(&self, z: f64, cx: f64, cy: f64, prior: Option<&Contour>) -> Option<Contour> {
-        self.contour_at_ref(z, cx, cy, prior, None, prior)
-    }
-
-    /// As [`Tracker::contour_at`], with `ref_area`: the median area of the recent planes,
-    /// against which a free fit that agrees poorly with its own rays must not jump, and
-    /// `prev`, the plane just before (a free fit that its rays agree with may differ from
-    /// the prior only as much as from one plane to the next).
-    fn contour_at_ref(
-        &self,
-        z: f64,
-        cx: f64,
-        cy: f64,
-        prior: Option<&Contour>,
-        ref_area: Option<f64>,
-        prev: Option<&Contour>,
-    ) -> Option<Contour> {
-        let ref_patch = self.patches(cx, cy, z, false);
-        // The centre is judged on the unsmoothed phase: smoothing mixes the wall of a
-        // flattened (slit-like) lumen into its centre and would call it unopacified;
-        // the disc median tames the noise.
-        let raw = Patch::sample(self.phases[0].volume, cx, cy, z, 4.0, self.pixel, 0.0);
-        let centre_value = self.disc_median(&raw, cx, cy, 2.5);
-        if !centre_value.is_finite() {
-            return None;
-        }
-        // Opacified when the centre is within 4 smoothed-noise SDs of the blood value,
-        // or at least 60 % of the way from the prior's surroundings… kept simple: blood
-        // level minus a margin that scales with the noise.
-        let margin = (4.0 * self.snoise(0)).max(0.2 * self.blood.abs());
-        let opacified = centre_value >= self.blood - margin && self.matches_blood_elsewhere(cx, cy, z);
-        let thetas: Vec<f64> = (0..NRAYS).map(theta).collect();
-        let mut all_patches: Option<Vec<Patch>> = None;
-        if opacified {
-            // The reference phase first; where its walls do not give a contour, every
-            // phase together when allowed (MRI: the venous phase barely separates blood
-            // from liver, the others do).
-            for all in [false, true] {
-                if all && (!self.free_on_all_phases || self.phases.len() < 2) {
-                    break;
-                }
-                let r = if all {
-                    let p = self.patches(cx, cy, z, true);
-                    let r = self.cast(&p, cx, cy, true, false);
-                    all_patches = Some(p);
-                    r
-                } else {
-                    self.cast(&ref_patch, cx, cy, false, false)
-                };
-                // First without the prior: where nearly every ray agrees with a free
-                // fit, the wall is seen all round and the previous plane's shape must not
-                // hold it back (a vein flattening by a few mm per plane lags behind a
-                // chained fit).
-                let own = self
-                    .fit_free(&thetas, &r, cx, cy, z, None)
-                    .filter(|c| c.inliers >= FREE_INLIERS && prev.is_none_or(|p| similar(c, p)));
-                if let Some(c) = own
-                    .or_else(|| self.fit_free(&thetas, &r, cx, cy, z, prior))
-                    .filter(|c| match ref_area {
-                        Some(a) if c.inliers < 0.8 => (0.6..=1.4).contains(&(c.area() / a.max(1.0))),
-                        _ => true,
-                    })
-                {
-                    return Some(Contour {
-                        centre_value,
-                        opacified,
-                        ..c
-                    });
-                }
-            }
-        }
-        let prior = prior?;
-        // Tumour-filled (or failed) plane: walls on every phase, prior shape.
-        let all = match all_patches {
-            Some(p) => p,
-            None => self.patches(cx, cy, z, true),
-        };
-        let r = self.cast(&all, cx, cy, true, false);
-        let mut c = self.fit_scaled(&thetas, &r, cx, cy, z, prior);
-        if let Some(a) = ref_area {
-            if c.kind == ContourKind::Scaled && !(0.6..=1.4).contains(&(c.area() / a.max(1.0))) {
-                c = self.fit_scaled(&thetas, &[f64::NAN; NRAYS], cx, cy, z, prior);
-            }
-        }
-        Some(Contour {
-            centre_value,
-            opacified,
-            ..c
-        })
-    }
-
-    fn fit_free(
-        &self,
-        thetas: &[f64],
-        r: &[f64],
-        cx: f64,
-        cy: f64,
-        z: f64,
-        prior: Option<&Contour>,
-    ) -> Option<Contour> {
-        // Rays that ran past the vein's wall (isodense tissue against it) are refused
-        // before the fit ([`drop_escapes`]) where the blood is not contrast-bright (native
-        // CT, MR); with opacified blood on CT every wall but the liver's shows, and
-        // the rays that run on are the vein's own branches (at the iliac confluence the
-        // refused branch let the hybrid's track run on into the iliac vein, 29.9 mm).
-        let dropped;
-        let r = if !self.is_ct || self.unenhanced_ct() {
-            dropped = drop_escapes(r);
-            &dropped
-        } else {
-            r
-        };
-        // Continuity gate: a wall far from the previous plane's is a branch or a
-        // neighbour, not this vein.
-        let pw: Vec<f64> = thetas
-            .iter()
-            .zip(r)
-            .map(|(&t, &ri)| {
-                if !ri.is_finite() {
-                    return 0.0;
-                }
-                match prior {
-                    Some(p) => {
-                        // Prior radius seen from the new centre (small shift: first order).
-                        let rp = p.radius(t) - (cx - p.cx) * t.cos() - (cy - p.cy) * t.sin();
-                        if (ri - rp).abs() <= (0.2 * rp).max(3.0) {
-                            1.0
-                        } else {
-                            0.0
-                        }
-                    }
-                    None => 1.0,
-                }
-            })
-            .collect();
-        let valid = pw.iter().filter(|&&w| w > 0.0).count();
-        if valid < NRAYS / 2 {
-            return None;
-        }
-        // The prior's shape about the new centre (first order: shift terms).
-        let prior_coef = prior.map(|p| {
-            let mut c = p.coef;
-            c[1] -= cx - p.cx;
-            c[2] -= cy - p.cy;
-            c
-        });
-        let (coef, inl) = robust_fit(thetas, r, &pw, NCOEF, prior_coef.as_ref())?;
-        let coef = curvature_corrected(&coef, self.blur_var());
-        let inliers = inl.iter().filter(|&&b| b).count() as f64 / NRAYS as f64;
-        if inliers < 0.5 || coef[0] < 2.0 || coef[0] > RMAX_MM {
-            return None;
-        }
-        let out = Contour {
-            z,
-            cx,
-            cy,
-            coef,
-            inliers,
-            centre_value: f32::NAN,
-            opacified: true,
-            kind: ContourKind::Measured,
-        };
-        // A plane whose contour jumps in size or shape against its neighbour leaked into
-        // a branch or a neighbour: the scaled-prior fit handles it.
-        // (Unless the rays agree among themselves: then the prior was the wrong one.)
-        if let Some(p) = prior.filter(|_| inliers < 0.8) {
-            let ra = out.area() / p.area().max(1.0);
-            let rw = out.width_x() / p.width_x().max(1.0);
-            if !(0.75..=1.3).contains(&ra) || !(0.8..=1.25).contains(&rw) {
-                return None;
-            }
-        }
-        Some(out)
-    }
-
-    /// The prior's shape, scaled (s) and shifted (dx, dy) to the walls found:
-    /// r(θ) ≈ s·r_p(θ) + dx cos θ + dy sin θ.
-    fn fit_scaled(&self, thetas: &[f64], r: &[f64], cx: f64, cy: f64, z: f64, prior: &Contour) -> Contour {
-        let rp: Vec<f64> = thetas
-            .iter()
-            .map(|&t| prior.radius(t) - (cx - prior.cx) * t.cos() - (cy - prior.cy) * t.sin())
-            .collect();
-        // Gate: walls within −20 % … +35 % of the prior (a tumour expands the vein).
-        let mut w: Vec<f64> = r
-            .iter()
-            .zip(&rp)
-            .map(|(&ri, &p)| {
-                if ri.is_finite() && ri > 0.8 * p && ri < 1.35 * p + 2.0 {
-                    1.0
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        let fallback = Contour {
-            z,
-            cx,
-            cy,
-            coef: {
-                let mut c = prior.coef;
-                // Re-express the prior about the new centre (first order: shift terms).
-                c[1] -= cx - prior.cx;
-                c[2] -= cy - prior.cy;
-                c
-            },
-            inliers: 0.0,
-            centre_value: f32::NAN,
-            opacified: false,
-            kind: ContourKind::Interpolated,
-        };
-        let mut params = [1.0, 0.0, 0.0];
-        for _ in 0..6 {
-            let n = w.iter().filter(|&&x| x > 0.0).count();
-            if n < NRAYS / 5 {
-                return fallback;
-            }
-            let mut a = nalgebra::Matrix3::<f64>::zeros();
-            let mut b = nalgebra::Vector3::<f64>::zeros();
-            for (m, &t) in thetas.iter().enumerate() {
-                if w[m] <= 0.0 {
-                    continue;
-                }
-                let phi = nalgebra::Vector3::new(rp[m], t.cos(), t.sin());
-                a += phi * phi.transpose() * w[m];
-                b += phi * r[m] * w[m];
-            }
-            let Some(x) = a.lu().solve(&b) else {
-                return fallback;
-            };
-            params = [x[0], x[1], x[2]];
-            for (m, &t) in thetas.iter().enumerate() {
-                let pred = params[0] * rp[m] + params[1] * t.cos() + params[2] * t.sin();
-                if r[m].is_finite() && w[m] > 0.0 {
-                    w[m] = if (r[m] - pred).abs() < 2.5 { 1.0 } else { 0.0 };
-                }
-            }
-        }
-        let n = w.iter().filter(|&&x| x > 0.0).count();
-        // One-sided evidence cannot tell scale from shift; require walls on both sides.
-        let sides = thetas
-            .iter()
-            .zip(&w)
-            .filter(|(_, &x)| x > 0.0)
-            .map(|(&t, _)| (t.cos(), t.sin()))
-            .fold((0.0, 0.0), |acc, v| (acc.0 + v.0, acc.1 + v.1));
-        let spread = 1.0 - (sides.0.hypot(sides.1) / n.max(1) as f64);
-        if n < NRAYS / 5 || spread < 0.3 || !(0.7..=1.6).contains(&params[0]) {
-            return fallback;
-        }
-        let mut coef = fallback.coef;
-        for c in coef.iter_mut() {
-            *c *= params[0];
-        }
-        coef[1] += params[1];
-        coef[2] += params[2];
-        Contour {
-            coef,
-            inliers: n as f64 / NRAYS as f64,
-            kind: ContourKind::Scaled,
-            ..fallback
-        }
-    }
-
-    /// Track from a seed up and down. Returns contours sorted by z (ascending).
-    pub fn track(&mut self, seed: &Point3<f64>) -> Option<Vec<Contour>> {
-        self.blood = self.blood_at(seed);
-        if !self.blood.is_finite() {
-            return None;
-        }
-        for p in 0..self.phases.len() {
-            self.blood_all[p] = if p == 0 {
-                self.blood
-            } else if self.blood_phases[p] {
-                let raw = Patch::sample(
-                    self.phases[p].volume,
-                    seed.x,
-                    seed.y,
-                    seed.z,
-                    8.0,
-                    self.pixel,
-                    0.0,
-                );
-                self.disc_median(&raw, seed.x, seed.y, 3.0)
-            } else {
-                f32::NAN
-            };
-        }
-        let first = self.contour_at(seed.z, seed.x, seed.y, None)?;
-        // Re-centre once on the first plane (the seed may be off-centre).
-        let (fx, fy) = first.centroid();
-        let first = self.contour_at(seed.z, fx, fy, None).unwrap_or(first);
-        if first.kind != ContourKind::Measured {
-            return None;
-        }
-        // Where the wall is not seen all round at the seed (a weak blood/liver edge, a
-        // branch), the first contour may be wrong and every chained plane inherits it:
-        // start from the nearest plane whose wall is.
-        let first = if first.inliers < FREE_INLIERS {
-            self.clearer_start(&first).unwrap_or(first)
-        } else {
-            first
-        };
-        let (mut up, mut down) = rayon::join(|| self.run(&first, 1.0), || self.run(&first, -1.0));
-        cut_ends(&first, &mut up);
-        cut_ends(&first, &mut down);
-        let mut all: Vec<Contour> = down.into_iter().rev().collect();
-        all.push(first);
-        all.extend(up);
-        Some(all)
-    }
-
-    /// The nearest plane within [`START_SEARCH_MM`] of `first` (2 mm steps, either way)
-    /// whose opacified lumen has a free contour that nearly every ray agrees with.
-    fn clearer_start(&self, first: &Contour) -> Option<Contour> {
-        let (gx, gy) = first.centroid();
-        let mut dz = 2.0;
-        while dz <= START_SEARCH_MM {
-            for z in [first.z - dz, first.z + dz] {
-                if z < self.z_range.0 || z > self.z_range.1 {
-                    continue;
-                }
-                let Some(c) = self.contour_at(z, gx, gy, None) else {
-                    continue;
-                };
-                let (nx, ny) = c.centroid();
-                let c = self.contour_at(z, nx, ny, None).unwrap_or(c);
-                let (cx, cy) = c.centroid();
-                if c.kind == ContourKind::Measured
-                    && c.opacified
-                    && c.inliers >= FREE_INLIERS
-                    && (cx - gx).hypot(cy - gy) < START_SHIFT_MM
-                {
-                    return Some(c);
-                }
-            }
-            dz += 2.0;
-        }
-        None
-    }
-
-    fn run(&self, start: &Contour, dir: f64) -> Vec<Contour> {
-        let mut out: Vec<Contour> = Vec::new();
-        let mut z = start.z;
-        let mut unmeasured_run = 0usize;
-        let mut open_run = 0usize;
-        loop {
-            z += dir;
-            if z < self.z_range.0 || z > self.z_range.1 {
-                break;
-            }
-            let prev = out.last().unwrap_or(start);
-            // Predict the centre: the last centroid (extrapolating the drift would let a
-            // leak into a neighbour run away).
-            let (cx, cy) = prev.centroid();
-            // Memory: the median-area plane of the last 15. A previous plane far from it
-            // (a leak into a neighbour) is not trusted as the prior.
-            let (ref_area, memory) = {
-                let mut recent: Vec<&Contour> =
-                    std::iter::once(start).chain(out.iter()).rev().take(15).collect();
-                recent.sort_by(|a, b| a.area().total_cmp(&b.area()));
-                let m = recent[recent.len() / 2];
-                (m.area(), m)
-            };
-            let prior = if (0.85..=1.15).contains(&(prev.area() / ref_area.max(1.0))) {
-                prev
-            } else {
-                memory
-            };
-            let Some(mut c) = self.contour_at_ref(z, cx, cy, Some(prior), Some(ref_area), Some(prev)) else {
-                break;
-            };
-            // Re-centre on the contour just found when it moved (keeps rays radial).
-            let (nx, ny) = c.centroid();
-            if (nx - cx).hypot(ny - cy) > 1.0 && c.kind == ContourKind::Measured && c.inliers >= 0.8 {
-                if let Some(c2) = self.contour_at_ref(z, nx, ny, Some(prior), Some(ref_area), Some(prev)) {
-                    c = c2;
-                }
-            }
-            // Deep in a stretch without opacified lumen the predicted centre follows the
-            // last shapes, not the vein's course: look for the lumen reappearing nearby.
-            if !c.opacified && unmeasured_run >= REACQUIRE_AFTER {
-                if let Some((x, y)) = self.lumen_near(cx, cy, z, REACQUIRE_MM) {
-                    if let Some(c2) = self
-                        .contour_at_ref(z, x, y, Some(prior), None, None)
-                        .filter(|c2| c2.kind == ContourKind::Measured && c2.inliers >= 0.8)
-                        .filter(|c2| (0.4..=2.5).contains(&(c2.area() / ref_area.max(1.0))))
-                    {
-                        c = c2;
-                    }
-                }
-            }
-            // Opacified blood all around, yet no wall within reach: the vein has opened
-            // into a chamber (the right atrium). Not without contrast: there "like the
-            // seed's blood" is any soft tissue, and a plane whose walls did not fit
-            // (isodense tissue against part of the vein) is no chamber (native CT: tracks
-            // ended 20–30 mm from the start).
-            if c.kind == ContourKind::Interpolated && c.opacified && !self.unenhanced_ct() {
-                open_run += 1;
-                if open_run > 8 {
-                    out.truncate(out.len().saturating_sub(open_run - 1));
-                    break;
-                }
-            } else {
-                open_run = 0;
-            }
-            if c.kind == ContourKind::Measured {
-                unmeasured_run = 0;
-            } else {
-                unmeasured_run += 1;
-                // A long stretch without any wall: the vein is lost.
-                if unmeasured_run > 80 {
-                    out.truncate(out.len().saturating_sub(unmeasured_run - 1));
-                    break;
-                }
-            }
-            // Runaway (deep into the right atrium): stop; the ends are cut afterwards
-            // from the whole area profile (see `cut_ends`).
-            if tracing::enabled!(tracing::Level::TRACE) {
-                let (gx, gy) = c.centroid();
-                tracing::trace!(
-                    "track z {:.1} {:?} inl {:.2} area {:.1} ref {:.1} op {} cv {:.0} at ({gx:.1}, {gy:.1})",
-                    c.z,
-                    c.kind,
-                    c.inliers,
-                    c.area(),
-                    ref_area,
-                    c.opacified,
-                    c.centre_value
-                );
-            }
-            if c.area() > 4.0 * start.area() {
-                break;
-            }
-            out.push(c);
-        }
-        out
     }
 }
 
@@ -1337,7 +679,7 @@ impl<'a> Tracker<'a> {
 /// the change began (the last plane within 10 % of the reference).
 pub fn cut_ends(start: &Contour, dir: &mut Vec<Contour>) {
     let n = dir.len();
-    if n < 6 {
+    if n < ends::MIN_PLANES {
         return;
     }
     let areas: Vec<f64> = std::iter::once(start)
@@ -1348,29 +690,26 @@ pub fn cut_ends(start: &Contour, dir: &mut Vec<Contour>) {
         .chain(dir.iter())
         .map(|c| c.width_x())
         .collect();
-    let median = |v: &[f64]| -> f64 {
-        let mut w = v.to_vec();
-        w.sort_by(f64::total_cmp);
-        w[w.len() / 2]
-    };
-    const PERSIST: usize = 4;
+    let median = |v: &[f64]| -> f64 { upper_median(&mut v.to_vec()).unwrap_or(f64::NAN) };
     for i in 1..areas.len() {
-        let lo = i.saturating_sub(15);
+        let lo = i.saturating_sub(ends::WINDOW_PLANES);
         let ref_a = median(&areas[lo..i]);
         let ref_w = median(&widths[lo..i]);
         // Growth is judged against the vein's usual size too: a vein recovering from a
         // flattened stretch grows back to it, an atrium grows past it.
         let usual_a = median(&areas[..i]);
-        let grows = |j: usize| areas[j] > 1.5 * ref_a.max(usual_a);
-        let drops = |j: usize| areas[j] < 0.65 * ref_a && widths[j] < 0.85 * ref_w;
-        let end = (i + PERSIST).min(areas.len());
-        if end - i < PERSIST {
+        let grows = |j: usize| areas[j] > ends::GROW_RATIO * ref_a.max(usual_a);
+        let drops =
+            |j: usize| areas[j] < ends::DROP_AREA_RATIO * ref_a && widths[j] < ends::DROP_WIDTH_RATIO * ref_w;
+        let end = (i + ends::PERSIST_PLANES).min(areas.len());
+        if end - i < ends::PERSIST_PLANES {
             break;
         }
         // The change must last to the end of the tracked direction (an atrium or the
         // iliac veins), not recover (a local leak into a neighbour, a flattened stretch).
         let lasting = |f: &dyn Fn(usize) -> bool| {
-            (i..end).all(f) && (i..areas.len()).filter(|&j| f(j)).count() * 10 >= (areas.len() - i) * 8
+            (i..end).all(f)
+                && (i..areas.len()).filter(|&j| f(j)).count() * 10 >= (areas.len() - i) * ends::LASTING_TENTHS
         };
         let kind = if lasting(&grows) {
             1
@@ -1385,9 +724,9 @@ pub fn cut_ends(start: &Contour, dir: &mut Vec<Contour>) {
             while cut > 1 {
                 let a = areas[cut - 1];
                 let within = if kind > 0 {
-                    a <= 1.1 * ref_a
+                    a <= ends::GROW_BACK_RATIO * ref_a
                 } else {
-                    a >= 0.9 * ref_a
+                    a >= ends::DROP_BACK_RATIO * ref_a
                 };
                 if within {
                     break;
@@ -1420,7 +759,7 @@ pub fn contours_to_field(contours: &[Contour], pixel: f64) -> Option<FractionFie
             y1 = y1.max(c.cy + r * t.sin());
         }
     }
-    let margin = 3.0 * pixel;
+    let margin = FIELD_MARGIN_PIXELS * pixel;
     let (x0, y0) = (x0 - margin, y0 - margin);
     let nx = ((x1 + margin - x0) / pixel).ceil() as usize + 1;
     let ny = ((y1 + margin - y0) / pixel).ceil() as usize + 1;
@@ -1431,7 +770,7 @@ pub fn contours_to_field(contours: &[Contour], pixel: f64) -> Option<FractionFie
     } else {
         1.0
     };
-    if nx * ny * nz > 60_000_000 || dz <= 0.0 {
+    if nx * ny * nz > FIELD_MAX_VOXELS || dz <= 0.0 {
         return None;
     }
     let mut data = Array3::<f32>::zeros((nz, ny, nx));
@@ -1473,7 +812,7 @@ pub fn smooth_along_z(contours: &mut [Contour], sigma: f64) {
         let (mut ax, mut ay, mut ws) = (0.0, 0.0, 0.0);
         // Interpolated planes borrow from much further away.
         let reach = if c.kind == ContourKind::Interpolated {
-            6 * h
+            INTERPOLATED_REACH * h
         } else {
             h
         };
@@ -1484,12 +823,12 @@ pub fn smooth_along_z(contours: &mut [Contour], sigma: f64) {
             }
             let s = &src[j as usize];
             let kw = match s.kind {
-                ContourKind::Measured => 1.0,
-                ContourKind::Scaled => 0.5,
-                ContourKind::Interpolated => 0.05,
+                ContourKind::Measured => WEIGHT_MEASURED,
+                ContourKind::Scaled => WEIGHT_SCALED,
+                ContourKind::Interpolated => WEIGHT_INTERPOLATED,
             };
             let sg = if c.kind == ContourKind::Interpolated {
-                6.0 * sigma
+                INTERPOLATED_REACH as f64 * sigma
             } else {
                 sigma
             };
@@ -1514,237 +853,6 @@ pub fn smooth_along_z(contours: &mut [Contour], sigma: f64) {
             let _ = (ax, ay);
         }
     }
-}
-
-/// Where the IVC is, without a seed: see the module docs. `reference` is the venous
-/// phase; `pre` the unenhanced (or T1 pre-contrast) phase when there is one.
-pub fn locate(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<Point3<f64>> {
-    locate_candidates(reference, pre, is_ct).into_iter().next()
-}
-
-/// Seed candidates along the detected IVC, best first: the most typical section, then
-/// points at a quarter and three quarters of the chain (a seed at a junction or in a
-/// tumour-filled stretch can fail; the caller tries the next).
-pub fn locate_candidates(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Vec<Point3<f64>> {
-    locate_impl(reference, pre, is_ct).unwrap_or_default()
-}
-
-fn locate_impl(reference: &Volume, pre: Option<&Volume>, is_ct: bool) -> Option<Vec<Point3<f64>>> {
-    let (lo, hi) = reference.geometry.world_bounds(reference.shape());
-    let px = 2.0;
-    let nx = ((hi.x - lo.x) / px).ceil() as usize + 1;
-    let ny = ((hi.y - lo.y) / px).ceil() as usize + 1;
-    if nx * ny > 2_000_000 {
-        return None;
-    }
-    let zs: Vec<f64> = {
-        let mut v = Vec::new();
-        let mut z = lo.z + 5.0;
-        while z <= hi.z - 5.0 {
-            v.push(z);
-            z += 10.0;
-        }
-        v
-    };
-    // Body centre (x, y) from the middle plane.
-    let body_thr = if is_ct { -500.0 } else { f32::NAN };
-    struct Blob {
-        x: f64,
-        y: f64,
-        area: f64,
-    }
-    let planes: Vec<(f64, Vec<Blob>, (f64, f64))> = zs
-        .par_iter()
-        .map(|&z| {
-            let sample =
-                |v: &Volume, x: f64, y: f64| v.sample_world(&Point3::new(x, y, z)).unwrap_or(f32::NAN);
-            let mut img = vec![f32::NAN; nx * ny];
-            let mut pre_img = vec![f32::NAN; nx * ny];
-            for r in 0..ny {
-                for q in 0..nx {
-                    let (x, y) = (lo.x + q as f64 * px, lo.y + r as f64 * px);
-                    img[r * nx + q] = sample(reference, x, y);
-                    if let Some(p) = pre {
-                        pre_img[r * nx + q] = sample(p, x, y);
-                    }
-                }
-            }
-            // Body: CT above −500 HU; MRI above 15 % of the plane's 99th percentile.
-            let mut vals: Vec<f32> = img.iter().copied().filter(|v| v.is_finite()).collect();
-            let thr_body = if is_ct {
-                body_thr
-            } else if vals.is_empty() {
-                f32::NAN
-            } else {
-                let k = ((vals.len() as f64 * 0.99) as usize).min(vals.len() - 1);
-                0.15 * *vals.select_nth_unstable_by(k, f32::total_cmp).1
-            };
-            let (mut bx, mut by, mut bn) = (0.0, 0.0, 0.0);
-            for r in 0..ny {
-                for q in 0..nx {
-                    if img[r * nx + q] > thr_body {
-                        bx += q as f64;
-                        by += r as f64;
-                        bn += 1.0;
-                    }
-                }
-            }
-            let body = if bn > 0.0 {
-                (lo.x + bx / bn * px, lo.y + by / bn * px)
-            } else {
-                (f64::NAN, f64::NAN)
-            };
-            // Blood-like pixels (3×3 mean to tame noise).
-            let mean3 = |a: &[f32], r: usize, q: usize| -> f32 {
-                let (mut s, mut c) = (0f32, 0f32);
-                for dr in 0..3 {
-                    for dq in 0..3 {
-                        let (rr, qq) = (r + dr, q + dq);
-                        if rr >= 1 && qq >= 1 && rr - 1 < ny && qq - 1 < nx {
-                            let v = a[(rr - 1) * nx + qq - 1];
-                            if v.is_finite() {
-                                s += v;
-                                c += 1.0;
-                            }
-                        }
-                    }
-                }
-                if c > 0.0 {
-                    s / c
-                } else {
-                    f32::NAN
-                }
-            };
-            let mut blood = vec![false; nx * ny];
-            for r in 0..ny {
-                for q in 0..nx {
-                    let v = mean3(&img, r, q);
-                    let b = match (pre.is_some(), is_ct) {
-                        (true, true) => {
-                            let p = mean3(&pre_img, r, q);
-                            v - p >= 70.0 && v >= 100.0
-                        }
-                        (false, true) => (125.0..400.0).contains(&v),
-                        (true, false) => {
-                            let p = mean3(&pre_img, r, q);
-                            p > 0.0 && v / p >= 3.5 && v > thr_body
-                        }
-                        (false, false) => false,
-                    };
-                    blood[r * nx + q] = b;
-                }
-            }
-            let blobs = crate::centreline::components(&blood, nx, ny)
-                .into_iter()
-                .map(|(sx, sy, c)| Blob {
-                    x: lo.x + sx * px,
-                    y: lo.y + sy * px,
-                    area: c as f64 * px * px,
-                })
-                .filter(|b| (80.0..=1600.0).contains(&b.area))
-                .collect();
-            (z, blobs, body)
-        })
-        .collect();
-    // Body centre: median over planes.
-    let mut bxs: Vec<f64> = planes.iter().map(|p| p.2 .0).filter(|v| v.is_finite()).collect();
-    let mut bys: Vec<f64> = planes.iter().map(|p| p.2 .1).filter(|v| v.is_finite()).collect();
-    if bxs.is_empty() {
-        return None;
-    }
-    bxs.sort_by(f64::total_cmp);
-    bys.sort_by(f64::total_cmp);
-    let (bcx, bcy) = (bxs[bxs.len() / 2], bys[bys.len() / 2]);
-    // Chain blobs through z: centroids within 15 mm, bridging up to one missing plane
-    // (at the renal veins the IVC blob merges with its inflows and is dropped).
-    struct Chain {
-        pts: Vec<(f64, f64, f64, f64)>,
-        last_plane: usize,
-    }
-    let mut chains: Vec<Chain> = Vec::new();
-    for (pi, (z, blobs, _)) in planes.iter().enumerate() {
-        let mut taken: Vec<usize> = Vec::new();
-        for b in blobs {
-            if (b.x - bcx).hypot(b.y - bcy) > 110.0 {
-                continue;
-            }
-            let found = (0..chains.len()).find(|&ci| {
-                let c = &chains[ci];
-                let l = c.pts[c.pts.len() - 1];
-                c.last_plane + 2 >= pi
-                    && c.last_plane < pi
-                    && (l.0 - b.x).hypot(l.1 - b.y) < 15.0
-                    && !taken.contains(&ci)
-            });
-            match found {
-                Some(ci) => {
-                    chains[ci].pts.push((b.x, b.y, *z, b.area));
-                    chains[ci].last_plane = pi;
-                    taken.push(ci);
-                }
-                None => {
-                    chains.push(Chain {
-                        pts: vec![(b.x, b.y, *z, b.area)],
-                        last_plane: pi,
-                    });
-                    taken.push(chains.len() - 1);
-                }
-            }
-        }
-    }
-    let score = |c: &Chain| -> f64 {
-        let med = |mut v: Vec<f64>| {
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
-        };
-        let mx = med(c.pts.iter().map(|p| p.0).collect());
-        let my = med(c.pts.iter().map(|p| p.1).collect());
-        // The IVC runs on the patient's right (LPS: smaller x) of the body centre, within
-        // 70 mm of it and anterior of its posterior third (kidneys lie further out and
-        // back; the aorta runs on the left).
-        if mx > bcx - 8.0 || mx < bcx - 70.0 || my > bcy + 25.0 || c.pts.len() < 3 {
-            return 0.0;
-        }
-        // Length counts most; area is capped so a large organ pole cannot win.
-        c.pts.len() as f64 * med(c.pts.iter().map(|p| p.3).collect()).min(600.0)
-    };
-    if tracing::enabled!(tracing::Level::TRACE) {
-        tracing::trace!("body centre {bcx:.1} {bcy:.1}");
-        for c in &chains {
-            if c.pts.len() >= 3 {
-                tracing::trace!(
-                    "chain n {} score {:.0} first {:?} last {:?}",
-                    c.pts.len(),
-                    score(c),
-                    c.pts[0],
-                    c.pts[c.pts.len() - 1]
-                );
-            }
-        }
-    }
-    let best = chains.iter().max_by(|a, b| score(a).total_cmp(&score(b)))?;
-    if score(best) <= 0.0 {
-        return None;
-    }
-    // The most typical member (area nearest the chain's median): away from junctions.
-    let mut areas: Vec<f64> = best.pts.iter().map(|p| p.3).collect();
-    areas.sort_by(f64::total_cmp);
-    let med = areas[areas.len() / 2];
-    let p = best
-        .pts
-        .iter()
-        .min_by(|a, b| (a.3 - med).abs().total_cmp(&(b.3 - med).abs()))
-        .copied()?;
-    let n = best.pts.len();
-    let mut out = vec![Point3::new(p.0, p.1, p.2)];
-    for q in [n / 4, (3 * n) / 4, 0, n - 1] {
-        let c = best.pts[q];
-        let pt = Point3::new(c.0, c.1, c.2);
-        if out.iter().all(|o| (o - pt).norm() > 5.0) {
-            out.push(pt);
-        }
-    }
-    Some(out)
 }
 
 #[cfg(test)]

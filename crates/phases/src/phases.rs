@@ -320,6 +320,15 @@ fn tag_guess(v: &Volume) -> TagGuess {
 /// 70–80 s, delayed 2–5 min (LI-RADS v2018; CHAOS; see research brief §1d, §3).
 const ARTERIAL_MAX_DELAY_S: f64 = 55.0;
 const PORTAL_MAX_DELAY_S: f64 = 130.0;
+/// A contrast start this long (s) or longer before the acquisition belongs to another
+/// injection (an hour: every phase of one examination lies within minutes of it).
+const SAME_INJECTION_MAX_DELAY_S: f64 = 3600.0;
+/// Acquisition times closer than this (s) do not order two series (times are recorded
+/// to the second or worse).
+const DISTINCT_TIMES_MIN_S: f64 = 1.0;
+/// MRI: the pre-contrast T1 series' vascular peak lies below every other's by this
+/// factor (gadolinium raises blood signal several-fold; 30 % is beyond scanner drift).
+const MR_MIN_CONTRAST_RATIO: f64 = 1.3;
 
 fn post_role(mr: bool, stage: usize) -> Role {
     match (mr, stage) {
@@ -506,29 +515,8 @@ fn resolve_group(volumes: &[Volume], out: &mut [PhaseInfo], guesses: &[TagGuess]
     //    the untagged ones (acquired before the tagged ones, when times say so) are the
     //    baseline.
     let any_agent = group.iter().any(|&i| agent_present(&volumes[i]) == Some(true));
-    let mut pre: Vec<usize> = Vec::new();
-    let mut post: Vec<usize> = Vec::new();
-    let mut undecided: Vec<usize> = Vec::new();
-    for &i in &unresolved {
-        match guesses[i] {
-            TagGuess::PostContrast { .. } => post.push(i),
-            _ if any_agent && agent_present(&volumes[i]) != Some(true) => {
-                let t = volumes[i].meta.acquisition_time_s;
-                let first_post = group
-                    .iter()
-                    .filter(|&&j| agent_present(&volumes[j]) == Some(true))
-                    .filter_map(|&j| volumes[j].meta.acquisition_time_s)
-                    .fold(f64::INFINITY, f64::min);
-                if t.is_none_or(|t| t <= first_post) {
-                    out[i].role = baseline;
-                    out[i].role_source = RoleSource::Tags;
-                } else {
-                    undecided.push(i);
-                }
-            }
-            _ => undecided.push(i),
-        }
-    }
+    let (mut post, undecided) =
+        split_by_agent(volumes, out, guesses, &group, &unresolved, any_agent, baseline);
 
     // 2. Content: the vascular peak separates unenhanced from enhanced, and orders the
     //    enhanced phases when times are missing.
@@ -567,14 +555,13 @@ fn resolve_group(volumes: &[Volume], out: &mut [PhaseInfo], guesses: &[TagGuess]
                     .filter_map(|&j| feat(j))
                     .map(|c| c.peak)
                     .fold(f64::INFINITY, f64::min);
-                others.is_finite() && c.peak <= group_min_peak && c.peak * 1.3 < others
+                others.is_finite() && c.peak <= group_min_peak && c.peak * MR_MIN_CONTRAST_RATIO < others
             }
             _ => false,
         };
         if pre_like {
             out[i].role = baseline;
             out[i].role_source = RoleSource::Content;
-            pre.push(i);
         } else if feat(i).is_some() {
             post.push(i);
         } else {
@@ -596,6 +583,65 @@ fn resolve_group(volumes: &[Volume], out: &mut [PhaseInfo], guesses: &[TagGuess]
 
     // 3. Timing: delay after the contrast start, or order among all post-contrast series
     //    of the group (those named by tags included, so one named "PV" anchors the rest).
+    if roles_by_timing(volumes, out, guesses, &group, &post, mr, content.is_none()) {
+        return;
+    }
+
+    // 4. Content ordering: the vascular peak falls from the arterial phase onwards.
+    let with_feat: Vec<(usize, Content)> = post.iter().filter_map(|&i| feat(i).map(|c| (i, c))).collect();
+    roles_by_content_order(out, with_feat, mr);
+}
+
+/// Step 1 of [`resolve_group`]: where some series of the group carry the contrast-agent
+/// tag and others do not, the untagged ones (acquired before the tagged ones, when times
+/// say so) are the `baseline`. Returns the post-contrast and undecided series.
+#[allow(clippy::too_many_arguments)]
+fn split_by_agent(
+    volumes: &[Volume],
+    out: &mut [PhaseInfo],
+    guesses: &[TagGuess],
+    group: &[usize],
+    unresolved: &[usize],
+    any_agent: bool,
+    baseline: Role,
+) -> (Vec<usize>, Vec<usize>) {
+    let mut post: Vec<usize> = Vec::new();
+    let mut undecided: Vec<usize> = Vec::new();
+    for &i in unresolved {
+        match guesses[i] {
+            TagGuess::PostContrast { .. } => post.push(i),
+            _ if any_agent && agent_present(&volumes[i]) != Some(true) => {
+                let t = volumes[i].meta.acquisition_time_s;
+                let first_post = group
+                    .iter()
+                    .filter(|&&j| agent_present(&volumes[j]) == Some(true))
+                    .filter_map(|&j| volumes[j].meta.acquisition_time_s)
+                    .fold(f64::INFINITY, f64::min);
+                if t.is_none_or(|t| t <= first_post) {
+                    out[i].role = baseline;
+                    out[i].role_source = RoleSource::Tags;
+                } else {
+                    undecided.push(i);
+                }
+            }
+            _ => undecided.push(i),
+        }
+    }
+    (post, undecided)
+}
+
+/// Step 3 of [`resolve_group`]: post-contrast roles from the delay after the contrast
+/// start, or the order among all post-contrast series of the group (those named by tags
+/// included, so one named "PV" anchors the rest). `true` when timing decided them.
+fn roles_by_timing(
+    volumes: &[Volume],
+    out: &mut [PhaseInfo],
+    guesses: &[TagGuess],
+    group: &[usize],
+    post: &[usize],
+    mr: bool,
+    no_content: bool,
+) -> bool {
     let named_post: Vec<usize> = group
         .iter()
         .copied()
@@ -604,10 +650,10 @@ fn resolve_group(volumes: &[Volume], out: &mut [PhaseInfo], guesses: &[TagGuess]
     let times_ok = post.iter().all(|&i| volumes[i].meta.acquisition_time_s.is_some());
     if times_ok {
         let mut decided_by_start = true;
-        for &i in &post {
+        for &i in post {
             let m = &volumes[i].meta;
             match (m.acquisition_time_s, m.contrast_start_time_s) {
-                (Some(t), Some(s)) if t >= s && t - s < 3600.0 => {
+                (Some(t), Some(s)) if t >= s && t - s < SAME_INJECTION_MAX_DELAY_S => {
                     let d = t - s;
                     let stage = if d < ARTERIAL_MAX_DELAY_S {
                         0
@@ -623,7 +669,7 @@ fn resolve_group(volumes: &[Volume], out: &mut [PhaseInfo], guesses: &[TagGuess]
             }
         }
         if decided_by_start {
-            return;
+            return true;
         }
         let all_have_times = named_post
             .iter()
@@ -638,9 +684,9 @@ fn resolve_group(volumes: &[Volume], out: &mut [PhaseInfo], guesses: &[TagGuess]
             let distinct = all.windows(2).all(|w| {
                 let ta = volumes[w[0]].meta.acquisition_time_s.unwrap_or(0.0);
                 let tb = volumes[w[1]].meta.acquisition_time_s.unwrap_or(0.0);
-                tb - ta > 1.0
+                tb - ta > DISTINCT_TIMES_MIN_S
             });
-            if distinct && (all.len() >= 2 || content.is_none()) {
+            if distinct && (all.len() >= 2 || no_content) {
                 let stages = if named_post.is_empty() {
                     stages_by_order(all.len())
                 } else {
@@ -652,13 +698,16 @@ fn resolve_group(volumes: &[Volume], out: &mut [PhaseInfo], guesses: &[TagGuess]
                         out[i].role_source = RoleSource::Timing;
                     }
                 }
-                return;
+                return true;
             }
         }
     }
+    false
+}
 
-    // 4. Content ordering: the vascular peak falls from the arterial phase onwards.
-    let mut with_feat: Vec<(usize, Content)> = post.iter().filter_map(|&i| feat(i).map(|c| (i, c))).collect();
+/// Step 4 of [`resolve_group`]: post-contrast roles by the vascular peak, which falls from
+/// the arterial phase onwards (one CT series: by absolute cut-offs).
+fn roles_by_content_order(out: &mut [PhaseInfo], mut with_feat: Vec<(usize, Content)>, mr: bool) {
     if with_feat.is_empty() {
         return;
     }
