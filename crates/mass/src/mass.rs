@@ -499,9 +499,178 @@ fn wide_seed_stats(stack: &PhaseStack, seed: [usize; 3]) -> Option<(Vec<f64>, Ve
         let mut dev: Vec<f64> = v.iter().map(|x| (x - med).abs()).collect();
         dev.sort_unstable_by(|a, b| a.total_cmp(b));
         mu.push(med);
-        sd.push(1.4826 * dev[dev.len() / 2]);
+        sd.push(cavascope_imaging::stats::MAD_TO_SD * dev[dev.len() / 2]);
     }
     Some((mu, sd))
+}
+
+/// Per-phase growth floors from the smoothed noise of each phase around the seed (CT:
+/// at least [`GROW_FLOOR_CT_HU`]; MRI: [`GROW_FLOOR_MR_FRACTION`] of the seed's value).
+fn growth_floors(stack: &PhaseStack, seed: [usize; 3]) -> Vec<f64> {
+    let near_mask = {
+        let mut m = Array3::from_elem(stack.phases[0].data.dim(), false);
+        for p in ball(stack, seed, 12.0) {
+            m[p] = true;
+        }
+        m
+    };
+    let sp = stack.geometry.spacing();
+    // Gaussian smoothing divides white noise by Π_a (2√π σ_a)^{1/2} (σ_a in voxels).
+    let reduction: f64 = sp
+        .iter()
+        .map(|s| {
+            let sv = (crate::stack::FEATURE_SMOOTH_SIGMA_MM / s).max(0.5);
+            (2.0 * std::f64::consts::PI.sqrt() * sv).sqrt()
+        })
+        .product();
+    let seed_mu: Vec<f64> = stack.phases.iter().map(|ph| ph.smooth[seed] as f64).collect();
+    stack
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(c, ph)| {
+            let noise = noise_sd(&ph.data, &near_mask).unwrap_or(0.0) / reduction;
+            let base = if stack.ct {
+                GROW_FLOOR_CT_HU
+            } else {
+                GROW_FLOOR_MR_FRACTION * seed_mu[c].abs()
+            };
+            base.max(GROW_FLOOR_NOISE_FACTOR * noise)
+        })
+        .collect()
+}
+
+/// The growth rounds from the seed's statistics, again from its wider neighbourhood's
+/// when the region stopped under [`SEED_RETRY_MAX_ML`]: the region, its voxel count and
+/// the final per-phase bounds; `None` (reason in `w`) when it is too small to be a mass.
+fn grow_with_retry(
+    stack: &PhaseStack,
+    seed: [usize; 3],
+    floors: &[f64],
+    w: &mut Vec<String>,
+) -> Option<(Array3<bool>, usize, (Vec<f64>, Vec<f64>))> {
+    let (mu, sd) = seed_stats(stack, seed, floors)?;
+    if tracing::enabled!(tracing::Level::TRACE) {
+        tracing::trace!("seed {seed:?}: mu {mu:.1?} sd {sd:.1?} floors {floors:.1?}");
+    }
+    let (mut region, mut prev_count, mut bounds) = grow_rounds(stack, seed, mu, sd, floors, w);
+    let vox_ml = stack.geometry.voxel_volume_mm3() / 1000.0;
+    if (prev_count as f64) * vox_ml < SEED_RETRY_MAX_ML {
+        if let Some((mu2, sd2)) = wide_seed_stats(stack, seed) {
+            let mut w2 = Vec::new();
+            let (r2, c2, b2) = grow_rounds(stack, seed, mu2, sd2, floors, &mut w2);
+            if c2 > prev_count {
+                w.push(format!(
+                    "mass seed: the region from the seed's own statistics stopped at {:.1} ml; grown again from the statistics within {SEED_RETRY_RADIUS_MM} mm of the seed ({:.1} ml)",
+                    prev_count as f64 * vox_ml,
+                    c2 as f64 * vox_ml
+                ));
+                w.extend(w2);
+                (region, prev_count, bounds) = (r2, c2, b2);
+            }
+        }
+    }
+    if prev_count < 8 {
+        w.push("mass seed: the region around the seed is too small to be a mass".into());
+        return None;
+    }
+    Some((region, prev_count, bounds))
+}
+
+/// Trace the region's size and diameter after a step of the seeded growth.
+fn trace_step(stack: &PhaseStack, name: &str, r: &Array3<bool>) {
+    if tracing::enabled!(tracing::Level::TRACE) {
+        let n = r.iter().filter(|&&b| b).count();
+        tracing::trace!(
+            "after {name}: {n} voxels, diameter {:.1} mm",
+            max_diameter(r, stack)
+        );
+    }
+}
+
+/// The grown region's outline placed at the blur's midpoint (clamped to
+/// [`REFINE_MAX_MOVE_VOX`]), layers of an organ alongside dropped, thin leaks cut.
+fn place_outline(
+    stack: &PhaseStack,
+    region: &mut Array3<bool>,
+    grown: &Array3<bool>,
+    organ: &[Vec<f64>],
+    floors: &[f64],
+    weights: &[f64],
+) {
+    for _ in 0..REFINE_MAX_PASSES {
+        if refine_boundary(stack, region, weights) == 0 {
+            break;
+        }
+    }
+    clamp_refinement(region, grown, REFINE_MAX_MOVE_VOX);
+    trace_step(stack, "refine", region);
+    drop_organ_like(stack, region, grown, organ, floors);
+    trace_step(stack, "organ check", region);
+    *region = cut_thin_leaks(region);
+    trace_step(stack, "opening", region);
+}
+
+/// Necrosis inside or beside the region joins it, with its own border refined, the
+/// blend to the solid part and the solid rim beyond it; the seed's component is kept.
+fn join_necrosis(
+    stack: &PhaseStack,
+    region: &mut Array3<bool>,
+    seed: [usize; 3],
+    bounds: &(Vec<f64>, Vec<f64>),
+    floors: &[f64],
+    weights: &[f64],
+) {
+    let before_necrosis = region.clone();
+    add_necrosis(stack, region);
+    *region = fill_cavities(region);
+    trace_step(stack, "necrosis", region);
+    // The necrosis' own border is placed once more; the rest of the outline was placed
+    // already (repeating the refinement creeps outwards along blurred contacts).
+    let added = region
+        .iter()
+        .zip(before_necrosis.iter())
+        .filter(|(&a, &b)| a && !b)
+        .count();
+    let n_before = before_necrosis.iter().filter(|&&b| b).count();
+    let necrosis: Array3<bool> = ndarray::Zip::from(&*region)
+        .and(&before_necrosis)
+        .map_collect(|&r, &s| r && !s);
+    let necrosis_joined = added as f64 >= NECROSIS_REFINE_MIN_FRACTION * n_before as f64;
+    if necrosis_joined {
+        let before = region.clone();
+        for _ in 0..2 {
+            refine_boundary(stack, region, weights);
+        }
+        clamp_refinement(region, &before, REFINE_MAX_MOVE_VOX);
+        // Only the border near the necrosis moves (elsewhere the refinement would creep
+        // along a blurred contact, e.g. up the IVC past an intraluminal tumour's tip).
+        let near = morph::dilate(&necrosis, REFINE_MAX_MOVE_VOX + 1);
+        ndarray::Zip::from(&mut *region)
+            .and(&before)
+            .and(&near)
+            .for_each(|r, &b, &n| {
+                if !n {
+                    *r = b;
+                }
+            });
+        // Before keeping the seed's component: a necrosis up to NECROSIS_MAX_GAP_VOX out
+        // is bridged by the blend between it and the solid part.
+        let (lo, hi) = bounds;
+        add_necrosis_blend_and_rim(stack, region, &before_necrosis, lo, hi, floors);
+        trace_step(stack, "blend and rim", region);
+    }
+    *region = morph::component_containing(region, seed);
+    *region = morph::fill_holes(region);
+    trace_step(stack, "refine 2", region);
+    if necrosis_joined {
+        // Where the necrosis steps reached: the necrosis, its refined border, the blend.
+        let zone: Array3<bool> = ndarray::Zip::from(&*region)
+            .and(&before_necrosis)
+            .map_collect(|&r, &s| r && !s);
+        add_raw_rim(stack, region, &necrosis, &zone);
+        trace_step(stack, "raw rim", region);
+    }
 }
 
 /// Seeded multi-phase region growing (module docs), then cavity filling and fat lobules.
@@ -527,154 +696,27 @@ pub(crate) fn grow_from_seed(
         w.push("mass seed lies in fat with no soft tissue within 25 mm; no mass grown".into());
         return None;
     };
-    // Floors from the smoothed noise of each phase, measured around the seed.
-    let near_mask = {
-        let mut m = Array3::from_elem(stack.phases[0].data.dim(), false);
-        for p in ball(stack, seed, 12.0) {
-            m[p] = true;
-        }
-        m
-    };
-    let sp = stack.geometry.spacing();
-    // Gaussian smoothing divides white noise by Π_a (2√π σ_a)^{1/2} (σ_a in voxels).
-    let reduction: f64 = sp
-        .iter()
-        .map(|s| {
-            let sv = (crate::stack::FEATURE_SMOOTH_SIGMA_MM / s).max(0.5);
-            (2.0 * std::f64::consts::PI.sqrt() * sv).sqrt()
-        })
-        .product();
-    let seed_mu: Vec<f64> = stack.phases.iter().map(|ph| ph.smooth[seed] as f64).collect();
-    let floors: Vec<f64> = stack
-        .phases
-        .iter()
-        .enumerate()
-        .map(|(c, ph)| {
-            let noise = noise_sd(&ph.data, &near_mask).unwrap_or(0.0) / reduction;
-            let base = if stack.ct {
-                GROW_FLOOR_CT_HU
-            } else {
-                GROW_FLOOR_MR_FRACTION * seed_mu[c].abs()
-            };
-            base.max(GROW_FLOOR_NOISE_FACTOR * noise)
-        })
-        .collect();
-    let (mu, sd) = seed_stats(stack, seed, &floors)?;
-    if tracing::enabled!(tracing::Level::TRACE) {
-        tracing::trace!("seed {seed:?}: mu {mu:.1?} sd {sd:.1?} floors {floors:.1?}");
-    }
-
-    let (mut region, mut prev_count, mut bounds) = grow_rounds(stack, seed, mu, sd, &floors, w);
-    let vox_ml = stack.geometry.voxel_volume_mm3() / 1000.0;
-    if (prev_count as f64) * vox_ml < SEED_RETRY_MAX_ML {
-        if let Some((mu2, sd2)) = wide_seed_stats(stack, seed) {
-            let mut w2 = Vec::new();
-            let (r2, c2, b2) = grow_rounds(stack, seed, mu2, sd2, &floors, &mut w2);
-            if c2 > prev_count {
-                w.push(format!(
-                    "mass seed: the region from the seed's own statistics stopped at {:.1} ml; grown again from the statistics within {SEED_RETRY_RADIUS_MM} mm of the seed ({:.1} ml)",
-                    prev_count as f64 * vox_ml,
-                    c2 as f64 * vox_ml
-                ));
-                w.extend(w2);
-                (region, prev_count, bounds) = (r2, c2, b2);
-            }
-        }
-    }
-    if prev_count < 8 {
-        w.push("mass seed: the region around the seed is too small to be a mass".into());
-        return None;
-    }
+    let floors = growth_floors(stack, seed);
+    let (mut region, prev_count, mut bounds) = grow_with_retry(stack, seed, &floors, w)?;
     if stack.baseline().is_some() {
         let (lo, hi) = &bounds;
         bounds.1 = widen_for_rim(stack, seed, &mut region, prev_count, lo, hi, &floors, w);
     }
     let weights: Vec<f64> = floors.iter().map(|f| 1.0 / f.max(1e-6)).collect();
-    let dbg = |name: &str, r: &Array3<bool>| {
-        if tracing::enabled!(tracing::Level::TRACE) {
-            let n = r.iter().filter(|&&b| b).count();
-            tracing::trace!(
-                "after {name}: {n} voxels, diameter {:.1} mm",
-                max_diameter(r, stack)
-            );
-        }
-    };
     let mut region = morph::fill_holes(&region);
-    dbg("growth", &region);
+    trace_step(stack, "growth", &region);
     let grown = region.clone();
     let organ = {
         let (lo, hi) = &bounds;
         outside_tissue(stack, &grown, lo, hi, &floors)
     };
-    for _ in 0..REFINE_MAX_PASSES {
-        if refine_boundary(stack, &mut region, &weights) == 0 {
-            break;
-        }
-    }
-    clamp_refinement(&mut region, &grown, REFINE_MAX_MOVE_VOX);
-    dbg("refine", &region);
-    drop_organ_like(stack, &mut region, &grown, &organ, &floors);
-    dbg("organ check", &region);
-    region = cut_thin_leaks(&region);
-    dbg("opening", &region);
-    let before_necrosis = region.clone();
-    add_necrosis(stack, &mut region);
-    region = fill_cavities(&region);
-    dbg("necrosis", &region);
-    // The necrosis' own border is placed once more; the rest of the outline was placed
-    // already (repeating the refinement creeps outwards along blurred contacts).
-    let added = region
-        .iter()
-        .zip(before_necrosis.iter())
-        .filter(|(&a, &b)| a && !b)
-        .count();
-    let n_before = before_necrosis.iter().filter(|&&b| b).count();
-    let added_mask: Array3<bool> = ndarray::Zip::from(&region)
-        .and(&before_necrosis)
-        .map_collect(|&r, &s| r && !s);
-    let necrosis = added_mask;
-    if added as f64 >= NECROSIS_REFINE_MIN_FRACTION * n_before as f64 {
-        let before = region.clone();
-        for _ in 0..2 {
-            refine_boundary(stack, &mut region, &weights);
-        }
-        clamp_refinement(&mut region, &before, REFINE_MAX_MOVE_VOX);
-        // Only the border near the necrosis moves (elsewhere the refinement would creep
-        // along a blurred contact, e.g. up the IVC past an intraluminal tumour's tip).
-        let near = morph::dilate(&necrosis, REFINE_MAX_MOVE_VOX + 1);
-        ndarray::Zip::from(&mut region)
-            .and(&before)
-            .and(&near)
-            .for_each(|r, &b, &n| {
-                if !n {
-                    *r = b;
-                }
-            });
-    }
-    let necrosis_joined = added as f64 >= NECROSIS_REFINE_MIN_FRACTION * n_before as f64;
-    if necrosis_joined {
-        // Before keeping the seed's component: a necrosis up to NECROSIS_MAX_GAP_VOX out
-        // is bridged by the blend between it and the solid part.
-        let (lo, hi) = &bounds;
-        add_necrosis_blend_and_rim(stack, &mut region, &before_necrosis, lo, hi, &floors);
-        dbg("blend and rim", &region);
-    }
-    region = morph::component_containing(&region, seed);
-    region = morph::fill_holes(&region);
-    dbg("refine 2", &region);
-    if necrosis_joined {
-        // Where the necrosis steps reached: the necrosis, its refined border, the blend.
-        let zone: Array3<bool> = ndarray::Zip::from(&region)
-            .and(&before_necrosis)
-            .map_collect(|&r, &s| r && !s);
-        add_raw_rim(stack, &mut region, &necrosis, &zone);
-        dbg("raw rim", &region);
-    }
+    place_outline(stack, &mut region, &grown, &organ, &floors, &weights);
+    join_necrosis(stack, &mut region, seed, &bounds, &floors, &weights);
     add_edge_layer(stack, &mut region, &organ, &floors);
-    dbg("edge layer", &region);
+    trace_step(stack, "edge layer", &region);
     if stack.ct {
         add_fat_lobules(full_stack, &mut region, fat_path);
-        dbg("fat", &region);
+        trace_step(stack, "fat", &region);
     }
     Some(region)
 }
