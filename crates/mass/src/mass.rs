@@ -420,6 +420,9 @@ fn rim_widening(
 
 /// The growth rounds (module docs, "Seed") from starting statistics `mu`, `sd`: the
 /// region, its voxel count and the last bounds.
+/// A grown region, its voxel count and the final per-phase bounds (low, high).
+type Grown = (Array3<bool>, usize, (Vec<f64>, Vec<f64>));
+
 fn grow_rounds(
     stack: &PhaseStack,
     seed: [usize; 3],
@@ -427,7 +430,7 @@ fn grow_rounds(
     mut sd: Vec<f64>,
     floors: &[f64],
     w: &mut Vec<String>,
-) -> (Array3<bool>, usize, (Vec<f64>, Vec<f64>)) {
+) -> Grown {
     let nc = stack.phases.len();
     let dim = stack.phases[0].smooth.dim();
     let mut region = Array3::from_elem(dim, false);
@@ -548,7 +551,7 @@ fn grow_with_retry(
     seed: [usize; 3],
     floors: &[f64],
     w: &mut Vec<String>,
-) -> Option<(Array3<bool>, usize, (Vec<f64>, Vec<f64>))> {
+) -> Option<Grown> {
     let (mu, sd) = seed_stats(stack, seed, floors)?;
     if tracing::enabled!(tracing::Level::TRACE) {
         tracing::trace!("seed {seed:?}: mu {mu:.1?} sd {sd:.1?} floors {floors:.1?}");
@@ -714,6 +717,11 @@ pub(crate) fn grow_from_seed(
     join_necrosis(stack, &mut region, seed, &bounds, &floors, &weights);
     add_edge_layer(stack, &mut region, &organ, &floors);
     trace_step(stack, "edge layer", &region);
+    if fat_path {
+        let (lo, hi) = &bounds;
+        join_across_lobules(full_stack, stack, &mut region, lo, hi);
+        trace_step(stack, "across lobules", &region);
+    }
     if stack.ct {
         add_fat_lobules(full_stack, &mut region, fat_path);
         trace_step(stack, "fat", &region);
@@ -722,8 +730,10 @@ pub(crate) fn grow_from_seed(
 }
 
 /// Fat on CT: adipose density ([`FAT_MIN_HU`]…[`FAT_MAX_HU`]) with no air among the 26
-/// neighbours ([`PARTIAL_AIR_MAX_HU`]: air and tissue in one voxel read as fat).
-fn is_fat(data: &Array3<f32>, (k, j, i): (usize, usize, usize)) -> bool {
+/// neighbours ([`PARTIAL_AIR_MAX_HU`]: air and tissue in one voxel read as fat). The one
+/// fat test on unsmoothed values: the reported fat fraction and every growth step that
+/// counts or adds fat (seed fat share, fat lobules, the automatic search's enclosed fat).
+pub(crate) fn is_fat(data: &Array3<f32>, (k, j, i): (usize, usize, usize)) -> bool {
     let v = data[[k, j, i]];
     if !(FAT_MIN_HU..=FAT_MAX_HU).contains(&v) {
         return false;
@@ -741,8 +751,8 @@ fn is_fat(data: &Array3<f32>, (k, j, i): (usize, usize, usize)) -> bool {
     true
 }
 
-/// Share of fat voxels (unsmoothed baseline or first phase ≤ [`FAT_MAX_HU`]) within
-/// [`SEED_FAT_RADIUS_MM`] of the seed.
+/// Share of fat voxels ([`is_fat`] on the unsmoothed baseline or first phase) within
+/// [`SEED_FAT_RADIUS_MM`] of the seed: bowel gas beside a seed is not fat.
 fn seed_fat_share(stack: &PhaseStack, seed: [usize; 3]) -> f64 {
     let Some(ph) = stack.baseline().or(stack.phases.first()) else {
         return 0.0;
@@ -750,10 +760,9 @@ fn seed_fat_share(stack: &PhaseStack, seed: [usize; 3]) -> f64 {
     let near = ball(stack, seed, SEED_FAT_RADIUS_MM);
     let (mut fat, mut n) = (0usize, 0usize);
     for p in near {
-        let v = ph.data[p];
-        if v.is_finite() {
+        if ph.data[p].is_finite() {
             n += 1;
-            fat += usize::from(v <= FAT_MAX_HU);
+            fat += usize::from(is_fat(&ph.data, (p[0], p[1], p[2])));
         }
     }
     fat as f64 / n.max(1) as f64
@@ -769,7 +778,8 @@ fn fat_excluded(stack: &PhaseStack) -> PhaseStack {
         return out;
     };
     // Fat and its partial-volume layer (one voxel around it) are left out: a half-fat
-    // edge voxel would pull the solid values towards fat.
+    // edge voxel would pull the solid values towards fat. Air (bowel gas) is left out
+    // too — it is not solid tissue either — so this is "not soft tissue", not `is_fat`.
     let fat = base.data.mapv(|v| !(v.is_finite() && v > FAT_MAX_HU));
     let keep: Array3<f32> = morph::dilate(&fat, 1).mapv(|f| if f { 0.0 } else { 1.0 });
     let sp = stack.geometry.spacing();
@@ -1667,8 +1677,9 @@ fn slice_hulls(region: &Array3<bool>) -> Array3<bool> {
     out
 }
 
-/// Add the fat voxels (baseline or first phase ≤ −10 HU) inside the region's slice-wise
-/// convex hulls when they make up ≥ [`FAT_HULL_MIN_FRACTION`] of the mass so extended.
+/// Add the fat voxels ([`is_fat`] on the unsmoothed baseline or first phase: adipose
+/// density, no air beside it, so a gas pocket is no "fat lobule") inside the region's
+/// slice-wise convex hulls when they make up ≥ [`FAT_HULL_MIN_FRACTION`] of the mass so extended.
 /// `all_axes`: hulls of the axial, coronal and sagittal slices (their union stays inside
 /// the region's 3-D convex hull), so fat lobules at the top and bottom of a fat-containing
 /// mass, which no axial slice of its solid part encloses, join too; else axial only.
@@ -1677,6 +1688,20 @@ fn add_fat_lobules(stack: &PhaseStack, region: &mut Array3<bool>, all_axes: bool
         return;
     };
     let n_region = region.iter().filter(|&&b| b).count();
+    let hull = region_hulls(region, all_axes);
+    let fat_add = hull_fat(&ph.data, region, &hull);
+    let frac = fat_add.len() as f64 / (fat_add.len() + n_region).max(1) as f64;
+    if frac >= FAT_HULL_MIN_FRACTION {
+        for p in fat_add {
+            region[p] = true;
+        }
+        *region = morph::fill_holes(region);
+    }
+}
+
+/// The region's slice-wise convex hulls: axial, or (`all_axes`) the union of the axial,
+/// coronal and sagittal ones (inside the region's 3-D convex hull).
+fn region_hulls(region: &Array3<bool>, all_axes: bool) -> Array3<bool> {
     let mut hull = slice_hulls(region);
     if all_axes {
         for axis in [1, 2] {
@@ -1689,20 +1714,89 @@ fn add_fat_lobules(stack: &PhaseStack, region: &mut Array3<bool>, all_axes: bool
                 .for_each(|a, &b| *a = *a || b);
         }
     }
-    let fat_add: Vec<[usize; 3]> = hull
-        .indexed_iter()
-        .filter(|&((k, j, i), &h)| {
-            let p = [k, j, i];
-            h && !region[p] && ph.smooth[p].is_finite() && ph.smooth[p] <= FAT_MAX_HU
-        })
+    hull
+}
+
+/// The fat voxels ([`is_fat`] on `data`) inside `hull` and outside `region`.
+fn hull_fat(data: &Array3<f32>, region: &Array3<bool>, hull: &Array3<bool>) -> Vec<[usize; 3]> {
+    hull.indexed_iter()
+        .filter(|&((k, j, i), &h)| h && !region[[k, j, i]] && is_fat(data, (k, j, i)))
         .map(|((k, j, i), _)| [k, j, i])
-        .collect();
-    let frac = fat_add.len() as f64 / (fat_add.len() + n_region).max(1) as f64;
-    if frac >= FAT_HULL_MIN_FRACTION {
-        for p in fat_add {
-            region[p] = true;
+        .collect()
+}
+
+/// A fat-containing mass: its solid parts that fat lobules cut off from the seed's part
+/// (the growth runs on fat-excluded features, so it crosses no lobule). A connected part
+/// of solid tissue in the growth's range (`lo`, `hi` on `solid`'s features) joins when it
+/// touches the mass (the region with the fat of its hulls) and at least
+/// [`LOBULE_JOIN_MIN_HULL_FRACTION`] of it lies within [`LOBULE_JOIN_MARGIN_MM`] of the
+/// region's hulls: a part of the same compact lump. Tissue of the same density that runs
+/// on beyond the lump (bowel wall around gas, an organ alongside) lies mostly outside
+/// and stays out. Repeated while parts join (the hulls grow with them), at most
+/// [`LOBULE_JOIN_MAX_ROUNDS`] times.
+fn join_across_lobules(
+    full: &PhaseStack,
+    solid: &PhaseStack,
+    region: &mut Array3<bool>,
+    lo: &[f64],
+    hi: &[f64],
+) {
+    let Some(ph) = full.baseline().or(full.phases.first()) else {
+        return;
+    };
+    let in_range_tissue =
+        ndarray::Zip::indexed(&*region).map_collect(|(k, j, i), &r| !r && in_range(solid, [k, j, i], lo, hi));
+    let sp = solid.spacing_kji();
+    let coarsest = sp.iter().copied().fold(0.0f64, f64::max);
+    let margin = ((LOBULE_JOIN_MARGIN_MM / coarsest).round() as usize).max(1);
+    for round in 0..LOBULE_JOIN_MAX_ROUNDS {
+        let hull = region_hulls(region, true);
+        let mut mass = region.clone();
+        for p in hull_fat(&ph.data, region, &hull) {
+            mass[p] = true;
         }
-        *region = morph::fill_holes(region);
+        // The fat-excluded features leave one voxel beside fat without a value: a part
+        // across a lobule's edge lies up to two voxels from the mass.
+        let near = morph::dilate(&mass, 2);
+        let hull_wide = morph::dilate(&hull, margin);
+        let avail = ndarray::Zip::from(&in_range_tissue)
+            .and(&*region)
+            .map_collect(|&t, &r| t && !r);
+        let (labels, sizes) = morph::label_components(&avail);
+        // Per part: voxels, voxels near the mass, voxels within the margin of the hulls.
+        let mut stats = vec![(0usize, 0usize, 0usize); sizes.len()];
+        for ((k, j, i), &l) in labels.indexed_iter() {
+            if l != 0 {
+                let p = [k, j, i];
+                let s = &mut stats[l as usize];
+                s.0 += 1;
+                s.1 += usize::from(near[p]);
+                s.2 += usize::from(hull_wide[p]);
+            }
+        }
+        let accepted: Vec<bool> = stats
+            .iter()
+            .map(|&(n, n_near, n_hull)| {
+                n > 0 && n_near > 0 && n_hull as f64 >= LOBULE_JOIN_MIN_HULL_FRACTION * n as f64
+            })
+            .collect();
+        let n_join: usize = stats
+            .iter()
+            .zip(&accepted)
+            .filter(|(_, &a)| a)
+            .map(|(s, _)| s.0)
+            .sum();
+        tracing::debug!(
+            "fat-containing mass, round {round}: {n_join} voxels of solid tissue joined across lobules"
+        );
+        if n_join == 0 {
+            break;
+        }
+        for ((k, j, i), &l) in labels.indexed_iter() {
+            if l != 0 && accepted[l as usize] {
+                region[[k, j, i]] = true;
+            }
+        }
     }
 }
 

@@ -69,6 +69,7 @@
 
 use crate::enhancement::noise_sd;
 use crate::hull::{bounds, convex_hull, in_hull};
+use crate::mass::is_fat;
 use crate::model::{IvcModel, Landmarks, PhaseInfo, Role};
 use crate::morph;
 use crate::stack::{dynamic_phases, reference_volume, PhaseStack, FEATURE_SMOOTH_SIGMA_MM};
@@ -1166,7 +1167,7 @@ fn finish_detection(
             }
         }
     }
-    let fat_added = stack.ct && add_enclosed_fat(grid, base, &mut mask);
+    let fat_added = stack.ct && add_enclosed_fat(stack, grid, base, &mut mask);
     trim_lumen(stack, grid, &part.scale, ivc_grid, &mut mask);
     let n = mask.iter().filter(|&&b| b).count();
     let mut fine = upsample(grid, &mask, stack.shape);
@@ -1680,10 +1681,14 @@ fn trim_lumen(stack: &PhaseStack, grid: &Grid, scale: &[f32], ivc: &Array3<bool>
     }
 }
 
-/// Add the fat (CT, ≤ −10 HU) inside the candidate's slice-wise convex hull when it makes
-/// up at least [`FAT_ENCLOSED_MIN_FRACTION`] of the result (fat lobules of a
-/// liposarcoma, as for a seeded mass). Returns whether it was added.
-fn add_enclosed_fat(grid: &Grid, base: usize, mask: &mut Array3<bool>) -> bool {
+/// Add the fat (CT, [`crate::mass::is_fat`] on the unsmoothed phase `base` at the search
+/// voxel: adipose density with no air beside it, so bowel gas is not fat) inside the
+/// candidate's slice-wise convex hull when it makes up at least
+/// [`FAT_ENCLOSED_MIN_FRACTION`] of the result (fat lobules of a liposarcoma, as for a
+/// seeded mass). Returns whether it was added.
+fn add_enclosed_fat(stack: &PhaseStack, grid: &Grid, base: usize, mask: &mut Array3<bool>) -> bool {
+    let raw = &stack.phases[base].data;
+    let st = grid.step;
     let (nk, nj, ni) = grid.dim;
     let mut add = Vec::new();
     let mut n = 0usize;
@@ -1702,8 +1707,8 @@ fn add_enclosed_fat(grid: &Grid, base: usize, mask: &mut Array3<bool>) -> bool {
         for j in j0..=j1 {
             for i in i0..=i1 {
                 let p = [k, j as usize, i as usize];
-                let v = grid.feats[base][p];
-                if !mask[p] && v.is_finite() && v <= FAT_MAX_HU && in_hull(&hull, (j, i)) {
+                let fine = (k * st[0], j as usize * st[1], i as usize * st[2]);
+                if !mask[p] && is_fat(raw, fine) && in_hull(&hull, (j, i)) {
                     add.push(p);
                 }
             }
