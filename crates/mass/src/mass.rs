@@ -1730,10 +1730,10 @@ fn hull_fat(data: &Array3<f32>, region: &Array3<bool>, hull: &Array3<bool>) -> V
 /// of solid tissue in the growth's range (`lo`, `hi` on `solid`'s features) joins when it
 /// touches the mass (the region with the fat of its hulls) and at least
 /// [`LOBULE_JOIN_MIN_HULL_FRACTION`] of it lies within [`LOBULE_JOIN_MARGIN_MM`] of the
-/// region's hulls: a part of the same compact lump. Tissue of the same density that runs
-/// on beyond the lump (bowel wall around gas, an organ alongside) lies mostly outside
-/// and stays out. Repeated while parts join (the hulls grow with them), at most
-/// [`LOBULE_JOIN_MAX_ROUNDS`] times.
+/// hulls of the seed's part: a part of the same compact lump, kept within that margin.
+/// Tissue of the same density that runs on beyond the lump (bowel wall around gas, an
+/// organ alongside) lies mostly outside and stays out. Repeated while parts join (a part
+/// may touch only one joined before), at most [`LOBULE_JOIN_MAX_ROUNDS`] times.
 fn join_across_lobules(
     full: &PhaseStack,
     solid: &PhaseStack,
@@ -1749,6 +1749,7 @@ fn join_across_lobules(
     let sp = solid.spacing_kji();
     let coarsest = sp.iter().copied().fold(0.0f64, f64::max);
     let margin = ((LOBULE_JOIN_MARGIN_MM / coarsest).round() as usize).max(1);
+    let hull_wide = morph::dilate(&region_hulls(region, true), margin);
     for round in 0..LOBULE_JOIN_MAX_ROUNDS {
         let hull = region_hulls(region, true);
         let mut mass = region.clone();
@@ -1758,7 +1759,6 @@ fn join_across_lobules(
         // The fat-excluded features leave one voxel beside fat without a value: a part
         // across a lobule's edge lies up to two voxels from the mass.
         let near = morph::dilate(&mass, 2);
-        let hull_wide = morph::dilate(&hull, margin);
         let avail = ndarray::Zip::from(&in_range_tissue)
             .and(&*region)
             .map_collect(|&t, &r| t && !r);
@@ -1793,7 +1793,7 @@ fn join_across_lobules(
             break;
         }
         for ((k, j, i), &l) in labels.indexed_iter() {
-            if l != 0 && accepted[l as usize] {
+            if l != 0 && accepted[l as usize] && hull_wide[[k, j, i]] {
                 region[[k, j, i]] = true;
             }
         }
