@@ -663,7 +663,7 @@ fn join_necrosis(
         add_necrosis_blend_and_rim(stack, region, &before_necrosis, lo, hi, floors);
         trace_step(stack, "blend and rim", region);
     }
-    *region = seed_component(stack, region, seed);
+    *region = seed_component(region, seed, stack.spacing_kji());
     *region = morph::fill_holes(region);
     trace_step(stack, "refine 2", region);
     if necrosis_joined {
@@ -679,11 +679,10 @@ fn join_necrosis(
 /// The region's component that holds the seed or, when the outline steps removed the
 /// seed's voxel (a seed on a solid septum thinner than the opening, between fat lobules:
 /// liposarcoma draw 10 lost its whole 159 ml region so), the component nearest to it.
-fn seed_component(stack: &PhaseStack, region: &Array3<bool>, seed: [usize; 3]) -> Array3<bool> {
+fn seed_component(region: &Array3<bool>, seed: [usize; 3], sp: [f64; 3]) -> Array3<bool> {
     if region[seed] {
         return morph::component_containing(region, seed);
     }
-    let sp = stack.spacing_kji();
     let nearest = region
         .indexed_iter()
         .filter(|(_, &b)| b)
@@ -2078,6 +2077,27 @@ mod tests {
     use super::*;
     use crate::stack::StackPhase;
     use cavascope_volume::Geometry;
+
+    /// The seed's voxel removed from the region: the component nearest to it (in mm, so
+    /// the coarse slice axis counts), not nothing; with the seed inside, its own.
+    #[test]
+    fn seed_component_falls_back_to_the_nearest() {
+        let mut r = Array3::from_elem((9, 9, 9), false);
+        r[[4, 4, 0]] = true; // 4 columns from the seed
+        r[[4, 4, 1]] = true;
+        r[[6, 4, 4]] = true; // 2 slices away: 5 mm at 2.5 mm, 2 mm at 1 mm
+        let c = seed_component(&r, [4, 4, 4], [2.5, 1.0, 1.0]);
+        assert!(c[[4, 4, 1]] && c[[4, 4, 0]] && !c[[6, 4, 4]]);
+        let c = seed_component(&r, [4, 4, 4], [1.0, 1.0, 1.0]);
+        assert!(c[[6, 4, 4]] && !c[[4, 4, 1]]);
+        let c = seed_component(&r, [4, 4, 1], [1.0, 1.0, 1.0]);
+        assert!(c[[4, 4, 0]] && !c[[6, 4, 4]]);
+        assert!(
+            !seed_component(&Array3::from_elem((3, 3, 3), false), [1, 1, 1], [1.0; 3])
+                .iter()
+                .any(|&b| b)
+        );
+    }
 
     /// Slabs along the columns: 3 voxels of fat (−100 HU on both phases), 5 of solid
     /// tissue (32 / 52 HU), noise-free; plain smoothing blends them.
