@@ -420,6 +420,9 @@ fn rim_widening(
 
 /// The growth rounds (module docs, "Seed") from starting statistics `mu`, `sd`: the
 /// region, its voxel count and the last bounds.
+/// A grown region, its voxel count and the final per-phase bounds (low, high).
+type Grown = (Array3<bool>, usize, (Vec<f64>, Vec<f64>));
+
 fn grow_rounds(
     stack: &PhaseStack,
     seed: [usize; 3],
@@ -427,7 +430,7 @@ fn grow_rounds(
     mut sd: Vec<f64>,
     floors: &[f64],
     w: &mut Vec<String>,
-) -> (Array3<bool>, usize, (Vec<f64>, Vec<f64>)) {
+) -> Grown {
     let nc = stack.phases.len();
     let dim = stack.phases[0].smooth.dim();
     let mut region = Array3::from_elem(dim, false);
@@ -499,9 +502,204 @@ fn wide_seed_stats(stack: &PhaseStack, seed: [usize; 3]) -> Option<(Vec<f64>, Ve
         let mut dev: Vec<f64> = v.iter().map(|x| (x - med).abs()).collect();
         dev.sort_unstable_by(|a, b| a.total_cmp(b));
         mu.push(med);
-        sd.push(1.4826 * dev[dev.len() / 2]);
+        sd.push(cavascope_imaging::stats::MAD_TO_SD * dev[dev.len() / 2]);
     }
     Some((mu, sd))
+}
+
+/// Per-phase growth floors from the smoothed noise of each phase around the seed (CT:
+/// at least [`GROW_FLOOR_CT_HU`]; MRI: [`GROW_FLOOR_MR_FRACTION`] of the seed's value).
+fn growth_floors(stack: &PhaseStack, seed: [usize; 3]) -> Vec<f64> {
+    let near_mask = {
+        let mut m = Array3::from_elem(stack.phases[0].data.dim(), false);
+        for p in ball(stack, seed, 12.0) {
+            m[p] = true;
+        }
+        m
+    };
+    let sp = stack.geometry.spacing();
+    // Gaussian smoothing divides white noise by Π_a (2√π σ_a)^{1/2} (σ_a in voxels).
+    let reduction: f64 = sp
+        .iter()
+        .map(|s| {
+            let sv = (crate::stack::FEATURE_SMOOTH_SIGMA_MM / s).max(0.5);
+            (2.0 * std::f64::consts::PI.sqrt() * sv).sqrt()
+        })
+        .product();
+    let seed_mu: Vec<f64> = stack.phases.iter().map(|ph| ph.smooth[seed] as f64).collect();
+    stack
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(c, ph)| {
+            let noise = noise_sd(&ph.data, &near_mask).unwrap_or(0.0) / reduction;
+            let base = if stack.ct {
+                GROW_FLOOR_CT_HU
+            } else {
+                GROW_FLOOR_MR_FRACTION * seed_mu[c].abs()
+            };
+            base.max(GROW_FLOOR_NOISE_FACTOR * noise)
+        })
+        .collect()
+}
+
+/// The growth rounds from the seed's statistics, again from its wider neighbourhood's
+/// when the region stopped under [`SEED_RETRY_MAX_ML`]: the region, its voxel count and
+/// the final per-phase bounds; `None` (reason in `w`) when it is too small to be a mass.
+fn grow_with_retry(
+    stack: &PhaseStack,
+    seed: [usize; 3],
+    floors: &[f64],
+    w: &mut Vec<String>,
+) -> Option<Grown> {
+    let (mu, sd) = seed_stats(stack, seed, floors)?;
+    if tracing::enabled!(tracing::Level::TRACE) {
+        tracing::trace!("seed {seed:?}: mu {mu:.1?} sd {sd:.1?} floors {floors:.1?}");
+    }
+    let (mut region, mut prev_count, mut bounds) = grow_rounds(stack, seed, mu, sd, floors, w);
+    let vox_ml = stack.geometry.voxel_volume_mm3() / 1000.0;
+    if (prev_count as f64) * vox_ml < SEED_RETRY_MAX_ML {
+        if let Some((mu2, sd2)) = wide_seed_stats(stack, seed) {
+            let mut w2 = Vec::new();
+            let (r2, c2, b2) = grow_rounds(stack, seed, mu2, sd2, floors, &mut w2);
+            if c2 > prev_count {
+                w.push(format!(
+                    "mass seed: the region from the seed's own statistics stopped at {:.1} ml; grown again from the statistics within {SEED_RETRY_RADIUS_MM} mm of the seed ({:.1} ml)",
+                    prev_count as f64 * vox_ml,
+                    c2 as f64 * vox_ml
+                ));
+                w.extend(w2);
+                (region, prev_count, bounds) = (r2, c2, b2);
+            }
+        }
+    }
+    if prev_count < 8 {
+        w.push("mass seed: the region around the seed is too small to be a mass".into());
+        return None;
+    }
+    Some((region, prev_count, bounds))
+}
+
+/// Trace the region's size and diameter after a step of the seeded growth.
+fn trace_step(stack: &PhaseStack, name: &str, r: &Array3<bool>) {
+    if tracing::enabled!(tracing::Level::TRACE) {
+        let n = r.iter().filter(|&&b| b).count();
+        tracing::trace!(
+            "after {name}: {n} voxels, diameter {:.1} mm",
+            max_diameter(r, stack)
+        );
+    }
+}
+
+/// The grown region's outline placed at the blur's midpoint (clamped to
+/// [`REFINE_MAX_MOVE_VOX`]), layers of an organ alongside dropped, thin leaks cut.
+fn place_outline(
+    stack: &PhaseStack,
+    region: &mut Array3<bool>,
+    grown: &Array3<bool>,
+    organ: &[Vec<f64>],
+    floors: &[f64],
+    weights: &[f64],
+) {
+    for _ in 0..REFINE_MAX_PASSES {
+        if refine_boundary(stack, region, weights) == 0 {
+            break;
+        }
+    }
+    clamp_refinement(region, grown, REFINE_MAX_MOVE_VOX);
+    trace_step(stack, "refine", region);
+    drop_organ_like(stack, region, grown, organ, floors);
+    trace_step(stack, "organ check", region);
+    *region = cut_thin_leaks(region);
+    trace_step(stack, "opening", region);
+}
+
+/// Necrosis inside or beside the region joins it, with its own border refined, the
+/// blend to the solid part and the solid rim beyond it; the seed's component is kept.
+fn join_necrosis(
+    stack: &PhaseStack,
+    region: &mut Array3<bool>,
+    seed: [usize; 3],
+    bounds: &(Vec<f64>, Vec<f64>),
+    floors: &[f64],
+    weights: &[f64],
+) {
+    let before_necrosis = region.clone();
+    add_necrosis(stack, region);
+    *region = fill_cavities(region);
+    trace_step(stack, "necrosis", region);
+    // The necrosis' own border is placed once more; the rest of the outline was placed
+    // already (repeating the refinement creeps outwards along blurred contacts).
+    let added = region
+        .iter()
+        .zip(before_necrosis.iter())
+        .filter(|(&a, &b)| a && !b)
+        .count();
+    let n_before = before_necrosis.iter().filter(|&&b| b).count();
+    let necrosis: Array3<bool> = ndarray::Zip::from(&*region)
+        .and(&before_necrosis)
+        .map_collect(|&r, &s| r && !s);
+    let necrosis_joined = added as f64 >= NECROSIS_REFINE_MIN_FRACTION * n_before as f64;
+    if necrosis_joined {
+        let before = region.clone();
+        for _ in 0..2 {
+            refine_boundary(stack, region, weights);
+        }
+        clamp_refinement(region, &before, REFINE_MAX_MOVE_VOX);
+        // Only the border near the necrosis moves (elsewhere the refinement would creep
+        // along a blurred contact, e.g. up the IVC past an intraluminal tumour's tip).
+        let near = morph::dilate(&necrosis, REFINE_MAX_MOVE_VOX + 1);
+        ndarray::Zip::from(&mut *region)
+            .and(&before)
+            .and(&near)
+            .for_each(|r, &b, &n| {
+                if !n {
+                    *r = b;
+                }
+            });
+        // Before keeping the seed's component: a necrosis up to NECROSIS_MAX_GAP_VOX out
+        // is bridged by the blend between it and the solid part.
+        let (lo, hi) = bounds;
+        add_necrosis_blend_and_rim(stack, region, &before_necrosis, lo, hi, floors);
+        trace_step(stack, "blend and rim", region);
+    }
+    *region = seed_component(region, seed, stack.spacing_kji());
+    *region = morph::fill_holes(region);
+    trace_step(stack, "refine 2", region);
+    if necrosis_joined {
+        // Where the necrosis steps reached: the necrosis, its refined border, the blend.
+        let zone: Array3<bool> = ndarray::Zip::from(&*region)
+            .and(&before_necrosis)
+            .map_collect(|&r, &s| r && !s);
+        add_raw_rim(stack, region, &necrosis, &zone);
+        trace_step(stack, "raw rim", region);
+    }
+}
+
+/// The region's component that holds the seed or, when the outline steps removed the
+/// seed's voxel (a seed on a solid septum thinner than the opening, between fat lobules:
+/// liposarcoma draw 10 lost its whole 159 ml region so), the component nearest to it.
+fn seed_component(region: &Array3<bool>, seed: [usize; 3], sp: [f64; 3]) -> Array3<bool> {
+    if region[seed] {
+        return morph::component_containing(region, seed);
+    }
+    let nearest = region
+        .indexed_iter()
+        .filter(|(_, &b)| b)
+        .map(|((k, j, i), _)| {
+            let d: f64 = [k, j, i]
+                .iter()
+                .zip(seed)
+                .zip(sp)
+                .map(|((&a, b), s)| ((a as f64 - b as f64) * s).powi(2))
+                .sum();
+            ([k, j, i], d)
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1));
+    match nearest {
+        Some((p, _)) => morph::component_containing(region, p),
+        None => region.clone(),
+    }
 }
 
 /// Seeded multi-phase region growing (module docs), then cavity filling and fat lobules.
@@ -527,161 +725,41 @@ pub(crate) fn grow_from_seed(
         w.push("mass seed lies in fat with no soft tissue within 25 mm; no mass grown".into());
         return None;
     };
-    // Floors from the smoothed noise of each phase, measured around the seed.
-    let near_mask = {
-        let mut m = Array3::from_elem(stack.phases[0].data.dim(), false);
-        for p in ball(stack, seed, 12.0) {
-            m[p] = true;
-        }
-        m
-    };
-    let sp = stack.geometry.spacing();
-    // Gaussian smoothing divides white noise by Π_a (2√π σ_a)^{1/2} (σ_a in voxels).
-    let reduction: f64 = sp
-        .iter()
-        .map(|s| {
-            let sv = (crate::stack::FEATURE_SMOOTH_SIGMA_MM / s).max(0.5);
-            (2.0 * std::f64::consts::PI.sqrt() * sv).sqrt()
-        })
-        .product();
-    let seed_mu: Vec<f64> = stack.phases.iter().map(|ph| ph.smooth[seed] as f64).collect();
-    let floors: Vec<f64> = stack
-        .phases
-        .iter()
-        .enumerate()
-        .map(|(c, ph)| {
-            let noise = noise_sd(&ph.data, &near_mask).unwrap_or(0.0) / reduction;
-            let base = if stack.ct {
-                GROW_FLOOR_CT_HU
-            } else {
-                GROW_FLOOR_MR_FRACTION * seed_mu[c].abs()
-            };
-            base.max(GROW_FLOOR_NOISE_FACTOR * noise)
-        })
-        .collect();
-    let (mu, sd) = seed_stats(stack, seed, &floors)?;
-    if tracing::enabled!(tracing::Level::TRACE) {
-        tracing::trace!("seed {seed:?}: mu {mu:.1?} sd {sd:.1?} floors {floors:.1?}");
-    }
-
-    let (mut region, mut prev_count, mut bounds) = grow_rounds(stack, seed, mu, sd, &floors, w);
-    let vox_ml = stack.geometry.voxel_volume_mm3() / 1000.0;
-    if (prev_count as f64) * vox_ml < SEED_RETRY_MAX_ML {
-        if let Some((mu2, sd2)) = wide_seed_stats(stack, seed) {
-            let mut w2 = Vec::new();
-            let (r2, c2, b2) = grow_rounds(stack, seed, mu2, sd2, &floors, &mut w2);
-            if c2 > prev_count {
-                w.push(format!(
-                    "mass seed: the region from the seed's own statistics stopped at {:.1} ml; grown again from the statistics within {SEED_RETRY_RADIUS_MM} mm of the seed ({:.1} ml)",
-                    prev_count as f64 * vox_ml,
-                    c2 as f64 * vox_ml
-                ));
-                w.extend(w2);
-                (region, prev_count, bounds) = (r2, c2, b2);
-            }
-        }
-    }
-    if prev_count < 8 {
-        w.push("mass seed: the region around the seed is too small to be a mass".into());
-        return None;
-    }
+    let floors = growth_floors(stack, seed);
+    let (mut region, prev_count, mut bounds) = grow_with_retry(stack, seed, &floors, w)?;
     if stack.baseline().is_some() {
         let (lo, hi) = &bounds;
         bounds.1 = widen_for_rim(stack, seed, &mut region, prev_count, lo, hi, &floors, w);
     }
     let weights: Vec<f64> = floors.iter().map(|f| 1.0 / f.max(1e-6)).collect();
-    let dbg = |name: &str, r: &Array3<bool>| {
-        if tracing::enabled!(tracing::Level::TRACE) {
-            let n = r.iter().filter(|&&b| b).count();
-            tracing::trace!(
-                "after {name}: {n} voxels, diameter {:.1} mm",
-                max_diameter(r, stack)
-            );
-        }
-    };
     let mut region = morph::fill_holes(&region);
-    dbg("growth", &region);
+    trace_step(stack, "growth", &region);
     let grown = region.clone();
     let organ = {
         let (lo, hi) = &bounds;
         outside_tissue(stack, &grown, lo, hi, &floors)
     };
-    for _ in 0..REFINE_MAX_PASSES {
-        if refine_boundary(stack, &mut region, &weights) == 0 {
-            break;
-        }
-    }
-    clamp_refinement(&mut region, &grown, REFINE_MAX_MOVE_VOX);
-    dbg("refine", &region);
-    drop_organ_like(stack, &mut region, &grown, &organ, &floors);
-    dbg("organ check", &region);
-    region = cut_thin_leaks(&region);
-    dbg("opening", &region);
-    let before_necrosis = region.clone();
-    add_necrosis(stack, &mut region);
-    region = fill_cavities(&region);
-    dbg("necrosis", &region);
-    // The necrosis' own border is placed once more; the rest of the outline was placed
-    // already (repeating the refinement creeps outwards along blurred contacts).
-    let added = region
-        .iter()
-        .zip(before_necrosis.iter())
-        .filter(|(&a, &b)| a && !b)
-        .count();
-    let n_before = before_necrosis.iter().filter(|&&b| b).count();
-    let added_mask: Array3<bool> = ndarray::Zip::from(&region)
-        .and(&before_necrosis)
-        .map_collect(|&r, &s| r && !s);
-    let necrosis = added_mask;
-    if added as f64 >= NECROSIS_REFINE_MIN_FRACTION * n_before as f64 {
-        let before = region.clone();
-        for _ in 0..2 {
-            refine_boundary(stack, &mut region, &weights);
-        }
-        clamp_refinement(&mut region, &before, REFINE_MAX_MOVE_VOX);
-        // Only the border near the necrosis moves (elsewhere the refinement would creep
-        // along a blurred contact, e.g. up the IVC past an intraluminal tumour's tip).
-        let near = morph::dilate(&necrosis, REFINE_MAX_MOVE_VOX + 1);
-        ndarray::Zip::from(&mut region)
-            .and(&before)
-            .and(&near)
-            .for_each(|r, &b, &n| {
-                if !n {
-                    *r = b;
-                }
-            });
-    }
-    let necrosis_joined = added as f64 >= NECROSIS_REFINE_MIN_FRACTION * n_before as f64;
-    if necrosis_joined {
-        // Before keeping the seed's component: a necrosis up to NECROSIS_MAX_GAP_VOX out
-        // is bridged by the blend between it and the solid part.
-        let (lo, hi) = &bounds;
-        add_necrosis_blend_and_rim(stack, &mut region, &before_necrosis, lo, hi, &floors);
-        dbg("blend and rim", &region);
-    }
-    region = morph::component_containing(&region, seed);
-    region = morph::fill_holes(&region);
-    dbg("refine 2", &region);
-    if necrosis_joined {
-        // Where the necrosis steps reached: the necrosis, its refined border, the blend.
-        let zone: Array3<bool> = ndarray::Zip::from(&region)
-            .and(&before_necrosis)
-            .map_collect(|&r, &s| r && !s);
-        add_raw_rim(stack, &mut region, &necrosis, &zone);
-        dbg("raw rim", &region);
-    }
+    place_outline(stack, &mut region, &grown, &organ, &floors, &weights);
+    join_necrosis(stack, &mut region, seed, &bounds, &floors, &weights);
     add_edge_layer(stack, &mut region, &organ, &floors);
-    dbg("edge layer", &region);
+    trace_step(stack, "edge layer", &region);
+    if fat_path {
+        let (lo, hi) = &bounds;
+        join_across_lobules(full_stack, stack, &mut region, lo, hi);
+        trace_step(stack, "across lobules", &region);
+    }
     if stack.ct {
         add_fat_lobules(full_stack, &mut region, fat_path);
-        dbg("fat", &region);
+        trace_step(stack, "fat", &region);
     }
     Some(region)
 }
 
 /// Fat on CT: adipose density ([`FAT_MIN_HU`]…[`FAT_MAX_HU`]) with no air among the 26
-/// neighbours ([`PARTIAL_AIR_MAX_HU`]: air and tissue in one voxel read as fat).
-fn is_fat(data: &Array3<f32>, (k, j, i): (usize, usize, usize)) -> bool {
+/// neighbours ([`PARTIAL_AIR_MAX_HU`]: air and tissue in one voxel read as fat). The one
+/// fat test on unsmoothed values: the reported fat fraction and every growth step that
+/// counts or adds fat (seed fat share, fat lobules, the automatic search's enclosed fat).
+pub(crate) fn is_fat(data: &Array3<f32>, (k, j, i): (usize, usize, usize)) -> bool {
     let v = data[[k, j, i]];
     if !(FAT_MIN_HU..=FAT_MAX_HU).contains(&v) {
         return false;
@@ -699,8 +777,8 @@ fn is_fat(data: &Array3<f32>, (k, j, i): (usize, usize, usize)) -> bool {
     true
 }
 
-/// Share of fat voxels (unsmoothed baseline or first phase ≤ [`FAT_MAX_HU`]) within
-/// [`SEED_FAT_RADIUS_MM`] of the seed.
+/// Share of fat voxels ([`is_fat`] on the unsmoothed baseline or first phase) within
+/// [`SEED_FAT_RADIUS_MM`] of the seed: bowel gas beside a seed is not fat.
 fn seed_fat_share(stack: &PhaseStack, seed: [usize; 3]) -> f64 {
     let Some(ph) = stack.baseline().or(stack.phases.first()) else {
         return 0.0;
@@ -708,10 +786,9 @@ fn seed_fat_share(stack: &PhaseStack, seed: [usize; 3]) -> f64 {
     let near = ball(stack, seed, SEED_FAT_RADIUS_MM);
     let (mut fat, mut n) = (0usize, 0usize);
     for p in near {
-        let v = ph.data[p];
-        if v.is_finite() {
+        if ph.data[p].is_finite() {
             n += 1;
-            fat += usize::from(v <= FAT_MAX_HU);
+            fat += usize::from(is_fat(&ph.data, (p[0], p[1], p[2])));
         }
     }
     fat as f64 / n.max(1) as f64
@@ -727,7 +804,8 @@ fn fat_excluded(stack: &PhaseStack) -> PhaseStack {
         return out;
     };
     // Fat and its partial-volume layer (one voxel around it) are left out: a half-fat
-    // edge voxel would pull the solid values towards fat.
+    // edge voxel would pull the solid values towards fat. Air (bowel gas) is left out
+    // too — it is not solid tissue either — so this is "not soft tissue", not `is_fat`.
     let fat = base.data.mapv(|v| !(v.is_finite() && v > FAT_MAX_HU));
     let keep: Array3<f32> = morph::dilate(&fat, 1).mapv(|f| if f { 0.0 } else { 1.0 });
     let sp = stack.geometry.spacing();
@@ -1625,8 +1703,9 @@ fn slice_hulls(region: &Array3<bool>) -> Array3<bool> {
     out
 }
 
-/// Add the fat voxels (baseline or first phase ≤ −10 HU) inside the region's slice-wise
-/// convex hulls when they make up ≥ [`FAT_HULL_MIN_FRACTION`] of the mass so extended.
+/// Add the fat voxels ([`is_fat`] on the unsmoothed baseline or first phase: adipose
+/// density, no air beside it, so a gas pocket is no "fat lobule") inside the region's
+/// slice-wise convex hulls when they make up ≥ [`FAT_HULL_MIN_FRACTION`] of the mass so extended.
 /// `all_axes`: hulls of the axial, coronal and sagittal slices (their union stays inside
 /// the region's 3-D convex hull), so fat lobules at the top and bottom of a fat-containing
 /// mass, which no axial slice of its solid part encloses, join too; else axial only.
@@ -1635,6 +1714,20 @@ fn add_fat_lobules(stack: &PhaseStack, region: &mut Array3<bool>, all_axes: bool
         return;
     };
     let n_region = region.iter().filter(|&&b| b).count();
+    let hull = region_hulls(region, all_axes);
+    let fat_add = hull_fat(&ph.data, region, &hull);
+    let frac = fat_add.len() as f64 / (fat_add.len() + n_region).max(1) as f64;
+    if frac >= FAT_HULL_MIN_FRACTION {
+        for p in fat_add {
+            region[p] = true;
+        }
+        *region = morph::fill_holes(region);
+    }
+}
+
+/// The region's slice-wise convex hulls: axial, or (`all_axes`) the union of the axial,
+/// coronal and sagittal ones (inside the region's 3-D convex hull).
+fn region_hulls(region: &Array3<bool>, all_axes: bool) -> Array3<bool> {
     let mut hull = slice_hulls(region);
     if all_axes {
         for axis in [1, 2] {
@@ -1647,20 +1740,89 @@ fn add_fat_lobules(stack: &PhaseStack, region: &mut Array3<bool>, all_axes: bool
                 .for_each(|a, &b| *a = *a || b);
         }
     }
-    let fat_add: Vec<[usize; 3]> = hull
-        .indexed_iter()
-        .filter(|&((k, j, i), &h)| {
-            let p = [k, j, i];
-            h && !region[p] && ph.smooth[p].is_finite() && ph.smooth[p] <= FAT_MAX_HU
-        })
+    hull
+}
+
+/// The fat voxels ([`is_fat`] on `data`) inside `hull` and outside `region`.
+fn hull_fat(data: &Array3<f32>, region: &Array3<bool>, hull: &Array3<bool>) -> Vec<[usize; 3]> {
+    hull.indexed_iter()
+        .filter(|&((k, j, i), &h)| h && !region[[k, j, i]] && is_fat(data, (k, j, i)))
         .map(|((k, j, i), _)| [k, j, i])
-        .collect();
-    let frac = fat_add.len() as f64 / (fat_add.len() + n_region).max(1) as f64;
-    if frac >= FAT_HULL_MIN_FRACTION {
-        for p in fat_add {
-            region[p] = true;
+        .collect()
+}
+
+/// A fat-containing mass: its solid parts that fat lobules cut off from the seed's part
+/// (the growth runs on fat-excluded features, so it crosses no lobule). A connected part
+/// of solid tissue in the growth's range (`lo`, `hi` on `solid`'s features) joins when it
+/// touches the mass (the region with the fat of its hulls) and at least
+/// [`LOBULE_JOIN_MIN_HULL_FRACTION`] of it lies within [`LOBULE_JOIN_MARGIN_MM`] of the
+/// hulls of the seed's part: a part of the same compact lump, kept within that margin.
+/// Tissue of the same density that runs on beyond the lump (bowel wall around gas, an
+/// organ alongside) lies mostly outside and stays out. Repeated while parts join (a part
+/// may touch only one joined before), at most [`LOBULE_JOIN_MAX_ROUNDS`] times.
+fn join_across_lobules(
+    full: &PhaseStack,
+    solid: &PhaseStack,
+    region: &mut Array3<bool>,
+    lo: &[f64],
+    hi: &[f64],
+) {
+    let Some(ph) = full.baseline().or(full.phases.first()) else {
+        return;
+    };
+    let in_range_tissue =
+        ndarray::Zip::indexed(&*region).map_collect(|(k, j, i), &r| !r && in_range(solid, [k, j, i], lo, hi));
+    let sp = solid.spacing_kji();
+    let coarsest = sp.iter().copied().fold(0.0f64, f64::max);
+    let margin = ((LOBULE_JOIN_MARGIN_MM / coarsest).round() as usize).max(1);
+    let hull_wide = morph::dilate(&region_hulls(region, true), margin);
+    for round in 0..LOBULE_JOIN_MAX_ROUNDS {
+        let hull = region_hulls(region, true);
+        let mut mass = region.clone();
+        for p in hull_fat(&ph.data, region, &hull) {
+            mass[p] = true;
         }
-        *region = morph::fill_holes(region);
+        // The fat-excluded features leave one voxel beside fat without a value: a part
+        // across a lobule's edge lies up to two voxels from the mass.
+        let near = morph::dilate(&mass, 2);
+        let avail = ndarray::Zip::from(&in_range_tissue)
+            .and(&*region)
+            .map_collect(|&t, &r| t && !r);
+        let (labels, sizes) = morph::label_components(&avail);
+        // Per part: voxels, voxels near the mass, voxels within the margin of the hulls.
+        let mut stats = vec![(0usize, 0usize, 0usize); sizes.len()];
+        for ((k, j, i), &l) in labels.indexed_iter() {
+            if l != 0 {
+                let p = [k, j, i];
+                let s = &mut stats[l as usize];
+                s.0 += 1;
+                s.1 += usize::from(near[p]);
+                s.2 += usize::from(hull_wide[p]);
+            }
+        }
+        let accepted: Vec<bool> = stats
+            .iter()
+            .map(|&(n, n_near, n_hull)| {
+                n > 0 && n_near > 0 && n_hull as f64 >= LOBULE_JOIN_MIN_HULL_FRACTION * n as f64
+            })
+            .collect();
+        let n_join: usize = stats
+            .iter()
+            .zip(&accepted)
+            .filter(|(_, &a)| a)
+            .map(|(s, _)| s.0)
+            .sum();
+        tracing::debug!(
+            "fat-containing mass, round {round}: {n_join} voxels of solid tissue joined across lobules"
+        );
+        if n_join == 0 {
+            break;
+        }
+        for ((k, j, i), &l) in labels.indexed_iter() {
+            if l != 0 && accepted[l as usize] && hull_wide[[k, j, i]] {
+                region[[k, j, i]] = true;
+            }
+        }
     }
 }
 
@@ -1915,6 +2077,27 @@ mod tests {
     use super::*;
     use crate::stack::StackPhase;
     use cavascope_volume::Geometry;
+
+    /// The seed's voxel removed from the region: the component nearest to it (in mm, so
+    /// the coarse slice axis counts), not nothing; with the seed inside, its own.
+    #[test]
+    fn seed_component_falls_back_to_the_nearest() {
+        let mut r = Array3::from_elem((9, 9, 9), false);
+        r[[4, 4, 0]] = true; // 4 columns from the seed
+        r[[4, 4, 1]] = true;
+        r[[6, 4, 4]] = true; // 2 slices away: 5 mm at 2.5 mm, 2 mm at 1 mm
+        let c = seed_component(&r, [4, 4, 4], [2.5, 1.0, 1.0]);
+        assert!(c[[4, 4, 1]] && c[[4, 4, 0]] && !c[[6, 4, 4]]);
+        let c = seed_component(&r, [4, 4, 4], [1.0, 1.0, 1.0]);
+        assert!(c[[6, 4, 4]] && !c[[4, 4, 1]]);
+        let c = seed_component(&r, [4, 4, 1], [1.0, 1.0, 1.0]);
+        assert!(c[[4, 4, 0]] && !c[[6, 4, 4]]);
+        assert!(
+            !seed_component(&Array3::from_elem((3, 3, 3), false), [1, 1, 1], [1.0; 3])
+                .iter()
+                .any(|&b| b)
+        );
+    }
 
     /// Slabs along the columns: 3 voxels of fat (−100 HU on both phases), 5 of solid
     /// tissue (32 / 52 HU), noise-free; plain smoothing blends them.

@@ -69,6 +69,7 @@
 
 use crate::enhancement::noise_sd;
 use crate::hull::{bounds, convex_hull, in_hull};
+use crate::mass::is_fat;
 use crate::model::{IvcModel, Landmarks, PhaseInfo, Role};
 use crate::morph;
 use crate::stack::{dynamic_phases, reference_volume, PhaseStack, FEATURE_SMOOTH_SIGMA_MM};
@@ -764,59 +765,52 @@ fn organ_voxels(grid: &Grid, anatomy: Option<&Anatomy>) -> Option<Array3<bool>> 
     Some(r.labels.mapv(|v| v != 0 && ids.contains(&v)))
 }
 
-/// Detect the mass on `stack` (module docs).
-/// `near`: only a candidate that holds it or whose centroid lies within
-/// [`MIN_INSCRIBED_MM`] of it (the candidate a larger box found, seen whole: it still
-/// holds the centroid of the part that box saw, or its centroid moved less than its own
-/// smallest radius).
-pub(crate) fn detect(
-    stack: &PhaseStack,
-    ivc: &IvcModel,
-    anatomy: Option<&Anatomy>,
-    near: Option<Point3<f64>>,
-) -> Result<Detection, String> {
-    let debug = tracing::enabled!(tracing::Level::TRACE);
-    let t0 = std::time::Instant::now();
-    let lap = |what: &str| {
-        if debug {
-            tracing::trace!("mass_auto: {what} at {:.2} s", t0.elapsed().as_secs_f64());
-        }
-    };
-    if stack.phases.is_empty() {
-        return Err("no phase to search on".into());
-    }
-    let grid = Grid::new(stack).ok_or("the analysed box has no usable grid")?;
-    if !grid.valid.iter().any(|&v| v) {
-        return Err("the analysed box holds no data".into());
-    }
-    let scale = tolerances(stack, &grid);
-    let (means, seeds) = classes(&grid, &scale);
-    if means.is_empty() {
-        return Err("no homogeneous tissue found in the analysed box".into());
-    }
-    lap("classes");
-    let (labels, residual) = partition(&grid, &scale, &means, &seeds);
-    lap("partition");
-    let (map, regs, edge_core) = regions(&grid, &labels, &residual);
-    lap("regions");
-    let vox_ml = grid.voxel_ml();
+/// The partition of one box (module docs, steps 1–3): per-phase tolerances, the tissue
+/// classes, each voxel's class and its distance to it, and the connected regions.
+struct Partition {
+    scale: Vec<f32>,
+    means: Vec<Vec<f32>>,
+    labels: Array3<u32>,
+    residual: Array3<f32>,
+    /// Region id per voxel (1-based, 0 = none), the regions, and the voxels joined to the
+    /// box's face through explained voxels of their class ([`regions`]).
+    map: Array3<u32>,
+    regs: Vec<Region>,
+    edge_core: Array3<bool>,
+}
 
-    // Normal tissue (module docs, step 4).
-    let base = stack
-        .phases
-        .iter()
-        .position(|p| p.role.is_baseline())
-        .unwrap_or(0);
-    let ivc_grid = ivc
-        .mask
-        .resample_onto(&grid.geometry, [grid.dim.0, grid.dim.1, grid.dim.2]);
-    let arterial = stack
-        .phases
-        .iter()
-        .position(|p| matches!(p.role, Role::CtArterial | Role::MrT1Arterial));
-    // The IVC model without its tumour-filled stretches (the IVC stage's imperceptible
-    // lumen, with a margin for the plug's taper): there the mask holds tumour, not blood.
-    let open_lumen = ndarray::Zip::indexed(&ivc_grid.data).map_collect(|(k, j, i), &b| {
+impl Partition {
+    fn of(grid: &Grid, stack: &PhaseStack, lap: &dyn Fn(&str)) -> Result<Partition, String> {
+        let scale = tolerances(stack, grid);
+        let (means, seeds) = classes(grid, &scale);
+        if means.is_empty() {
+            return Err("no homogeneous tissue found in the analysed box".into());
+        }
+        lap("classes");
+        let (labels, residual) = partition(grid, &scale, &means, &seeds);
+        lap("partition");
+        let (map, regs, edge_core) = regions(grid, &labels, &residual);
+        lap("regions");
+        Ok(Partition {
+            scale,
+            means,
+            labels,
+            residual,
+            map,
+            regs,
+            edge_core,
+        })
+    }
+
+    fn centroid(&self, id: usize) -> Point3<f64> {
+        Point3::from(self.regs[id].sum / self.regs[id].n.max(1) as f64)
+    }
+}
+
+/// The IVC model without its tumour-filled stretches (the IVC stage's imperceptible
+/// lumen, with a margin for the plug's taper): there the mask holds tumour, not blood.
+fn open_lumen(grid: &Grid, ivc: &IvcModel, ivc_grid: &Array3<bool>) -> Array3<bool> {
+    ndarray::Zip::indexed(ivc_grid).map_collect(|(k, j, i), &b| {
         b && {
             let z = grid.world([k, j, i]).z;
             !ivc.lumen
@@ -824,27 +818,14 @@ pub(crate) fn detect(
                 .iter()
                 .any(|r| z >= r[0].min(r[1]) - FILLED_MARGIN_MM && z <= r[0].max(r[1]) + FILLED_MARGIN_MM)
         }
-    });
-    let mixer = Mixer {
-        means: means
-            .iter()
-            .map(|m| m.iter().zip(&scale).map(|(v, s)| v / s).collect())
-            .collect(),
-        blood: {
-            // The open lumen away from the wall, shared by both ways of finding the pool.
-            let inner = morph::erode(&open_lumen, 1);
-            blood_pool(&scale, &means, &labels, &residual, &inner, base, arterial)
-                .or_else(|| lumen_pool(&grid, &scale, &means, &inner, base, arterial))
-        },
-        arterial,
-        tolerance: UNEXPLAINED_DISTANCE,
-    };
-    if debug {
-        tracing::trace!("blood pool: {:?}", mixer.blood);
-    }
-    // Venous blood is normal whatever its arterial value (the IVC between a tumour
-    // plug and the atrium is a bounded region of its own class).
-    let class_normal: Vec<bool> = means
+    })
+}
+
+/// Normal classes (module docs, step 4): on CT fat, air and bone by their unenhanced
+/// mean; venous blood whatever its arterial value (the IVC between a tumour plug and the
+/// atrium is a bounded region of its own class).
+fn normal_classes(stack: &PhaseStack, part: &Partition, mixer: &Mixer, base: usize) -> Vec<bool> {
+    part.means
         .iter()
         .enumerate()
         .map(|(n, m)| {
@@ -854,26 +835,36 @@ pub(crate) fn detect(
             };
             ct_normal || (mixer.blood.is_some() && mixer.explains(&[Vertex::Blood], &mixer.means[n]))
         })
-        .collect();
-    let reg_centroid = |id: usize| -> Point3<f64> { Point3::from(regs[id].sum / regs[id].n.max(1) as f64) };
+        .collect()
+}
+
+/// Per region: abnormal (not of a normal class, not reaching the box's face, not paired
+/// across the spine's midline); with the count of the regions rejected as paired.
+fn abnormal_regions(
+    stack: &PhaseStack,
+    part: &Partition,
+    class_normal: &[bool],
+    vox_ml: f64,
+) -> (Vec<bool>, usize) {
+    let regs = &part.regs;
     // Paired organs: a same-class region near the mirror image across the spine's
     // midline (kidneys).
     let paired = |id: usize| -> bool {
         let Some((sx, _)) = stack.spine_xy_mm else {
             return false;
         };
-        let c0 = reg_centroid(id);
+        let c0 = part.centroid(id);
         let mirror = Point3::new(2.0 * sx - c0.x, c0.y, c0.z);
         (mirror - c0).norm() > PAIR_RADIUS_MM
             && regs.iter().enumerate().skip(1).any(|(o, r)| {
                 o != id
                     && r.class == regs[id].class
                     && r.n * 4 >= regs[id].n
-                    && (reg_centroid(o) - mirror).norm() <= PAIR_RADIUS_MM
+                    && (part.centroid(o) - mirror).norm() <= PAIR_RADIUS_MM
             })
     };
     let mut n_paired = 0usize;
-    let abnormal: Vec<bool> = regs
+    let abnormal = regs
         .iter()
         .enumerate()
         .map(|(id, r)| {
@@ -881,8 +872,8 @@ pub(crate) fn detect(
                 return false;
             }
             if (r.n as f64) * vox_ml >= MIN_AUTO_ML && paired(id) {
-                if debug {
-                    let c = reg_centroid(id);
+                if tracing::enabled!(tracing::Level::TRACE) {
+                    let c = part.centroid(id);
                     tracing::trace!(
                         "region {id} ({:.1} ml at {:.0}, {:.0}, {:.0}) paired across the midline",
                         r.n as f64 * vox_ml,
@@ -897,18 +888,39 @@ pub(crate) fn detect(
             true
         })
         .collect();
+    (abnormal, n_paired)
+}
+
+/// Candidate voxels (module docs, steps 5–6): abnormal regions and unexplained voxels, on
+/// CT soft tissue only, outside the vertebral body, opened so that thin bridges of
+/// blends do not join a candidate to its surroundings.
+fn candidate_voxels(
+    stack: &PhaseStack,
+    grid: &Grid,
+    part: &Partition,
+    abnormal: &[bool],
+    mixer: &Mixer,
+    base: usize,
+) -> Array3<bool> {
     // Voxels no class explains: far from their own class and from every blend of it
     // with a neighbouring class (tissue without a class of its own, such as a
     // heterogeneous tumour or a thin enhancing rim).
     // Mixtures are of the normal tissues only: a tumour's rim is not explained by its
     // own core.
-    let normal_core = ndarray::Zip::from(&labels)
-        .and(&residual)
-        .and(&map)
-        .and(&edge_core)
+    let normal_core = ndarray::Zip::from(&part.labels)
+        .and(&part.residual)
+        .and(&part.map)
+        .and(&part.edge_core)
         .map_collect(|&l, &r, &id, &e| l != 0 && r <= UNEXPLAINED_DISTANCE && (!abnormal[id as usize] || e));
-    let unexplained = unexplained_voxels(&grid, &scale, &means, &labels, &residual, &normal_core, &mixer);
-    lap("unexplained");
+    let unexplained = unexplained_voxels(
+        grid,
+        &part.scale,
+        &part.means,
+        &part.labels,
+        &part.residual,
+        &normal_core,
+        mixer,
+    );
     // On CT a candidate voxel is soft tissue unenhanced: fat, bone and their blends are
     // normal whatever their class.
     let soft = |p: [usize; 3]| {
@@ -925,9 +937,9 @@ pub(crate) fn detect(
             ((w.x - sx) / SPINE_HALF_WIDTH_MM).powi(2) + ((w.y - sy) / SPINE_HALF_DEPTH_MM).powi(2) <= 1.0
         })
     };
-    let raw = ndarray::Zip::indexed(&map)
+    let raw = ndarray::Zip::indexed(&part.map)
         .and(&unexplained)
-        .and(&edge_core)
+        .and(&part.edge_core)
         .map_collect(|(k, j, i), &id, &u, &e| {
             let p = [k, j, i];
             ((abnormal[id as usize] && !e) || u) && soft(p) && !in_vertebra(p)
@@ -935,19 +947,42 @@ pub(crate) fn detect(
     // Opening: thin bridges of partial-volume blends (between organs, along bone) do not
     // join a candidate to its surroundings.
     let opened = morph::dilate(&morph::erode(&raw, OPENING_VOX), OPENING_VOX);
-    let cand_mask = ndarray::Zip::from(&opened).and(&raw).map_collect(|&a, &b| a && b);
-    let (cand_labels, cand_sizes) = morph::label_components(&cand_mask);
-    if debug {
-        for (n, c) in means.iter().enumerate() {
-            tracing::trace!("class {n}: {c:.0?}");
-        }
-    }
+    ndarray::Zip::from(&opened).and(&raw).map_collect(|&a, &b| a && b)
+}
 
-    // Distance to the IVC on the search grid.
-    let has_ivc = ivc_grid.data.iter().any(|&b| b);
-    let to_ivc = morph::edt_mm(&ivc_grid.data.mapv(|b| !b), grid.spacing);
-    lap("candidates labelled");
+/// A candidate that passed the size, thickness, distance, spine and organ tests.
+struct Cand {
+    mask: Array3<bool>,
+    volume_ml: f64,
+    centroid: Point3<f64>,
+    gap: f64,
+    covers_filled: bool,
+}
 
+/// What the candidate tests look at besides the candidate itself.
+struct CandContext<'a> {
+    /// Distance to the IVC model on the search grid, mm; `has_ivc` false when the model
+    /// misses the grid.
+    to_ivc: Array3<f32>,
+    has_ivc: bool,
+    /// The middle of a tumour-filled IVC stretch.
+    filled: Option<Point3<f64>>,
+    /// Voxels labelled as a normal organ (`--anatomy`).
+    organs: Option<&'a Array3<bool>>,
+}
+
+/// The connected candidates of `cand_mask` that pass the tests of step 6 (module docs),
+/// measured; the others are counted in `rej`.
+fn measure_candidates(
+    stack: &PhaseStack,
+    grid: &Grid,
+    cand_mask: &Array3<bool>,
+    ctx: &CandContext,
+    rej: &mut Rejections,
+) -> Vec<Cand> {
+    let debug = tracing::enabled!(tracing::Level::TRACE);
+    let vox_ml = grid.voxel_ml();
+    let (cand_labels, cand_sizes) = morph::label_components(cand_mask);
     // Bounding boxes of the components.
     let nl = cand_sizes.len();
     let mut bb = vec![([usize::MAX; 3], [0usize; 3]); nl];
@@ -961,20 +996,6 @@ pub(crate) fn detect(
             b.1[a] = b.1[a].max(v);
         }
     }
-
-    struct Cand {
-        mask: Array3<bool>,
-        volume_ml: f64,
-        centroid: Point3<f64>,
-        gap: f64,
-        covers_filled: bool,
-    }
-    let filled = filled_ivc_seed(ivc);
-    let organs = organ_voxels(&grid, anatomy);
-    let mut rej = Rejections {
-        paired: n_paired,
-        ..Default::default()
-    };
     let mut cands: Vec<Cand> = Vec::new();
     for (l, &size) in cand_sizes.iter().enumerate().skip(1) {
         if (size as f64) * vox_ml < MIN_AUTO_ML {
@@ -1006,7 +1027,7 @@ pub(crate) fn detect(
                 comp[p] = true;
                 n += 1;
                 sum += grid.world(p).coords;
-                gap = gap.min(to_ivc[p] as f64);
+                gap = gap.min(ctx.to_ivc[p] as f64);
             }
         }
         let volume_ml = n as f64 * vox_ml;
@@ -1021,7 +1042,7 @@ pub(crate) fn detect(
             rej.thin += 1;
             continue;
         }
-        if has_ivc && gap > MAX_GAP_TO_IVC_MM {
+        if ctx.has_ivc && gap > MAX_GAP_TO_IVC_MM {
             rej.far += 1;
             continue;
         }
@@ -1034,7 +1055,7 @@ pub(crate) fn detect(
                 continue;
             }
         }
-        if let Some(o) = &organs {
+        if let Some(o) = ctx.organs {
             // Mostly a labelled normal organ (liver, kidney, bowel, …): that organ.
             let inside = ndarray::Zip::from(&comp)
                 .and(o)
@@ -1050,7 +1071,9 @@ pub(crate) fn detect(
                 continue;
             }
         }
-        let covers_filled = filled.is_some_and(|p| grid.index_of(&p).is_some_and(|q| comp[q]));
+        let covers_filled = ctx
+            .filled
+            .is_some_and(|p| grid.index_of(&p).is_some_and(|q| comp[q]));
         cands.push(Cand {
             mask: comp,
             volume_ml,
@@ -1059,45 +1082,81 @@ pub(crate) fn detect(
             covers_filled,
         });
     }
-    lap("candidates measured");
-    // The dominant candidate: the one covering a filled IVC stretch, else one abutting
-    // the IVC (an intraluminal tumour the IVC model does not call filled: hybrid
-    // leiomyosarcoma, 14 ml of its plug beside a 19 ml candidate 19 mm away), else the
-    // largest.
+    cands
+}
+
+/// The dominant candidate: the one covering a filled IVC stretch, else one abutting the
+/// IVC (an intraluminal tumour the IVC model does not call filled: hybrid
+/// leiomyosarcoma, 14 ml of its plug beside a 19 ml candidate 19 mm away), else the
+/// largest; with `near`, only one holding it or centred within [`MIN_INSCRIBED_MM`].
+/// `Err` says why there is none.
+fn pick_candidate(
+    grid: &Grid,
+    mut cands: Vec<Cand>,
+    near: Option<Point3<f64>>,
+    n_classes: usize,
+    rej: &Rejections,
+    with_organs: bool,
+) -> Result<Cand, String> {
     let n_cands = cands.len();
     if let Some(p) = near {
         let at = grid.index_of(&p);
         cands.retain(|c| at.is_some_and(|q| c.mask[q]) || (c.centroid - p).norm() <= MIN_INSCRIBED_MM);
     }
-    let pick = cands.iter().max_by(|a, b| {
-        (a.covers_filled, a.gap <= ABUTS_IVC_MM, a.volume_ml)
-            .partial_cmp(&(b.covers_filled, b.gap <= ABUTS_IVC_MM, b.volume_ml))
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    let Some(best) = pick else {
-        if let (Some(p), true) = (near, n_cands > 0) {
-            return Err(format!(
-                "the candidate found around the IVC at ({:.1}, {:.1}, {:.1}) is not found again in the box centred on it ({n_cands} other candidates there, judged normal in the larger box)",
-                p.x, p.y, p.z
-            ));
-        }
+    let pick = cands
+        .iter()
+        .enumerate()
+        .max_by(|(_, a), (_, b)| {
+            (a.covers_filled, a.gap <= ABUTS_IVC_MM, a.volume_ml)
+                .partial_cmp(&(b.covers_filled, b.gap <= ABUTS_IVC_MM, b.volume_ml))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
+        .map(|(n, _)| n);
+    if let Some(n) = pick {
+        return Ok(cands.swap_remove(n));
+    }
+    if let (Some(p), true) = (near, n_cands > 0) {
         return Err(format!(
-            "{} tissue classes; no region unlike them qualifies (rejected: {} under {MIN_AUTO_ML} ml, {} thinner than {MIN_INSCRIBED_MM} mm, {} over {MAX_GAP_TO_IVC_MM} mm from the IVC, {} at or behind the spine, {} paired across the midline{})",
-            means.len(),
-            rej.small,
-            rej.thin,
-            rej.far,
-            rej.behind_spine,
-            rej.paired,
-            if organs.is_some() {
-                format!(", {} mostly a labelled organ", rej.organ)
-            } else {
-                String::new()
-            }
+            "the candidate found around the IVC at ({:.1}, {:.1}, {:.1}) is not found again in the box centred on it ({n_cands} other candidates there, judged normal in the larger box)",
+            p.x, p.y, p.z
         ));
-    };
-    let mut mask = best.mask.clone();
-    refine_midpoint(&grid, &scale, &labels, &residual, &means, &mut mask);
+    }
+    Err(format!(
+        "{n_classes} tissue classes; no region unlike them qualifies (rejected: {} under {MIN_AUTO_ML} ml, {} thinner than {MIN_INSCRIBED_MM} mm, {} over {MAX_GAP_TO_IVC_MM} mm from the IVC, {} at or behind the spine, {} paired across the midline{})",
+        rej.small,
+        rej.thin,
+        rej.far,
+        rej.behind_spine,
+        rej.paired,
+        if with_organs {
+            format!(", {} mostly a labelled organ", rej.organ)
+        } else {
+            String::new()
+        }
+    ))
+}
+
+/// The chosen candidate's final mask (module docs, steps 7–9): boundary at the blur's
+/// midpoint, fat edge voxels out, enclosed fat in, opacified lumen out, upsampled onto
+/// the stack grid, opacified blood out.
+fn finish_detection(
+    stack: &PhaseStack,
+    grid: &Grid,
+    part: &Partition,
+    ivc_grid: &Array3<bool>,
+    best: Cand,
+    base: usize,
+    lap: &dyn Fn(&str),
+) -> Detection {
+    let mut mask = best.mask;
+    refine_midpoint(
+        grid,
+        &part.scale,
+        &part.labels,
+        &part.residual,
+        &part.means,
+        &mut mask,
+    );
     lap("boundary refined");
     if stack.ct {
         // At a fat edge the midpoint voxel is half fat and would read as fat inside the
@@ -1108,16 +1167,16 @@ pub(crate) fn detect(
             }
         }
     }
-    let fat_added = stack.ct && add_enclosed_fat(&grid, base, &mut mask);
-    trim_lumen(stack, &grid, &scale, &ivc_grid.data, &mut mask);
+    let fat_added = stack.ct && add_enclosed_fat(stack, grid, base, &mut mask);
+    trim_lumen(stack, grid, &part.scale, ivc_grid, &mut mask);
     let n = mask.iter().filter(|&&b| b).count();
-    let mut fine = upsample(&grid, &mask, stack.shape);
+    let mut fine = upsample(grid, &mask, stack.shape);
     if stack.ct {
         drop_opacified_blood(stack, base, &mut fine);
     }
     lap("done");
     let volume_ml = fine.iter().filter(|&&b| b).count() as f64 * stack.geometry.voxel_volume_mm3() / 1000.0;
-    Ok(Detection {
+    Detection {
         mask: fine,
         centroid: if fat_added {
             let mut s = Vector3::zeros();
@@ -1133,7 +1192,111 @@ pub(crate) fn detect(
         volume_ml,
         gap_mm: best.gap,
         fat_added,
-    })
+    }
+}
+
+/// Detect the mass on `stack` (module docs).
+/// `near`: only a candidate that holds it or whose centroid lies within
+/// [`MIN_INSCRIBED_MM`] of it (the candidate a larger box found, seen whole: it still
+/// holds the centroid of the part that box saw, or its centroid moved less than its own
+/// smallest radius).
+pub(crate) fn detect(
+    stack: &PhaseStack,
+    ivc: &IvcModel,
+    anatomy: Option<&Anatomy>,
+    near: Option<Point3<f64>>,
+) -> Result<Detection, String> {
+    let debug = tracing::enabled!(tracing::Level::TRACE);
+    let t0 = std::time::Instant::now();
+    let lap = |what: &str| {
+        if debug {
+            tracing::trace!("mass_auto: {what} at {:.2} s", t0.elapsed().as_secs_f64());
+        }
+    };
+    if stack.phases.is_empty() {
+        return Err("no phase to search on".into());
+    }
+    let grid = Grid::new(stack).ok_or("the analysed box has no usable grid")?;
+    if !grid.valid.iter().any(|&v| v) {
+        return Err("the analysed box holds no data".into());
+    }
+    let part = Partition::of(&grid, stack, &lap)?;
+    let vox_ml = grid.voxel_ml();
+
+    // Normal tissue (module docs, step 4).
+    let base = stack
+        .phases
+        .iter()
+        .position(|p| p.role.is_baseline())
+        .unwrap_or(0);
+    let ivc_grid = ivc
+        .mask
+        .resample_onto(&grid.geometry, [grid.dim.0, grid.dim.1, grid.dim.2]);
+    let arterial = stack
+        .phases
+        .iter()
+        .position(|p| matches!(p.role, Role::CtArterial | Role::MrT1Arterial));
+    let open_lumen = open_lumen(&grid, ivc, &ivc_grid.data);
+    let mixer = Mixer {
+        means: part
+            .means
+            .iter()
+            .map(|m| m.iter().zip(&part.scale).map(|(v, s)| v / s).collect())
+            .collect(),
+        blood: {
+            // The open lumen away from the wall, shared by both ways of finding the pool.
+            let inner = morph::erode(&open_lumen, 1);
+            blood_pool(
+                &part.scale,
+                &part.means,
+                &part.labels,
+                &part.residual,
+                &inner,
+                base,
+                arterial,
+            )
+            .or_else(|| lumen_pool(&grid, &part.scale, &part.means, &inner, base, arterial))
+        },
+        arterial,
+        tolerance: UNEXPLAINED_DISTANCE,
+    };
+    if debug {
+        tracing::trace!("blood pool: {:?}", mixer.blood);
+    }
+    let class_normal = normal_classes(stack, &part, &mixer, base);
+    let (abnormal, n_paired) = abnormal_regions(stack, &part, &class_normal, vox_ml);
+    let cand_mask = candidate_voxels(stack, &grid, &part, &abnormal, &mixer, base);
+    lap("unexplained");
+    if debug {
+        for (n, c) in part.means.iter().enumerate() {
+            tracing::trace!("class {n}: {c:.0?}");
+        }
+    }
+
+    let organs = organ_voxels(&grid, anatomy);
+    let ctx = CandContext {
+        has_ivc: ivc_grid.data.iter().any(|&b| b),
+        to_ivc: morph::edt_mm(&ivc_grid.data.mapv(|b| !b), grid.spacing),
+        filled: filled_ivc_seed(ivc),
+        organs: organs.as_ref(),
+    };
+    lap("candidates labelled");
+    let mut rej = Rejections {
+        paired: n_paired,
+        ..Default::default()
+    };
+    let cands = measure_candidates(stack, &grid, &cand_mask, &ctx, &mut rej);
+    lap("candidates measured");
+    let best = pick_candidate(&grid, cands, near, part.means.len(), &rej, organs.is_some())?;
+    Ok(finish_detection(
+        stack,
+        &grid,
+        &part,
+        &ivc_grid.data,
+        best,
+        base,
+        &lap,
+    ))
 }
 
 /// CT: voxels of the final mask that are opacified blood on their own (unsmoothed) values —
@@ -1518,10 +1681,14 @@ fn trim_lumen(stack: &PhaseStack, grid: &Grid, scale: &[f32], ivc: &Array3<bool>
     }
 }
 
-/// Add the fat (CT, ≤ −10 HU) inside the candidate's slice-wise convex hull when it makes
-/// up at least [`FAT_ENCLOSED_MIN_FRACTION`] of the result (fat lobules of a
-/// liposarcoma, as for a seeded mass). Returns whether it was added.
-fn add_enclosed_fat(grid: &Grid, base: usize, mask: &mut Array3<bool>) -> bool {
+/// Add the fat (CT, [`crate::mass::is_fat`] on the unsmoothed phase `base` at the search
+/// voxel: adipose density with no air beside it, so bowel gas is not fat) inside the
+/// candidate's slice-wise convex hull when it makes up at least
+/// [`FAT_ENCLOSED_MIN_FRACTION`] of the result (fat lobules of a liposarcoma, as for a
+/// seeded mass). Returns whether it was added.
+fn add_enclosed_fat(stack: &PhaseStack, grid: &Grid, base: usize, mask: &mut Array3<bool>) -> bool {
+    let raw = &stack.phases[base].data;
+    let st = grid.step;
     let (nk, nj, ni) = grid.dim;
     let mut add = Vec::new();
     let mut n = 0usize;
@@ -1540,8 +1707,8 @@ fn add_enclosed_fat(grid: &Grid, base: usize, mask: &mut Array3<bool>) -> bool {
         for j in j0..=j1 {
             for i in i0..=i1 {
                 let p = [k, j as usize, i as usize];
-                let v = grid.feats[base][p];
-                if !mask[p] && v.is_finite() && v <= FAT_MAX_HU && in_hull(&hull, (j, i)) {
+                let fine = (k * st[0], j as usize * st[1], i as usize * st[2]);
+                if !mask[p] && is_fat(raw, fine) && in_hull(&hull, (j, i)) {
                     add.push(p);
                 }
             }

@@ -124,6 +124,13 @@ fn seeded_leiomyosarcoma_phantom_seed_2() {
     check_seeded_on(CaseName::IvcLeiomyosarcoma, 2);
 }
 
+/// The liposarcoma drawn with seed 3: solid parts that fat lobules cut off from the
+/// seed's part join across them (volume −10.6 % before, now −7.1 %; diameter within 10 %).
+#[test]
+fn seeded_liposarcoma_phantom_seed_3() {
+    check_seeded_on(CaseName::Liposarcoma, 3);
+}
+
 // Known gaps (docs/measurements-mass.md): seeded growth on other phantom draws.
 #[test]
 #[ignore = "known gap: cholangiocarcinoma mimic draw 2 seeded diameter +11.5 % (target ±10 %)"]
@@ -132,15 +139,9 @@ fn known_gap_seeded_cholangiocarcinoma_mimic_phantom_seed_2() {
 }
 
 #[test]
-#[ignore = "known gap: liposarcoma draw 2 seeded volume −16 % (target ±10 %)"]
+#[ignore = "known gap: liposarcoma draw 2 seeded volume −13.7 % (target ±10 %; −16 % before the join across lobules): 46 ml of fat lobules at the surface missed"]
 fn known_gap_seeded_liposarcoma_phantom_seed_2() {
     check_seeded_on(CaseName::Liposarcoma, 2);
-}
-
-#[test]
-#[ignore = "known gap: liposarcoma draw 3 seeded volume −10.6 % (target ±10 %)"]
-fn known_gap_seeded_liposarcoma_phantom_seed_3() {
-    check_seeded_on(CaseName::Liposarcoma, 3);
 }
 
 /// Any other draw: `CASE=… SEED=… cargo test … seeded_other_phantom_seed -- --ignored`
