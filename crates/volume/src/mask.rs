@@ -1,6 +1,6 @@
 //! Binary label maps on a grid, with their geometry.
 
-use crate::{Geometry, Volume};
+use crate::{sampling, Geometry, Volume};
 use nalgebra::Matrix4;
 use nalgebra::Point3;
 use ndarray::{Array3, Axis};
@@ -123,8 +123,7 @@ pub fn pack_bits(bits: &[bool]) -> Vec<u8> {
 /// column, row and slice, computed once per axis with [`nearest_general`]'s arithmetic.
 /// `false` (nothing written) when `t` rotates or shears.
 fn nearest_axis_aligned(src: &Array3<bool>, t: &Matrix4<f64>, out: &mut Array3<bool>) -> bool {
-    let off_diagonal = [(0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)];
-    if off_diagonal.iter().any(|&rc| t[rc] != 0.0) {
+    if !sampling::is_axis_aligned(t) {
         return false;
     }
     let ((nk, nj, ni), (ok, oj, oi)) = (src.dim(), out.dim());
@@ -162,10 +161,7 @@ fn nearest_general(src: &Array3<bool>, t: &Matrix4<f64>, out: &mut Array3<bool>)
         .enumerate()
         .for_each(|(k, mut plane)| {
             for ((j, i), v) in plane.indexed_iter_mut() {
-                let (fi, fj, fk) = (i as f64, j as f64, k as f64);
-                let x = t[(0, 0)] * fi + t[(0, 1)] * fj + t[(0, 2)] * fk + t[(0, 3)];
-                let y = t[(1, 0)] * fi + t[(1, 1)] * fj + t[(1, 2)] * fk + t[(1, 3)];
-                let z = t[(2, 0)] * fi + t[(2, 1)] * fj + t[(2, 2)] * fk + t[(2, 3)];
+                let [x, y, z] = sampling::source_index(t, i, j, k);
                 let (si, sj, sk) = (x.round(), y.round(), z.round());
                 if si >= 0.0 && sj >= 0.0 && sk >= 0.0 {
                     let (si, sj, sk) = (si as usize, sj as usize, sk as usize);

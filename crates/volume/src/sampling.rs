@@ -115,15 +115,27 @@ fn resample_general(src: &Array3<f32>, t: &nalgebra::Matrix4<f64>, out: &mut Arr
         .enumerate()
         .for_each(|(k, mut plane)| {
             for ((j, i), v) in plane.indexed_iter_mut() {
-                let (fi, fj, fk) = (i as f64, j as f64, k as f64);
-                let x = t[(0, 0)] * fi + t[(0, 1)] * fj + t[(0, 2)] * fk + t[(0, 3)];
-                let y = t[(1, 0)] * fi + t[(1, 1)] * fj + t[(1, 2)] * fk + t[(1, 3)];
-                let z = t[(2, 0)] * fi + t[(2, 1)] * fj + t[(2, 2)] * fk + t[(2, 3)];
-                if let Some(s) = trilinear(src, [x, y, z]) {
+                if let Some(s) = trilinear(src, source_index(t, i, j, k)) {
                     *v = s;
                 }
             }
         });
+}
+
+/// The continuous source index of target voxel `(i, j, k)` under `t` (target index →
+/// source index), summed term by term (the per-voxel paths' arithmetic).
+#[inline]
+pub(crate) fn source_index(t: &nalgebra::Matrix4<f64>, i: usize, j: usize, k: usize) -> [f64; 3] {
+    let (fi, fj, fk) = (i as f64, j as f64, k as f64);
+    [0, 1, 2].map(|r| t[(r, 0)] * fi + t[(r, 1)] * fj + t[(r, 2)] * fk + t[(r, 3)])
+}
+
+/// `t` maps each target axis onto the same source axis (no rotation or shear): its
+/// off-diagonal terms are exactly zero, so each source coordinate depends on one target
+/// index only.
+pub(crate) fn is_axis_aligned(t: &nalgebra::Matrix4<f64>) -> bool {
+    let off_diagonal = [(0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)];
+    off_diagonal.iter().all(|&rc| t[rc] == 0.0)
 }
 
 /// One output index's interpolation along one axis: the lower source index, the upper one
@@ -155,8 +167,7 @@ impl AxisAligned {
     /// `t` maps target index → source index. `None` when it rotates or shears, or the
     /// source is empty or not in standard layout (the general path handles those).
     fn new(t: &nalgebra::Matrix4<f64>, src: &Array3<f32>, shape: [usize; 3]) -> Option<Self> {
-        let off_diagonal = [(0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)];
-        if off_diagonal.iter().any(|&rc| t[rc] != 0.0) || !src.is_standard_layout() {
+        if !is_axis_aligned(t) || !src.is_standard_layout() {
             return None;
         }
         let (nk, nj, ni) = src.dim();
