@@ -353,6 +353,13 @@ fn debug_profile_ray() {
         })
         .collect();
     println!("ivc sd: {}", sds.join(" "));
+    let msd: Vec<String> = (0..40)
+        .map(|k| {
+            let p = Point3::new(cx + k as f64 * th.cos(), cy + k as f64 * th.sin(), z);
+            format!("{:.1}", an.mass_sd(&p))
+        })
+        .collect();
+    println!("mass sd: {}", msd.join(" "));
 }
 
 /// Contours chained from plane to plane at the true centres (the prior's effect), against
@@ -566,6 +573,9 @@ fn debug_bridge_walls() {
     }
     let mut t = Tracker::new(inputs).unwrap().with_blood_phases(&flags);
     t.free_on_all_phases = st.volumes[pv].meta.modality != "CT";
+    // As `build_ivc` sets it: the wall detector's one-way rule and the escaped rays'
+    // refusal depend on it.
+    t.is_ct = st.volumes[pv].meta.modality == "CT";
     let s = st.truth.ivc_seed_mm;
     let mut cs = t.track(&Point3::new(s[0], s[1], s[2])).unwrap();
     cavascope_ivc::bridge::rebridge(&t, &mut cs);
