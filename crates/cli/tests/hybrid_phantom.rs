@@ -402,13 +402,13 @@ fn hybrid_label_maps_hold_the_truth() {
 }
 
 #[test]
-#[ignore = "known gap: IVC calibre MAE 2.06 mm, imperceptible_ivc_lumen absent (4 mm longest unopacified stretch); seeded mass 58.7 of 86 ml (seed 1); top diagnosis right"]
+#[ignore = "known gap: IVC calibre MAE 2.00 mm, imperceptible_ivc_lumen absent (3 mm longest unopacified stretch); seeded mass 58.7 of 86 ml (seed 1); top diagnosis right"]
 fn hybrid_ivc_leiomyosarcoma_seeds() {
     run(CaseName::IvcLeiomyosarcoma, true, true);
 }
 
 #[test]
-#[ignore = "known gap: auto IVC calibre MAE 4.8 mm and auto mass 53.9 of 86 ml on real anatomy (seed 1); signs and top diagnosis are right"]
+#[ignore = "known gap: auto IVC calibre MAE 4.68 mm and auto mass 53.9 of 86 ml on real anatomy (seed 1); signs and top diagnosis are right"]
 fn hybrid_ivc_leiomyosarcoma_auto() {
     run(CaseName::IvcLeiomyosarcoma, false, true);
 }
@@ -421,7 +421,7 @@ fn hybrid_extrinsic_compression_seeds() {
 }
 
 #[test]
-#[ignore = "known gap: IVC calibre MAE 1.51 mm (target 1.5) (seed 1); signs, top diagnosis and mass volume (203 of 236 ml) right"]
+#[ignore = "known gap: IVC calibre MAE 1.50 mm (target 1.5) (seed 1); signs, top diagnosis and mass volume (203 of 236 ml) right"]
 fn hybrid_extrinsic_compression_auto() {
     run(CaseName::ExtrinsicCompression, false, true);
 }

@@ -353,6 +353,13 @@ fn debug_profile_ray() {
         })
         .collect();
     println!("ivc sd: {}", sds.join(" "));
+    let msd: Vec<String> = (0..40)
+        .map(|k| {
+            let p = Point3::new(cx + k as f64 * th.cos(), cy + k as f64 * th.sin(), z);
+            format!("{:.1}", an.mass_sd(&p))
+        })
+        .collect();
+    println!("mass sd: {}", msd.join(" "));
 }
 
 /// Contours chained from plane to plane at the true centres (the prior's effect), against
@@ -566,9 +573,22 @@ fn debug_bridge_walls() {
     }
     let mut t = Tracker::new(inputs).unwrap().with_blood_phases(&flags);
     t.free_on_all_phases = st.volumes[pv].meta.modality != "CT";
+    // As `build_ivc` sets it: the wall detector's one-way rule and the escaped rays'
+    // refusal depend on it.
+    t.is_ct = st.volumes[pv].meta.modality == "CT";
     let s = st.truth.ivc_seed_mm;
     let mut cs = t.track(&Point3::new(s[0], s[1], s[2])).unwrap();
     cavascope_ivc::bridge::rebridge(&t, &mut cs);
+    if std::env::var_os("CENTRES").is_some() {
+        for c in &cs {
+            let (tx, ty) = an.ivc.center(c.z);
+            let (gx, gy) = c.centroid();
+            println!(
+                "C {:.1} {:?} {} {gx:.3} {gy:.3} {tx:.3} {ty:.3}",
+                c.z, c.kind, c.opacified
+            );
+        }
+    }
     let (z0, z1, step) = (env("Z0", -30.0), env("Z1", 0.0), env("STEP", 6.0) as usize);
     let mut next = z0;
     for c in &cs {
@@ -603,7 +623,24 @@ fn debug_bridge_walls() {
                 cs.join(",")
             );
         }
-        println!("z {:.1} (plain/layered/fit/truth):{line}", c.z);
+        let (tx, ty) = an.ivc.center(c.z);
+        let (gx, gy) = c.centroid();
+        println!(
+            "z {:.1} centre ({:.2}, {:.2}) centroid ({:.2}, {:.2}) truth ({:.2}, {:.2}) area {:.1} vs {:.1} (plain/layered/fit/truth):{}",
+            c.z,
+            c.cx,
+            c.cy,
+            gx,
+            gy,
+            tx,
+            ty,
+            c.area(),
+            {
+                let (a, b) = an.ivc.semi(c.z);
+                std::f64::consts::PI * a * b
+            },
+            if std::env::var_os("RAYS").is_some() { line.as_str() } else { "" }
+        );
     }
 }
 

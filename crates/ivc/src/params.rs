@@ -426,6 +426,11 @@ pub mod bridge {
     /// The second harmonic is free only where the walls' doubled angles spread round the
     /// circle: their mean resultant below this.
     pub const HARMONIC_MAX_RESULTANT: f64 = 0.75;
+    /// The section's shift against the course's centre is free only where the walls face
+    /// each other across it: their mean resultant below this (one-sided walls cannot
+    /// tell a shift from growth). Tried: see docs/validation.md, "The bridged section's
+    /// centre".
+    pub const SHIFT_MAX_RESULTANT: f64 = 0.5;
     /// Ridge (per unit data weight) pulling the second harmonic toward the prior's shape.
     pub const HARMONIC_RIDGE: f64 = 0.05;
     /// Tukey scale of the wall residuals, mm (about two voxels of wall scatter).
