@@ -358,6 +358,33 @@ fn from_total_order_key(k: u32) -> f32 {
     f32::from_bits(if k >> 31 == 1 { k & 0x7fff_ffff } else { !k })
 }
 
+/// Counts (65 536 buckets) of the finite values' [`total_order_key`]s by `bucket` (None:
+/// not counted), in parallel chunks summed as integers.
+fn key_histogram(src: &[f32], bucket: impl Fn(u32) -> Option<usize> + Sync) -> Vec<u32> {
+    const B: usize = 1 << 16;
+    src.par_chunks(CHUNK)
+        .fold(
+            || vec![0u32; B],
+            |mut h, c| {
+                for &v in c.iter().filter(|v| v.is_finite()) {
+                    if let Some(b) = bucket(total_order_key(v)) {
+                        h[b] += 1;
+                    }
+                }
+                h
+            },
+        )
+        .reduce(
+            || vec![0u32; B],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(&b) {
+                    *x += y;
+                }
+                a
+            },
+        )
+}
+
 /// The element of rank `len / 2` of the finite values in [`f32::total_cmp`] order (the
 /// value `select_nth_unstable_by(len / 2, total_cmp)` picks, bit for bit); `None` when
 /// none is finite. A two-pass radix select on the ordered bits (high 16, then low 16
@@ -365,30 +392,7 @@ fn from_total_order_key(k: u32) -> f32 {
 /// summed (integer counts: the same whatever the split), instead of a serial copy and
 /// selection of the whole box.
 fn finite_median(src: &[f32]) -> Option<f32> {
-    const B: usize = 1 << 16;
-    let add = |mut a: Vec<u32>, b: Vec<u32>| {
-        for (x, y) in a.iter_mut().zip(&b) {
-            *x += y;
-        }
-        a
-    };
-    let high = src
-        .par_chunks(CHUNK)
-        .fold(
-            || vec![0u32; B],
-            |mut h, c| {
-                for &v in c.iter().filter(|v| v.is_finite()) {
-                    h[(total_order_key(v) >> 16) as usize] += 1;
-                }
-                h
-            },
-        )
-        .reduce(|| vec![0u32; B], add);
-    let n: u64 = high.iter().map(|&c| c as u64).sum();
-    if n == 0 {
-        return None;
-    }
-    // Bucket holding rank `mid`, and the rank within it.
+    // Bucket holding rank `rank`, and the rank within it.
     let pick = |h: &[u32], mut rank: u64| -> Option<(usize, u64)> {
         for (b, &c) in h.iter().enumerate() {
             if rank < c as u64 {
@@ -398,22 +402,15 @@ fn finite_median(src: &[f32]) -> Option<f32> {
         }
         None
     };
+    let high = key_histogram(src, |k| Some((k >> 16) as usize));
+    let n: u64 = high.iter().map(|&c| c as u64).sum();
+    if n == 0 {
+        return None;
+    }
     let (hb, rank) = pick(&high, n / 2)?;
-    let low = src
-        .par_chunks(CHUNK)
-        .fold(
-            || vec![0u32; B],
-            |mut h, c| {
-                for &v in c.iter().filter(|v| v.is_finite()) {
-                    let k = total_order_key(v);
-                    if (k >> 16) as usize == hb {
-                        h[(k & 0xffff) as usize] += 1;
-                    }
-                }
-                h
-            },
-        )
-        .reduce(|| vec![0u32; B], add);
+    let low = key_histogram(src, |k| {
+        ((k >> 16) as usize == hb).then_some((k & 0xffff) as usize)
+    });
     let (lb, _) = pick(&low, rank)?;
     Some(from_total_order_key(((hb as u32) << 16) | lb as u32))
 }
