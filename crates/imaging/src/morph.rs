@@ -211,7 +211,19 @@ fn combine_shifted(m: &mut Array3<bool>, prev: &Array3<bool>, f: impl Fn(&mut bo
 /// 1D squared distance transform of `f` (0 at background, ∞ at foreground) with sample
 /// spacing `w` mm; background is also assumed just outside both ends. `v`, `fv`, `z` are
 /// scratch buffers (parabola positions, their heights, and the envelope boundaries).
-fn dt1d(f: &[f64], w: f64, out: &mut [f64], v: &mut Vec<f64>, fv: &mut Vec<f64>, z: &mut Vec<f64>) {
+///
+/// `origin` is the index of `f[0]` on the whole line: positions are `(origin + q)·w`, so
+/// a line cut out of a longer one (with the background sample just outside the cut on
+/// each side that is not the line's end) gives the same bits as the whole line.
+fn dt1d(
+    f: &[f64],
+    origin: usize,
+    w: f64,
+    out: &mut [f64],
+    v: &mut Vec<f64>,
+    fv: &mut Vec<f64>,
+    z: &mut Vec<f64>,
+) {
     let n = f.len();
     v.clear();
     fv.clear();
@@ -239,17 +251,17 @@ fn dt1d(f: &[f64], w: f64, out: &mut [f64], v: &mut Vec<f64>, fv: &mut Vec<f64>,
             }
         }
     };
-    add(-w, 0.0);
+    add((origin as f64 - 1.0) * w, 0.0);
     for (q, &fq) in f.iter().enumerate() {
         if fq.is_finite() {
-            add(q as f64 * w, fq);
+            add((origin + q) as f64 * w, fq);
         }
     }
-    add(n as f64 * w, 0.0);
+    add((origin + n) as f64 * w, 0.0);
     // z[i] separates parabola i from i + 1.
     let mut k = 0usize;
     for (q, o) in out.iter_mut().enumerate() {
-        let x = q as f64 * w;
+        let x = (origin + q) as f64 * w;
         while k < z.len() && z[k] < x {
             k += 1;
         }
@@ -266,11 +278,47 @@ fn dt1d(f: &[f64], w: f64, out: &mut [f64], v: &mut Vec<f64>, fv: &mut Vec<f64>,
 /// row for the slice axis); each is computed exactly as serially, so the result does not
 /// depend on the thread count.
 pub fn edt_mm(mask: &Array3<bool>, spacing_kji: [f64; 3]) -> Array3<f32> {
+    // Only the set voxels' bounding box and one voxel around it (clamped to the grid)
+    // is transformed: the voxels beyond are unset, so every line out there is 0, and on a
+    // line through the box the unset voxel just outside the cut stands for all the unset
+    // ones beyond it (their parabolas lie outside the envelope inside the cut, which
+    // `dt1d`'s `origin` keeps at the same positions) — the same bits as the whole grid,
+    // with passes over the mask's region instead of the box.
+    let dim = mask.dim();
+    let n = [dim.0, dim.1, dim.2];
+    let mut lo = n;
+    let mut hi = [0usize; 3];
+    for ((k, j, i), &b) in mask.indexed_iter() {
+        if b {
+            for (a, x) in [k, j, i].into_iter().enumerate() {
+                lo[a] = lo[a].min(x);
+                hi[a] = hi[a].max(x + 1);
+            }
+        }
+    }
+    let mut out = Array3::<f32>::zeros(dim);
+    if (0..3).any(|a| lo[a] >= hi[a]) {
+        return out;
+    }
+    let lo = lo.map(|x| x.saturating_sub(1));
+    let hi = [0, 1, 2].map(|a| (hi[a] + 1).min(n[a]));
+    let cut = ndarray::s![lo[0]..hi[0], lo[1]..hi[1], lo[2]..hi[2]];
+    let d = edt_sq_cut(mask.slice(cut), lo, spacing_kji);
+    Zip::from(out.slice_mut(cut))
+        .and(&d)
+        .par_for_each(|o, &x| *o = x.sqrt() as f32);
+    out
+}
+
+/// Squared distances of [`edt_mm`] on `mask`, a cut of a grid whose index `origin`
+/// (per axis) is the cut's first voxel.
+fn edt_sq_cut(mask: ndarray::ArrayView3<bool>, origin: [usize; 3], spacing_kji: [f64; 3]) -> Array3<f64> {
     let big = f64::INFINITY;
     let mut d = Zip::from(mask).par_map_collect(|&b| if b { big } else { 0.0 });
     for (axis, &w) in spacing_kji.iter().enumerate() {
         // Lines along `axis`, grouped by an outer axis they do not run along.
         let (outer, inner) = if axis == 0 { (1, 0) } else { (0, axis - 1) };
+        let o = origin[axis];
         d.axis_iter_mut(Axis(outer)).into_par_iter().for_each_init(
             || (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()),
             |(line, out, v, fv, z), mut group| {
@@ -282,7 +330,7 @@ pub fn edt_mm(mask: &Array3<bool>, spacing_kji: [f64; 3]) -> Array3<f32> {
                         continue;
                     }
                     out.resize(line.len(), 0.0);
-                    dt1d(line, w, out, v, fv, z);
+                    dt1d(line, o, w, out, v, fv, z);
                     for (a, b) in lane.iter_mut().zip(out.iter()) {
                         *a = *b;
                     }
@@ -290,7 +338,7 @@ pub fn edt_mm(mask: &Array3<bool>, spacing_kji: [f64; 3]) -> Array3<f32> {
             },
         );
     }
-    Zip::from(&d).par_map_collect(|&x| x.sqrt() as f32)
+    d
 }
 
 #[cfg(test)]
@@ -419,7 +467,7 @@ mod tests {
                 for (a, b) in line.iter_mut().zip(lane.iter()) {
                     *a = *b;
                 }
-                dt1d(&line, w, &mut out, &mut v, &mut fv, &mut z);
+                dt1d(&line, 0, w, &mut out, &mut v, &mut fv, &mut z);
                 for (a, b) in lane.iter_mut().zip(&out) {
                     *a = *b;
                 }
@@ -449,6 +497,40 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A mask in a corner, in the middle and at a face of a larger grid: the transform
+    /// of the cut around it (with spacings whose multiples round) equals the whole
+    /// grid's, bit for bit.
+    #[test]
+    fn edt_on_the_masks_box_is_bit_identical_to_the_whole_grid() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let dim = (23, 37, 41);
+        for (lo, hi) in [
+            ([0, 0, 0], [6, 9, 11]),
+            ([8, 12, 15], [15, 25, 30]),
+            ([3, 20, 0], [20, 37, 17]),
+        ] {
+            let m = Array3::from_shape_fn(dim, |(k, j, i)| {
+                let p = [k, j, i];
+                (0..3).all(|a| p[a] >= lo[a] && p[a] < hi[a]) && rng.random_bool(0.85)
+            });
+            for sp in [
+                [0.742188, 0.742188, 0.742188],
+                [2.5, 0.7, 0.7],
+                [1.0e6, 0.683594, 0.683594],
+            ] {
+                let (a, b) = (edt_mm(&m, sp), edt_mm_serial(&m, sp));
+                assert!(
+                    a.iter().zip(b.iter()).all(|(x, y)| x.to_bits() == y.to_bits()),
+                    "{lo:?}..{hi:?} sp={sp:?}"
+                );
+            }
+        }
+        assert!(edt_mm(&Array3::from_elem(dim, false), [1.0; 3])
+            .iter()
+            .all(|&x| x == 0.0));
     }
 
     #[test]

@@ -60,10 +60,10 @@ pub(crate) fn convolve_axis(input: &Array3<f32>, kernel: &[f32], axis: usize) ->
 pub(crate) fn convolve_axis_into(input: &Array3<f32>, kernel: &[f32], axis: usize, out: &mut Array3<f32>) {
     let (nk, nj, ni) = input.dim();
     let plane = nj * ni;
+    // Each plane is zeroed by the thread that fills it (below), not in a serial pass
+    // first: on a fresh buffer that pass is also where every page faults in.
     if out.dim() != input.dim() || !out.is_standard_layout() {
         *out = Array3::<f32>::zeros(input.dim());
-    } else {
-        out.fill(0.0);
     }
     if plane == 0 || nk == 0 {
         return;
@@ -81,6 +81,7 @@ pub(crate) fn convolve_axis_into(input: &Array3<f32>, kernel: &[f32], axis: usiz
             // Blocks of a plane small enough to stay in L1 across the taps.
             const BLOCK: usize = 2048;
             dst.par_chunks_mut(plane).enumerate().for_each(|(k, op)| {
+                op.fill(0.0);
                 for b0 in (0..plane).step_by(BLOCK) {
                     let b1 = (b0 + BLOCK).min(plane);
                     let o = &mut op[b0..b1];
@@ -93,6 +94,7 @@ pub(crate) fn convolve_axis_into(input: &Array3<f32>, kernel: &[f32], axis: usiz
         }
         1 => {
             dst.par_chunks_mut(plane).enumerate().for_each(|(k, op)| {
+                op.fill(0.0);
                 let ip = &src[k * plane..(k + 1) * plane];
                 for (j, o) in op.chunks_exact_mut(ni).enumerate() {
                     for (t, &w) in kernel.iter().enumerate() {
@@ -105,6 +107,7 @@ pub(crate) fn convolve_axis_into(input: &Array3<f32>, kernel: &[f32], axis: usiz
         _ => {
             let ru = r as usize;
             dst.par_chunks_mut(plane).enumerate().for_each(|(k, op)| {
+                op.fill(0.0);
                 let ip = &src[k * plane..(k + 1) * plane];
                 let mut padded = vec![0f32; ni + 2 * ru];
                 for (srow, o) in ip.chunks_exact(ni).zip(op.chunks_exact_mut(ni)) {
@@ -304,22 +307,112 @@ pub fn gaussian_recursive(data: &Array3<f32>, spacing_ijk: [f64; 3], sigma_mm: f
 /// Gaussian smoothing that ignores NaN (filled with the finite median first, NaN again
 /// afterwards).
 pub fn smooth_nan(a: &Array3<f32>, spacing_ijk: [f64; 3], sigma_mm: f64) -> Array3<f32> {
-    let med = {
-        let mut finite: Vec<f32> = a.iter().copied().filter(|v| v.is_finite()).collect();
-        if finite.is_empty() {
-            return a.clone();
-        }
-        let mid = finite.len() / 2;
-        *finite.select_nth_unstable_by(mid, |x, y| x.total_cmp(y)).1
+    let a = a.as_standard_layout();
+    let Some(src) = a.as_slice() else {
+        // Standard layout by construction.
+        return a.into_owned();
     };
-    let filled = a.mapv(|v| if v.is_finite() { v } else { med });
+    let Some(med) = finite_median(src) else {
+        return a.into_owned();
+    };
+    // The fill and the NaN restore run in parallel chunks: element-wise, so the same bits.
+    let filled: Vec<f32> = src
+        .par_iter()
+        .map(|&v| if v.is_finite() { v } else { med })
+        .collect();
+    let Ok(filled) = Array3::from_shape_vec(a.dim(), filled) else {
+        return a.into_owned();
+    };
     let mut s = gaussian_smooth_owned(filled, spacing_ijk, sigma_mm);
-    ndarray::Zip::from(&mut s).and(a).for_each(|o, &v| {
-        if !v.is_finite() {
-            *o = f32::NAN;
-        }
-    });
+    if let Some(out) = s.as_slice_mut() {
+        out.par_chunks_mut(CHUNK)
+            .zip(src.par_chunks(CHUNK))
+            .for_each(|(o, v)| {
+                for (o, &v) in o.iter_mut().zip(v) {
+                    if !v.is_finite() {
+                        *o = f32::NAN;
+                    }
+                }
+            });
+    }
     s
+}
+
+/// Elements per parallel chunk of the element-wise passes.
+const CHUNK: usize = 1 << 16;
+
+/// `f32` bits mapped to a `u32` whose unsigned order is [`f32::total_cmp`]'s order.
+#[inline]
+fn total_order_key(v: f32) -> u32 {
+    let b = v.to_bits();
+    if b >> 31 == 1 {
+        !b
+    } else {
+        b | 0x8000_0000
+    }
+}
+
+/// The inverse of [`total_order_key`].
+#[inline]
+fn from_total_order_key(k: u32) -> f32 {
+    f32::from_bits(if k >> 31 == 1 { k & 0x7fff_ffff } else { !k })
+}
+
+/// Counts (65 536 buckets) of the finite values' [`total_order_key`]s by `bucket` (None:
+/// not counted), in parallel chunks summed as integers.
+fn key_histogram(src: &[f32], bucket: impl Fn(u32) -> Option<usize> + Sync) -> Vec<u32> {
+    const B: usize = 1 << 16;
+    src.par_chunks(CHUNK)
+        .fold(
+            || vec![0u32; B],
+            |mut h, c| {
+                for &v in c.iter().filter(|v| v.is_finite()) {
+                    if let Some(b) = bucket(total_order_key(v)) {
+                        h[b] += 1;
+                    }
+                }
+                h
+            },
+        )
+        .reduce(
+            || vec![0u32; B],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(&b) {
+                    *x += y;
+                }
+                a
+            },
+        )
+}
+
+/// The element of rank `len / 2` of the finite values in [`f32::total_cmp`] order (the
+/// value `select_nth_unstable_by(len / 2, total_cmp)` picks, bit for bit); `None` when
+/// none is finite. A two-pass radix select on the ordered bits (high 16, then low 16
+/// within the bucket holding that rank), histograms counted in parallel chunks and
+/// summed (integer counts: the same whatever the split), instead of a serial copy and
+/// selection of the whole box.
+fn finite_median(src: &[f32]) -> Option<f32> {
+    // Bucket holding rank `rank`, and the rank within it.
+    let pick = |h: &[u32], mut rank: u64| -> Option<(usize, u64)> {
+        for (b, &c) in h.iter().enumerate() {
+            if rank < c as u64 {
+                return Some((b, rank));
+            }
+            rank -= c as u64;
+        }
+        None
+    };
+    let high = key_histogram(src, |k| Some((k >> 16) as usize));
+    let n: u64 = high.iter().map(|&c| c as u64).sum();
+    if n == 0 {
+        return None;
+    }
+    let (hb, rank) = pick(&high, n / 2)?;
+    let low = key_histogram(src, |k| {
+        ((k >> 16) as usize == hb).then_some((k & 0xffff) as usize)
+    });
+    let (lb, _) = pick(&low, rank)?;
+    Some(from_total_order_key(((hb as u32) << 16) | lb as u32))
 }
 
 /// Half-width (3σ) and unnormalised taps of [`gaussian2d_nan`]'s kernel, σ in pixels.
@@ -391,6 +484,44 @@ pub fn gaussian2d_nan(img: &mut [f32], n: usize, sigma: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The radix-select median is the value a full selection in `total_cmp` order picks,
+    /// bit for bit: negatives, ±0, ties, infinities (finite-filtered away) and NaN mixed in.
+    #[test]
+    fn finite_median_matches_selection() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for len in [1usize, 2, 3, 10, 1000, 70_001, 200_000] {
+            let v: Vec<f32> = (0..len)
+                .map(|_| match next() % 10 {
+                    0 => f32::NAN,
+                    1 => -0.0,
+                    2 => 0.0,
+                    3 => f32::INFINITY,
+                    4 => (next() % 7) as f32 - 3.0,
+                    _ => ((next() % 2_000_001) as f32 - 1.0e6) * 0.37,
+                })
+                .collect();
+            let mut finite: Vec<f32> = v.iter().copied().filter(|v| v.is_finite()).collect();
+            let want = if finite.is_empty() {
+                None
+            } else {
+                let mid = finite.len() / 2;
+                Some(*finite.select_nth_unstable_by(mid, |a, b| a.total_cmp(b)).1)
+            };
+            let got = finite_median(&v);
+            assert_eq!(got.map(f32::to_bits), want.map(f32::to_bits), "len {len}");
+        }
+        assert_eq!(finite_median(&[f32::NAN, f32::INFINITY]), None);
+        for v in [-3.5f32, -0.0, 0.0, 1e-40, f32::MAX, f32::MIN] {
+            assert_eq!(from_total_order_key(total_order_key(v)).to_bits(), v.to_bits());
+        }
+    }
 
     /// `gaussian2d_nan` as the per-pixel loop defined it: the reference for the
     /// vectorised passes.

@@ -430,15 +430,23 @@ fn tolerances(stack: &PhaseStack, grid: &Grid) -> Vec<f32> {
     let dim = first.data.dim();
     let c = [dim.0 / 2, dim.1 / 2, dim.2 / 2];
     let half = [8usize, 16, 16];
-    let block = Array3::from_shape_fn(dim, |(k, j, i)| {
-        k.abs_diff(c[0]) <= half[0] && j.abs_diff(c[1]) <= half[1] && i.abs_diff(c[2]) <= half[2]
-    });
+    // The block cut out as its own array (every voxel in the mask), not a box-sized mask:
+    // a residual needs its six neighbours inside the block, so a neighbour beyond the
+    // cut-out is refused as one outside the mask was, and the residuals come in the same
+    // order — the same estimate without passes over the whole box.
+    let range = |a: usize, n: usize| c[a].saturating_sub(half[a])..(c[a] + half[a] + 1).min(n);
+    let (rk, rj, ri) = (range(0, dim.0), range(1, dim.1), range(2, dim.2));
+    let block = Array3::from_elem((rk.len(), rj.len(), ri.len()), true);
     stack
         .phases
         .iter()
         .enumerate()
         .map(|(n, ph)| {
-            let noise = noise_sd(&ph.data, &block).unwrap_or(0.0) / reduction;
+            let cut = ph
+                .data
+                .slice(ndarray::s![rk.clone(), rj.clone(), ri.clone()])
+                .to_owned();
+            let noise = noise_sd(&cut, &block).unwrap_or(0.0) / reduction;
             let floor = if stack.ct {
                 GROW_FLOOR_CT_HU
             } else {
@@ -562,13 +570,22 @@ fn partition(
     seeds: &[([usize; 3], usize)],
 ) -> (Array3<u32>, Array3<f32>) {
     let dim = grid.dim;
-    let mut labels = Array3::<u32>::zeros(dim);
-    let mut residual = Array3::<f32>::from_elem(dim, f32::INFINITY);
-    let lin = |p: [usize; 3]| ((p[0] * dim.1 + p[1]) * dim.2 + p[2]) as u32;
-    let unlin = |x: u32| {
-        let x = x as usize;
-        [x / (dim.1 * dim.2), (x / dim.2) % dim.1, x % dim.2]
-    };
+    let (nk, nj, ni) = dim;
+    let n = nk * nj * ni;
+    let nf = grid.feats.len();
+    // Flat arrays in scan order, the features interleaved per voxel: the flood reads a
+    // neighbour's features from one cache line instead of one array per phase. Same
+    // neighbours in the same order as `morph::neighbours6`, same sums: the same labels.
+    let mut feats = vec![0f32; n * nf];
+    for (c, a) in grid.feats.iter().enumerate() {
+        for (x, &v) in a.iter().enumerate() {
+            feats[x * nf + c] = v;
+        }
+    }
+    let valid: Vec<bool> = grid.valid.iter().copied().collect();
+    let mut labels = vec![0u32; n];
+    let mut residual = vec![f32::INFINITY; n];
+    let lin = |p: [usize; 3]| ((p[0] * nj + p[1]) * ni + p[2]) as u32;
     // A bucket queue on the distance (steps of 1/BUCKETS_PER_UNIT): the flood visits
     // voxels in order of increasing distance, as a priority queue would, at O(1) a step.
     let nb = (MAX_ASSIGN_DISTANCE * BUCKETS_PER_UNIT) as usize + 1;
@@ -577,7 +594,7 @@ fn partition(
         buckets[0].push((lin(p), c as u32 + 1, 0.0));
     }
     let mut cur = 0usize;
-    let mut f = vec![0.0f32; grid.feats.len()];
+    let plane = nj * ni;
     loop {
         while cur < nb && buckets[cur].is_empty() {
             cur += 1;
@@ -585,28 +602,38 @@ fn partition(
         let Some((x, l, d)) = buckets.get_mut(cur).and_then(|b| b.pop()) else {
             break;
         };
-        let p = unlin(x);
-        if labels[p] != 0 {
+        let x = x as usize;
+        if labels[x] != 0 {
             continue;
         }
-        labels[p] = l;
-        residual[p] = d;
+        labels[x] = l;
+        residual[x] = d;
         let mean = &means[(l - 1) as usize];
-        for q in morph::neighbours6(p, dim) {
-            if labels[q] != 0 || !grid.valid[q] {
+        let (k, j, i) = (x / plane, (x / ni) % nj, x % ni);
+        let nbrs = [
+            (k > 0).then(|| x - plane),
+            (k + 1 < nk).then(|| x + plane),
+            (j > 0).then(|| x - ni),
+            (j + 1 < nj).then(|| x + ni),
+            (i > 0).then(|| x - 1),
+            (i + 1 < ni).then(|| x + 1),
+        ];
+        for q in nbrs.into_iter().flatten() {
+            if labels[q] != 0 || !valid[q] {
                 continue;
             }
-            for (v, a) in f.iter_mut().zip(&grid.feats) {
-                *v = a[q];
-            }
-            let d = distance(&f, mean, scale);
+            let d = distance(&feats[q * nf..(q + 1) * nf], mean, scale);
             if d <= MAX_ASSIGN_DISTANCE {
                 let b = ((d * BUCKETS_PER_UNIT) as usize).min(nb - 1);
-                buckets[b].push((lin(q), l, d));
+                buckets[b].push((q as u32, l, d));
                 cur = cur.min(b);
             }
         }
     }
+    // The vectors hold exactly `n` elements: the shapes cannot mismatch.
+    let labels = Array3::from_shape_vec(dim, labels).unwrap_or_else(|_| Array3::zeros(dim));
+    let residual =
+        Array3::from_shape_vec(dim, residual).unwrap_or_else(|_| Array3::from_elem(dim, f32::INFINITY));
     (labels, residual)
 }
 
@@ -1729,14 +1756,25 @@ fn add_enclosed_fat(stack: &PhaseStack, grid: &Grid, base: usize, mask: &mut Arr
 fn upsample(grid: &Grid, m: &Array3<bool>, shape: [usize; 3]) -> Array3<bool> {
     let s = grid.step;
     let d = grid.dim;
-    Array3::from_shape_fn((shape[0], shape[1], shape[2]), |(k, j, i)| {
-        let q = [
-            ((k + s[0] / 2) / s[0]).min(d.0 - 1),
-            ((j + s[1] / 2) / s[1]).min(d.1 - 1),
-            ((i + s[2] / 2) / s[2]).min(d.2 - 1),
-        ];
-        m[q]
-    })
+    let near = |x: usize, a: usize, n: usize| ((x + s[a] / 2) / s[a]).min(n - 1);
+    // The row and column maps once, then the box's slices in parallel (a plain copy per
+    // voxel: the same mask, without a division per voxel on one core).
+    let qj: Vec<usize> = (0..shape[1]).map(|j| near(j, 1, d.1)).collect();
+    let qi: Vec<usize> = (0..shape[2]).map(|i| near(i, 2, d.2)).collect();
+    let mut out = Array3::from_elem((shape[0], shape[1], shape[2]), false);
+    out.axis_iter_mut(ndarray::Axis(0))
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(k, mut plane)| {
+            let src = m.index_axis(ndarray::Axis(0), near(k, 0, d.0));
+            for (mut row, &j) in plane.rows_mut().into_iter().zip(&qj) {
+                let sr = src.row(j);
+                for (o, &i) in row.iter_mut().zip(&qi) {
+                    *o = sr[i];
+                }
+            }
+        });
+    out
 }
 #[cfg(test)]
 mod tests {
