@@ -8,7 +8,10 @@
 //! search on a coarse grid of shifts, then refinement at 1 mm and 0.5 mm. A shift is only
 //! kept when it raises the correlation clearly above the unshifted one.
 
-use cavascope_volume::{sampling::trilinear, Point3, Vector3, Volume};
+use cavascope_volume::{
+    sampling::{blend8, trilinear},
+    Point3, Vector3, Volume,
+};
 use rayon::prelude::*;
 
 /// Largest shift searched, mm (breath-hold mismatch is rarely above 1 cm).
@@ -134,9 +137,8 @@ impl<'a> AxisCoords<'a> {
         self.coords[a]
             .iter()
             .map(|&b| {
-                let c = b + o;
-                let c0 = c as usize;
-                (c0 * stride, (c - c0 as f64) as f32)
+                let (c0, f) = floor_frac(b + o);
+                (c0 * stride, f)
             })
             .collect()
     }
@@ -266,30 +268,34 @@ fn strictly_inside(lo: f64, hi: f64, n: usize) -> bool {
 /// edge): the same operations in the same order, so the same bits.
 #[inline(always)]
 fn interp_inside(data: &[f32], plane: usize, ni: usize, c: [f64; 3]) -> f32 {
-    let [cx, cy, cz] = c;
-    let (x0, y0, z0) = (cx as usize, cy as usize, cz as usize);
-    let (fx, fy, fz) = (
-        (cx - x0 as f64) as f32,
-        (cy - y0 as f64) as f32,
-        (cz - z0 as f64) as f32,
-    );
+    let [(x0, fx), (y0, fy), (z0, fz)] = c.map(floor_frac);
     lerp8(data, z0 * plane + y0 * ni + x0, plane, ni, [fx, fy, fz])
 }
 
-/// The trilinear blend of the eight voxels whose lower corner is at flat offset `p`, with
-/// the upper corners' weights `[fx, fy, fz]` (`trilinear`'s operations and order).
+/// A non-negative index coordinate's lower sample and the upper one's weight
+/// (truncation is the floor here), as `trilinear` computes them.
 #[inline(always)]
-fn lerp8(data: &[f32], p: usize, plane: usize, ni: usize, [fx, fy, fz]: [f32; 3]) -> f32 {
+fn floor_frac(c: f64) -> (usize, f32) {
+    let c0 = c as usize;
+    (c0, (c - c0 as f64) as f32)
+}
+
+/// The trilinear blend of the eight voxels whose lower corner is at flat offset `p`, with
+/// the upper corners' weights `[fx, fy, fz]` ([`blend8`], as `trilinear`).
+#[inline(always)]
+fn lerp8(data: &[f32], p: usize, plane: usize, ni: usize, w: [f32; 3]) -> f32 {
     let c = &data[p..p + plane + ni + 2];
-    let (c000, c001, c010, c011) = (c[0], c[1], c[ni], c[ni + 1]);
-    let (c100, c101, c110, c111) = (c[plane], c[plane + 1], c[plane + ni], c[plane + ni + 1]);
-    let c00 = c000 * (1.0 - fx) + c001 * fx;
-    let c01 = c010 * (1.0 - fx) + c011 * fx;
-    let c10 = c100 * (1.0 - fx) + c101 * fx;
-    let c11 = c110 * (1.0 - fx) + c111 * fx;
-    let c0 = c00 * (1.0 - fy) + c01 * fy;
-    let c1 = c10 * (1.0 - fy) + c11 * fy;
-    c0 * (1.0 - fz) + c1 * fz
+    let corners = [
+        c[0],
+        c[1],
+        c[ni],
+        c[ni + 1],
+        c[plane],
+        c[plane + 1],
+        c[plane + ni],
+        c[plane + ni + 1],
+    ];
+    blend8(corners, w)
 }
 
 /// [`ncc`] with every sample checked: points outside `moving` (or not finite there) are

@@ -129,10 +129,7 @@ fn nearest_axis_aligned(src: &Array3<bool>, t: &Matrix4<f64>, out: &mut Array3<b
     let ((nk, nj, ni), (ok, oj, oi)) = (src.dim(), out.dim());
     let nearest = |row: usize, n_out: usize, n_src: usize| -> Vec<Option<usize>> {
         (0..n_out)
-            .map(|m| {
-                let c = (t[(row, row)] * m as f64 + t[(row, 3)]).round();
-                (c >= 0.0 && (c as usize) < n_src).then_some(c as usize)
-            })
+            .map(|m| sampling::nearest_tap(t[(row, row)] * m as f64 + t[(row, 3)], n_src))
             .collect()
     };
     let (cols, rows, slices) = (nearest(0, oi, ni), nearest(1, oj, nj), nearest(2, ok, nk));
@@ -162,12 +159,9 @@ fn nearest_general(src: &Array3<bool>, t: &Matrix4<f64>, out: &mut Array3<bool>)
         .for_each(|(k, mut plane)| {
             for ((j, i), v) in plane.indexed_iter_mut() {
                 let [x, y, z] = sampling::source_index(t, i, j, k);
-                let (si, sj, sk) = (x.round(), y.round(), z.round());
-                if si >= 0.0 && sj >= 0.0 && sk >= 0.0 {
-                    let (si, sj, sk) = (si as usize, sj as usize, sk as usize);
-                    if sk < n.0 && sj < n.1 && si < n.2 {
-                        *v = src[[sk, sj, si]];
-                    }
+                let tap = |c, n| sampling::nearest_tap(c, n);
+                if let (Some(si), Some(sj), Some(sk)) = (tap(x, n.2), tap(y, n.1), tap(z, n.0)) {
+                    *v = src[[sk, sj, si]];
                 }
             }
         });
