@@ -1969,6 +1969,33 @@ fn intraluminal_part(stack: &PhaseStack, ivc: &Array3<bool>, mass: &Array3<bool>
 }
 
 #[allow(clippy::too_many_arguments)]
+/// Mass voxels that are calcification on unenhanced CT: dense (≥ [`CALCIUM_MIN_HU`])
+/// structures enclosed by the mass. A dense structure mostly outside the mass, or reaching
+/// the edge of the analysis box, is bone the outline touched, not calcium in the tumour
+/// ([`CALCIUM_ENCLOSED_MIN_SHARE`]).
+fn calcified_voxels(unenhanced: &Array3<f32>, mask: &Array3<bool>) -> usize {
+    let dense = unenhanced.mapv(|x| x.is_finite() && x >= CALCIUM_MIN_HU);
+    let (labels, sizes) = morph::label_components(&dense);
+    let (nk, nj, ni) = labels.dim();
+    let mut inside = vec![0usize; sizes.len()];
+    let mut at_face = vec![false; sizes.len()];
+    for ((k, j, i), &l) in labels.indexed_iter() {
+        if l == 0 {
+            continue;
+        }
+        if mask[[k, j, i]] {
+            inside[l as usize] += 1;
+        }
+        if k == 0 || j == 0 || i == 0 || k + 1 == nk || j + 1 == nj || i + 1 == ni {
+            at_face[l as usize] = true;
+        }
+    }
+    (1..sizes.len())
+        .filter(|&l| !at_face[l] && inside[l] as f64 >= CALCIUM_ENCLOSED_MIN_SHARE * sizes[l] as f64)
+        .map(|l| inside[l])
+        .sum()
+}
+
 fn measure_region(
     volumes: &[Volume],
     phases: &[PhaseInfo],
@@ -2014,8 +2041,7 @@ fn measure_region(
                     .count();
                 fat_fraction = Some(fat as f64 / n);
                 if ph.role == Role::CtUnenhanced {
-                    calcified_fraction =
-                        Some(vals.iter().filter(|&&x| x >= CALCIUM_MIN_HU).count() as f64 / n);
+                    calcified_fraction = Some(calcified_voxels(&ph.data, &mask) as f64 / n);
                 }
             }
         }
@@ -2097,6 +2123,32 @@ mod tests {
                 .iter()
                 .any(|&b| b)
         );
+    }
+
+    /// A mass (a 12³ block of 40 HU) holding a 2³ calcification (400 HU), touched at its
+    /// edge by a bone bar (700 HU) that runs on outside it: the calcification's 8 voxels
+    /// count, the bar's voxels inside the outline do not, nor does a dense rim that reaches
+    /// the box's face.
+    #[test]
+    fn calcification_is_enclosed_bone_the_outline_touches_is_not() {
+        let mut ct = Array3::from_elem((20, 20, 20), 40.0f32);
+        let mut mass = Array3::from_elem((20, 20, 20), false);
+        mass.slice_mut(ndarray::s![4..16, 4..16, 4..16]).fill(true);
+        ct.slice_mut(ndarray::s![8..10, 8..10, 8..10]).fill(400.0);
+        assert_eq!(calcified_voxels(&ct, &mass), 8);
+        // A bar 2 voxels thick along the columns, its first 2 columns inside the mass.
+        ct.slice_mut(ndarray::s![12..14, 12..14, 14..19]).fill(700.0);
+        assert_eq!(calcified_voxels(&ct, &mass), 8);
+        // The same bar wholly inside the mass is calcification (its 20 voxels)...
+        mass.slice_mut(ndarray::s![12..14, 12..14, 14..19]).fill(true);
+        assert_eq!(calcified_voxels(&ct, &mass), 8 + 20);
+        // ...unless it reaches the box's face: bone leaving the box.
+        ct.slice_mut(ndarray::s![12..14, 12..14, 14..20]).fill(700.0);
+        mass.slice_mut(ndarray::s![12..14, 12..14, 14..20]).fill(true);
+        assert_eq!(calcified_voxels(&ct, &mass), 8);
+        // NaN (outside the scanned volume) is not dense.
+        ct[[9, 9, 9]] = f32::NAN;
+        assert_eq!(calcified_voxels(&ct, &mass), 7);
     }
 
     /// Slabs along the columns: 3 voxels of fat (−100 HU on both phases), 5 of solid

@@ -122,6 +122,12 @@ pub mod seeded {
     pub const REFINE_MAX_PASSES: usize = 6;
     /// Calcification on unenhanced CT: ≥ 130 HU (Agatston; research brief §1c).
     pub const CALCIUM_MIN_HU: f32 = 130.0;
+    /// A dense (≥ [`CALCIUM_MIN_HU`]) structure counts as calcification of the mass when at
+    /// least this share of it lies inside the mass and it stays inside the analysis box:
+    /// calcification lies within the tumour, while bone (a rib, a vertebral body, a
+    /// transverse process) that the outline touches continues outside it. Half: a
+    /// calcification cut by the outline at the mass's edge still counts.
+    pub const CALCIUM_ENCLOSED_MIN_SHARE: f64 = 0.5;
     /// Fat inside the solid part's hull is added to the mass when it is at least this share
     /// of the hull (below it, the hull's fat is the fat plane around a lobulated edge).
     pub const FAT_HULL_MIN_FRACTION: f64 = 0.10;
