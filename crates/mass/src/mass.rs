@@ -1968,7 +1968,6 @@ fn intraluminal_part(stack: &PhaseStack, ivc: &Array3<bool>, mass: &Array3<bool>
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 /// Mass voxels that are calcification on unenhanced CT: dense (≥ [`CALCIUM_MIN_HU`])
 /// structures enclosed by the mass. A dense structure mostly outside the mass, or reaching
 /// the edge of the analysis box, is bone the outline touched, not calcium in the tumour
@@ -1996,6 +1995,7 @@ fn calcified_voxels(unenhanced: &Array3<f32>, mask: &Array3<bool>) -> usize {
         .sum()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn measure_region(
     volumes: &[Volume],
     phases: &[PhaseInfo],
