@@ -198,6 +198,13 @@ fn plausible_ivc_track(c: &[track::Contour]) -> Result<(), String> {
     if !(TRACK_MIN_MEDIAN_DIAMETER_MM..=TRACK_MAX_MEDIAN_DIAMETER_MM).contains(&med) {
         return Err(format!("median diameter {med:.1} mm over {len:.0} mm"));
     }
+    let blood = c.iter().filter(|k| k.opacified).count() as f64 / c.len().max(1) as f64;
+    if blood < TRACK_MIN_BLOOD_FRACTION {
+        return Err(format!(
+            "blood like its start's at the centre of only {:.0} % of its planes over {len:.0} mm: not a vein",
+            100.0 * blood
+        ));
+    }
     let (p10, p90) = (d[d.len() / 10], d[(9 * d.len()) / 10]);
     if p90 > TRACK_MAX_CALIBRE_SPREAD * p10 {
         return Err(format!(
@@ -366,7 +373,19 @@ fn try_seeds(
                 }
             }
             let len = track_length(&c);
-            tracing::debug!(?seed, len, "IVC candidate tracked");
+            let measured = c
+                .iter()
+                .filter(|k| k.kind == track::ContourKind::Measured)
+                .count();
+            let blood_like = c.iter().filter(|k| k.opacified).count();
+            tracing::debug!(
+                ?seed,
+                len,
+                measured,
+                blood_like,
+                n = c.len(),
+                "IVC candidate tracked"
+            );
             let best_len = best.as_deref().map(track_length).unwrap_or(-1.0);
             if len > best_len {
                 best = Some(c);

@@ -96,6 +96,12 @@ pub mod anatomical {
     /// organ widens and narrows with its shape (TotalSegmentator's native CT: a track along
     /// the right psoas, 18–77 mm).
     pub const TRACK_MAX_CALIBRE_SPREAD: f64 = 2.0;
+    /// … and its centre holds blood like its start's on at least this share of its planes:
+    /// a vein carries blood all along, a bowel loop changes content (gas, fluid, chyme).
+    /// TotalSegmentator's native CT: the IVC's tracks 100 %, a small-bowel loop in front of
+    /// it 63–66 % (its track, 118 mm, was longer than the IVC's, 108–114 mm, once the
+    /// wall-less ends are cut).
+    pub const TRACK_MIN_BLOOD_FRACTION: f64 = 0.8;
 }
 
 /// Casting rays from a centre and finding the wall's step on each ([`crate::track`]).
@@ -249,6 +255,11 @@ pub mod contour {
     pub const SCALED_GATE_OUTER: f64 = 1.35;
     /// … plus this many mm.
     pub const SCALED_GATE_OUTER_MM: f64 = 2.0;
+    /// Without contrast (native CT) the outer gate is the inner one's mirror (1/0.8): a
+    /// tumour cannot be told from blood there, and a wall beyond it is the far edge of
+    /// isodense tissue against the vein (crus, duodenum), which the wider gate let pull
+    /// the scale outward plane after plane.
+    pub const SCALED_GATE_OUTER_NATIVE: f64 = 1.25;
     /// Reweighting rounds of the scaled-prior fit (three parameters settle quickly).
     pub const SCALED_ROUNDS: usize = 6;
     /// The scaled-prior fit needs at least the ray count over this many rays (a fifth).
@@ -298,6 +309,14 @@ pub mod tracking {
     /// Planes without any wall after which the vein is lost (80 mm: longer than any
     /// tumour-filled stretch we bridge).
     pub const LOST_PLANES: usize = 80;
+    /// Without contrast (native CT) nothing is bridged — a tumour-filled stretch cannot be
+    /// told from blood there — so a run of more planes than this with no wall at all (the
+    /// carried shape alone) ends the track where the wall was last seen: the calibre there
+    /// would be the last shape's, not the vein's (TotalSegmentator's native CT: the
+    /// intrahepatic IVC, isodense with the liver, carried 23.5 mm over 50 mm while it
+    /// narrows to 17 mm). 8 mm, as [`CHAMBER_PLANES`]: longer than a wall hidden where a
+    /// branch or a fold of the crus meets the vein.
+    pub const NO_WALL_PLANES: usize = 8;
     /// A section this many times the start's area is a runaway (deep into the atrium).
     pub const RUNAWAY_AREA_FACTOR: f64 = 4.0;
 }
