@@ -666,27 +666,9 @@ impl<'a> Tracker<'a> {
     }
 
     /// CT whose blood at the seed is not contrast-opacified (native, or too early).
-    pub(crate) fn unenhanced_ct(&self) -> bool {
+    fn unenhanced_ct(&self) -> bool {
         self.is_ct && self.blood < crate::lumen::OPACIFIED_BLOOD_MIN_HU
     }
-}
-
-/// Without contrast nothing is bridged (a tumour-filled stretch cannot be told from
-/// blood): a run of more than [`NO_WALL_PLANES`] planes with no wall at all (the carried
-/// shape alone) at either end of a track (contours sorted by z) is cut, so the track ends
-/// where its wall was last seen. Returns the planes cut.
-pub fn cut_unseen_ends(contours: &mut Vec<Contour>) -> usize {
-    let unseen = |c: &Contour| c.kind == ContourKind::Interpolated;
-    let n0 = contours.len();
-    let top = contours.iter().rev().take_while(|c| unseen(c)).count();
-    if top > NO_WALL_PLANES {
-        contours.truncate(contours.len() - top);
-    }
-    let bottom = contours.iter().take_while(|c| unseen(c)).count();
-    if bottom > NO_WALL_PLANES {
-        contours.drain(..bottom);
-    }
-    n0 - contours.len()
 }
 
 /// Cut one tracked direction (contours ordered away from the seed) at the end of the

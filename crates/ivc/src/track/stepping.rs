@@ -49,12 +49,6 @@ impl Tracker<'_> {
         let mut all: Vec<Contour> = down.into_iter().rev().collect();
         all.push(first);
         all.extend(up);
-        if self.unenhanced_ct() {
-            let cut = cut_unseen_ends(&mut all);
-            if cut > 0 {
-                tracing::debug!(cut, "track ends cut where no wall was seen (no contrast)");
-            }
-        }
         Some(all)
     }
 
