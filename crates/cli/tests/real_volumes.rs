@@ -487,6 +487,18 @@ fn judge_tracked_ivc(c: &Case, mode: &str, r: &Value, lab: &(Array3<f32>, Geomet
     }
 }
 
+/// A normal IVC reads normal: no IVC-tumour sign present, `no_mass` on top. Problems are
+/// pushed to `bad`, named by `what`.
+fn reads_normal(what: &str, r: &Value, bad: &mut Vec<String>) {
+    let p: Vec<String> = present(r)
+        .into_iter()
+        .filter(|s| IVC_SIGNS.contains(&s.as_str()))
+        .collect();
+    if !p.is_empty() || top(r) != "no_mass" {
+        bad.push(format!("{what}: {p:?} present, top {}", top(r)));
+    }
+}
+
 /// Auto mode on every real volume that covers the IVC: found, calibre within 1.5 mm of the
 /// label over ≥ 70 % of its length.
 #[test]
@@ -555,13 +567,7 @@ fn native_ct_seed_where_no_wall_fits_still_tracks() {
         if cal.1 < 0.7 {
             bad.push(format!("seed at {q}: {:.0} % of the label", cal.1 * 100.0));
         }
-        let p: Vec<String> = present(&r)
-            .into_iter()
-            .filter(|s| IVC_SIGNS.contains(&s.as_str()))
-            .collect();
-        if !p.is_empty() || top(&r) != "no_mass" {
-            bad.push(format!("seed at {q}: {p:?} present, top {}", top(&r)));
-        }
+        reads_normal(&format!("seed at {q}"), &r, &mut bad);
     }
     assert!(bad.is_empty(), "{bad:#?}");
 }
@@ -587,13 +593,7 @@ fn seeded_in_the_label(c: &Case, bad: &mut Vec<String>) {
     let out = tempfile::tempdir().unwrap();
     let r = analyze(&c.input, out.path(), &[&format!("--ivc-seed={seed}")]);
     judge_tracked_ivc(c, "--ivc-seed", &r, &lab, bad);
-    let p: Vec<String> = present(&r)
-        .into_iter()
-        .filter(|s| IVC_SIGNS.contains(&s.as_str()))
-        .collect();
-    if !p.is_empty() || top(&r) != "no_mass" {
-        bad.push(format!("{}: {p:?} present, top {}", c.name, top(&r)));
-    }
+    reads_normal(c.name, &r, bad);
 }
 
 /// Seeded inside TotalSegmentator's IVC on the native CT (the whole IVC, pelvis to T11):
@@ -621,13 +621,7 @@ fn auto_native_ct_ivc_follows_the_label() {
     let out = tempfile::tempdir().unwrap();
     let r = analyze(&c.input, out.path(), &[]);
     judge_tracked_ivc(c, "auto", &r, &label(&c.seg, c.ivc_id as f32), &mut bad);
-    let p: Vec<String> = present(&r)
-        .into_iter()
-        .filter(|s| IVC_SIGNS.contains(&s.as_str()))
-        .collect();
-    if !p.is_empty() || top(&r) != "no_mass" {
-        bad.push(format!("{}: {p:?} present, top {}", c.name, top(&r)));
-    }
+    reads_normal(c.name, &r, &mut bad);
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
