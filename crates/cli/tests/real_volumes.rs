@@ -487,10 +487,22 @@ fn judge_tracked_ivc(c: &Case, mode: &str, r: &Value, lab: &(Array3<f32>, Geomet
     }
 }
 
+/// A normal IVC reads normal: no IVC-tumour sign present, `no_mass` on top. Problems are
+/// pushed to `bad`, named by `what`.
+fn reads_normal(what: &str, r: &Value, bad: &mut Vec<String>) {
+    let p: Vec<String> = present(r)
+        .into_iter()
+        .filter(|s| IVC_SIGNS.contains(&s.as_str()))
+        .collect();
+    if !p.is_empty() || top(r) != "no_mass" {
+        bad.push(format!("{what}: {p:?} present, top {}", top(r)));
+    }
+}
+
 /// Auto mode on every real volume that covers the IVC: found, calibre within 1.5 mm of the
 /// label over ≥ 70 % of its length.
 #[test]
-#[ignore = "known gap: auto IVC found by anatomy on the native CT and the MR but its calibre is 2.9 / 1.65 mm off (isodense crus and duodenum against the wall: no edge to see; the auto start plane carries its shape); not found on the contrast CT at the liver, isodense with it (issue 16 item 4)"]
+#[ignore = "known gap: auto IVC found by anatomy on the native CT (0.84 mm, passes: auto_native_ct_ivc_follows_the_label) and the MR, whose calibre is 1.65 mm off (TotalSegmentator's MR label lies ~1.5 mm inside the half level of the lumen-to-fat rise on most rays); not found on the contrast CT at the liver, isodense with it (issue 16 item 4)"]
 fn auto_ivc_is_found_on_every_real_volume() {
     let Some(cases) = cases() else { return };
     let mut bad = Vec::new();
@@ -504,6 +516,12 @@ fn auto_ivc_is_found_on_every_real_volume() {
 
 /// A seed inside the label: the centroid of its voxels on the middle slice of its extent.
 fn seed_in(lab: &(Array3<f32>, Geometry)) -> Option<String> {
+    seed_at(lab, 0.5)
+}
+
+/// A seed inside the label: the centroid of its voxels on the slice at `q` (0–1) of its
+/// extent.
+fn seed_at(lab: &(Array3<f32>, Geometry), q: f64) -> Option<String> {
     let ks: Vec<usize> = lab
         .0
         .outer_iter()
@@ -511,7 +529,7 @@ fn seed_in(lab: &(Array3<f32>, Geometry)) -> Option<String> {
         .filter(|(_, p)| p.iter().any(|&v| v > 0.5))
         .map(|(k, _)| k)
         .collect();
-    let k = *ks.get(ks.len() / 2)?;
+    let k = *ks.get((ks.len() as f64 * q) as usize)?;
     let (mut si, mut sj, mut n) = (0.0, 0.0, 0.0);
     for ((j, i), &v) in lab.0.outer_iter().nth(k)?.indexed_iter() {
         if v > 0.5 {
@@ -524,10 +542,40 @@ fn seed_in(lab: &(Array3<f32>, Geometry)) -> Option<String> {
     Some(format!("{},{},{}", p.x, p.y, p.z))
 }
 
+/// Seeds on native-CT planes where no wall fits all round (isodense crus / duodenum
+/// against the vein: at 20 % and 65 % of the label's slices) start from the nearest plane
+/// whose wall the rays agree on, instead of "no vessel wall around the seed point" (main:
+/// not found from either): the IVC is found over ≥ 70 % of the label and reads normal.
+/// (Calibre from these starts: 2.08 / 1.23 mm median — the start still shapes the chain,
+/// docs/validation.md.)
+#[test]
+fn native_ct_seed_where_no_wall_fits_still_tracks() {
+    let Some(cases) = cases() else { return };
+    let c = &cases[0];
+    let lab = label(&c.seg, c.ivc_id as f32);
+    let mut bad = Vec::new();
+    for q in [0.2, 0.65] {
+        let seed = seed_at(&lab, q).expect("label has voxels");
+        let out = tempfile::tempdir().unwrap();
+        let r = analyze(&c.input, out.path(), &[&format!("--ivc-seed={seed}")]);
+        if !r["ivc"].is_object() {
+            bad.push(format!("seed at {q}: IVC not found"));
+            continue;
+        }
+        let cal = calibre_vs_label(&r, &lab);
+        row(c.name, &format!("--ivc-seed at {q} of the label"), &r, Some(cal));
+        if cal.1 < 0.7 {
+            bad.push(format!("seed at {q}: {:.0} % of the label", cal.1 * 100.0));
+        }
+        reads_normal(&format!("seed at {q}"), &r, &mut bad);
+    }
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
 /// Seeded inside TotalSegmentator's IVC: the tracked IVC matches the label (calibre within
 /// 1.5 mm over ≥ 70 % of its length) and reads normal.
 #[test]
-#[ignore = "known gap: seeded tracking on real CT/MR: calibre 1.39 (met) / 6.75 / 1.58 mm off (native CT, contrast CT at the liver, MR): on the contrast CT the liver side has no edge and lumen texture passes for walls (issue 16 item 4)"]
+#[ignore = "known gap: seeded tracking on real CT/MR: calibre 0.85 (met) / 6.75 / 1.58 mm off (native CT, contrast CT at the liver, MR): on the contrast CT the liver side has no edge and lumen texture passes for walls; on the MR the label lies ~1.5 mm inside the wall's half level (issue 16 item 4)"]
 fn seeded_ivc_follows_the_label_and_reads_normal() {
     let Some(cases) = cases() else { return };
     let mut bad = Vec::new();
@@ -545,24 +593,35 @@ fn seeded_in_the_label(c: &Case, bad: &mut Vec<String>) {
     let out = tempfile::tempdir().unwrap();
     let r = analyze(&c.input, out.path(), &[&format!("--ivc-seed={seed}")]);
     judge_tracked_ivc(c, "--ivc-seed", &r, &lab, bad);
-    let p: Vec<String> = present(&r)
-        .into_iter()
-        .filter(|s| IVC_SIGNS.contains(&s.as_str()))
-        .collect();
-    if !p.is_empty() || top(&r) != "no_mass" {
-        bad.push(format!("{}: {p:?} present, top {}", c.name, top(&r)));
-    }
+    reads_normal(c.name, &r, bad);
 }
 
 /// Seeded inside TotalSegmentator's IVC on the native CT (the whole IVC, pelvis to T11):
 /// the tracked IVC matches the label — the walls where isodense crus and duodenum lie
-/// against it are not taken past (issue 16 item 4; before: 4.04 mm median over 74 %) — and
+/// against it are not taken past (issue 16 item 4; before: 4.04 mm median over 74 %, then 1.39; now 0.85) — and
 /// reads normal.
 #[test]
 fn seeded_native_ct_ivc_follows_the_label() {
     let Some(cases) = cases() else { return };
     let mut bad = Vec::new();
     seeded_in_the_label(&cases[0], &mut bad);
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+/// Auto mode on the native CT (the whole IVC, pelvis to T11): the IVC found by anatomy —
+/// not the small-bowel loop in front of it, whose track is longer but whose centre holds
+/// gas and chyme — and measured within 1.5 mm of TotalSegmentator's label over ≥ 70 % of
+/// its length, the wall not carried out to isodense crus or duodenum (issue 16 item 4;
+/// before: 2.87 mm), and it reads normal.
+#[test]
+fn auto_native_ct_ivc_follows_the_label() {
+    let Some(cases) = cases() else { return };
+    let c = &cases[0];
+    let mut bad = Vec::new();
+    let out = tempfile::tempdir().unwrap();
+    let r = analyze(&c.input, out.path(), &[]);
+    judge_tracked_ivc(c, "auto", &r, &label(&c.seg, c.ivc_id as f32), &mut bad);
+    reads_normal(c.name, &r, &mut bad);
     assert!(bad.is_empty(), "{bad:#?}");
 }
 

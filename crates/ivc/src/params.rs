@@ -96,6 +96,12 @@ pub mod anatomical {
     /// organ widens and narrows with its shape (TotalSegmentator's native CT: a track along
     /// the right psoas, 18–77 mm).
     pub const TRACK_MAX_CALIBRE_SPREAD: f64 = 2.0;
+    /// … and its centre holds blood like its start's on at least this share of its planes:
+    /// a vein carries blood all along, a bowel loop changes content (gas, fluid, chyme).
+    /// TotalSegmentator's native CT: the IVC's tracks 100 %, a small-bowel loop in front of
+    /// it (TotalSegmentator label `small_bowel`) 63–66 %, gas at its centre (−92 HU) on
+    /// some planes; its track, 187 mm, was longer than the IVC's and was taken.
+    pub const TRACK_MIN_BLOOD_FRACTION: f64 = 0.8;
 }
 
 /// Casting rays from a centre and finding the wall's step on each ([`crate::track`]).
@@ -249,6 +255,11 @@ pub mod contour {
     pub const SCALED_GATE_OUTER: f64 = 1.35;
     /// … plus this many mm.
     pub const SCALED_GATE_OUTER_MM: f64 = 2.0;
+    /// Without contrast (native CT) the outer gate is the inner one's mirror (1/0.8): a
+    /// tumour cannot be told from blood there, and a wall beyond it is the far edge of
+    /// isodense tissue against the vein (crus, duodenum), which the wider gate let pull
+    /// the scale outward plane after plane.
+    pub const SCALED_GATE_OUTER_NATIVE: f64 = 1.25;
     /// Reweighting rounds of the scaled-prior fit (three parameters settle quickly).
     pub const SCALED_ROUNDS: usize = 6;
     /// The scaled-prior fit needs at least the ray count over this many rays (a fifth).

@@ -196,15 +196,19 @@ impl Tracker<'_> {
             .iter()
             .map(|&t| prior.radius(t) - (cx - prior.cx) * t.cos() - (cy - prior.cy) * t.sin())
             .collect();
-        // Gate: walls near the prior, more room outward (a tumour expands the vein).
+        // Gate: walls near the prior, more room outward (a tumour expands the vein) —
+        // not without contrast, where a tumour cannot be told from blood and a wall
+        // further out is the edge of isodense tissue against the vein ([`SCALED_GATE_OUTER_NATIVE`]).
+        let (outer, outer_mm) = if self.unenhanced_ct() {
+            (SCALED_GATE_OUTER_NATIVE, 0.0)
+        } else {
+            (SCALED_GATE_OUTER, SCALED_GATE_OUTER_MM)
+        };
         let mut w: Vec<f64> = r
             .iter()
             .zip(&rp)
             .map(|(&ri, &p)| {
-                if ri.is_finite()
-                    && ri > SCALED_GATE_INNER * p
-                    && ri < SCALED_GATE_OUTER * p + SCALED_GATE_OUTER_MM
-                {
+                if ri.is_finite() && ri > SCALED_GATE_INNER * p && ri < outer * p + outer_mm {
                     1.0
                 } else {
                     0.0

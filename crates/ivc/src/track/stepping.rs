@@ -28,20 +28,24 @@ impl Tracker<'_> {
                 f32::NAN
             };
         }
-        let first = self.contour_at(seed.z, seed.x, seed.y, None)?;
-        // Re-centre once on the first plane (the seed may be off-centre).
-        let (fx, fy) = first.centroid();
-        let first = self.contour_at(seed.z, fx, fy, None).unwrap_or(first);
-        if first.kind != ContourKind::Measured {
-            return None;
-        }
+        let first = self
+            .contour_at(seed.z, seed.x, seed.y, None)
+            .map(|first| {
+                // Re-centre once on the first plane (the seed may be off-centre).
+                let (fx, fy) = first.centroid();
+                self.contour_at(seed.z, fx, fy, None).unwrap_or(first)
+            })
+            .filter(|c| c.kind == ContourKind::Measured);
         // Where the wall is not seen all round at the seed (a weak blood/liver edge, a
         // branch), the first contour may be wrong and every chained plane inherits it:
-        // start from the nearest plane whose wall is.
-        let first = if first.inliers < FREE_INLIERS {
-            self.clearer_start(&first).unwrap_or(first)
-        } else {
-            first
+        // start from the nearest plane whose wall is. Where no wall fits at the seed's
+        // plane at all (native CT: isodense crus or duodenum against much of the vein;
+        // seeds on 4 of 5 planes tried in TotalSegmentator's native CT IVC), that plane is
+        // the only way to start.
+        let first = match first {
+            Some(f) if f.inliers >= FREE_INLIERS => f,
+            Some(f) => self.clearer_start(f.z, f.centroid(), FREE_INLIERS).unwrap_or(f),
+            None => self.clearer_start(seed.z, (seed.x, seed.y), AGREEING_INLIERS)?,
         };
         let (mut up, mut down) = rayon::join(|| self.run(&first, 1.0), || self.run(&first, -1.0));
         cut_ends(&first, &mut up);
@@ -52,13 +56,13 @@ impl Tracker<'_> {
         Some(all)
     }
 
-    /// The nearest plane within [`START_SEARCH_MM`] of `first` ([`START_SEARCH_STEP_MM`] steps, either way)
-    /// whose opacified lumen has a free contour that nearly every ray agrees with.
-    fn clearer_start(&self, first: &Contour) -> Option<Contour> {
-        let (gx, gy) = first.centroid();
+    /// The nearest plane within [`START_SEARCH_MM`] of height `z0` ([`START_SEARCH_STEP_MM`]
+    /// steps, either way), looked at around (gx, gy), whose opacified lumen has a free
+    /// contour that at least `min_inliers` of the rays agree with.
+    fn clearer_start(&self, z0: f64, (gx, gy): (f64, f64), min_inliers: f64) -> Option<Contour> {
         let mut dz = START_SEARCH_STEP_MM;
         while dz <= START_SEARCH_MM {
-            for z in [first.z - dz, first.z + dz] {
+            for z in [z0 - dz, z0 + dz] {
                 if z < self.z_range.0 || z > self.z_range.1 {
                     continue;
                 }
@@ -70,7 +74,7 @@ impl Tracker<'_> {
                 let (cx, cy) = c.centroid();
                 if c.kind == ContourKind::Measured
                     && c.opacified
-                    && c.inliers >= FREE_INLIERS
+                    && c.inliers >= min_inliers
                     && (cx - gx).hypot(cy - gy) < START_SHIFT_MM
                 {
                     return Some(c);
