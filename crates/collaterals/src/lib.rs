@@ -7,7 +7,10 @@ pub mod collaterals;
 pub mod levels;
 pub mod params;
 
-pub use collaterals::{measure_collaterals, measure_collaterals_with, CollateralsOutcome};
+pub use collaterals::{
+    finish_collaterals, measure_collaterals, measure_collaterals_with, prepare_collaterals,
+    CollateralsOutcome, CollateralsPrep,
+};
 
 // Short paths used inside the module.
 pub(crate) use cavascope_imaging::{morph, vesselness};
