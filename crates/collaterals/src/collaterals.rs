@@ -65,7 +65,6 @@ use cavascope_imaging::stats::upper_median_f32;
 use cavascope_phases::spine::spine_xy;
 use cavascope_volume::{Anatomy, Geometry, Point3, Vector3, Volume};
 use ndarray::Array3;
-use rayon::prelude::*;
 
 pub use crate::params::levels::{LUMBAR_ABOVE_RENAL_MM, LUMBAR_BELOW_RENAL_MM};
 pub use crate::params::naming::PARAVERTEBRAL_MM;
@@ -284,59 +283,18 @@ pub fn measure_collaterals_with(
     landmarks: &Landmarks,
     anatomy: Option<&Anatomy>,
 ) -> CollateralsOutcome {
-    match prepare_collaterals(volumes, phases) {
-        Ok(prep) => finish_collaterals(prep, ivc, mass, landmarks, anatomy),
-        Err(not_assessed) => not_assessed,
-    }
-}
-
-/// The part of the collateral search that needs neither the IVC nor the mass model (the
-/// box, its vessel voxels before the IVC and mass are cut out, the vertebral column): the
-/// caller may compute it beside the mass stage ([`prepare_collaterals`]), then finish
-/// with [`finish_collaterals`]. The result equals [`measure_collaterals_with`]'s.
-pub struct CollateralsPrep<'a> {
-    v: &'a Volume,
-    base_vol: Option<&'a Volume>,
-    ct: bool,
-    /// Spine centre (x, y), LPS mm.
-    sx: f64,
-    sy: f64,
-    /// The series' world bounds along z, mm.
-    z_range: [f64; 2],
-    geom: Geometry,
-    shape: [usize; 3],
-    /// Flat indices (standard layout) of the vessel voxels (range, enhancement, inside
-    /// the box) before the IVC, the mass, the spinal canal and marrow are cut out. Only
-    /// these are kept: the box's samples are taken again when finishing, so what runs
-    /// beside the mass stage holds no box-sized array past its own end.
-    bright: Vec<usize>,
-    /// Marrow is told apart by its cortex (CT without a baseline phase).
-    marrow_test: bool,
-    /// Seconds spent preparing (the stage's timing adds them).
-    pub seconds: f64,
-}
-
-/// The first half of [`measure_collaterals_with`]: everything before the IVC and the mass
-/// are cut out. `Err` is the outcome when the collaterals cannot be assessed.
-pub fn prepare_collaterals<'a>(
-    volumes: &'a [Volume],
-    phases: &[PhaseInfo],
-) -> Result<CollateralsPrep<'a>, CollateralsOutcome> {
-    let w = Vec::new();
+    let mut w = Vec::new();
     let Some((vi, ct)) = post_contrast(phases) else {
-        return Err(CollateralsOutcome::not_assessed(vec![
-            "collaterals: no post-contrast series; not assessed".into(),
-        ]));
+        w.push("collaterals: no post-contrast series; not assessed".into());
+        return CollateralsOutcome::not_assessed(w);
     };
     let Some(v) = volumes.get(vi) else {
-        return Err(CollateralsOutcome::not_assessed(vec![
-            "collaterals: post-contrast series missing; not assessed".into(),
-        ]));
+        w.push("collaterals: post-contrast series missing; not assessed".into());
+        return CollateralsOutcome::not_assessed(w);
     };
     let Some((sx, sy)) = spine_xy(v, ct) else {
-        return Err(CollateralsOutcome::not_assessed(vec![
-            "collaterals: body / spine not found; not assessed".into(),
-        ]));
+        w.push("collaterals: body / spine not found; not assessed".into());
+        return CollateralsOutcome::not_assessed(w);
     };
     let (lo, hi) = v.geometry.world_bounds(v.shape());
     let zc = 0.5 * (lo.z + hi.z);
@@ -350,9 +308,8 @@ pub fn prepare_collaterals<'a>(
         0.5 * (hi.z - lo.z) + BOX_Z_MARGIN_MM,
     );
     let Some((geom, shape, _)) = crop_box_xyz(v, &Point3::new(sx, cy, zc), half) else {
-        return Err(CollateralsOutcome::not_assessed(vec![
-            "collaterals: the paravertebral box lies outside the series".into(),
-        ]));
+        w.push("collaterals: the paravertebral box lies outside the series".into());
+        return CollateralsOutcome::not_assessed(w);
     };
     // Sub-stage timings at debug level (RUST_LOG=cavascope_collaterals=debug).
     let t0 = std::time::Instant::now();
@@ -364,7 +321,7 @@ pub fn prepare_collaterals<'a>(
     };
     let sp = geom.spacing();
     let Some((vmin, vmax)) = vessel_range(&data, ct) else {
-        return Err(CollateralsOutcome::not_assessed(w));
+        return CollateralsOutcome::not_assessed(w);
     };
     // Bone and its partial-volume rim are not vessels: with a baseline phase, a vessel
     // must have enhanced; without one, the voxel next to dense bone is dropped.
@@ -383,6 +340,7 @@ pub fn prepare_collaterals<'a>(
         enhancement_threshold(e, &|k, j, i| in_box(&world(k, j, i)), ct)
     });
     lap("sampled+enhancement");
+    // The voxel-wise passes over the box run in parallel (each voxel on its own).
     let dense = morph::dilate(
         &ndarray::Zip::from(&data).par_map_collect(|&x| x.is_finite() && x > vmax),
         1,
@@ -405,75 +363,8 @@ pub fn prepare_collaterals<'a>(
             };
             enhanced && x.is_finite() && x >= vmin && x <= vmax && in_box(&world(k, j, i))
         });
+    // What is no longer needed goes before the next box-sized arrays are made.
     drop((dense, enh));
-    let bright: Vec<usize> = match bright.as_slice() {
-        Some(b) => b
-            .par_iter()
-            .enumerate()
-            .filter_map(|(f, &x)| x.then_some(f))
-            .collect(),
-        None => Vec::new(),
-    };
-    // Marrow has no enhancement to tell it by without a baseline: its cortex does.
-    let marrow_test = ct && base.is_none();
-    lap("bright");
-    Ok(CollateralsPrep {
-        v,
-        base_vol,
-        ct,
-        sx,
-        sy,
-        z_range: [lo.z.min(hi.z), lo.z.max(hi.z)],
-        geom,
-        shape,
-        bright,
-        marrow_test,
-        seconds: t0.elapsed().as_secs_f64(),
-    })
-}
-
-/// The second half of [`measure_collaterals_with`]: the IVC and the mass cut out, the
-/// candidates, their vesselness, diameters and names.
-pub fn finish_collaterals(
-    prep: CollateralsPrep,
-    ivc: Option<&IvcModel>,
-    mass: Option<&MassModel>,
-    landmarks: &Landmarks,
-    anatomy: Option<&Anatomy>,
-) -> CollateralsOutcome {
-    let mut w = Vec::new();
-    let t0 = std::time::Instant::now();
-    let lap = |what: &str| tracing::debug!(stage = what, seconds = t0.elapsed().as_secs_f64(), "collaterals");
-    let CollateralsPrep {
-        v,
-        base_vol,
-        ct,
-        sx,
-        sy,
-        z_range,
-        geom,
-        shape,
-        bright: bright_idx,
-        marrow_test,
-        seconds: _,
-    } = prep;
-    let world = |k: usize, j: usize, i: usize| geom.index_to_world([i as f64, j as f64, k as f64]);
-    let sp = geom.spacing();
-    // The post-contrast samples again (the same numbers as in the first half), 0 where
-    // undefined: NaN and 0 both fail every test below (bone is ≥ 250 HU).
-    let filled = ndarray::Zip::from(&sample_on(v, &geom, shape, &Vector3::zeros())).par_map_collect(|&x| {
-        if x.is_finite() {
-            x
-        } else {
-            0.0
-        }
-    });
-    let mut bright = Array3::from_elem(filled.dim(), false);
-    if let Some(b) = bright.as_slice_mut() {
-        for f in bright_idx {
-            b[f] = true;
-        }
-    }
     // The IVC and the mass (each grown by a voxel) are cut out; their tributaries' stumps
     // then stand alone and are judged like any vessel. The spinal canal and laminae
     // (bone/CSF partial volume mimics enhancement there) are left out too.
@@ -481,35 +372,33 @@ pub fn finish_collaterals(
     if ivc.is_none() {
         w.push("collaterals: no IVC model, so IVC tributaries are only excluded by their size".into());
     }
+    // Marrow has no enhancement to tell it by without a baseline: its cortex does.
+    let marrow_test = ct && base.is_none();
     let bright = ndarray::Zip::indexed(&bright)
         .and(&excl)
         .par_map_collect(|(k, j, i), &b, &e| {
             let p = world(k, j, i);
             let canal = (p.x - sx).abs() < SPINAL_CANAL_HALF_MM && p.y > sy + SPINAL_CANAL_BEHIND_MM;
-            let marrow = marrow_test && b && enclosed_by_bone(&filled, [k, j, i], sp);
+            let marrow = marrow_test && b && enclosed_by_bone(&data, [k, j, i], sp);
             b && !e && !canal && !marrow
         });
     drop(excl);
     // Components wider than LARGE_STRUCTURE_MM anywhere (aorta, kidneys, spleen, liver,
     // bone) are large structures and go with everything connected to them (renal veins,
     // iliac arteries).
-    lap("excl");
-    // The candidates and the vertebral column are independent (both mostly serial
-    // loops): side by side.
-    let (members, column) = rayon::join(
-        || candidate_members(&bright, sp),
-        || match base_vol {
-            Some(b) => vertebral_column(&sample_on(b, &geom, shape, &Vector3::zeros()), &geom, ct, sx, sy),
-            None => vertebral_column(&filled, &geom, ct, sx, sy),
-        },
-    );
+    lap("bright+excl");
+    let members = candidate_members(&bright, sp);
     drop(bright);
-    lap("components+runs+column");
+    lap("components+runs");
     let (params, reach) = vesselness_setup(sp);
+    let filled = ndarray::Zip::from(&data).par_map_collect(|&x| if x.is_finite() { x } else { 0.0 });
+    let column = vertebral_column(base.as_ref().unwrap_or(&data), &geom, ct, sx, sy);
+    drop((base, data));
+    lap("column");
     let debug = tracing::enabled!(tracing::Level::TRACE);
 
     let vertebrae = anatomy.and_then(VertebralLevels::from_anatomy);
-    let levels = Levels::new(landmarks, z_range, vertebrae);
+    let levels = Levels::new(landmarks, [lo.z.min(hi.z), lo.z.max(hi.z)], vertebrae);
     tracing::debug!(reference = %levels.reference(), "collateral levels");
     let vox_ml = geom.voxel_volume_mm3() / 1000.0;
     let scene = Scene {
@@ -587,20 +476,8 @@ fn named_vessels(
     let mut veins: Vec<NamedVein> = Vec::new();
     let mut vessels: Vec<CollateralVessel> = Vec::new();
     let mut max_d = None::<f64>;
-    // Each candidate is judged on its own (its vesselness box, its diameter): in
-    // parallel, then taken in candidate order as before.
-    let named: Vec<Option<(&'static str, f64)>> = members
-        .par_iter()
-        .map(|(vox, run)| {
-            if vox.is_empty() {
-                None
-            } else {
-                scene.named_vessel(vox, *run)
-            }
-        })
-        .collect();
-    for ((vox, _), named) in members.iter().zip(named) {
-        let Some((name, d)) = named else {
+    for (vox, run) in members.iter().filter(|m| !m.0.is_empty()) {
+        let Some((name, d)) = scene.named_vessel(vox, *run) else {
             continue;
         };
         max_d = Some(max_d.map_or(d, |m: f64| m.max(d)));

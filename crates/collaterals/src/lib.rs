@@ -7,10 +7,7 @@ pub mod collaterals;
 pub mod levels;
 pub mod params;
 
-pub use collaterals::{
-    finish_collaterals, measure_collaterals, measure_collaterals_with, prepare_collaterals,
-    CollateralsOutcome, CollateralsPrep,
-};
+pub use collaterals::{measure_collaterals, measure_collaterals_with, CollateralsOutcome};
 
 // Short paths used inside the module.
 pub(crate) use cavascope_imaging::{morph, vesselness};

@@ -19,7 +19,7 @@
 
 pub use cavascope_measurements::*;
 
-use cavascope_collaterals::{finish_collaterals, prepare_collaterals, CollateralsOutcome};
+use cavascope_collaterals::{measure_collaterals_with, CollateralsOutcome};
 use cavascope_ingest::labelmap;
 use cavascope_ivc::build_ivc;
 use cavascope_ivc::landmarks;
@@ -98,52 +98,31 @@ pub fn measure_timed(volumes: &[Volume], opts: &SegmentOptions) -> (Measurements
         anatomy_landmarks(&mut m, a);
     }
 
-    // The collateral search's first half needs neither the IVC nor the mass model: it
-    // runs beside the mass stage, whose serial stretches (region growing, detection,
-    // measures) leave a core idle. Its seconds count towards the collaterals stage.
     let t = std::time::Instant::now();
-    let (mass, prep) = rayon::join(
-        || {
-            let out = build_mass(volumes, &m.phases, m.ivc.as_ref(), &m.landmarks, opts);
-            (out, t.elapsed().as_secs_f64())
-        },
-        || prepare_collaterals(volumes, &m.phases),
-    );
-    let (
-        MassOutcome {
-            model,
-            not_searched,
-            warnings,
-        },
-        mass_s,
-    ) = mass;
-    times.mass_s = mass_s;
+    let MassOutcome {
+        model,
+        not_searched,
+        warnings,
+    } = build_mass(volumes, &m.phases, m.ivc.as_ref(), &m.landmarks, opts);
+    times.mass_s = t.elapsed().as_secs_f64();
     tracing::debug!(seconds = times.mass_s, "mass stage");
     m.warnings.extend(warnings);
     m.mass = model;
     m.mass_not_searched = not_searched;
 
     let t = std::time::Instant::now();
-    let (
-        prep_s,
-        CollateralsOutcome {
-            collaterals,
-            warnings,
-        },
-    ) = match prep {
-        Ok(prep) => (
-            prep.seconds,
-            finish_collaterals(
-                prep,
-                m.ivc.as_ref(),
-                m.mass.as_ref(),
-                &m.landmarks,
-                opts.anatomy.as_deref(),
-            ),
-        ),
-        Err(not_assessed) => (0.0, not_assessed),
-    };
-    times.collaterals_s = prep_s + t.elapsed().as_secs_f64();
+    let CollateralsOutcome {
+        collaterals,
+        warnings,
+    } = measure_collaterals_with(
+        volumes,
+        &m.phases,
+        m.ivc.as_ref(),
+        m.mass.as_ref(),
+        &m.landmarks,
+        opts.anatomy.as_deref(),
+    );
+    times.collaterals_s = t.elapsed().as_secs_f64();
     tracing::debug!(seconds = times.collaterals_s, "collaterals stage");
     m.warnings.extend(warnings);
     m.collaterals = collaterals;
