@@ -340,10 +340,14 @@ pub fn measure_collaterals_with(
         enhancement_threshold(e, &|k, j, i| in_box(&world(k, j, i)), ct)
     });
     lap("sampled+enhancement");
-    let dense = morph::dilate(&data.mapv(|x| x.is_finite() && x > vmax), 1);
+    // The voxel-wise passes over the box run in parallel (each voxel on its own).
+    let dense = morph::dilate(
+        &ndarray::Zip::from(&data).par_map_collect(|&x| x.is_finite() && x > vmax),
+        1,
+    );
     let bright = ndarray::Zip::indexed(&data)
         .and(&dense)
-        .map_collect(|(k, j, i), &x, &d| {
+        .par_map_collect(|(k, j, i), &x, &d| {
             let enhanced = match (&base, &enh) {
                 (Some(b), Some(e)) => {
                     let b0 = b[[k, j, i]];
@@ -359,6 +363,8 @@ pub fn measure_collaterals_with(
             };
             enhanced && x.is_finite() && x >= vmin && x <= vmax && in_box(&world(k, j, i))
         });
+    // What is no longer needed goes before the next box-sized arrays are made.
+    drop((dense, enh));
     // The IVC and the mass (each grown by a voxel) are cut out; their tributaries' stumps
     // then stand alone and are judged like any vessel. The spinal canal and laminae
     // (bone/CSF partial volume mimics enhancement there) are left out too.
@@ -370,21 +376,24 @@ pub fn measure_collaterals_with(
     let marrow_test = ct && base.is_none();
     let bright = ndarray::Zip::indexed(&bright)
         .and(&excl)
-        .map_collect(|(k, j, i), &b, &e| {
+        .par_map_collect(|(k, j, i), &b, &e| {
             let p = world(k, j, i);
             let canal = (p.x - sx).abs() < SPINAL_CANAL_HALF_MM && p.y > sy + SPINAL_CANAL_BEHIND_MM;
             let marrow = marrow_test && b && enclosed_by_bone(&data, [k, j, i], sp);
             b && !e && !canal && !marrow
         });
+    drop(excl);
     // Components wider than LARGE_STRUCTURE_MM anywhere (aorta, kidneys, spleen, liver,
     // bone) are large structures and go with everything connected to them (renal veins,
     // iliac arteries).
     lap("bright+excl");
     let members = candidate_members(&bright, sp);
+    drop(bright);
     lap("components+runs");
     let (params, reach) = vesselness_setup(sp);
-    let filled = data.mapv(|x| if x.is_finite() { x } else { 0.0 });
+    let filled = ndarray::Zip::from(&data).par_map_collect(|&x| if x.is_finite() { x } else { 0.0 });
     let column = vertebral_column(base.as_ref().unwrap_or(&data), &geom, ct, sx, sy);
+    drop((base, data));
     lap("column");
     let debug = tracing::enabled!(tracing::Level::TRACE);
 

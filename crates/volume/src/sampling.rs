@@ -89,25 +89,26 @@ pub fn resample(
     fill: f32,
 ) -> Array3<f32> {
     let t = src_geom.inverse() * target.affine();
-    let mut out = Array3::from_elem(shape, fill);
+    // Zeroed memory is mapped lazily: every voxel is written once below, in parallel, so
+    // the pages are first touched by the threads that fill them (a `from_elem` here
+    // wrote the whole output once on the calling thread first).
+    let mut out = Array3::zeros(shape);
     match AxisAligned::new(&t, src, shape) {
-        Some(axes) => axes.fill(src, &mut out),
-        None => resample_general(src, &t, &mut out),
+        Some(axes) => axes.fill(src, &mut out, fill),
+        None => resample_general(src, &t, &mut out, fill),
     }
     out
 }
 
 /// [`resample`] for any affine `t` (target index → source index): one [`trilinear`] per
 /// output voxel.
-fn resample_general(src: &Array3<f32>, t: &nalgebra::Matrix4<f64>, out: &mut Array3<f32>) {
+fn resample_general(src: &Array3<f32>, t: &nalgebra::Matrix4<f64>, out: &mut Array3<f32>, fill: f32) {
     out.axis_iter_mut(Axis(0))
         .into_par_iter()
         .enumerate()
         .for_each(|(k, mut plane)| {
             for ((j, i), v) in plane.indexed_iter_mut() {
-                if let Some(s) = trilinear(src, source_index(t, i, j, k)) {
-                    *v = s;
-                }
+                *v = trilinear(src, source_index(t, i, j, k)).unwrap_or(fill);
             }
         });
 }
@@ -181,20 +182,33 @@ impl AxisAligned {
         })
     }
 
-    fn fill(&self, src: &Array3<f32>, out: &mut Array3<f32>) {
+    /// Write every voxel of `out`: the blend, or `fill` outside the source.
+    fn fill(&self, src: &Array3<f32>, out: &mut Array3<f32>, fill: f32) {
         let (_, nj, ni) = src.dim();
-        let Some(s) = src.as_slice() else { return };
+        let Some(s) = src.as_slice() else {
+            out.fill(fill);
+            return;
+        };
         out.axis_iter_mut(Axis(0))
             .into_par_iter()
             .zip(self.slices.par_iter())
             .for_each(|(mut plane, zt)| {
-                let Some((z0, z1, fz)) = *zt else { return };
+                let Some((z0, z1, fz)) = *zt else {
+                    plane.fill(fill);
+                    return;
+                };
                 let (p0, p1) = (z0 * nj * ni, z1 * nj * ni);
                 for (mut line, yt) in plane.axis_iter_mut(Axis(0)).zip(&self.rows) {
-                    let Some((y0, y1, fy)) = *yt else { continue };
+                    let Some((y0, y1, fy)) = *yt else {
+                        line.fill(fill);
+                        continue;
+                    };
                     let (r0, r1) = (y0 * ni, y1 * ni);
                     for (v, xt) in line.iter_mut().zip(&self.cols) {
-                        let Some((x0, x1, fx)) = *xt else { continue };
+                        let Some((x0, x1, fx)) = *xt else {
+                            *v = fill;
+                            continue;
+                        };
                         let corners = [
                             s[p0 + r0 + x0],
                             s[p0 + r0 + x1],
@@ -252,8 +266,8 @@ mod tests {
             let fast = super::resample(&v.data, &src_g, &tg, out_shape, f32::NAN);
             let t = src_g.inverse() * tg.affine();
             assert!(super::AxisAligned::new(&t, &v.data, out_shape).is_some());
-            let mut general = ndarray::Array3::from_elem(out_shape, f32::NAN);
-            super::resample_general(&v.data, &t, &mut general);
+            let mut general = ndarray::Array3::<f32>::zeros(out_shape);
+            super::resample_general(&v.data, &t, &mut general, f32::NAN);
             let inside = general.iter().filter(|x| x.is_finite()).count();
             assert!(inside > 100 && inside < general.len(), "{inside}");
             for (a, b) in fast.iter().zip(general.iter()) {
