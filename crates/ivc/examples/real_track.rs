@@ -93,10 +93,52 @@ fn main() {
             track::noise_sd(&vol)
         );
     }
-    let inputs = vec![PhaseInput {
-        volume: &vol,
-        noise: track::noise_sd(&vol),
-    }];
+    // NOISE=HU: the tracker's noise estimate replaced (how the walls depend on it); the
+    // estimate from neighbour differences inside the body (both voxels > −500 HU) printed.
+    {
+        let (nk, nj, ni) = vol.data.dim();
+        let mut d: Vec<f32> = Vec::new();
+        for k in (0..nk).step_by((nk / 20).max(1)) {
+            for j in (0..nj).step_by((nj / 64).max(1)) {
+                for i in 0..ni - 1 {
+                    let (x, y) = (vol.data[[k, j, i]], vol.data[[k, j, i + 1]]);
+                    if x > -500.0 && y > -500.0 && x < 300.0 && y < 300.0 {
+                        d.push((x - y).abs());
+                    }
+                }
+            }
+        }
+        let mut all: Vec<f32> = Vec::new();
+        for k in (0..nk).step_by((nk / 20).max(1)) {
+            for j in (0..nj).step_by((nj / 64).max(1)) {
+                for i in 0..ni - 1 {
+                    let (x, y) = (vol.data[[k, j, i]], vol.data[[k, j, i + 1]]);
+                    if x != y && x.is_finite() && y.is_finite() {
+                        all.push((x - y).abs());
+                    }
+                }
+            }
+        }
+        all.sort_by(f32::total_cmp);
+        println!(
+            "noise without equal pairs: {:.1} ({} pairs)",
+            all.get(all.len() / 2).copied().unwrap_or(f32::NAN) / (0.6745 * std::f32::consts::SQRT_2),
+            all.len()
+        );
+        d.sort_by(f32::total_cmp);
+        let zero = d.iter().filter(|&&x| x == 0.0).count();
+        println!(
+            "noise in the body (−500…300 HU pairs): {:.1} ({} pairs, {} equal)",
+            d.get(d.len() / 2).copied().unwrap_or(f32::NAN) / (0.6745 * std::f32::consts::SQRT_2),
+            d.len(),
+            zero
+        );
+    }
+    let noise = std::env::var("NOISE")
+        .ok()
+        .and_then(|s| s.parse::<f32>().ok())
+        .unwrap_or_else(|| track::noise_sd(&vol));
+    let inputs = vec![PhaseInput { volume: &vol, noise }];
     let mut t = Tracker::new(inputs).expect("tracker");
     t.free_on_all_phases = !is_ct;
     t.is_ct = is_ct;
