@@ -142,6 +142,22 @@ fn main() {
     let mut t = Tracker::new(inputs).expect("tracker");
     t.free_on_all_phases = !is_ct;
     t.is_ct = is_ct;
+    // The label's section at world z (0.5 mm grid, ±40 mm about the seed): its point
+    // count and the sums x, y, x², y², xy.
+    let label_moments = |z: f64| -> [f64; 6] {
+        let mut m = [0.0; 6];
+        for i in -80..=80 {
+            for j in -80..=80 {
+                let p = Point3::new(seed.x + i as f64 * 0.5, seed.y + j as f64 * 0.5, z);
+                if sampling::trilinear(&lab, lg.world_to_index(&p)).unwrap_or(0.0) >= 0.5 {
+                    for (s, v) in m.iter_mut().zip([1.0, p.x, p.y, p.x * p.x, p.y * p.y, p.x * p.y]) {
+                        *s += v;
+                    }
+                }
+            }
+        }
+        m
+    };
     // ARC=1: on every label plane, the walls whose outside is fat (mean 1.5–4 mm past the
     // wall below the blood–fat midpoint, fat −100 HU): a circle fitted to those walls, to the
     // label's own boundary on the same rays, the label's equivalent diameter and its
@@ -167,20 +183,7 @@ fn main() {
         let (mut e_arc, mut e_lab, mut e_all) = (Vec::new(), Vec::new(), Vec::new());
         for k in 0..lab.shape()[0] {
             let z = lg.index_to_world([0.0, 0.0, k as f64]).z;
-            let (mut sx, mut sy, mut sxx, mut syy, mut sxy, mut n) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-            for i in -80..=80 {
-                for j in -80..=80 {
-                    let p = Point3::new(seed.x + i as f64 * 0.5, seed.y + j as f64 * 0.5, z);
-                    if sampling::trilinear(&lab, lg.world_to_index(&p)).unwrap_or(0.0) >= 0.5 {
-                        sx += p.x;
-                        sy += p.y;
-                        sxx += p.x * p.x;
-                        syy += p.y * p.y;
-                        sxy += p.x * p.y;
-                        n += 1.0;
-                    }
-                }
-            }
+            let [n, sx, sy, sxx, syy, sxy] = label_moments(z);
             if n < 20.0 {
                 continue;
             }
@@ -229,14 +232,18 @@ fn main() {
                     }
                 }
                 all.push((cx + lr * c, cy + lr * s));
-                let beyond: Vec<f64> = (0..6)
-                    .filter_map(|q| {
-                        let d = lr + 1.5 + q as f64 * 0.5;
-                        let p = Point3::new(cx + d * c, cy + d * s, z);
-                        sampling::trilinear(&vol.data, vol.geometry.world_to_index(&p)).map(|v| v as f64)
-                    })
-                    .collect();
-                let b = beyond.iter().sum::<f64>() / beyond.len().max(1) as f64;
+                // Mean image value 1.5–4 mm past distance `r` on this ray.
+                let past = |r: f64| -> f64 {
+                    let v: Vec<f64> = (0..6)
+                        .filter_map(|q| {
+                            let d = r + 1.5 + q as f64 * 0.5;
+                            let p = Point3::new(cx + d * c, cy + d * s, z);
+                            sampling::trilinear(&vol.data, vol.geometry.world_to_index(&p)).map(|v| v as f64)
+                        })
+                        .collect();
+                    v.iter().sum::<f64>() / v.len().max(1) as f64
+                };
+                let b = past(lr);
                 if (lm - b).abs() < 2.0 * lsd {
                     no_edge += 1;
                 }
@@ -244,15 +251,7 @@ fn main() {
                     arc.push('.');
                     continue;
                 }
-                let out: Vec<f64> = (0..6)
-                    .filter_map(|q| {
-                        let d = ri + 1.5 + q as f64 * 0.5;
-                        let p = Point3::new(cx + d * c, cy + d * s, z);
-                        sampling::trilinear(&vol.data, vol.geometry.world_to_index(&p)).map(|v| v as f64)
-                    })
-                    .collect();
-                let o = out.iter().sum::<f64>() / out.len().max(1) as f64;
-                if o < fat_mid {
+                if past(ri) < fat_mid {
                     ours.push((cx + ri * c, cy + ri * s));
                     theirs.push((cx + lr * c, cy + lr * s));
                     arc.push('F');
@@ -291,17 +290,7 @@ fn main() {
     // RAYS=z: the wall on each ray from the label's centroid at z, beside the label's
     // own radius along that ray and the image profile.
     if let Some(z) = std::env::var("RAYS").ok().and_then(|s| s.parse::<f64>().ok()) {
-        let (mut sx, mut sy, mut n) = (0.0, 0.0, 0.0);
-        for i in -80..=80 {
-            for j in -80..=80 {
-                let p = Point3::new(seed.x + i as f64 * 0.5, seed.y + j as f64 * 0.5, z);
-                if sampling::trilinear(&lab, lg.world_to_index(&p)).unwrap_or(0.0) >= 0.5 {
-                    sx += p.x;
-                    sy += p.y;
-                    n += 1.0;
-                }
-            }
-        }
+        let [n, sx, sy, ..] = label_moments(z);
         let (cx, cy) = (sx / n, sy / n);
         t.blood = t.blood_at(&Point3::new(cx, cy, z));
         let r = t.rays(z, cx, cy, false);
