@@ -1298,6 +1298,22 @@ pub(crate) fn detect(
         for (n, c) in part.means.iter().enumerate() {
             tracing::trace!("class {n}: {c:.0?}");
         }
+        // What the box centred on the first box's candidate makes of its centroid.
+        if let Some(p) = near.and_then(|c| grid.index_of(&c)) {
+            let id = part.map[p] as usize;
+            let r = &part.regs[id];
+            tracing::trace!(
+                "at the first candidate's centroid: class {} {:?}, region {id} ({:.1} ml), abnormal {}, reaches the face {}, normal class {}, candidate voxel {}, residual {:.2}",
+                r.class,
+                part.means.get(r.class),
+                r.n as f64 * vox_ml,
+                abnormal[id],
+                r.touches,
+                class_normal.get(r.class).copied().unwrap_or(false),
+                cand_mask[p],
+                part.residual[p]
+            );
+        }
     }
 
     let organs = organ_voxels(&grid, anatomy);

@@ -56,6 +56,14 @@ pub mod seeded {
     pub const RIM_MAX_WIDEN_FLOORS: f64 = 20.0;
     /// Widening steps at most.
     pub const RIM_MAX_ROUNDS: usize = 40;
+    /// Heterogeneous enhancement: a post-contrast phase whose gradual fronts hold the
+    /// region back both above and below its range, each side on at least this share of
+    /// the boundary that phase holds back, is the tumour's own patchy texture (the
+    /// leiomyosarcoma's arterial patches span 20–170 HU, ~5 HU/mm on the hybrid): both its
+    /// bounds widen. A front on one side only is a rim (above) or a less enhancing
+    /// neighbour such as muscle or bowel wall (below: not followed). Our default, no
+    /// published value.
+    pub const HETEROGENEOUS_MIN_SIDE_FRACTION: f64 = 0.25;
     /// Opening radius (voxels, 6-neighbourhood steps) that cuts thin leaks of the region.
     pub const LEAK_OPENING_VOX: usize = 1;
     /// Eroded parts smaller than this share of the largest are leaks (the opening).
