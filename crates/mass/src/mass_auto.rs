@@ -754,6 +754,15 @@ fn regions(
         }
     }
     for (id, r) in out.iter_mut().enumerate().skip(1) {
+        if r.touches && tracing::enabled!(tracing::Level::TRACE) && r.n >= 1000 {
+            tracing::trace!(
+                "region {id} class {} ({} voxels): {} of {} explained voxels reach the edge through explained voxels",
+                r.class,
+                r.n,
+                n_edge[id],
+                n_core[id]
+            );
+        }
         if r.touches && (n_edge[id] as f64) < EDGE_CORE_MIN_FRACTION * n_core[id] as f64 {
             if tracing::enabled!(tracing::Level::TRACE) {
                 tracing::trace!(
