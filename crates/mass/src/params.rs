@@ -194,6 +194,15 @@ pub mod auto {
     /// Shortest stretch without opacified lumen taken as tumour filling the IVC, mm (the
     /// imperceptible-lumen rule, research brief §2).
     pub const MIN_FILLED_STRETCH_MM: f64 = 10.0;
+    /// A tumour inside the IVC grown from its deepest point there replaces the
+    /// search's region when it holds at least this share of it: the same lump ("most",
+    /// **default**, no published value).
+    pub const FILLED_GROWN_MIN_OVERLAP: f64 = 0.5;
+    /// … and is at most this many times its size: the search's region is the tumour's
+    /// tissue unlike every normal class, a patchy tumour's less enhancing and necrotic
+    /// parts are not in it (hybrid leiomyosarcoma 54 of 86 ml, 1.6×); more than 3× is a
+    /// growth that leaked (**default**, no published value).
+    pub const FILLED_GROWN_MAX_RATIO: f64 = 3.0;
     /// Half-size of the first search box around the IVC's middle, mm (the mass box,
     /// [`super::shared::MASS_BOX_HALF_MM`]; a larger one, 150 mm, doubles the search time and
     /// did not yet find the liposarcoma).
