@@ -59,6 +59,11 @@
 //!    phase by ≥ 2 tolerances above the candidate's interior (90th percentile) are
 //!    opacified lumen, not tumour (a flattened IVC beside an extrinsic mass); tumour
 //!    filling the IVC enhances like the mass and stays.
+//! 10. **Tumour inside the IVC.** A region that fills the IVC lumen to the intraluminal
+//!    depth is grown again by the seeded growth from its deepest point inside the IVC (on
+//!    this grid), which follows a patchy tumour's parts that normal classes explain; the
+//!    grown region replaces it when it holds most of it and is larger, at most
+//!    [`FILLED_GROWN_MAX_RATIO`] times ([`grow_intraluminal_tumour`]).
 //!
 //! The box is first centred on the IVC's middle, spanning the IVC model's length and
 //! [`SEARCH_Z_MARGIN_MM`] along z ([`search_center`]: a large mass cut by the box's face
@@ -311,7 +316,8 @@ fn grow_intraluminal_tumour(stack: &PhaseStack, ivc: &IvcModel, d: &mut Detectio
 /// and smoothed features): the grid's geometry and shape, the same phases and spine.
 fn on_grid(stack: &PhaseStack, grid: &Grid) -> PhaseStack {
     let st = grid.step;
-    let pick = |a: &Array3<f32>| Array3::from_shape_fn(grid.dim, |(k, j, i)| a[[k * st[0], j * st[1], i * st[2]]]);
+    let pick =
+        |a: &Array3<f32>| Array3::from_shape_fn(grid.dim, |(k, j, i)| a[[k * st[0], j * st[1], i * st[2]]]);
     PhaseStack {
         geometry: grid.geometry.clone(),
         shape: [grid.dim.0, grid.dim.1, grid.dim.2],
