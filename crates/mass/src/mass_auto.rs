@@ -60,10 +60,10 @@
 //!    opacified lumen, not tumour (a flattened IVC beside an extrinsic mass); tumour
 //!    filling the IVC enhances like the mass and stays.
 //! 10. **Tumour inside the IVC.** A region that fills the IVC lumen to the intraluminal
-//!    depth is grown again by the seeded growth from its deepest point inside the IVC (on
-//!    this grid), which follows a patchy tumour's parts that normal classes explain; the
-//!    grown region replaces it when it holds most of it and is larger, at most
-//!    [`FILLED_GROWN_MAX_RATIO`] times ([`grow_intraluminal_tumour`]).
+//!     depth is grown again by the seeded growth from its deepest point inside the IVC
+//!     (on this grid), which follows a patchy tumour's parts that normal classes explain;
+//!     the grown region replaces it when it holds most of it and is larger, at most
+//!     [`FILLED_GROWN_MAX_RATIO`] times ([`grow_intraluminal_tumour`]).
 //!
 //! The box is first centred on the IVC's middle, spanning the IVC model's length and
 //! [`SEARCH_Z_MARGIN_MM`] along z ([`search_center`]: a large mass cut by the box's face
