@@ -359,31 +359,19 @@ fn reaches_box_face(region: &Array3<bool>) -> bool {
         .any(|((k, j, i), &b)| b && (j == 0 || i == 0 || j + 1 == nj || i + 1 == ni || k == 0 || k + 1 == nk))
 }
 
-/// Which bound of a post-contrast phase to widen (see [`widen_for_rim`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Widen {
-    /// The upper bound: a more enhancing periphery (rim).
-    Up(usize),
-    /// Both bounds: patches enhancing more and less than the seed's (heterogeneous
-    /// enhancement).
-    Both(usize),
-}
-
-/// Which post-contrast phases to widen (see [`widen_for_rim`]), or none.
+/// Which post-contrast phases to widen upwards (see [`widen_for_rim`]), or none.
 fn rim_widening(
     stack: &PhaseStack,
     region: &Array3<bool>,
     lo: &[f64],
     hi: &[f64],
     floors: &[f64],
-) -> Vec<Widen> {
+) -> Vec<usize> {
     let nc = stack.phases.len();
     let dim = region.dim();
     let mut boundary = 0usize;
     let mut enh_blocked = 0usize;
     let mut by_phase = vec![0usize; nc];
-    let mut above = vec![0usize; nc];
-    let mut below = vec![0usize; nc];
     let mut seen = Array3::from_elem(dim, false);
     for ((k, j, i), &b) in region.indexed_iter() {
         if !b {
@@ -399,33 +387,25 @@ fn rim_widening(
                 continue;
             }
             boundary += 1;
-            // Blocked only by post-contrast phases lying beyond the range by a few floors
-            // (a gradual front of different enhancement), the baseline inside its range.
+            // Blocked only by post-contrast phases lying above the range by a few floors
+            // (a gradual front of stronger enhancement), the baseline inside its range.
             let mut ok = true;
-            let mut fails: Vec<(usize, bool)> = Vec::new();
+            let mut fails: Vec<usize> = Vec::new();
             for c in 0..nc {
                 let post = stack.phases[c].role.is_post_contrast();
                 if v[c] >= lo[c] && v[c] <= hi[c] {
                     continue;
                 }
-                let step = RIM_MAX_STEP_FLOORS * floors[c];
-                if post && v[c] > hi[c] && v[c] - hi[c] <= step {
-                    fails.push((c, true));
-                } else if post && v[c] < lo[c] && lo[c] - v[c] <= step {
-                    fails.push((c, false));
+                if post && v[c] > hi[c] && v[c] - hi[c] <= RIM_MAX_STEP_FLOORS * floors[c] {
+                    fails.push(c);
                 } else {
                     ok = false;
                 }
             }
             if ok && !fails.is_empty() {
                 enh_blocked += 1;
-                for (c, up) in fails {
+                for c in fails {
                     by_phase[c] += 1;
-                    if up {
-                        above[c] += 1;
-                    } else {
-                        below[c] += 1;
-                    }
                 }
             }
         }
@@ -435,18 +415,6 @@ fn rim_widening(
     }
     (0..nc)
         .filter(|&c| by_phase[c] as f64 >= 0.5 * enh_blocked as f64)
-        .filter_map(|c| {
-            // Fronts on both sides are the tumour's own texture; a front only below is a
-            // less enhancing neighbour (muscle, bowel wall), which is not followed.
-            let share = |n: usize| n as f64 >= HETEROGENEOUS_MIN_SIDE_FRACTION * by_phase[c] as f64;
-            if share(above[c]) && share(below[c]) {
-                Some(Widen::Both(c))
-            } else if share(above[c]) {
-                Some(Widen::Up(c))
-            } else {
-                None
-            }
-        })
         .collect()
 }
 
@@ -761,7 +729,7 @@ pub(crate) fn grow_from_seed(
     let (mut region, prev_count, mut bounds) = grow_with_retry(stack, seed, &floors, w)?;
     if stack.baseline().is_some() {
         let (lo, hi) = &bounds;
-        bounds = widen_for_rim(stack, seed, &mut region, prev_count, lo, hi, &floors, w);
+        bounds.1 = widen_for_rim(stack, seed, &mut region, prev_count, lo, hi, &floors, w);
     }
     let weights: Vec<f64> = floors.iter().map(|f| 1.0 / f.max(1e-6)).collect();
     let mut region = morph::fill_holes(&region);
@@ -1382,9 +1350,7 @@ fn drop_organ_like(
 /// more enhancing periphery (peripheral / centripetal enhancement). Those phases' upper
 /// bounds are raised one floor at a time and the growth repeated, until the boundary is
 /// mostly other tissue (an organ differs on the baseline, or by an edge), the widening
-/// reaches [`RIM_MAX_WIDEN_FLOORS`], or the region leaks. A phase held back by fronts on
-/// both sides ([`HETEROGENEOUS_MIN_SIDE_FRACTION`]) is the tumour's patchy enhancement:
-/// both its bounds widen (the seed's patch alone is one iso-band of a smooth texture).
+/// reaches [`RIM_MAX_WIDEN_FLOORS`], or the region leaks.
 #[allow(clippy::too_many_arguments)]
 fn widen_for_rim(
     stack: &PhaseStack,
@@ -1395,49 +1361,41 @@ fn widen_for_rim(
     hi: &[f64],
     floors: &[f64],
     w: &mut Vec<String>,
-) -> (Vec<f64>, Vec<f64>) {
-    let mut lo = lo.to_vec();
+) -> Vec<f64> {
     let mut hi = hi.to_vec();
-    let (start_lo, start_hi) = (lo.clone(), hi.clone());
+    let start = hi.clone();
     let count0 = count;
     for _ in 0..RIM_MAX_ROUNDS {
-        let widen = rim_widening(stack, region, &lo, &hi, floors);
+        let widen = rim_widening(stack, region, lo, &hi, floors);
         if widen.is_empty() {
             break;
         }
-        let (mut l2, mut h2) = (lo.clone(), hi.clone());
-        for &d in &widen {
-            match d {
-                Widen::Up(c) => h2[c] += floors[c],
-                Widen::Both(c) => {
-                    h2[c] += floors[c];
-                    l2[c] -= floors[c];
-                }
-            }
+        let mut h2 = hi.clone();
+        for &c in &widen {
+            h2[c] += floors[c];
         }
-        let too_wide = (0..h2.len()).any(|c| {
-            h2[c] - start_hi[c] > RIM_MAX_WIDEN_FLOORS * floors[c]
-                || start_lo[c] - l2[c] > RIM_MAX_WIDEN_FLOORS * floors[c]
-        });
-        if too_wide {
+        if widen
+            .iter()
+            .any(|&c| h2[c] - start[c] > RIM_MAX_WIDEN_FLOORS * floors[c])
+        {
             break;
         }
-        let (r, n) = grow_interval(stack, seed, &l2, &h2);
+        let (r, n) = grow_interval(stack, seed, lo, &h2);
         if n > 4 * count.max(1) || reaches_box_face(&r) {
             w.push("mass growth: the enhancing-rim widening would leak; stopped".into());
             break;
         }
         *region = r;
         count = n;
-        (lo, hi) = (l2, h2);
+        hi = h2;
         if tracing::enabled!(tracing::Level::TRACE) {
-            tracing::trace!("rim widening {widen:?}: {count} voxels, lo {lo:.1?} hi {hi:.1?}");
+            tracing::trace!("rim widening {widen:?}: {count} voxels, hi {hi:.1?}");
         }
     }
     if count > count0 && tracing::enabled!(tracing::Level::TRACE) {
         tracing::trace!("rim widening: {count0} -> {count} voxels");
     }
-    (lo, hi)
+    hi
 }
 
 /// The midpoint refinement corrects the blur of the smoothing (at most about two σ, two
@@ -1750,19 +1708,14 @@ fn slice_hulls(region: &Array3<bool>) -> Array3<bool> {
 /// slice-wise convex hulls when they make up ≥ [`FAT_HULL_MIN_FRACTION`] of the mass so extended.
 /// `all_axes`: hulls of the axial, coronal and sagittal slices (their union stays inside
 /// the region's 3-D convex hull), so fat lobules at the top and bottom of a fat-containing
-/// mass, which no axial slice of its solid part encloses, join too; else axial only, and
-/// only fat enclosed by the hulls ([`enclosed_fat`]): a seed in solid tissue grows a solid
-/// tumour, whose lobulated outline holds the fat around it in its hulls' concavities.
+/// mass, which no axial slice of its solid part encloses, join too; else axial only.
 fn add_fat_lobules(stack: &PhaseStack, region: &mut Array3<bool>, all_axes: bool) {
     let Some(ph) = stack.baseline().or(stack.phases.first()) else {
         return;
     };
     let n_region = region.iter().filter(|&&b| b).count();
     let hull = region_hulls(region, all_axes);
-    let mut fat_add = hull_fat(&ph.data, region, &hull);
-    if !all_axes {
-        fat_add = enclosed_fat(&ph.data, &hull, fat_add);
-    }
+    let fat_add = hull_fat(&ph.data, region, &hull);
     let frac = fat_add.len() as f64 / (fat_add.len() + n_region).max(1) as f64;
     if frac >= FAT_HULL_MIN_FRACTION {
         for p in fat_add {
@@ -1796,28 +1749,6 @@ fn hull_fat(data: &Array3<f32>, region: &Array3<bool>, hull: &Array3<bool>) -> V
         .filter(|&((k, j, i), &h)| h && !region[[k, j, i]] && is_fat(data, (k, j, i)))
         .map(|((k, j, i), _)| [k, j, i])
         .collect()
-}
-
-/// The parts of `fat` (voxels inside `hull`) not joined to fat outside the hull: lobules
-/// inside a mass, not the fat a concavity of its outline holds, which runs on into the fat
-/// around the mass (hybrid leiomyosarcoma, seeded: 378 of the 397 fat voxels its axial
-/// hulls took were joined to the retroperitoneal fat outside them, and read as 11 %
-/// "internal fat" of a tumour that has none).
-fn enclosed_fat(data: &Array3<f32>, hull: &Array3<bool>, fat: Vec<[usize; 3]>) -> Vec<[usize; 3]> {
-    let dim = hull.dim();
-    let mut m = Array3::from_elem(dim, false);
-    for &p in &fat {
-        m[p] = true;
-    }
-    let (labels, sizes) = morph::label_components(&m);
-    let mut open = vec![false; sizes.len()];
-    for &p in &fat {
-        let l = labels[p] as usize;
-        if !open[l] {
-            open[l] = morph::neighbours6(p, dim).any(|n| !hull[n] && is_fat(data, (n[0], n[1], n[2])));
-        }
-    }
-    fat.into_iter().filter(|&p| !open[labels[p] as usize]).collect()
 }
 
 /// A fat-containing mass: its solid parts that fat lobules cut off from the seed's part

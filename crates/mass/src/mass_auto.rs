@@ -59,11 +59,6 @@
 //!    phase by ≥ 2 tolerances above the candidate's interior (90th percentile) are
 //!    opacified lumen, not tumour (a flattened IVC beside an extrinsic mass); tumour
 //!    filling the IVC enhances like the mass and stays.
-//! 10. **Tumour inside the IVC.** A region that fills the IVC lumen to the intraluminal
-//!     depth is grown again by the seeded growth from its deepest point inside the IVC
-//!     (on this grid), which follows a patchy tumour's parts that normal classes explain;
-//!     the grown region replaces it when it holds most of it and is larger, at most
-//!     [`FILLED_GROWN_MAX_RATIO`] times ([`grow_intraluminal_tumour`]).
 //!
 //! The box is first centred on the IVC's middle, spanning the IVC model's length and
 //! [`SEARCH_Z_MARGIN_MM`] along z ([`search_center`]: a large mass cut by the box's face
@@ -205,8 +200,7 @@ pub(crate) fn find_mass(
         .clone()
         .and_then(|()| detect(stack, ivc, anatomy, Some(start.point)));
     match found.and_then(|d| plausible(stack, &d).map(|()| d)) {
-        Ok(mut d) => {
-            grow_intraluminal_tumour(stack, ivc, &mut d, w);
+        Ok(d) => {
             w.push(format!(
                 "mass (auto): {:.1} ml region of tissue unlike the study's normal tissues, centred at ({:.1}, {:.1}, {:.1}), {:.0} mm from the IVC{}",
                 d.volume_ml, d.centroid.x, d.centroid.y, d.centroid.z, d.gap_mm,
@@ -220,122 +214,6 @@ pub(crate) fn find_mass(
             ));
             None
         }
-    }
-}
-
-/// A tumour inside the IVC (the candidate fills the lumen to at least the intraluminal
-/// depth, [`crate::mass::intraluminal_min_depth_mm`]) is measured as a seed placed in it
-/// would measure it: grown from the candidate's deepest point inside the IVC by the seeded
-/// growth, which follows a heterogeneous tumour's enhancing patches, its necrosis and rim
-/// ([`crate::mass::grow_from_seed`]). The search's own mask is the tissue unlike every
-/// normal class, and a patchy tumour is partly like them (hybrid leiomyosarcoma: the
-/// candidate held the plug, 54 of 86 ml; its less enhancing and necrotic parts were
-/// explained by normal classes). The grown region replaces the mask when it holds at least
-/// [`FILLED_GROWN_MIN_OVERLAP`] of it (the same lump), is larger than it and at most
-/// [`FILLED_GROWN_MAX_RATIO`] times its size, and passes the same plausibility gate. The
-/// growth runs on the search grid.
-fn grow_intraluminal_tumour(stack: &PhaseStack, ivc: &IvcModel, d: &mut Detection, w: &mut Vec<String>) {
-    let ivc_mask = ivc.mask.resample_onto(&stack.geometry, stack.shape).data;
-    let inside = ndarray::Zip::from(&d.mask)
-        .and(&ivc_mask)
-        .map_collect(|&m, &v| m && v);
-    let sp = stack.spacing_kji();
-    let depth = morph::edt_mm(&inside, sp);
-    let Some((seed, deepest)) = depth
-        .indexed_iter()
-        .filter(|(p, _)| inside[*p])
-        .map(|((k, j, i), &v)| ([k, j, i], v as f64))
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-    else {
-        return;
-    };
-    if deepest < crate::mass::intraluminal_min_depth_mm(sp[1].min(sp[2])) {
-        return;
-    }
-    // On the search grid (~2 mm, the features' own scale): a fine grid (demo, 0.7 mm
-    // pixels) would cost the seeded growth's full time on top of the search's.
-    let Some(grid) = Grid::new(stack) else {
-        return;
-    };
-    let coarse = on_grid(stack, &grid);
-    let Some(seed_g) = grid.index_of(&stack.world(seed)) else {
-        return;
-    };
-    let mut notes = Vec::new();
-    let Some(grown_g) = crate::mass::grow_from_seed(&coarse, seed_g, &mut notes) else {
-        return;
-    };
-    let grown = upsample(&grid, &grown_g, stack.shape);
-    let n_found = d.mask.iter().filter(|&&b| b).count();
-    let n_grown = grown.iter().filter(|&&b| b).count();
-    let shared = grown.iter().zip(d.mask.iter()).filter(|(&a, &b)| a && b).count();
-    let vox_ml = stack.geometry.voxel_volume_mm3() / 1000.0;
-    let why_not = if (shared as f64) < FILLED_GROWN_MIN_OVERLAP * n_found as f64 {
-        Some("it holds too little of the region found")
-    } else if n_grown < n_found {
-        // The growth is to recover what the search's classes explained away; a region
-        // smaller than the one found stopped short (MR draw 10: 55.7 of 93.1 ml).
-        Some("it is smaller than the region found")
-    } else if n_grown as f64 > FILLED_GROWN_MAX_RATIO * n_found as f64 {
-        Some("it is too large beside the region found")
-    } else {
-        None
-    };
-    let candidate = Detection {
-        mask: grown,
-        centroid: d.centroid,
-        volume_ml: n_grown as f64 * vox_ml,
-        gap_mm: d.gap_mm,
-        fat_added: d.fat_added,
-    };
-    let verdict = match why_not {
-        Some(r) => Err(r.to_string()),
-        None => plausible(stack, &candidate),
-    };
-    match verdict {
-        Ok(()) => {
-            w.push(format!(
-                "mass (auto): the tumour inside the IVC grown from its deepest point there: {:.1} ml (the region found: {:.1} ml)",
-                candidate.volume_ml, d.volume_ml
-            ));
-            *d = candidate;
-        }
-        Err(why) => {
-            if tracing::enabled!(tracing::Level::DEBUG) {
-                tracing::debug!(
-                    "mass (auto): growth from inside the IVC ({:.1} ml, {:.0} % of the region found) not taken: {why}",
-                    n_grown as f64 * vox_ml,
-                    100.0 * shared as f64 / n_found.max(1) as f64
-                );
-            }
-        }
-    }
-}
-
-/// The stack sampled on the search grid (every `step`-th voxel of each phase's values
-/// and smoothed features): the grid's geometry and shape, the same phases and spine.
-fn on_grid(stack: &PhaseStack, grid: &Grid) -> PhaseStack {
-    let st = grid.step;
-    let pick =
-        |a: &Array3<f32>| Array3::from_shape_fn(grid.dim, |(k, j, i)| a[[k * st[0], j * st[1], i * st[2]]]);
-    PhaseStack {
-        geometry: grid.geometry.clone(),
-        shape: [grid.dim.0, grid.dim.1, grid.dim.2],
-        reference_index: stack.reference_index,
-        offset_kji: stack.offset_kji,
-        phases: stack
-            .phases
-            .iter()
-            .map(|ph| crate::stack::StackPhase {
-                volume_index: ph.volume_index,
-                role: ph.role,
-                shift_mm: ph.shift_mm,
-                data: pick(&ph.data),
-                smooth: pick(&ph.smooth),
-            })
-            .collect(),
-        ct: stack.ct,
-        spine_xy_mm: stack.spine_xy_mm,
     }
 }
 
@@ -876,15 +754,6 @@ fn regions(
         }
     }
     for (id, r) in out.iter_mut().enumerate().skip(1) {
-        if r.touches && tracing::enabled!(tracing::Level::TRACE) && r.n >= 1000 {
-            tracing::trace!(
-                "region {id} class {} ({} voxels): {} of {} explained voxels reach the edge through explained voxels",
-                r.class,
-                r.n,
-                n_edge[id],
-                n_core[id]
-            );
-        }
         if r.touches && (n_edge[id] as f64) < EDGE_CORE_MIN_FRACTION * n_core[id] as f64 {
             if tracing::enabled!(tracing::Level::TRACE) {
                 tracing::trace!(
@@ -1428,22 +1297,6 @@ pub(crate) fn detect(
     if debug {
         for (n, c) in part.means.iter().enumerate() {
             tracing::trace!("class {n}: {c:.0?}");
-        }
-        // What the box centred on the first box's candidate makes of its centroid.
-        if let Some(p) = near.and_then(|c| grid.index_of(&c)) {
-            let id = part.map[p] as usize;
-            let r = &part.regs[id];
-            tracing::trace!(
-                "at the first candidate's centroid: class {} {:?}, region {id} ({:.1} ml), abnormal {}, reaches the face {}, normal class {}, candidate voxel {}, residual {:.2}",
-                r.class,
-                part.means.get(r.class),
-                r.n as f64 * vox_ml,
-                abnormal[id],
-                r.touches,
-                class_normal.get(r.class).copied().unwrap_or(false),
-                cand_mask[p],
-                part.residual[p]
-            );
         }
     }
 

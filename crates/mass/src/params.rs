@@ -56,14 +56,6 @@ pub mod seeded {
     pub const RIM_MAX_WIDEN_FLOORS: f64 = 20.0;
     /// Widening steps at most.
     pub const RIM_MAX_ROUNDS: usize = 40;
-    /// Heterogeneous enhancement: a post-contrast phase whose gradual fronts hold the
-    /// region back both above and below its range, each side on at least this share of
-    /// the boundary that phase holds back, is the tumour's own patchy texture (the
-    /// leiomyosarcoma's arterial patches span 20–170 HU, ~5 HU/mm on the hybrid): both its
-    /// bounds widen. A front on one side only is a rim (above) or a less enhancing
-    /// neighbour such as muscle or bowel wall (below: not followed). Our default, no
-    /// published value.
-    pub const HETEROGENEOUS_MIN_SIDE_FRACTION: f64 = 0.25;
     /// Opening radius (voxels, 6-neighbourhood steps) that cuts thin leaks of the region.
     pub const LEAK_OPENING_VOX: usize = 1;
     /// Eroded parts smaller than this share of the largest are leaks (the opening).
@@ -200,15 +192,6 @@ pub mod auto {
     /// Shortest stretch without opacified lumen taken as tumour filling the IVC, mm (the
     /// imperceptible-lumen rule, research brief §2).
     pub const MIN_FILLED_STRETCH_MM: f64 = 10.0;
-    /// A tumour inside the IVC grown from its deepest point there replaces the
-    /// search's region when it holds at least this share of it: the same lump ("most",
-    /// **default**, no published value).
-    pub const FILLED_GROWN_MIN_OVERLAP: f64 = 0.5;
-    /// … and is at most this many times its size: the search's region is the tumour's
-    /// tissue unlike every normal class, a patchy tumour's less enhancing and necrotic
-    /// parts are not in it (hybrid leiomyosarcoma 54 of 86 ml, 1.6×); more than 3× is a
-    /// growth that leaked (**default**, no published value).
-    pub const FILLED_GROWN_MAX_RATIO: f64 = 3.0;
     /// Half-size of the first search box around the IVC's middle, mm (the mass box,
     /// [`super::shared::MASS_BOX_HALF_MM`]; a larger one, 150 mm, doubles the search time and
     /// did not yet find the liposarcoma).
