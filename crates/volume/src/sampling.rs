@@ -16,20 +16,7 @@ pub fn trilinear(data: &Array3<f32>, ijk: [f64; 3]) -> Option<f32> {
     // This is the innermost loop of registration, resampling and stack building: on a
     // contiguous array, flat offsets instead of three checked indices per corner.
     let corners = match data.as_slice() {
-        Some(s) => {
-            let (p0, p1) = (z0 * nj * ni, z1 * nj * ni);
-            let (r0, r1) = (y0 * ni, y1 * ni);
-            [
-                s[p0 + r0 + x0],
-                s[p0 + r0 + x1],
-                s[p0 + r1 + x0],
-                s[p0 + r1 + x1],
-                s[p1 + r0 + x0],
-                s[p1 + r0 + x1],
-                s[p1 + r1 + x0],
-                s[p1 + r1 + x1],
-            ]
-        }
+        Some(s) => corners_at(s, [z0 * nj * ni, z1 * nj * ni], [y0 * ni, y1 * ni], [x0, x1]),
         None => {
             let c = |k, j, i| data[[k, j, i]];
             [
@@ -45,6 +32,22 @@ pub fn trilinear(data: &Array3<f32>, ijk: [f64; 3]) -> Option<f32> {
         }
     };
     Some(blend8(corners, [fx, fy, fz]))
+}
+
+/// A cell's eight corners from a contiguous array, in [`blend8`]'s order, given the flat
+/// offsets of its two slices and two rows and the indices of its two columns.
+#[inline(always)]
+fn corners_at(s: &[f32], [p0, p1]: [usize; 2], [r0, r1]: [usize; 2], [x0, x1]: [usize; 2]) -> [f32; 8] {
+    [
+        s[p0 + r0 + x0],
+        s[p0 + r0 + x1],
+        s[p0 + r1 + x0],
+        s[p0 + r1 + x1],
+        s[p1 + r0 + x0],
+        s[p1 + r0 + x1],
+        s[p1 + r1 + x0],
+        s[p1 + r1 + x1],
+    ]
 }
 
 /// The trilinear blend of a cell's eight corners — `[c000, c001, c010, c011, c100, c101,
@@ -209,17 +212,7 @@ impl AxisAligned {
                             *v = fill;
                             continue;
                         };
-                        let corners = [
-                            s[p0 + r0 + x0],
-                            s[p0 + r0 + x1],
-                            s[p0 + r1 + x0],
-                            s[p0 + r1 + x1],
-                            s[p1 + r0 + x0],
-                            s[p1 + r0 + x1],
-                            s[p1 + r1 + x0],
-                            s[p1 + r1 + x1],
-                        ];
-                        *v = blend8(corners, [fx, fy, fz]);
+                        *v = blend8(corners_at(s, [p0, p1], [r0, r1], [x0, x1]), [fx, fy, fz]);
                     }
                 }
             });
