@@ -59,18 +59,6 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-fn wait_port(port: u16, what: &str, log: &Path) {
-    let t0 = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "{what} did not open port {port}: {}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// Wait until a socket listens on `port`, read from the kernel's table rather than by
 /// connecting: a probe connection would hold one of the node's association slots until
 /// the node's thread noticed it close, and on a loaded machine that can still be the case
@@ -524,8 +512,8 @@ fn orthanc_round_trip() {
         dicom,
         curl,
     };
-    wait_port(http, "Orthanc", &olog);
-    wait_port(orthanc.dicom, "Orthanc DICOM", &olog);
+    wait_listening(http, "Orthanc", &olog);
+    wait_listening(orthanc.dicom, "Orthanc DICOM", &olog);
     orthanc.upload(&files);
     let studies = orthanc.get("/studies");
     let id = studies[0].as_str().expect("one study in Orthanc").to_string();
